@@ -1,0 +1,27 @@
+# The stable interface for people and CI. Every target installs what it needs first.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+# Project-local tools (virtualenvs, emulator state) live here; never committed.
+LOCAL := $(CURDIR)/.local
+
+.PHONY: help test test-rust lint bench tools-rust
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
+
+tools-rust: ## Install the Rust test runner if missing
+	@command -v cargo-nextest >/dev/null || cargo install --locked cargo-nextest
+
+test: tools-rust test-rust ## Run every test suite of the project
+
+test-rust:
+	cargo nextest run --workspace --no-fail-fast
+
+lint: ## Formatting and clippy, as CI runs them
+	cargo fmt --all --check
+	cargo clippy --workspace --all-targets -- -D warnings
+
+bench: ## Benchmarks; results go to docs/benchmarks.md by hand, with the command shown there
+	cargo run --profile bench -p sync-core --example planner_bench

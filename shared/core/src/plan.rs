@@ -1,0 +1,116 @@
+//! What the planner decides for one ticket: operations to apply to Kimai and conflicts for a human.
+
+use crate::desired::{DesiredTimesheet, EntryKey};
+use crate::ids::{TicketId, TimesheetId};
+use crate::kimai::Timesheet;
+use serde::{Deserialize, Serialize};
+
+/// The base of one key: what we last wrote to (or adopted from) Kimai.
+///
+/// Both halves are kept because Kimai may round on save: "did Zammad change?" compares the new
+/// desired state with `written`; "did someone edit Kimai?" compares Kimai with `echoed`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Base {
+    pub key: EntryKey,
+    pub kimai_id: TimesheetId,
+    /// What we asked Kimai to hold (`None` for an adopted timesheet we never wrote).
+    pub written: Option<DesiredTimesheet>,
+    /// What Kimai answered with after that write (or at adoption).
+    pub echoed: Timesheet,
+}
+
+/// One write to Kimai. Update and delete carry the state we expect to find, so the writer can
+/// re-read and refuse to overwrite a hand edit that happened after planning.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum Operation {
+    Create {
+        desired: DesiredTimesheet,
+    },
+    Update {
+        kimai_id: TimesheetId,
+        desired: DesiredTimesheet,
+        expected: Timesheet,
+    },
+    Delete {
+        key: EntryKey,
+        kimai_id: TimesheetId,
+        expected: Timesheet,
+    },
+}
+
+impl Operation {
+    pub fn key(&self) -> &EntryKey {
+        match self {
+            Operation::Create { desired } | Operation::Update { desired, .. } => &desired.key,
+            Operation::Delete { key, .. } => key,
+        }
+    }
+}
+
+/// Why the planner (or the writer) could not decide on its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConflictReason {
+    /// An unmarked Kimai timesheet with the same user, project, day and duration exists.
+    ProbableDuplicate,
+    /// The timesheet is exported or in a locked period; Kimai refuses edits.
+    LockedOrExported,
+    /// Zammad and Kimai both changed since our last write.
+    BothChanged,
+    /// We linked a timesheet that is gone from Kimai.
+    DeletedInKimai,
+    /// The Zammad time is gone but the Kimai timesheet was edited by hand.
+    Orphaned,
+    UnmappedActivity,
+    UnmappedUser,
+    UnmappedCustomer,
+    UnmappedProject,
+    /// Kimai answered a write with a validation error.
+    KimaiRejected,
+}
+
+impl ConflictReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConflictReason::ProbableDuplicate => "probable_duplicate",
+            ConflictReason::LockedOrExported => "locked_or_exported",
+            ConflictReason::BothChanged => "both_changed",
+            ConflictReason::DeletedInKimai => "deleted_in_kimai",
+            ConflictReason::Orphaned => "orphaned",
+            ConflictReason::UnmappedActivity => "unmapped_activity",
+            ConflictReason::UnmappedUser => "unmapped_user",
+            ConflictReason::UnmappedCustomer => "unmapped_customer",
+            ConflictReason::UnmappedProject => "unmapped_project",
+            ConflictReason::KimaiRejected => "kimai_rejected",
+        }
+    }
+}
+
+/// A decision left to a human, with everything needed to show both sides.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Conflict {
+    pub key: EntryKey,
+    pub ticket_id: TicketId,
+    pub reason: ConflictReason,
+    /// Human-readable detail (for `kimai_rejected`, Kimai's message).
+    pub detail: String,
+    pub desired: Option<DesiredTimesheet>,
+    pub base: Option<Base>,
+    pub kimai: Option<Timesheet>,
+    /// Kimai timesheets that might be the same work (for `probable_duplicate`).
+    pub candidates: Vec<TimesheetId>,
+}
+
+/// The planner's output for one ticket.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Plan {
+    pub operations: Vec<Operation>,
+    pub conflicts: Vec<Conflict>,
+    /// Keys whose link the planner adopted from a marker match (record as base, no write needed
+    /// unless an operation for the same key is also present).
+    pub adopted: Vec<Base>,
+    /// Keys where Kimai was edited by hand and Zammad did not change: the edit is respected;
+    /// the new Kimai state becomes the recorded echo.
+    pub kimai_edits_respected: Vec<Base>,
+}
