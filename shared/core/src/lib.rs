@@ -6,14 +6,31 @@
 //! Where things live:
 //! - [`ids`]: typed identifiers of both systems.
 //! - [`zammad`], [`kimai`]: domain types parsed from the real wire formats (see `docs/`).
+//! - Time policy: [`units`] (amount → seconds), [`zone`] (IANA zones, DST), [`netting`]
+//!   (corrections), [`aggregation`], [`rounding`], [`placement`] (overlap-free), and
+//!   [`normalise`], the pipeline that chains them.
+//! - [`catalog`] and [`mapping`]: Kimai lookup tables and the resolution of a timed entry into a
+//!   [`desired::DesiredTimesheet`] or a named reason why not.
+//! - [`marker`]: the description markers that make timesheets findable (ours and the legacy one).
 //! - [`desired`]: the timesheet we want Kimai to hold, and its stable key.
-//! - [`plan`]: what the planner outputs (operations and conflicts) and its inputs' base records.
+//! - [`plan`] and [`planner`]: the three-way planner and what it outputs.
 
+pub mod aggregation;
+pub mod catalog;
 pub mod desired;
 pub mod error;
 pub mod ids;
 pub mod kimai;
+pub mod mapping;
+pub mod marker;
+pub mod netting;
+pub mod normalise;
+pub mod placement;
 pub mod plan;
+pub mod planner;
+pub mod rounding;
+pub mod units;
 pub mod zammad;
+pub mod zone;
 
 pub use error::ParseError;

@@ -1,0 +1,459 @@
+//! Where on the timeline a piece of time goes.
+//!
+//! Zammad only knows when time was logged. The connection's [`Placement`] turns that into a
+//! natural interval; then entries of the same agent are kept from overlapping:
+//!
+//! 1. An entry whose natural interval overlaps nothing (no other entry, no busy interval) stays
+//!    exactly there, even across local midnight.
+//! 2. The others are placed one by one, ordered by anchor instant then key (the entry logged
+//!    first keeps its natural place if it is still free). An entry whose natural place is taken
+//!    moves to the nearest free slot **earlier** inside its local day (the day of its anchor);
+//!    if there is none, the nearest free slot **later** inside that day; if the day is full, it
+//!    stays where it was (Kimai may then reject the overlap; that surfaces as a conflict).
+//!
+//! All arithmetic is on UTC instants, so a 23- or 25-hour DST day is just a shorter or longer
+//! window.
+
+use crate::desired::EntryKey;
+use crate::ids::ZammadUserId;
+use crate::zone::day_bounds;
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono_tz::Tz;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Placement {
+    /// The work ended when it was logged: begin = created_at − duration.
+    #[default]
+    EndAtLogged,
+    /// The work began when it was logged: end = created_at + duration.
+    BeginAtLogged,
+}
+
+/// A time the agent is already booked elsewhere (e.g. another ticket's timesheet in Kimai).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BusyInterval {
+    pub agent_id: ZammadUserId,
+    pub begin: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+}
+
+/// One entry to place.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlacementRequest {
+    pub key: EntryKey,
+    pub agent_id: ZammadUserId,
+    pub zone: Tz,
+    /// Local day that bounds any move.
+    pub day: NaiveDate,
+    pub anchor: DateTime<Utc>,
+    pub duration_secs: i64,
+    /// Clamp the natural interval into `day` first (aggregates).
+    pub keep_within_day: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Placed {
+    pub begin: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+    /// Shifted away from its natural interval to avoid an overlap.
+    pub moved: bool,
+}
+
+impl Placement {
+    pub fn natural(self, anchor: DateTime<Utc>, duration_secs: i64) -> (DateTime<Utc>, DateTime<Utc>) {
+        let d = Duration::seconds(duration_secs);
+        match self {
+            Placement::EndAtLogged => (anchor - d, anchor),
+            Placement::BeginAtLogged => (anchor, anchor + d),
+        }
+    }
+}
+
+fn natural_of(policy: Placement, r: &PlacementRequest) -> (DateTime<Utc>, DateTime<Utc>) {
+    let (mut begin, mut end) = policy.natural(r.anchor, r.duration_secs);
+    if r.keep_within_day {
+        let (start, stop) = day_bounds(r.zone, r.day);
+        let d = Duration::seconds(r.duration_secs);
+        if end > stop {
+            end = stop;
+            begin = end - d;
+        }
+        if begin < start {
+            begin = start;
+            end = begin + d;
+        }
+    }
+    (begin, end)
+}
+
+/// Intervals already placed for one agent, by begin. `max_len` bounds the look-back of range
+/// queries, so overlap checks are logarithmic plus the hits.
+#[derive(Default)]
+struct Timeline {
+    by_begin: BTreeMap<(DateTime<Utc>, usize), DateTime<Utc>>,
+    max_len: Duration,
+}
+
+impl Timeline {
+    fn insert(&mut self, begin: DateTime<Utc>, end: DateTime<Utc>) {
+        let seq = self.by_begin.len();
+        self.by_begin.insert((begin, seq), end);
+        self.max_len = self.max_len.max(end - begin);
+    }
+
+    /// Placed intervals that intersect `[from, to)`, ordered by begin.
+    fn within(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> impl Iterator<Item = (DateTime<Utc>, DateTime<Utc>)> + '_ {
+        let lo = (from - self.max_len, 0);
+        self.by_begin
+            .range(lo..(to, 0))
+            .map(|(&(b, _), &e)| (b, e))
+            .filter(move |&(_, e)| e > from)
+    }
+
+    fn is_free(&self, begin: DateTime<Utc>, end: DateTime<Utc>) -> bool {
+        self.within(begin, end).next().is_none()
+    }
+
+    /// The free slot of length `d` inside `[start, stop)` nearest to `natural`: earlier first,
+    /// then later.
+    fn nearest_free(
+        &self,
+        start: DateTime<Utc>,
+        stop: DateTime<Utc>,
+        natural: (DateTime<Utc>, DateTime<Utc>),
+        d: Duration,
+    ) -> Option<DateTime<Utc>> {
+        let mut gaps = Vec::new();
+        let mut cursor = start;
+        for (b, e) in self.within(start, stop) {
+            if b > cursor {
+                gaps.push((cursor, b));
+            }
+            cursor = cursor.max(e);
+        }
+        if cursor < stop {
+            gaps.push((cursor, stop));
+        }
+        let earlier = gaps
+            .iter()
+            .filter_map(|&(gs, ge)| {
+                let end = ge.min(natural.1);
+                (end - d >= gs && end - d < natural.0).then_some(end - d)
+            })
+            .max();
+        earlier.or_else(|| {
+            gaps.iter()
+                .filter_map(|&(gs, ge)| {
+                    let begin = gs.max(natural.0);
+                    (begin + d <= ge).then_some(begin)
+                })
+                .min()
+        })
+    }
+}
+
+/// Place every request; the result is in the order of `requests`.
+pub fn place(policy: Placement, requests: &[PlacementRequest], busy: &[BusyInterval]) -> Vec<Placed> {
+    let naturals: Vec<_> = requests.iter().map(|r| natural_of(policy, r)).collect();
+    let mut out: Vec<Placed> = naturals
+        .iter()
+        .map(|&(begin, end)| Placed {
+            begin,
+            end,
+            moved: false,
+        })
+        .collect();
+
+    let mut by_agent: HashMap<ZammadUserId, Vec<usize>> = HashMap::new();
+    for (i, r) in requests.iter().enumerate() {
+        by_agent.entry(r.agent_id).or_default().push(i);
+    }
+    let mut busy_by_agent: HashMap<ZammadUserId, Vec<(DateTime<Utc>, DateTime<Utc>)>> =
+        HashMap::new();
+    for b in busy.iter().filter(|b| b.end > b.begin) {
+        busy_by_agent.entry(b.agent_id).or_default().push((b.begin, b.end));
+    }
+
+    // Agents are independent; iterate them in id order only so that debugging is reproducible.
+    let mut agents: Vec<_> = by_agent.into_iter().collect();
+    agents.sort_by_key(|(a, _)| *a);
+    for (agent, indices) in agents {
+        let busy = busy_by_agent.remove(&agent).unwrap_or_default();
+        let overlapping = overlapping_entries(&indices, &naturals, &busy);
+        let mut timeline = Timeline::default();
+        for &(b, e) in &busy {
+            timeline.insert(b, e);
+        }
+        // 1. Entries that overlap nothing are fixed where they are.
+        let mut rest = Vec::new();
+        for &i in &indices {
+            if overlapping.contains(&i) {
+                rest.push(i);
+            } else {
+                timeline.insert(naturals[i].0, naturals[i].1);
+            }
+        }
+        // 2. The others, first logged first.
+        rest.sort_by(|&a, &b| {
+            (requests[a].anchor, &requests[a].key).cmp(&(requests[b].anchor, &requests[b].key))
+        });
+        for i in rest {
+            let (nb, ne) = naturals[i];
+            if timeline.is_free(nb, ne) {
+                timeline.insert(nb, ne);
+                continue;
+            }
+            let r = &requests[i];
+            let (start, stop) = day_bounds(r.zone, r.day);
+            let d = Duration::seconds(r.duration_secs);
+            if let Some(begin) = timeline.nearest_free(start, stop, (nb, ne), d) {
+                out[i] = Placed {
+                    begin,
+                    end: begin + d,
+                    moved: true,
+                };
+                timeline.insert(begin, begin + d);
+            } else {
+                timeline.insert(nb, ne);
+            }
+        }
+    }
+    out
+}
+
+/// Indices (of `indices`) whose natural interval overlaps another entry's or a busy interval.
+/// A sweep over intervals sorted by begin: an interval that starts before the running maximum
+/// end overlaps the interval holding that maximum.
+fn overlapping_entries(
+    indices: &[usize],
+    naturals: &[(DateTime<Utc>, DateTime<Utc>)],
+    busy: &[(DateTime<Utc>, DateTime<Utc>)],
+) -> std::collections::HashSet<usize> {
+    // `None` marks a busy interval: it can make entries overlap but is never moved itself.
+    let mut all: Vec<(DateTime<Utc>, DateTime<Utc>, Option<usize>)> = indices
+        .iter()
+        .map(|&i| (naturals[i].0, naturals[i].1, Some(i)))
+        .chain(busy.iter().map(|&(b, e)| (b, e, None)))
+        .collect();
+    all.sort_by_key(|&(b, e, i)| (b, e, i));
+    let mut result = std::collections::HashSet::new();
+    let mut holder: Option<(DateTime<Utc>, Option<usize>)> = None;
+    for (b, e, i) in all {
+        if let Some((max_end, h)) = holder {
+            if b < max_end {
+                result.extend(i);
+                result.extend(h);
+            }
+            if e > max_end {
+                holder = Some((e, i));
+            }
+        } else {
+            holder = Some((e, i));
+        }
+    }
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::zone::{local_to_utc, utc_to_local};
+    use chrono::NaiveDateTime;
+
+    const BERLIN: Tz = chrono_tz::Europe::Berlin;
+
+    fn at(zone: Tz, local: &str) -> DateTime<Utc> {
+        local_to_utc(
+            zone,
+            NaiveDateTime::parse_from_str(local, "%Y-%m-%dT%H:%M").unwrap(),
+        )
+    }
+
+    fn req(key: &str, zone: Tz, local_anchor: &str, minutes: i64) -> PlacementRequest {
+        let anchor = at(zone, local_anchor);
+        PlacementRequest {
+            key: EntryKey(key.into()),
+            agent_id: ZammadUserId(1),
+            zone,
+            day: crate::zone::local_date(zone, anchor),
+            anchor,
+            duration_secs: minutes * 60,
+            keep_within_day: false,
+        }
+    }
+
+    fn local(zone: Tz, p: &Placed) -> (String, String) {
+        (
+            utc_to_local(zone, p.begin).to_string(),
+            utc_to_local(zone, p.end).to_string(),
+        )
+    }
+
+    #[test]
+    fn end_at_logged_and_begin_at_logged() {
+        let r = req("ta:1", BERLIN, "2026-05-04T10:00", 30);
+        let p = place(Placement::EndAtLogged, std::slice::from_ref(&r), &[]);
+        assert_eq!(local(BERLIN, &p[0]).0, "2026-05-04T09:30:00");
+        let p = place(Placement::BeginAtLogged, &[r], &[]);
+        assert_eq!(local(BERLIN, &p[0]).1, "2026-05-04T10:30:00");
+    }
+
+    #[test]
+    fn logged_just_after_midnight_crosses_midnight_when_it_overlaps_nothing() {
+        let r = req("ta:1", BERLIN, "2026-05-05T00:10", 45);
+        let p = place(Placement::EndAtLogged, &[r], &[]);
+        assert_eq!(
+            local(BERLIN, &p[0]),
+            ("2026-05-04T23:25:00".into(), "2026-05-05T00:10:00".into())
+        );
+        assert!(!p[0].moved);
+    }
+
+    #[test]
+    fn overlapping_entry_after_midnight_moves_later_within_its_own_day() {
+        // Both logged just after midnight; the second cannot go earlier within 5 May.
+        let a = req("ta:1", BERLIN, "2026-05-05T00:10", 45);
+        let b = req("ta:2", BERLIN, "2026-05-05T00:20", 30);
+        let p = place(Placement::EndAtLogged, &[a, b], &[]);
+        assert_eq!(local(BERLIN, &p[0]).0, "2026-05-04T23:25:00");
+        assert!(!p[0].moved);
+        assert_eq!(
+            local(BERLIN, &p[1]),
+            ("2026-05-05T00:10:00".into(), "2026-05-05T00:40:00".into())
+        );
+        assert!(p[1].moved);
+    }
+
+    #[test]
+    fn a_full_day_of_overlaps_is_packed_earlier_without_overlap() {
+        // Eight one-hour bookings all logged at 17:00 end up back to back 09:00–17:00.
+        let reqs: Vec<_> = (1..=8)
+            .map(|i| req(&format!("ta:{i}"), BERLIN, "2026-05-04T17:00", 60))
+            .collect();
+        let p = place(Placement::EndAtLogged, &reqs, &[]);
+        let mut spans: Vec<_> = p.iter().map(|x| local(BERLIN, x)).collect();
+        spans.sort();
+        let expected: Vec<_> = (9..17)
+            .map(|h| {
+                (
+                    format!("2026-05-04T{h:02}:00:00"),
+                    format!("2026-05-04T{:02}:00:00", h + 1),
+                )
+            })
+            .collect();
+        assert_eq!(spans, expected);
+        // The first by key keeps its natural place.
+        assert_eq!(local(BERLIN, &p[0]).0, "2026-05-04T16:00:00");
+        assert!(!p[0].moved && p[1..].iter().all(|x| x.moved));
+    }
+
+    #[test]
+    fn moves_later_when_nothing_earlier_is_free() {
+        // 00:00–12:00 is busy, a 2 h entry logged 11:00 must go after noon.
+        let busy = BusyInterval {
+            agent_id: ZammadUserId(1),
+            begin: at(BERLIN, "2026-05-04T00:00"),
+            end: at(BERLIN, "2026-05-04T12:00"),
+        };
+        let p = place(
+            Placement::EndAtLogged,
+            &[req("ta:1", BERLIN, "2026-05-04T11:00", 120)],
+            &[busy],
+        );
+        assert_eq!(local(BERLIN, &p[0]).0, "2026-05-04T12:00:00");
+        assert!(p[0].moved);
+    }
+
+    #[test]
+    fn a_full_day_leaves_the_entry_where_it_was() {
+        let busy = BusyInterval {
+            agent_id: ZammadUserId(1),
+            begin: at(BERLIN, "2026-05-04T00:00"),
+            end: at(BERLIN, "2026-05-05T00:00"),
+        };
+        let p = place(
+            Placement::EndAtLogged,
+            &[req("ta:1", BERLIN, "2026-05-04T11:00", 60)],
+            &[busy],
+        );
+        assert_eq!(local(BERLIN, &p[0]).0, "2026-05-04T10:00:00");
+        assert!(!p[0].moved);
+    }
+
+    #[test]
+    fn other_agents_and_non_overlapping_entries_are_never_moved() {
+        let a = req("ta:1", BERLIN, "2026-05-04T10:00", 60);
+        let mut b = req("ta:2", BERLIN, "2026-05-04T10:00", 60);
+        b.agent_id = ZammadUserId(2);
+        let c = req("ta:3", BERLIN, "2026-05-04T12:00", 60);
+        let p = place(Placement::EndAtLogged, &[a, b, c], &[]);
+        assert!(p.iter().all(|x| !x.moved));
+    }
+
+    #[test]
+    fn an_entry_that_overlaps_nothing_keeps_its_place_even_if_a_moved_one_wants_it() {
+        // 1 and 2 overlap at 16–17; 3 sits free at 15–16. 2 must skip over 3 to 14–15.
+        let reqs = [
+            req("ta:1", BERLIN, "2026-05-04T17:00", 60),
+            req("ta:2", BERLIN, "2026-05-04T17:00", 60),
+            req("ta:3", BERLIN, "2026-05-04T16:00", 60),
+        ];
+        let p = place(Placement::EndAtLogged, &reqs, &[]);
+        assert_eq!(local(BERLIN, &p[2]).0, "2026-05-04T15:00:00");
+        assert!(!p[2].moved);
+        assert_eq!(local(BERLIN, &p[1]).0, "2026-05-04T14:00:00");
+    }
+
+    #[test]
+    fn spring_forward_day_in_berlin() {
+        // 03:30 CEST on 29 March; 90 min end_at_logged begins at 01:00 CET (the clock skips 02:xx).
+        let r = req("ta:1", BERLIN, "2026-03-29T03:30", 90);
+        let p = place(Placement::EndAtLogged, std::slice::from_ref(&r), &[]);
+        assert_eq!(local(BERLIN, &p[0]).0, "2026-03-29T01:00:00");
+        assert_eq!((p[0].end - p[0].begin).num_minutes(), 90);
+        // A second, 30 min, logged at the same time: its natural 03:00–03:30 is taken, so it
+        // moves earlier to the only free half hour before, 00:30–01:00 CET.
+        let r2 = PlacementRequest {
+            key: EntryKey("ta:2".into()),
+            duration_secs: 30 * 60,
+            ..r.clone()
+        };
+        let p = place(Placement::EndAtLogged, &[r, r2], &[]);
+        assert_eq!(
+            local(BERLIN, &p[1]),
+            ("2026-03-29T00:30:00".into(), "2026-03-29T01:00:00".into())
+        );
+    }
+
+    #[test]
+    fn fall_back_day_in_new_york() {
+        let ny = chrono_tz::America::New_York;
+        // 01:30 happens twice on 1 Nov 2026; the earlier (EDT) instant is meant.
+        let r = req("ta:1", ny, "2026-11-01T01:30", 60);
+        let p = place(Placement::EndAtLogged, &[r], &[]);
+        assert_eq!(local(ny, &p[0]), ("2026-11-01T00:30:00".into(), "2026-11-01T01:30:00".into()));
+        let r = req("ta:2", ny, "2026-11-01T02:00", 60);
+        let p = place(Placement::EndAtLogged, &[r], &[]);
+        // 60 real minutes before 02:00 EST is 01:00 EST, the second 01:00 of the day.
+        assert_eq!(local(ny, &p[0]).0, "2026-11-01T01:00:00");
+        assert_eq!((p[0].end - p[0].begin).num_minutes(), 60);
+    }
+
+    #[test]
+    fn aggregates_are_kept_inside_their_day() {
+        let mut r = req("agg:x", BERLIN, "2026-05-05T00:10", 60);
+        r.keep_within_day = true;
+        let p = place(Placement::EndAtLogged, &[r], &[]);
+        assert_eq!(
+            local(BERLIN, &p[0]),
+            ("2026-05-05T00:00:00".into(), "2026-05-05T01:00:00".into())
+        );
+    }
+}
