@@ -1,0 +1,11 @@
+# Shared settings of the local AWS emulator scripts. Sourced, not run.
+# Everything lives under <repo>/.local (gitignored); nothing is installed system-wide.
+LOCAL_AWS_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+LOCAL_DIR="$LOCAL_AWS_ROOT/.local"
+MINISTACK_VERSION="1.5.33"
+MINISTACK_VENV="$LOCAL_DIR/ministack-venv"
+MINISTACK_PORT="${MINISTACK_PORT:-4566}"
+MINISTACK_STATE="$LOCAL_DIR/ministack-$MINISTACK_PORT"
+MINISTACK_PIDFILE="$MINISTACK_STATE/ministack.pid"
+MINISTACK_LOG="$MINISTACK_STATE/ministack.log"
+MINISTACK_URL="http://127.0.0.1:$MINISTACK_PORT"

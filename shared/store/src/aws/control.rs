@@ -1,0 +1,796 @@
+use super::item::{
+    Item, get_json, get_n, get_s, get_time, json, key_of_token, n, names, s, time, token_of,
+};
+use super::{is_condition_failed, sdk_error};
+use crate::control::{
+    CLAIM_RETENTION_DAYS, ClaimOutcome, CompleteOutcome, ConsoleUser, ControlStore,
+    DeliveryOutcome, Document, DocumentKind, DocumentWrite, ExpectedVersion, FinishOutcome, Lease,
+    LeaseOutcome, OperationId, RenewOutcome, RunCounters, RunId, RunState, RunTrigger, SyncRun,
+    UserWrite, WatermarkOutcome, window_start,
+};
+use crate::env;
+use crate::error::{StoreError, StoreResult};
+use crate::page::{Page, PageRequest};
+use crate::schema::{TTL_ATTRIBUTE, control as schema};
+use async_trait::async_trait;
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::types::ReturnValue;
+use chrono::{DateTime, Duration, Utc};
+
+/// Item kinds of the control table, as (pk, sk). Listable kinds share a partition; the rest
+/// get one partition per item, so their conditional writes never contend.
+fn doc_key(kind: DocumentKind, id: &str) -> (String, String) {
+    (format!("doc#{}", kind.as_str()), id.to_string())
+}
+const RUNS_PK: &str = "run";
+const WATERMARK_PK: &str = "watermark";
+const USERS_PK: &str = "user";
+fn lease_key(name: &str) -> (String, String) {
+    (format!("lease#{name}"), "lease".into())
+}
+fn delivery_key(id: &str) -> (String, String) {
+    (format!("delivery#{id}"), "delivery".into())
+}
+fn claim_key(id: &OperationId) -> (String, String) {
+    (format!("op#{id}"), "claim".into())
+}
+fn login_key(subject: &str, window: Duration, now: DateTime<Utc>) -> (String, String) {
+    (
+        format!("login#{subject}"),
+        window_start(window, now).to_string(),
+    )
+}
+
+const IN_FLIGHT: &str = "in_flight";
+const DONE: &str = "done";
+/// How many times an outcome is re-read when the item changed between a failed condition and
+/// the read (it was deleted or expired in between).
+const RECHECKS: usize = 3;
+
+/// The control table in DynamoDB (`pk`, `sk`, TTL on `expires_at`).
+#[derive(Clone)]
+pub struct DynamoControl {
+    client: Client,
+    table: String,
+}
+
+impl DynamoControl {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        DynamoControl {
+            client,
+            table: table.into(),
+        }
+    }
+
+    /// Table name from `CONTROL_TABLE`.
+    pub fn from_env(config: &aws_config::SdkConfig) -> StoreResult<Self> {
+        Ok(Self::new(
+            Client::new(config),
+            env::required(env::CONTROL_TABLE)?,
+        ))
+    }
+
+    fn key((pk, sk): (String, String)) -> Item {
+        Item::from([
+            (schema::PK.name.to_string(), s(pk)),
+            (schema::SK.name.to_string(), s(sk)),
+        ])
+    }
+
+    async fn get_item(&self, key: (String, String)) -> StoreResult<Option<Item>> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(Self::key(key)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| sdk_error("read control item", e))?;
+        Ok(out.item)
+    }
+
+    async fn delete_item(&self, key: (String, String)) -> StoreResult<bool> {
+        let out = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(Self::key(key)))
+            .return_values(ReturnValue::AllOld)
+            .send()
+            .await
+            .map_err(|e| sdk_error("delete control item", e))?;
+        Ok(out.attributes.is_some_and(|a| !a.is_empty()))
+    }
+
+    /// Every item of one partition, in sort-key order.
+    async fn query_all(&self, pk: &str) -> StoreResult<Vec<Item>> {
+        let mut items = Vec::new();
+        let mut start = None;
+        loop {
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("#pk = :pk")
+                .expression_attribute_names("#pk", schema::PK.name)
+                .expression_attribute_values(":pk", s(pk))
+                .consistent_read(true)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(|e| sdk_error("query control table", e))?;
+            items.extend(out.items.unwrap_or_default());
+            match out.last_evaluated_key {
+                Some(key) => start = Some(key),
+                None => return Ok(items),
+            }
+        }
+    }
+}
+
+fn document_of(kind: DocumentKind, item: &Item) -> StoreResult<Document> {
+    Ok(Document {
+        kind,
+        id: get_s(item, schema::SK.name)?.to_string(),
+        body: get_json(item, "body")?,
+        version: get_n(item, "version")?,
+        updated_at: get_time(item, "updated_at")?,
+    })
+}
+
+fn run_of(item: &Item) -> StoreResult<SyncRun> {
+    let state = get_s(item, "state")?;
+    let trigger: RunTrigger = serde_json::from_value(get_s(item, "trigger")?.into())
+        .map_err(|e| StoreError::corrupt(format!("run trigger: {e}")))?;
+    let mut counters = RunCounters::default();
+    for (field, _) in RunCounters::default().fields() {
+        counters.set(field, get_n(item, field)?);
+    }
+    Ok(SyncRun {
+        id: RunId(get_s(item, schema::SK.name)?.to_string()),
+        trigger,
+        params: get_json(item, "params")?,
+        state: RunState::parse(state)
+            .ok_or_else(|| StoreError::corrupt(format!("run state {state}")))?,
+        started_at: get_time(item, "started_at")?,
+        finished_at: if item.contains_key("finished_at") {
+            Some(get_time(item, "finished_at")?)
+        } else {
+            None
+        },
+        counters,
+    })
+}
+
+fn millis(t: DateTime<Utc>) -> i64 {
+    t.timestamp_millis()
+}
+
+fn from_millis(item: &Item, name: &str) -> StoreResult<DateTime<Utc>> {
+    let ms: i64 = get_n(item, name)?;
+    DateTime::from_timestamp_millis(ms).ok_or_else(|| StoreError::corrupt(format!("{name} {ms}")))
+}
+
+#[async_trait]
+impl ControlStore for DynamoControl {
+    async fn get_document(&self, kind: DocumentKind, id: &str) -> StoreResult<Option<Document>> {
+        self.get_item(doc_key(kind, id))
+            .await?
+            .map(|i| document_of(kind, &i))
+            .transpose()
+    }
+
+    async fn put_document(
+        &self,
+        kind: DocumentKind,
+        id: &str,
+        body: &serde_json::Value,
+        expected: ExpectedVersion,
+        at: DateTime<Utc>,
+    ) -> StoreResult<DocumentWrite> {
+        let request = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(Self::key(doc_key(kind, id))))
+            .update_expression("SET #body = :body, #updated_at = :at ADD #version :one")
+            .expression_attribute_values(":body", json(body))
+            .expression_attribute_values(":at", s(time(at)))
+            .expression_attribute_values(":one", n(1))
+            .return_values(ReturnValue::UpdatedNew);
+        let request = match expected {
+            ExpectedVersion::Any => request.set_expression_attribute_names(Some(names(&[
+                "body",
+                "updated_at",
+                "version",
+            ]))),
+            ExpectedVersion::New => request
+                .condition_expression("attribute_not_exists(#pk)")
+                .set_expression_attribute_names(Some(names(&[
+                    "body",
+                    "updated_at",
+                    "version",
+                    "pk",
+                ]))),
+            ExpectedVersion::Version(v) => request
+                .condition_expression("#version = :expected")
+                .expression_attribute_values(":expected", n(v))
+                .set_expression_attribute_names(Some(names(&["body", "updated_at", "version"]))),
+        };
+        match request.send().await {
+            Ok(out) => {
+                let attrs = out.attributes.unwrap_or_default();
+                Ok(DocumentWrite::Written {
+                    version: get_n(&attrs, "version")?,
+                })
+            }
+            Err(e) if is_condition_failed(&e) => {
+                let current = self.get_document(kind, id).await?.map(|d| d.version);
+                Ok(DocumentWrite::VersionConflict { current })
+            }
+            Err(e) => Err(sdk_error("put document", e)),
+        }
+    }
+
+    async fn list_documents(&self, kind: DocumentKind) -> StoreResult<Vec<Document>> {
+        let (pk, _) = doc_key(kind, "");
+        self.query_all(&pk)
+            .await?
+            .iter()
+            .map(|i| document_of(kind, i))
+            .collect()
+    }
+
+    async fn delete_document(&self, kind: DocumentKind, id: &str) -> StoreResult<bool> {
+        self.delete_item(doc_key(kind, id)).await
+    }
+
+    async fn create_run(
+        &self,
+        trigger: RunTrigger,
+        params: &serde_json::Value,
+        at: DateTime<Utc>,
+    ) -> StoreResult<SyncRun> {
+        let run = SyncRun {
+            id: RunId::generate(at),
+            trigger,
+            params: params.clone(),
+            state: RunState::Running,
+            started_at: at,
+            finished_at: None,
+            counters: RunCounters::default(),
+        };
+        let trigger = serde_json::to_value(trigger).expect("enum serialises");
+        let mut request = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .item(schema::PK.name, s(RUNS_PK))
+            .item(schema::SK.name, s(&run.id.0))
+            .item("trigger", s(trigger.as_str().unwrap_or_default()))
+            .item("params", json(params))
+            .item("state", s(run.state.as_str()))
+            .item("started_at", s(time(at)))
+            .condition_expression("attribute_not_exists(#pk)")
+            .expression_attribute_names("#pk", schema::PK.name);
+        for (field, value) in run.counters.fields() {
+            request = request.item(field, n(value));
+        }
+        match request.send().await {
+            Ok(_) => Ok(run),
+            // Ids carry 32 random bits; a collision is not worth a typed outcome.
+            Err(e) if is_condition_failed(&e) => Err(StoreError::Unavailable(format!(
+                "run id {} collided, retry",
+                run.id
+            ))),
+            Err(e) => Err(sdk_error("create run", e)),
+        }
+    }
+
+    async fn get_run(&self, id: &RunId) -> StoreResult<Option<SyncRun>> {
+        self.get_item((RUNS_PK.into(), id.0.clone()))
+            .await?
+            .as_ref()
+            .map(run_of)
+            .transpose()
+    }
+
+    async fn add_to_run(&self, id: &RunId, delta: &RunCounters) -> StoreResult<bool> {
+        let changed: Vec<(&str, u64)> =
+            delta.fields().into_iter().filter(|(_, v)| *v > 0).collect();
+        if changed.is_empty() {
+            return Ok(self.get_run(id).await?.is_some());
+        }
+        // ADD is applied atomically by DynamoDB: concurrent workers never lose an increment.
+        let update = changed
+            .iter()
+            .map(|(f, _)| format!("#{f} :{f}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let mut attr_names: Vec<&str> = changed.iter().map(|(f, _)| *f).collect();
+        attr_names.push("pk");
+        let mut request = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(Self::key((RUNS_PK.into(), id.0.clone()))))
+            .update_expression(format!("ADD {update}"))
+            .condition_expression("attribute_exists(#pk)")
+            .set_expression_attribute_names(Some(names(&attr_names)));
+        for (field, value) in &changed {
+            request = request.expression_attribute_values(format!(":{field}"), n(*value));
+        }
+        match request.send().await {
+            Ok(_) => Ok(true),
+            Err(e) if is_condition_failed(&e) => Ok(false),
+            Err(e) => Err(sdk_error("add to run counters", e)),
+        }
+    }
+
+    async fn finish_run(
+        &self,
+        id: &RunId,
+        state: RunState,
+        at: DateTime<Utc>,
+    ) -> StoreResult<FinishOutcome> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(Self::key((RUNS_PK.into(), id.0.clone()))))
+            .update_expression("SET #state = :state, #finished_at = :at")
+            .condition_expression("#state = :running")
+            .set_expression_attribute_names(Some(names(&["state", "finished_at"])))
+            .expression_attribute_values(":state", s(state.as_str()))
+            .expression_attribute_values(":running", s(RunState::Running.as_str()))
+            .expression_attribute_values(":at", s(time(at)))
+            .return_values(ReturnValue::AllNew)
+            .send()
+            .await;
+        match result {
+            Ok(out) => Ok(FinishOutcome::Finished(run_of(
+                &out.attributes.unwrap_or_default(),
+            )?)),
+            Err(e) if is_condition_failed(&e) => match self.get_run(id).await? {
+                None => Ok(FinishOutcome::NotFound),
+                Some(run) => Ok(FinishOutcome::AlreadyFinished(run)),
+            },
+            Err(e) => Err(sdk_error("finish run", e)),
+        }
+    }
+
+    async fn list_runs(&self, page: &PageRequest) -> StoreResult<Page<SyncRun>> {
+        let limit = page.checked_limit()?;
+        let start = page.after.as_ref().map(key_of_token).transpose()?;
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("#pk = :pk")
+            .expression_attribute_names("#pk", schema::PK.name)
+            .expression_attribute_values(":pk", s(RUNS_PK))
+            .scan_index_forward(false)
+            .limit(limit as i32)
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .map_err(|e| sdk_error("list runs", e))?;
+        let items = out
+            .items()
+            .iter()
+            .map(run_of)
+            .collect::<StoreResult<Vec<_>>>()?;
+        let next = out
+            .last_evaluated_key()
+            .map(|k| token_of(&k.clone()))
+            .transpose()?;
+        Ok(Page { items, next })
+    }
+
+    async fn get_watermark(&self, name: &str) -> StoreResult<Option<DateTime<Utc>>> {
+        let item = self.get_item((WATERMARK_PK.into(), name.into())).await?;
+        item.map(|i| get_time(&i, "at")).transpose()
+    }
+
+    async fn advance_watermark(
+        &self,
+        name: &str,
+        to: DateTime<Utc>,
+    ) -> StoreResult<WatermarkOutcome> {
+        // Fixed-width UTC strings compare like the times they spell.
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .item(schema::PK.name, s(WATERMARK_PK))
+            .item(schema::SK.name, s(name))
+            .item("at", s(time(to)))
+            .condition_expression("attribute_not_exists(#pk) OR #at < :to")
+            .set_expression_attribute_names(Some(names(&["pk", "at"])))
+            .expression_attribute_values(":to", s(time(to)))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(WatermarkOutcome::Advanced),
+            Err(e) if is_condition_failed(&e) => match self.get_watermark(name).await? {
+                Some(current) => Ok(WatermarkOutcome::NotNewer { current }),
+                None => Err(StoreError::Unavailable(format!(
+                    "watermark {name} vanished, retry"
+                ))),
+            },
+            Err(e) => Err(sdk_error("advance watermark", e)),
+        }
+    }
+
+    async fn acquire_lease(
+        &self,
+        name: &str,
+        holder: &str,
+        ttl: Duration,
+        now: DateTime<Utc>,
+    ) -> StoreResult<LeaseOutcome> {
+        let expires_at = now + ttl;
+        for _ in 0..RECHECKS {
+            let (pk, sk) = lease_key(name);
+            let result = self
+                .client
+                .put_item()
+                .table_name(&self.table)
+                .item(schema::PK.name, s(pk))
+                .item(schema::SK.name, s(sk))
+                .item("holder", s(holder))
+                .item("lease_until", n(millis(expires_at)))
+                // Leftovers of crashed holders are cleaned up a day after they lapse.
+                .item(
+                    TTL_ATTRIBUTE,
+                    n((expires_at + Duration::days(1)).timestamp()),
+                )
+                .condition_expression(
+                    "attribute_not_exists(#pk) OR #lease_until <= :now OR #holder = :holder",
+                )
+                .set_expression_attribute_names(Some(names(&["pk", "lease_until", "holder"])))
+                .expression_attribute_values(":now", n(millis(now)))
+                .expression_attribute_values(":holder", s(holder))
+                .send()
+                .await;
+            match result {
+                Ok(_) => {
+                    return Ok(LeaseOutcome::Acquired(Lease {
+                        name: name.to_string(),
+                        holder: holder.to_string(),
+                        expires_at,
+                    }));
+                }
+                Err(e) if is_condition_failed(&e) => {
+                    if let Some(item) = self.get_item(lease_key(name)).await? {
+                        return Ok(LeaseOutcome::Held {
+                            holder: get_s(&item, "holder")?.to_string(),
+                            expires_at: from_millis(&item, "lease_until")?,
+                        });
+                    }
+                    // Released between our write and our read: try again.
+                }
+                Err(e) => return Err(sdk_error("acquire lease", e)),
+            }
+        }
+        Err(StoreError::Unavailable(format!(
+            "lease {name} keeps changing, retry"
+        )))
+    }
+
+    async fn renew_lease(
+        &self,
+        lease: &Lease,
+        ttl: Duration,
+        now: DateTime<Utc>,
+    ) -> StoreResult<RenewOutcome> {
+        let expires_at = now + ttl;
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(Self::key(lease_key(&lease.name))))
+            .update_expression("SET #lease_until = :until, #expires_at = :ttl")
+            .condition_expression("#holder = :holder")
+            .set_expression_attribute_names(Some(names(&["lease_until", "expires_at", "holder"])))
+            .expression_attribute_values(":until", n(millis(expires_at)))
+            .expression_attribute_values(":ttl", n((expires_at + Duration::days(1)).timestamp()))
+            .expression_attribute_values(":holder", s(&lease.holder))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(RenewOutcome::Renewed(Lease {
+                expires_at,
+                ..lease.clone()
+            })),
+            Err(e) if is_condition_failed(&e) => Ok(RenewOutcome::Lost),
+            Err(e) => Err(sdk_error("renew lease", e)),
+        }
+    }
+
+    async fn release_lease(&self, lease: &Lease) -> StoreResult<bool> {
+        let result = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(Self::key(lease_key(&lease.name))))
+            .condition_expression("#holder = :holder")
+            .expression_attribute_names("#holder", "holder")
+            .expression_attribute_values(":holder", s(&lease.holder))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e) if is_condition_failed(&e) => Ok(false),
+            Err(e) => Err(sdk_error("release lease", e)),
+        }
+    }
+
+    async fn record_delivery(
+        &self,
+        delivery_id: &str,
+        keep_for: Duration,
+        now: DateTime<Utc>,
+    ) -> StoreResult<DeliveryOutcome> {
+        let (pk, sk) = delivery_key(delivery_id);
+        // TTL deletion lags by up to days on AWS: an expired item that is still there counts
+        // as absent.
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .item(schema::PK.name, s(pk))
+            .item(schema::SK.name, s(sk))
+            .item("seen_at", s(time(now)))
+            .item(TTL_ATTRIBUTE, n((now + keep_for).timestamp()))
+            .condition_expression("attribute_not_exists(#pk) OR #expires_at <= :now")
+            .set_expression_attribute_names(Some(names(&["pk", "expires_at"])))
+            .expression_attribute_values(":now", n(now.timestamp()))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(DeliveryOutcome::First),
+            Err(e) if is_condition_failed(&e) => Ok(DeliveryOutcome::Duplicate),
+            Err(e) => Err(sdk_error("record delivery", e)),
+        }
+    }
+
+    async fn claim_operation(
+        &self,
+        id: &OperationId,
+        holder: &str,
+        lease: Duration,
+        now: DateTime<Utc>,
+    ) -> StoreResult<ClaimOutcome> {
+        let lease_until = now + lease;
+        for _ in 0..RECHECKS {
+            let result = self
+                .client
+                .update_item()
+                .table_name(&self.table)
+                .set_key(Some(Self::key(claim_key(id))))
+                .update_expression(
+                    "SET #state = :in_flight, #holder = :holder, #lease_until = :until, \
+                     #expires_at = :ttl ADD #attempt :one",
+                )
+                .condition_expression(
+                    "attribute_not_exists(#pk) OR (#state = :in_flight AND #lease_until <= :now)",
+                )
+                .set_expression_attribute_names(Some(names(&[
+                    "state",
+                    "holder",
+                    "lease_until",
+                    "expires_at",
+                    "attempt",
+                    "pk",
+                ])))
+                .expression_attribute_values(":in_flight", s(IN_FLIGHT))
+                .expression_attribute_values(":holder", s(holder))
+                .expression_attribute_values(":until", n(millis(lease_until)))
+                .expression_attribute_values(
+                    ":ttl",
+                    n((now + Duration::days(CLAIM_RETENTION_DAYS)).timestamp()),
+                )
+                .expression_attribute_values(":one", n(1))
+                .expression_attribute_values(":now", n(millis(now)))
+                .return_values(ReturnValue::AllNew)
+                .send()
+                .await;
+            match result {
+                Ok(out) => {
+                    let attrs = out.attributes.unwrap_or_default();
+                    return Ok(ClaimOutcome::Claimed {
+                        attempt: get_n(&attrs, "attempt")?,
+                        lease_until,
+                    });
+                }
+                Err(e) if is_condition_failed(&e) => {
+                    if let Some(item) = self.get_item(claim_key(id)).await? {
+                        return match get_s(&item, "state")? {
+                            DONE => Ok(ClaimOutcome::Done {
+                                result: get_json(&item, "result")?,
+                            }),
+                            _ => Ok(ClaimOutcome::InFlight {
+                                holder: get_s(&item, "holder")?.to_string(),
+                                lease_until: from_millis(&item, "lease_until")?,
+                            }),
+                        };
+                    }
+                }
+                Err(e) => return Err(sdk_error("claim operation", e)),
+            }
+        }
+        Err(StoreError::Unavailable(format!(
+            "claim of {id} keeps changing, retry"
+        )))
+    }
+
+    async fn complete_operation(
+        &self,
+        id: &OperationId,
+        holder: &str,
+        result: &serde_json::Value,
+        now: DateTime<Utc>,
+    ) -> StoreResult<CompleteOutcome> {
+        let outcome = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(Self::key(claim_key(id))))
+            .update_expression(
+                "SET #state = :done, #result = :result, #completed_at = :at, #expires_at = :ttl",
+            )
+            .condition_expression("#state = :in_flight AND #holder = :holder")
+            .set_expression_attribute_names(Some(names(&[
+                "state",
+                "result",
+                "completed_at",
+                "expires_at",
+                "holder",
+            ])))
+            .expression_attribute_values(":done", s(DONE))
+            .expression_attribute_values(":in_flight", s(IN_FLIGHT))
+            .expression_attribute_values(":holder", s(holder))
+            .expression_attribute_values(":result", json(result))
+            .expression_attribute_values(":at", s(time(now)))
+            .expression_attribute_values(
+                ":ttl",
+                n((now + Duration::days(CLAIM_RETENTION_DAYS)).timestamp()),
+            )
+            .send()
+            .await;
+        match outcome {
+            Ok(_) => Ok(CompleteOutcome::Completed),
+            Err(e) if is_condition_failed(&e) => Ok(CompleteOutcome::NotHolder),
+            Err(e) => Err(sdk_error("complete operation", e)),
+        }
+    }
+
+    async fn release_operation(
+        &self,
+        id: &OperationId,
+        holder: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        let outcome = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(Self::key(claim_key(id))))
+            .update_expression("SET #lease_until = :now")
+            .condition_expression("#state = :in_flight AND #holder = :holder")
+            .set_expression_attribute_names(Some(names(&["lease_until", "state", "holder"])))
+            .expression_attribute_values(":now", n(millis(now)))
+            .expression_attribute_values(":in_flight", s(IN_FLIGHT))
+            .expression_attribute_values(":holder", s(holder))
+            .send()
+            .await;
+        match outcome {
+            Ok(_) => Ok(true),
+            Err(e) if is_condition_failed(&e) => Ok(false),
+            Err(e) => Err(sdk_error("release operation", e)),
+        }
+    }
+
+    async fn create_user(&self, user: &ConsoleUser) -> StoreResult<UserWrite> {
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .item(schema::PK.name, s(USERS_PK))
+            .item(schema::SK.name, s(&user.username))
+            .item("user", json(user))
+            .condition_expression("attribute_not_exists(#pk)")
+            .expression_attribute_names("#pk", schema::PK.name)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(UserWrite::Written),
+            Err(e) if is_condition_failed(&e) => Ok(UserWrite::AlreadyExists),
+            Err(e) => Err(sdk_error("create user", e)),
+        }
+    }
+
+    async fn update_user(&self, user: &ConsoleUser) -> StoreResult<bool> {
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .item(schema::PK.name, s(USERS_PK))
+            .item(schema::SK.name, s(&user.username))
+            .item("user", json(user))
+            .condition_expression("attribute_exists(#pk)")
+            .expression_attribute_names("#pk", schema::PK.name)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e) if is_condition_failed(&e) => Ok(false),
+            Err(e) => Err(sdk_error("update user", e)),
+        }
+    }
+
+    async fn get_user(&self, username: &str) -> StoreResult<Option<ConsoleUser>> {
+        let item = self.get_item((USERS_PK.into(), username.into())).await?;
+        item.map(|i| get_json(&i, "user")).transpose()
+    }
+
+    async fn list_users(&self) -> StoreResult<Vec<ConsoleUser>> {
+        self.query_all(USERS_PK)
+            .await?
+            .iter()
+            .map(|i| get_json(i, "user"))
+            .collect()
+    }
+
+    async fn delete_user(&self, username: &str) -> StoreResult<bool> {
+        self.delete_item((USERS_PK.into(), username.into())).await
+    }
+
+    async fn record_login_failure(
+        &self,
+        subject: &str,
+        window: Duration,
+        now: DateTime<Utc>,
+    ) -> StoreResult<u32> {
+        let window_end = window_start(window, now) + window.num_seconds().max(1);
+        let out = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(Self::key(login_key(subject, window, now))))
+            .update_expression("ADD #failures :one SET #expires_at = :ttl")
+            .set_expression_attribute_names(Some(names(&["failures", "expires_at"])))
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":ttl", n(window_end))
+            .return_values(ReturnValue::UpdatedNew)
+            .send()
+            .await
+            .map_err(|e| sdk_error("count login failure", e))?;
+        get_n(&out.attributes.unwrap_or_default(), "failures")
+    }
+
+    async fn login_failures(
+        &self,
+        subject: &str,
+        window: Duration,
+        now: DateTime<Utc>,
+    ) -> StoreResult<u32> {
+        match self.get_item(login_key(subject, window, now)).await? {
+            Some(item) => get_n(&item, "failures"),
+            None => Ok(0),
+        }
+    }
+
+    async fn clear_login_failures(
+        &self,
+        subject: &str,
+        window: Duration,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        self.delete_item(login_key(subject, window, now))
+            .await
+            .map(|_| ())
+    }
+}

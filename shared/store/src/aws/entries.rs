@@ -1,0 +1,334 @@
+use super::item::{
+    Item, get_day, get_n, get_opt_json, get_s, get_time, json, key_of_token, n, names, s, time,
+    token_of,
+};
+use super::{is_condition_failed, sdk_error};
+use crate::entries::{EntriesStore, EntryRecord, EntryStatus, ExpectedLink, LinkOutcome};
+use crate::env;
+use crate::error::{StoreError, StoreResult};
+use crate::page::{Page, PageRequest};
+use crate::schema::entries as schema;
+use async_trait::async_trait;
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
+use aws_sdk_dynamodb::types::ReturnValue;
+use chrono::{DateTime, NaiveDate, Utc};
+use sync_core::desired::EntryKey;
+use sync_core::ids::{TicketId, TimesheetId, ZammadUserId};
+use sync_core::plan::Base;
+
+/// Entries in DynamoDB: partition = ticket, sort = entry key. See `schema::entries`.
+#[derive(Clone)]
+pub struct DynamoEntries {
+    client: Client,
+    table: String,
+}
+
+impl DynamoEntries {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        DynamoEntries {
+            client,
+            table: table.into(),
+        }
+    }
+
+    /// Table name from `ENTRIES_TABLE`.
+    pub fn from_env(config: &aws_config::SdkConfig) -> StoreResult<Self> {
+        Ok(Self::new(
+            Client::new(config),
+            env::required(env::ENTRIES_TABLE)?,
+        ))
+    }
+
+    fn key(ticket: TicketId, key: &EntryKey) -> Item {
+        Item::from([
+            (schema::TICKET.name.to_string(), n(ticket.0)),
+            (schema::KEY.name.to_string(), s(key.as_str())),
+        ])
+    }
+
+    async fn query_page(
+        &self,
+        query: QueryFluentBuilder,
+        page: &PageRequest,
+    ) -> StoreResult<Page<EntryRecord>> {
+        let limit = page.checked_limit()?;
+        let start = page.after.as_ref().map(key_of_token).transpose()?;
+        let out = query
+            .table_name(&self.table)
+            .limit(limit as i32)
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .map_err(|e| sdk_error("query entries", e))?;
+        let items = out
+            .items()
+            .iter()
+            .map(record_of)
+            .collect::<StoreResult<Vec<_>>>()?;
+        let next = out
+            .last_evaluated_key()
+            .map(|k| token_of(&k.clone()))
+            .transpose()?;
+        Ok(Page { items, next })
+    }
+}
+
+fn ticket_key(ticket: TicketId, key: &EntryKey) -> String {
+    format!("{:020}#{}", ticket.0, key)
+}
+
+fn record_of(item: &Item) -> StoreResult<EntryRecord> {
+    let status = get_s(item, "status")?;
+    Ok(EntryRecord {
+        ticket_id: TicketId(get_n(item, schema::TICKET.name)?),
+        key: EntryKey(get_s(item, schema::KEY.name)?.to_string()),
+        agent_id: ZammadUserId(get_n(item, "agent")?),
+        day: get_day(item, "day")?,
+        status: EntryStatus::parse(status)
+            .ok_or_else(|| StoreError::corrupt(format!("entry status {status}")))?,
+        desired: get_opt_json(item, "desired")?,
+        base: get_opt_json(item, "base")?,
+        updated_at: get_time(item, "updated_at")?,
+    })
+}
+
+#[async_trait]
+impl EntriesStore for DynamoEntries {
+    async fn save(&self, record: &EntryRecord) -> StoreResult<()> {
+        let mut update = "SET #status = :status, #day = :day, #agent = :agent, \
+                          #updated_at = :updated_at, #ticket_key = :ticket_key, \
+                          #day_ticket_key = :day_ticket_key"
+            .to_string();
+        let tk = ticket_key(record.ticket_id, &record.key);
+        let mut request = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(Self::key(record.ticket_id, &record.key)))
+            .expression_attribute_values(":status", s(record.status.as_str()))
+            .expression_attribute_values(":day", s(record.day.to_string()))
+            .expression_attribute_values(":agent", n(record.agent_id.0))
+            .expression_attribute_values(":updated_at", s(time(record.updated_at)))
+            .expression_attribute_values(":ticket_key", s(tk.clone()))
+            .expression_attribute_values(":day_ticket_key", s(format!("{}#{tk}", record.day)));
+        let mut attrs = vec![
+            "status",
+            "day",
+            "agent",
+            "updated_at",
+            "ticket_key",
+            "day_ticket_key",
+            "desired",
+        ];
+        match &record.desired {
+            Some(desired) => {
+                update.push_str(", #desired = :desired");
+                request = request.expression_attribute_values(":desired", json(desired));
+            }
+            None => update.push_str(" REMOVE #desired"),
+        }
+        attrs.sort_unstable();
+        request
+            .update_expression(update)
+            .set_expression_attribute_names(Some(names(&attrs)))
+            .send()
+            .await
+            .map_err(|e| sdk_error("save entry", e))?;
+        Ok(())
+    }
+
+    async fn get(&self, ticket: TicketId, key: &EntryKey) -> StoreResult<Option<EntryRecord>> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(Self::key(ticket, key)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| sdk_error("get entry", e))?;
+        out.item().map(record_of).transpose()
+    }
+
+    async fn load_ticket(&self, ticket: TicketId) -> StoreResult<Vec<EntryRecord>> {
+        // One query; more than one page only for tickets with thousands of entries.
+        let mut records = Vec::new();
+        let mut start = None;
+        loop {
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("#ticket = :ticket")
+                .expression_attribute_names("#ticket", schema::TICKET.name)
+                .expression_attribute_values(":ticket", n(ticket.0))
+                .consistent_read(true)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(|e| sdk_error("load ticket entries", e))?;
+            for item in out.items() {
+                records.push(record_of(item)?);
+            }
+            match out.last_evaluated_key {
+                Some(key) => start = Some(key),
+                None => return Ok(records),
+            }
+        }
+    }
+
+    async fn link(
+        &self,
+        ticket: TicketId,
+        key: &EntryKey,
+        expected: ExpectedLink,
+        base: &Base,
+        status: EntryStatus,
+        at: DateTime<Utc>,
+    ) -> StoreResult<LinkOutcome> {
+        let mut request = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(Self::key(ticket, key)))
+            .update_expression(
+                "SET #base = :base, #kimai_id = :kimai_id, #status = :status, \
+                 #updated_at = :updated_at",
+            )
+            .set_expression_attribute_names(Some(names(&[
+                "ticket",
+                "base",
+                "kimai_id",
+                "status",
+                "updated_at",
+            ])))
+            .expression_attribute_values(":base", json(base))
+            .expression_attribute_values(":kimai_id", n(base.kimai_id.0))
+            .expression_attribute_values(":status", s(status.as_str()))
+            .expression_attribute_values(":updated_at", s(time(at)))
+            .return_values(ReturnValue::AllNew);
+        request = match expected {
+            ExpectedLink::Unlinked => request.condition_expression(
+                "attribute_exists(#ticket) AND attribute_not_exists(#kimai_id)",
+            ),
+            ExpectedLink::LinkedTo(id) => request
+                .condition_expression("attribute_exists(#ticket) AND #kimai_id = :expected")
+                .expression_attribute_values(":expected", n(id.0)),
+        };
+        match request.send().await {
+            Ok(out) => {
+                let item = out
+                    .attributes
+                    .ok_or_else(|| StoreError::corrupt("link returned no attributes"))?;
+                Ok(LinkOutcome::Linked(record_of(&item)?))
+            }
+            Err(e) if is_condition_failed(&e) => match self.get(ticket, key).await? {
+                None => Ok(LinkOutcome::NoSuchEntry),
+                Some(record) => Ok(LinkOutcome::LostRace {
+                    current: record.kimai_id(),
+                }),
+            },
+            Err(e) => Err(sdk_error("link entry", e)),
+        }
+    }
+
+    async fn set_status(
+        &self,
+        ticket: TicketId,
+        key: &EntryKey,
+        status: EntryStatus,
+        at: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(Self::key(ticket, key)))
+            .update_expression("SET #status = :status, #updated_at = :updated_at")
+            .condition_expression("attribute_exists(#ticket)")
+            .set_expression_attribute_names(Some(names(&["ticket", "status", "updated_at"])))
+            .expression_attribute_values(":status", s(status.as_str()))
+            .expression_attribute_values(":updated_at", s(time(at)))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e) if is_condition_failed(&e) => Ok(false),
+            Err(e) => Err(sdk_error("set entry status", e)),
+        }
+    }
+
+    async fn list_by_status(
+        &self,
+        status: EntryStatus,
+        page: &PageRequest,
+    ) -> StoreResult<Page<EntryRecord>> {
+        let query = self
+            .client
+            .query()
+            .index_name(schema::BY_STATUS.name)
+            .key_condition_expression("#status = :status")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":status", s(status.as_str()))
+            .scan_index_forward(false);
+        self.query_page(query, page).await
+    }
+
+    async fn list_by_day(
+        &self,
+        day: NaiveDate,
+        page: &PageRequest,
+    ) -> StoreResult<Page<EntryRecord>> {
+        let query = self
+            .client
+            .query()
+            .index_name(schema::BY_DAY.name)
+            .key_condition_expression("#day = :day")
+            .expression_attribute_names("#day", "day")
+            .expression_attribute_values(":day", s(day.to_string()));
+        self.query_page(query, page).await
+    }
+
+    async fn list_by_agent(
+        &self,
+        agent: ZammadUserId,
+        from: NaiveDate,
+        to: NaiveDate,
+        page: &PageRequest,
+    ) -> StoreResult<Page<EntryRecord>> {
+        if from > to {
+            return Err(StoreError::Invalid(format!(
+                "day range {from}..{to} is reversed"
+            )));
+        }
+        // `$` sorts after `#`, so `<to>$` is past every `<to>#...` sort key.
+        let query = self
+            .client
+            .query()
+            .index_name(schema::BY_AGENT.name)
+            .key_condition_expression("#agent = :agent AND #dtk BETWEEN :from AND :to")
+            .expression_attribute_names("#agent", "agent")
+            .expression_attribute_names("#dtk", "day_ticket_key")
+            .expression_attribute_values(":agent", n(agent.0))
+            .expression_attribute_values(":from", s(from.to_string()))
+            .expression_attribute_values(":to", s(format!("{to}$")));
+        self.query_page(query, page).await
+    }
+
+    async fn find_by_kimai_id(&self, id: TimesheetId) -> StoreResult<Option<EntryRecord>> {
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(schema::BY_KIMAI_ID.name)
+            .key_condition_expression("#kimai_id = :kimai_id")
+            .expression_attribute_names("#kimai_id", "kimai_id")
+            .expression_attribute_values(":kimai_id", n(id.0))
+            .limit(1)
+            .send()
+            .await
+            .map_err(|e| sdk_error("find entry by kimai id", e))?;
+        out.items().first().map(record_of).transpose()
+    }
+}

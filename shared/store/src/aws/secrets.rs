@@ -1,0 +1,38 @@
+use super::sdk_error;
+use crate::error::{StoreError, StoreResult};
+use crate::secrets::{SecretSource, SecretString};
+use async_trait::async_trait;
+use aws_sdk_secretsmanager::Client;
+
+/// Reads secret strings from Secrets Manager. Wrap it in [`crate::secrets::CachedSecrets`].
+#[derive(Clone)]
+pub struct SecretsManagerSource {
+    client: Client,
+}
+
+impl SecretsManagerSource {
+    pub fn new(client: Client) -> Self {
+        SecretsManagerSource { client }
+    }
+
+    pub fn from_config(config: &aws_config::SdkConfig) -> Self {
+        Self::new(Client::new(config))
+    }
+}
+
+#[async_trait]
+impl SecretSource for SecretsManagerSource {
+    async fn get_secret(&self, id: &str) -> StoreResult<SecretString> {
+        // The error text names the secret id, never its value.
+        let out = self
+            .client
+            .get_secret_value()
+            .secret_id(id)
+            .send()
+            .await
+            .map_err(|e| sdk_error(&format!("read secret {id}"), e))?;
+        out.secret_string.map(SecretString::new).ok_or_else(|| {
+            StoreError::Invalid(format!("secret {id} holds binary data, not a string"))
+        })
+    }
+}

@@ -1,0 +1,443 @@
+//! The control store: settings documents, sync runs, watermarks, leases, webhook delivery ids,
+//! operation claims, console users and login throttling. Small items, one table.
+//!
+//! Every write that decides something is conditional and answers with an outcome enum: a held
+//! lease, a duplicate delivery, an operation someone else claimed are normal results.
+
+use crate::error::StoreResult;
+use crate::page::{Page, PageRequest};
+use async_trait::async_trait;
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// How long a claim record is kept after its last change (DynamoDB TTL cleans it up).
+pub const CLAIM_RETENTION_DAYS: i64 = 14;
+
+// ---------------------------------------------------------------- documents
+
+/// The kinds of JSON settings documents. Their content belongs to the service layer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DocumentKind {
+    Connection,
+    Mapping,
+    Policy,
+    Schedule,
+}
+
+impl DocumentKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DocumentKind::Connection => "connection",
+            DocumentKind::Mapping => "mapping",
+            DocumentKind::Policy => "policy",
+            DocumentKind::Schedule => "schedule",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Document {
+    pub kind: DocumentKind,
+    pub id: String,
+    pub body: serde_json::Value,
+    /// Starts at 1, +1 per write: optimistic concurrency for console edits.
+    pub version: u64,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// What the writer believes is stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExpectedVersion {
+    /// The document must not exist yet.
+    New,
+    /// The document must be at exactly this version.
+    Version(u64),
+    /// Last writer wins (imports, seeding).
+    Any,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DocumentWrite {
+    Written {
+        version: u64,
+    },
+    /// Someone else wrote first; `current` is what is stored now (`None`: nothing).
+    VersionConflict {
+        current: Option<u64>,
+    },
+}
+
+// ---------------------------------------------------------------- sync runs
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct RunId(pub String);
+
+impl RunId {
+    /// Ids sort by start time, so listing by id is listing by time.
+    pub fn generate(started_at: DateTime<Utc>) -> Self {
+        let rand = uuid::Uuid::new_v4().simple().to_string();
+        RunId(format!(
+            "{}-{}",
+            started_at.format("%Y%m%dT%H%M%S%.3fZ"),
+            &rand[..8]
+        ))
+    }
+}
+
+impl fmt::Display for RunId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunTrigger {
+    Schedule,
+    Manual,
+    Backfill,
+    Verify,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunState {
+    Running,
+    Succeeded,
+    Failed,
+    Cancelled,
+}
+
+impl RunState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunState::Running => "running",
+            RunState::Succeeded => "succeeded",
+            RunState::Failed => "failed",
+            RunState::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [
+            RunState::Running,
+            RunState::Succeeded,
+            RunState::Failed,
+            RunState::Cancelled,
+        ]
+        .into_iter()
+        .find(|v| v.as_str() == s)
+    }
+}
+
+/// Progress of a run. Used both as the totals and as the increments to add.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunCounters {
+    pub tickets_queued: u64,
+    pub tickets_done: u64,
+    pub created: u64,
+    pub updated: u64,
+    pub deleted: u64,
+    pub conflicts: u64,
+    pub failed: u64,
+}
+
+impl RunCounters {
+    /// (attribute name, value) of every counter; the attribute names are part of the table layout.
+    pub fn fields(&self) -> [(&'static str, u64); 7] {
+        [
+            ("tickets_queued", self.tickets_queued),
+            ("tickets_done", self.tickets_done),
+            ("created", self.created),
+            ("updated", self.updated),
+            ("deleted", self.deleted),
+            ("conflicts", self.conflicts),
+            ("failed", self.failed),
+        ]
+    }
+
+    pub fn set(&mut self, field: &str, value: u64) {
+        match field {
+            "tickets_queued" => self.tickets_queued = value,
+            "tickets_done" => self.tickets_done = value,
+            "created" => self.created = value,
+            "updated" => self.updated = value,
+            "deleted" => self.deleted = value,
+            "conflicts" => self.conflicts = value,
+            "failed" => self.failed = value,
+            _ => {}
+        }
+    }
+
+    pub fn add(&mut self, other: &RunCounters) {
+        self.tickets_queued += other.tickets_queued;
+        self.tickets_done += other.tickets_done;
+        self.created += other.created;
+        self.updated += other.updated;
+        self.deleted += other.deleted;
+        self.conflicts += other.conflicts;
+        self.failed += other.failed;
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyncRun {
+    pub id: RunId,
+    pub trigger: RunTrigger,
+    /// Date range, tickets, dry run: whatever the starter asked for.
+    pub params: serde_json::Value,
+    pub state: RunState,
+    pub started_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub counters: RunCounters,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FinishOutcome {
+    Finished(SyncRun),
+    /// It had finished before (another finisher won); nothing was written.
+    AlreadyFinished(SyncRun),
+    NotFound,
+}
+
+// ---------------------------------------------------------------- watermarks and leases
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WatermarkOutcome {
+    Advanced,
+    /// The stored watermark is already at or past the proposed one; nothing was written.
+    NotNewer {
+        current: DateTime<Utc>,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lease {
+    pub name: String,
+    pub holder: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LeaseOutcome {
+    Acquired(Lease),
+    /// Another holder has it until `expires_at`.
+    Held {
+        holder: String,
+        expires_at: DateTime<Utc>,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RenewOutcome {
+    Renewed(Lease),
+    /// The lease is no longer ours (expired and taken, or released).
+    Lost,
+}
+
+// ---------------------------------------------------------------- deliveries and claims
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeliveryOutcome {
+    /// First time this delivery id is seen: process it.
+    First,
+    /// Seen before within the retention window: drop it.
+    Duplicate,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct OperationId(pub String);
+
+impl fmt::Display for OperationId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ClaimOutcome {
+    /// Ours until the lease ends. `attempt` > 1 means an earlier attempt ended without a
+    /// result: it may have reached Kimai, so search by marker before creating.
+    Claimed {
+        attempt: u32,
+        lease_until: DateTime<Utc>,
+    },
+    /// Someone else is working on it.
+    InFlight {
+        holder: String,
+        lease_until: DateTime<Utc>,
+    },
+    /// Already applied; this is the recorded result.
+    Done { result: serde_json::Value },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CompleteOutcome {
+    Completed,
+    /// The claim is not ours any more (lease ended and someone else claimed, or done already).
+    NotHolder,
+}
+
+// ---------------------------------------------------------------- console users
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Admin,
+    Viewer,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConsoleUser {
+    pub username: String,
+    /// PHC string (argon2id); the store never sees a password.
+    pub password_hash: String,
+    pub role: Role,
+    pub disabled: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UserWrite {
+    Written,
+    /// `create_user` found the name taken; nothing was written.
+    AlreadyExists,
+}
+
+// ---------------------------------------------------------------- the port
+
+#[async_trait]
+pub trait ControlStore: Send + Sync {
+    async fn get_document(&self, kind: DocumentKind, id: &str) -> StoreResult<Option<Document>>;
+    async fn put_document(
+        &self,
+        kind: DocumentKind,
+        id: &str,
+        body: &serde_json::Value,
+        expected: ExpectedVersion,
+        at: DateTime<Utc>,
+    ) -> StoreResult<DocumentWrite>;
+    /// All documents of a kind, ordered by id (one query).
+    async fn list_documents(&self, kind: DocumentKind) -> StoreResult<Vec<Document>>;
+    /// `false` if there was nothing to delete.
+    async fn delete_document(&self, kind: DocumentKind, id: &str) -> StoreResult<bool>;
+
+    /// Starts a run in state `running` with zero counters.
+    async fn create_run(
+        &self,
+        trigger: RunTrigger,
+        params: &serde_json::Value,
+        at: DateTime<Utc>,
+    ) -> StoreResult<SyncRun>;
+    async fn get_run(&self, id: &RunId) -> StoreResult<Option<SyncRun>>;
+    /// Atomically adds to the run's counters (concurrent workers never lose an increment).
+    /// `false` if the run does not exist.
+    async fn add_to_run(&self, id: &RunId, delta: &RunCounters) -> StoreResult<bool>;
+    /// Moves a running run to a final state; only the first finisher wins.
+    async fn finish_run(
+        &self,
+        id: &RunId,
+        state: RunState,
+        at: DateTime<Utc>,
+    ) -> StoreResult<FinishOutcome>;
+    /// Runs, newest first.
+    async fn list_runs(&self, page: &PageRequest) -> StoreResult<Page<SyncRun>>;
+
+    async fn get_watermark(&self, name: &str) -> StoreResult<Option<DateTime<Utc>>>;
+    /// Moves the watermark forward only.
+    async fn advance_watermark(
+        &self,
+        name: &str,
+        to: DateTime<Utc>,
+    ) -> StoreResult<WatermarkOutcome>;
+
+    /// Takes the lease if it is free, expired, or already ours.
+    async fn acquire_lease(
+        &self,
+        name: &str,
+        holder: &str,
+        ttl: Duration,
+        now: DateTime<Utc>,
+    ) -> StoreResult<LeaseOutcome>;
+    async fn renew_lease(
+        &self,
+        lease: &Lease,
+        ttl: Duration,
+        now: DateTime<Utc>,
+    ) -> StoreResult<RenewOutcome>;
+    /// `false` if it was not ours (any more).
+    async fn release_lease(&self, lease: &Lease) -> StoreResult<bool>;
+
+    /// Remembers a webhook delivery id for `keep_for`; a second sighting is a duplicate.
+    async fn record_delivery(
+        &self,
+        delivery_id: &str,
+        keep_for: Duration,
+        now: DateTime<Utc>,
+    ) -> StoreResult<DeliveryOutcome>;
+
+    /// Claims an operation for `lease` unless it is done or someone else's lease is running.
+    async fn claim_operation(
+        &self,
+        id: &OperationId,
+        holder: &str,
+        lease: Duration,
+        now: DateTime<Utc>,
+    ) -> StoreResult<ClaimOutcome>;
+    /// Records the result of a claimed operation; later claims answer `Done` with it.
+    async fn complete_operation(
+        &self,
+        id: &OperationId,
+        holder: &str,
+        result: &serde_json::Value,
+        now: DateTime<Utc>,
+    ) -> StoreResult<CompleteOutcome>;
+    /// Ends our attempt without a result (retryable failure), so the next claim need not wait
+    /// for the lease to run out. `false` if the claim was not ours.
+    async fn release_operation(
+        &self,
+        id: &OperationId,
+        holder: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool>;
+
+    /// Creates a user; `AlreadyExists` if the name is taken.
+    async fn create_user(&self, user: &ConsoleUser) -> StoreResult<UserWrite>;
+    /// Replaces an existing user (password change, role, disable). `false` if unknown.
+    async fn update_user(&self, user: &ConsoleUser) -> StoreResult<bool>;
+    async fn get_user(&self, username: &str) -> StoreResult<Option<ConsoleUser>>;
+    async fn list_users(&self) -> StoreResult<Vec<ConsoleUser>>;
+    async fn delete_user(&self, username: &str) -> StoreResult<bool>;
+
+    /// Counts a failed login of `subject` (a username or an IP) in the current fixed window of
+    /// length `window`, and returns the count including this one.
+    async fn record_login_failure(
+        &self,
+        subject: &str,
+        window: Duration,
+        now: DateTime<Utc>,
+    ) -> StoreResult<u32>;
+    /// Failed logins of `subject` in the current window.
+    async fn login_failures(
+        &self,
+        subject: &str,
+        window: Duration,
+        now: DateTime<Utc>,
+    ) -> StoreResult<u32>;
+    async fn clear_login_failures(
+        &self,
+        subject: &str,
+        window: Duration,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()>;
+}
+
+/// Start of the fixed window that contains `now` (windows are aligned to the Unix epoch).
+pub fn window_start(window: Duration, now: DateTime<Utc>) -> i64 {
+    let len = window.num_seconds().max(1);
+    now.timestamp().div_euclid(len) * len
+}

@@ -1,0 +1,38 @@
+//! Names of the environment variables that tell the adapters which resources to use. The SAM
+//! template sets them; nothing else chooses a resource.
+
+use crate::error::{StoreError, StoreResult};
+
+pub const ENTRIES_TABLE: &str = "ENTRIES_TABLE";
+pub const CONFLICTS_TABLE: &str = "CONFLICTS_TABLE";
+pub const AUDIT_TABLE: &str = "AUDIT_TABLE";
+pub const CONTROL_TABLE: &str = "CONTROL_TABLE";
+pub const TICKET_SYNC_QUEUE_URL: &str = "TICKET_SYNC_QUEUE_URL";
+pub const KIMAI_WRITE_QUEUE_URL: &str = "KIMAI_WRITE_QUEUE_URL";
+/// Days to keep sync events in the audit log (access events: always 90).
+pub const AUDIT_SYNC_RETENTION_DAYS: &str = "AUDIT_SYNC_RETENTION_DAYS";
+pub const SCHEDULE_NAME: &str = "SCHEDULE_NAME";
+/// Optional; `default` when unset.
+pub const SCHEDULE_GROUP: &str = "SCHEDULE_GROUP";
+/// ARN of what the schedule invokes (the scheduled-fetch function).
+pub const SCHEDULE_TARGET_ARN: &str = "SCHEDULE_TARGET_ARN";
+/// Role EventBridge Scheduler assumes to invoke the target.
+pub const SCHEDULE_ROLE_ARN: &str = "SCHEDULE_ROLE_ARN";
+/// Secret ids (names or ARNs) of the four secrets.
+pub const ZAMMAD_TOKEN_SECRET: &str = "ZAMMAD_TOKEN_SECRET";
+pub const KIMAI_TOKEN_SECRET: &str = "KIMAI_TOKEN_SECRET";
+pub const WEBHOOK_SECRET: &str = "WEBHOOK_SECRET";
+pub const CONSOLE_SIGNING_KEY_SECRET: &str = "CONSOLE_SIGNING_KEY_SECRET";
+
+/// The value of a variable that must be set and non-empty.
+pub fn required(name: &'static str) -> StoreResult<String> {
+    match std::env::var(name) {
+        Ok(v) if !v.trim().is_empty() => Ok(v),
+        _ => Err(StoreError::MissingConfig(name)),
+    }
+}
+
+/// The value of an optional variable (unset and empty are the same).
+pub fn optional(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}

@@ -1,0 +1,32 @@
+//! Storage of the sync, behind small ports (one trait per capability):
+//!
+//! - [`entries::EntriesStore`]: desired timesheets, bases and links per ticket.
+//! - [`conflicts::ConflictsStore`]: conflicts from opening to resolution.
+//! - [`audit::AuditLog`]: access and sync events with retention.
+//! - [`control::ControlStore`]: settings documents, runs, watermarks, leases, delivery ids,
+//!   operation claims, console users, login throttling.
+//! - [`queue::MessageQueue`]: the `ticket-sync` and `kimai-write` queues.
+//! - [`secrets::SecretSource`] (+ [`secrets::CachedSecrets`]): tokens and keys.
+//! - [`schedule::ScheduleStore`]: the EventBridge Scheduler schedule.
+//!
+//! Two adapters implement every port: [`memory`] for fast tests of code above, and [`aws`]
+//! (DynamoDB, SQS, Secrets Manager, Scheduler). Both pass the same contract tests.
+//! [`schema`] is the one definition of the tables and queues (the SAM template mirrors it).
+
+pub mod audit;
+pub mod aws;
+pub mod clock;
+pub mod conflicts;
+pub mod control;
+pub mod entries;
+pub mod env;
+pub mod error;
+pub mod memory;
+pub mod page;
+pub mod queue;
+pub mod schedule;
+pub mod schema;
+pub mod secrets;
+
+pub use error::{StoreError, StoreResult};
+pub use page::{Page, PageRequest, PageToken};

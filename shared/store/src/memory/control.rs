@@ -1,0 +1,420 @@
+use crate::control::{
+    ClaimOutcome, CompleteOutcome, ConsoleUser, ControlStore, DeliveryOutcome, Document,
+    DocumentKind, DocumentWrite, ExpectedVersion, FinishOutcome, Lease, LeaseOutcome, OperationId,
+    RenewOutcome, RunCounters, RunId, RunState, RunTrigger, SyncRun, UserWrite, WatermarkOutcome,
+    window_start,
+};
+use crate::error::StoreResult;
+use crate::memory::page_of;
+use crate::page::{Page, PageRequest};
+use async_trait::async_trait;
+use chrono::{DateTime, Duration, Utc};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Mutex;
+
+#[derive(Debug, Clone)]
+enum ClaimState {
+    InFlight {
+        holder: String,
+        lease_until: DateTime<Utc>,
+        attempt: u32,
+    },
+    Done {
+        result: serde_json::Value,
+    },
+}
+
+#[derive(Default)]
+struct State {
+    documents: BTreeMap<(&'static str, String), Document>,
+    runs: BTreeMap<RunId, SyncRun>,
+    watermarks: HashMap<String, DateTime<Utc>>,
+    leases: HashMap<String, Lease>,
+    deliveries: HashMap<String, DateTime<Utc>>,
+    claims: HashMap<OperationId, ClaimState>,
+    users: BTreeMap<String, ConsoleUser>,
+    login_failures: HashMap<(String, i64), u32>,
+}
+
+#[derive(Default)]
+pub struct MemoryControl {
+    state: Mutex<State>,
+}
+
+impl MemoryControl {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn state(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().expect("control lock poisoned")
+    }
+}
+
+#[async_trait]
+impl ControlStore for MemoryControl {
+    async fn get_document(&self, kind: DocumentKind, id: &str) -> StoreResult<Option<Document>> {
+        Ok(self
+            .state()
+            .documents
+            .get(&(kind.as_str(), id.to_string()))
+            .cloned())
+    }
+
+    async fn put_document(
+        &self,
+        kind: DocumentKind,
+        id: &str,
+        body: &serde_json::Value,
+        expected: ExpectedVersion,
+        at: DateTime<Utc>,
+    ) -> StoreResult<DocumentWrite> {
+        let mut state = self.state();
+        let slot = (kind.as_str(), id.to_string());
+        let current = state.documents.get(&slot).map(|d| d.version);
+        let ok = match expected {
+            ExpectedVersion::New => current.is_none(),
+            ExpectedVersion::Version(v) => current == Some(v),
+            ExpectedVersion::Any => true,
+        };
+        if !ok {
+            return Ok(DocumentWrite::VersionConflict { current });
+        }
+        let version = current.unwrap_or(0) + 1;
+        state.documents.insert(
+            slot,
+            Document {
+                kind,
+                id: id.to_string(),
+                body: body.clone(),
+                version,
+                updated_at: at,
+            },
+        );
+        Ok(DocumentWrite::Written { version })
+    }
+
+    async fn list_documents(&self, kind: DocumentKind) -> StoreResult<Vec<Document>> {
+        Ok(self
+            .state()
+            .documents
+            .values()
+            .filter(|d| d.kind == kind)
+            .cloned()
+            .collect())
+    }
+
+    async fn delete_document(&self, kind: DocumentKind, id: &str) -> StoreResult<bool> {
+        Ok(self
+            .state()
+            .documents
+            .remove(&(kind.as_str(), id.to_string()))
+            .is_some())
+    }
+
+    async fn create_run(
+        &self,
+        trigger: RunTrigger,
+        params: &serde_json::Value,
+        at: DateTime<Utc>,
+    ) -> StoreResult<SyncRun> {
+        let run = SyncRun {
+            id: RunId::generate(at),
+            trigger,
+            params: params.clone(),
+            state: RunState::Running,
+            started_at: at,
+            finished_at: None,
+            counters: RunCounters::default(),
+        };
+        self.state().runs.insert(run.id.clone(), run.clone());
+        Ok(run)
+    }
+
+    async fn get_run(&self, id: &RunId) -> StoreResult<Option<SyncRun>> {
+        Ok(self.state().runs.get(id).cloned())
+    }
+
+    async fn add_to_run(&self, id: &RunId, delta: &RunCounters) -> StoreResult<bool> {
+        match self.state().runs.get_mut(id) {
+            Some(run) => {
+                run.counters.add(delta);
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+
+    async fn finish_run(
+        &self,
+        id: &RunId,
+        state: RunState,
+        at: DateTime<Utc>,
+    ) -> StoreResult<FinishOutcome> {
+        let mut all = self.state();
+        let Some(run) = all.runs.get_mut(id) else {
+            return Ok(FinishOutcome::NotFound);
+        };
+        if run.state != RunState::Running {
+            return Ok(FinishOutcome::AlreadyFinished(run.clone()));
+        }
+        run.state = state;
+        run.finished_at = Some(at);
+        Ok(FinishOutcome::Finished(run.clone()))
+    }
+
+    async fn list_runs(&self, page: &PageRequest) -> StoreResult<Page<SyncRun>> {
+        let items: Vec<(String, SyncRun)> = self
+            .state()
+            .runs
+            .values()
+            .rev()
+            .map(|r| (r.id.0.clone(), r.clone()))
+            .collect();
+        page_of(&items, true, page)
+    }
+
+    async fn get_watermark(&self, name: &str) -> StoreResult<Option<DateTime<Utc>>> {
+        Ok(self.state().watermarks.get(name).copied())
+    }
+
+    async fn advance_watermark(
+        &self,
+        name: &str,
+        to: DateTime<Utc>,
+    ) -> StoreResult<WatermarkOutcome> {
+        let mut state = self.state();
+        match state.watermarks.get(name) {
+            Some(current) if *current >= to => Ok(WatermarkOutcome::NotNewer { current: *current }),
+            _ => {
+                state.watermarks.insert(name.to_string(), to);
+                Ok(WatermarkOutcome::Advanced)
+            }
+        }
+    }
+
+    async fn acquire_lease(
+        &self,
+        name: &str,
+        holder: &str,
+        ttl: Duration,
+        now: DateTime<Utc>,
+    ) -> StoreResult<LeaseOutcome> {
+        let mut state = self.state();
+        if let Some(current) = state.leases.get(name) {
+            if current.holder != holder && current.expires_at > now {
+                return Ok(LeaseOutcome::Held {
+                    holder: current.holder.clone(),
+                    expires_at: current.expires_at,
+                });
+            }
+        }
+        let lease = Lease {
+            name: name.to_string(),
+            holder: holder.to_string(),
+            expires_at: now + ttl,
+        };
+        state.leases.insert(name.to_string(), lease.clone());
+        Ok(LeaseOutcome::Acquired(lease))
+    }
+
+    async fn renew_lease(
+        &self,
+        lease: &Lease,
+        ttl: Duration,
+        now: DateTime<Utc>,
+    ) -> StoreResult<RenewOutcome> {
+        let mut state = self.state();
+        match state.leases.get_mut(&lease.name) {
+            Some(current) if current.holder == lease.holder => {
+                current.expires_at = now + ttl;
+                Ok(RenewOutcome::Renewed(current.clone()))
+            }
+            _ => Ok(RenewOutcome::Lost),
+        }
+    }
+
+    async fn release_lease(&self, lease: &Lease) -> StoreResult<bool> {
+        let mut state = self.state();
+        match state.leases.get(&lease.name) {
+            Some(current) if current.holder == lease.holder => {
+                state.leases.remove(&lease.name);
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+
+    async fn record_delivery(
+        &self,
+        delivery_id: &str,
+        keep_for: Duration,
+        now: DateTime<Utc>,
+    ) -> StoreResult<DeliveryOutcome> {
+        let mut state = self.state();
+        match state.deliveries.get(delivery_id) {
+            Some(expires_at) if *expires_at > now => Ok(DeliveryOutcome::Duplicate),
+            _ => {
+                state
+                    .deliveries
+                    .insert(delivery_id.to_string(), now + keep_for);
+                Ok(DeliveryOutcome::First)
+            }
+        }
+    }
+
+    async fn claim_operation(
+        &self,
+        id: &OperationId,
+        holder: &str,
+        lease: Duration,
+        now: DateTime<Utc>,
+    ) -> StoreResult<ClaimOutcome> {
+        let mut state = self.state();
+        let attempt = match state.claims.get(id) {
+            None => 1,
+            Some(ClaimState::Done { result }) => {
+                return Ok(ClaimOutcome::Done {
+                    result: result.clone(),
+                });
+            }
+            Some(ClaimState::InFlight {
+                holder: h,
+                lease_until,
+                attempt,
+            }) => {
+                if *lease_until > now {
+                    return Ok(ClaimOutcome::InFlight {
+                        holder: h.clone(),
+                        lease_until: *lease_until,
+                    });
+                }
+                attempt + 1
+            }
+        };
+        let lease_until = now + lease;
+        state.claims.insert(
+            id.clone(),
+            ClaimState::InFlight {
+                holder: holder.to_string(),
+                lease_until,
+                attempt,
+            },
+        );
+        Ok(ClaimOutcome::Claimed {
+            attempt,
+            lease_until,
+        })
+    }
+
+    async fn complete_operation(
+        &self,
+        id: &OperationId,
+        holder: &str,
+        result: &serde_json::Value,
+        _now: DateTime<Utc>,
+    ) -> StoreResult<CompleteOutcome> {
+        let mut state = self.state();
+        match state.claims.get(id) {
+            Some(ClaimState::InFlight { holder: h, .. }) if h == holder => {
+                state.claims.insert(
+                    id.clone(),
+                    ClaimState::Done {
+                        result: result.clone(),
+                    },
+                );
+                Ok(CompleteOutcome::Completed)
+            }
+            _ => Ok(CompleteOutcome::NotHolder),
+        }
+    }
+
+    async fn release_operation(
+        &self,
+        id: &OperationId,
+        holder: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        let mut state = self.state();
+        match state.claims.get_mut(id) {
+            Some(ClaimState::InFlight {
+                holder: h,
+                lease_until,
+                ..
+            }) if h == holder => {
+                *lease_until = now;
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+
+    async fn create_user(&self, user: &ConsoleUser) -> StoreResult<UserWrite> {
+        let mut state = self.state();
+        if state.users.contains_key(&user.username) {
+            return Ok(UserWrite::AlreadyExists);
+        }
+        state.users.insert(user.username.clone(), user.clone());
+        Ok(UserWrite::Written)
+    }
+
+    async fn update_user(&self, user: &ConsoleUser) -> StoreResult<bool> {
+        let mut state = self.state();
+        match state.users.get_mut(&user.username) {
+            Some(stored) => {
+                *stored = user.clone();
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+
+    async fn get_user(&self, username: &str) -> StoreResult<Option<ConsoleUser>> {
+        Ok(self.state().users.get(username).cloned())
+    }
+
+    async fn list_users(&self) -> StoreResult<Vec<ConsoleUser>> {
+        Ok(self.state().users.values().cloned().collect())
+    }
+
+    async fn delete_user(&self, username: &str) -> StoreResult<bool> {
+        Ok(self.state().users.remove(username).is_some())
+    }
+
+    async fn record_login_failure(
+        &self,
+        subject: &str,
+        window: Duration,
+        now: DateTime<Utc>,
+    ) -> StoreResult<u32> {
+        let mut state = self.state();
+        let count = state
+            .login_failures
+            .entry((subject.to_string(), window_start(window, now)))
+            .or_insert(0);
+        *count += 1;
+        Ok(*count)
+    }
+
+    async fn login_failures(
+        &self,
+        subject: &str,
+        window: Duration,
+        now: DateTime<Utc>,
+    ) -> StoreResult<u32> {
+        let state = self.state();
+        let key = (subject.to_string(), window_start(window, now));
+        Ok(state.login_failures.get(&key).copied().unwrap_or(0))
+    }
+
+    async fn clear_login_failures(
+        &self,
+        subject: &str,
+        window: Duration,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        let key = (subject.to_string(), window_start(window, now));
+        self.state().login_failures.remove(&key);
+        Ok(())
+    }
+}

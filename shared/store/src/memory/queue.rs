@@ -1,0 +1,117 @@
+use crate::error::{StoreError, StoreResult};
+use crate::queue::{
+    BatchReport, BatchTransport, EntryFailure, MessageQueue, QueueMessage, Received, decode,
+    encode, send_batched,
+};
+use async_trait::async_trait;
+use std::collections::{HashMap, VecDeque};
+use std::marker::PhantomData;
+use std::sync::Mutex;
+
+#[derive(Default)]
+struct State {
+    next_id: u64,
+    /// (message id, body), oldest first.
+    waiting: VecDeque<(String, String)>,
+    /// receipt → (message id, body) of received, not yet deleted messages.
+    in_flight: HashMap<String, (String, String)>,
+}
+
+/// A FIFO in memory. Received messages stay invisible until deleted (no visibility timeout).
+pub struct MemoryQueue<M> {
+    state: Mutex<State>,
+    _message: PhantomData<fn() -> M>,
+}
+
+impl<M> Default for MemoryQueue<M> {
+    fn default() -> Self {
+        MemoryQueue {
+            state: Mutex::new(State::default()),
+            _message: PhantomData,
+        }
+    }
+}
+
+impl<M: QueueMessage> MemoryQueue<M> {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Bodies waiting to be received, oldest first (for assertions in tests).
+    pub fn waiting_bodies(&self) -> Vec<String> {
+        let state = self.state.lock().expect("queue lock poisoned");
+        state.waiting.iter().map(|(_, body)| body.clone()).collect()
+    }
+
+    fn push(&self, body: String) -> String {
+        let mut state = self.state.lock().expect("queue lock poisoned");
+        state.next_id += 1;
+        let id = format!("m-{}", state.next_id);
+        state.waiting.push_back((id.clone(), body));
+        id
+    }
+}
+
+#[async_trait]
+impl<M: QueueMessage> MessageQueue<M> for MemoryQueue<M> {
+    async fn send(&self, message: &M) -> StoreResult<String> {
+        let body = encode(message);
+        if body.len() > crate::queue::MAX_MESSAGE_BYTES {
+            return Err(StoreError::Invalid(format!(
+                "message of {} bytes is too large",
+                body.len()
+            )));
+        }
+        Ok(self.push(body))
+    }
+
+    async fn send_many(&self, messages: &[M]) -> BatchReport {
+        let bodies: Vec<String> = messages.iter().map(encode).collect();
+        send_batched(self, &bodies).await
+    }
+
+    async fn receive(&self, max: u32, _wait_secs: u32) -> StoreResult<Vec<Received<M>>> {
+        if !(1..=10).contains(&max) {
+            return Err(StoreError::Invalid(format!(
+                "receive max {max} is outside 1..=10"
+            )));
+        }
+        let mut state = self.state.lock().expect("queue lock poisoned");
+        let mut out = Vec::new();
+        while out.len() < max as usize {
+            let Some((id, body)) = state.waiting.pop_front() else {
+                break;
+            };
+            let receipt = format!("r-{id}");
+            state
+                .in_flight
+                .insert(receipt.clone(), (id.clone(), body.clone()));
+            out.push(Received {
+                message_id: id,
+                receipt,
+                message: decode(&body),
+                body,
+            });
+        }
+        Ok(out)
+    }
+
+    async fn delete(&self, receipt: &str) -> StoreResult<()> {
+        let mut state = self.state.lock().expect("queue lock poisoned");
+        state
+            .in_flight
+            .remove(receipt)
+            .map(|_| ())
+            .ok_or_else(|| StoreError::Invalid(format!("unknown receipt {receipt}")))
+    }
+}
+
+#[async_trait]
+impl<M: QueueMessage> BatchTransport for MemoryQueue<M> {
+    async fn send_batch(&self, entries: &[(usize, &str)]) -> StoreResult<Vec<EntryFailure>> {
+        for (_, body) in entries {
+            self.push((*body).to_string());
+        }
+        Ok(Vec::new())
+    }
+}

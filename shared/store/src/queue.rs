@@ -1,0 +1,293 @@
+//! The two work queues and their typed messages.
+//!
+//! Every message carries `schema_version`, so a consumer deployed before a producer change
+//! rejects (and dead-letters) what it cannot read instead of misreading it.
+
+use crate::control::{OperationId, RunId};
+use crate::error::StoreResult;
+use async_trait::async_trait;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use sync_core::ids::TicketId;
+use sync_core::plan::Operation;
+use thiserror::Error;
+
+/// Largest message body we send. SQS accepts more today, but a batch whose total passes the
+/// service limit fails as a whole, and older limits (and the emulator) say 256 KiB.
+pub const MAX_MESSAGE_BYTES: usize = 256 * 1024;
+/// Entries per `SendMessageBatch` (an SQS limit).
+pub const MAX_BATCH_ENTRIES: usize = 10;
+
+/// A message type of one queue.
+pub trait QueueMessage: Serialize + DeserializeOwned + Send + Sync + 'static {
+    /// The version this code writes and the only one it reads.
+    const SCHEMA_VERSION: u32;
+    fn schema_version(&self) -> u32;
+}
+
+/// Why a ticket is (re)synced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SyncReason {
+    Webhook,
+    Schedule,
+    Verify,
+    Manual,
+    Backfill,
+    /// A conflict resolution asks for a new plan.
+    Resolution,
+}
+
+/// `ticket-sync` queue: plan one ticket.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TicketSyncMessage {
+    pub schema_version: u32,
+    pub ticket_id: TicketId,
+    pub reason: SyncReason,
+    pub run_id: Option<RunId>,
+    /// Plan and record, but enqueue no writes.
+    #[serde(default)]
+    pub dry_run: bool,
+}
+
+impl TicketSyncMessage {
+    pub fn new(ticket_id: TicketId, reason: SyncReason, run_id: Option<RunId>) -> Self {
+        TicketSyncMessage {
+            schema_version: Self::SCHEMA_VERSION,
+            ticket_id,
+            reason,
+            run_id,
+            dry_run: false,
+        }
+    }
+}
+
+impl QueueMessage for TicketSyncMessage {
+    const SCHEMA_VERSION: u32 = 1;
+    fn schema_version(&self) -> u32 {
+        self.schema_version
+    }
+}
+
+/// `kimai-write` queue: apply one operation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KimaiWriteMessage {
+    pub schema_version: u32,
+    /// Idempotency key of the write (claimed in the control store).
+    pub operation_id: OperationId,
+    pub ticket_id: TicketId,
+    pub run_id: Option<RunId>,
+    pub operation: Operation,
+}
+
+impl KimaiWriteMessage {
+    pub fn new(
+        operation_id: OperationId,
+        ticket_id: TicketId,
+        run_id: Option<RunId>,
+        operation: Operation,
+    ) -> Self {
+        KimaiWriteMessage {
+            schema_version: Self::SCHEMA_VERSION,
+            operation_id,
+            ticket_id,
+            run_id,
+            operation,
+        }
+    }
+}
+
+impl QueueMessage for KimaiWriteMessage {
+    const SCHEMA_VERSION: u32 = 1;
+    fn schema_version(&self) -> u32 {
+        self.schema_version
+    }
+}
+
+/// A body that is not a message of this queue. Never retryable: dead-letter it.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum DecodeError {
+    #[error("message body is not valid JSON for this queue: {0}")]
+    Malformed(String),
+    #[error("message schema version {found} is not {expected}")]
+    WrongVersion { found: u64, expected: u32 },
+}
+
+/// Serialises a message; the body every adapter sends.
+pub fn encode<M: QueueMessage>(message: &M) -> String {
+    // Our message types hold only strings, numbers and maps with string keys.
+    serde_json::to_string(message).expect("queue messages always serialise")
+}
+
+/// Parses a body, checking the schema version before the shape.
+pub fn decode<M: QueueMessage>(body: &str) -> Result<M, DecodeError> {
+    let value: serde_json::Value =
+        serde_json::from_str(body).map_err(|e| DecodeError::Malformed(e.to_string()))?;
+    let found = value
+        .get("schema_version")
+        .and_then(serde_json::Value::as_u64)
+        .ok_or_else(|| DecodeError::Malformed("schema_version is missing".into()))?;
+    if found != u64::from(M::SCHEMA_VERSION) {
+        return Err(DecodeError::WrongVersion {
+            found,
+            expected: M::SCHEMA_VERSION,
+        });
+    }
+    serde_json::from_value(value).map_err(|e| DecodeError::Malformed(e.to_string()))
+}
+
+/// Why one message of a batch was not sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SendFailure {
+    /// The body is larger than [`MAX_MESSAGE_BYTES`]; never sent.
+    TooLarge { bytes: usize },
+    /// The queue refused it (after retries when the fault was the service's).
+    Rejected {
+        code: String,
+        message: String,
+        sender_fault: bool,
+    },
+    /// The whole request failed on every attempt (network, throttling).
+    Unavailable(String),
+}
+
+/// What a batch send finally achieved.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct BatchReport {
+    pub sent: usize,
+    /// Index into the input slice and why that message was not sent.
+    pub failed: Vec<(usize, SendFailure)>,
+}
+
+impl BatchReport {
+    pub fn all_sent(&self) -> bool {
+        self.failed.is_empty()
+    }
+}
+
+/// A received message, with the body decoded if it could be (dead letters may not decode).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Received<M> {
+    pub message_id: String,
+    /// Pass back to [`MessageQueue::delete`].
+    pub receipt: String,
+    pub body: String,
+    pub message: Result<M, DecodeError>,
+}
+
+#[async_trait]
+pub trait MessageQueue<M: QueueMessage>: Send + Sync {
+    /// Sends one message and returns its message id.
+    async fn send(&self, message: &M) -> StoreResult<String>;
+
+    /// Sends many in batches of ten, retrying only the entries that failed through no fault of
+    /// ours; reports per message what finally failed.
+    async fn send_many(&self, messages: &[M]) -> BatchReport;
+
+    /// Receives up to `max` (1..=10) messages, waiting at most `wait_secs` for the first.
+    async fn receive(&self, max: u32, wait_secs: u32) -> StoreResult<Vec<Received<M>>>;
+
+    /// Acknowledges a received message.
+    async fn delete(&self, receipt: &str) -> StoreResult<()>;
+}
+
+/// One entry of a batch that the queue refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct EntryFailure {
+    pub index: usize,
+    pub code: String,
+    pub message: String,
+    /// The service says the entry itself is bad: resending it cannot help.
+    pub sender_fault: bool,
+}
+
+/// Sends one batch of (input index, body); answers the entries that failed.
+#[async_trait]
+pub(crate) trait BatchTransport: Send + Sync {
+    async fn send_batch(&self, entries: &[(usize, &str)]) -> StoreResult<Vec<EntryFailure>>;
+}
+
+/// How often a batch (or its failed remainder) is sent before its entries count as failed.
+pub(crate) const BATCH_ATTEMPTS: u32 = 3;
+
+/// Sends `bodies` in chunks; resends only the entries that failed through no fault of ours, with
+/// a short growing pause; reports what finally failed.
+pub(crate) async fn send_batched(
+    transport: &impl BatchTransport,
+    bodies: &[String],
+) -> BatchReport {
+    let (chunks, mut failed) = plan_batches(bodies);
+    let mut sent = 0;
+    for chunk in chunks {
+        let mut pending: Vec<usize> = chunk;
+        let mut attempt = 0;
+        while !pending.is_empty() {
+            attempt += 1;
+            let entries: Vec<(usize, &str)> =
+                pending.iter().map(|&i| (i, bodies[i].as_str())).collect();
+            let last = attempt >= BATCH_ATTEMPTS;
+            match transport.send_batch(&entries).await {
+                Ok(failures) => {
+                    sent += pending.len() - failures.len();
+                    let mut retry = Vec::new();
+                    for f in failures {
+                        if f.sender_fault || last {
+                            failed.push((
+                                f.index,
+                                SendFailure::Rejected {
+                                    code: f.code,
+                                    message: f.message,
+                                    sender_fault: f.sender_fault,
+                                },
+                            ));
+                        } else {
+                            retry.push(f.index);
+                        }
+                    }
+                    pending = retry;
+                }
+                Err(e) if e.is_retryable() && !last => {}
+                Err(e) => {
+                    let text = e.to_string();
+                    failed.extend(
+                        pending
+                            .drain(..)
+                            .map(|i| (i, SendFailure::Unavailable(text.clone()))),
+                    );
+                }
+            }
+            if !pending.is_empty() {
+                tokio::time::sleep(std::time::Duration::from_millis(50 << attempt)).await;
+            }
+        }
+    }
+    failed.sort_by_key(|(i, _)| *i);
+    BatchReport { sent, failed }
+}
+
+/// Splits messages into SendMessageBatch chunks and drops the oversize ones up front.
+/// Returns the chunks (as input indexes) and the failures found without sending.
+fn plan_batches(bodies: &[String]) -> (Vec<Vec<usize>>, Vec<(usize, SendFailure)>) {
+    let mut failed = Vec::new();
+    let mut chunks: Vec<Vec<usize>> = Vec::new();
+    let mut current: Vec<usize> = Vec::new();
+    let mut current_bytes = 0usize;
+    for (i, body) in bodies.iter().enumerate() {
+        let bytes = body.len();
+        if bytes > MAX_MESSAGE_BYTES {
+            failed.push((i, SendFailure::TooLarge { bytes }));
+            continue;
+        }
+        // A batch's total payload has the same limit as one message.
+        if current.len() == MAX_BATCH_ENTRIES || current_bytes + bytes > MAX_MESSAGE_BYTES {
+            chunks.push(std::mem::take(&mut current));
+            current_bytes = 0;
+        }
+        current.push(i);
+        current_bytes += bytes;
+    }
+    if !current.is_empty() {
+        chunks.push(current);
+    }
+    (chunks, failed)
+}
