@@ -3,6 +3,7 @@
 use crate::desired::{DesiredTimesheet, EntryKey};
 use crate::ids::{TicketId, TimesheetId};
 use crate::kimai::Timesheet;
+use crate::mapping::NeededAction;
 use serde::{Deserialize, Serialize};
 
 /// The base of one key: what we last wrote to (or adopted from) Kimai.
@@ -113,4 +114,13 @@ pub struct Plan {
     /// Keys where Kimai was edited by hand and Zammad did not change: the edit is respected;
     /// the new Kimai state becomes the recorded echo.
     pub kimai_edits_respected: Vec<Base>,
+    /// Creates held back in approval mode (apply them once a human approved).
+    #[serde(default)]
+    pub awaiting_approval: Vec<Operation>,
+    /// Kimai records to create before the blocked keys can be resolved (customers, projects).
+    #[serde(default)]
+    pub needed_actions: Vec<NeededAction>,
+    /// Links whose Zammad time and Kimai timesheet are both gone: forget them, nothing to write.
+    #[serde(default)]
+    pub links_to_drop: Vec<EntryKey>,
 }
