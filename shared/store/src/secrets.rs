@@ -77,3 +77,10 @@ impl<S: SecretSource> SecretSource for CachedSecrets<S> {
         Ok(value)
     }
 }
+
+#[async_trait]
+impl<S: SecretSource + ?Sized> SecretSource for Arc<S> {
+    async fn get_secret(&self, id: &str) -> StoreResult<SecretString> {
+        (**self).get_secret(id).await
+    }
+}

@@ -1,0 +1,192 @@
+//! The contract tests against the AWS adapters, on the local emulator (MiniStack).
+//!
+//! These run in `make test`, which starts the emulator and sets `AWS_ENDPOINT_URL`. Run by
+//! hand: `infra/local-aws/with-emulator.sh cargo nextest run -p sync-store`. Without the
+//! variable they fail and say so: they never talk to a real AWS account.
+//! Every test creates its own resources under a random prefix, so tests run in parallel.
+
+#[macro_use]
+mod contract;
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::types::{AttributeValue, TimeToLiveStatus};
+use std::sync::Arc;
+use sync_store::audit::AuditRetention;
+use sync_store::aws::provision::{create_queue, create_table, put_secret};
+use sync_store::aws::*;
+use sync_store::queue::{KimaiWriteMessage, TicketSyncMessage};
+use sync_store::schema::{self, TableDef};
+
+async fn aws_config() -> aws_config::SdkConfig {
+    let endpoint = std::env::var("AWS_ENDPOINT_URL").unwrap_or_default();
+    assert!(
+        endpoint.starts_with("http://127.0.0.1:") || endpoint.starts_with("http://localhost:"),
+        "AWS_ENDPOINT_URL must point at the local emulator (got {endpoint:?}). Start it and run \
+         the tests through `make test`, or `infra/local-aws/with-emulator.sh cargo nextest run \
+         -p sync-store`."
+    );
+    load_config().await
+}
+
+/// A random prefix for this test's resources.
+fn unique(name: &str) -> String {
+    let id = uuid::Uuid::new_v4().simple().to_string();
+    format!("t{}-{name}", &id[..10])
+}
+
+async fn table(def: &TableDef) -> (aws_sdk_dynamodb::Client, String) {
+    let client = aws_sdk_dynamodb::Client::new(&aws_config().await);
+    let name = unique(def.logical);
+    create_table(&client, def, &name).await.expect("create test table");
+    (client, name)
+}
+
+async fn entries() -> DynamoEntries {
+    let (client, name) = table(&schema::entries::TABLE).await;
+    DynamoEntries::new(client, name)
+}
+async fn conflicts() -> DynamoConflicts {
+    let (client, name) = table(&schema::conflicts::TABLE).await;
+    DynamoConflicts::new(client, name)
+}
+async fn audit() -> DynamoAuditLog {
+    let (client, name) = table(&schema::audit::TABLE).await;
+    DynamoAuditLog::new(client, name, AuditRetention::default())
+}
+async fn control() -> DynamoControl {
+    let (client, name) = table(&schema::control::TABLE).await;
+    DynamoControl::new(client, name)
+}
+async fn queue<M: sync_store::queue::QueueMessage>(def: &schema::QueueDef) -> SqsQueue<M> {
+    let client = aws_sdk_sqs::Client::new(&aws_config().await);
+    let url = create_queue(&client, def, &unique(def.logical)).await.expect("create test queue");
+    SqsQueue::new(client, url)
+}
+async fn ticket_queue() -> SqsQueue<TicketSyncMessage> {
+    queue(&schema::TICKET_SYNC_QUEUE).await
+}
+async fn write_queue() -> SqsQueue<KimaiWriteMessage> {
+    queue(&schema::KIMAI_WRITE_QUEUE).await
+}
+async fn schedule() -> SchedulerSchedule {
+    let client = aws_sdk_scheduler::Client::new(&aws_config().await);
+    SchedulerSchedule::new(
+        client,
+        ScheduleTarget {
+            name: unique("sync"),
+            group: "default".into(),
+            target_arn: "arn:aws:lambda:us-east-1:000000000000:function:scheduled-fetch".into(),
+            role_arn: "arn:aws:iam::000000000000:role/sync-scheduler".into(),
+        },
+    )
+}
+
+struct Admin(aws_sdk_secretsmanager::Client);
+
+#[async_trait]
+impl contract::SecretAdmin for Admin {
+    async fn put(&self, id: &str, value: &str) {
+        put_secret(&self.0, id, value).await.expect("write test secret");
+    }
+}
+
+async fn secrets() -> (Arc<SecretsManagerSource>, Admin, String) {
+    let client = aws_sdk_secretsmanager::Client::new(&aws_config().await);
+    (Arc::new(SecretsManagerSource::new(client.clone())), Admin(client), unique("zammad-token"))
+}
+
+contract_tests!();
+
+// ------------------------------------------------------------------ AWS-only checks
+
+/// The audit table really has TTL on, and each item carries the expiry in epoch seconds.
+#[tokio::test]
+async fn audit_items_carry_the_ttl_attribute() {
+    use sync_store::audit::{AuditEvent, AuditKind, AuditLog};
+    let (client, name) = table(&schema::audit::TABLE).await;
+    let log = DynamoAuditLog::new(client.clone(), name.clone(), AuditRetention::default());
+    let at = contract::data::now();
+    let event = AuditEvent {
+        at,
+        kind: AuditKind::Access,
+        action: "login".into(),
+        actor: "alice".into(),
+        ip: None,
+        detail: serde_json::Value::Null,
+    };
+    let record = log.append(&event).await.unwrap();
+
+    let ttl = client.describe_time_to_live().table_name(&name).send().await.unwrap();
+    let description = ttl.time_to_live_description.expect("TTL description");
+    assert_eq!(description.attribute_name.as_deref(), Some(schema::TTL_ATTRIBUTE));
+    assert_eq!(description.time_to_live_status, Some(TimeToLiveStatus::Enabled));
+
+    let item = client
+        .get_item()
+        .table_name(&name)
+        .key("day", AttributeValue::S(at.date_naive().to_string()))
+        .key("id", AttributeValue::S(record.id.clone()))
+        .send()
+        .await
+        .unwrap()
+        .item
+        .expect("item stored");
+    let expected = (at + chrono::Duration::days(90)).timestamp().to_string();
+    assert_eq!(item.get(schema::TTL_ATTRIBUTE), Some(&AttributeValue::N(expected)));
+}
+
+/// Claims and deliveries in the control table expire through TTL too.
+#[tokio::test]
+async fn control_items_carry_the_ttl_attribute() {
+    use sync_store::control::ControlStore;
+    let (client, name) = table(&schema::control::TABLE).await;
+    let store = DynamoControl::new(client.clone(), name.clone());
+    let now = contract::data::now();
+    store.record_delivery("d-9", chrono::Duration::hours(24), now).await.unwrap();
+    let item = client
+        .get_item()
+        .table_name(&name)
+        .key("pk", AttributeValue::S("delivery#d-9".into()))
+        .key("sk", AttributeValue::S("delivery".into()))
+        .send()
+        .await
+        .unwrap()
+        .item
+        .expect("item stored");
+    let expected = (now + chrono::Duration::hours(24)).timestamp().to_string();
+    assert_eq!(item.get(schema::TTL_ATTRIBUTE), Some(&AttributeValue::N(expected)));
+}
+
+/// A table that does not exist is a configuration fault, not a retry.
+#[tokio::test]
+async fn missing_table_is_not_found() {
+    use sync_store::entries::EntriesStore;
+    let client = aws_sdk_dynamodb::Client::new(&aws_config().await);
+    let store = DynamoEntries::new(client, unique("absent"));
+    let err = store.load_ticket(sync_core::ids::TicketId(1)).await.unwrap_err();
+    assert!(matches!(err, sync_store::StoreError::NotFound(_)), "got {err:?}");
+    assert!(!err.is_retryable());
+}
+
+/// The queues are created with a dead-letter queue and the receive limit of the schema.
+#[tokio::test]
+async fn queues_redrive_to_their_dlq() {
+    use aws_sdk_sqs::types::QueueAttributeName;
+    let client = aws_sdk_sqs::Client::new(&aws_config().await);
+    let name = unique("ticket-sync");
+    let url = create_queue(&client, &schema::TICKET_SYNC_QUEUE, &name).await.unwrap();
+    let attrs = client
+        .get_queue_attributes()
+        .queue_url(&url)
+        .attribute_names(QueueAttributeName::All)
+        .send()
+        .await
+        .unwrap()
+        .attributes
+        .unwrap_or_default();
+    let redrive: serde_json::Value =
+        serde_json::from_str(attrs.get(&QueueAttributeName::RedrivePolicy).expect("redrive policy"))
+            .unwrap();
+    assert!(redrive["deadLetterTargetArn"].as_str().unwrap().ends_with(&format!("{name}-dlq")));
+    assert_eq!(redrive["maxReceiveCount"].to_string().trim_matches('"'), "5");
+}
