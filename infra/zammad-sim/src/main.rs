@@ -1,1 +1,72 @@
-fn main() {}
+//! `zammad-sim --dataset FILE [--port N] [--version 6.2|6.5]`
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use zammad_sim::{Dataset, SimConfig, ZammadVersion, serve};
+
+const USAGE: &str = "usage: zammad-sim --dataset FILE [--port N] [--version 6.2|6.5]";
+
+struct Args {
+    dataset: PathBuf,
+    config: SimConfig,
+}
+
+fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
+    let mut dataset = None;
+    let mut config = SimConfig::default();
+    while let Some(flag) = args.next() {
+        let mut value = || args.next().ok_or_else(|| format!("{flag} needs a value"));
+        match flag.as_str() {
+            "--dataset" => dataset = Some(PathBuf::from(value()?)),
+            "--port" => {
+                let v = value()?;
+                config.port = v.parse().map_err(|_| format!("--port: {v:?} is not a port"))?;
+            }
+            "--version" => config.version = value()?.parse::<ZammadVersion>()?,
+            "-h" | "--help" => return Err(USAGE.to_owned()),
+            other => return Err(format!("unknown argument {other:?}\n{USAGE}")),
+        }
+    }
+    let dataset = dataset.ok_or_else(|| format!("--dataset is required\n{USAGE}"))?;
+    Ok(Args { dataset, config })
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info".into()),
+        )
+        .init();
+    let args = match parse_args(std::env::args().skip(1)) {
+        Ok(args) => args,
+        Err(message) => {
+            eprintln!("{message}");
+            return ExitCode::from(2);
+        }
+    };
+    let dataset = match Dataset::from_file(&args.dataset) {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("zammad-sim: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let running = match serve(args.config.clone(), dataset).await {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("zammad-sim: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    println!(
+        "zammad-sim {} listening on {}",
+        args.config.version,
+        running.base_url()
+    );
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => running.shutdown().await,
+    }
+    ExitCode::SUCCESS
+}
