@@ -441,3 +441,45 @@ pub fn window_start(window: Duration, now: DateTime<Utc>) -> i64 {
     let len = window.num_seconds().max(1);
     now.timestamp().div_euclid(len) * len
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn windows_are_aligned_and_contain_now() {
+        let window = Duration::minutes(15);
+        let now = DateTime::from_timestamp(1_700_000_123, 0).unwrap();
+        let start = window_start(window, now);
+        assert_eq!(start % 900, 0);
+        assert!(start <= now.timestamp() && now.timestamp() < start + 900);
+    }
+
+    #[test]
+    fn run_ids_sort_by_start_time() {
+        let early = DateTime::from_timestamp(1_700_000_000, 0).unwrap();
+        let late = early + Duration::milliseconds(1);
+        assert!(RunId::generate(early) < RunId::generate(late));
+    }
+
+    #[test]
+    fn counters_add_field_by_field() {
+        let mut total = RunCounters {
+            created: 1,
+            ..Default::default()
+        };
+        total.add(&RunCounters {
+            created: 2,
+            failed: 1,
+            ..Default::default()
+        });
+        assert_eq!(
+            total,
+            RunCounters {
+                created: 3,
+                failed: 1,
+                ..Default::default()
+            }
+        );
+    }
+}

@@ -86,7 +86,7 @@ pub enum ExpectedLink {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LinkOutcome {
-    Linked(EntryRecord),
+    Linked(Box<EntryRecord>),
     /// Somebody else linked (or relinked) the key first; nothing was written.
     LostRace {
         current: Option<TimesheetId>,

@@ -39,3 +39,27 @@ impl StoreError {
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_unavailability_is_retryable() {
+        assert!(StoreError::Unavailable("throttled".into()).is_retryable());
+        for e in [
+            StoreError::NotFound("t".into()),
+            StoreError::AccessDenied("t".into()),
+            StoreError::Invalid("t".into()),
+            StoreError::Corrupt("t".into()),
+            StoreError::MissingConfig("ENTRIES_TABLE"),
+        ] {
+            assert!(!e.is_retryable(), "{e}");
+        }
+        assert!(
+            StoreError::MissingConfig("ENTRIES_TABLE")
+                .to_string()
+                .contains("ENTRIES_TABLE")
+        );
+    }
+}

@@ -291,3 +291,189 @@ fn plan_batches(bodies: &[String]) -> (Vec<Vec<usize>>, Vec<(usize, SendFailure)
     }
     (chunks, failed)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::StoreError;
+    use std::sync::Mutex;
+
+    fn message(ticket: u64) -> TicketSyncMessage {
+        TicketSyncMessage::new(TicketId(ticket), SyncReason::Webhook, None)
+    }
+
+    #[test]
+    fn decode_checks_the_schema_version_first() {
+        let body = encode(&message(1));
+        assert_eq!(decode::<TicketSyncMessage>(&body), Ok(message(1)));
+        let newer = body.replace("\"schema_version\":1", "\"schema_version\":2");
+        assert_eq!(
+            decode::<TicketSyncMessage>(&newer),
+            Err(DecodeError::WrongVersion {
+                found: 2,
+                expected: 1
+            })
+        );
+        assert!(matches!(
+            decode::<TicketSyncMessage>(r#"{"ticket_id":1}"#),
+            Err(DecodeError::Malformed(m)) if m.contains("schema_version")
+        ));
+        assert!(matches!(
+            decode::<TicketSyncMessage>("not json"),
+            Err(DecodeError::Malformed(_))
+        ));
+        assert!(matches!(
+            decode::<TicketSyncMessage>(r#"{"schema_version":1,"ticket_id":"x"}"#),
+            Err(DecodeError::Malformed(_))
+        ));
+    }
+
+    #[test]
+    fn batches_hold_ten_entries_and_stay_under_the_size_limit() {
+        let small: Vec<String> = (0..23).map(|i| format!("m{i}")).collect();
+        let (chunks, failed) = plan_batches(&small);
+        assert_eq!(
+            chunks.iter().map(Vec::len).collect::<Vec<_>>(),
+            vec![10, 10, 3]
+        );
+        assert!(failed.is_empty());
+
+        let big: Vec<String> = (0..5).map(|_| "x".repeat(100 * 1024)).collect();
+        let (chunks, _) = plan_batches(&big);
+        assert_eq!(chunks, vec![vec![0, 1], vec![2, 3], vec![4]]);
+
+        let mixed = vec![
+            "a".to_string(),
+            "x".repeat(MAX_MESSAGE_BYTES + 1),
+            "b".to_string(),
+        ];
+        let (chunks, failed) = plan_batches(&mixed);
+        assert_eq!(chunks, vec![vec![0, 2]]);
+        assert_eq!(
+            failed,
+            vec![(
+                1,
+                SendFailure::TooLarge {
+                    bytes: MAX_MESSAGE_BYTES + 1
+                }
+            )]
+        );
+    }
+
+    /// Answers each call from a script: per call, the failures to report (or a request error).
+    struct ScriptedTransport {
+        script: Mutex<Vec<StoreResult<Vec<EntryFailure>>>>,
+        calls: Mutex<Vec<Vec<usize>>>,
+    }
+
+    impl ScriptedTransport {
+        fn new(mut script: Vec<StoreResult<Vec<EntryFailure>>>) -> Self {
+            script.reverse();
+            ScriptedTransport {
+                script: Mutex::new(script),
+                calls: Mutex::new(Vec::new()),
+            }
+        }
+        fn calls(&self) -> Vec<Vec<usize>> {
+            self.calls.lock().unwrap().clone()
+        }
+    }
+
+    #[async_trait]
+    impl BatchTransport for ScriptedTransport {
+        async fn send_batch(&self, entries: &[(usize, &str)]) -> StoreResult<Vec<EntryFailure>> {
+            self.calls
+                .lock()
+                .unwrap()
+                .push(entries.iter().map(|(i, _)| *i).collect());
+            self.script.lock().unwrap().pop().unwrap_or(Ok(Vec::new()))
+        }
+    }
+
+    fn failure(index: usize, sender_fault: bool) -> EntryFailure {
+        EntryFailure {
+            index,
+            code: if sender_fault {
+                "InvalidMessageContents"
+            } else {
+                "InternalError"
+            }
+            .into(),
+            message: "refused".into(),
+            sender_fault,
+        }
+    }
+
+    fn bodies(n: usize) -> Vec<String> {
+        (0..n).map(|i| format!("m{i}")).collect()
+    }
+
+    #[tokio::test]
+    async fn only_failed_entries_are_resent_and_sender_faults_never() {
+        let transport = ScriptedTransport::new(vec![Ok(vec![failure(3, false), failure(5, true)])]);
+        let report = send_batched(&transport, &bodies(8)).await;
+        assert_eq!(transport.calls(), vec![(0..8).collect(), vec![3]]);
+        assert_eq!(report.sent, 7);
+        assert_eq!(
+            report.failed,
+            vec![(
+                5,
+                SendFailure::Rejected {
+                    code: "InvalidMessageContents".into(),
+                    message: "refused".into(),
+                    sender_fault: true
+                }
+            )]
+        );
+    }
+
+    #[tokio::test]
+    async fn an_entry_failing_on_every_attempt_is_reported() {
+        let transport = ScriptedTransport::new(vec![
+            Ok(vec![failure(1, false)]),
+            Ok(vec![failure(1, false)]),
+            Ok(vec![failure(1, false)]),
+        ]);
+        let report = send_batched(&transport, &bodies(12)).await;
+        // Chunk one (0..10) with two resends of entry 1, then chunk two (10, 11).
+        assert_eq!(
+            transport.calls(),
+            vec![(0..10).collect(), vec![1], vec![1], vec![10, 11]]
+        );
+        assert_eq!(report.sent, 11);
+        assert!(matches!(
+            &report.failed[..],
+            [(
+                1,
+                SendFailure::Rejected {
+                    sender_fault: false,
+                    ..
+                }
+            )]
+        ));
+    }
+
+    #[tokio::test]
+    async fn a_request_that_keeps_failing_fails_its_chunk_only() {
+        let down = || Err(StoreError::Unavailable("connection refused".into()));
+        let transport = ScriptedTransport::new(vec![down(), down(), down()]);
+        let report = send_batched(&transport, &bodies(11)).await;
+        assert_eq!(report.sent, 1, "the second chunk went through");
+        assert_eq!(
+            report.failed.iter().map(|(i, _)| *i).collect::<Vec<_>>(),
+            (0..10).collect::<Vec<_>>()
+        );
+        assert!(
+            matches!(report.failed[0].1, SendFailure::Unavailable(ref m) if m.contains("refused"))
+        );
+
+        let refused = ScriptedTransport::new(vec![Err(StoreError::AccessDenied("no".into()))]);
+        let report = send_batched(&refused, &bodies(3)).await;
+        assert_eq!(
+            refused.calls().len(),
+            1,
+            "a non-retryable error is not retried"
+        );
+        assert_eq!(report.failed.len(), 3);
+    }
+}

@@ -60,3 +60,54 @@ pub trait ScheduleStore: Send + Sync {
     /// Creates or replaces the schedule. Invalid settings are `StoreError::Invalid`.
     async fn put_schedule(&self, settings: &ScheduleSettings) -> StoreResult<()>;
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(cron: &str, zone: &str) -> ScheduleSettings {
+        ScheduleSettings {
+            cron: cron.into(),
+            time_zone: zone.into(),
+            enabled: true,
+        }
+    }
+
+    #[test]
+    fn validation_names_what_is_wrong() {
+        assert!(
+            settings("0/15 7-18 ? * MON-FRI *", "Europe/Berlin")
+                .validate()
+                .is_ok()
+        );
+        let err = settings("0 6 * *", "UTC")
+            .validate()
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("6 fields"), "{err}");
+        let err = settings("0 6 1 * MON *", "UTC")
+            .validate()
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains('?'), "{err}");
+        let err = settings("0 6 * * ? *", "Europe/Atlantis")
+            .validate()
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("Europe/Atlantis"), "{err}");
+    }
+
+    #[test]
+    fn expression_round_trips() {
+        let s = settings("0 6 * * ? *", "UTC");
+        assert_eq!(s.expression(), "cron(0 6 * * ? *)");
+        assert_eq!(
+            ScheduleSettings::fields_of(&s.expression()).unwrap(),
+            s.cron
+        );
+        assert!(matches!(
+            ScheduleSettings::fields_of("rate(5 minutes)"),
+            Err(StoreError::Corrupt(_))
+        ));
+    }
+}

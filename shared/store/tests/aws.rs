@@ -37,7 +37,9 @@ fn unique(name: &str) -> String {
 async fn table(def: &TableDef) -> (aws_sdk_dynamodb::Client, String) {
     let client = aws_sdk_dynamodb::Client::new(&aws_config().await);
     let name = unique(def.logical);
-    create_table(&client, def, &name).await.expect("create test table");
+    create_table(&client, def, &name)
+        .await
+        .expect("create test table");
     (client, name)
 }
 
@@ -59,7 +61,9 @@ async fn control() -> DynamoControl {
 }
 async fn queue<M: sync_store::queue::QueueMessage>(def: &schema::QueueDef) -> SqsQueue<M> {
     let client = aws_sdk_sqs::Client::new(&aws_config().await);
-    let url = create_queue(&client, def, &unique(def.logical)).await.expect("create test queue");
+    let url = create_queue(&client, def, &unique(def.logical))
+        .await
+        .expect("create test queue");
     SqsQueue::new(client, url)
 }
 async fn ticket_queue() -> SqsQueue<TicketSyncMessage> {
@@ -86,13 +90,19 @@ struct Admin(aws_sdk_secretsmanager::Client);
 #[async_trait]
 impl contract::SecretAdmin for Admin {
     async fn put(&self, id: &str, value: &str) {
-        put_secret(&self.0, id, value).await.expect("write test secret");
+        put_secret(&self.0, id, value)
+            .await
+            .expect("write test secret");
     }
 }
 
 async fn secrets() -> (Arc<SecretsManagerSource>, Admin, String) {
     let client = aws_sdk_secretsmanager::Client::new(&aws_config().await);
-    (Arc::new(SecretsManagerSource::new(client.clone())), Admin(client), unique("zammad-token"))
+    (
+        Arc::new(SecretsManagerSource::new(client.clone())),
+        Admin(client),
+        unique("zammad-token"),
+    )
 }
 
 contract_tests!();
@@ -116,10 +126,21 @@ async fn audit_items_carry_the_ttl_attribute() {
     };
     let record = log.append(&event).await.unwrap();
 
-    let ttl = client.describe_time_to_live().table_name(&name).send().await.unwrap();
+    let ttl = client
+        .describe_time_to_live()
+        .table_name(&name)
+        .send()
+        .await
+        .unwrap();
     let description = ttl.time_to_live_description.expect("TTL description");
-    assert_eq!(description.attribute_name.as_deref(), Some(schema::TTL_ATTRIBUTE));
-    assert_eq!(description.time_to_live_status, Some(TimeToLiveStatus::Enabled));
+    assert_eq!(
+        description.attribute_name.as_deref(),
+        Some(schema::TTL_ATTRIBUTE)
+    );
+    assert_eq!(
+        description.time_to_live_status,
+        Some(TimeToLiveStatus::Enabled)
+    );
 
     let item = client
         .get_item()
@@ -132,7 +153,10 @@ async fn audit_items_carry_the_ttl_attribute() {
         .item
         .expect("item stored");
     let expected = (at + chrono::Duration::days(90)).timestamp().to_string();
-    assert_eq!(item.get(schema::TTL_ATTRIBUTE), Some(&AttributeValue::N(expected)));
+    assert_eq!(
+        item.get(schema::TTL_ATTRIBUTE),
+        Some(&AttributeValue::N(expected))
+    );
 }
 
 /// Claims and deliveries in the control table expire through TTL too.
@@ -142,7 +166,10 @@ async fn control_items_carry_the_ttl_attribute() {
     let (client, name) = table(&schema::control::TABLE).await;
     let store = DynamoControl::new(client.clone(), name.clone());
     let now = contract::data::now();
-    store.record_delivery("d-9", chrono::Duration::hours(24), now).await.unwrap();
+    store
+        .record_delivery("d-9", chrono::Duration::hours(24), now)
+        .await
+        .unwrap();
     let item = client
         .get_item()
         .table_name(&name)
@@ -154,7 +181,10 @@ async fn control_items_carry_the_ttl_attribute() {
         .item
         .expect("item stored");
     let expected = (now + chrono::Duration::hours(24)).timestamp().to_string();
-    assert_eq!(item.get(schema::TTL_ATTRIBUTE), Some(&AttributeValue::N(expected)));
+    assert_eq!(
+        item.get(schema::TTL_ATTRIBUTE),
+        Some(&AttributeValue::N(expected))
+    );
 }
 
 /// A table that does not exist is a configuration fault, not a retry.
@@ -163,8 +193,14 @@ async fn missing_table_is_not_found() {
     use sync_store::entries::EntriesStore;
     let client = aws_sdk_dynamodb::Client::new(&aws_config().await);
     let store = DynamoEntries::new(client, unique("absent"));
-    let err = store.load_ticket(sync_core::ids::TicketId(1)).await.unwrap_err();
-    assert!(matches!(err, sync_store::StoreError::NotFound(_)), "got {err:?}");
+    let err = store
+        .load_ticket(sync_core::ids::TicketId(1))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, sync_store::StoreError::NotFound(_)),
+        "got {err:?}"
+    );
     assert!(!err.is_retryable());
 }
 
@@ -174,7 +210,9 @@ async fn queues_redrive_to_their_dlq() {
     use aws_sdk_sqs::types::QueueAttributeName;
     let client = aws_sdk_sqs::Client::new(&aws_config().await);
     let name = unique("ticket-sync");
-    let url = create_queue(&client, &schema::TICKET_SYNC_QUEUE, &name).await.unwrap();
+    let url = create_queue(&client, &schema::TICKET_SYNC_QUEUE, &name)
+        .await
+        .unwrap();
     let attrs = client
         .get_queue_attributes()
         .queue_url(&url)
@@ -184,9 +222,36 @@ async fn queues_redrive_to_their_dlq() {
         .unwrap()
         .attributes
         .unwrap_or_default();
-    let redrive: serde_json::Value =
-        serde_json::from_str(attrs.get(&QueueAttributeName::RedrivePolicy).expect("redrive policy"))
-            .unwrap();
-    assert!(redrive["deadLetterTargetArn"].as_str().unwrap().ends_with(&format!("{name}-dlq")));
-    assert_eq!(redrive["maxReceiveCount"].to_string().trim_matches('"'), "5");
+    let redrive: serde_json::Value = serde_json::from_str(
+        attrs
+            .get(&QueueAttributeName::RedrivePolicy)
+            .expect("redrive policy"),
+    )
+    .unwrap();
+    assert!(
+        redrive["deadLetterTargetArn"]
+            .as_str()
+            .unwrap()
+            .ends_with(&format!("{name}-dlq"))
+    );
+    assert_eq!(
+        redrive["maxReceiveCount"].to_string().trim_matches('"'),
+        "5"
+    );
+}
+
+/// A page token that this store did not issue is the caller's fault.
+#[tokio::test]
+async fn foreign_page_token_is_invalid() {
+    use sync_store::entries::{EntriesStore, EntryStatus};
+    use sync_store::{PageRequest, PageToken, StoreError};
+    let store = entries().await;
+    for token in ["not hex", "7b7d7b", "5b315d"] {
+        let request = PageRequest::next(10, PageToken(token.into()));
+        let err = store
+            .list_by_status(EntryStatus::Pending, &request)
+            .await
+            .unwrap_err();
+        assert!(matches!(err, StoreError::Invalid(_)), "{token}: {err:?}");
+    }
 }

@@ -55,7 +55,11 @@ async fn cache_reads_the_source_once_per_ttl() {
     let source = Arc::new(MemorySecrets::new());
     source.set("k", "v");
     let clock = Arc::new(ManualClock::new(contract::data::now()));
-    let cached = CachedSecrets::new(source.clone(), clock.clone() as Arc<dyn Clock>, Duration::minutes(5));
+    let cached = CachedSecrets::new(
+        source.clone(),
+        clock.clone() as Arc<dyn Clock>,
+        Duration::minutes(5),
+    );
     for _ in 0..10 {
         cached.get_secret("k").await.unwrap();
     }

@@ -221,7 +221,7 @@ impl EntriesStore for DynamoEntries {
                 let item = out
                     .attributes
                     .ok_or_else(|| StoreError::corrupt("link returned no attributes"))?;
-                Ok(LinkOutcome::Linked(record_of(&item)?))
+                Ok(LinkOutcome::Linked(Box::new(record_of(&item)?)))
             }
             Err(e) if is_condition_failed(&e) => match self.get(ticket, key).await? {
                 None => Ok(LinkOutcome::NoSuchEntry),

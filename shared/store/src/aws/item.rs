@@ -133,3 +133,52 @@ pub(crate) fn names(list: &[&str]) -> HashMap<String, String> {
         .map(|n| (format!("#{n}"), (*n).to_string()))
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_round_trip_string_and_number_keys() {
+        let key = Item::from([
+            ("ticket".to_string(), n(42)),
+            ("entry_key".to_string(), s("ta:1")),
+        ]);
+        let token = token_of(&key).unwrap();
+        assert!(token.0.chars().all(|c| c.is_ascii_hexdigit()), "URL-safe");
+        assert_eq!(key_of_token(&token).unwrap(), key);
+    }
+
+    #[test]
+    fn foreign_tokens_are_invalid() {
+        for raw in ["zz", "7b7d7b", hex::encode(r#"{"a":{"B":"x"}}"#).as_str()] {
+            let err = key_of_token(&PageToken(raw.into())).unwrap_err();
+            assert!(matches!(err, StoreError::Invalid(_)), "{raw}: {err:?}");
+        }
+    }
+
+    #[test]
+    fn times_have_a_fixed_width() {
+        let a = DateTime::from_timestamp(1_700_000_000, 0).unwrap();
+        let b = a + chrono::Duration::microseconds(1);
+        assert_eq!(time(a).len(), time(b).len());
+        assert!(time(a) < time(b));
+    }
+
+    #[test]
+    fn unreadable_attributes_are_corrupt() {
+        let item = Item::from([("n".to_string(), s("x")), ("j".to_string(), s("{"))]);
+        assert!(matches!(
+            get_n::<u64>(&item, "n"),
+            Err(StoreError::Corrupt(_))
+        ));
+        assert!(matches!(
+            get_json::<serde_json::Value>(&item, "j"),
+            Err(StoreError::Corrupt(_))
+        ));
+        assert!(matches!(
+            get_s(&item, "missing"),
+            Err(StoreError::Corrupt(_))
+        ));
+    }
+}

@@ -80,7 +80,7 @@ impl EntriesStore for MemoryEntries {
         record.base = Some(base.clone());
         record.status = status;
         record.updated_at = at;
-        Ok(LinkOutcome::Linked(record.clone()))
+        Ok(LinkOutcome::Linked(Box::new(record.clone())))
     }
 
     async fn set_status(

@@ -43,7 +43,13 @@ pub fn desired(ticket: u64, accounting: u64, agent: u64, on: NaiveDate) -> Desir
     }
 }
 
-pub fn record(ticket: u64, accounting: u64, agent: u64, on: NaiveDate, at: DateTime<Utc>) -> EntryRecord {
+pub fn record(
+    ticket: u64,
+    accounting: u64,
+    agent: u64,
+    on: NaiveDate,
+    at: DateTime<Utc>,
+) -> EntryRecord {
     let desired = desired(ticket, accounting, agent, on);
     EntryRecord {
         ticket_id: TicketId(ticket),

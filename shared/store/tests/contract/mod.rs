@@ -22,7 +22,7 @@ use sync_store::entries::*;
 use sync_store::queue::*;
 use sync_store::schedule::{ScheduleSettings, ScheduleStore};
 use sync_store::secrets::{CachedSecrets, SecretSource};
-use sync_store::{Page, PageRequest, PageToken, StoreError, StoreResult};
+use sync_store::{Page, PageRequest, StoreError, StoreResult};
 
 /// Reads every page of a listing, checking each page's size.
 async fn all_pages<T, F, Fut>(limit: u32, mut fetch: F) -> (Vec<T>, usize)
@@ -36,7 +36,10 @@ where
     loop {
         let page = fetch(request.clone()).await.expect("listing failed");
         pages += 1;
-        assert!(page.items.len() <= limit as usize, "page larger than its limit");
+        assert!(
+            page.items.len() <= limit as usize,
+            "page larger than its limit"
+        );
         items.extend(page.items);
         match page.next {
             Some(token) => request = PageRequest::next(limit, token),
@@ -57,29 +60,77 @@ pub async fn entries_round_trip(store: &impl EntriesStore) {
         store.save(r).await.unwrap();
     }
 
-    assert_eq!(store.get(TicketId(101), &first.key).await.unwrap(), Some(first.clone()));
-    assert_eq!(store.get(TicketId(101), &EntryKey("ta:404".into())).await.unwrap(), None);
+    assert_eq!(
+        store.get(TicketId(101), &first.key).await.unwrap(),
+        Some(first.clone())
+    );
+    assert_eq!(
+        store
+            .get(TicketId(101), &EntryKey("ta:404".into()))
+            .await
+            .unwrap(),
+        None
+    );
     let loaded = store.load_ticket(TicketId(101)).await.unwrap();
-    assert_eq!(loaded, vec![first.clone(), second.clone()], "one ticket, in key order");
+    assert_eq!(
+        loaded,
+        vec![first.clone(), second.clone()],
+        "one ticket, in key order"
+    );
     assert!(store.load_ticket(TicketId(999)).await.unwrap().is_empty());
 
     // Saving again replaces the planning state but never the link.
     let desired = first.desired.clone().unwrap();
     let linked = store
-        .link(TicketId(101), &first.key, ExpectedLink::Unlinked, &base(77, &desired), EntryStatus::Synced, at)
+        .link(
+            TicketId(101),
+            &first.key,
+            ExpectedLink::Unlinked,
+            &base(77, &desired),
+            EntryStatus::Synced,
+            at,
+        )
         .await
         .unwrap();
     assert!(matches!(linked, LinkOutcome::Linked(ref r) if r.kimai_id() == Some(TimesheetId(77))));
-    let replanned = EntryRecord { status: EntryStatus::AwaitingApproval, desired: None, base: None, ..first.clone() };
+    let replanned = EntryRecord {
+        status: EntryStatus::AwaitingApproval,
+        desired: None,
+        base: None,
+        ..first.clone()
+    };
     store.save(&replanned).await.unwrap();
     let stored = store.get(TicketId(101), &first.key).await.unwrap().unwrap();
     assert_eq!(stored.status, EntryStatus::AwaitingApproval);
     assert_eq!(stored.desired, None);
     assert_eq!(stored.base, Some(base(77, &desired)), "save kept the base");
 
-    assert!(store.set_status(TicketId(101), &second.key, EntryStatus::Conflict, at).await.unwrap());
-    assert!(!store.set_status(TicketId(101), &EntryKey("ta:404".into()), EntryStatus::Conflict, at).await.unwrap());
-    assert_eq!(store.get(TicketId(101), &second.key).await.unwrap().unwrap().status, EntryStatus::Conflict);
+    assert!(
+        store
+            .set_status(TicketId(101), &second.key, EntryStatus::Conflict, at)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .set_status(
+                TicketId(101),
+                &EntryKey("ta:404".into()),
+                EntryStatus::Conflict,
+                at
+            )
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        store
+            .get(TicketId(101), &second.key)
+            .await
+            .unwrap()
+            .unwrap()
+            .status,
+        EntryStatus::Conflict
+    );
 }
 
 pub async fn entries_lost_link_race(store: &impl EntriesStore) {
@@ -89,33 +140,85 @@ pub async fn entries_lost_link_race(store: &impl EntriesStore) {
     store.save(&r).await.unwrap();
 
     let first = store
-        .link(TicketId(201), &r.key, ExpectedLink::Unlinked, &base(10, &desired), EntryStatus::Synced, at)
+        .link(
+            TicketId(201),
+            &r.key,
+            ExpectedLink::Unlinked,
+            &base(10, &desired),
+            EntryStatus::Synced,
+            at,
+        )
         .await
         .unwrap();
     assert!(matches!(first, LinkOutcome::Linked(_)));
     // A second writer that also saw the key unlinked loses, and nothing changes.
     let second = store
-        .link(TicketId(201), &r.key, ExpectedLink::Unlinked, &base(11, &desired), EntryStatus::Synced, at)
+        .link(
+            TicketId(201),
+            &r.key,
+            ExpectedLink::Unlinked,
+            &base(11, &desired),
+            EntryStatus::Synced,
+            at,
+        )
         .await
         .unwrap();
-    assert_eq!(second, LinkOutcome::LostRace { current: Some(TimesheetId(10)) });
+    assert_eq!(
+        second,
+        LinkOutcome::LostRace {
+            current: Some(TimesheetId(10))
+        }
+    );
     // A writer expecting the wrong id loses too.
     let stale = store
-        .link(TicketId(201), &r.key, ExpectedLink::LinkedTo(TimesheetId(12)), &base(12, &desired), EntryStatus::Synced, at)
+        .link(
+            TicketId(201),
+            &r.key,
+            ExpectedLink::LinkedTo(TimesheetId(12)),
+            &base(12, &desired),
+            EntryStatus::Synced,
+            at,
+        )
         .await
         .unwrap();
-    assert_eq!(stale, LinkOutcome::LostRace { current: Some(TimesheetId(10)) });
+    assert_eq!(
+        stale,
+        LinkOutcome::LostRace {
+            current: Some(TimesheetId(10))
+        }
+    );
     // The holder of the current link may relink.
     let relink = store
-        .link(TicketId(201), &r.key, ExpectedLink::LinkedTo(TimesheetId(10)), &base(13, &desired), EntryStatus::Synced, at)
+        .link(
+            TicketId(201),
+            &r.key,
+            ExpectedLink::LinkedTo(TimesheetId(10)),
+            &base(13, &desired),
+            EntryStatus::Synced,
+            at,
+        )
         .await
         .unwrap();
     assert!(matches!(relink, LinkOutcome::Linked(ref r) if r.kimai_id() == Some(TimesheetId(13))));
-    assert_eq!(store.find_by_kimai_id(TimesheetId(13)).await.unwrap().map(|r| r.key), Some(r.key.clone()));
+    assert_eq!(
+        store
+            .find_by_kimai_id(TimesheetId(13))
+            .await
+            .unwrap()
+            .map(|r| r.key),
+        Some(r.key.clone())
+    );
     assert_eq!(store.find_by_kimai_id(TimesheetId(10)).await.unwrap(), None);
     // Linking a key that was never saved is its own outcome.
     let missing = store
-        .link(TicketId(201), &EntryKey("ta:404".into()), ExpectedLink::Unlinked, &base(14, &desired), EntryStatus::Synced, at)
+        .link(
+            TicketId(201),
+            &EntryKey("ta:404".into()),
+            ExpectedLink::Unlinked,
+            &base(14, &desired),
+            EntryStatus::Synced,
+            at,
+        )
         .await
         .unwrap();
     assert_eq!(missing, LinkOutcome::NoSuchEntry);
@@ -125,22 +228,41 @@ pub async fn entries_listings_page(store: &impl EntriesStore) {
     let at = now();
     // 23 pending entries on day 0 across tickets and two agents, 4 synced on day 1.
     for i in 0..23u64 {
-        let r = record(300 + i % 4, i, 5 + i % 2, day(0), at + Duration::seconds(i as i64));
+        let r = record(
+            300 + i % 4,
+            i,
+            5 + i % 2,
+            day(0),
+            at + Duration::seconds(i as i64),
+        );
         store.save(&r).await.unwrap();
     }
     for i in 100..104u64 {
-        let r = EntryRecord { status: EntryStatus::Synced, ..record(310, i, 5, day(1), at) };
+        let r = EntryRecord {
+            status: EntryStatus::Synced,
+            ..record(310, i, 5, day(1), at)
+        };
         store.save(&r).await.unwrap();
     }
 
-    let (pending, pages) =
-        all_pages(10, |p| async move { store.list_by_status(EntryStatus::Pending, &p).await }).await;
-    assert!(pages >= 3, "23 items in pages of 10 take at least 3 pages, got {pages}");
+    let (pending, pages) = all_pages(10, |p| async move {
+        store.list_by_status(EntryStatus::Pending, &p).await
+    })
+    .await;
+    assert!(
+        pages >= 3,
+        "23 items in pages of 10 take at least 3 pages, got {pages}"
+    );
     assert_eq!(pending.len(), 23);
-    let keys: BTreeSet<_> = pending.iter().map(|r| (r.ticket_id, r.key.clone())).collect();
+    let keys: BTreeSet<_> = pending
+        .iter()
+        .map(|r| (r.ticket_id, r.key.clone()))
+        .collect();
     assert_eq!(keys.len(), 23, "no item twice");
     assert!(
-        pending.windows(2).all(|w| w[0].updated_at >= w[1].updated_at),
+        pending
+            .windows(2)
+            .all(|w| w[0].updated_at >= w[1].updated_at),
         "most recently updated first"
     );
 
@@ -149,48 +271,80 @@ pub async fn entries_listings_page(store: &impl EntriesStore) {
     assert!(on_day.iter().all(|r| r.day == day(0)));
 
     let (agent6, _) = all_pages(4, |p| async move {
-        store.list_by_agent(ZammadUserId(6), day(0), day(1), &p).await
+        store
+            .list_by_agent(ZammadUserId(6), day(0), day(1), &p)
+            .await
     })
     .await;
     assert_eq!(agent6.len(), 11, "odd accounting ids belong to agent 6");
     let (agent5_day1, _) = all_pages(4, |p| async move {
-        store.list_by_agent(ZammadUserId(5), day(1), day(1), &p).await
+        store
+            .list_by_agent(ZammadUserId(5), day(1), day(1), &p)
+            .await
     })
     .await;
     assert_eq!(agent5_day1.len(), 4);
     assert!(agent5_day1.iter().all(|r| r.day == day(1)));
 
-    let bad = store.list_by_status(EntryStatus::Pending, &PageRequest::first(0)).await;
-    assert!(matches!(bad, Err(StoreError::Invalid(_))), "page size 0 is the caller's fault");
+    let bad = store
+        .list_by_status(EntryStatus::Pending, &PageRequest::first(0))
+        .await;
+    assert!(
+        matches!(bad, Err(StoreError::Invalid(_))),
+        "page size 0 is the caller's fault"
+    );
 }
 
 // ------------------------------------------------------------------ conflicts
 
 fn resolution(action: ResolutionAction, actor: &str) -> Resolution {
-    Resolution { action, actor: actor.into(), note: Some("checked with the agent".into()), resolved_at: now() }
+    Resolution {
+        action,
+        actor: actor.into(),
+        note: Some("checked with the agent".into()),
+        resolved_at: now(),
+    }
 }
 
 pub async fn conflicts_open_and_resolve_once(store: &impl ConflictsStore) {
     let at = now();
     let id = ConflictId::generate();
     let conflict = conflict(401, 1);
-    assert_eq!(store.open(&id, &conflict, at).await.unwrap(), OpenOutcome::Opened);
-    assert_eq!(store.open(&id, &conflict, at).await.unwrap(), OpenOutcome::AlreadyExists);
+    assert_eq!(
+        store.open(&id, &conflict, at).await.unwrap(),
+        OpenOutcome::Opened
+    );
+    assert_eq!(
+        store.open(&id, &conflict, at).await.unwrap(),
+        OpenOutcome::AlreadyExists
+    );
     let stored = store.get(&id).await.unwrap().unwrap();
     assert_eq!(stored.conflict, conflict);
     assert_eq!(stored.status, ConflictStatus::Open);
     assert_eq!(stored.opened_at, at);
 
     let alice = resolution(ResolutionAction::KeepKimai, "alice");
-    let bob = resolution(ResolutionAction::Link { kimai_id: TimesheetId(5) }, "bob");
+    let bob = resolution(
+        ResolutionAction::Link {
+            kimai_id: TimesheetId(5),
+        },
+        "bob",
+    );
     let first = store.resolve(&id, &alice).await.unwrap();
-    assert!(matches!(first, ResolveOutcome::Resolved(ref r) if r.resolution == Some(alice.clone())));
+    assert!(
+        matches!(first, ResolveOutcome::Resolved(ref r) if r.resolution == Some(alice.clone()))
+    );
     let second = store.resolve(&id, &bob).await.unwrap();
     match second {
-        ResolveOutcome::AlreadyResolved(r) => assert_eq!(r.resolution, Some(alice.clone()), "bob changed nothing"),
+        ResolveOutcome::AlreadyResolved(r) => {
+            assert_eq!(r.resolution, Some(alice.clone()), "bob changed nothing")
+        }
         other => panic!("expected AlreadyResolved, got {other:?}"),
     }
-    let missing = store.resolve(&ConflictId("nope".into()), &bob).await.unwrap();
+    let missing = store
+        .resolve(&ConflictId("nope".into()), &bob)
+        .await
+        .unwrap();
     assert_eq!(missing, ResolveOutcome::NotFound);
 }
 
@@ -199,19 +353,30 @@ pub async fn conflicts_list_pages_newest_first(store: &impl ConflictsStore) {
     let mut ids = Vec::new();
     for i in 0..12u64 {
         let id = ConflictId(format!("c-{i:02}"));
-        store.open(&id, &conflict(500 + i, i), at + Duration::seconds(i as i64)).await.unwrap();
+        store
+            .open(&id, &conflict(500 + i, i), at + Duration::seconds(i as i64))
+            .await
+            .unwrap();
         ids.push(id);
     }
-    store.resolve(&ids[0], &resolution(ResolutionAction::Dismiss, "alice")).await.unwrap();
+    store
+        .resolve(&ids[0], &resolution(ResolutionAction::Dismiss, "alice"))
+        .await
+        .unwrap();
 
-    let (open, pages) =
-        all_pages(5, |p| async move { store.list(ConflictStatus::Open, &p).await }).await;
+    let (open, pages) = all_pages(
+        5,
+        |p| async move { store.list(ConflictStatus::Open, &p).await },
+    )
+    .await;
     assert!(pages >= 3);
     let listed: Vec<_> = open.iter().map(|r| r.id.clone()).collect();
     let expected: Vec<_> = ids[1..].iter().rev().cloned().collect();
     assert_eq!(listed, expected, "open ones, newest first");
-    let (resolved, _) =
-        all_pages(5, |p| async move { store.list(ConflictStatus::Resolved, &p).await }).await;
+    let (resolved, _) = all_pages(5, |p| async move {
+        store.list(ConflictStatus::Resolved, &p).await
+    })
+    .await;
     assert_eq!(resolved.len(), 1);
 }
 
@@ -230,10 +395,24 @@ fn event(at: chrono::DateTime<chrono::Utc>, kind: AuditKind, action: &str) -> Au
 
 pub async fn audit_ttl_and_paging(log: &impl AuditLog) {
     let at = now();
-    let login = log.append(&event(at, AuditKind::Access, "login")).await.unwrap();
-    assert_eq!(login.expires_at, at + Duration::days(90), "access events: 90 days");
-    let write = log.append(&event(at, AuditKind::Sync, "timesheet.create")).await.unwrap();
-    assert_eq!(write.expires_at, at + Duration::days(30), "sync events: the configured days");
+    let login = log
+        .append(&event(at, AuditKind::Access, "login"))
+        .await
+        .unwrap();
+    assert_eq!(
+        login.expires_at,
+        at + Duration::days(90),
+        "access events: 90 days"
+    );
+    let write = log
+        .append(&event(at, AuditKind::Sync, "timesheet.create"))
+        .await
+        .unwrap();
+    assert_eq!(
+        write.expires_at,
+        at + Duration::days(30),
+        "sync events: the configured days"
+    );
 
     // 9 events on each of three days (one of them today).
     let today = at.date_naive();
@@ -241,29 +420,50 @@ pub async fn audit_ttl_and_paging(log: &impl AuditLog) {
     for d in 0..3i64 {
         for i in 0..9i64 {
             let t = at - Duration::days(d) - Duration::minutes(i + 1);
-            appended.push(log.append(&event(t, AuditKind::Sync, "entry.plan")).await.unwrap());
+            appended.push(
+                log.append(&event(t, AuditKind::Sync, "entry.plan"))
+                    .await
+                    .unwrap(),
+            );
         }
     }
     let from = today - Duration::days(2);
     let (rows, pages) = all_pages(4, |p| async move { log.query(from, today, &p).await }).await;
-    let in_range: Vec<_> = appended.iter().filter(|r| r.event.at.date_naive() >= from).collect();
+    let in_range: Vec<_> = appended
+        .iter()
+        .filter(|r| r.event.at.date_naive() >= from)
+        .collect();
     assert_eq!(rows.len(), in_range.len(), "every event of the range, once");
     assert!(pages >= 7);
     let ids: BTreeSet<_> = rows.iter().map(|r| r.id.clone()).collect();
     assert_eq!(ids.len(), rows.len());
-    assert!(rows.windows(2).all(|w| w[0].event.at >= w[1].event.at), "newest first");
+    assert!(
+        rows.windows(2).all(|w| w[0].event.at >= w[1].event.at),
+        "newest first"
+    );
     let read_login = rows.iter().find(|r| r.event.action == "login").unwrap();
-    assert_eq!(read_login.expires_at, at + Duration::days(90), "expiry read back from the store");
+    assert_eq!(
+        read_login.expires_at,
+        at + Duration::days(90),
+        "expiry read back from the store"
+    );
 
     let (yesterday_only, _) = all_pages(50, |p| async move {
-        log.query(today - Duration::days(1), today - Duration::days(1), &p).await
+        log.query(today - Duration::days(1), today - Duration::days(1), &p)
+            .await
     })
     .await;
-    assert!(yesterday_only.iter().all(|r| r.event.at.date_naive() == today - Duration::days(1)));
+    assert!(
+        yesterday_only
+            .iter()
+            .all(|r| r.event.at.date_naive() == today - Duration::days(1))
+    );
 
     let reversed = log.query(today, from, &PageRequest::first(10)).await;
     assert!(matches!(reversed, Err(StoreError::Invalid(_))));
-    let too_long = log.query(today - Duration::days(1000), today, &PageRequest::first(10)).await;
+    let too_long = log
+        .query(today - Duration::days(1000), today, &PageRequest::first(10))
+        .await;
     assert!(matches!(too_long, Err(StoreError::Invalid(_))));
 }
 
@@ -274,37 +474,84 @@ pub async fn control_documents(store: &impl ControlStore) {
     let body = serde_json::json!({ "zammad_type": 3, "kimai_activity": 9 });
     let kind = DocumentKind::Mapping;
     assert_eq!(
-        store.put_document(kind, "activity-3", &body, ExpectedVersion::New, at).await.unwrap(),
+        store
+            .put_document(kind, "activity-3", &body, ExpectedVersion::New, at)
+            .await
+            .unwrap(),
         DocumentWrite::Written { version: 1 }
     );
     assert_eq!(
-        store.put_document(kind, "activity-3", &body, ExpectedVersion::New, at).await.unwrap(),
+        store
+            .put_document(kind, "activity-3", &body, ExpectedVersion::New, at)
+            .await
+            .unwrap(),
         DocumentWrite::VersionConflict { current: Some(1) }
     );
     let changed = serde_json::json!({ "zammad_type": 3, "kimai_activity": 10 });
     assert_eq!(
-        store.put_document(kind, "activity-3", &changed, ExpectedVersion::Version(1), at).await.unwrap(),
+        store
+            .put_document(
+                kind,
+                "activity-3",
+                &changed,
+                ExpectedVersion::Version(1),
+                at
+            )
+            .await
+            .unwrap(),
         DocumentWrite::Written { version: 2 }
     );
     // A console tab that still shows version 1 loses.
     assert_eq!(
-        store.put_document(kind, "activity-3", &body, ExpectedVersion::Version(1), at).await.unwrap(),
+        store
+            .put_document(kind, "activity-3", &body, ExpectedVersion::Version(1), at)
+            .await
+            .unwrap(),
         DocumentWrite::VersionConflict { current: Some(2) }
     );
     assert_eq!(
-        store.put_document(kind, "missing", &body, ExpectedVersion::Version(1), at).await.unwrap(),
+        store
+            .put_document(kind, "missing", &body, ExpectedVersion::Version(1), at)
+            .await
+            .unwrap(),
         DocumentWrite::VersionConflict { current: None }
     );
     assert_eq!(
-        store.put_document(kind, "activity-4", &body, ExpectedVersion::Any, at).await.unwrap(),
+        store
+            .put_document(kind, "activity-4", &body, ExpectedVersion::Any, at)
+            .await
+            .unwrap(),
         DocumentWrite::Written { version: 1 }
     );
-    store.put_document(DocumentKind::Policy, "default", &body, ExpectedVersion::Any, at).await.unwrap();
+    store
+        .put_document(
+            DocumentKind::Policy,
+            "default",
+            &body,
+            ExpectedVersion::Any,
+            at,
+        )
+        .await
+        .unwrap();
 
-    let doc = store.get_document(kind, "activity-3").await.unwrap().unwrap();
+    let doc = store
+        .get_document(kind, "activity-3")
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!((doc.body, doc.version, doc.updated_at), (changed, 2, at));
-    let listed: Vec<_> = store.list_documents(kind).await.unwrap().into_iter().map(|d| d.id).collect();
-    assert_eq!(listed, vec!["activity-3", "activity-4"], "only mappings, by id");
+    let listed: Vec<_> = store
+        .list_documents(kind)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|d| d.id)
+        .collect();
+    assert_eq!(
+        listed,
+        vec!["activity-3", "activity-4"],
+        "only mappings, by id"
+    );
     assert!(store.delete_document(kind, "activity-4").await.unwrap());
     assert!(!store.delete_document(kind, "activity-4").await.unwrap());
     assert_eq!(store.get_document(kind, "activity-4").await.unwrap(), None);
@@ -313,42 +560,79 @@ pub async fn control_documents(store: &impl ControlStore) {
 pub async fn control_runs(store: &impl ControlStore) {
     let at = now();
     let params = serde_json::json!({ "from": "2026-11-01", "dry_run": true });
-    let run = store.create_run(RunTrigger::Manual, &params, at).await.unwrap();
+    let run = store
+        .create_run(RunTrigger::Manual, &params, at)
+        .await
+        .unwrap();
     assert_eq!(run.state, RunState::Running);
 
     // Twenty workers add at once; atomic increments lose none.
-    let delta = RunCounters { tickets_done: 1, created: 2, ..Default::default() };
+    let delta = RunCounters {
+        tickets_done: 1,
+        created: 2,
+        ..Default::default()
+    };
     let adds: Vec<_> = (0..20).map(|_| store.add_to_run(&run.id, &delta)).collect();
     for added in join_all(adds).await {
         assert!(added.unwrap());
     }
-    let queued = RunCounters { tickets_queued: 20, ..Default::default() };
+    let queued = RunCounters {
+        tickets_queued: 20,
+        ..Default::default()
+    };
     assert!(store.add_to_run(&run.id, &queued).await.unwrap());
     let stored = store.get_run(&run.id).await.unwrap().unwrap();
     assert_eq!(
         stored.counters,
-        RunCounters { tickets_queued: 20, tickets_done: 20, created: 40, ..Default::default() }
+        RunCounters {
+            tickets_queued: 20,
+            tickets_done: 20,
+            created: 40,
+            ..Default::default()
+        }
     );
     assert_eq!(stored.params, params);
-    assert!(!store.add_to_run(&RunId("nope".into()), &delta).await.unwrap());
+    assert!(
+        !store
+            .add_to_run(&RunId("nope".into()), &delta)
+            .await
+            .unwrap()
+    );
 
     let done = at + Duration::seconds(30);
-    let finished = store.finish_run(&run.id, RunState::Succeeded, done).await.unwrap();
+    let finished = store
+        .finish_run(&run.id, RunState::Succeeded, done)
+        .await
+        .unwrap();
     assert!(matches!(finished, FinishOutcome::Finished(ref r) if r.finished_at == Some(done)));
-    let again = store.finish_run(&run.id, RunState::Failed, done).await.unwrap();
-    assert!(matches!(again, FinishOutcome::AlreadyFinished(ref r) if r.state == RunState::Succeeded));
+    let again = store
+        .finish_run(&run.id, RunState::Failed, done)
+        .await
+        .unwrap();
+    assert!(
+        matches!(again, FinishOutcome::AlreadyFinished(ref r) if r.state == RunState::Succeeded)
+    );
     assert_eq!(
-        store.finish_run(&RunId("nope".into()), RunState::Failed, done).await.unwrap(),
+        store
+            .finish_run(&RunId("nope".into()), RunState::Failed, done)
+            .await
+            .unwrap(),
         FinishOutcome::NotFound
     );
 
     for i in 1..=6 {
-        store.create_run(RunTrigger::Schedule, &params, at + Duration::minutes(i)).await.unwrap();
+        store
+            .create_run(RunTrigger::Schedule, &params, at + Duration::minutes(i))
+            .await
+            .unwrap();
     }
     let (runs, pages) = all_pages(3, |p| async move { store.list_runs(&p).await }).await;
     assert_eq!(runs.len(), 7);
     assert!(pages >= 3);
-    assert!(runs.windows(2).all(|w| w[0].started_at > w[1].started_at), "newest first");
+    assert!(
+        runs.windows(2).all(|w| w[0].started_at > w[1].started_at),
+        "newest first"
+    );
 }
 
 /// Polls futures concurrently on the current task (a join without another dependency).
@@ -364,10 +648,17 @@ async fn join_all<F: std::future::Future>(futures: Vec<F>) -> Vec<F::Output> {
                 }
             }
         }
-        if results.iter().all(Option::is_some) { Poll::Ready(()) } else { Poll::Pending }
+        if results.iter().all(Option::is_some) {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
     })
     .await;
-    results.into_iter().map(|r| r.expect("every future finished")).collect()
+    results
+        .into_iter()
+        .map(|r| r.expect("every future finished"))
+        .collect()
 }
 
 // ------------------------------------------------------------------ control: coordination
@@ -375,9 +666,15 @@ async fn join_all<F: std::future::Future>(futures: Vec<F>) -> Vec<F::Output> {
 pub async fn control_watermark(store: &impl ControlStore) {
     let at = now();
     assert_eq!(store.get_watermark("zammad").await.unwrap(), None);
-    assert_eq!(store.advance_watermark("zammad", at).await.unwrap(), WatermarkOutcome::Advanced);
     assert_eq!(
-        store.advance_watermark("zammad", at - Duration::minutes(5)).await.unwrap(),
+        store.advance_watermark("zammad", at).await.unwrap(),
+        WatermarkOutcome::Advanced
+    );
+    assert_eq!(
+        store
+            .advance_watermark("zammad", at - Duration::minutes(5))
+            .await
+            .unwrap(),
         WatermarkOutcome::NotNewer { current: at }
     );
     assert_eq!(
@@ -385,42 +682,104 @@ pub async fn control_watermark(store: &impl ControlStore) {
         WatermarkOutcome::NotNewer { current: at }
     );
     let later = at + Duration::minutes(5);
-    assert_eq!(store.advance_watermark("zammad", later).await.unwrap(), WatermarkOutcome::Advanced);
+    assert_eq!(
+        store.advance_watermark("zammad", later).await.unwrap(),
+        WatermarkOutcome::Advanced
+    );
     assert_eq!(store.get_watermark("zammad").await.unwrap(), Some(later));
 }
 
 pub async fn control_held_lease(store: &impl ControlStore) {
     let at = now();
     let ttl = Duration::seconds(60);
-    let LeaseOutcome::Acquired(lease) = store.acquire_lease("fetch", "worker-a", ttl, at).await.unwrap() else {
+    let LeaseOutcome::Acquired(lease) = store
+        .acquire_lease("fetch", "worker-a", ttl, at)
+        .await
+        .unwrap()
+    else {
         panic!("a free lease is acquired")
     };
     assert_eq!(lease.expires_at, at + ttl);
-    let held = store.acquire_lease("fetch", "worker-b", ttl, at + Duration::seconds(10)).await.unwrap();
-    assert_eq!(held, LeaseOutcome::Held { holder: "worker-a".into(), expires_at: at + ttl });
+    let held = store
+        .acquire_lease("fetch", "worker-b", ttl, at + Duration::seconds(10))
+        .await
+        .unwrap();
+    assert_eq!(
+        held,
+        LeaseOutcome::Held {
+            holder: "worker-a".into(),
+            expires_at: at + ttl
+        }
+    );
     // The holder may take it again (idempotent) and renew it.
-    assert!(matches!(store.acquire_lease("fetch", "worker-a", ttl, at).await.unwrap(), LeaseOutcome::Acquired(_)));
-    let renewed = store.renew_lease(&lease, ttl, at + Duration::seconds(50)).await.unwrap();
-    assert_eq!(renewed, RenewOutcome::Renewed(Lease { expires_at: at + Duration::seconds(110), ..lease.clone() }));
+    assert!(matches!(
+        store
+            .acquire_lease("fetch", "worker-a", ttl, at)
+            .await
+            .unwrap(),
+        LeaseOutcome::Acquired(_)
+    ));
+    let renewed = store
+        .renew_lease(&lease, ttl, at + Duration::seconds(50))
+        .await
+        .unwrap();
+    assert_eq!(
+        renewed,
+        RenewOutcome::Renewed(Lease {
+            expires_at: at + Duration::seconds(110),
+            ..lease.clone()
+        })
+    );
     // After expiry somebody else takes it; the old holder can neither renew nor release it.
     let later = at + Duration::seconds(111);
-    let LeaseOutcome::Acquired(taken) = store.acquire_lease("fetch", "worker-b", ttl, later).await.unwrap() else {
+    let LeaseOutcome::Acquired(taken) = store
+        .acquire_lease("fetch", "worker-b", ttl, later)
+        .await
+        .unwrap()
+    else {
         panic!("an expired lease is free")
     };
-    assert_eq!(store.renew_lease(&lease, ttl, later).await.unwrap(), RenewOutcome::Lost);
+    assert_eq!(
+        store.renew_lease(&lease, ttl, later).await.unwrap(),
+        RenewOutcome::Lost
+    );
     assert!(!store.release_lease(&lease).await.unwrap());
     assert!(store.release_lease(&taken).await.unwrap());
-    assert!(matches!(store.acquire_lease("fetch", "worker-c", ttl, later).await.unwrap(), LeaseOutcome::Acquired(_)));
+    assert!(matches!(
+        store
+            .acquire_lease("fetch", "worker-c", ttl, later)
+            .await
+            .unwrap(),
+        LeaseOutcome::Acquired(_)
+    ));
 }
 
 pub async fn control_duplicate_delivery(store: &impl ControlStore) {
     let at = now();
     let keep = Duration::hours(24);
-    assert_eq!(store.record_delivery("d-1", keep, at).await.unwrap(), DeliveryOutcome::First);
-    assert_eq!(store.record_delivery("d-1", keep, at + Duration::minutes(1)).await.unwrap(), DeliveryOutcome::Duplicate);
-    assert_eq!(store.record_delivery("d-2", keep, at).await.unwrap(), DeliveryOutcome::First);
+    assert_eq!(
+        store.record_delivery("d-1", keep, at).await.unwrap(),
+        DeliveryOutcome::First
+    );
+    assert_eq!(
+        store
+            .record_delivery("d-1", keep, at + Duration::minutes(1))
+            .await
+            .unwrap(),
+        DeliveryOutcome::Duplicate
+    );
+    assert_eq!(
+        store.record_delivery("d-2", keep, at).await.unwrap(),
+        DeliveryOutcome::First
+    );
     // After the retention window a (not yet reaped) id counts as new.
-    assert_eq!(store.record_delivery("d-1", keep, at + Duration::hours(25)).await.unwrap(), DeliveryOutcome::First);
+    assert_eq!(
+        store
+            .record_delivery("d-1", keep, at + Duration::hours(25))
+            .await
+            .unwrap(),
+        DeliveryOutcome::First
+    );
 }
 
 pub async fn control_double_claim(store: &impl ControlStore) {
@@ -428,35 +787,82 @@ pub async fn control_double_claim(store: &impl ControlStore) {
     let op = OperationId("op-1".into());
     let lease = Duration::seconds(90);
     assert_eq!(
-        store.claim_operation(&op, "writer-a", lease, at).await.unwrap(),
-        ClaimOutcome::Claimed { attempt: 1, lease_until: at + lease }
+        store
+            .claim_operation(&op, "writer-a", lease, at)
+            .await
+            .unwrap(),
+        ClaimOutcome::Claimed {
+            attempt: 1,
+            lease_until: at + lease
+        }
     );
     assert_eq!(
-        store.claim_operation(&op, "writer-b", lease, at + Duration::seconds(1)).await.unwrap(),
-        ClaimOutcome::InFlight { holder: "writer-a".into(), lease_until: at + lease }
+        store
+            .claim_operation(&op, "writer-b", lease, at + Duration::seconds(1))
+            .await
+            .unwrap(),
+        ClaimOutcome::InFlight {
+            holder: "writer-a".into(),
+            lease_until: at + lease
+        }
     );
     // writer-a's lease runs out without a result: the next claim is attempt 2.
     let later = at + Duration::seconds(91);
     assert_eq!(
-        store.claim_operation(&op, "writer-b", lease, later).await.unwrap(),
-        ClaimOutcome::Claimed { attempt: 2, lease_until: later + lease }
+        store
+            .claim_operation(&op, "writer-b", lease, later)
+            .await
+            .unwrap(),
+        ClaimOutcome::Claimed {
+            attempt: 2,
+            lease_until: later + lease
+        }
     );
     let result = serde_json::json!({ "kimai_id": 4711 });
-    assert_eq!(store.complete_operation(&op, "writer-a", &result, later).await.unwrap(), CompleteOutcome::NotHolder);
-    assert_eq!(store.complete_operation(&op, "writer-b", &result, later).await.unwrap(), CompleteOutcome::Completed);
     assert_eq!(
-        store.claim_operation(&op, "writer-c", lease, later + Duration::hours(1)).await.unwrap(),
-        ClaimOutcome::Done { result: result.clone() }
+        store
+            .complete_operation(&op, "writer-a", &result, later)
+            .await
+            .unwrap(),
+        CompleteOutcome::NotHolder
     );
-    assert_eq!(store.complete_operation(&op, "writer-b", &result, later).await.unwrap(), CompleteOutcome::NotHolder);
+    assert_eq!(
+        store
+            .complete_operation(&op, "writer-b", &result, later)
+            .await
+            .unwrap(),
+        CompleteOutcome::Completed
+    );
+    assert_eq!(
+        store
+            .claim_operation(&op, "writer-c", lease, later + Duration::hours(1))
+            .await
+            .unwrap(),
+        ClaimOutcome::Done {
+            result: result.clone()
+        }
+    );
+    assert_eq!(
+        store
+            .complete_operation(&op, "writer-b", &result, later)
+            .await
+            .unwrap(),
+        CompleteOutcome::NotHolder
+    );
 
     // Releasing ends an attempt at once.
     let op2 = OperationId("op-2".into());
-    store.claim_operation(&op2, "writer-a", lease, at).await.unwrap();
+    store
+        .claim_operation(&op2, "writer-a", lease, at)
+        .await
+        .unwrap();
     assert!(!store.release_operation(&op2, "writer-b", at).await.unwrap());
     assert!(store.release_operation(&op2, "writer-a", at).await.unwrap());
     assert!(matches!(
-        store.claim_operation(&op2, "writer-b", lease, at).await.unwrap(),
+        store
+            .claim_operation(&op2, "writer-b", lease, at)
+            .await
+            .unwrap(),
         ClaimOutcome::Claimed { attempt: 2, .. }
     ));
 }
@@ -471,14 +877,36 @@ pub async fn control_users_and_login_throttle(store: &impl ControlStore) {
         created_at: at,
     };
     assert_eq!(store.create_user(&alice).await.unwrap(), UserWrite::Written);
-    assert_eq!(store.create_user(&alice).await.unwrap(), UserWrite::AlreadyExists);
-    let viewer = ConsoleUser { username: "bob".into(), role: Role::Viewer, ..alice.clone() };
-    assert!(!store.update_user(&viewer).await.unwrap(), "update does not create");
+    assert_eq!(
+        store.create_user(&alice).await.unwrap(),
+        UserWrite::AlreadyExists
+    );
+    let viewer = ConsoleUser {
+        username: "bob".into(),
+        role: Role::Viewer,
+        ..alice.clone()
+    };
+    assert!(
+        !store.update_user(&viewer).await.unwrap(),
+        "update does not create"
+    );
     store.create_user(&viewer).await.unwrap();
-    let disabled = ConsoleUser { disabled: true, ..alice.clone() };
+    let disabled = ConsoleUser {
+        disabled: true,
+        ..alice.clone()
+    };
     assert!(store.update_user(&disabled).await.unwrap());
-    assert_eq!(store.get_user("alice").await.unwrap(), Some(disabled.clone()));
-    let names: Vec<_> = store.list_users().await.unwrap().into_iter().map(|u| u.username).collect();
+    assert_eq!(
+        store.get_user("alice").await.unwrap(),
+        Some(disabled.clone())
+    );
+    let names: Vec<_> = store
+        .list_users()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|u| u.username)
+        .collect();
     assert_eq!(names, vec!["alice", "bob"]);
     assert!(store.delete_user("bob").await.unwrap());
     assert!(!store.delete_user("bob").await.unwrap());
@@ -488,18 +916,46 @@ pub async fn control_users_and_login_throttle(store: &impl ControlStore) {
     // Start of a window, so the three failures below share it.
     let start = chrono::DateTime::from_timestamp(window_start(window, at), 0).unwrap();
     for expected in 1..=3 {
-        assert_eq!(store.record_login_failure("alice", window, start).await.unwrap(), expected);
+        assert_eq!(
+            store
+                .record_login_failure("alice", window, start)
+                .await
+                .unwrap(),
+            expected
+        );
     }
-    assert_eq!(store.login_failures("alice", window, start + Duration::minutes(5)).await.unwrap(), 3);
+    assert_eq!(
+        store
+            .login_failures("alice", window, start + Duration::minutes(5))
+            .await
+            .unwrap(),
+        3
+    );
     assert_eq!(store.login_failures("bob", window, start).await.unwrap(), 0);
-    assert_eq!(store.login_failures("alice", window, start + window).await.unwrap(), 0, "next window");
-    store.clear_login_failures("alice", window, start).await.unwrap();
-    assert_eq!(store.login_failures("alice", window, start).await.unwrap(), 0);
+    assert_eq!(
+        store
+            .login_failures("alice", window, start + window)
+            .await
+            .unwrap(),
+        0,
+        "next window"
+    );
+    store
+        .clear_login_failures("alice", window, start)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.login_failures("alice", window, start).await.unwrap(),
+        0
+    );
 }
 
 // ------------------------------------------------------------------ queues
 
-pub async fn receive_all<M: QueueMessage>(queue: &impl MessageQueue<M>, expected: usize) -> Vec<Received<M>> {
+pub async fn receive_all<M: QueueMessage>(
+    queue: &impl MessageQueue<M>,
+    expected: usize,
+) -> Vec<Received<M>> {
     let mut got = Vec::new();
     for _ in 0..20 {
         if got.len() >= expected {
@@ -518,7 +974,11 @@ pub async fn queue_round_trip(
     sync: &impl MessageQueue<TicketSyncMessage>,
     write: &impl MessageQueue<KimaiWriteMessage>,
 ) {
-    let message = TicketSyncMessage::new(TicketId(31001), SyncReason::Webhook, Some(RunId("r-1".into())));
+    let message = TicketSyncMessage::new(
+        TicketId(31001),
+        SyncReason::Webhook,
+        Some(RunId("r-1".into())),
+    );
     let id = sync.send(&message).await.unwrap();
     assert!(!id.is_empty());
     let received = receive_all(sync, 1).await;
@@ -531,7 +991,11 @@ pub async fn queue_round_trip(
         OperationId("op-7".into()),
         TicketId(31001),
         None,
-        Operation::Update { kimai_id: TimesheetId(70), expected: timesheet(70, &desired), desired },
+        Operation::Update {
+            kimai_id: TimesheetId(70),
+            expected: timesheet(70, &desired),
+            desired,
+        },
     );
     write.send(&op).await.unwrap();
     let received = receive_all(write, 1).await;
@@ -540,22 +1004,35 @@ pub async fn queue_round_trip(
 }
 
 pub async fn queue_batch_with_failing_entry(sync: &impl MessageQueue<TicketSyncMessage>) {
-    let mut messages: Vec<TicketSyncMessage> =
-        (0..25).map(|i| TicketSyncMessage::new(TicketId(1000 + i), SyncReason::Schedule, None)).collect();
+    let mut messages: Vec<TicketSyncMessage> = (0..25)
+        .map(|i| TicketSyncMessage::new(TicketId(1000 + i), SyncReason::Schedule, None))
+        .collect();
     // An oversize message in the middle of the batch: a run id of 300 KB.
-    let oversize = TicketSyncMessage::new(TicketId(9999), SyncReason::Backfill, Some(RunId("x".repeat(300 * 1024))));
+    let oversize = TicketSyncMessage::new(
+        TicketId(9999),
+        SyncReason::Backfill,
+        Some(RunId("x".repeat(300 * 1024))),
+    );
     messages.insert(7, oversize);
 
     let report = sync.send_many(&messages).await;
     assert_eq!(report.sent, 25);
     assert_eq!(report.failed.len(), 1);
-    assert!(matches!(report.failed[0], (7, SendFailure::TooLarge { bytes }) if bytes > MAX_MESSAGE_BYTES));
+    assert!(
+        matches!(report.failed[0], (7, SendFailure::TooLarge { bytes }) if bytes > MAX_MESSAGE_BYTES)
+    );
     assert!(!report.all_sent());
 
     let received = receive_all(sync, 25).await;
-    let tickets: BTreeSet<u64> =
-        received.iter().map(|r| r.message.as_ref().unwrap().ticket_id.0).collect();
-    assert_eq!(tickets, (1000..1025).collect::<BTreeSet<_>>(), "each good message exactly once");
+    let tickets: BTreeSet<u64> = received
+        .iter()
+        .map(|r| r.message.as_ref().unwrap().ticket_id.0)
+        .collect();
+    assert_eq!(
+        tickets,
+        (1000..1025).collect::<BTreeSet<_>>(),
+        "each good message exactly once"
+    );
     assert_eq!(received.len(), 25);
 
     let empty = sync.send_many(&[]).await;
@@ -570,21 +1047,43 @@ pub trait SecretAdmin: Send + Sync {
     async fn put(&self, id: &str, value: &str);
 }
 
-pub async fn secrets_cache_expiry<S: SecretSource + 'static>(source: Arc<S>, admin: &impl SecretAdmin, id: &str) {
+pub async fn secrets_cache_expiry<S: SecretSource + 'static>(
+    source: Arc<S>,
+    admin: &impl SecretAdmin,
+    id: &str,
+) {
     admin.put(id, "token-1").await;
     let clock = Arc::new(ManualClock::new(now()));
-    let cached = CachedSecrets::new(source, clock.clone() as Arc<dyn Clock>, Duration::minutes(5));
+    let cached = CachedSecrets::new(
+        source,
+        clock.clone() as Arc<dyn Clock>,
+        Duration::minutes(5),
+    );
     assert_eq!(cached.get_secret(id).await.unwrap().expose(), "token-1");
 
     admin.put(id, "token-2").await;
     clock.advance(Duration::minutes(4));
-    assert_eq!(cached.get_secret(id).await.unwrap().expose(), "token-1", "still cached");
+    assert_eq!(
+        cached.get_secret(id).await.unwrap().expose(),
+        "token-1",
+        "still cached"
+    );
     clock.advance(Duration::minutes(2));
-    assert_eq!(cached.get_secret(id).await.unwrap().expose(), "token-2", "re-read after expiry");
-    assert_eq!(format!("{:?}", cached.get_secret(id).await.unwrap()), "SecretString(***)");
+    assert_eq!(
+        cached.get_secret(id).await.unwrap().expose(),
+        "token-2",
+        "re-read after expiry"
+    );
+    assert_eq!(
+        format!("{:?}", cached.get_secret(id).await.unwrap()),
+        "SecretString(***)"
+    );
 
     let missing = cached.get_secret(&format!("{id}-missing")).await;
-    assert!(matches!(missing, Err(StoreError::NotFound(_))), "got {missing:?}");
+    assert!(
+        matches!(missing, Err(StoreError::NotFound(_))),
+        "got {missing:?}"
+    );
 }
 
 pub async fn schedule_write_read(schedule: &impl ScheduleStore) {
@@ -595,21 +1094,44 @@ pub async fn schedule_write_read(schedule: &impl ScheduleStore) {
         enabled: true,
     };
     schedule.put_schedule(&workdays).await.unwrap();
-    assert_eq!(schedule.get_schedule().await.unwrap(), Some(workdays.clone()));
+    assert_eq!(
+        schedule.get_schedule().await.unwrap(),
+        Some(workdays.clone())
+    );
 
-    let paused = ScheduleSettings { cron: "0 6 * * ? *".into(), time_zone: "America/New_York".into(), enabled: false };
+    let paused = ScheduleSettings {
+        cron: "0 6 * * ? *".into(),
+        time_zone: "America/New_York".into(),
+        enabled: false,
+    };
     schedule.put_schedule(&paused).await.unwrap();
     assert_eq!(schedule.get_schedule().await.unwrap(), Some(paused.clone()));
 
     for bad in [
-        ScheduleSettings { cron: "0 6 * *".into(), ..paused.clone() },
-        ScheduleSettings { cron: "0 6 * * MON *".into(), ..paused.clone() },
-        ScheduleSettings { time_zone: "Mars/Olympus".into(), ..paused.clone() },
+        ScheduleSettings {
+            cron: "0 6 * *".into(),
+            ..paused.clone()
+        },
+        ScheduleSettings {
+            cron: "0 6 * * MON *".into(),
+            ..paused.clone()
+        },
+        ScheduleSettings {
+            time_zone: "Mars/Olympus".into(),
+            ..paused.clone()
+        },
     ] {
         let result = schedule.put_schedule(&bad).await;
-        assert!(matches!(result, Err(StoreError::Invalid(_))), "{bad:?} gave {result:?}");
+        assert!(
+            matches!(result, Err(StoreError::Invalid(_))),
+            "{bad:?} gave {result:?}"
+        );
     }
-    assert_eq!(schedule.get_schedule().await.unwrap(), Some(paused), "bad writes changed nothing");
+    assert_eq!(
+        schedule.get_schedule().await.unwrap(),
+        Some(paused),
+        "bad writes changed nothing"
+    );
 }
 
 /// Instantiates every contract test for one backend. The caller's module must provide the
