@@ -36,3 +36,15 @@ pub fn required(name: &'static str) -> StoreResult<String> {
 pub fn optional(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.trim().is_empty())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_missing_variable_is_named_in_the_error() {
+        let err = required("SYNC_STORE_TEST_VARIABLE_NEVER_SET").unwrap_err();
+        assert!(matches!(err, StoreError::MissingConfig("SYNC_STORE_TEST_VARIABLE_NEVER_SET")));
+        assert_eq!(optional("SYNC_STORE_TEST_VARIABLE_NEVER_SET"), None);
+    }
+}
