@@ -178,7 +178,18 @@ pub enum DatasetError {
     BadToken { user_id: u64 },
 }
 
+/// The demo data shipped with the simulator (`demo/dataset.json`).
+const DEMO: &str = include_str!("../demo/dataset.json");
+
 impl Dataset {
+    /// A small, realistic service desk: 3 organisations, 3 groups, an admin, 3 agents,
+    /// 4 customers, 7 tickets, 4 accounting types, 15 accountings (one negative correction),
+    /// and the tokens `demo-admin-token`, `demo-agent-token` (Bernd Koch, groups 2 and 3) and
+    /// `demo-customer-token`.
+    pub fn demo() -> Dataset {
+        Dataset::from_json(DEMO).expect("the bundled demo dataset is valid")
+    }
+
     pub fn from_json(text: &str) -> Result<Dataset, DatasetError> {
         let dataset: Dataset =
             serde_json::from_str(text).map_err(|e| DatasetError::Json(e.to_string()))?;
@@ -282,6 +293,13 @@ mod tests {
                            "created_at": "2024-03-01T10:00:00.123Z"}],
           "tokens": [{"token": "agent-token", "user_id": 3}]
         }"#
+    }
+
+    #[test]
+    fn the_demo_dataset_is_valid() {
+        let d = Dataset::demo();
+        assert_eq!(d.accountings.len(), 15);
+        assert!(d.tokens.iter().any(|t| t.token == "demo-admin-token"));
     }
 
     #[test]

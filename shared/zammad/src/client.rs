@@ -50,15 +50,18 @@ impl fmt::Debug for ZammadClient {
 impl ZammadClient {
     /// Builds the client. Fails only on settings that can never work (an unusable token or URL).
     pub fn new(config: ClientConfig) -> Result<Self, ZammadError> {
-        let config_problem = |detail: String| ZammadError::Connection {
-            path: String::new(),
-            detail,
-        };
-        let mut auth = HeaderValue::from_str(&format!("Token token={}", config.token.expose()))
-            .map_err(|_| config_problem("the API token contains characters not allowed in a header".into()))?;
-        auth.set_sensitive(true);
+        let config_problem = |detail: String| ZammadError::InvalidConfig { detail };
         let mut headers = HeaderMap::new();
-        headers.insert(AUTHORIZATION, auth);
+        // An empty token sends no credentials at all; Zammad then answers 403
+        // `Authentication required`, which the error reports as a configuration problem.
+        if !config.token.expose().is_empty() {
+            let mut auth = HeaderValue::from_str(&format!("Token token={}", config.token.expose()))
+                .map_err(|_| {
+                    config_problem("the API token contains characters not allowed in a header".into())
+                })?;
+            auth.set_sensitive(true);
+            headers.insert(AUTHORIZATION, auth);
+        }
 
         let http = reqwest::Client::builder()
             .default_headers(headers)
@@ -314,9 +317,8 @@ impl ZammadClient {
             .inner
             .api_root
             .join(path)
-            .map_err(|e| ZammadError::Connection {
-                path: path.to_owned(),
-                detail: format!("invalid path: {e}"),
+            .map_err(|e| ZammadError::InvalidConfig {
+                detail: format!("cannot build a URL for {path}: {e}"),
             })?;
         let _permit = self
             .inner

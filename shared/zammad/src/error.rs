@@ -55,6 +55,9 @@ pub enum ZammadError {
     #[error("Zammad answered {path} with a body we cannot read: {detail}")]
     MalformedBody { path: String, detail: String },
 
+    #[error("the Zammad connection settings cannot work: {detail}")]
+    InvalidConfig { detail: String },
+
     #[error("Zammad answered {path} with unexpected status {status}: {message}")]
     UnexpectedStatus {
         path: String,
@@ -112,7 +115,8 @@ impl ZammadError {
             }
             ZammadError::Timeout { .. }
             | ZammadError::Connection { .. }
-            | ZammadError::MalformedBody { .. } => None,
+            | ZammadError::MalformedBody { .. }
+            | ZammadError::InvalidConfig { .. } => None,
         }
     }
 }
