@@ -44,7 +44,10 @@ mod tests {
     #[test]
     fn a_missing_variable_is_named_in_the_error() {
         let err = required("SYNC_STORE_TEST_VARIABLE_NEVER_SET").unwrap_err();
-        assert!(matches!(err, StoreError::MissingConfig("SYNC_STORE_TEST_VARIABLE_NEVER_SET")));
+        assert!(matches!(
+            err,
+            StoreError::MissingConfig("SYNC_STORE_TEST_VARIABLE_NEVER_SET")
+        ));
         assert_eq!(optional("SYNC_STORE_TEST_VARIABLE_NEVER_SET"), None);
     }
 }

@@ -112,7 +112,7 @@ impl EntriesStore for DynamoEntries {
             .expression_attribute_values(":updated_at", s(time(record.updated_at)))
             .expression_attribute_values(":ticket_key", s(tk.clone()))
             .expression_attribute_values(":day_ticket_key", s(format!("{}#{tk}", record.day)));
-        let mut attrs = vec![
+        let attrs = [
             "status",
             "day",
             "agent",
@@ -128,7 +128,6 @@ impl EntriesStore for DynamoEntries {
             }
             None => update.push_str(" REMOVE #desired"),
         }
-        attrs.sort_unstable();
         request
             .update_expression(update)
             .set_expression_attribute_names(Some(names(&attrs)))
