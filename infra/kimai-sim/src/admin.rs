@@ -6,11 +6,11 @@ use crate::faults::RouteFaults;
 use crate::state::{Shared, State, StoredTimesheet};
 use crate::time::format_in;
 use axum::Json;
+use axum::Router;
 use axum::extract::{Path, State as AxState};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
-use axum::Router;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -94,11 +94,20 @@ impl SimAdmin {
 
     /// Every timesheet, whoever owns it, by id.
     pub fn timesheets(&self) -> Vec<AdminTimesheet> {
-        self.shared.lock().timesheets.values().map(AdminTimesheet::of).collect()
+        self.shared
+            .lock()
+            .timesheets
+            .values()
+            .map(AdminTimesheet::of)
+            .collect()
     }
 
     pub fn timesheet(&self, id: u64) -> Option<AdminTimesheet> {
-        self.shared.lock().timesheets.get(&id).map(AdminTimesheet::of)
+        self.shared
+            .lock()
+            .timesheets
+            .get(&id)
+            .map(AdminTimesheet::of)
     }
 
     /// Calls per route (`"GET /api/timesheets"`, `"PATCH /api/timesheets/{id}"`, …).
@@ -133,7 +142,10 @@ impl SimAdmin {
 
     pub fn set_exported(&self, id: u64, exported: bool) -> Result<AdminTimesheet, AdminError> {
         let mut st = self.shared.lock();
-        let t = st.timesheets.get_mut(&id).ok_or(AdminError::NoTimesheet(id))?;
+        let t = st
+            .timesheets
+            .get_mut(&id)
+            .ok_or(AdminError::NoTimesheet(id))?;
         t.exported = exported;
         t.modified_at = Utc::now();
         Ok(AdminTimesheet::of(t))
@@ -149,10 +161,17 @@ impl SimAdmin {
                     value: v.to_owned(),
                 })
         };
-        let begin = edit.begin.as_deref().map(|v| time("begin", v)).transpose()?;
+        let begin = edit
+            .begin
+            .as_deref()
+            .map(|v| time("begin", v))
+            .transpose()?;
         let end = edit.end.as_deref().map(|v| time("end", v)).transpose()?;
         let mut st = self.shared.lock();
-        let t = st.timesheets.get_mut(&id).ok_or(AdminError::NoTimesheet(id))?;
+        let t = st
+            .timesheets
+            .get_mut(&id)
+            .ok_or(AdminError::NoTimesheet(id))?;
         if let Some(d) = edit.description {
             t.description = Some(d);
         }

@@ -190,7 +190,10 @@ impl Dataset {
 
     /// `2.65.0` → 26500, like Kimai's `versionId`.
     pub fn version_id(&self) -> u32 {
-        let mut parts = self.version.split('.').map(|p| p.parse::<u32>().unwrap_or(0));
+        let mut parts = self
+            .version
+            .split('.')
+            .map(|p| p.parse::<u32>().unwrap_or(0));
         let major = parts.next().unwrap_or(0);
         let minor = parts.next().unwrap_or(0);
         let patch = parts.next().unwrap_or(0);
@@ -276,8 +279,7 @@ mod tests {
     fn bad_zone_and_dangling_references_are_refused() {
         let e = Dataset::from_json(&MINIMAL.replace("Europe/Berlin", "Mars/Olympus")).unwrap_err();
         assert!(e.to_string().contains("Mars/Olympus"), "{e}");
-        let e =
-            Dataset::from_json(&MINIMAL.replace(r#""user":1}"#, r#""user":9}"#)).unwrap_err();
+        let e = Dataset::from_json(&MINIMAL.replace(r#""user":1}"#, r#""user":9}"#)).unwrap_err();
         assert!(e.to_string().contains("unknown user 9"), "{e}");
         let e = Dataset::from_json(&MINIMAL.replace("\"users\"", "\"userz\"")).unwrap_err();
         assert!(matches!(e, DatasetError::Json(_)));
@@ -295,6 +297,9 @@ mod demo_tests {
         assert_eq!(d.users.len(), 4);
         assert!(d.timesheets.iter().any(|t| t.exported));
         let missing = Dataset::from_file(Path::new("no/such/file.json")).unwrap_err();
-        assert!(missing.to_string().contains("no/such/file.json"), "{missing}");
+        assert!(
+            missing.to_string().contains("no/such/file.json"),
+            "{missing}"
+        );
     }
 }

@@ -33,6 +33,9 @@ pub struct FaultRule {
     /// How many times the rule may still fire; `None` = unlimited.
     #[serde(default)]
     pub times: Option<u32>,
+    /// Requests to let through before the rule may fire ("fail the third call").
+    #[serde(default)]
+    pub skip: u32,
 }
 
 fn always() -> f64 {
@@ -86,6 +89,10 @@ enum Decision {
 fn decide(faults: &mut RouteFaults, rng: &mut StdRng) -> Decision {
     for rule in &mut faults.rules {
         if rule.times == Some(0) {
+            continue;
+        }
+        if rule.skip > 0 {
+            rule.skip -= 1;
             continue;
         }
         if rng.random::<f64>() >= rule.probability {
@@ -175,6 +182,19 @@ mod tests {
         assert!(matches!(decide(&mut f, &mut rng), Decision::RateLimit(2)));
         assert!(matches!(decide(&mut f, &mut rng), Decision::Status(503)));
         assert!(matches!(decide(&mut f, &mut rng), Decision::Status(503)));
+        assert!(matches!(decide(&mut f, &mut rng), Decision::Pass));
+    }
+
+    #[test]
+    fn skip_lets_the_first_requests_through() {
+        let mut f: RouteFaults = serde_json::from_str(
+            r#"{"rules":[{"kind":"error","statuses":[404],"skip":2,"times":1}]}"#,
+        )
+        .unwrap();
+        let mut rng = StdRng::seed_from_u64(1);
+        assert!(matches!(decide(&mut f, &mut rng), Decision::Pass));
+        assert!(matches!(decide(&mut f, &mut rng), Decision::Pass));
+        assert!(matches!(decide(&mut f, &mut rng), Decision::Status(404)));
         assert!(matches!(decide(&mut f, &mut rng), Decision::Pass));
     }
 

@@ -4,7 +4,8 @@ use kimai_sim::{Dataset, SimConfig, serve};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-const USAGE: &str = "usage: kimai-sim --dataset FILE [--port N (default 8082)] [--seed N (default 0)]";
+const USAGE: &str =
+    "usage: kimai-sim --dataset FILE [--port N (default 8082)] [--seed N (default 0)]";
 
 #[derive(Debug)]
 struct Args {
@@ -43,8 +44,7 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
 async fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info".into()),
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
         )
         .init();
     let args = match parse_args(std::env::args().skip(1)) {
@@ -99,7 +99,11 @@ mod tests {
 
     #[test]
     fn refuses_missing_or_bad_arguments() {
-        assert!(args("--port 1").unwrap_err().contains("--dataset is required"));
+        assert!(
+            args("--port 1")
+                .unwrap_err()
+                .contains("--dataset is required")
+        );
         assert!(args("--dataset").unwrap_err().contains("needs a value"));
         assert!(args("--dataset d --port x").unwrap_err().contains("--port"));
         assert!(args("--verbose").unwrap_err().contains("unknown argument"));

@@ -363,10 +363,7 @@ impl KimaiClient {
         customer: Option<CustomerId>,
         term: Option<&str>,
     ) -> Result<Vec<Project>, KimaiError> {
-        let mut q = vec![
-            ("visible", "3".to_owned()),
-            ("ignoreDates", "1".to_owned()),
-        ];
+        let mut q = vec![("visible", "3".to_owned()), ("ignoreDates", "1".to_owned())];
         if let Some(c) = customer {
             q.push(("customer", c.to_string()));
         }

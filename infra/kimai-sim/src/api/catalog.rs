@@ -21,7 +21,9 @@ fn sorted(mut rows: Vec<(u64, String, Value)>, by_id: bool, asc: bool) -> Respon
         let o = if by_id {
             a.0.cmp(&b.0)
         } else {
-            a.1.to_lowercase().cmp(&b.1.to_lowercase()).then(a.0.cmp(&b.0))
+            a.1.to_lowercase()
+                .cmp(&b.1.to_lowercase())
+                .then(a.0.cmp(&b.0))
         };
         if asc { o } else { o.reverse() }
     });
@@ -65,7 +67,10 @@ pub async fn customers(
     done((|| {
         let st = sim.lock();
         authenticate(&st, &headers)?;
-        let p = Params::strict(raw.as_deref(), &["visible", "order", "orderBy", "term", "full"])?;
+        let p = Params::strict(
+            raw.as_deref(),
+            &["visible", "order", "orderBy", "term", "full"],
+        )?;
         let visible = visible_filter(&p)?;
         let by_id = p.choice("orderBy", &["id", "name"])? == Some("id");
         p.choice("full", &["0", "1", "true", "false"])?;
@@ -148,11 +153,9 @@ pub async fn activities(
             .is_some_and(|v| v == "1" || v == "true");
         let by_id = p.choice("orderBy", &["id", "name", "project"])? == Some("id");
         // One project: its own activities plus the global ones, unless it forbids them.
-        let globals_allowed = projects.iter().all(|id| {
-            st.projects
-                .get(id)
-                .is_none_or(|pr| pr.global_activities)
-        });
+        let globals_allowed = projects
+            .iter()
+            .all(|id| st.projects.get(id).is_none_or(|pr| pr.global_activities));
         let rows = st
             .activities
             .values()
@@ -177,7 +180,10 @@ pub async fn users(
     done((|| {
         let st = sim.lock();
         let me = authenticate(&st, &headers)?;
-        let p = Params::strict(raw.as_deref(), &["visible", "orderBy", "order", "term", "full"])?;
+        let p = Params::strict(
+            raw.as_deref(),
+            &["visible", "orderBy", "order", "term", "full"],
+        )?;
         if !me.can(perm::VIEW_USER) {
             return Err(forbidden());
         }
@@ -196,7 +202,13 @@ pub async fn users(
                     &[Some(&r.username), r.alias.as_deref(), Some(&r.email)],
                 )
             })
-            .map(|u| (u.record.id, u.record.username.clone(), st.user_json(u, false)))
+            .map(|u| {
+                (
+                    u.record.id,
+                    u.record.username.clone(),
+                    st.user_json(u, false),
+                )
+            })
             .collect();
         Ok(sorted(rows, by_id, ascending(&p)?))
     })())
@@ -206,7 +218,10 @@ fn matching_tags<'a>(st: &'a State, p: &Params) -> Vec<&'a TagRecord> {
     let name = p.get("name").map(str::to_lowercase);
     st.tags
         .values()
-        .filter(|t| name.as_ref().is_none_or(|n| t.name.to_lowercase().contains(n)))
+        .filter(|t| {
+            name.as_ref()
+                .is_none_or(|n| t.name.to_lowercase().contains(n))
+        })
         .collect()
 }
 
@@ -220,7 +235,10 @@ pub async fn tag_names(
         let st = sim.lock();
         authenticate(&st, &headers)?;
         let p = Params::strict(raw.as_deref(), &["name"])?;
-        let names: Vec<&str> = matching_tags(&st, &p).iter().map(|t| t.name.as_str()).collect();
+        let names: Vec<&str> = matching_tags(&st, &p)
+            .iter()
+            .map(|t| t.name.as_str())
+            .collect();
         Ok(Json(names).into_response())
     })())
 }
@@ -235,7 +253,10 @@ pub async fn find_tags(
         let st = sim.lock();
         authenticate(&st, &headers)?;
         let p = Params::strict(raw.as_deref(), &["name"])?;
-        let tags: Vec<Value> = matching_tags(&st, &p).into_iter().map(State::tag_json).collect();
+        let tags: Vec<Value> = matching_tags(&st, &p)
+            .into_iter()
+            .map(State::tag_json)
+            .collect();
         Ok(Json(tags).into_response())
     })())
 }
@@ -279,12 +300,19 @@ pub async fn create_tag(
             }
         }
         if tag.name.chars().count() < 2 && !errors.has_field_error("name") {
-            errors.add("name", "This value is too short. It should have 2 characters or more.");
+            errors.add(
+                "name",
+                "This value is too short. It should have 2 characters or more.",
+            );
         }
         if tag.name.contains(',') {
             errors.add("name", "This value is not valid.");
         }
-        if st.tags.values().any(|t| t.name.eq_ignore_ascii_case(&tag.name)) {
+        if st
+            .tags
+            .values()
+            .any(|t| t.name.eq_ignore_ascii_case(&tag.name))
+        {
             errors.add("name", "This value is already used.");
         }
         if !errors.is_empty() {

@@ -40,9 +40,10 @@ pub struct Params(Vec<(String, String)>);
 
 impl Params {
     pub fn strict(raw: Option<&str>, allowed: &[&str]) -> Result<Params, Response> {
-        let pairs: Vec<(String, String)> = url::form_urlencoded::parse(raw.unwrap_or("").as_bytes())
-            .map(|(k, v)| (k.into_owned(), v.into_owned()))
-            .collect();
+        let pairs: Vec<(String, String)> =
+            url::form_urlencoded::parse(raw.unwrap_or("").as_bytes())
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect();
         if pairs.iter().any(|(k, _)| !allowed.contains(&k.as_str())) {
             return Err(bad_request());
         }
@@ -106,7 +107,10 @@ fn parse_digits(v: &str) -> Option<u64> {
 
 /// Kimai's `visible` filter: 1 = visible (default), 2 = hidden, 3 = both.
 pub fn visible_filter(p: &Params) -> Result<impl Fn(bool) -> bool + use<>, Response> {
-    let v = p.choice("visible", &["1", "2", "3"])?.unwrap_or("1").to_owned();
+    let v = p
+        .choice("visible", &["1", "2", "3"])?
+        .unwrap_or("1")
+        .to_owned();
     Ok(move |visible: bool| match v.as_str() {
         "2" => !visible,
         "3" => true,
@@ -117,12 +121,17 @@ pub fn visible_filter(p: &Params) -> Result<impl Fn(bool) -> bool + use<>, Respo
 /// `term` over names: every whitespace-separated word must occur, case-insensitively.
 pub fn term_matches(term: Option<&str>, haystacks: &[Option<&str>]) -> bool {
     let Some(term) = term else { return true };
-    let hay: Vec<String> = haystacks.iter().flatten().map(|h| h.to_lowercase()).collect();
+    let hay: Vec<String> = haystacks
+        .iter()
+        .flatten()
+        .map(|h| h.to_lowercase())
+        .collect();
     term.split_whitespace()
         .all(|w| hay.iter().any(|h| h.contains(&w.to_lowercase())))
 }
 
 /// Order a list by `orderBy`/`order` when given.
 pub fn ascending(p: &Params) -> Result<bool, Response> {
-    Ok(p.choice("order", &["ASC", "DESC"])?.is_none_or(|o| o == "ASC"))
+    Ok(p.choice("order", &["ASC", "DESC"])?
+        .is_none_or(|o| o == "ASC"))
 }

@@ -67,7 +67,11 @@ pub async fn list(
     done((|| {
         let st = sim.lock();
         let me = authenticate(&st, &headers)?;
-        let allowed: Vec<&str> = LIST_PARAMS.iter().chain(&MORE_LIST_PARAMS).copied().collect();
+        let allowed: Vec<&str> = LIST_PARAMS
+            .iter()
+            .chain(&MORE_LIST_PARAMS)
+            .copied()
+            .collect();
         let p = Params::strict(raw.as_deref(), &allowed)?;
 
         // Whose records: `all` = everyone the caller may see.
@@ -293,10 +297,7 @@ fn tag_names(st: &State, value: &Value) -> Option<Vec<String>> {
     // Kimai ≥ 2.14: unknown names are dropped silently (no auto-create).
     let mut out = Vec::new();
     for name in requested.iter().filter(|n| !n.is_empty()) {
-        if let Some(tag) = st
-            .tags
-            .values()
-            .find(|t| t.name.eq_ignore_ascii_case(name))
+        if let Some(tag) = st.tags.values().find(|t| t.name.eq_ignore_ascii_case(name))
             && !out.contains(&tag.name)
         {
             out.push(tag.name.clone());
@@ -337,10 +338,12 @@ fn submit(
             ("break", Value::Number(n)) if n.as_u64().is_some() => {
                 draft.break_secs = n.as_u64().unwrap_or(0) as i64;
             }
-            ("project", Value::Number(n)) => match n.as_u64().filter(|id| st.projects.contains_key(id)) {
-                Some(id) => draft.project = id,
-                None => errors.add(field, INVALID_CHOICE),
-            },
+            ("project", Value::Number(n)) => {
+                match n.as_u64().filter(|id| st.projects.contains_key(id)) {
+                    Some(id) => draft.project = id,
+                    None => errors.add(field, INVALID_CHOICE),
+                }
+            }
             ("activity", Value::Number(n)) => {
                 match n.as_u64().filter(|id| st.activities.contains_key(id)) {
                     Some(id) => draft.activity = id,
@@ -378,9 +381,10 @@ fn submit(
                 "activity",
                 "Project mismatch, project specific activity and timesheet project are different.",
             ),
-            None if !p.global_activities => {
-                errors.add("activity", "Global activities are forbidden for the selected project.")
-            }
+            None if !p.global_activities => errors.add(
+                "activity",
+                "Global activities are forbidden for the selected project.",
+            ),
             _ => {}
         }
     }
@@ -402,7 +406,10 @@ fn overlaps(st: &State, draft: &StoredTimesheet) -> bool {
     let far = draft.begin + Duration::days(3650);
     let end = draft.end.unwrap_or(far);
     st.timesheets.values().any(|o| {
-        o.id != draft.id && o.user == draft.user && o.begin < end && o.end.unwrap_or(far) > draft.begin
+        o.id != draft.id
+            && o.user == draft.user
+            && o.begin < end
+            && o.end.unwrap_or(far) > draft.begin
     })
 }
 
@@ -413,11 +420,20 @@ fn round_down(t: DateTime<Utc>, minutes: i64) -> DateTime<Utc> {
 
 /// What Kimai does on save: rounding, the owner's zone, the service-level checks.
 fn finish_save(st: &State, draft: &mut StoredTimesheet) -> Result<(), Response> {
-    if let Some(m) = st.settings.rounding_minutes.filter(|m| *m > 0).map(i64::from) {
+    if let Some(m) = st
+        .settings
+        .rounding_minutes
+        .filter(|m| *m > 0)
+        .map(i64::from)
+    {
         draft.begin = round_down(draft.begin, m);
         draft.end = draft.end.map(|e| {
             let down = round_down(e, m);
-            if down == e { e } else { down + Duration::minutes(m) }
+            if down == e {
+                e
+            } else {
+                down + Duration::minutes(m)
+            }
         });
     }
     draft.tz = st.users.get(&draft.user).map(|u| u.tz).unwrap_or(draft.tz);
@@ -481,7 +497,11 @@ pub async fn create(
 
 /// Edit and delete: the owner or someone with the `*_other_*` permission, and for exported
 /// records only with `edit_exported_timesheet`. Kimai answers a bare 403 otherwise.
-fn check_change_allowed(me: &SimUser, t: &StoredTimesheet, other_perm: &str) -> Result<(), Response> {
+fn check_change_allowed(
+    me: &SimUser,
+    t: &StoredTimesheet,
+    other_perm: &str,
+) -> Result<(), Response> {
     if t.user != me.record.id && !me.can(other_perm) {
         return Err(forbidden());
     }
@@ -553,7 +573,9 @@ mod tests {
 
     #[test]
     fn rounding_steps_down_on_minute_boundaries() {
-        let t = DateTime::parse_from_rfc3339("2026-01-01T09:07:30Z").unwrap().to_utc();
+        let t = DateTime::parse_from_rfc3339("2026-01-01T09:07:30Z")
+            .unwrap()
+            .to_utc();
         assert_eq!(round_down(t, 15).to_rfc3339(), "2026-01-01T09:00:00+00:00");
     }
 }

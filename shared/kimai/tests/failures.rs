@@ -1,0 +1,521 @@
+//! Every error path and the retry policy, against the simulator with injected faults.
+
+mod common;
+
+use common::{ADMIN_TOKEN, ANNA_TOKEN, client, config, start_sim};
+use kimai_client::{
+    KimaiClient, KimaiError, NewTimesheet, Retries, TimesheetPatch, TimesheetQuery,
+};
+use kimai_sim::{FaultKind, FaultRule, RouteFaults, Settings};
+use std::time::{Duration, Instant};
+use sync_core::ids::{ActivityId, KimaiUserId, ProjectId, TimesheetId};
+use sync_core::kimai::KimaiLocalDateTime;
+
+fn local(s: &str) -> KimaiLocalDateTime {
+    KimaiLocalDateTime::parse(s).unwrap()
+}
+
+fn new_sheet(description: &str) -> NewTimesheet {
+    NewTimesheet {
+        begin: local("2026-05-04T09:00:00"),
+        end: local("2026-05-04T10:00:00"),
+        project: ProjectId(1),
+        activity: ActivityId(1),
+        description: Some(description.to_owned()),
+        tags: None,
+        user: None,
+        billable: None,
+    }
+}
+
+fn rule(kind: FaultKind, times: u32) -> FaultRule {
+    FaultRule {
+        kind,
+        probability: 1.0,
+        times: Some(times),
+        skip: 0,
+    }
+}
+
+fn faults(rules: Vec<FaultRule>) -> RouteFaults {
+    RouteFaults {
+        latency_ms: 0,
+        rules,
+    }
+}
+
+#[tokio::test]
+async fn a_bad_token_is_unauthorized() {
+    let sim = start_sim().await;
+    let e = client(&sim, "not-a-token").version().await.unwrap_err();
+    assert_eq!(e, KimaiError::Unauthorized);
+    assert!(!e.is_retryable());
+    assert_eq!(
+        sim.admin().call_count("GET /api/version"),
+        1,
+        "401 is not retried"
+    );
+}
+
+#[tokio::test]
+async fn exported_timesheets_are_locked_for_patch_and_delete() {
+    let sim = start_sim().await;
+    let kimai = client(&sim, ADMIN_TOKEN);
+    let patch = TimesheetPatch {
+        description: Some("late change".into()),
+        ..Default::default()
+    };
+    let e = kimai
+        .update_timesheet(TimesheetId(6), &patch, Retries::Allowed)
+        .await
+        .unwrap_err();
+    assert_eq!(e, KimaiError::Locked);
+    let e = kimai
+        .delete_timesheet(TimesheetId(6), Retries::Allowed)
+        .await
+        .unwrap_err();
+    assert_eq!(e, KimaiError::Locked);
+    assert_eq!(sim.admin().call_count("PATCH /api/timesheets/{id}"), 1);
+    assert_eq!(sim.admin().call_count("DELETE /api/timesheets/{id}"), 1);
+    assert!(sim.admin().timesheet(6).is_some());
+
+    // Exporting a record later locks it too.
+    sim.admin().set_exported(1, true).unwrap();
+    let e = kimai
+        .delete_timesheet(TimesheetId(1), Retries::Never)
+        .await
+        .unwrap_err();
+    assert_eq!(e, KimaiError::Locked);
+}
+
+#[tokio::test]
+async fn form_validation_errors_come_back_per_field() {
+    let sim = start_sim().await;
+    let kimai = client(&sim, ADMIN_TOKEN);
+    let mut bad = new_sheet("backwards");
+    bad.end = local("2026-05-04T08:00:00");
+    bad.project = ProjectId(99);
+    let e = kimai.create_timesheet(&bad).await.unwrap_err();
+    let KimaiError::Validation(v) = &e else {
+        panic!("{e:?}")
+    };
+    assert_eq!(v.message, "Validation Failed");
+    assert_eq!(v.field("project"), ["The selected choice is invalid."]);
+    assert!(v.field("begin").is_empty());
+    assert!(v.accepted_fields.contains(&"user".to_owned()));
+    assert!(
+        e.to_string()
+            .contains("project: The selected choice is invalid."),
+        "{e}"
+    );
+
+    let mut mismatch = new_sheet("wrong activity");
+    mismatch.activity = ActivityId(3);
+    let e = kimai.create_timesheet(&mismatch).await.unwrap_err();
+    assert!(e.validation().unwrap().field("activity")[0].starts_with("Project mismatch"));
+
+    let mut backwards = new_sheet("backwards");
+    backwards.end = local("2026-05-04T08:00:00");
+    let e = kimai.create_timesheet(&backwards).await.unwrap_err();
+    assert_eq!(
+        e.validation().unwrap().field("end"),
+        ["The end date must not be earlier than the start date."]
+    );
+}
+
+#[tokio::test]
+async fn service_validation_with_a_string_code_is_parsed_per_field() {
+    let sim = start_sim().await;
+    let kimai = client(&sim, ADMIN_TOKEN);
+    let mut long = new_sheet("eleven hours");
+    long.end = local("2026-05-04T20:00:00");
+    let e = kimai.create_timesheet(&long).await.unwrap_err();
+    let KimaiError::Validation(v) = &e else {
+        panic!("{e:?}")
+    };
+    assert_eq!(
+        v.field("duration"),
+        ["Maximum duration of 10 hours exceeded."]
+    );
+    assert_eq!(v.message, "Maximum duration of 10 hours exceeded.");
+}
+
+#[tokio::test]
+async fn overlaps_are_rejected_when_kimai_is_configured_so() {
+    let sim = start_sim().await;
+    sim.admin().set_settings(Settings {
+        reject_overlaps: true,
+        ..sim.admin().settings()
+    });
+    let kimai = client(&sim, ADMIN_TOKEN);
+    kimai.create_timesheet(&new_sheet("first")).await.unwrap();
+    let e = kimai
+        .create_timesheet(&new_sheet("second"))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        e.validation().unwrap().field("begin"),
+        ["You already have an entry for this time."]
+    );
+}
+
+#[tokio::test]
+async fn fields_the_api_user_may_not_set_are_extra_fields() {
+    let sim = start_sim().await;
+    let anna = client(&sim, ANNA_TOKEN);
+    let mut for_other = new_sheet("for ben");
+    for_other.user = Some(KimaiUserId(3));
+    let e = anna.create_timesheet(&for_other).await.unwrap_err();
+    let KimaiError::ExtraFields(v) = &e else {
+        panic!("{e:?}")
+    };
+    assert!(!v.accepted_fields.contains(&"user".to_owned()));
+
+    let mut billable = new_sheet("billable");
+    billable.billable = Some(false);
+    assert!(matches!(
+        anna.create_timesheet(&billable).await.unwrap_err(),
+        KimaiError::ExtraFields(_)
+    ));
+    // Without those fields the same user may create the record.
+    let ok = anna.create_timesheet(&new_sheet("own")).await.unwrap();
+    assert_eq!(ok.user, KimaiUserId(2));
+}
+
+#[tokio::test]
+async fn forbidden_and_not_found() {
+    let sim = start_sim().await;
+    let anna = client(&sim, ANNA_TOKEN);
+    assert_eq!(anna.users(None).await.unwrap_err(), KimaiError::Forbidden);
+    assert_eq!(
+        anna.timesheet(TimesheetId(7)).await.unwrap_err(),
+        KimaiError::Forbidden
+    );
+    let admin = client(&sim, ADMIN_TOKEN);
+    assert_eq!(
+        admin.timesheet(TimesheetId(404)).await.unwrap_err(),
+        KimaiError::NotFound
+    );
+    assert_eq!(
+        sim.admin().call_count("GET /api/timesheets/{id}"),
+        2,
+        "404 is not retried"
+    );
+}
+
+#[tokio::test]
+async fn a_404_past_the_last_page_ends_paging() {
+    let sim = start_sim().await;
+    // Records vanish between pages: page 3 of 3 answers 404 like Kimai does past the end.
+    sim.admin().set_faults(
+        "GET /api/timesheets",
+        faults(vec![FaultRule {
+            skip: 2,
+            ..rule(
+                FaultKind::Error {
+                    statuses: vec![404],
+                },
+                1,
+            )
+        }]),
+    );
+    let mut cfg = config(&sim, ADMIN_TOKEN);
+    cfg.page_size = 3;
+    let kimai = KimaiClient::new(cfg).unwrap();
+    let got = kimai
+        .list_timesheets(&TimesheetQuery::default())
+        .await
+        .unwrap();
+    assert_eq!(got.len(), 6);
+    assert_eq!(sim.admin().call_count("GET /api/timesheets"), 3);
+}
+
+#[tokio::test]
+async fn rate_limit_is_waited_out_as_retry_after_says() {
+    let sim = start_sim().await;
+    sim.admin().set_faults(
+        "GET /api/users/me",
+        faults(vec![rule(
+            FaultKind::RateLimit {
+                retry_after_secs: 1,
+            },
+            1,
+        )]),
+    );
+    let kimai = client(&sim, ADMIN_TOKEN);
+    let started = Instant::now();
+    let me = kimai.me().await.unwrap();
+    assert_eq!(me.id, KimaiUserId(1));
+    assert!(
+        started.elapsed() >= Duration::from_secs(1),
+        "Retry-After honoured"
+    );
+    assert_eq!(sim.admin().call_count("GET /api/users/me"), 2);
+}
+
+#[tokio::test]
+async fn a_retry_after_beyond_the_cap_goes_back_to_the_caller() {
+    let sim = start_sim().await;
+    sim.admin().set_faults(
+        "GET /api/version",
+        faults(vec![rule(
+            FaultKind::RateLimit {
+                retry_after_secs: 3600,
+            },
+            1,
+        )]),
+    );
+    let e = client(&sim, ADMIN_TOKEN).version().await.unwrap_err();
+    assert_eq!(e.retry_after(), Some(Duration::from_secs(3600)));
+    assert_eq!(sim.admin().call_count("GET /api/version"), 1);
+}
+
+#[tokio::test]
+async fn server_errors_are_retried_for_reads() {
+    let sim = start_sim().await;
+    sim.admin().set_faults(
+        "GET /api/timesheets/{id}",
+        faults(vec![rule(
+            FaultKind::Error {
+                statuses: vec![502, 503],
+            },
+            3,
+        )]),
+    );
+    let t = client(&sim, ADMIN_TOKEN)
+        .timesheet(TimesheetId(1))
+        .await
+        .unwrap();
+    assert_eq!(t.id, TimesheetId(1));
+    assert_eq!(sim.admin().call_count("GET /api/timesheets/{id}"), 4);
+}
+
+#[tokio::test]
+async fn reads_give_up_after_the_configured_retries() {
+    let sim = start_sim().await;
+    sim.admin().set_faults(
+        "GET /api/ping",
+        faults(vec![rule(
+            FaultKind::Error {
+                statuses: vec![500],
+            },
+            100,
+        )]),
+    );
+    let mut cfg = config(&sim, ADMIN_TOKEN);
+    cfg.max_retries = 2;
+    let e = KimaiClient::new(cfg).unwrap().ping().await.unwrap_err();
+    assert_eq!(e, KimaiError::Server { status: 500 });
+    assert_eq!(sim.admin().call_count("GET /api/ping"), 3);
+}
+
+#[tokio::test]
+async fn patch_and_delete_retry_only_when_the_caller_allows_it() {
+    let sim = start_sim().await;
+    let kimai = client(&sim, ADMIN_TOKEN);
+    let patch = TimesheetPatch {
+        description: Some("retried".into()),
+        ..Default::default()
+    };
+    let route = "PATCH /api/timesheets/{id}";
+    sim.admin().set_faults(
+        route,
+        faults(vec![rule(
+            FaultKind::Error {
+                statuses: vec![503],
+            },
+            1,
+        )]),
+    );
+    let e = kimai
+        .update_timesheet(TimesheetId(2), &patch, Retries::Never)
+        .await
+        .unwrap_err();
+    assert_eq!(e, KimaiError::Server { status: 503 });
+    assert_eq!(sim.admin().call_count(route), 1);
+
+    sim.admin().set_faults(
+        route,
+        faults(vec![rule(
+            FaultKind::Error {
+                statuses: vec![503],
+            },
+            1,
+        )]),
+    );
+    let t = kimai
+        .update_timesheet(TimesheetId(2), &patch, Retries::Allowed)
+        .await
+        .unwrap();
+    assert_eq!(t.description.as_deref(), Some("retried"));
+    assert_eq!(sim.admin().call_count(route), 3);
+}
+
+#[tokio::test]
+async fn a_create_is_never_retried_on_a_server_error() {
+    let sim = start_sim().await;
+    sim.admin().set_faults(
+        "POST /api/timesheets",
+        faults(vec![rule(
+            FaultKind::Error {
+                statuses: vec![502],
+            },
+            1,
+        )]),
+    );
+    let before = sim.admin().timesheets().len();
+    let e = client(&sim, ADMIN_TOKEN)
+        .create_timesheet(&new_sheet("not sent twice [zammad:ta=55]"))
+        .await
+        .unwrap_err();
+    assert_eq!(e, KimaiError::Server { status: 502 });
+    assert!(
+        e.is_retryable(),
+        "the writer decides; the error says it may be retried"
+    );
+    assert_eq!(sim.admin().call_count("POST /api/timesheets"), 1);
+    assert_eq!(sim.admin().timesheets().len(), before);
+}
+
+#[tokio::test]
+async fn commit_then_500_leaves_one_timesheet_that_a_term_search_finds() {
+    let sim = start_sim().await;
+    sim.admin().set_faults(
+        "POST /api/timesheets",
+        faults(vec![rule(FaultKind::CommitThen500, 1)]),
+    );
+    let kimai = client(&sim, ADMIN_TOKEN);
+    let e = kimai
+        .create_timesheet(&new_sheet("Mail server [zammad:ta=9001]"))
+        .await
+        .unwrap_err();
+    assert_eq!(e, KimaiError::Server { status: 500 });
+    assert_eq!(sim.admin().call_count("POST /api/timesheets"), 1);
+
+    let found = kimai
+        .list_timesheets(&TimesheetQuery {
+            term: Some("ta=9001]".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(
+        found[0].description.as_deref(),
+        Some("Mail server [zammad:ta=9001]")
+    );
+    let with_marker = sim
+        .admin()
+        .timesheets()
+        .into_iter()
+        .filter(|t| {
+            t.description
+                .as_deref()
+                .is_some_and(|d| d.contains("ta=9001]"))
+        })
+        .count();
+    assert_eq!(with_marker, 1);
+}
+
+#[tokio::test]
+async fn a_hanging_kimai_times_out_and_reads_are_retried() {
+    let sim = start_sim().await;
+    sim.admin().set_faults(
+        "GET /api/version",
+        faults(vec![rule(FaultKind::Timeout { hang_ms: 10_000 }, 2)]),
+    );
+    let mut cfg = config(&sim, ADMIN_TOKEN);
+    cfg.request_timeout = Duration::from_millis(200);
+    cfg.max_retries = 1;
+    let e = KimaiClient::new(cfg).unwrap().version().await.unwrap_err();
+    assert_eq!(e, KimaiError::Timeout);
+    assert_eq!(sim.admin().call_count("GET /api/version"), 2);
+}
+
+#[tokio::test]
+async fn a_create_that_times_out_is_not_sent_again() {
+    let sim = start_sim().await;
+    sim.admin().set_faults(
+        "POST /api/timesheets",
+        faults(vec![rule(FaultKind::Timeout { hang_ms: 10_000 }, 1)]),
+    );
+    let mut cfg = config(&sim, ADMIN_TOKEN);
+    cfg.request_timeout = Duration::from_millis(200);
+    let e = KimaiClient::new(cfg)
+        .unwrap()
+        .create_timesheet(&new_sheet("slow"))
+        .await
+        .unwrap_err();
+    assert_eq!(e, KimaiError::Timeout);
+    assert_eq!(sim.admin().call_count("POST /api/timesheets"), 1);
+}
+
+#[tokio::test]
+async fn malformed_json_is_reported_not_retried() {
+    let sim = start_sim().await;
+    sim.admin().set_faults(
+        "GET /api/timesheets/{id}",
+        faults(vec![rule(FaultKind::MalformedJson, 1)]),
+    );
+    let e = client(&sim, ADMIN_TOKEN)
+        .timesheet(TimesheetId(1))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(e, KimaiError::MalformedBody { status: 200, .. }),
+        "{e:?}"
+    );
+    assert!(!e.is_retryable());
+    assert_eq!(sim.admin().call_count("GET /api/timesheets/{id}"), 1);
+}
+
+#[tokio::test]
+async fn an_unreachable_kimai_is_a_connection_error() {
+    // Bind and drop a listener to get a local port nobody listens on.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut cfg = kimai_client::KimaiConfig::new(
+        &format!("http://127.0.0.1:{port}/"),
+        kimai_client::ApiToken::new(ADMIN_TOKEN),
+    )
+    .unwrap();
+    cfg.max_retries = 1;
+    cfg.min_backoff = Duration::from_millis(5);
+    let e = KimaiClient::new(cfg).unwrap().ping().await.unwrap_err();
+    assert!(matches!(e, KimaiError::Connection(_)), "{e:?}");
+    assert!(e.is_retryable());
+}
+
+#[tokio::test]
+async fn concurrency_is_bounded_by_the_semaphore() {
+    let sim = start_sim().await;
+    sim.admin().set_faults(
+        "GET /api/ping",
+        RouteFaults {
+            latency_ms: 150,
+            rules: vec![],
+        },
+    );
+    let mut cfg = config(&sim, ADMIN_TOKEN);
+    cfg.max_concurrency = 2;
+    let kimai = KimaiClient::new(cfg).unwrap();
+    let started = Instant::now();
+    let calls: Vec<_> = (0..6)
+        .map(|_| {
+            let k = kimai.clone();
+            tokio::spawn(async move { k.ping().await })
+        })
+        .collect();
+    for c in calls {
+        c.await.unwrap().unwrap();
+    }
+    // Six calls, two at a time, 150 ms each: at least three rounds.
+    assert!(
+        started.elapsed() >= Duration::from_millis(450),
+        "{:?}",
+        started.elapsed()
+    );
+}
