@@ -303,14 +303,10 @@ async fn search_tickets(
     let expand = is_true(&params, "expand");
     if sim.version.search_answers_ids_and_assets() && !expand {
         let ids: Vec<u64> = hits.iter().map(|t| t.record.id).collect();
-        let assets: serde_json::Map<String, Value> = hits
-            .iter()
-            .map(|t| (t.record.id.to_string(), render::ticket_with_ids(&store, t)))
-            .collect();
         return Ok(Json(json!({
             "tickets": ids,
             "tickets_count": ids.len(),
-            "assets": { "Ticket": assets },
+            "assets": render::search_assets(&store, &hits),
         })));
     }
     let render_one = |t: &&crate::store::Ticket| {

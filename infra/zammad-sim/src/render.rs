@@ -91,6 +91,8 @@ pub fn ticket(t: &Ticket) -> Value {
         "created_by_id": r.customer_id,
         "created_at": timestamp(r.created_at),
         "updated_at": timestamp(t.updated_at),
+        // Zammad ≥ 6.4 (checklists); always none here.
+        "checklist_id": null,
     })
 }
 
@@ -103,6 +105,9 @@ pub fn ticket_with_ids(store: &Store, t: &Ticket) -> Value {
     obj.insert("article_count".into(), json!(article_ids.len()));
     obj.insert("article_ids".into(), json!(article_ids));
     obj.insert("ticket_time_accounting_ids".into(), json!(accounting_ids));
+    // Newer Zammad lists checklist and AI links too; always empty here.
+    obj.insert("referencing_checklist_ids".into(), json!([]));
+    obj.insert("ai_stored_result_ids".into(), json!([]));
     v
 }
 
@@ -126,6 +131,8 @@ pub fn ticket_expanded(store: &Store, t: &Ticket) -> Value {
     obj.insert("create_article_sender".into(), json!("Customer"));
     let accountings: Vec<Value> = store.ticket_accountings(r.id).map(accounting).collect();
     obj.insert("ticket_time_accounting".into(), json!(accountings));
+    obj.insert("referencing_checklists".into(), json!([]));
+    obj.insert("ai_stored_results".into(), json!([]));
     v
 }
 
@@ -319,4 +326,42 @@ pub fn webhook_ticket(store: &Store, t: &Ticket) -> Value {
     });
     obj.insert("group".into(), group.unwrap_or(Value::Null));
     v
+}
+
+/// The `assets` of the old search shape: the tickets plus the records they point at, by model
+/// name and then by id as a string.
+pub fn search_assets(store: &Store, tickets: &[&Ticket]) -> Value {
+    let mut ticket_assets = Map::new();
+    let mut users = Map::new();
+    let mut organisations = Map::new();
+    let mut groups = Map::new();
+    for t in tickets {
+        ticket_assets.insert(t.record.id.to_string(), ticket_with_ids(store, t));
+        for user_id in [t.record.customer_id, t.owner_id, t.updated_by_id] {
+            if store.users.contains_key(&user_id) {
+                users.insert(user_id.to_string(), user(store, user_id));
+            }
+        }
+        if let Some(o) = t.organization_id.filter(|o| store.organisations.contains_key(o)) {
+            organisations.insert(o.to_string(), organisation(store, o));
+        }
+        if let Some(g) = store.groups.get(&t.record.group_id) {
+            groups.insert(
+                g.id.to_string(),
+                json!({"id": g.id, "name": g.name, "active": true, "created_at": timestamp(g.created_at), "updated_at": timestamp(g.created_at)}),
+            );
+        }
+    }
+    let roles = json!({
+        "1": {"id": 1, "name": "Admin", "active": true},
+        "2": {"id": 2, "name": "Agent", "active": true},
+        "3": {"id": 3, "name": "Customer", "active": true},
+    });
+    json!({
+        "Ticket": ticket_assets,
+        "User": users,
+        "Organization": organisations,
+        "Group": groups,
+        "Role": roles,
+    })
 }
