@@ -207,8 +207,8 @@ pub struct TimesheetQuery {
 }
 
 impl TimesheetQuery {
-    /// The query string pairs for one page.
-    pub(crate) fn to_pairs(&self, page: u32, size: u32) -> Vec<(&'static str, String)> {
+    /// The query string pairs for one page (public so conformance tests can check them).
+    pub fn to_pairs(&self, page: u32, size: u32) -> Vec<(&'static str, String)> {
         let mut q = vec![(
             "user",
             match self.user {
