@@ -1,10 +1,10 @@
 //! `/__admin/...`: read and change the simulator's state from tests and scripts.
 //! Not part of Zammad; no authentication (the server listens on loopback only).
 
+use crate::Sim;
 use crate::faults::FaultConfig;
 use crate::store::{AccountingChange, NewAccounting, StoreError};
 use crate::webhook::WebhookConfig;
-use crate::Sim;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -18,14 +18,25 @@ type Shared = Arc<Sim>;
 pub fn router(sim: Shared) -> Router {
     Router::new()
         .route("/__admin/dataset", get(dataset))
-        .route("/__admin/accountings", get(accountings).post(add_accounting))
+        .route(
+            "/__admin/accountings",
+            get(accountings).post(add_accounting),
+        )
         .route(
             "/__admin/accountings/{id}",
-            patch(change_accounting).put(change_accounting).delete(delete_accounting),
+            patch(change_accounting)
+                .put(change_accounting)
+                .delete(delete_accounting),
         )
         .route("/__admin/counters", get(counters).delete(reset_counters))
-        .route("/__admin/faults", get(faults).put(set_faults).delete(clear_faults))
-        .route("/__admin/webhook", get(webhook).put(set_webhook).delete(clear_webhook))
+        .route(
+            "/__admin/faults",
+            get(faults).put(set_faults).delete(clear_faults),
+        )
+        .route(
+            "/__admin/webhook",
+            get(webhook).put(set_webhook).delete(clear_webhook),
+        )
         .route("/__admin/webhook/deliveries", get(deliveries))
         .with_state(sim)
 }
@@ -39,7 +50,11 @@ impl IntoResponse for AdminError {
             StoreError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
         };
         let message = self.0.to_string();
-        (status, Json(json!({ "error": message, "error_human": message }))).into_response()
+        (
+            status,
+            Json(json!({ "error": message, "error_human": message })),
+        )
+            .into_response()
     }
 }
 
@@ -64,7 +79,9 @@ async fn change_accounting(
     Path(id): Path<u64>,
     Json(change): Json<AccountingChange>,
 ) -> Result<impl IntoResponse, AdminError> {
-    sim.change_accounting(id, change).map(Json).map_err(AdminError)
+    sim.change_accounting(id, change)
+        .map(Json)
+        .map_err(AdminError)
 }
 
 async fn delete_accounting(

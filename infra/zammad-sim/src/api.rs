@@ -28,10 +28,16 @@ pub fn router(sim: Shared) -> Router {
         .route("/api/v1/organizations/{id}", get(organisation))
         .route("/api/v1/tickets/search", get(search_tickets))
         .route("/api/v1/tickets/{id}", get(ticket))
-        .route("/api/v1/tickets/{id}/time_accountings", get(ticket_accountings))
+        .route(
+            "/api/v1/tickets/{id}/time_accountings",
+            get(ticket_accountings),
+        )
         .route("/api/v1/time_accountings", get(all_accountings))
         .route("/api/v1/time_accounting/types", get(accounting_types))
-        .route_layer(middleware::from_fn_with_state(sim.clone(), count_and_inject_faults))
+        .route_layer(middleware::from_fn_with_state(
+            sim.clone(),
+            count_and_inject_faults,
+        ))
         .fallback(no_route)
         .with_state(sim)
 }
@@ -45,7 +51,10 @@ pub struct ApiError {
 
 impl ApiError {
     fn new(status: StatusCode, message: impl Into<String>) -> ApiError {
-        ApiError { status, message: message.into() }
+        ApiError {
+            status,
+            message: message.into(),
+        }
     }
 
     fn not_authorized() -> ApiError {
@@ -53,7 +62,10 @@ impl ApiError {
     }
 
     fn not_found(model: &str, id: u64) -> ApiError {
-        ApiError::new(StatusCode::NOT_FOUND, format!("Couldn't find {model} with 'id'={id}"))
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            format!("Couldn't find {model} with 'id'={id}"),
+        )
     }
 }
 
@@ -61,8 +73,10 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = Json(json!({ "error": self.message, "error_human": self.message }));
         let mut response = (self.status, body).into_response();
-        if matches!(self.status, StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN)
-            && let Ok(value) = HeaderValue::from_str(&self.message)
+        if matches!(
+            self.status,
+            StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN
+        ) && let Ok(value) = HeaderValue::from_str(&self.message)
         {
             response.headers_mut().insert("X-Failure", value);
         }
@@ -88,7 +102,11 @@ async fn count_and_inject_faults(
     let method = request.method().as_str().to_owned();
     let route = matched.as_str().to_owned();
     sim.record_call(format!("{method} {route}"));
-    let decision = sim.faults.lock().expect("faults lock").decide(&method, &route);
+    let decision = sim
+        .faults
+        .lock()
+        .expect("faults lock")
+        .decide(&method, &route);
     if !decision.latency.is_zero() {
         tokio::time::sleep(decision.latency).await;
     }
@@ -99,9 +117,9 @@ async fn count_and_inject_faults(
             "Error ID s1mu1at0r: Please contact your administrator.",
         )
         .into_response(),
-        Fault::Status(code) => proxy_page(
-            StatusCode::from_u16(code).unwrap_or(StatusCode::BAD_GATEWAY),
-        ),
+        Fault::Status(code) => {
+            proxy_page(StatusCode::from_u16(code).unwrap_or(StatusCode::BAD_GATEWAY))
+        }
         Fault::RateLimited { retry_after_secs } => (
             StatusCode::TOO_MANY_REQUESTS,
             [
@@ -119,7 +137,9 @@ async fn count_and_inject_faults(
             // The real answer, cut in half: what a dropped connection behind a proxy looks like.
             let response = next.run(request).await;
             let (parts, body) = response.into_parts();
-            let bytes = axum::body::to_bytes(body, usize::MAX).await.unwrap_or_default();
+            let bytes = axum::body::to_bytes(body, usize::MAX)
+                .await
+                .unwrap_or_default();
             let cut = bytes.slice(0..bytes.len() / 2);
             let mut response = Response::from_parts(parts, Body::from(cut));
             response.headers_mut().remove(header::CONTENT_LENGTH);
@@ -147,11 +167,19 @@ struct Caller {
 
 impl Caller {
     fn require_admin(&self) -> Result<(), ApiError> {
-        if self.role == Role::Admin { Ok(()) } else { Err(ApiError::not_authorized()) }
+        if self.role == Role::Admin {
+            Ok(())
+        } else {
+            Err(ApiError::not_authorized())
+        }
     }
 
     fn require_agent(&self) -> Result<(), ApiError> {
-        if self.role == Role::Customer { Err(ApiError::not_authorized()) } else { Ok(()) }
+        if self.role == Role::Customer {
+            Err(ApiError::not_authorized())
+        } else {
+            Ok(())
+        }
     }
 
     fn may_see(&self, ticket: &crate::store::Ticket) -> bool {
@@ -166,7 +194,10 @@ impl Caller {
 /// `Authorization: Token token=…` (or `Bearer …`). No header at all is 403, like Zammad.
 fn authenticate(sim: &Sim, headers: &HeaderMap) -> Result<Caller, ApiError> {
     let Some(value) = headers.get(header::AUTHORIZATION) else {
-        return Err(ApiError::new(StatusCode::FORBIDDEN, "Authentication required"));
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "Authentication required",
+        ));
     };
     let value = value.to_str().unwrap_or_default().trim();
     let token = value
@@ -180,7 +211,11 @@ fn authenticate(sim: &Sim, headers: &HeaderMap) -> Result<Caller, ApiError> {
         .and_then(|id| store.users.get(id))
         .filter(|u| u.active)
         .ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, "Can't find User for Token"))?;
-    Ok(Caller { user_id: user.id, role: user.role, group_ids: user.group_ids.clone() })
+    Ok(Caller {
+        user_id: user.id,
+        role: user.role,
+        group_ids: user.group_ids.clone(),
+    })
 }
 
 fn is_true(params: &HashMap<String, String>, key: &str) -> bool {
@@ -200,11 +235,19 @@ fn paging(params: &HashMap<String, String>, default: usize, max: usize) -> (usiz
 }
 
 fn page_of<T>(items: Vec<T>, page: usize, per_page: usize) -> Vec<T> {
-    items.into_iter().skip((page - 1).saturating_mul(per_page)).take(per_page).collect()
+    items
+        .into_iter()
+        .skip((page - 1).saturating_mul(per_page))
+        .take(per_page)
+        .collect()
 }
 
 fn descending(params: &HashMap<String, String>) -> Result<bool, ApiError> {
-    match params.get("order_by").map(|s| s.to_ascii_lowercase()).as_deref() {
+    match params
+        .get("order_by")
+        .map(|s| s.to_ascii_lowercase())
+        .as_deref()
+    {
         None | Some("asc") => Ok(false),
         Some("desc") => Ok(true),
         Some(other) => Err(ApiError::new(
@@ -215,12 +258,17 @@ fn descending(params: &HashMap<String, String>) -> Result<bool, ApiError> {
 }
 
 fn unknown_sort(column: &str) -> ApiError {
-    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, format!("Unknown sort_by column {column:?}"))
+    ApiError::new(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        format!("Unknown sort_by column {column:?}"),
+    )
 }
 
 async fn version(State(sim): State<Shared>, headers: HeaderMap) -> Result<Json<Value>, ApiError> {
     authenticate(&sim, &headers)?;
-    Ok(Json(json!({ "version": format!("{}-1700000000.00000000.sim", sim.version) })))
+    Ok(Json(
+        json!({ "version": format!("{}-1700000000.00000000.sim", sim.version) }),
+    ))
 }
 
 async fn me(State(sim): State<Shared>, headers: HeaderMap) -> Result<Json<Value>, ApiError> {
@@ -310,7 +358,11 @@ async fn search_tickets(
         })));
     }
     let render_one = |t: &&crate::store::Ticket| {
-        if expand { render::ticket_expanded(&store, t) } else { render::ticket_with_ids(&store, t) }
+        if expand {
+            render::ticket_expanded(&store, t)
+        } else {
+            render::ticket_with_ids(&store, t)
+        }
     };
     Ok(Json(Value::Array(hits.iter().map(render_one).collect())))
 }
@@ -320,8 +372,15 @@ fn visible_ticket<'a>(
     caller: &Caller,
     id: u64,
 ) -> Result<&'a crate::store::Ticket, ApiError> {
-    let ticket = store.tickets.get(&id).ok_or_else(|| ApiError::not_found("Ticket", id))?;
-    if caller.may_see(ticket) { Ok(ticket) } else { Err(ApiError::not_authorized()) }
+    let ticket = store
+        .tickets
+        .get(&id)
+        .ok_or_else(|| ApiError::not_found("Ticket", id))?;
+    if caller.may_see(ticket) {
+        Ok(ticket)
+    } else {
+        Err(ApiError::not_authorized())
+    }
 }
 
 async fn ticket(
@@ -349,7 +408,12 @@ async fn ticket_accountings(
     caller.require_agent()?;
     let store = sim.store();
     visible_ticket(&store, &caller, id)?;
-    Ok(Json(Value::Array(store.ticket_accountings(id).map(render::accounting).collect())))
+    Ok(Json(Value::Array(
+        store
+            .ticket_accountings(id)
+            .map(render::accounting)
+            .collect(),
+    )))
 }
 
 async fn all_accountings(
@@ -375,7 +439,13 @@ async fn all_accountings(
     let expand = is_true(&params, "expand");
     let items = page_of(all, page, per_page)
         .into_iter()
-        .map(|a| if expand { render::accounting_expanded(&store, a) } else { render::accounting(a) })
+        .map(|a| {
+            if expand {
+                render::accounting_expanded(&store, a)
+            } else {
+                render::accounting(a)
+            }
+        })
         .collect();
     Ok(Json(Value::Array(items)))
 }

@@ -209,7 +209,10 @@ impl Dataset {
         let groups = unique("group", self.groups.iter().map(|g| g.id))?;
         let users = unique("user", self.users.iter().map(|u| u.id))?;
         let tickets = unique("ticket", self.tickets.iter().map(|t| t.id))?;
-        let types = unique("accounting type", self.accounting_types.iter().map(|t| t.id))?;
+        let types = unique(
+            "accounting type",
+            self.accounting_types.iter().map(|t| t.id),
+        )?;
         unique("accounting", self.accountings.iter().map(|a| a.id))?;
 
         for u in &self.users {
@@ -251,7 +254,10 @@ pub fn time_unit_fits(value: Decimal) -> bool {
     value.abs() <= Decimal::new(999_999, 2) && value.normalize().scale() <= 2
 }
 
-fn unique(kind: &'static str, ids: impl Iterator<Item = u64>) -> Result<HashSet<u64>, DatasetError> {
+fn unique(
+    kind: &'static str,
+    ids: impl Iterator<Item = u64>,
+) -> Result<HashSet<u64>, DatasetError> {
     let mut seen = HashSet::new();
     for id in ids {
         if !seen.insert(id) {
@@ -325,12 +331,17 @@ mod tests {
 
     #[test]
     fn duplicate_ids_and_oversized_amounts_are_rejected() {
-        let text = minimal().replace(r#""id": 10"#, r#""id": 3"#).replace(r#""ticket_id": 10"#, r#""ticket_id": 3"#);
+        let text = minimal()
+            .replace(r#""id": 10"#, r#""id": 3"#)
+            .replace(r#""ticket_id": 10"#, r#""ticket_id": 3"#);
         let mut d = Dataset::from_json(&text).unwrap();
         d.users.push(d.users[0].clone());
         assert_eq!(
             d.validate().unwrap_err(),
-            DatasetError::DuplicateId { kind: "user", id: 3 }
+            DatasetError::DuplicateId {
+                kind: "user",
+                id: 3
+            }
         );
         let text = minimal().replace(r#""15.0""#, r#""10000.0""#);
         assert!(matches!(
@@ -344,6 +355,9 @@ mod tests {
     #[test]
     fn unknown_fields_are_an_error_not_silently_dropped() {
         let text = minimal().replace(r#""title": "VPN""#, r#""title": "VPN", "tittle": "x""#);
-        assert!(matches!(Dataset::from_json(&text).unwrap_err(), DatasetError::Json(_)));
+        assert!(matches!(
+            Dataset::from_json(&text).unwrap_err(),
+            DatasetError::Json(_)
+        ));
     }
 }

@@ -199,12 +199,17 @@ mod tests {
         };
         let run = |c: FaultConfig| {
             let mut f = Faults::new(c);
-            (0..50).map(|_| f.decide("GET", "/api/v1/version").fault).collect::<Vec<_>>()
+            (0..50)
+                .map(|_| f.decide("GET", "/api/v1/version").fault)
+                .collect::<Vec<_>>()
         };
         let first = run(config.clone());
         assert_eq!(first, run(config.clone()));
         let failures = first.iter().filter(|f| **f != Fault::None).count();
-        assert!((10..40).contains(&failures), "about half should fail, got {failures}");
+        assert!(
+            (10..40).contains(&failures),
+            "about half should fail, got {failures}"
+        );
         let other = run(FaultConfig { seed: 7, ..config });
         assert_ne!(first, other);
     }
@@ -223,11 +228,15 @@ mod tests {
         assert_eq!(f.decide("GET", "/api/v1/version").fault, Fault::None);
         assert_eq!(
             f.decide("GET", "/api/v1/tickets/{id}").fault,
-            Fault::RateLimited { retry_after_secs: 3 }
+            Fault::RateLimited {
+                retry_after_secs: 3
+            }
         );
         assert_eq!(
             f.decide("GET", "/api/v1/tickets/{id}").fault,
-            Fault::RateLimited { retry_after_secs: 3 }
+            Fault::RateLimited {
+                retry_after_secs: 3
+            }
         );
         assert_eq!(f.decide("GET", "/api/v1/tickets/{id}").fault, Fault::None);
     }

@@ -40,7 +40,11 @@ mod tests {
             ("-0.50", "-0.5"),
             ("9999.99", "9999.99"),
         ] {
-            assert_eq!(decimal(Decimal::from_str(input).unwrap()), printed, "{input}");
+            assert_eq!(
+                decimal(Decimal::from_str(input).unwrap()),
+                printed,
+                "{input}"
+            );
         }
     }
 

@@ -44,8 +44,16 @@ pub struct ZammadVersion {
 }
 
 impl ZammadVersion {
-    pub const V6_2: ZammadVersion = ZammadVersion { major: 6, minor: 2, patch: 0 };
-    pub const V6_5: ZammadVersion = ZammadVersion { major: 6, minor: 5, patch: 0 };
+    pub const V6_2: ZammadVersion = ZammadVersion {
+        major: 6,
+        minor: 2,
+        patch: 0,
+    };
+    pub const V6_5: ZammadVersion = ZammadVersion {
+        major: 6,
+        minor: 5,
+        patch: 0,
+    };
 
     /// Up to 6.4, search without `expand=true` answers `{tickets, tickets_count, assets}`.
     pub fn search_answers_ids_and_assets(self) -> bool {
@@ -66,12 +74,18 @@ impl FromStr for ZammadVersion {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let parts: Vec<&str> = s.trim().split('.').collect();
         let num = |i: usize| -> Result<u32, String> {
-            parts.get(i).map_or(Ok(0), |p| p.parse().map_err(|_| format!("bad version {s:?}")))
+            parts.get(i).map_or(Ok(0), |p| {
+                p.parse().map_err(|_| format!("bad version {s:?}"))
+            })
         };
         if parts.len() < 2 || parts.len() > 3 {
             return Err(format!("version must look like 6.2 or 6.5.1, got {s:?}"));
         }
-        Ok(ZammadVersion { major: num(0)?, minor: num(1)?, patch: num(2)? })
+        Ok(ZammadVersion {
+            major: num(0)?,
+            minor: num(1)?,
+            patch: num(2)?,
+        })
     }
 }
 
@@ -84,7 +98,10 @@ pub struct SimConfig {
 
 impl Default for SimConfig {
     fn default() -> Self {
-        SimConfig { port: DEFAULT_PORT, version: ZammadVersion::V6_5 }
+        SimConfig {
+            port: DEFAULT_PORT,
+            version: ZammadVersion::V6_5,
+        }
     }
 }
 
@@ -149,7 +166,12 @@ impl Sim {
     }
 
     fn record_call(&self, key: String) {
-        *self.counters.lock().expect("counters lock").entry(key).or_default() += 1;
+        *self
+            .counters
+            .lock()
+            .expect("counters lock")
+            .entry(key)
+            .or_default() += 1;
     }
 
     pub fn set_faults(&self, config: FaultConfig) {
@@ -189,7 +211,11 @@ impl Sim {
         Ok(render::accounting(&accounting))
     }
 
-    pub fn change_accounting(&self, id: u64, change: AccountingChange) -> Result<Value, StoreError> {
+    pub fn change_accounting(
+        &self,
+        id: u64,
+        change: AccountingChange,
+    ) -> Result<Value, StoreError> {
         let (accounting, event) = self.store().change_accounting(id, change, format::now())?;
         self.fire(event);
         Ok(render::accounting(&accounting))
@@ -273,10 +299,14 @@ pub async fn serve(config: SimConfig, dataset: Dataset) -> Result<RunningSim, Si
     let sim = Arc::new(Sim::new(config.version, &dataset));
     let listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, config.port))
         .await
-        .map_err(|source| SimError::Bind { port: config.port, source })?;
-    let addr = listener
-        .local_addr()
-        .map_err(|source| SimError::Bind { port: config.port, source })?;
+        .map_err(|source| SimError::Bind {
+            port: config.port,
+            source,
+        })?;
+    let addr = listener.local_addr().map_err(|source| SimError::Bind {
+        port: config.port,
+        source,
+    })?;
     let app = api::router(sim.clone()).merge(admin::router(sim.clone()));
     let (stop, stopped) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
@@ -288,5 +318,10 @@ pub async fn serve(config: SimConfig, dataset: Dataset) -> Result<RunningSim, Si
         }
     });
     tracing::info!(%addr, version = %config.version, "zammad-sim listening");
-    Ok(RunningSim { addr, sim, stop: Some(stop), task })
+    Ok(RunningSim {
+        addr,
+        sim,
+        stop: Some(stop),
+        task,
+    })
 }

@@ -20,7 +20,9 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
             "--dataset" => dataset = Some(PathBuf::from(value()?)),
             "--port" => {
                 let v = value()?;
-                config.port = v.parse().map_err(|_| format!("--port: {v:?} is not a port"))?;
+                config.port = v
+                    .parse()
+                    .map_err(|_| format!("--port: {v:?} is not a port"))?;
             }
             "--version" => config.version = value()?.parse::<ZammadVersion>()?,
             "-h" | "--help" => return Err(USAGE.to_owned()),
@@ -35,8 +37,7 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
 async fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info".into()),
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
         )
         .init();
     let args = match parse_args(std::env::args().skip(1)) {
@@ -69,4 +70,41 @@ async fn main() -> ExitCode {
         _ = tokio::signal::ctrl_c() => running.shutdown().await,
     }
     ExitCode::SUCCESS
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Args, String> {
+        parse_args(args.iter().map(|s| s.to_string()))
+    }
+
+    #[test]
+    fn all_flags_parse() {
+        let args = parse(&["--dataset", "d.json", "--port", "0", "--version", "6.2"]).unwrap();
+        assert_eq!(args.dataset, PathBuf::from("d.json"));
+        assert_eq!(args.config.port, 0);
+        assert_eq!(args.config.version, ZammadVersion::V6_2);
+        let defaults = parse(&["--dataset", "d.json"]).unwrap();
+        assert_eq!(defaults.config.port, 8081);
+        assert_eq!(defaults.config.version, ZammadVersion::V6_5);
+    }
+
+    #[test]
+    fn bad_arguments_are_explained() {
+        assert!(parse(&[]).unwrap_err().contains("--dataset is required"));
+        assert!(parse(&["--dataset"]).unwrap_err().contains("needs a value"));
+        assert!(
+            parse(&["--dataset", "d", "--port", "http"])
+                .unwrap_err()
+                .contains("not a port")
+        );
+        assert!(parse(&["--dataset", "d", "--version", "six"]).is_err());
+        assert!(
+            parse(&["--verbose"])
+                .unwrap_err()
+                .contains("unknown argument")
+        );
+    }
 }

@@ -25,11 +25,20 @@ pub fn accounting_expanded(store: &Store, a: &Accounting) -> Value {
     obj.insert("created_by".into(), json!(login_of(store, a.created_by_id)));
     obj.insert(
         "type".into(),
-        json!(a.type_id.and_then(|t| store.types.get(&t)).map(|t| t.name.clone())),
+        json!(
+            a.type_id
+                .and_then(|t| store.types.get(&t))
+                .map(|t| t.name.clone())
+        ),
     );
     obj.insert(
         "ticket".into(),
-        json!(store.tickets.get(&a.ticket_id).map(|t| t.record.number.clone())),
+        json!(
+            store
+                .tickets
+                .get(&a.ticket_id)
+                .map(|t| t.record.number.clone())
+        ),
     );
     v
 }
@@ -100,7 +109,10 @@ pub fn ticket(t: &Ticket) -> Value {
 pub fn ticket_with_ids(store: &Store, t: &Ticket) -> Value {
     let mut v = ticket(t);
     let article_ids: Vec<u64> = store.ticket_articles(t.record.id).map(|a| a.id).collect();
-    let accounting_ids: Vec<u64> = store.ticket_accountings(t.record.id).map(|a| a.id).collect();
+    let accounting_ids: Vec<u64> = store
+        .ticket_accountings(t.record.id)
+        .map(|a| a.id)
+        .collect();
     let obj = v.as_object_mut().expect("object");
     obj.insert("article_count".into(), json!(article_ids.len()));
     obj.insert("article_ids".into(), json!(article_ids));
@@ -116,10 +128,17 @@ pub fn ticket_expanded(store: &Store, t: &Ticket) -> Value {
     let mut v = ticket_with_ids(store, t);
     let r = &t.record;
     let obj = v.as_object_mut().expect("object");
-    obj.insert("group".into(), json!(store.groups.get(&r.group_id).map(|g| g.name.clone())));
+    obj.insert(
+        "group".into(),
+        json!(store.groups.get(&r.group_id).map(|g| g.name.clone())),
+    );
     obj.insert(
         "organization".into(),
-        json!(t.organization_id.and_then(|o| store.organisations.get(&o)).map(|o| o.name.clone())),
+        json!(
+            t.organization_id
+                .and_then(|o| store.organisations.get(&o))
+                .map(|o| o.name.clone())
+        ),
     );
     obj.insert("state".into(), json!(r.state));
     obj.insert("priority".into(), json!("2 normal"));
@@ -258,7 +277,11 @@ pub fn webhook_user(store: &Store, id: u64) -> Value {
     let u = &store.users[&id];
     obj.insert(
         "organization".into(),
-        json!(u.organization_id.and_then(|o| store.organisations.get(&o)).map(|o| o.name.clone())),
+        json!(
+            u.organization_id
+                .and_then(|o| store.organisations.get(&o))
+                .map(|o| o.name.clone())
+        ),
     );
     let roles: Vec<&str> = match u.role {
         Role::Admin => vec!["Admin", "Agent"],
@@ -273,7 +296,9 @@ pub fn webhook_user(store: &Store, id: u64) -> Value {
 
 pub fn webhook_article(store: &Store, a: &Article, accounted: Option<&Accounting>) -> Value {
     let author = &store.users[&a.created_by_id];
-    let from = format!("{} {}", author.firstname, author.lastname).trim().to_owned();
+    let from = format!("{} {}", author.firstname, author.lastname)
+        .trim()
+        .to_owned();
     json!({
         "id": a.id,
         "ticket_id": a.ticket_id,
@@ -315,7 +340,10 @@ pub fn webhook_ticket(store: &Store, t: &Ticket) -> Value {
     obj.insert("customer".into(), webhook_user(store, r.customer_id));
     obj.insert("created_by".into(), webhook_user(store, r.customer_id));
     obj.insert("updated_by".into(), webhook_user(store, t.updated_by_id));
-    let org = t.organization_id.map(|o| organisation(store, o)).unwrap_or(Value::Null);
+    let org = t
+        .organization_id
+        .map(|o| organisation(store, o))
+        .unwrap_or(Value::Null);
     obj.insert("organization".into(), org);
     obj.insert(
         "priority".into(),
@@ -342,7 +370,10 @@ pub fn search_assets(store: &Store, tickets: &[&Ticket]) -> Value {
                 users.insert(user_id.to_string(), user(store, user_id));
             }
         }
-        if let Some(o) = t.organization_id.filter(|o| store.organisations.contains_key(o)) {
+        if let Some(o) = t
+            .organization_id
+            .filter(|o| store.organisations.contains_key(o))
+        {
             organisations.insert(o.to_string(), organisation(store, o));
         }
         if let Some(g) = store.groups.get(&t.record.group_id) {

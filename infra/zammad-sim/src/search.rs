@@ -18,8 +18,16 @@ pub struct Query(Vec<Clause>);
 enum Clause {
     All,
     Word(String),
-    Compare { field: Field, op: Op, value: Value },
-    Range { field: Field, low: Option<(Value, bool)>, high: Option<(Value, bool)> },
+    Compare {
+        field: Field,
+        op: Op,
+        value: Value,
+    },
+    Range {
+        field: Field,
+        low: Option<(Value, bool)>,
+        high: Option<(Value, bool)>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -143,10 +151,11 @@ fn parse_field(name: &str) -> Result<Field, String> {
 fn parse_value(field: Field, text: &str) -> Result<Value, String> {
     let text = text.trim_matches('"');
     match field {
-        Field::Id | Field::GroupId | Field::OrganizationId | Field::CustomerId | Field::OwnerId => text
-            .parse()
-            .map(Value::Int)
-            .map_err(|_| format!("{text:?} is not a number")),
+        Field::Id | Field::GroupId | Field::OrganizationId | Field::CustomerId | Field::OwnerId => {
+            text.parse()
+                .map(Value::Int)
+                .map_err(|_| format!("{text:?} is not a number"))
+        }
         Field::CreatedAt | Field::UpdatedAt => parse_time(text).map(Value::Time),
         Field::Number | Field::Title | Field::State => Ok(Value::Text(text.to_owned())),
     }
@@ -228,7 +237,9 @@ mod tests {
     use crate::dataset::TicketRecord;
 
     fn ticket(id: u64, title: &str, updated: &str) -> Ticket {
-        let at = DateTime::parse_from_rfc3339(updated).unwrap().with_timezone(&Utc);
+        let at = DateTime::parse_from_rfc3339(updated)
+            .unwrap()
+            .with_timezone(&Utc);
         Ticket {
             record: TicketRecord {
                 id,
@@ -274,7 +285,12 @@ mod tests {
 
     #[test]
     fn syntax_errors_are_reported() {
-        for bad in ["updated_at:[2024-01-01 TO", "colour:red", "updated_at:>yesterday", "id:abc"] {
+        for bad in [
+            "updated_at:[2024-01-01 TO",
+            "colour:red",
+            "updated_at:>yesterday",
+            "id:abc",
+        ] {
             assert!(Query::parse(bad).is_err(), "{bad}");
         }
     }

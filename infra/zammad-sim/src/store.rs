@@ -125,14 +125,26 @@ pub enum StoreError {
 impl Store {
     pub fn from_dataset(dataset: &Dataset) -> Store {
         let mut store = Store {
-            organisations: dataset.organisations.iter().map(|o| (o.id, o.clone())).collect(),
+            organisations: dataset
+                .organisations
+                .iter()
+                .map(|o| (o.id, o.clone()))
+                .collect(),
             groups: dataset.groups.iter().map(|g| (g.id, g.clone())).collect(),
             users: dataset.users.iter().map(|u| (u.id, u.clone())).collect(),
             tickets: BTreeMap::new(),
-            types: dataset.accounting_types.iter().map(|t| (t.id, t.clone())).collect(),
+            types: dataset
+                .accounting_types
+                .iter()
+                .map(|t| (t.id, t.clone()))
+                .collect(),
             accountings: BTreeMap::new(),
             articles: BTreeMap::new(),
-            tokens: dataset.tokens.iter().map(|t| (t.token.clone(), t.user_id)).collect(),
+            tokens: dataset
+                .tokens
+                .iter()
+                .map(|t| (t.token.clone(), t.user_id))
+                .collect(),
             next_accounting_id: 1,
             next_article_id: 1,
         };
@@ -142,7 +154,10 @@ impl Store {
         }
         for t in &dataset.tickets {
             let organization_id = t.organization_id.or_else(|| {
-                store.users.get(&t.customer_id).and_then(|c| c.organization_id)
+                store
+                    .users
+                    .get(&t.customer_id)
+                    .and_then(|c| c.organization_id)
             });
             let mine = store.accountings.values().filter(|a| a.ticket_id == t.id);
             let last_booking = mine.clone().map(|a| a.updated_at).max();
@@ -170,18 +185,20 @@ impl Store {
 
     /// Zammad always has user 1 (`-`); tickets without owner point at it.
     fn ensure_system_user(&mut self) {
-        self.users.entry(SYSTEM_USER_ID).or_insert_with(|| UserRecord {
-            id: SYSTEM_USER_ID,
-            login: "-".to_owned(),
-            firstname: "-".to_owned(),
-            lastname: String::new(),
-            email: String::new(),
-            organization_id: None,
-            role: Role::Customer,
-            group_ids: Vec::new(),
-            active: false,
-            created_at: DateTime::UNIX_EPOCH,
-        });
+        self.users
+            .entry(SYSTEM_USER_ID)
+            .or_insert_with(|| UserRecord {
+                id: SYSTEM_USER_ID,
+                login: "-".to_owned(),
+                firstname: "-".to_owned(),
+                lastname: String::new(),
+                email: String::new(),
+                organization_id: None,
+                role: Role::Customer,
+                group_ids: Vec::new(),
+                active: false,
+                created_at: DateTime::UNIX_EPOCH,
+            });
     }
 
     /// The current state as a dataset (what `GET /__admin/dataset` shows).
@@ -227,11 +244,15 @@ impl Store {
     }
 
     pub fn ticket_accountings(&self, ticket_id: u64) -> impl Iterator<Item = &Accounting> {
-        self.accountings.values().filter(move |a| a.ticket_id == ticket_id)
+        self.accountings
+            .values()
+            .filter(move |a| a.ticket_id == ticket_id)
     }
 
     pub fn ticket_articles(&self, ticket_id: u64) -> impl Iterator<Item = &Article> {
-        self.articles.values().filter(move |a| a.ticket_id == ticket_id)
+        self.articles
+            .values()
+            .filter(move |a| a.ticket_id == ticket_id)
     }
 
     pub fn add_accounting(
@@ -252,7 +273,10 @@ impl Store {
                 Article {
                     id,
                     ticket_id: new.ticket_id,
-                    body: new.article_body.clone().unwrap_or_else(|| "Time booked.".to_owned()),
+                    body: new
+                        .article_body
+                        .clone()
+                        .unwrap_or_else(|| "Time booked.".to_owned()),
                     created_by_id: new.created_by_id,
                     created_at,
                 },
@@ -272,7 +296,13 @@ impl Store {
         self.next_accounting_id += 1;
         self.accountings.insert(accounting.id, accounting.clone());
         let changed = self.recompute_sum(new.ticket_id, new.created_by_id, now);
-        Ok((accounting, changed.then_some(SumChanged { ticket_id: new.ticket_id, article_id })))
+        Ok((
+            accounting,
+            changed.then_some(SumChanged {
+                ticket_id: new.ticket_id,
+                article_id,
+            }),
+        ))
     }
 
     pub fn change_accounting(
@@ -287,10 +317,10 @@ impl Store {
         if let Some(type_id) = change.type_id {
             self.check_type(type_id)?;
         }
-        let accounting = self
-            .accountings
-            .get_mut(&id)
-            .ok_or(StoreError::NotFound { model: "Ticket::TimeAccounting", id })?;
+        let accounting = self.accountings.get_mut(&id).ok_or(StoreError::NotFound {
+            model: "Ticket::TimeAccounting",
+            id,
+        })?;
         if let Some(t) = change.time_unit {
             accounting.time_unit = t;
         }
@@ -300,7 +330,10 @@ impl Store {
         accounting.updated_at = now;
         let accounting = accounting.clone();
         let changed = self.recompute_sum(accounting.ticket_id, accounting.created_by_id, now);
-        let event = changed.then_some(SumChanged { ticket_id: accounting.ticket_id, article_id: None });
+        let event = changed.then_some(SumChanged {
+            ticket_id: accounting.ticket_id,
+            article_id: None,
+        });
         Ok((accounting, event))
     }
 
@@ -309,19 +342,28 @@ impl Store {
         id: u64,
         now: DateTime<Utc>,
     ) -> Result<(Accounting, Option<SumChanged>), StoreError> {
-        let accounting = self
-            .accountings
-            .remove(&id)
-            .ok_or(StoreError::NotFound { model: "Ticket::TimeAccounting", id })?;
+        let accounting = self.accountings.remove(&id).ok_or(StoreError::NotFound {
+            model: "Ticket::TimeAccounting",
+            id,
+        })?;
         let changed = self.recompute_sum(accounting.ticket_id, accounting.created_by_id, now);
-        let event = changed.then_some(SumChanged { ticket_id: accounting.ticket_id, article_id: None });
+        let event = changed.then_some(SumChanged {
+            ticket_id: accounting.ticket_id,
+            article_id: None,
+        });
         Ok((accounting, event))
     }
 
     /// Zammad's `after_save`/`after_destroy`: save the ticket only when its sum moved.
     fn recompute_sum(&mut self, ticket_id: u64, by: u64, now: DateTime<Utc>) -> bool {
-        let sum: Decimal = self.ticket_accountings(ticket_id).map(|a| a.time_unit).sum();
-        let ticket = self.tickets.get_mut(&ticket_id).expect("ticket checked before");
+        let sum: Decimal = self
+            .ticket_accountings(ticket_id)
+            .map(|a| a.time_unit)
+            .sum();
+        let ticket = self
+            .tickets
+            .get_mut(&ticket_id)
+            .expect("ticket checked before");
         if ticket.time_unit == Some(sum) {
             return false;
         }
@@ -335,25 +377,29 @@ impl Store {
         if self.tickets.contains_key(&id) {
             Ok(())
         } else {
-            Err(StoreError::NotFound { model: "Ticket", id })
+            Err(StoreError::NotFound {
+                model: "Ticket",
+                id,
+            })
         }
     }
 
     fn require_agent(&self, id: u64) -> Result<(), StoreError> {
         match self.users.get(&id) {
             None => Err(StoreError::NotFound { model: "User", id }),
-            Some(u) if u.role == Role::Customer => {
-                Err(StoreError::Invalid(format!("user {id} is a customer and cannot book time")))
-            }
+            Some(u) if u.role == Role::Customer => Err(StoreError::Invalid(format!(
+                "user {id} is a customer and cannot book time"
+            ))),
             Some(_) => Ok(()),
         }
     }
 
     fn check_type(&self, type_id: Option<u64>) -> Result<(), StoreError> {
         match type_id {
-            Some(id) if !self.types.contains_key(&id) => {
-                Err(StoreError::NotFound { model: "Ticket::TimeAccounting::Type", id })
-            }
+            Some(id) if !self.types.contains_key(&id) => Err(StoreError::NotFound {
+                model: "Ticket::TimeAccounting::Type",
+                id,
+            }),
             _ => Ok(()),
         }
     }

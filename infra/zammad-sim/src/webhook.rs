@@ -54,14 +54,19 @@ pub type DeliveryLog = Arc<Mutex<Vec<DeliveryAttempt>>>;
 
 /// `sha1=` + lowercase hex HMAC-SHA1 of `body` under `token`.
 pub fn signature(token: &str, body: &[u8]) -> String {
-    let mut mac = Hmac::<Sha1>::new_from_slice(token.as_bytes()).expect("HMAC takes any key length");
+    let mut mac =
+        Hmac::<Sha1>::new_from_slice(token.as_bytes()).expect("HMAC takes any key length");
     mac.update(body);
     format!("sha1={}", hex::encode(mac.finalize().into_bytes()))
 }
 
 /// The wait before attempt `n + 1` after attempt `n` failed: `n * 10 s / time_scale`.
 pub fn wait_after(attempt: u32, time_scale: f64) -> Duration {
-    let scale = if time_scale.is_finite() && time_scale > 0.0 { time_scale } else { 1.0 };
+    let scale = if time_scale.is_finite() && time_scale > 0.0 {
+        time_scale
+    } else {
+        1.0
+    };
     Duration::from_secs_f64(f64::from(attempt) * 10.0 / scale)
 }
 
@@ -80,7 +85,10 @@ pub async fn deliver(
 ) {
     let delivery_id = uuid::Uuid::new_v4().to_string();
     let body = serde_json::to_vec(&payload).expect("JSON values always serialise");
-    let signature = config.signature_token.as_deref().map(|t| signature(t, &body));
+    let signature = config
+        .signature_token
+        .as_deref()
+        .map(|t| signature(t, &body));
     for attempt in 1..=MAX_ATTEMPTS {
         let mut request = http
             .post(&config.url)
@@ -99,14 +107,16 @@ pub async fn deliver(
         };
         let delivered = status.is_some_and(|s| (200..300).contains(&s));
         tracing::info!(delivery_id, attempt, ?status, ?error, "webhook attempt");
-        log.lock().expect("delivery log lock").push(DeliveryAttempt {
-            delivery_id: delivery_id.clone(),
-            ticket_id,
-            attempt,
-            status,
-            error,
-            at: Utc::now(),
-        });
+        log.lock()
+            .expect("delivery log lock")
+            .push(DeliveryAttempt {
+                delivery_id: delivery_id.clone(),
+                ticket_id,
+                attempt,
+                status,
+                error,
+                at: Utc::now(),
+            });
         if delivered || attempt == MAX_ATTEMPTS {
             return;
         }
@@ -129,7 +139,9 @@ mod tests {
 
     #[test]
     fn waits_follow_zammads_schedule_scaled() {
-        let waits: Vec<u64> = (1..MAX_ATTEMPTS).map(|n| wait_after(n, 1.0).as_secs()).collect();
+        let waits: Vec<u64> = (1..MAX_ATTEMPTS)
+            .map(|n| wait_after(n, 1.0).as_secs())
+            .collect();
         assert_eq!(waits, vec![10, 20, 30, 40]);
         assert_eq!(wait_after(2, 100.0), Duration::from_millis(200));
         assert_eq!(wait_after(1, 0.0), Duration::from_secs(10));

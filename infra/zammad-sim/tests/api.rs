@@ -9,10 +9,16 @@ const ADMIN: &str = "demo-admin-token";
 const AGENT: &str = "demo-agent-token";
 
 async fn start(version: ZammadVersion, dataset: Dataset) -> RunningSim {
-    zammad_sim::serve(SimConfig { port: 0, version }, dataset).await.unwrap()
+    zammad_sim::serve(SimConfig { port: 0, version }, dataset)
+        .await
+        .unwrap()
 }
 
-async fn get(sim: &RunningSim, path: &str, token: Option<&str>) -> (StatusCode, reqwest::header::HeaderMap, Value) {
+async fn get(
+    sim: &RunningSim,
+    path: &str,
+    token: Option<&str>,
+) -> (StatusCode, reqwest::header::HeaderMap, Value) {
     let mut request = reqwest::Client::new().get(format!("{}{path}", sim.base_url()));
     if let Some(token) = token {
         request = request.header("Authorization", format!("Token token={token}"));
@@ -35,7 +41,12 @@ async fn accountings_use_decimal_strings_and_millisecond_timestamps() {
     let sim = start(ZammadVersion::V6_5, Dataset::demo()).await;
     let (status, _, body) = get(&sim, "/api/v1/tickets/103/time_accountings", Some(ADMIN)).await;
     assert_eq!(status, StatusCode::OK);
-    let units: Vec<&str> = body.as_array().unwrap().iter().map(|a| a["time_unit"].as_str().unwrap()).collect();
+    let units: Vec<&str> = body
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["time_unit"].as_str().unwrap())
+        .collect();
     assert_eq!(units, vec!["120.0", "90.0", "1.23"]);
     let first = &body[0];
     assert!(is_zammad_timestamp(&first["created_at"]), "{first}");
@@ -45,12 +56,24 @@ async fn accountings_use_decimal_strings_and_millisecond_timestamps() {
     keys.sort();
     assert_eq!(
         keys,
-        vec!["created_at", "created_by_id", "id", "ticket_article_id", "ticket_id", "time_unit", "type_id", "updated_at"]
+        vec![
+            "created_at",
+            "created_by_id",
+            "id",
+            "ticket_article_id",
+            "ticket_id",
+            "time_unit",
+            "type_id",
+            "updated_at"
+        ]
     );
     // The ticket carries the sum: 120 + 90 + 1.23.
     let (_, _, ticket) = get(&sim, "/api/v1/tickets/103", Some(ADMIN)).await;
     assert_eq!(ticket["time_unit"], "211.23");
-    assert!(ticket.get("article_ids").is_none(), "show has no id lists, like Zammad");
+    assert!(
+        ticket.get("article_ids").is_none(),
+        "show has no id lists, like Zammad"
+    );
     sim.shutdown().await;
 }
 
@@ -72,16 +95,26 @@ async fn a_ticket_without_accountings_has_a_null_sum_and_zero_after_deleting_all
     let sim = start(ZammadVersion::V6_5, dataset).await;
     let (_, _, ticket) = get(&sim, "/api/v1/tickets/200", Some(ADMIN)).await;
     assert_eq!(ticket["time_unit"], Value::Null);
-    assert_eq!(ticket["organization_id"], 1, "defaults to the customer's organisation");
+    assert_eq!(
+        ticket["organization_id"], 1,
+        "defaults to the customer's organisation"
+    );
     assert_eq!(ticket["owner_id"], 1);
 
     let created = sim
         .sim()
-        .add_accounting(serde_json::from_value(json!({"ticket_id": 200, "created_by_id": 3, "time_unit": "7.5"})).unwrap())
+        .add_accounting(
+            serde_json::from_value(
+                json!({"ticket_id": 200, "created_by_id": 3, "time_unit": "7.5"}),
+            )
+            .unwrap(),
+        )
         .unwrap();
     let (_, _, ticket) = get(&sim, "/api/v1/tickets/200", Some(ADMIN)).await;
     assert_eq!(ticket["time_unit"], "7.5");
-    sim.sim().delete_accounting(created["id"].as_u64().unwrap()).unwrap();
+    sim.sim()
+        .delete_accounting(created["id"].as_u64().unwrap())
+        .unwrap();
     let (_, _, ticket) = get(&sim, "/api/v1/tickets/200", Some(ADMIN)).await;
     assert_eq!(ticket["time_unit"], "0.0");
     sim.shutdown().await;
@@ -90,19 +123,34 @@ async fn a_ticket_without_accountings_has_a_null_sum_and_zero_after_deleting_all
 #[tokio::test]
 async fn search_shape_depends_on_version_and_expand() {
     let old = start(ZammadVersion::V6_2, Dataset::demo()).await;
-    let (_, _, body) = get(&old, "/api/v1/tickets/search?query=*&per_page=2&sort_by=id", Some(ADMIN)).await;
+    let (_, _, body) = get(
+        &old,
+        "/api/v1/tickets/search?query=*&per_page=2&sort_by=id",
+        Some(ADMIN),
+    )
+    .await;
     assert_eq!(body["tickets"], json!([101, 102]));
     assert_eq!(body["tickets_count"], 2);
     assert_eq!(body["assets"]["Ticket"]["101"]["number"], "31101");
     assert!(body["assets"]["Ticket"]["101"]["article_ids"].is_array());
-    let (_, _, body) = get(&old, "/api/v1/tickets/search?query=*&per_page=2&expand=true", Some(ADMIN)).await;
+    let (_, _, body) = get(
+        &old,
+        "/api/v1/tickets/search?query=*&per_page=2&expand=true",
+        Some(ADMIN),
+    )
+    .await;
     assert!(body.is_array(), "expand=true gives an array on 6.2 too");
     assert_eq!(body[0]["group"], "Service Desk");
     assert_eq!(body[0]["customer"], "ines@nordlicht.example");
     old.shutdown().await;
 
     let new = start(ZammadVersion::V6_5, Dataset::demo()).await;
-    let (_, _, body) = get(&new, "/api/v1/tickets/search?query=*&per_page=2", Some(ADMIN)).await;
+    let (_, _, body) = get(
+        &new,
+        "/api/v1/tickets/search?query=*&per_page=2",
+        Some(ADMIN),
+    )
+    .await;
     assert!(body.is_array());
     assert_eq!(body.as_array().unwrap().len(), 2);
     assert!(body[0].get("group").is_none(), "no names without expand");
@@ -114,7 +162,10 @@ async fn credentials_and_permissions_answer_like_zammad() {
     let sim = start(ZammadVersion::V6_5, Dataset::demo()).await;
     let (status, headers, body) = get(&sim, "/api/v1/users/me", None).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
-    assert_eq!(body, json!({"error": "Authentication required", "error_human": "Authentication required"}));
+    assert_eq!(
+        body,
+        json!({"error": "Authentication required", "error_human": "Authentication required"})
+    );
     assert_eq!(headers["X-Failure"], "Authentication required");
 
     let (status, _, body) = get(&sim, "/api/v1/users/me", Some("wrong")).await;
@@ -148,7 +199,12 @@ async fn credentials_and_permissions_answer_like_zammad() {
     let (status, _, body) = get(&sim, "/api/v1/tickets/search?query=colour:red", Some(ADMIN)).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(body["error_human"].as_str().unwrap().contains("colour"));
-    let (status, _, _) = get(&sim, "/api/v1/time_accountings?sort_by=nonsense", Some(ADMIN)).await;
+    let (status, _, _) = get(
+        &sim,
+        "/api/v1/time_accountings?sort_by=nonsense",
+        Some(ADMIN),
+    )
+    .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     sim.shutdown().await;
 }
@@ -171,19 +227,60 @@ async fn paging_follows_zammads_limits() {
         });
     }
     let sim = start(ZammadVersion::V6_5, dataset).await;
-    let (_, _, body) = get(&sim, "/api/v1/tickets/search?query=Bulk&per_page=500", Some(ADMIN)).await;
-    assert_eq!(body.as_array().unwrap().len(), 200, "search pages are capped at 200");
+    let (_, _, body) = get(
+        &sim,
+        "/api/v1/tickets/search?query=Bulk&per_page=500",
+        Some(ADMIN),
+    )
+    .await;
+    assert_eq!(
+        body.as_array().unwrap().len(),
+        200,
+        "search pages are capped at 200"
+    );
     let (_, _, body) = get(&sim, "/api/v1/tickets/search?query=Bulk", Some(ADMIN)).await;
     assert_eq!(body.as_array().unwrap().len(), 50, "search default is 50");
-    let (_, _, body) = get(&sim, "/api/v1/tickets/search?query=Bulk&limit=10&page=25", Some(ADMIN)).await;
-    assert_eq!(body[0]["title"], "Bulk 240", "limit is an alias of per_page");
+    let (_, _, body) = get(
+        &sim,
+        "/api/v1/tickets/search?query=Bulk&limit=10&page=25",
+        Some(ADMIN),
+    )
+    .await;
+    assert_eq!(
+        body[0]["title"], "Bulk 240",
+        "limit is an alias of per_page"
+    );
 
-    let (_, _, page) = get(&sim, "/api/v1/time_accountings?per_page=4&page=4", Some(ADMIN)).await;
-    let ids: Vec<u64> = page.as_array().unwrap().iter().map(|a| a["id"].as_u64().unwrap()).collect();
-    assert_eq!(ids, vec![13, 14, 15], "sorted by id by default, the last page is short");
-    let (_, _, page) = get(&sim, "/api/v1/time_accountings?per_page=4&page=5", Some(ADMIN)).await;
+    let (_, _, page) = get(
+        &sim,
+        "/api/v1/time_accountings?per_page=4&page=4",
+        Some(ADMIN),
+    )
+    .await;
+    let ids: Vec<u64> = page
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["id"].as_u64().unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        vec![13, 14, 15],
+        "sorted by id by default, the last page is short"
+    );
+    let (_, _, page) = get(
+        &sim,
+        "/api/v1/time_accountings?per_page=4&page=5",
+        Some(ADMIN),
+    )
+    .await;
     assert_eq!(page, json!([]));
-    let (_, _, page) = get(&sim, "/api/v1/time_accountings?sort_by=updated_at&order_by=desc&per_page=1&expand=true", Some(ADMIN)).await;
+    let (_, _, page) = get(
+        &sim,
+        "/api/v1/time_accountings?sort_by=updated_at&order_by=desc&per_page=1&expand=true",
+        Some(ADMIN),
+    )
+    .await;
     assert_eq!(page[0]["id"], 7);
     assert_eq!(page[0]["type"], "Project work");
     assert_eq!(page[0]["created_by"], "bkoch");
@@ -208,7 +305,10 @@ async fn admin_endpoints_change_state_and_count_calls() {
         .unwrap();
     assert_eq!(created["time_unit"], "20.0");
     assert_eq!(created["id"], 16);
-    assert!(created["ticket_article_id"].is_u64(), "booked with an article, as in the UI");
+    assert!(
+        created["ticket_article_id"].is_u64(),
+        "booked with an article, as in the UI"
+    );
     let (_, _, after) = get(&sim, "/api/v1/tickets/101", Some(ADMIN)).await;
     assert_eq!(after["time_unit"], "77.5");
     assert_ne!(after["updated_at"], before["updated_at"]);
@@ -231,23 +331,69 @@ async fn admin_endpoints_change_state_and_count_calls() {
         .send()
         .await
         .unwrap();
-    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY, "decimal(6,2) overflow");
-    let response = http.delete(format!("{base}/__admin/accountings/99")).send().await.unwrap();
+    assert_eq!(
+        response.status(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "decimal(6,2) overflow"
+    );
+    let response = http
+        .delete(format!("{base}/__admin/accountings/99"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
-    let response = http.delete(format!("{base}/__admin/accountings/16")).send().await.unwrap();
+    let response = http
+        .delete(format!("{base}/__admin/accountings/16"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), StatusCode::OK);
-    let all: Vec<Value> = http.get(format!("{base}/__admin/accountings")).send().await.unwrap().json().await.unwrap();
+    let all: Vec<Value> = http
+        .get(format!("{base}/__admin/accountings"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(all.len(), 15);
 
-    let counters: Value = http.get(format!("{base}/__admin/counters")).send().await.unwrap().json().await.unwrap();
+    let counters: Value = http
+        .get(format!("{base}/__admin/counters"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(counters["GET /api/v1/tickets/{id}"], 3);
-    http.delete(format!("{base}/__admin/counters")).send().await.unwrap();
-    let counters: Value = http.get(format!("{base}/__admin/counters")).send().await.unwrap().json().await.unwrap();
+    http.delete(format!("{base}/__admin/counters"))
+        .send()
+        .await
+        .unwrap();
+    let counters: Value = http
+        .get(format!("{base}/__admin/counters"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(counters, json!({}));
 
-    let dataset: Dataset = http.get(format!("{base}/__admin/dataset")).send().await.unwrap().json().await.unwrap();
+    let dataset: Dataset = http
+        .get(format!("{base}/__admin/dataset"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(dataset.accountings.len(), 15);
-    assert!(dataset.validate().is_ok(), "the exported state can seed a new simulator");
+    assert!(
+        dataset.validate().is_ok(),
+        "the exported state can seed a new simulator"
+    );
     sim.shutdown().await;
 }
 
@@ -256,10 +402,16 @@ async fn faults_configured_over_http_are_deterministic() {
     let sim = start(ZammadVersion::V6_5, Dataset::demo()).await;
     let http = reqwest::Client::new();
     let base = sim.base_url();
-    let faults = json!({"seed": 99, "rules": [{"route": "GET /api/v1/version", "error_rate": 0.5}]});
+    let faults =
+        json!({"seed": 99, "rules": [{"route": "GET /api/v1/version", "error_rate": 0.5}]});
     let mut runs = Vec::new();
     for _ in 0..2 {
-        let response = http.put(format!("{base}/__admin/faults")).json(&faults).send().await.unwrap();
+        let response = http
+            .put(format!("{base}/__admin/faults"))
+            .json(&faults)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(response.status(), StatusCode::NO_CONTENT);
         let mut statuses = Vec::new();
         for _ in 0..20 {
@@ -268,12 +420,25 @@ async fn faults_configured_over_http_are_deterministic() {
         runs.push(statuses);
     }
     assert_eq!(runs[0], runs[1], "same seed, same order, same faults");
-    assert!(runs[0].contains(&200) && runs[0].iter().any(|s| *s >= 500), "{:?}", runs[0]);
+    assert!(
+        runs[0].contains(&200) && runs[0].iter().any(|s| *s >= 500),
+        "{:?}",
+        runs[0]
+    );
     // Other routes are untouched.
-    assert_eq!(get(&sim, "/api/v1/users/me", Some(ADMIN)).await.0, StatusCode::OK);
-    http.delete(format!("{base}/__admin/faults")).send().await.unwrap();
+    assert_eq!(
+        get(&sim, "/api/v1/users/me", Some(ADMIN)).await.0,
+        StatusCode::OK
+    );
+    http.delete(format!("{base}/__admin/faults"))
+        .send()
+        .await
+        .unwrap();
     for _ in 0..5 {
-        assert_eq!(get(&sim, "/api/v1/version", Some(ADMIN)).await.0, StatusCode::OK);
+        assert_eq!(
+            get(&sim, "/api/v1/version", Some(ADMIN)).await.0,
+            StatusCode::OK
+        );
     }
     sim.shutdown().await;
 }
@@ -285,16 +450,36 @@ async fn a_rate_limit_fault_sends_retry_after() {
     let (status, headers, _) = get(&sim, "/api/v1/version", Some(ADMIN)).await;
     assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(headers["Retry-After"], "7");
-    assert_eq!(get(&sim, "/api/v1/version", Some(ADMIN)).await.0, StatusCode::OK, "times: 1 is spent");
+    assert_eq!(
+        get(&sim, "/api/v1/version", Some(ADMIN)).await.0,
+        StatusCode::OK,
+        "times: 1 is spent"
+    );
     sim.shutdown().await;
 }
 
 #[tokio::test]
 async fn a_bad_dataset_is_refused_at_start() {
     let mut dataset = Dataset::demo();
-    dataset.groups.push(GroupRecord { id: 1, name: "Twice".into(), created_at: "2024-01-01T00:00:00Z".parse().unwrap() });
-    let err = zammad_sim::serve(SimConfig { port: 0, version: ZammadVersion::V6_5 }, dataset).await.err().unwrap();
-    assert!(err.to_string().contains("group id 1 appears twice"), "{err}");
+    dataset.groups.push(GroupRecord {
+        id: 1,
+        name: "Twice".into(),
+        created_at: "2024-01-01T00:00:00Z".parse().unwrap(),
+    });
+    let err = zammad_sim::serve(
+        SimConfig {
+            port: 0,
+            version: ZammadVersion::V6_5,
+        },
+        dataset,
+    )
+    .await
+    .err()
+    .unwrap();
+    assert!(
+        err.to_string().contains("group id 1 appears twice"),
+        "{err}"
+    );
 
     let mut dataset = Dataset::demo();
     dataset.users.push(UserRecord {
@@ -309,6 +494,19 @@ async fn a_bad_dataset_is_refused_at_start() {
         active: true,
         created_at: "2024-01-01T00:00:00Z".parse().unwrap(),
     });
-    dataset.tokens.push(TokenRecord { token: "demo-admin-token".into(), user_id: 50 });
-    assert!(zammad_sim::serve(SimConfig { port: 0, version: ZammadVersion::V6_5 }, dataset).await.is_err());
+    dataset.tokens.push(TokenRecord {
+        token: "demo-admin-token".into(),
+        user_id: 50,
+    });
+    assert!(
+        zammad_sim::serve(
+            SimConfig {
+                port: 0,
+                version: ZammadVersion::V6_5
+            },
+            dataset
+        )
+        .await
+        .is_err()
+    );
 }

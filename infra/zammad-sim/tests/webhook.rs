@@ -9,7 +9,9 @@ use serde_json::{Value, json};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use zammad_sim::webhook::signature;
-use zammad_sim::{AccountingChange, Dataset, NewAccounting, RunningSim, SimConfig, WebhookConfig, ZammadVersion};
+use zammad_sim::{
+    AccountingChange, Dataset, NewAccounting, RunningSim, SimConfig, WebhookConfig, ZammadVersion,
+};
 
 const SIGNING_KEY: &str = "hook-secret";
 
@@ -38,8 +40,13 @@ async fn receive(State(r): State<Receiver>, headers: HeaderMap, body: Bytes) -> 
 }
 
 async fn start_receiver(fail_first: u32) -> (String, Receiver) {
-    let receiver = Receiver { received: Arc::default(), failures_left: Arc::new(Mutex::new(fail_first)) };
-    let app = Router::new().route("/hook", post(receive)).with_state(receiver.clone());
+    let receiver = Receiver {
+        received: Arc::default(),
+        failures_left: Arc::new(Mutex::new(fail_first)),
+    };
+    let app = Router::new()
+        .route("/hook", post(receive))
+        .with_state(receiver.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/hook", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
@@ -47,9 +54,15 @@ async fn start_receiver(fail_first: u32) -> (String, Receiver) {
 }
 
 async fn start_sim(url: &str) -> RunningSim {
-    let sim = zammad_sim::serve(SimConfig { port: 0, version: ZammadVersion::V6_5 }, Dataset::demo())
-        .await
-        .unwrap();
+    let sim = zammad_sim::serve(
+        SimConfig {
+            port: 0,
+            version: ZammadVersion::V6_5,
+        },
+        Dataset::demo(),
+    )
+    .await
+    .unwrap();
     sim.sim().set_webhook(Some(WebhookConfig {
         url: url.to_owned(),
         signature_token: Some(SIGNING_KEY.to_owned()),
@@ -71,8 +84,10 @@ async fn wait_for(receiver: &Receiver, count: usize) -> Vec<Received> {
 }
 
 fn booking(ticket_id: u64, time_unit: &str) -> NewAccounting {
-    serde_json::from_value(json!({"ticket_id": ticket_id, "created_by_id": 4, "time_unit": time_unit, "type_id": 3}))
-        .unwrap()
+    serde_json::from_value(
+        json!({"ticket_id": ticket_id, "created_by_id": 4, "time_unit": time_unit, "type_id": 3}),
+    )
+    .unwrap()
 }
 
 #[tokio::test]
@@ -90,8 +105,16 @@ async fn booking_time_posts_a_signed_default_payload() {
     let delivery = r.headers["x-zammad-delivery"].to_str().unwrap();
     assert_eq!(delivery.len(), 36, "a UUID: {delivery}");
     // The signature covers the exact bytes received.
-    assert_eq!(r.headers["x-hub-signature"].to_str().unwrap(), signature(SIGNING_KEY, &r.body));
-    assert!(r.headers["x-hub-signature"].to_str().unwrap().starts_with("sha1="));
+    assert_eq!(
+        r.headers["x-hub-signature"].to_str().unwrap(),
+        signature(SIGNING_KEY, &r.body)
+    );
+    assert!(
+        r.headers["x-hub-signature"]
+            .to_str()
+            .unwrap()
+            .starts_with("sha1=")
+    );
 
     let payload: Value = serde_json::from_slice(&r.body).unwrap();
     let ticket = &payload["ticket"];
@@ -99,10 +122,16 @@ async fn booking_time_posts_a_signed_default_payload() {
     assert_eq!(ticket["time_unit"], "331.75", "240 + 60 + 30 + 1.75");
     assert_eq!(ticket["owner"]["login"], "-");
     assert_eq!(ticket["customer"]["email"], "it@stadtwerke.example");
-    assert!(ticket["customer"].get("preferences").is_none(), "private user keys are removed");
+    assert!(
+        ticket["customer"].get("preferences").is_none(),
+        "private user keys are removed"
+    );
     assert_eq!(ticket["organization"]["name"], "Stadtwerke Beispielstadt");
     assert_eq!(ticket["group"]["name"], "Projects");
-    assert_eq!(ticket["ticket_time_accounting_ids"], json!([10, 11, 12, 16]));
+    assert_eq!(
+        ticket["ticket_time_accounting_ids"],
+        json!([10, 11, 12, 16])
+    );
     let keys: Vec<&String> = ticket.as_object().unwrap().keys().collect();
     let mut sorted = keys.clone();
     sorted.sort();
@@ -110,7 +139,10 @@ async fn booking_time_posts_a_signed_default_payload() {
 
     let article = &payload["article"];
     assert_eq!(article["id"], created["ticket_article_id"]);
-    assert_eq!(article["accounted_time"], 1, "1.75 is truncated to an integer");
+    assert_eq!(
+        article["accounted_time"], 1,
+        "1.75 is truncated to an integer"
+    );
     assert_eq!(article["created_by"]["login"], "bkoch");
     sim.shutdown().await;
 }
@@ -122,11 +154,21 @@ async fn failed_deliveries_are_retried_with_the_same_delivery_id() {
     sim.sim().add_accounting(booking(101, "30")).unwrap();
     let received = wait_for(&receiver, 3).await;
     assert_eq!(received.len(), 3, "two failures, then success");
-    let ids: Vec<_> = received.iter().map(|r| r.headers["x-zammad-delivery"].clone()).collect();
-    assert!(ids.iter().all(|id| *id == ids[0]), "one job, one delivery id: {ids:?}");
+    let ids: Vec<_> = received
+        .iter()
+        .map(|r| r.headers["x-zammad-delivery"].clone())
+        .collect();
+    assert!(
+        ids.iter().all(|id| *id == ids[0]),
+        "one job, one delivery id: {ids:?}"
+    );
     assert!(received.iter().all(|r| r.body == received[0].body));
     tokio::time::sleep(Duration::from_millis(100)).await;
-    assert_eq!(receiver.received.lock().unwrap().len(), 3, "no attempt after a success");
+    assert_eq!(
+        receiver.received.lock().unwrap().len(),
+        3,
+        "no attempt after a success"
+    );
     let log = sim.sim().deliveries();
     let statuses: Vec<Option<u16>> = log.iter().map(|d| d.status).collect();
     assert_eq!(statuses, vec![Some(500), Some(500), Some(200)]);
@@ -142,7 +184,11 @@ async fn delivery_gives_up_after_five_attempts() {
     let received = wait_for(&receiver, 5).await;
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert_eq!(received.len(), 5);
-    assert_eq!(receiver.received.lock().unwrap().len(), 5, "no sixth attempt");
+    assert_eq!(
+        receiver.received.lock().unwrap().len(),
+        5,
+        "no sixth attempt"
+    );
     let attempts: Vec<u32> = sim.sim().deliveries().iter().map(|d| d.attempt).collect();
     assert_eq!(attempts, vec![1, 2, 3, 4, 5]);
     sim.shutdown().await;
@@ -152,18 +198,31 @@ async fn delivery_gives_up_after_five_attempts() {
 async fn a_type_only_change_fires_nothing_but_a_sum_change_does() {
     let (url, receiver) = start_receiver(0).await;
     let sim = start_sim(&url).await;
-    let type_only = AccountingChange { time_unit: None, type_id: Some(Some(2)) };
+    let type_only = AccountingChange {
+        time_unit: None,
+        type_id: Some(Some(2)),
+    };
     sim.sim().change_accounting(1, type_only).unwrap();
     tokio::time::sleep(Duration::from_millis(150)).await;
-    assert!(receiver.received.lock().unwrap().is_empty(), "type-only edits do not touch the ticket");
+    assert!(
+        receiver.received.lock().unwrap().is_empty(),
+        "type-only edits do not touch the ticket"
+    );
 
-    let sum_change = AccountingChange { time_unit: Some("20".parse().unwrap()), type_id: None };
+    let sum_change = AccountingChange {
+        time_unit: Some("20".parse().unwrap()),
+        type_id: None,
+    };
     sim.sim().change_accounting(1, sum_change).unwrap();
     let received = wait_for(&receiver, 1).await;
     assert_eq!(received.len(), 1);
     let payload: Value = serde_json::from_slice(&received[0].body).unwrap();
     assert_eq!(payload["ticket"]["time_unit"], "62.5");
-    assert_eq!(payload["article"], json!({}), "no article belongs to an edit");
+    assert_eq!(
+        payload["article"],
+        json!({}),
+        "no article belongs to an edit"
+    );
 
     sim.sim().delete_accounting(2).unwrap();
     let received = wait_for(&receiver, 2).await;
@@ -193,9 +252,15 @@ async fn without_a_signature_token_there_is_no_signature_header() {
 #[tokio::test]
 async fn webhook_is_configured_over_the_admin_api() {
     let (url, receiver) = start_receiver(0).await;
-    let sim = zammad_sim::serve(SimConfig { port: 0, version: ZammadVersion::V6_5 }, Dataset::demo())
-        .await
-        .unwrap();
+    let sim = zammad_sim::serve(
+        SimConfig {
+            port: 0,
+            version: ZammadVersion::V6_5,
+        },
+        Dataset::demo(),
+    )
+    .await
+    .unwrap();
     let http = reqwest::Client::new();
     let base = sim.base_url();
     let response = http
@@ -216,12 +281,29 @@ async fn webhook_is_configured_over_the_admin_api() {
     assert_eq!(received.len(), 1);
     let payload: Value = serde_json::from_slice(&received[0].body).unwrap();
     assert_eq!(payload["article"]["accounted_time"], -5);
-    assert_eq!(received[0].headers["x-zammad-trigger"], "time accounting changed");
-    let deliveries: Value = http.get(format!("{base}/__admin/webhook/deliveries")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(
+        received[0].headers["x-zammad-trigger"],
+        "time accounting changed"
+    );
+    let deliveries: Value = http
+        .get(format!("{base}/__admin/webhook/deliveries"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(deliveries[0]["status"], 200);
-    http.delete(format!("{base}/__admin/webhook")).send().await.unwrap();
+    http.delete(format!("{base}/__admin/webhook"))
+        .send()
+        .await
+        .unwrap();
     sim.sim().add_accounting(booking(101, "5")).unwrap();
     tokio::time::sleep(Duration::from_millis(150)).await;
-    assert_eq!(receiver.received.lock().unwrap().len(), 1, "no webhook once removed");
+    assert_eq!(
+        receiver.received.lock().unwrap().len(),
+        1,
+        "no webhook once removed"
+    );
     sim.shutdown().await;
 }

@@ -57,7 +57,9 @@ impl ZammadClient {
         if !config.token.expose().is_empty() {
             let mut auth = HeaderValue::from_str(&format!("Token token={}", config.token.expose()))
                 .map_err(|_| {
-                    config_problem("the API token contains characters not allowed in a header".into())
+                    config_problem(
+                        "the API token contains characters not allowed in a header".into(),
+                    )
                 })?;
             auth.set_sensitive(true);
             headers.insert(AUTHORIZATION, auth);
@@ -132,7 +134,10 @@ impl ZammadClient {
     ///
     /// Needs Elasticsearch on the Zammad side (range syntax). Works with an agent token: Zammad
     /// returns only tickets the agent may see.
-    pub async fn tickets_updated_since(&self, since: DateTime<Utc>) -> Result<Vec<Ticket>, ZammadError> {
+    pub async fn tickets_updated_since(
+        &self,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<Ticket>, ZammadError> {
         let query = updated_since_query(since);
         let mut seen = HashSet::new();
         let mut out = Vec::new();
@@ -155,8 +160,12 @@ impl ZammadClient {
 
     /// `GET /tickets/{id}/time_accountings`: all accountings of one ticket (agent token is enough
     /// when the agent may update the ticket).
-    pub async fn ticket_time_accountings(&self, id: TicketId) -> Result<Vec<TimeAccounting>, ZammadError> {
-        self.get(&format!("tickets/{id}/time_accountings"), &[]).await
+    pub async fn ticket_time_accountings(
+        &self,
+        id: TicketId,
+    ) -> Result<Vec<TimeAccounting>, ZammadError> {
+        self.get(&format!("tickets/{id}/time_accountings"), &[])
+            .await
     }
 
     /// One page of the global `GET /time_accountings` listing, most recently changed first.
@@ -240,7 +249,11 @@ impl ZammadClient {
 
     /// Forget cached users, e.g. before a full reconciliation so renamed agents are seen.
     pub fn clear_user_cache(&self) {
-        self.inner.users.lock().expect("user cache lock poisoned").clear();
+        self.inner
+            .users
+            .lock()
+            .expect("user cache lock poisoned")
+            .clear();
     }
 
     /// `GET /organizations/{id}`.
@@ -338,7 +351,10 @@ impl ZammadClient {
         let status = response.status();
         tracing::debug!(path, status = status.as_u16(), "Zammad answered");
         if status.is_success() {
-            let body = response.bytes().await.map_err(|e| transport_error(path, &e))?;
+            let body = response
+                .bytes()
+                .await
+                .map_err(|e| transport_error(path, &e))?;
             return wire::parse(&body).map_err(|detail| ZammadError::MalformedBody {
                 path: path.to_owned(),
                 detail,
@@ -435,7 +451,10 @@ mod tests {
         let future = (Utc::now() + chrono::Duration::seconds(120)).to_rfc2822();
         let future = HeaderValue::from_str(&future).unwrap();
         let wait = parse_retry_after(Some(&future)).unwrap();
-        assert!(wait > Duration::from_secs(100) && wait <= Duration::from_secs(120), "{wait:?}");
+        assert!(
+            wait > Duration::from_secs(100) && wait <= Duration::from_secs(120),
+            "{wait:?}"
+        );
         let junk = HeaderValue::from_static("soon");
         assert_eq!(parse_retry_after(Some(&junk)), None);
         assert_eq!(parse_retry_after(None), None);
@@ -446,7 +465,10 @@ mod tests {
         let since = DateTime::parse_from_rfc3339("2024-03-17T19:03:13.234Z")
             .unwrap()
             .with_timezone(&Utc);
-        assert_eq!(updated_since_query(since), "updated_at:[2024-03-17T19:03:13.234Z TO *]");
+        assert_eq!(
+            updated_since_query(since),
+            "updated_at:[2024-03-17T19:03:13.234Z TO *]"
+        );
     }
 
     #[test]
@@ -454,7 +476,10 @@ mod tests {
         for (base, expected) in [
             ("http://127.0.0.1:8081", "http://127.0.0.1:8081/api/v1/"),
             ("http://127.0.0.1:8081/", "http://127.0.0.1:8081/api/v1/"),
-            ("https://example.com/zammad", "https://example.com/zammad/api/v1/"),
+            (
+                "https://example.com/zammad",
+                "https://example.com/zammad/api/v1/",
+            ),
         ] {
             let client =
                 ZammadClient::new(ClientConfig::new(Url::parse(base).unwrap(), "t")).unwrap();

@@ -33,7 +33,9 @@ pub enum ZammadError {
     #[error("Zammad rejected the request to {path} as invalid (422: {message}); fix the request")]
     Validation { path: String, message: String },
 
-    #[error("Zammad (or a proxy in front of it) is rate limiting {path} (429, retry after {retry_after:?})")]
+    #[error(
+        "Zammad (or a proxy in front of it) is rate limiting {path} (429, retry after {retry_after:?})"
+    )]
     RateLimited {
         path: String,
         retry_after: Option<Duration>,

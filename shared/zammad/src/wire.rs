@@ -85,7 +85,9 @@ impl<'de> Deserialize<'de> for TicketSearchResult {
                 let mut out = Vec::with_capacity(old.tickets.len());
                 for id in old.tickets {
                     let record = old.assets.ticket.get(&id.to_string()).ok_or_else(|| {
-                        D::Error::custom(format!("search listed ticket {id} but its asset is missing"))
+                        D::Error::custom(format!(
+                            "search listed ticket {id} but its asset is missing"
+                        ))
                     })?;
                     out.push(Ticket::deserialize(record).map_err(D::Error::custom)?);
                 }
@@ -130,7 +132,9 @@ mod tests {
 
     #[test]
     fn search_accepts_ids_with_assets_in_id_order() {
-        let other = TICKET.replace("\"id\":7", "\"id\":8").replace("31007", "31008");
+        let other = TICKET
+            .replace("\"id\":7", "\"id\":8")
+            .replace("31007", "31008");
         let body = format!(
             r#"{{"tickets":[8,7],"tickets_count":2,"assets":{{"Ticket":{{"7":{TICKET},"8":{other}}},"User":{{}}}}}}"#
         );
@@ -141,7 +145,9 @@ mod tests {
 
     #[test]
     fn search_with_a_missing_asset_is_an_error_not_a_silent_gap() {
-        let body = format!(r#"{{"tickets":[7,9],"tickets_count":2,"assets":{{"Ticket":{{"7":{TICKET}}}}}}}"#);
+        let body = format!(
+            r#"{{"tickets":[7,9],"tickets_count":2,"assets":{{"Ticket":{{"7":{TICKET}}}}}}}"#
+        );
         let err = parse::<TicketSearchResult>(body.as_bytes()).unwrap_err();
         assert!(err.contains("ticket 9"), "{err}");
     }
@@ -155,8 +161,9 @@ mod tests {
 
     #[test]
     fn a_bad_ticket_inside_the_search_says_why() {
-        let err = parse::<TicketSearchResult>(br#"[{"id":1,"number":"1","updated_at":"yesterday"}]"#)
-            .unwrap_err();
+        let err =
+            parse::<TicketSearchResult>(br#"[{"id":1,"number":"1","updated_at":"yesterday"}]"#)
+                .unwrap_err();
         assert!(err.contains("updated_at"), "{err}");
     }
 
@@ -167,7 +174,10 @@ mod tests {
             "b"
         );
         assert_eq!(ErrorBody::message_from(br#"{"error":"a"}"#), "a");
-        assert_eq!(ErrorBody::message_from(b"<html>bad gateway</html>"), "<html>bad gateway</html>");
+        assert_eq!(
+            ErrorBody::message_from(b"<html>bad gateway</html>"),
+            "<html>bad gateway</html>"
+        );
         assert_eq!(ErrorBody::message_from(b""), "(empty body)");
     }
 }

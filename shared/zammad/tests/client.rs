@@ -50,11 +50,16 @@ fn fault(route: &str) -> FaultRule {
 }
 
 fn inject(sim: &RunningSim, rule: FaultRule) {
-    sim.sim().set_faults(FaultConfig { seed: 7, rules: vec![rule] });
+    sim.sim().set_faults(FaultConfig {
+        seed: 7,
+        rules: vec![rule],
+    });
 }
 
 fn at(text: &str) -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339(text).unwrap().with_timezone(&Utc)
+    DateTime::parse_from_rfc3339(text)
+        .unwrap()
+        .with_timezone(&Utc)
 }
 
 fn dec(text: &str) -> Decimal {
@@ -132,10 +137,17 @@ async fn types_users_and_organisations() {
     assert_eq!(types[1].name, "On site");
 
     let anna = c.user(ZammadUserId(3)).await.unwrap();
-    assert_eq!(anna.email_key().as_deref(), Some("anna.schmidt@support.example"));
+    assert_eq!(
+        anna.email_key().as_deref(),
+        Some("anna.schmidt@support.example")
+    );
     let again = c.user(ZammadUserId(3)).await.unwrap();
     assert_eq!(anna, again);
-    assert_eq!(sim.sim().count("GET /api/v1/users/{id}"), 1, "second lookup is cached");
+    assert_eq!(
+        sim.sim().count("GET /api/v1/users/{id}"),
+        1,
+        "second lookup is cached"
+    );
     c.clear_user_cache();
     c.user(ZammadUserId(3)).await.unwrap();
     assert_eq!(sim.sim().count("GET /api/v1/users/{id}"), 2);
@@ -181,7 +193,10 @@ async fn the_old_and_new_search_shapes_both_parse() {
     for (version, expect_old) in [(ZammadVersion::V6_2, true), (ZammadVersion::V6_5, false)] {
         let sim = start(version).await;
         let body = reqwest::Client::new()
-            .get(format!("{}/api/v1/tickets/search?query=*&per_page=3", sim.base_url()))
+            .get(format!(
+                "{}/api/v1/tickets/search?query=*&per_page=3",
+                sim.base_url()
+            ))
             .header("Authorization", format!("Token token={ADMIN}"))
             .send()
             .await
@@ -202,11 +217,18 @@ async fn the_old_and_new_search_shapes_both_parse() {
 #[tokio::test]
 async fn an_unknown_token_is_unauthorised() {
     let sim = start(ZammadVersion::V6_5).await;
-    let err = client(&sim, "not-a-token").ticket(TicketId(101)).await.unwrap_err();
+    let err = client(&sim, "not-a-token")
+        .ticket(TicketId(101))
+        .await
+        .unwrap_err();
     assert!(matches!(err, ZammadError::Unauthorised { .. }), "{err:?}");
     assert!(err.is_credentials_problem());
     assert!(!err.is_retryable());
-    assert_eq!(sim.sim().count("GET /api/v1/tickets/{id}"), 1, "not retried");
+    assert_eq!(
+        sim.sim().count("GET /api/v1/tickets/{id}"),
+        1,
+        "not retried"
+    );
     sim.shutdown().await;
 }
 
@@ -215,7 +237,9 @@ async fn no_credentials_is_forbidden_authentication_required() {
     let sim = start(ZammadVersion::V6_5).await;
     let err = client(&sim, "").connection_test().await.unwrap_err();
     match &err {
-        ZammadError::Forbidden { message, reason, .. } => {
+        ZammadError::Forbidden {
+            message, reason, ..
+        } => {
             assert_eq!(message, "Authentication required");
             assert_eq!(*reason, ForbiddenReason::MissingCredentials);
         }
@@ -236,10 +260,16 @@ async fn an_agent_on_admin_routes_is_told_to_fall_back() {
     let err = c.accounting_types().await.unwrap_err();
     assert!(err.is_permission_denied(), "{err:?}");
     // The fallback the caller takes works for the same token.
-    let tickets = c.tickets_updated_since(at("2024-01-01T00:00:00Z")).await.unwrap();
+    let tickets = c
+        .tickets_updated_since(at("2024-01-01T00:00:00Z"))
+        .await
+        .unwrap();
     assert_eq!(tickets.len(), 4);
     let err = c.ticket(TicketId(102)).await.unwrap_err();
-    assert!(err.is_permission_denied(), "ticket in another group: {err:?}");
+    assert!(
+        err.is_permission_denied(),
+        "ticket in another group: {err:?}"
+    );
     sim.shutdown().await;
 }
 
@@ -273,11 +303,23 @@ async fn an_invalid_search_is_a_validation_error() {
 #[tokio::test]
 async fn rate_limited_then_success_honours_retry_after() {
     let sim = start(ZammadVersion::V6_5).await;
-    inject(&sim, FaultRule { rate_limit_rate: 1.0, retry_after_secs: 1, times: Some(1), ..fault("*") });
+    inject(
+        &sim,
+        FaultRule {
+            rate_limit_rate: 1.0,
+            retry_after_secs: 1,
+            times: Some(1),
+            ..fault("*")
+        },
+    );
     let started = Instant::now();
     let ticket = client(&sim, ADMIN).ticket(TicketId(101)).await.unwrap();
     assert_eq!(ticket.id, TicketId(101));
-    assert!(started.elapsed() >= Duration::from_secs(1), "waited {:?}", started.elapsed());
+    assert!(
+        started.elapsed() >= Duration::from_secs(1),
+        "waited {:?}",
+        started.elapsed()
+    );
     assert_eq!(sim.sim().count("GET /api/v1/tickets/{id}"), 2);
     sim.shutdown().await;
 }
@@ -285,35 +327,74 @@ async fn rate_limited_then_success_honours_retry_after() {
 #[tokio::test]
 async fn rate_limited_for_good_reports_retry_after() {
     let sim = start(ZammadVersion::V6_5).await;
-    inject(&sim, FaultRule { rate_limit_rate: 1.0, retry_after_secs: 0, ..fault("*") });
+    inject(
+        &sim,
+        FaultRule {
+            rate_limit_rate: 1.0,
+            retry_after_secs: 0,
+            ..fault("*")
+        },
+    );
     let err = client(&sim, ADMIN).ticket(TicketId(101)).await.unwrap_err();
     match err {
-        ZammadError::RateLimited { retry_after, .. } => assert_eq!(retry_after, Some(Duration::ZERO)),
+        ZammadError::RateLimited { retry_after, .. } => {
+            assert_eq!(retry_after, Some(Duration::ZERO))
+        }
         other => panic!("expected 429, got {other:?}"),
     }
-    assert_eq!(sim.sim().count("GET /api/v1/tickets/{id}"), 4, "1 try + 3 retries");
+    assert_eq!(
+        sim.sim().count("GET /api/v1/tickets/{id}"),
+        4,
+        "1 try + 3 retries"
+    );
     sim.shutdown().await;
 }
 
 #[tokio::test]
 async fn server_errors_are_retried_then_succeed() {
     let sim = start(ZammadVersion::V6_5).await;
-    inject(&sim, FaultRule { error_rate: 1.0, times: Some(2), ..fault("GET /api/v1/tickets/{id}/time_accountings") });
-    let accountings = client(&sim, ADMIN).ticket_time_accountings(TicketId(105)).await.unwrap();
+    inject(
+        &sim,
+        FaultRule {
+            error_rate: 1.0,
+            times: Some(2),
+            ..fault("GET /api/v1/tickets/{id}/time_accountings")
+        },
+    );
+    let accountings = client(&sim, ADMIN)
+        .ticket_time_accountings(TicketId(105))
+        .await
+        .unwrap();
     assert_eq!(accountings.len(), 3);
-    assert_eq!(sim.sim().count("GET /api/v1/tickets/{id}/time_accountings"), 3);
+    assert_eq!(
+        sim.sim().count("GET /api/v1/tickets/{id}/time_accountings"),
+        3
+    );
     sim.shutdown().await;
 }
 
 #[tokio::test]
 async fn server_errors_exhaust_the_retries() {
     let sim = start(ZammadVersion::V6_5).await;
-    inject(&sim, FaultRule { error_rate: 1.0, error_statuses: vec![502], ..fault("*") });
+    inject(
+        &sim,
+        FaultRule {
+            error_rate: 1.0,
+            error_statuses: vec![502],
+            ..fault("*")
+        },
+    );
     let mut cfg = config(&sim, ADMIN);
     cfg.retry.max_retries = 2;
-    let err = ZammadClient::new(cfg).unwrap().ticket(TicketId(101)).await.unwrap_err();
+    let err = ZammadClient::new(cfg)
+        .unwrap()
+        .ticket(TicketId(101))
+        .await
+        .unwrap_err();
     match &err {
-        ZammadError::Server { status, message, .. } => {
+        ZammadError::Server {
+            status, message, ..
+        } => {
             assert_eq!(*status, 502);
             assert!(message.contains("Bad Gateway"), "{message}");
         }
@@ -327,12 +408,23 @@ async fn server_errors_exhaust_the_retries() {
 #[tokio::test]
 async fn a_zammad_500_carries_its_error_message() {
     let sim = start(ZammadVersion::V6_5).await;
-    inject(&sim, FaultRule { error_rate: 1.0, error_statuses: vec![500], ..fault("*") });
+    inject(
+        &sim,
+        FaultRule {
+            error_rate: 1.0,
+            error_statuses: vec![500],
+            ..fault("*")
+        },
+    );
     let mut cfg = config(&sim, ADMIN);
     cfg.retry.max_retries = 0;
     let err = ZammadClient::new(cfg).unwrap().version().await.unwrap_err();
     match err {
-        ZammadError::Server { status: 500, message, .. } => assert!(message.starts_with("Error ID"), "{message}"),
+        ZammadError::Server {
+            status: 500,
+            message,
+            ..
+        } => assert!(message.starts_with("Error ID"), "{message}"),
         other => panic!("expected 500, got {other:?}"),
     }
     sim.shutdown().await;
@@ -341,15 +433,30 @@ async fn a_zammad_500_carries_its_error_message() {
 #[tokio::test]
 async fn a_held_request_times_out_and_is_retried() {
     let sim = start(ZammadVersion::V6_5).await;
-    inject(&sim, FaultRule { timeout_rate: 1.0, hold_ms: 3_000, ..fault("*") });
+    inject(
+        &sim,
+        FaultRule {
+            timeout_rate: 1.0,
+            hold_ms: 3_000,
+            ..fault("*")
+        },
+    );
     let mut cfg = config(&sim, ADMIN);
     cfg.request_timeout = Duration::from_millis(300);
     cfg.retry.max_retries = 1;
     let started = Instant::now();
-    let err = ZammadClient::new(cfg).unwrap().ticket(TicketId(101)).await.unwrap_err();
+    let err = ZammadClient::new(cfg)
+        .unwrap()
+        .ticket(TicketId(101))
+        .await
+        .unwrap_err();
     assert!(matches!(err, ZammadError::Timeout { .. }), "{err:?}");
     assert!(err.is_retryable());
-    assert!(started.elapsed() < Duration::from_secs(2), "gave up in time: {:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "gave up in time: {:?}",
+        started.elapsed()
+    );
     assert_eq!(sim.sim().count("GET /api/v1/tickets/{id}"), 2);
     sim.shutdown().await;
 }
@@ -357,8 +464,17 @@ async fn a_held_request_times_out_and_is_retried() {
 #[tokio::test]
 async fn a_truncated_body_is_malformed_and_not_retried() {
     let sim = start(ZammadVersion::V6_5).await;
-    inject(&sim, FaultRule { malformed_rate: 1.0, ..fault("*") });
-    let err = client(&sim, ADMIN).ticket_time_accountings(TicketId(101)).await.unwrap_err();
+    inject(
+        &sim,
+        FaultRule {
+            malformed_rate: 1.0,
+            ..fault("*")
+        },
+    );
+    let err = client(&sim, ADMIN)
+        .ticket_time_accountings(TicketId(101))
+        .await
+        .unwrap_err();
     match &err {
         ZammadError::MalformedBody { path, detail } => {
             assert_eq!(path, "tickets/101/time_accountings");
@@ -367,15 +483,25 @@ async fn a_truncated_body_is_malformed_and_not_retried() {
         other => panic!("expected a malformed body, got {other:?}"),
     }
     assert!(!err.is_retryable());
-    assert_eq!(sim.sim().count("GET /api/v1/tickets/{id}/time_accountings"), 1);
+    assert_eq!(
+        sim.sim().count("GET /api/v1/tickets/{id}/time_accountings"),
+        1
+    );
     sim.shutdown().await;
 }
 
 #[tokio::test]
 async fn an_unreachable_server_is_a_retryable_connection_error() {
     // Bind and drop a listener to get a port nobody listens on.
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let mut cfg = ClientConfig::new(Url::parse(&format!("http://127.0.0.1:{port}")).unwrap(), ADMIN);
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut cfg = ClientConfig::new(
+        Url::parse(&format!("http://127.0.0.1:{port}")).unwrap(),
+        ADMIN,
+    );
     cfg.retry.max_retries = 1;
     cfg.retry.min_delay = Duration::from_millis(5);
     let err = ZammadClient::new(cfg).unwrap().version().await.unwrap_err();
@@ -386,7 +512,13 @@ async fn an_unreachable_server_is_a_retryable_connection_error() {
 #[tokio::test]
 async fn concurrency_is_bounded() {
     let sim = start(ZammadVersion::V6_5).await;
-    inject(&sim, FaultRule { latency_ms: 150, ..fault("*") });
+    inject(
+        &sim,
+        FaultRule {
+            latency_ms: 150,
+            ..fault("*")
+        },
+    );
     let mut cfg = config(&sim, ADMIN);
     cfg.max_concurrency = 1;
     let c = ZammadClient::new(cfg).unwrap();

@@ -36,10 +36,19 @@ async fn the_token_appears_in_no_debug_output_error_or_log_line() {
     let _guard = tracing::subscriber::set_default(subscriber);
 
     let mut dataset = Dataset::demo();
-    dataset.tokens.push(TokenRecord { token: SECRET.to_owned(), user_id: 2 });
-    let sim = zammad_sim::serve(SimConfig { port: 0, version: ZammadVersion::V6_5 }, dataset)
-        .await
-        .unwrap();
+    dataset.tokens.push(TokenRecord {
+        token: SECRET.to_owned(),
+        user_id: 2,
+    });
+    let sim = zammad_sim::serve(
+        SimConfig {
+            port: 0,
+            version: ZammadVersion::V6_5,
+        },
+        dataset,
+    )
+    .await
+    .unwrap();
     let base = Url::parse(&sim.base_url()).unwrap();
 
     let mut config = ClientConfig::new(base.clone(), SECRET);
@@ -90,7 +99,10 @@ async fn the_token_appears_in_no_debug_output_error_or_log_line() {
         assert!(!text.contains(SECRET), "token leaked in: {text}");
     }
     let logged = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
-    assert!(logged.contains("retrying Zammad call"), "the capture works: {logged}");
+    assert!(
+        logged.contains("retrying Zammad call"),
+        "the capture works: {logged}"
+    );
     assert!(!logged.contains(SECRET), "token leaked into the logs");
     assert!(config_debug.contains("<redacted>"));
     sim.shutdown().await;
