@@ -34,7 +34,10 @@ async fn main() {
     for queue in schema::QUEUES {
         let name = format!("{prefix}-{}", queue.logical);
         match create_queue(&sqs, &queue, &name).await {
-            Ok(url) => exports.push((queue.env_var, url)),
+            Ok(urls) => {
+                exports.push((queue.env_var, urls.url));
+                exports.push((queue.dlq_env_var, urls.dlq_url));
+            }
             Err(e) => fail(&name, e),
         }
     }

@@ -61,6 +61,36 @@ impl AuditRetention {
     }
 }
 
+/// Console filters of the audit log; `None` matches everything. Matches are exact.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuditFilter {
+    pub kind: Option<AuditKind>,
+    pub action: Option<String>,
+    pub actor: Option<String>,
+    pub ip: Option<String>,
+}
+
+impl AuditFilter {
+    pub fn matches(&self, event: &AuditEvent) -> bool {
+        self.kind.is_none_or(|k| event.kind == k)
+            && self.action.as_ref().is_none_or(|a| *a == event.action)
+            && self.actor.as_ref().is_none_or(|a| *a == event.actor)
+            && self
+                .ip
+                .as_ref()
+                .is_none_or(|ip| event.ip.as_ref() == Some(ip))
+    }
+}
+
+impl AuditKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuditKind::Access => "access",
+            AuditKind::Sync => "sync",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuditRecord {
     /// Unique within its day; sorts by time.
@@ -74,11 +104,13 @@ pub struct AuditRecord {
 pub trait AuditLog: Send + Sync {
     async fn append(&self, event: &AuditEvent) -> StoreResult<AuditRecord>;
 
-    /// Events of the UTC days `from..=to`, newest first.
+    /// Events of the UTC days `from..=to` that match `filter`, newest first. With a filter a
+    /// page may hold fewer items than asked while `next` is set: keep paging.
     async fn query(
         &self,
         from: NaiveDate,
         to: NaiveDate,
+        filter: &AuditFilter,
         page: &PageRequest,
     ) -> StoreResult<Page<AuditRecord>>;
 }

@@ -6,8 +6,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::fmt;
-use sync_core::ids::TimesheetId;
-use sync_core::plan::Conflict;
+use sync_core::ids::{TicketId, TimesheetId};
+use sync_core::plan::{Conflict, ConflictReason};
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(transparent)]
@@ -73,6 +73,32 @@ pub struct ConflictRecord {
     pub resolution: Option<Resolution>,
 }
 
+/// What the console's conflict list shows: one status, optionally one reason and one ticket.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConflictFilter {
+    pub status: ConflictStatus,
+    pub reason: Option<ConflictReason>,
+    pub ticket_id: Option<TicketId>,
+}
+
+impl ConflictFilter {
+    pub fn status(status: ConflictStatus) -> Self {
+        ConflictFilter {
+            status,
+            reason: None,
+            ticket_id: None,
+        }
+    }
+
+    pub fn matches(&self, record: &ConflictRecord) -> bool {
+        record.status == self.status
+            && self.reason.is_none_or(|r| record.conflict.reason == r)
+            && self
+                .ticket_id
+                .is_none_or(|t| record.conflict.ticket_id == t)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum OpenOutcome {
     Opened,
@@ -108,10 +134,11 @@ pub trait ConflictsStore: Send + Sync {
         resolution: &Resolution,
     ) -> StoreResult<ResolveOutcome>;
 
-    /// Conflicts with this status, newest first.
+    /// Conflicts matching `filter`, newest first. With a reason or ticket filter a page may
+    /// hold fewer items than asked while `next` is set: keep paging.
     async fn list(
         &self,
-        status: ConflictStatus,
+        filter: &ConflictFilter,
         page: &PageRequest,
     ) -> StoreResult<Page<ConflictRecord>>;
 }

@@ -9,6 +9,9 @@ pub const AUDIT_TABLE: &str = "AUDIT_TABLE";
 pub const CONTROL_TABLE: &str = "CONTROL_TABLE";
 pub const TICKET_SYNC_QUEUE_URL: &str = "TICKET_SYNC_QUEUE_URL";
 pub const KIMAI_WRITE_QUEUE_URL: &str = "KIMAI_WRITE_QUEUE_URL";
+/// The dead-letter queues, for the console's list and replay of dead letters.
+pub const TICKET_SYNC_DLQ_URL: &str = "TICKET_SYNC_DLQ_URL";
+pub const KIMAI_WRITE_DLQ_URL: &str = "KIMAI_WRITE_DLQ_URL";
 /// Days to keep sync events in the audit log (access events: always 90).
 pub const AUDIT_SYNC_RETENTION_DAYS: &str = "AUDIT_SYNC_RETENTION_DAYS";
 pub const SCHEDULE_NAME: &str = "SCHEDULE_NAME";

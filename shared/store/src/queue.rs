@@ -189,6 +189,12 @@ pub trait MessageQueue<M: QueueMessage>: Send + Sync {
 
     /// Acknowledges a received message.
     async fn delete(&self, receipt: &str) -> StoreResult<()>;
+
+    /// Makes a received message visible again at once (e.g. after listing dead letters).
+    async fn release(&self, receipt: &str) -> StoreResult<()>;
+
+    /// Messages waiting to be received (approximate on SQS: for dashboards and alarms only).
+    async fn approximate_depth(&self) -> StoreResult<u64>;
 }
 
 /// One entry of a batch that the queue refused.

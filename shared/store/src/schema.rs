@@ -149,6 +149,8 @@ pub const TABLES: [TableDef; 4] = [
 pub struct QueueDef {
     pub logical: &'static str,
     pub env_var: &'static str,
+    /// Environment variable that carries the URL of its dead-letter queue.
+    pub dlq_env_var: &'static str,
     /// At least six times the consumer's timeout (AWS guidance for Lambda event sources).
     pub visibility_timeout_secs: u32,
     /// Receives before a message moves to the DLQ.
@@ -160,6 +162,7 @@ pub struct QueueDef {
 pub const TICKET_SYNC_QUEUE: QueueDef = QueueDef {
     logical: "ticket-sync",
     env_var: crate::env::TICKET_SYNC_QUEUE_URL,
+    dlq_env_var: crate::env::TICKET_SYNC_DLQ_URL,
     visibility_timeout_secs: 360,
     max_receive_count: 5,
     dlq_retention_secs: 14 * 24 * 3600,
@@ -168,6 +171,7 @@ pub const TICKET_SYNC_QUEUE: QueueDef = QueueDef {
 pub const KIMAI_WRITE_QUEUE: QueueDef = QueueDef {
     logical: "kimai-write",
     env_var: crate::env::KIMAI_WRITE_QUEUE_URL,
+    dlq_env_var: crate::env::KIMAI_WRITE_DLQ_URL,
     visibility_timeout_secs: 360,
     max_receive_count: 5,
     dlq_retention_secs: 14 * 24 * 3600,

@@ -61,10 +61,10 @@ async fn control() -> DynamoControl {
 }
 async fn queue<M: sync_store::queue::QueueMessage>(def: &schema::QueueDef) -> SqsQueue<M> {
     let client = aws_sdk_sqs::Client::new(&aws_config().await);
-    let url = create_queue(&client, def, &unique(def.logical))
+    let urls = create_queue(&client, def, &unique(def.logical))
         .await
         .expect("create test queue");
-    SqsQueue::new(client, url)
+    SqsQueue::new(client, urls.url)
 }
 async fn ticket_queue() -> SqsQueue<TicketSyncMessage> {
     queue(&schema::TICKET_SYNC_QUEUE).await
@@ -210,9 +210,11 @@ async fn queues_redrive_to_their_dlq() {
     use aws_sdk_sqs::types::QueueAttributeName;
     let client = aws_sdk_sqs::Client::new(&aws_config().await);
     let name = unique("ticket-sync");
-    let url = create_queue(&client, &schema::TICKET_SYNC_QUEUE, &name)
+    let urls = create_queue(&client, &schema::TICKET_SYNC_QUEUE, &name)
         .await
         .unwrap();
+    assert!(urls.dlq_url.ends_with(&format!("{name}-dlq")));
+    let url = urls.url;
     let attrs = client
         .get_queue_attributes()
         .queue_url(&url)

@@ -2,7 +2,9 @@ use super::item::{
     Item, get_json, get_n, get_s, json, key_from_json, key_to_json, n, s, token_json,
 };
 use super::sdk_error;
-use crate::audit::{AuditEvent, AuditLog, AuditRecord, AuditRetention, audit_id, check_range};
+use crate::audit::{
+    AuditEvent, AuditFilter, AuditLog, AuditRecord, AuditRetention, audit_id, check_range,
+};
 use crate::env;
 use crate::error::{StoreError, StoreResult};
 use crate::page::{Page, PageRequest, PageToken};
@@ -12,6 +14,9 @@ use aws_sdk_dynamodb::Client;
 use chrono::{DateTime, Duration, NaiveDate};
 
 /// The audit log in DynamoDB: partition = UTC day, sort = time-ordered id, TTL on `expires_at`.
+/// Queries one `query` call may make before it returns a partial page.
+const MAX_READS_PER_PAGE: usize = 50;
+
 #[derive(Clone)]
 pub struct DynamoAuditLog {
     client: Client,
@@ -89,17 +94,21 @@ impl AuditLog for DynamoAuditLog {
             event: event.clone(),
             expires_at: self.retention.expiry_of(event),
         };
-        let kind = serde_json::to_value(event.kind).expect("enum serialises");
-        self.client
+        let mut request = self
+            .client
             .put_item()
             .table_name(&self.table)
             .item(schema::DAY.name, s(event.at.date_naive().to_string()))
             .item(schema::ID.name, s(&record.id))
-            .item("kind", s(kind.as_str().unwrap_or_default()))
+            .item("kind", s(event.kind.as_str()))
             .item("action", s(&event.action))
             .item("actor", s(&event.actor))
             .item("event", json(event))
-            .item(TTL_ATTRIBUTE, n(record.expires_at.timestamp()))
+            .item(TTL_ATTRIBUTE, n(record.expires_at.timestamp()));
+        if let Some(ip) = &event.ip {
+            request = request.item("ip", s(ip));
+        }
+        request
             .send()
             .await
             .map_err(|e| sdk_error("append audit event", e))?;
@@ -110,6 +119,7 @@ impl AuditLog for DynamoAuditLog {
         &self,
         from: NaiveDate,
         to: NaiveDate,
+        filter: &AuditFilter,
         page: &PageRequest,
     ) -> StoreResult<Page<AuditRecord>> {
         check_range(from, to)?;
@@ -123,10 +133,14 @@ impl AuditLog for DynamoAuditLog {
                 "page token does not belong to this range".into(),
             ));
         }
-        // Newest day first; within a day newest first. Fill the page across days.
+        // Newest day first; within a day newest first. Fill the page across days, but read at
+        // most MAX_READS_PER_PAGE times per call (a narrow filter over a long range) and hand
+        // back a partial page with a token instead.
         let mut items = Vec::new();
+        let mut reads = 0;
         loop {
-            let out = self
+            reads += 1;
+            let mut query = self
                 .client
                 .query()
                 .table_name(&self.table)
@@ -135,7 +149,26 @@ impl AuditLog for DynamoAuditLog {
                 .expression_attribute_values(":day", s(day.to_string()))
                 .scan_index_forward(false)
                 .limit((limit - items.len()) as i32)
-                .set_exclusive_start_key(start.take())
+                .set_exclusive_start_key(start.take());
+            let mut conditions = Vec::new();
+            let wanted = [
+                ("kind", filter.kind.map(|k| k.as_str().to_string())),
+                ("action", filter.action.clone()),
+                ("actor", filter.actor.clone()),
+                ("ip", filter.ip.clone()),
+            ];
+            for (attribute, value) in wanted {
+                if let Some(value) = value {
+                    conditions.push(format!("#{attribute} = :{attribute}"));
+                    query = query
+                        .expression_attribute_names(format!("#{attribute}"), attribute)
+                        .expression_attribute_values(format!(":{attribute}"), s(value));
+                }
+            }
+            if !conditions.is_empty() {
+                query = query.filter_expression(conditions.join(" AND "));
+            }
+            let out = query
                 .send()
                 .await
                 .map_err(|e| sdk_error("query audit log", e))?;
@@ -154,7 +187,7 @@ impl AuditLog for DynamoAuditLog {
             match next_day {
                 None => return Ok(Page { items, next: None }),
                 Some(next_day) => {
-                    if items.len() == limit {
+                    if items.len() == limit || reads >= MAX_READS_PER_PAGE {
                         let next = cursor_token(next_day, start.as_ref())?;
                         return Ok(Page {
                             items,

@@ -3,8 +3,8 @@ use super::item::{
 };
 use super::{is_condition_failed, sdk_error};
 use crate::conflicts::{
-    ConflictId, ConflictRecord, ConflictStatus, ConflictsStore, OpenOutcome, Resolution,
-    ResolveOutcome,
+    ConflictFilter, ConflictId, ConflictRecord, ConflictStatus, ConflictsStore, OpenOutcome,
+    Resolution, ResolveOutcome,
 };
 use crate::env;
 use crate::error::{StoreError, StoreResult};
@@ -139,22 +139,40 @@ impl ConflictsStore for DynamoConflicts {
 
     async fn list(
         &self,
-        status: ConflictStatus,
+        filter: &ConflictFilter,
         page: &PageRequest,
     ) -> StoreResult<Page<ConflictRecord>> {
         let limit = page.checked_limit()?;
         let start = page.after.as_ref().map(key_of_token).transpose()?;
-        let out = self
+        let mut query = self
             .client
             .query()
             .table_name(&self.table)
             .index_name(schema::BY_STATUS_TIME.name)
             .key_condition_expression("#status = :status")
             .expression_attribute_names("#status", "status")
-            .expression_attribute_values(":status", s(status.as_str()))
+            .expression_attribute_values(":status", s(filter.status.as_str()))
             .scan_index_forward(false)
             .limit(limit as i32)
-            .set_exclusive_start_key(start)
+            .set_exclusive_start_key(start);
+        // Filters apply after the index read (DynamoDB counts `limit` before filtering).
+        let mut conditions = Vec::new();
+        if let Some(reason) = filter.reason {
+            conditions.push("#reason = :reason");
+            query = query
+                .expression_attribute_names("#reason", "reason")
+                .expression_attribute_values(":reason", s(reason.as_str()));
+        }
+        if let Some(ticket) = filter.ticket_id {
+            conditions.push("#ticket = :ticket");
+            query = query
+                .expression_attribute_names("#ticket", "ticket")
+                .expression_attribute_values(":ticket", s(ticket.to_string()));
+        }
+        if !conditions.is_empty() {
+            query = query.filter_expression(conditions.join(" AND "));
+        }
+        let out = query
             .send()
             .await
             .map_err(|e| sdk_error("list conflicts", e))?;

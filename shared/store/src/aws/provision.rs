@@ -124,12 +124,19 @@ pub async fn create_table(
     Ok(())
 }
 
-/// Creates `<name>-dlq` and `<name>` redriving into it; returns the URL of the main queue.
+/// URLs of a work queue and its dead-letter queue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueueUrls {
+    pub url: String,
+    pub dlq_url: String,
+}
+
+/// Creates `<name>-dlq` and `<name>` redriving into it.
 pub async fn create_queue(
     client: &aws_sdk_sqs::Client,
     def: &QueueDef,
     name: &str,
-) -> StoreResult<String> {
+) -> StoreResult<QueueUrls> {
     let dlq_name = format!("{name}-dlq");
     let dlq_url = client
         .create_queue()
@@ -157,7 +164,7 @@ pub async fn create_queue(
         "deadLetterTargetArn": dlq_arn,
         "maxReceiveCount": def.max_receive_count.to_string(),
     });
-    client
+    let url = client
         .create_queue()
         .queue_name(name)
         .attributes(
@@ -169,7 +176,8 @@ pub async fn create_queue(
         .await
         .map_err(|e| sdk_error(&format!("create queue {name}"), e))?
         .queue_url
-        .ok_or_else(|| StoreError::corrupt("create queue returned no URL"))
+        .ok_or_else(|| StoreError::corrupt("create queue returned no URL"))?;
+    Ok(QueueUrls { url, dlq_url })
 }
 
 /// Creates (or, if it exists, rotates) a secret string.

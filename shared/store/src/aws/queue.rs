@@ -7,7 +7,7 @@ use crate::queue::{
 };
 use async_trait::async_trait;
 use aws_sdk_sqs::Client;
-use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
+use aws_sdk_sqs::types::{QueueAttributeName, SendMessageBatchRequestEntry};
 use std::marker::PhantomData;
 
 /// One SQS queue carrying messages of type `M`.
@@ -151,5 +151,34 @@ impl<M: QueueMessage> MessageQueue<M> for SqsQueue<M> {
             .await
             .map_err(|e| sdk_error("delete message", e))?;
         Ok(())
+    }
+
+    async fn release(&self, receipt: &str) -> StoreResult<()> {
+        self.client
+            .change_message_visibility()
+            .queue_url(&self.url)
+            .receipt_handle(receipt)
+            .visibility_timeout(0)
+            .send()
+            .await
+            .map_err(|e| sdk_error("release message", e))?;
+        Ok(())
+    }
+
+    async fn approximate_depth(&self) -> StoreResult<u64> {
+        let out = self
+            .client
+            .get_queue_attributes()
+            .queue_url(&self.url)
+            .attribute_names(QueueAttributeName::ApproximateNumberOfMessages)
+            .send()
+            .await
+            .map_err(|e| sdk_error("read queue depth", e))?;
+        let raw = out
+            .attributes
+            .and_then(|mut a| a.remove(&QueueAttributeName::ApproximateNumberOfMessages))
+            .ok_or_else(|| StoreError::corrupt("queue depth missing"))?;
+        raw.parse()
+            .map_err(|_| StoreError::corrupt(format!("queue depth {raw}")))
     }
 }

@@ -1,4 +1,6 @@
-use crate::audit::{AuditEvent, AuditLog, AuditRecord, AuditRetention, audit_id, check_range};
+use crate::audit::{
+    AuditEvent, AuditFilter, AuditLog, AuditRecord, AuditRetention, audit_id, check_range,
+};
 use crate::error::StoreResult;
 use crate::memory::page_of;
 use crate::page::{Page, PageRequest};
@@ -39,6 +41,7 @@ impl AuditLog for MemoryAuditLog {
         &self,
         from: NaiveDate,
         to: NaiveDate,
+        filter: &AuditFilter,
         page: &PageRequest,
     ) -> StoreResult<Page<AuditRecord>> {
         check_range(from, to)?;
@@ -47,7 +50,7 @@ impl AuditLog for MemoryAuditLog {
             .iter()
             .filter(|r| {
                 let day = r.event.at.date_naive();
-                day >= from && day <= to
+                day >= from && day <= to && filter.matches(&r.event)
             })
             .map(|r| (format!("{}#{}", r.event.at.date_naive(), r.id), r.clone()))
             .collect();

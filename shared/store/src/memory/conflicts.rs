@@ -1,6 +1,6 @@
 use crate::conflicts::{
-    ConflictId, ConflictRecord, ConflictStatus, ConflictsStore, OpenOutcome, Resolution,
-    ResolveOutcome,
+    ConflictFilter, ConflictId, ConflictRecord, ConflictStatus, ConflictsStore, OpenOutcome,
+    Resolution, ResolveOutcome,
 };
 use crate::error::StoreResult;
 use crate::memory::page_of;
@@ -75,13 +75,13 @@ impl ConflictsStore for MemoryConflicts {
 
     async fn list(
         &self,
-        status: ConflictStatus,
+        filter: &ConflictFilter,
         page: &PageRequest,
     ) -> StoreResult<Page<ConflictRecord>> {
         let records = self.records.lock().expect("conflicts lock poisoned");
         let mut items: Vec<(String, ConflictRecord)> = records
             .values()
-            .filter(|r| r.status == status)
+            .filter(|r| filter.matches(r))
             .map(|r| {
                 (
                     format!("{:020}#{}", r.opened_at.timestamp_micros(), r.id),

@@ -104,6 +104,25 @@ impl<M: QueueMessage> MessageQueue<M> for MemoryQueue<M> {
             .map(|_| ())
             .ok_or_else(|| StoreError::Invalid(format!("unknown receipt {receipt}")))
     }
+
+    async fn release(&self, receipt: &str) -> StoreResult<()> {
+        let mut state = self.state.lock().expect("queue lock poisoned");
+        let message = state
+            .in_flight
+            .remove(receipt)
+            .ok_or_else(|| StoreError::Invalid(format!("unknown receipt {receipt}")))?;
+        state.waiting.push_front(message);
+        Ok(())
+    }
+
+    async fn approximate_depth(&self) -> StoreResult<u64> {
+        Ok(self
+            .state
+            .lock()
+            .expect("queue lock poisoned")
+            .waiting
+            .len() as u64)
+    }
 }
 
 #[async_trait]

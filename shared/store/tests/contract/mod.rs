@@ -13,8 +13,8 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 use sync_core::desired::EntryKey;
 use sync_core::ids::{TicketId, TimesheetId, ZammadUserId};
-use sync_core::plan::Operation;
-use sync_store::audit::{AuditEvent, AuditKind, AuditLog, AuditRecord};
+use sync_core::plan::{ConflictReason, Operation};
+use sync_store::audit::{AuditEvent, AuditFilter, AuditKind, AuditLog, AuditRecord};
 use sync_store::clock::{Clock, ManualClock};
 use sync_store::conflicts::*;
 use sync_store::control::*;
@@ -353,8 +353,12 @@ pub async fn conflicts_list_pages_newest_first(store: &impl ConflictsStore) {
     let mut ids = Vec::new();
     for i in 0..12u64 {
         let id = ConflictId(format!("c-{i:02}"));
+        let mut c = conflict(500 + i, i);
+        if i % 3 == 0 {
+            c.reason = ConflictReason::DeletedInKimai;
+        }
         store
-            .open(&id, &conflict(500 + i, i), at + Duration::seconds(i as i64))
+            .open(&id, &c, at + Duration::seconds(i as i64))
             .await
             .unwrap();
         ids.push(id);
@@ -364,20 +368,49 @@ pub async fn conflicts_list_pages_newest_first(store: &impl ConflictsStore) {
         .await
         .unwrap();
 
-    let (open, pages) = all_pages(
-        5,
-        |p| async move { store.list(ConflictStatus::Open, &p).await },
-    )
+    let (open, pages) = all_pages(5, |p| async move {
+        store
+            .list(&ConflictFilter::status(ConflictStatus::Open), &p)
+            .await
+    })
     .await;
     assert!(pages >= 3);
     let listed: Vec<_> = open.iter().map(|r| r.id.clone()).collect();
     let expected: Vec<_> = ids[1..].iter().rev().cloned().collect();
     assert_eq!(listed, expected, "open ones, newest first");
     let (resolved, _) = all_pages(5, |p| async move {
-        store.list(ConflictStatus::Resolved, &p).await
+        store
+            .list(&ConflictFilter::status(ConflictStatus::Resolved), &p)
+            .await
     })
     .await;
     assert_eq!(resolved.len(), 1);
+
+    // Filters: 3, 6, 9 are open and deleted in Kimai (0 is resolved); ticket 505 is c-05.
+    let deleted = ConflictFilter {
+        reason: Some(ConflictReason::DeletedInKimai),
+        ..ConflictFilter::status(ConflictStatus::Open)
+    };
+    let (rows, _) = all_pages(2, |p| {
+        let deleted = deleted.clone();
+        async move { store.list(&deleted, &p).await }
+    })
+    .await;
+    let ids: Vec<_> = rows.iter().map(|r| r.id.0.as_str()).collect();
+    assert_eq!(ids, vec!["c-09", "c-06", "c-03"]);
+    let one_ticket = ConflictFilter {
+        ticket_id: Some(TicketId(505)),
+        ..ConflictFilter::status(ConflictStatus::Open)
+    };
+    let (rows, _) = all_pages(50, |p| {
+        let one_ticket = one_ticket.clone();
+        async move { store.list(&one_ticket, &p).await }
+    })
+    .await;
+    assert_eq!(
+        rows.iter().map(|r| r.id.0.as_str()).collect::<Vec<_>>(),
+        vec!["c-05"]
+    );
 }
 
 // ------------------------------------------------------------------ audit
@@ -394,7 +427,10 @@ fn event(at: chrono::DateTime<chrono::Utc>, kind: AuditKind, action: &str) -> Au
 }
 
 pub async fn audit_ttl_and_paging(log: &impl AuditLog) {
-    let at = now();
+    // Noon today: events up to 9 minutes earlier stay on the same day whenever the test runs,
+    // and the expiries stay in the future (the emulator's TTL reaper is running).
+    let at = now().date_naive().and_hms_opt(12, 0, 0).unwrap().and_utc();
+    let all = &AuditFilter::default();
     let login = log
         .append(&event(at, AuditKind::Access, "login"))
         .await
@@ -428,7 +464,8 @@ pub async fn audit_ttl_and_paging(log: &impl AuditLog) {
         }
     }
     let from = today - Duration::days(2);
-    let (rows, pages) = all_pages(4, |p| async move { log.query(from, today, &p).await }).await;
+    let (rows, pages) =
+        all_pages(4, |p| async move { log.query(from, today, all, &p).await }).await;
     let in_range: Vec<_> = appended
         .iter()
         .filter(|r| r.event.at.date_naive() >= from)
@@ -449,8 +486,13 @@ pub async fn audit_ttl_and_paging(log: &impl AuditLog) {
     );
 
     let (yesterday_only, _) = all_pages(50, |p| async move {
-        log.query(today - Duration::days(1), today - Duration::days(1), &p)
-            .await
+        log.query(
+            today - Duration::days(1),
+            today - Duration::days(1),
+            all,
+            &p,
+        )
+        .await
     })
     .await;
     assert!(
@@ -459,10 +501,72 @@ pub async fn audit_ttl_and_paging(log: &impl AuditLog) {
             .all(|r| r.event.at.date_naive() == today - Duration::days(1))
     );
 
-    let reversed = log.query(today, from, &PageRequest::first(10)).await;
+    // Filters by kind, action, actor and IP (exact matches).
+    let mut bob = event(
+        at - Duration::days(1),
+        AuditKind::Access,
+        "conflict.resolve",
+    );
+    bob.actor = "bob".into();
+    bob.ip = Some("192.0.2.7".into());
+    log.append(&bob).await.unwrap();
+    let cases = [
+        (
+            AuditFilter {
+                actor: Some("bob".into()),
+                ..Default::default()
+            },
+            1,
+        ),
+        (
+            AuditFilter {
+                kind: Some(AuditKind::Access),
+                ..Default::default()
+            },
+            2,
+        ),
+        (
+            AuditFilter {
+                ip: Some("192.0.2.7".into()),
+                ..Default::default()
+            },
+            1,
+        ),
+        (
+            AuditFilter {
+                action: Some("entry.plan".into()),
+                ip: Some("127.0.0.1".into()),
+                ..Default::default()
+            },
+            27,
+        ),
+        (
+            AuditFilter {
+                actor: Some("carol".into()),
+                ..Default::default()
+            },
+            0,
+        ),
+    ];
+    for (filter, expected) in cases {
+        let (rows, _) = all_pages(5, |p| {
+            let filter = filter.clone();
+            async move { log.query(from, today, &filter, &p).await }
+        })
+        .await;
+        assert_eq!(rows.len(), expected, "{filter:?}");
+        assert!(rows.iter().all(|r| filter.matches(&r.event)));
+    }
+
+    let reversed = log.query(today, from, all, &PageRequest::first(10)).await;
     assert!(matches!(reversed, Err(StoreError::Invalid(_))));
     let too_long = log
-        .query(today - Duration::days(1000), today, &PageRequest::first(10))
+        .query(
+            today - Duration::days(1000),
+            today,
+            all,
+            &PageRequest::first(10),
+        )
         .await;
     assert!(matches!(too_long, Err(StoreError::Invalid(_))));
 }
@@ -1003,6 +1107,44 @@ pub async fn queue_round_trip(
     assert_eq!(received[0].message, Ok(op));
 }
 
+pub async fn queue_release_and_depth(sync: &impl MessageQueue<TicketSyncMessage>) {
+    for ticket in 1..=3 {
+        sync.send(&TicketSyncMessage::new(
+            TicketId(ticket),
+            SyncReason::Manual,
+            None,
+        ))
+        .await
+        .unwrap();
+    }
+    assert_eq!(sync.approximate_depth().await.unwrap(), 3);
+    // Look at one message and put it back (how the console lists dead letters).
+    let seen = sync.receive(1, 1).await.unwrap();
+    assert_eq!(seen.len(), 1);
+    assert_eq!(
+        sync.approximate_depth().await.unwrap(),
+        2,
+        "a received message is invisible"
+    );
+    sync.release(&seen[0].receipt).await.unwrap();
+    assert_eq!(sync.approximate_depth().await.unwrap(), 3);
+    let all = receive_all(sync, 3).await;
+    let tickets: BTreeSet<u64> = all
+        .iter()
+        .map(|r| r.message.as_ref().unwrap().ticket_id.0)
+        .collect();
+    assert_eq!(
+        tickets,
+        BTreeSet::from([1, 2, 3]),
+        "the released message came back"
+    );
+    assert_eq!(sync.approximate_depth().await.unwrap(), 0);
+    assert!(matches!(
+        sync.receive(0, 0).await,
+        Err(StoreError::Invalid(_))
+    ));
+}
+
 pub async fn queue_batch_with_failing_entry(sync: &impl MessageQueue<TicketSyncMessage>) {
     let mut messages: Vec<TicketSyncMessage> = (0..25)
         .map(|i| TicketSyncMessage::new(TicketId(1000 + i), SyncReason::Schedule, None))
@@ -1195,6 +1337,10 @@ macro_rules! contract_tests {
         #[tokio::test]
         async fn queue_round_trip() {
             contract::queue_round_trip(&ticket_queue().await, &write_queue().await).await;
+        }
+        #[tokio::test]
+        async fn queue_release_and_depth() {
+            contract::queue_release_and_depth(&ticket_queue().await).await;
         }
         #[tokio::test]
         async fn queue_batch_with_failing_entry() {
