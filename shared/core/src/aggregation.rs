@@ -56,7 +56,10 @@ pub fn aggregate_key(group: &GroupKey, day: NaiveDate) -> EntryKey {
         type_part,
         day.format("%Y-%m-%d")
     );
-    EntryKey(format!("agg:{}", hex::encode(Sha256::digest(text.as_bytes()))))
+    EntryKey(format!(
+        "agg:{}",
+        hex::encode(Sha256::digest(text.as_bytes()))
+    ))
 }
 
 /// Turn the netted entries of one group into unplaced timesheets.
@@ -157,7 +160,10 @@ mod tests {
         );
         assert_eq!(out.len(), 1);
         assert_eq!(out[0].key.as_str(), "ta:11");
-        assert_eq!(out[0].accounting_ids, vec![AccountingId(11), AccountingId(14)]);
+        assert_eq!(
+            out[0].accounting_ids,
+            vec![AccountingId(11), AccountingId(14)]
+        );
         assert!(!out[0].keep_within_day);
     }
 
@@ -173,12 +179,19 @@ mod tests {
             Placement::EndAtLogged,
             GROUP,
             z,
-            &[net(1, day, 600, &[]), net(2, evening, 300, &[]), net(3, late, 60, &[])],
+            &[
+                net(1, day, 600, &[]),
+                net(2, evening, 300, &[]),
+                net(3, late, 60, &[]),
+            ],
         );
         assert_eq!(out.len(), 2);
         assert_eq!(out[0].day, NaiveDate::from_ymd_opt(2026, 5, 4).unwrap());
         assert_eq!(out[0].net_secs, 900);
-        assert_eq!(out[0].anchor, evening, "end_at_logged anchors at the last booking");
+        assert_eq!(
+            out[0].anchor, evening,
+            "end_at_logged anchors at the last booking"
+        );
         assert_eq!(out[1].day, NaiveDate::from_ymd_opt(2026, 5, 5).unwrap());
         assert_eq!(out[0].key, aggregate_key(&GROUP, out[0].day));
         assert_ne!(out[0].key, out[1].key);
@@ -203,9 +216,36 @@ mod tests {
     fn aggregate_key_depends_on_every_part() {
         let d = NaiveDate::from_ymd_opt(2026, 5, 4).unwrap();
         let k = aggregate_key(&GROUP, d);
-        assert_ne!(k, aggregate_key(&GroupKey { type_id: None, ..GROUP }, d));
-        assert_ne!(k, aggregate_key(&GroupKey { agent_id: ZammadUserId(4), ..GROUP }, d));
-        assert_ne!(k, aggregate_key(&GroupKey { ticket_id: TicketId(8), ..GROUP }, d));
+        assert_ne!(
+            k,
+            aggregate_key(
+                &GroupKey {
+                    type_id: None,
+                    ..GROUP
+                },
+                d
+            )
+        );
+        assert_ne!(
+            k,
+            aggregate_key(
+                &GroupKey {
+                    agent_id: ZammadUserId(4),
+                    ..GROUP
+                },
+                d
+            )
+        );
+        assert_ne!(
+            k,
+            aggregate_key(
+                &GroupKey {
+                    ticket_id: TicketId(8),
+                    ..GROUP
+                },
+                d
+            )
+        );
         assert_ne!(k, aggregate_key(&GROUP, d.succ_opt().unwrap()));
         assert_eq!(k, aggregate_key(&GROUP, d), "stable across runs");
     }

@@ -118,12 +118,18 @@ impl Catalog {
     }
 
     pub fn customer_by_number(&self, number: &str) -> Lookup<CustomerId> {
-        self.customers_by_number.get(number).copied().unwrap_or(Lookup::None)
+        self.customers_by_number
+            .get(number)
+            .copied()
+            .unwrap_or(Lookup::None)
     }
 
     /// Exact, case-sensitive name.
     pub fn customer_by_name(&self, name: &str) -> Lookup<CustomerId> {
-        self.customers_by_name.get(name).copied().unwrap_or(Lookup::None)
+        self.customers_by_name
+            .get(name)
+            .copied()
+            .unwrap_or(Lookup::None)
     }
 
     pub fn project_by_name(&self, customer: CustomerId, name: &str) -> Lookup<ProjectId> {
@@ -165,22 +171,57 @@ mod tests {
     fn lookups_find_one_none_or_ambiguous() {
         let cat = Catalog::new(
             &[
-                KimaiCustomer { id: CustomerId(1), name: "ACME".into(), number: Some("OID-5".into()) },
-                KimaiCustomer { id: CustomerId(2), name: "Twin".into(), number: None },
-                KimaiCustomer { id: CustomerId(3), name: "Twin".into(), number: Some(String::new()) },
+                KimaiCustomer {
+                    id: CustomerId(1),
+                    name: "ACME".into(),
+                    number: Some("OID-5".into()),
+                },
+                KimaiCustomer {
+                    id: CustomerId(2),
+                    name: "Twin".into(),
+                    number: None,
+                },
+                KimaiCustomer {
+                    id: CustomerId(3),
+                    name: "Twin".into(),
+                    number: Some(String::new()),
+                },
             ],
-            &[KimaiProject { id: ProjectId(9), name: "Support".into(), customer: CustomerId(1), number: Some("TID-4".into()) }],
+            &[KimaiProject {
+                id: ProjectId(9),
+                name: "Support".into(),
+                customer: CustomerId(1),
+                number: Some("TID-4".into()),
+            }],
             &[],
-            &[KimaiUser { id: KimaiUserId(7), username: "anna".into(), email: Some(" Anna@Example.com".into()), timezone: None }],
+            &[KimaiUser {
+                id: KimaiUserId(7),
+                username: "anna".into(),
+                email: Some(" Anna@Example.com".into()),
+                timezone: None,
+            }],
         );
         assert_eq!(cat.customer_by_number("OID-5"), Lookup::One(CustomerId(1)));
         assert_eq!(cat.customer_by_number(""), Lookup::None);
         assert_eq!(cat.customer_by_name("Twin"), Lookup::Ambiguous);
-        assert_eq!(cat.customer_by_name("acme"), Lookup::None, "names match exactly");
-        assert_eq!(cat.project_by_name(CustomerId(1), "Support"), Lookup::One(ProjectId(9)));
+        assert_eq!(
+            cat.customer_by_name("acme"),
+            Lookup::None,
+            "names match exactly"
+        );
+        assert_eq!(
+            cat.project_by_name(CustomerId(1), "Support"),
+            Lookup::One(ProjectId(9))
+        );
         assert_eq!(cat.project_by_name(CustomerId(2), "Support"), Lookup::None);
-        assert_eq!(cat.project_by_number(CustomerId(1), "TID-4"), Lookup::One(ProjectId(9)));
-        assert_eq!(cat.user_by_email("anna@EXAMPLE.com"), Lookup::One(KimaiUserId(7)));
+        assert_eq!(
+            cat.project_by_number(CustomerId(1), "TID-4"),
+            Lookup::One(ProjectId(9))
+        );
+        assert_eq!(
+            cat.user_by_email("anna@EXAMPLE.com"),
+            Lookup::One(KimaiUserId(7))
+        );
         assert_eq!(cat.user(KimaiUserId(7)).unwrap().username, "anna");
     }
 }

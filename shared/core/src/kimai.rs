@@ -37,15 +37,20 @@ pub struct KimaiLocalDateTime(pub NaiveDateTime);
 impl KimaiLocalDateTime {
     pub fn parse(value: &str) -> Result<Self, ParseError> {
         // Kimai itself is lenient (space instead of `T`, seconds optional); so are we.
-        ["%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]
-            .iter()
-            .find_map(|f| NaiveDateTime::parse_from_str(value, f).ok())
-            .map(KimaiLocalDateTime)
-            .ok_or_else(|| ParseError::Timestamp {
-                field: "begin/end",
-                value: value.to_owned(),
-                expected: "YYYY-MM-DDTHH:MM:SS",
-            })
+        [
+            "%Y-%m-%dT%H:%M:%S",
+            "%Y-%m-%d %H:%M:%S",
+            "%Y-%m-%dT%H:%M",
+            "%Y-%m-%d %H:%M",
+        ]
+        .iter()
+        .find_map(|f| NaiveDateTime::parse_from_str(value, f).ok())
+        .map(KimaiLocalDateTime)
+        .ok_or_else(|| ParseError::Timestamp {
+            field: "begin/end",
+            value: value.to_owned(),
+            expected: "YYYY-MM-DDTHH:MM:SS",
+        })
     }
 }
 
@@ -210,7 +215,10 @@ mod tests {
                 "user":{"id":7,"username":"anna"},"tags":[],"exported":true,"billable":false}"#,
         )
         .unwrap();
-        assert_eq!((t.activity, t.project, t.user), (ActivityId(9), ProjectId(8), KimaiUserId(7)));
+        assert_eq!(
+            (t.activity, t.project, t.user),
+            (ActivityId(9), ProjectId(8), KimaiUserId(7))
+        );
         assert!(t.end.is_none());
         assert!(t.exported);
     }

@@ -261,7 +261,9 @@ pub fn zones_for(
 ) -> Zones {
     let mut zones = Zones::new(default_zone);
     for (&id, agent) in agents {
-        if let BookingUser::User { zone: Some(z), .. } = resolve_user(id, Some(agent), mappings, catalog) {
+        if let BookingUser::User { zone: Some(z), .. } =
+            resolve_user(id, Some(agent), mappings, catalog)
+        {
             zones.by_agent.insert(id, z);
         }
     }
@@ -334,12 +336,17 @@ pub fn resolve(
         Some(_) => {}
     }
 
-    let marker = Marker::for_key(&entry.key).map(|m| m.render()).unwrap_or_default();
+    let marker = Marker::for_key(&entry.key)
+        .map(|m| m.render())
+        .unwrap_or_default();
     let mut description = render_description(
         mappings,
         &marker,
         facts,
-        agent.map_or_else(|| format!("agent {}", entry.agent_id), ZammadUser::display_name),
+        agent.map_or_else(
+            || format!("agent {}", entry.agent_id),
+            ZammadUser::display_name,
+        ),
         &type_name,
     );
     if let Some(agent_name) = on_behalf_of {
@@ -416,7 +423,11 @@ fn resolve_customer(
     let number = format!("OID-{org_id}");
     match catalog.customer_by_number(&number) {
         Lookup::One(c) => return Ok(c),
-        Lookup::Ambiguous => return Err(unmapped(format!("several Kimai customers have number {number}"))),
+        Lookup::Ambiguous => {
+            return Err(unmapped(format!(
+                "several Kimai customers have number {number}"
+            )));
+        }
         Lookup::None => {}
     }
     let name = facts
@@ -427,7 +438,9 @@ fn resolve_customer(
         match catalog.customer_by_name(name) {
             Lookup::One(c) => return Ok(c),
             Lookup::Ambiguous => {
-                return Err(unmapped(format!("several Kimai customers are named {name:?}")));
+                return Err(unmapped(format!(
+                    "several Kimai customers are named {name:?}"
+                )));
             }
             Lookup::None => {}
         }
@@ -470,7 +483,11 @@ fn resolve_project(
         }
         ProjectStrategy::PerCustomer { name } => {
             let customer = resolve_customer(facts, mappings, catalog)?;
-            let name = if name.trim().is_empty() { DEFAULT_PROJECT_NAME } else { name.as_str() };
+            let name = if name.trim().is_empty() {
+                DEFAULT_PROJECT_NAME
+            } else {
+                name.as_str()
+            };
             match catalog.project_by_name(customer, name) {
                 Lookup::One(p) => Ok(p),
                 Lookup::Ambiguous => Err(ambiguous(format!("{name:?} of customer {customer}"))),

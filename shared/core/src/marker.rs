@@ -15,14 +15,20 @@ pub enum Marker {
     /// `[zammad:agg=<hex>]`, the hash part of an `agg:` key.
     Aggregate(String),
     /// `ZAM:T<ticket>|TA:<id>` on the first line (legacy, read only).
-    Legacy { ticket: u64, accounting: AccountingId },
+    Legacy {
+        ticket: u64,
+        accounting: AccountingId,
+    },
 }
 
 impl Marker {
     /// The marker that identifies `key`, or `None` for a key that is neither `ta:` nor `agg:`.
     pub fn for_key(key: &EntryKey) -> Option<Marker> {
         if let Some(id) = key.as_str().strip_prefix("ta:") {
-            return id.parse().ok().map(|id| Marker::Accounting(AccountingId(id)));
+            return id
+                .parse()
+                .ok()
+                .map(|id| Marker::Accounting(AccountingId(id)));
         }
         let hash = key.as_str().strip_prefix("agg:")?;
         is_hash(hash).then(|| Marker::Aggregate(hash.to_owned()))
@@ -67,7 +73,9 @@ impl Marker {
 }
 
 fn is_hash(s: &str) -> bool {
-    s.len() == 64 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    s.len() == 64
+        && s.bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
 fn parse_ours(description: &str) -> Option<Marker> {
@@ -110,7 +118,10 @@ fn parse_legacy(description: &str) -> Option<Marker> {
 }
 
 fn split_digits(s: &str) -> Option<(u64, &str)> {
-    let end = s.bytes().position(|b| !b.is_ascii_digit()).unwrap_or(s.len());
+    let end = s
+        .bytes()
+        .position(|b| !b.is_ascii_digit())
+        .unwrap_or(s.len());
     let n = s[..end].parse().ok()?;
     Some((n, &s[end..]))
 }
@@ -125,7 +136,10 @@ mod tests {
     fn renders_and_parses_ours_anywhere_in_the_text() {
         let m = Marker::Accounting(AccountingId(123));
         assert_eq!(m.render(), "[zammad:ta=123]");
-        assert_eq!(Marker::parse("#31001 Printer [zammad:ta=123] jam"), Some(m.clone()));
+        assert_eq!(
+            Marker::parse("#31001 Printer [zammad:ta=123] jam"),
+            Some(m.clone())
+        );
         assert_eq!(m.key(), EntryKey("ta:123".into()));
         assert_eq!(Marker::for_key(&m.key()), Some(m));
     }
@@ -152,10 +166,13 @@ mod tests {
         assert_eq!(m.key(), EntryKey("ta:77".into()));
         // We never write the legacy format.
         assert_eq!(m.render(), "[zammad:ta=77]");
-        assert_eq!(Marker::parse("  \n ZAM:T1|TA:2 Something"), Some(Marker::Legacy {
-            ticket: 1,
-            accounting: AccountingId(2)
-        }));
+        assert_eq!(
+            Marker::parse("  \n ZAM:T1|TA:2 Something"),
+            Some(Marker::Legacy {
+                ticket: 1,
+                accounting: AccountingId(2)
+            })
+        );
     }
 
     #[test]

@@ -218,7 +218,13 @@ mod tests {
     use rust_decimal::Decimal;
     use std::str::FromStr;
 
-    fn acc(id: u64, agent: u64, ty: Option<u64>, amount: &str, at: DateTime<Utc>) -> TimeAccounting {
+    fn acc(
+        id: u64,
+        agent: u64,
+        ty: Option<u64>,
+        amount: &str,
+        at: DateTime<Utc>,
+    ) -> TimeAccounting {
         TimeAccounting {
             id: AccountingId(id),
             ticket_id: TicketId(1),
@@ -242,7 +248,9 @@ mod tests {
     #[test]
     fn hours_unit_places_in_the_agents_zone() {
         let mut zones = berlin();
-        zones.by_agent.insert(ZammadUserId(2), chrono_tz::America::New_York);
+        zones
+            .by_agent
+            .insert(ZammadUserId(2), chrono_tz::America::New_York);
         let out = normalise(
             &[acc(1, 2, None, "1.25", utc(14, 0))],
             &TimePolicy::new(TimeUnit::Hours),
@@ -260,8 +268,13 @@ mod tests {
     #[test]
     fn custom_factor_unit() {
         let unit = TimeUnit::minutes_per_unit(Decimal::from(6)).unwrap();
-        let out = normalise(&[acc(1, 2, None, "2.5", utc(9, 0))], &TimePolicy::new(unit), &berlin(), &[])
-            .unwrap();
+        let out = normalise(
+            &[acc(1, 2, None, "2.5", utc(9, 0))],
+            &TimePolicy::new(unit),
+            &berlin(),
+            &[],
+        )
+        .unwrap();
         assert_eq!(out.entries[0].duration_secs, 15 * 60);
     }
 
@@ -286,7 +299,10 @@ mod tests {
     #[test]
     fn shortened_entry_keeps_its_end_and_lists_its_correction() {
         let out = normalise(
-            &[acc(1, 2, None, "60", utc(9, 0)), acc(2, 2, None, "-15", utc(10, 0))],
+            &[
+                acc(1, 2, None, "60", utc(9, 0)),
+                acc(2, 2, None, "-15", utc(10, 0)),
+            ],
             &TimePolicy::new(TimeUnit::Minutes),
             &berlin(),
             &[],
@@ -351,7 +367,10 @@ mod tests {
     #[test]
     fn overlapping_bookings_are_shifted() {
         let out = normalise(
-            &[acc(1, 2, None, "60", utc(10, 0)), acc(2, 2, Some(1), "60", utc(10, 0))],
+            &[
+                acc(1, 2, None, "60", utc(10, 0)),
+                acc(2, 2, Some(1), "60", utc(10, 0)),
+            ],
             &TimePolicy::new(TimeUnit::Minutes),
             &berlin(),
             &[],
@@ -366,14 +385,25 @@ mod tests {
     fn errors_name_the_accounting() {
         let err = normalise(
             &[acc(9, 2, None, "1", utc(9, 0))],
-            &TimePolicy::new(TimeUnit::MinutesPerUnit { minutes: Decimal::ZERO }),
+            &TimePolicy::new(TimeUnit::MinutesPerUnit {
+                minutes: Decimal::ZERO,
+            }),
             &berlin(),
             &[],
         )
         .unwrap_err();
-        assert!(matches!(err, NormaliseError::Unit { accounting: AccountingId(9), .. }));
+        assert!(matches!(
+            err,
+            NormaliseError::Unit {
+                accounting: AccountingId(9),
+                ..
+            }
+        ));
         let err = normalise(
-            &[acc(9, 2, None, "1", utc(9, 0)), acc(9, 2, None, "1", utc(9, 0))],
+            &[
+                acc(9, 2, None, "1", utc(9, 0)),
+                acc(9, 2, None, "1", utc(9, 0)),
+            ],
             &TimePolicy::new(TimeUnit::Minutes),
             &berlin(),
             &[],
@@ -381,7 +411,11 @@ mod tests {
         .unwrap_err();
         assert_eq!(err, NormaliseError::DuplicateAccounting(AccountingId(9)));
         let mut policy = TimePolicy::new(TimeUnit::Minutes);
-        policy.rounding = Rounding { mode: RoundingMode::Up, step_minutes: 0, minimum_minutes: None };
+        policy.rounding = Rounding {
+            mode: RoundingMode::Up,
+            step_minutes: 0,
+            minimum_minutes: None,
+        };
         assert!(matches!(
             normalise(&[], &policy, &berlin(), &[]),
             Err(NormaliseError::Rounding(_))

@@ -63,7 +63,11 @@ pub struct Placed {
 }
 
 impl Placement {
-    pub fn natural(self, anchor: DateTime<Utc>, duration_secs: i64) -> (DateTime<Utc>, DateTime<Utc>) {
+    pub fn natural(
+        self,
+        anchor: DateTime<Utc>,
+        duration_secs: i64,
+    ) -> (DateTime<Utc>, DateTime<Utc>) {
         let d = Duration::seconds(duration_secs);
         match self {
             Placement::EndAtLogged => (anchor - d, anchor),
@@ -88,6 +92,9 @@ fn natural_of(policy: Placement, r: &PlacementRequest) -> (DateTime<Utc>, DateTi
     }
     (begin, end)
 }
+
+/// A half-open `[begin, end)` span of time.
+type Span = (DateTime<Utc>, DateTime<Utc>);
 
 /// Intervals already placed for one agent, by begin. `max_len` bounds the look-back of range
 /// queries, so overlap checks are logarithmic plus the hits.
@@ -160,7 +167,11 @@ impl Timeline {
 }
 
 /// Place every request; the result is in the order of `requests`.
-pub fn place(policy: Placement, requests: &[PlacementRequest], busy: &[BusyInterval]) -> Vec<Placed> {
+pub fn place(
+    policy: Placement,
+    requests: &[PlacementRequest],
+    busy: &[BusyInterval],
+) -> Vec<Placed> {
     let naturals: Vec<_> = requests.iter().map(|r| natural_of(policy, r)).collect();
     let mut out: Vec<Placed> = naturals
         .iter()
@@ -175,10 +186,12 @@ pub fn place(policy: Placement, requests: &[PlacementRequest], busy: &[BusyInter
     for (i, r) in requests.iter().enumerate() {
         by_agent.entry(r.agent_id).or_default().push(i);
     }
-    let mut busy_by_agent: HashMap<ZammadUserId, Vec<(DateTime<Utc>, DateTime<Utc>)>> =
-        HashMap::new();
+    let mut busy_by_agent: HashMap<ZammadUserId, Vec<Span>> = HashMap::new();
     for b in busy.iter().filter(|b| b.end > b.begin) {
-        busy_by_agent.entry(b.agent_id).or_default().push((b.begin, b.end));
+        busy_by_agent
+            .entry(b.agent_id)
+            .or_default()
+            .push((b.begin, b.end));
     }
 
     // Agents are independent; iterate them in id order only so that debugging is reproducible.
@@ -233,8 +246,8 @@ pub fn place(policy: Placement, requests: &[PlacementRequest], busy: &[BusyInter
 /// end overlaps the interval holding that maximum.
 fn overlapping_entries(
     indices: &[usize],
-    naturals: &[(DateTime<Utc>, DateTime<Utc>)],
-    busy: &[(DateTime<Utc>, DateTime<Utc>)],
+    naturals: &[Span],
+    busy: &[Span],
 ) -> std::collections::HashSet<usize> {
     // `None` marks a busy interval: it can make entries overlap but is never moved itself.
     let mut all: Vec<(DateTime<Utc>, DateTime<Utc>, Option<usize>)> = indices
@@ -438,7 +451,10 @@ mod tests {
         // 01:30 happens twice on 1 Nov 2026; the earlier (EDT) instant is meant.
         let r = req("ta:1", ny, "2026-11-01T01:30", 60);
         let p = place(Placement::EndAtLogged, &[r], &[]);
-        assert_eq!(local(ny, &p[0]), ("2026-11-01T00:30:00".into(), "2026-11-01T01:30:00".into()));
+        assert_eq!(
+            local(ny, &p[0]),
+            ("2026-11-01T00:30:00".into(), "2026-11-01T01:30:00".into())
+        );
         let r = req("ta:2", ny, "2026-11-01T02:00", 60);
         let p = place(Placement::EndAtLogged, &[r], &[]);
         // 60 real minutes before 02:00 EST is 01:00 EST, the second 01:00 of the day.

@@ -78,7 +78,8 @@ pub fn plan(input: &PlanInput<'_>) -> Result<Plan, PlanError> {
             return Err(PlanError::DuplicateDesiredKey(d.key.clone()));
         }
     }
-    let mut blocked: HashMap<&EntryKey, &Unresolved> = HashMap::with_capacity(input.unresolved.len());
+    let mut blocked: HashMap<&EntryKey, &Unresolved> =
+        HashMap::with_capacity(input.unresolved.len());
     for u in input.unresolved {
         if desired_keys.contains(&u.key) {
             return Err(PlanError::KeyBothReadyAndBlocked(u.key.clone()));
@@ -110,7 +111,12 @@ pub fn plan(input: &PlanInput<'_>) -> Result<Plan, PlanError> {
                 }
             }
             None => {
-                let k = (t.user, t.project, t.begin.date_naive(), input.rounding.apply(t.duration_secs));
+                let k = (
+                    t.user,
+                    t.project,
+                    t.begin.date_naive(),
+                    input.rounding.apply(t.duration_secs),
+                );
                 unmarked.entry(k).or_default().push(t.id);
             }
         }
@@ -135,10 +141,14 @@ pub fn plan(input: &PlanInput<'_>) -> Result<Plan, PlanError> {
                 None => out.conflicts.push(Conflict {
                     desired: Some(d.clone()),
                     base: Some(b.clone()),
-                    ..conflict(&d.key, ConflictReason::DeletedInKimai, format!(
-                        "Kimai timesheet {} was deleted; recreate it or accept the deletion",
-                        b.kimai_id
-                    ))
+                    ..conflict(
+                        &d.key,
+                        ConflictReason::DeletedInKimai,
+                        format!(
+                            "Kimai timesheet {} was deleted; recreate it or accept the deletion",
+                            b.kimai_id
+                        ),
+                    )
                 }),
                 Some(k) => {
                     let zammad_changed = !unchanged_since(d, b);
@@ -184,7 +194,12 @@ pub fn plan(input: &PlanInput<'_>) -> Result<Plan, PlanError> {
                     out.adopted.push(adopted);
                     continue;
                 }
-                let dup_key = (d.user, d.project, d.day, input.rounding.apply(d.duration_secs));
+                let dup_key = (
+                    d.user,
+                    d.project,
+                    d.day,
+                    input.rounding.apply(d.duration_secs),
+                );
                 if let Some(candidates) = unmarked.get(&dup_key) {
                     let mut candidates = candidates.clone();
                     candidates.sort();
@@ -234,18 +249,26 @@ pub fn plan(input: &PlanInput<'_>) -> Result<Plan, PlanError> {
                 Some(k) if !same_as_echo(k, &b.echoed) => out.conflicts.push(Conflict {
                     base: Some(b.clone()),
                     kimai: Some(k.clone()),
-                    ..conflict(&b.key, ConflictReason::Orphaned, format!(
-                        "the Zammad time is gone but Kimai timesheet {} was edited by hand",
-                        k.id
-                    ))
+                    ..conflict(
+                        &b.key,
+                        ConflictReason::Orphaned,
+                        format!(
+                            "the Zammad time is gone but Kimai timesheet {} was edited by hand",
+                            k.id
+                        ),
+                    )
                 }),
                 Some(k) if k.exported => out.conflicts.push(Conflict {
                     base: Some(b.clone()),
                     kimai: Some(k.clone()),
-                    ..conflict(&b.key, ConflictReason::LockedOrExported, format!(
-                        "the Zammad time is gone but Kimai timesheet {} is exported",
-                        k.id
-                    ))
+                    ..conflict(
+                        &b.key,
+                        ConflictReason::LockedOrExported,
+                        format!(
+                            "the Zammad time is gone but Kimai timesheet {} is exported",
+                            k.id
+                        ),
+                    )
                 }),
                 Some(k) => out.operations.push(Operation::Delete {
                     key: b.key.clone(),
@@ -270,10 +293,11 @@ fn push_update(
             desired: Some(d.clone()),
             base: b.cloned(),
             kimai: Some(k.clone()),
-            ..conflict(&d.key, ConflictReason::LockedOrExported, format!(
-                "Zammad changed but Kimai timesheet {} is exported",
-                k.id
-            ))
+            ..conflict(
+                &d.key,
+                ConflictReason::LockedOrExported,
+                format!("Zammad changed but Kimai timesheet {} is exported", k.id),
+            )
         });
     } else {
         out.operations.push(Operation::Update {

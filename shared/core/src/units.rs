@@ -17,7 +17,9 @@ pub enum TimeUnit {
     Hours,
     QuarterHours,
     /// A custom number of minutes per unit, e.g. `7.5`. Must be positive.
-    MinutesPerUnit { minutes: Decimal },
+    MinutesPerUnit {
+        minutes: Decimal,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Error)]

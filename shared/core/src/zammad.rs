@@ -83,7 +83,10 @@ impl TryFrom<TimeAccountingWire> for TimeAccounting {
 
 /// Zammad timestamps are UTC ISO-8601 with milliseconds and `Z` (`2024-03-17T19:03:13.234Z`).
 /// Any RFC 3339 offset is accepted and converted to UTC.
-pub fn parse_zammad_timestamp(field: &'static str, value: &str) -> Result<DateTime<Utc>, ParseError> {
+pub fn parse_zammad_timestamp(
+    field: &'static str,
+    value: &str,
+) -> Result<DateTime<Utc>, ParseError> {
     DateTime::parse_from_rfc3339(value)
         .map(|t| t.with_timezone(&Utc))
         .map_err(|_| ParseError::Timestamp {
@@ -191,7 +194,8 @@ impl ZammadUser {
             .collect::<Vec<_>>()
             .join(" ");
         if name.is_empty() {
-            self.email_key().unwrap_or_else(|| format!("user {}", self.id))
+            self.email_key()
+                .unwrap_or_else(|| format!("user {}", self.id))
         } else {
             name
         }

@@ -81,14 +81,23 @@ mod tests {
             parse_zone("Mars/Olympus").unwrap_err(),
             ZoneError::Unknown("Mars/Olympus".into())
         );
-        assert_eq!(parse_zone(" Europe/Berlin ").unwrap(), chrono_tz::Europe::Berlin);
+        assert_eq!(
+            parse_zone(" Europe/Berlin ").unwrap(),
+            chrono_tz::Europe::Berlin
+        );
     }
 
     #[test]
     fn berlin_spring_gap_reads_forward() {
         let z = chrono_tz::Europe::Berlin;
-        assert_eq!(local_to_utc(z, naive("2026-03-29T02:30:00")), utc("2026-03-29T01:30:00Z"));
-        assert_eq!(utc_to_local(z, utc("2026-03-29T01:30:00Z")).to_string(), "2026-03-29T03:30:00");
+        assert_eq!(
+            local_to_utc(z, naive("2026-03-29T02:30:00")),
+            utc("2026-03-29T01:30:00Z")
+        );
+        assert_eq!(
+            utc_to_local(z, utc("2026-03-29T01:30:00Z")).to_string(),
+            "2026-03-29T03:30:00"
+        );
         let (s, e) = day_bounds(z, NaiveDate::from_ymd_opt(2026, 3, 29).unwrap());
         assert_eq!((e - s).num_hours(), 23);
     }
@@ -96,7 +105,10 @@ mod tests {
     #[test]
     fn berlin_autumn_fold_takes_the_earlier_instant() {
         let z = chrono_tz::Europe::Berlin;
-        assert_eq!(local_to_utc(z, naive("2026-10-25T02:30:00")), utc("2026-10-25T00:30:00Z"));
+        assert_eq!(
+            local_to_utc(z, naive("2026-10-25T02:30:00")),
+            utc("2026-10-25T00:30:00Z")
+        );
         let (s, e) = day_bounds(z, NaiveDate::from_ymd_opt(2026, 10, 25).unwrap());
         assert_eq!((e - s).num_hours(), 25);
     }
@@ -104,8 +116,14 @@ mod tests {
     #[test]
     fn new_york_gap_and_fold() {
         let z = chrono_tz::America::New_York;
-        assert_eq!(local_to_utc(z, naive("2026-03-08T02:15:00")), utc("2026-03-08T07:15:00Z"));
-        assert_eq!(local_to_utc(z, naive("2026-11-01T01:30:00")), utc("2026-11-01T05:30:00Z"));
+        assert_eq!(
+            local_to_utc(z, naive("2026-03-08T02:15:00")),
+            utc("2026-03-08T07:15:00Z")
+        );
+        assert_eq!(
+            local_to_utc(z, naive("2026-11-01T01:30:00")),
+            utc("2026-11-01T05:30:00Z")
+        );
     }
 
     #[test]
@@ -122,6 +140,9 @@ mod tests {
     fn a_skipped_day_does_not_panic() {
         let z = chrono_tz::Pacific::Apia;
         let t = local_to_utc(z, naive("2011-12-30T12:00:00"));
-        assert_eq!(local_date(z, t), NaiveDate::from_ymd_opt(2011, 12, 31).unwrap());
+        assert_eq!(
+            local_date(z, t),
+            NaiveDate::from_ymd_opt(2011, 12, 31).unwrap()
+        );
     }
 }

@@ -40,25 +40,84 @@ fn agents() -> HashMap<ZammadUserId, ZammadUser> {
 fn catalog() -> Catalog {
     Catalog::new(
         &[
-            KimaiCustomer { id: CustomerId(10), name: "ACME".into(), number: Some("OID-5".into()) },
-            KimaiCustomer { id: CustomerId(11), name: "Globex".into(), number: None },
-            KimaiCustomer { id: CustomerId(12), name: "Fallback".into(), number: None },
+            KimaiCustomer {
+                id: CustomerId(10),
+                name: "ACME".into(),
+                number: Some("OID-5".into()),
+            },
+            KimaiCustomer {
+                id: CustomerId(11),
+                name: "Globex".into(),
+                number: None,
+            },
+            KimaiCustomer {
+                id: CustomerId(12),
+                name: "Fallback".into(),
+                number: None,
+            },
         ],
         &[
-            KimaiProject { id: ProjectId(20), name: "Support".into(), customer: CustomerId(10), number: None },
-            KimaiProject { id: ProjectId(21), name: "Support".into(), customer: CustomerId(11), number: None },
-            KimaiProject { id: ProjectId(22), name: "Support".into(), customer: CustomerId(12), number: None },
-            KimaiProject { id: ProjectId(23), name: "Old name".into(), customer: CustomerId(10), number: Some("TID-42".into()) },
-            KimaiProject { id: ProjectId(24), name: "Group project".into(), customer: CustomerId(11), number: None },
+            KimaiProject {
+                id: ProjectId(20),
+                name: "Support".into(),
+                customer: CustomerId(10),
+                number: None,
+            },
+            KimaiProject {
+                id: ProjectId(21),
+                name: "Support".into(),
+                customer: CustomerId(11),
+                number: None,
+            },
+            KimaiProject {
+                id: ProjectId(22),
+                name: "Support".into(),
+                customer: CustomerId(12),
+                number: None,
+            },
+            KimaiProject {
+                id: ProjectId(23),
+                name: "Old name".into(),
+                customer: CustomerId(10),
+                number: Some("TID-42".into()),
+            },
+            KimaiProject {
+                id: ProjectId(24),
+                name: "Group project".into(),
+                customer: CustomerId(11),
+                number: None,
+            },
         ],
         &[
-            KimaiActivity { id: ActivityId(30), name: "Support".into(), project: None },
-            KimaiActivity { id: ActivityId(31), name: "Onsite".into(), project: None },
-            KimaiActivity { id: ActivityId(32), name: "Special".into(), project: Some(ProjectId(24)) },
+            KimaiActivity {
+                id: ActivityId(30),
+                name: "Support".into(),
+                project: None,
+            },
+            KimaiActivity {
+                id: ActivityId(31),
+                name: "Onsite".into(),
+                project: None,
+            },
+            KimaiActivity {
+                id: ActivityId(32),
+                name: "Special".into(),
+                project: Some(ProjectId(24)),
+            },
         ],
         &[
-            KimaiUser { id: API_USER, username: "api".into(), email: None, timezone: Some("Europe/Berlin".into()) },
-            KimaiUser { id: KimaiUserId(5), username: "anna".into(), email: Some("anna@example.com".into()), timezone: Some("America/New_York".into()) },
+            KimaiUser {
+                id: API_USER,
+                username: "api".into(),
+                email: None,
+                timezone: Some("Europe/Berlin".into()),
+            },
+            KimaiUser {
+                id: KimaiUserId(5),
+                username: "anna".into(),
+                email: Some("anna@example.com".into()),
+                timezone: Some("America/New_York".into()),
+            },
         ],
     )
 }
@@ -67,7 +126,8 @@ fn mappings() -> Mappings {
     let mut m = Mappings::new(API_USER);
     m.can_book_for_others = true;
     m.default_activity = Some(ActivityId(30));
-    m.activity_by_type.insert(AccountingTypeId(7), ActivityId(31));
+    m.activity_by_type
+        .insert(AccountingTypeId(7), ActivityId(31));
     m
 }
 
@@ -101,7 +161,10 @@ impl Case {
     fn new(org: Option<(u64, &str)>) -> Self {
         Case {
             ticket: ticket(org.map(|o| o.0)),
-            org: org.map(|(id, name)| Organisation { id: OrganisationId(id), name: name.into() }),
+            org: org.map(|(id, name)| Organisation {
+                id: OrganisationId(id),
+                name: name.into(),
+            }),
             agents: agents(),
             types: HashMap::from([(AccountingTypeId(7), "Onsite".to_owned())]),
         }
@@ -159,13 +222,22 @@ fn full_resolution_by_customer_number_and_agent_email() {
 #[test]
 fn explicit_organisation_mapping_wins_over_number_and_name() {
     let mut m = mappings();
-    m.customer_by_organisation.insert(OrganisationId(5), CustomerId(11));
-    assert_eq!(Case::new(Some((5, "ACME"))).ready(&entry(None), &m).project, ProjectId(21));
+    m.customer_by_organisation
+        .insert(OrganisationId(5), CustomerId(11));
+    assert_eq!(
+        Case::new(Some((5, "ACME"))).ready(&entry(None), &m).project,
+        ProjectId(21)
+    );
 }
 
 #[test]
 fn customer_by_exact_name_when_no_number_matches() {
-    assert_eq!(Case::new(Some((6, "Globex"))).ready(&entry(None), &mappings()).project, ProjectId(21));
+    assert_eq!(
+        Case::new(Some((6, "Globex")))
+            .ready(&entry(None), &mappings())
+            .project,
+        ProjectId(21)
+    );
     let b = Case::new(Some((6, "globex"))).blocked(&entry(None), &mappings());
     assert_eq!(reason(&b), ConflictReason::UnmappedCustomer);
 }
@@ -176,7 +248,10 @@ fn ticket_without_organisation_uses_the_fallback_customer() {
     assert_eq!(reason(&b), ConflictReason::UnmappedCustomer);
     let mut m = mappings();
     m.fallback_customer = Some(CustomerId(12));
-    assert_eq!(Case::new(None).ready(&entry(None), &m).project, ProjectId(22));
+    assert_eq!(
+        Case::new(None).ready(&entry(None), &m).project,
+        ProjectId(22)
+    );
 }
 
 #[test]
@@ -187,7 +262,10 @@ fn customer_auto_create_on_asks_for_creation_after_review_parks() {
     assert_eq!(
         b,
         Blocker::NeedsCreation {
-            actions: vec![NeededAction::CreateCustomer { name: "Initech".into(), number: "OID-8".into() }]
+            actions: vec![NeededAction::CreateCustomer {
+                name: "Initech".into(),
+                number: "OID-8".into()
+            }]
         }
     );
     m.customer_auto_create = AutoCreate::AfterReview;
@@ -198,12 +276,18 @@ fn customer_auto_create_on_asks_for_creation_after_review_parks() {
 #[test]
 fn per_customer_project_with_configured_name_is_created_when_missing() {
     let mut m = mappings();
-    m.project_strategy = ProjectStrategy::PerCustomer { name: "Helpdesk".into() };
+    m.project_strategy = ProjectStrategy::PerCustomer {
+        name: "Helpdesk".into(),
+    };
     let b = Case::new(Some((5, "ACME"))).blocked(&entry(None), &m);
     assert_eq!(
         b,
         Blocker::NeedsCreation {
-            actions: vec![NeededAction::CreateProject { customer: CustomerId(10), name: "Helpdesk".into(), number: None }]
+            actions: vec![NeededAction::CreateProject {
+                customer: CustomerId(10),
+                name: "Helpdesk".into(),
+                number: None
+            }]
         }
     );
 }
@@ -213,7 +297,10 @@ fn per_ticket_project_by_number_then_name_then_creation() {
     let mut m = mappings();
     m.project_strategy = ProjectStrategy::PerTicket;
     // TID-42 exists under ACME, whatever its name.
-    assert_eq!(Case::new(Some((5, "ACME"))).ready(&entry(None), &m).project, ProjectId(23));
+    assert_eq!(
+        Case::new(Some((5, "ACME"))).ready(&entry(None), &m).project,
+        ProjectId(23)
+    );
     let b = Case::new(Some((6, "Globex"))).blocked(&entry(None), &m);
     assert_eq!(
         b,
@@ -232,7 +319,10 @@ fn project_by_group_needs_an_explicit_mapping() {
     let mut m = mappings();
     m.project_strategy = ProjectStrategy::ByGroup;
     let case = Case::new(None); // no organisation needed in this strategy
-    assert_eq!(reason(&case.blocked(&entry(None), &m)), ConflictReason::UnmappedProject);
+    assert_eq!(
+        reason(&case.blocked(&entry(None), &m)),
+        ConflictReason::UnmappedProject
+    );
     m.project_by_group.insert(GroupId(2), ProjectId(24));
     assert_eq!(case.ready(&entry(None), &m).project, ProjectId(24));
 }
@@ -240,11 +330,20 @@ fn project_by_group_needs_an_explicit_mapping() {
 #[test]
 fn activity_falls_back_to_default_then_conflicts() {
     let case = Case::new(Some((5, "ACME")));
-    assert_eq!(case.ready(&entry(Some(8)), &mappings()).activity, ActivityId(30));
+    assert_eq!(
+        case.ready(&entry(Some(8)), &mappings()).activity,
+        ActivityId(30)
+    );
     let mut m = mappings();
     m.default_activity = None;
-    assert_eq!(reason(&case.blocked(&entry(Some(8)), &m)), ConflictReason::UnmappedActivity);
-    assert_eq!(reason(&case.blocked(&entry(None), &m)), ConflictReason::UnmappedActivity);
+    assert_eq!(
+        reason(&case.blocked(&entry(Some(8)), &m)),
+        ConflictReason::UnmappedActivity
+    );
+    assert_eq!(
+        reason(&case.blocked(&entry(None), &m)),
+        ConflictReason::UnmappedActivity
+    );
     m.activity_without_type = Some(ActivityId(31));
     assert_eq!(case.ready(&entry(None), &m).activity, ActivityId(31));
 }
@@ -253,10 +352,18 @@ fn activity_falls_back_to_default_then_conflicts() {
 fn activity_must_exist_and_fit_the_project() {
     let case = Case::new(Some((5, "ACME")));
     let mut m = mappings();
-    m.activity_by_type.insert(AccountingTypeId(7), ActivityId(32)); // belongs to project 24
-    assert_eq!(reason(&case.blocked(&entry(Some(7)), &m)), ConflictReason::UnmappedActivity);
-    m.activity_by_type.insert(AccountingTypeId(7), ActivityId(404));
-    assert_eq!(reason(&case.blocked(&entry(Some(7)), &m)), ConflictReason::UnmappedActivity);
+    m.activity_by_type
+        .insert(AccountingTypeId(7), ActivityId(32)); // belongs to project 24
+    assert_eq!(
+        reason(&case.blocked(&entry(Some(7)), &m)),
+        ConflictReason::UnmappedActivity
+    );
+    m.activity_by_type
+        .insert(AccountingTypeId(7), ActivityId(404));
+    assert_eq!(
+        reason(&case.blocked(&entry(Some(7)), &m)),
+        ConflictReason::UnmappedActivity
+    );
 }
 
 #[test]
@@ -273,11 +380,18 @@ fn unknown_agent_is_a_conflict_or_booked_as_api_user_by_policy() {
     let mut case = Case::new(Some((5, "ACME")));
     case.agents.get_mut(&ANNA).unwrap().email = Some("nobody@example.com".into());
     let mut m = mappings();
-    assert_eq!(reason(&case.blocked(&entry(None), &m)), ConflictReason::UnmappedUser);
+    assert_eq!(
+        reason(&case.blocked(&entry(None), &m)),
+        ConflictReason::UnmappedUser
+    );
     m.unmapped_user = UnmappedUserPolicy::BookAsApiUser;
     let d = case.ready(&entry(None), &m);
     assert_eq!(d.user, API_USER);
-    assert!(d.description.ends_with("(for Anna Agent)"), "{}", d.description);
+    assert!(
+        d.description.ends_with("(for Anna Agent)"),
+        "{}",
+        d.description
+    );
 }
 
 #[test]
@@ -285,7 +399,10 @@ fn without_create_other_timesheet_the_unmapped_user_policy_applies() {
     let case = Case::new(Some((5, "ACME")));
     let mut m = mappings();
     m.can_book_for_others = false;
-    assert_eq!(reason(&case.blocked(&entry(None), &m)), ConflictReason::UnmappedUser);
+    assert_eq!(
+        reason(&case.blocked(&entry(None), &m)),
+        ConflictReason::UnmappedUser
+    );
     m.unmapped_user = UnmappedUserPolicy::BookAsApiUser;
     assert_eq!(case.ready(&entry(None), &m).user, API_USER);
 }
@@ -296,12 +413,20 @@ fn user_is_reported_before_activity_and_customer() {
     case.agents.clear();
     let mut m = mappings();
     m.default_activity = None;
-    assert_eq!(reason(&case.blocked(&entry(Some(8)), &m)), ConflictReason::UnmappedUser);
+    assert_eq!(
+        reason(&case.blocked(&entry(Some(8)), &m)),
+        ConflictReason::UnmappedUser
+    );
 }
 
 #[test]
 fn zones_follow_the_kimai_user() {
-    let zones = zones_for(&agents(), &mappings(), &catalog(), chrono_tz::Europe::Berlin);
+    let zones = zones_for(
+        &agents(),
+        &mappings(),
+        &catalog(),
+        chrono_tz::Europe::Berlin,
+    );
     assert_eq!(zones.of(ANNA), chrono_tz::America::New_York);
     assert_eq!(zones.of(ZammadUserId(404)), chrono_tz::Europe::Berlin);
 }
@@ -315,7 +440,10 @@ fn description_template_tags_and_billable() {
     m.billable_by_type.insert(AccountingTypeId(7), true);
     let case = Case::new(Some((5, "ACME")));
     let d = case.ready(&entry(Some(7)), &m);
-    assert_eq!(d.description, "[zammad:ta=99] Printer jam (Onsite, Anna Agent, ACME) T42");
+    assert_eq!(
+        d.description,
+        "[zammad:ta=99] Printer jam (Onsite, Anna Agent, ACME) T42"
+    );
     assert_eq!(d.tags, vec!["zammad".to_owned(), "support".to_owned()]);
     assert_eq!(d.billable, Some(true));
     assert_eq!(case.ready(&entry(None), &m).billable, Some(false));
@@ -323,7 +451,10 @@ fn description_template_tags_and_billable() {
     let mut tricky = Case::new(Some((5, "ACME")));
     tricky.ticket.title = "{marker}".into();
     m.description_template = "{marker} {ticket_title}".into();
-    assert_eq!(tricky.ready(&entry(None), &m).description, "[zammad:ta=99] {marker}");
+    assert_eq!(
+        tricky.ready(&entry(None), &m).description,
+        "[zammad:ta=99] {marker}"
+    );
 }
 
 #[test]

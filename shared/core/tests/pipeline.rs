@@ -61,29 +61,64 @@ fn setup() -> Setup {
             customer_id: None,
             updated_at: Utc::now(),
         },
-        org: Organisation { id: OrganisationId(5), name: "ACME".into() },
+        org: Organisation {
+            id: OrganisationId(5),
+            name: "ACME".into(),
+        },
         agents: HashMap::from([
             (ZammadUserId(3), agent(3, "berlin@example.com")),
             (ZammadUserId(4), agent(4, "ny@example.com")),
         ]),
         types: HashMap::new(),
         catalog: Catalog::new(
-            &[KimaiCustomer { id: CustomerId(10), name: "ACME".into(), number: None }],
-            &[KimaiProject { id: ProjectId(20), name: "Support".into(), customer: CustomerId(10), number: None }],
-            &[KimaiActivity { id: ActivityId(30), name: "Support".into(), project: None }],
+            &[KimaiCustomer {
+                id: CustomerId(10),
+                name: "ACME".into(),
+                number: None,
+            }],
+            &[KimaiProject {
+                id: ProjectId(20),
+                name: "Support".into(),
+                customer: CustomerId(10),
+                number: None,
+            }],
+            &[KimaiActivity {
+                id: ActivityId(30),
+                name: "Support".into(),
+                project: None,
+            }],
             &[
-                KimaiUser { id: KimaiUserId(5), username: "b".into(), email: Some("berlin@example.com".into()), timezone: Some("Europe/Berlin".into()) },
-                KimaiUser { id: KimaiUserId(6), username: "n".into(), email: Some("ny@example.com".into()), timezone: Some("America/New_York".into()) },
+                KimaiUser {
+                    id: KimaiUserId(5),
+                    username: "b".into(),
+                    email: Some("berlin@example.com".into()),
+                    timezone: Some("Europe/Berlin".into()),
+                },
+                KimaiUser {
+                    id: KimaiUserId(6),
+                    username: "n".into(),
+                    email: Some("ny@example.com".into()),
+                    timezone: Some("America/New_York".into()),
+                },
             ],
         ),
         mappings,
     }
 }
 
-fn desired_for(s: &Setup, list: &[TimeAccounting], policy: &TimePolicy) -> Vec<sync_core::desired::DesiredTimesheet> {
+fn desired_for(
+    s: &Setup,
+    list: &[TimeAccounting],
+    policy: &TimePolicy,
+) -> Vec<sync_core::desired::DesiredTimesheet> {
     let zones = zones_for(&s.agents, &s.mappings, &s.catalog, chrono_tz::UTC);
     let timed = normalise(list, policy, &zones, &[]).unwrap();
-    let facts = TicketFacts { ticket: &s.ticket, organisation: Some(&s.org), agents: &s.agents, type_names: &s.types };
+    let facts = TicketFacts {
+        ticket: &s.ticket,
+        organisation: Some(&s.org),
+        agents: &s.agents,
+        type_names: &s.types,
+    };
     let (ready, blocked) = resolve_all(&timed.entries, &facts, &s.mappings, &s.catalog);
     assert!(blocked.is_empty(), "{blocked:?}");
     ready
@@ -95,15 +130,31 @@ fn spring_forward_in_berlin_and_new_york() {
     let policy = TimePolicy::new(TimeUnit::Hours);
     let list = [
         // Berlin, 29 March 2026 04:00 CEST (02:00 UTC): 1.5 h back is 01:30 CET.
-        acc(1, 3, "1.5", Utc.with_ymd_and_hms(2026, 3, 29, 2, 0, 0).unwrap()),
+        acc(
+            1,
+            3,
+            "1.5",
+            Utc.with_ymd_and_hms(2026, 3, 29, 2, 0, 0).unwrap(),
+        ),
         // New York, 8 March 2026 03:30 EDT (07:30 UTC): 1 h back is 01:30 EST.
-        acc(2, 4, "1", Utc.with_ymd_and_hms(2026, 3, 8, 7, 30, 0).unwrap()),
+        acc(
+            2,
+            4,
+            "1",
+            Utc.with_ymd_and_hms(2026, 3, 8, 7, 30, 0).unwrap(),
+        ),
     ];
     let d = desired_for(&s, &list, &policy);
-    assert_eq!((d[0].begin.to_string(), d[0].end.to_string()), ("2026-03-29T01:30:00".into(), "2026-03-29T04:00:00".into()));
+    assert_eq!(
+        (d[0].begin.to_string(), d[0].end.to_string()),
+        ("2026-03-29T01:30:00".into(), "2026-03-29T04:00:00".into())
+    );
     assert_eq!(d[0].duration_secs, 5400);
     assert_eq!(d[0].zone, "Europe/Berlin");
-    assert_eq!((d[1].begin.to_string(), d[1].end.to_string()), ("2026-03-08T01:30:00".into(), "2026-03-08T03:30:00".into()));
+    assert_eq!(
+        (d[1].begin.to_string(), d[1].end.to_string()),
+        ("2026-03-08T01:30:00".into(), "2026-03-08T03:30:00".into())
+    );
     assert_eq!(d[1].user, KimaiUserId(6));
 }
 
@@ -113,14 +164,33 @@ fn fall_back_in_berlin_and_new_york() {
     let policy = TimePolicy::new(TimeUnit::Minutes);
     let list = [
         // Berlin, 25 Oct 2026 02:30 CET (01:30 UTC, the second 02:30): 60 min back is 02:30 CEST.
-        acc(1, 3, "60", Utc.with_ymd_and_hms(2026, 10, 25, 1, 30, 0).unwrap()),
+        acc(
+            1,
+            3,
+            "60",
+            Utc.with_ymd_and_hms(2026, 10, 25, 1, 30, 0).unwrap(),
+        ),
         // New York, 1 Nov 2026 01:15 EST (06:15 UTC, the second 01:15): 30 min back is 01:45 EDT.
-        acc(2, 4, "30", Utc.with_ymd_and_hms(2026, 11, 1, 6, 15, 0).unwrap()),
+        acc(
+            2,
+            4,
+            "30",
+            Utc.with_ymd_and_hms(2026, 11, 1, 6, 15, 0).unwrap(),
+        ),
     ];
     let d = desired_for(&s, &list, &policy);
-    assert_eq!((d[0].begin.to_string(), d[0].end.to_string()), ("2026-10-25T02:30:00".into(), "2026-10-25T02:30:00".into()));
-    assert_eq!(d[0].duration_secs, 3600, "an hour passed although the wall clock shows none");
-    assert_eq!((d[1].begin.to_string(), d[1].end.to_string()), ("2026-11-01T01:45:00".into(), "2026-11-01T01:15:00".into()));
+    assert_eq!(
+        (d[0].begin.to_string(), d[0].end.to_string()),
+        ("2026-10-25T02:30:00".into(), "2026-10-25T02:30:00".into())
+    );
+    assert_eq!(
+        d[0].duration_secs, 3600,
+        "an hour passed although the wall clock shows none"
+    );
+    assert_eq!(
+        (d[1].begin.to_string(), d[1].end.to_string()),
+        ("2026-11-01T01:45:00".into(), "2026-11-01T01:15:00".into())
+    );
     assert_eq!((d[1].end_utc - d[1].begin_utc).num_minutes(), 30);
 }
 
@@ -150,16 +220,31 @@ fn full_cycle_with_a_correction_and_rounding_is_stable() {
     let first = run(&fake, &list);
     assert_eq!(first.operations.len(), 2);
     fake.apply(&first);
-    let mut spans: Vec<_> = fake.timesheets.values().map(|t| (t.begin, t.end.unwrap())).collect();
+    let mut spans: Vec<_> = fake
+        .timesheets
+        .values()
+        .map(|t| (t.begin, t.end.unwrap()))
+        .collect();
     spans.sort();
-    assert!(spans[0].1 <= spans[1].0, "placed without overlap: {spans:?}");
+    assert!(
+        spans[0].1 <= spans[1].0,
+        "placed without overlap: {spans:?}"
+    );
     assert_eq!(run(&fake, &list), Plan::default());
 
     // A correction of -20 removes accounting 2's time (the most recent): its timesheet goes.
     list.push(acc(3, 3, "-20", day(11, 0)));
     let second = run(&fake, &list);
-    assert!(matches!(&second.operations[..], [Operation::Delete { key, .. }] if key.as_str() == "ta:2"), "{:?}", second.operations);
+    assert!(
+        matches!(&second.operations[..], [Operation::Delete { key, .. }] if key.as_str() == "ta:2"),
+        "{:?}",
+        second.operations
+    );
     fake.apply(&second);
     assert_eq!(run(&fake, &list), Plan::default());
-    assert_eq!(fake.timesheets.values().next().unwrap().duration_secs, 60 * 60, "50 min rounded up");
+    assert_eq!(
+        fake.timesheets.values().next().unwrap().duration_secs,
+        60 * 60,
+        "50 min rounded up"
+    );
 }

@@ -74,7 +74,9 @@ fn new_time_is_created() {
     let mut w = World::new();
     w.desired.push(desired(1, 0, 30));
     let p = w.plan();
-    assert!(matches!(&p.operations[..], [Operation::Create { desired }] if desired.key.as_str() == "ta:1"));
+    assert!(
+        matches!(&p.operations[..], [Operation::Create { desired }] if desired.key.as_str() == "ta:1")
+    );
     assert!(p.conflicts.is_empty());
 }
 
@@ -108,7 +110,9 @@ fn missing_mapping_is_a_conflict_and_needed_creations_are_reported() {
         w.unresolved.push(Unresolved {
             key: EntryKey(key.into()),
             ticket_id: TICKET,
-            blocker: Blocker::NeedsCreation { actions: vec![action.clone()] },
+            blocker: Blocker::NeedsCreation {
+                actions: vec![action.clone()],
+            },
         });
     }
     let p = w.plan();
@@ -139,7 +143,13 @@ fn legacy_marker_is_adopted_and_updated_to_ours() {
     w.desired.push(d);
     let p = w.plan();
     assert_eq!(p.adopted.len(), 1);
-    assert!(matches!(&p.operations[..], [Operation::Update { kimai_id: TimesheetId(77), .. }]));
+    assert!(matches!(
+        &p.operations[..],
+        [Operation::Update {
+            kimai_id: TimesheetId(77),
+            ..
+        }]
+    ));
 }
 
 #[test]
@@ -194,7 +204,10 @@ fn unmarked_timesheet_of_another_duration_or_project_is_not_a_duplicate() {
     other_project.project = sync_core::ids::ProjectId(99);
     w.kimai.push(other_project);
     w.desired.push(d);
-    assert!(matches!(&w.plan().operations[..], [Operation::Create { .. }]));
+    assert!(matches!(
+        &w.plan().operations[..],
+        [Operation::Create { .. }]
+    ));
 }
 
 #[test]
@@ -209,7 +222,13 @@ fn zammad_changed_kimai_untouched_is_an_update() {
     w.desired[0] = desired(1, 0, 45);
     let p = w.plan();
     match &p.operations[..] {
-        [Operation::Update { kimai_id, desired, expected }] => {
+        [
+            Operation::Update {
+                kimai_id,
+                desired,
+                expected,
+            },
+        ] => {
             assert_eq!(*kimai_id, TimesheetId(101));
             assert_eq!(desired.duration_secs, 45 * 60);
             assert_eq!(expected, &w.kimai[0]);
@@ -290,7 +309,13 @@ fn zammad_time_gone_and_kimai_untouched_is_deleted() {
     let mut w = World::synced(1);
     w.desired.clear();
     let p = w.plan();
-    assert!(matches!(&p.operations[..], [Operation::Delete { kimai_id: TimesheetId(101), .. }]));
+    assert!(matches!(
+        &p.operations[..],
+        [Operation::Delete {
+            kimai_id: TimesheetId(101),
+            ..
+        }]
+    ));
 }
 
 #[test]
@@ -343,7 +368,10 @@ fn a_blocked_key_is_never_deleted() {
     });
     let p = w.plan();
     assert_eq!(only_conflict(&p), ConflictReason::UnmappedActivity);
-    assert_eq!(p.conflicts[0].kimai.as_ref().map(|k| k.id), Some(TimesheetId(101)));
+    assert_eq!(
+        p.conflicts[0].kimai.as_ref().map(|k| k.id),
+        Some(TimesheetId(101))
+    );
 }
 
 #[test]
@@ -366,14 +394,21 @@ fn a_linked_timesheet_is_not_adopted_again_for_another_key() {
     w.desired.push(desired(2, 60, 30));
     let p = w.plan();
     assert!(p.adopted.is_empty());
-    assert!(p.operations.iter().any(|o| matches!(o, Operation::Create { desired } if desired.key.as_str() == "ta:2")));
+    assert!(
+        p.operations
+            .iter()
+            .any(|o| matches!(o, Operation::Create { desired } if desired.key.as_str() == "ta:2"))
+    );
 }
 
 #[test]
 fn contradictory_inputs_are_typed_errors() {
     let mut w = World::new();
     w.desired = vec![desired(1, 0, 30), desired(1, 5, 30)];
-    assert!(matches!(w.try_plan(), Err(PlanError::DuplicateDesiredKey(_))));
+    assert!(matches!(
+        w.try_plan(),
+        Err(PlanError::DuplicateDesiredKey(_))
+    ));
 
     let mut w = World::synced(1);
     w.base.push(w.base[0].clone());
@@ -383,7 +418,10 @@ fn contradictory_inputs_are_typed_errors() {
     let mut other = w.base[0].clone();
     other.key = EntryKey("ta:2".into());
     w.base.push(other);
-    assert!(matches!(w.try_plan(), Err(PlanError::TimesheetLinkedTwice(TimesheetId(101)))));
+    assert!(matches!(
+        w.try_plan(),
+        Err(PlanError::TimesheetLinkedTwice(TimesheetId(101)))
+    ));
 
     let mut w = World::synced(1);
     w.unresolved.push(Unresolved {
@@ -391,12 +429,18 @@ fn contradictory_inputs_are_typed_errors() {
         ticket_id: TICKET,
         blocker: Blocker::NeedsCreation { actions: vec![] },
     });
-    assert!(matches!(w.try_plan(), Err(PlanError::KeyBothReadyAndBlocked(_))));
+    assert!(matches!(
+        w.try_plan(),
+        Err(PlanError::KeyBothReadyAndBlocked(_))
+    ));
 }
 
 #[test]
 fn applying_a_plan_then_planning_again_is_quiet_even_when_kimai_rounds() {
-    let mut fake = FakeKimai { round_end_to_min: Some(15), ..Default::default() };
+    let mut fake = FakeKimai {
+        round_end_to_min: Some(15),
+        ..Default::default()
+    };
     let desired_now = vec![desired(1, 0, 31), desired(2, 60, 10)];
     let run = |fake: &FakeKimai| {
         let base = fake.base_list();
@@ -416,6 +460,9 @@ fn applying_a_plan_then_planning_again_is_quiet_even_when_kimai_rounds() {
     let first = run(&fake);
     assert_eq!(first.operations.len(), 2);
     fake.apply(&first);
-    assert_eq!(fake.timesheets.values().next().unwrap().duration_secs, 45 * 60);
+    assert_eq!(
+        fake.timesheets.values().next().unwrap().duration_secs,
+        45 * 60
+    );
     assert_eq!(run(&fake), Plan::default());
 }

@@ -9,7 +9,9 @@ use std::collections::{HashMap, HashSet};
 use support::*;
 use sync_core::aggregation::Aggregation;
 use sync_core::desired::EntryKey;
-use sync_core::ids::{AccountingId, AccountingTypeId, ProjectId, TicketId, TimesheetId, ZammadUserId};
+use sync_core::ids::{
+    AccountingId, AccountingTypeId, ProjectId, TicketId, TimesheetId, ZammadUserId,
+};
 use sync_core::kimai::Timesheet;
 use sync_core::mapping::{Blocker, Unresolved};
 use sync_core::marker::Marker;
@@ -124,10 +126,19 @@ fn build(w: &World) -> Built {
         if let Some(v) = spec.base {
             let b = base_for(&desired(id, slot, minutes(v)), 1000 + id);
             let mut k = b.echoed.clone();
-            if matches!(spec.kimai, KimaiState::Edited | KimaiState::ExportedAndEdited) {
-                k.description = Some(format!("{} edited by hand", Marker::for_key(&b.key).unwrap().render()));
+            if matches!(
+                spec.kimai,
+                KimaiState::Edited | KimaiState::ExportedAndEdited
+            ) {
+                k.description = Some(format!(
+                    "{} edited by hand",
+                    Marker::for_key(&b.key).unwrap().render()
+                ));
             }
-            if matches!(spec.kimai, KimaiState::Exported | KimaiState::ExportedAndEdited) {
+            if matches!(
+                spec.kimai,
+                KimaiState::Exported | KimaiState::ExportedAndEdited
+            ) {
                 k.exported = true;
             }
             if !matches!(spec.kimai, KimaiState::Missing) {
@@ -237,14 +248,18 @@ struct Booked {
 }
 
 fn booked() -> impl Strategy<Value = Booked> {
-    (1u64..3, proptest::option::of(1u64..3), -90i64..60, 0i64..4000).prop_map(
-        |(agent, type_id, minutes, at_minute)| Booked {
+    (
+        1u64..3,
+        proptest::option::of(1u64..3),
+        -90i64..60,
+        0i64..4000,
+    )
+        .prop_map(|(agent, type_id, minutes, at_minute)| Booked {
             agent,
             type_id,
             minutes,
             at_minute,
-        },
-    )
+        })
 }
 
 fn accountings(list: &[Booked]) -> Vec<TimeAccounting> {
@@ -319,7 +334,11 @@ fn the_model_rejects_an_update_whose_expectation_is_stale() {
     current.description = Some("changed".into());
     fake.timesheets.insert(TimesheetId(7), current);
     let p = Plan {
-        operations: vec![Operation::Update { kimai_id: TimesheetId(7), desired: d, expected: stale }],
+        operations: vec![Operation::Update {
+            kimai_id: TimesheetId(7),
+            desired: d,
+            expected: stale,
+        }],
         ..Plan::default()
     };
     let result = std::panic::catch_unwind(move || fake.apply(&p));

@@ -5,7 +5,9 @@
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use std::collections::BTreeMap;
 use sync_core::desired::{DesiredTimesheet, EntryKey};
-use sync_core::ids::{AccountingId, ActivityId, KimaiUserId, ProjectId, TicketId, TimesheetId, ZammadUserId};
+use sync_core::ids::{
+    AccountingId, ActivityId, KimaiUserId, ProjectId, TicketId, TimesheetId, ZammadUserId,
+};
 use sync_core::kimai::Timesheet;
 use sync_core::marker::Marker;
 use sync_core::plan::{Base, Operation, Plan};
@@ -116,27 +118,50 @@ impl FakeKimai {
                     let id = TimesheetId(90_000 + self.next_id);
                     let t = self.save(desired, id, false);
                     self.timesheets.insert(id, t.clone());
-                    self.base.insert(desired.key.clone(), Base {
-                        key: desired.key.clone(),
-                        kimai_id: id,
-                        written: Some(desired.clone()),
-                        echoed: t,
-                    });
+                    self.base.insert(
+                        desired.key.clone(),
+                        Base {
+                            key: desired.key.clone(),
+                            kimai_id: id,
+                            written: Some(desired.clone()),
+                            echoed: t,
+                        },
+                    );
                 }
-                Operation::Update { kimai_id, desired, expected } => {
-                    let current = self.timesheets.get(kimai_id).expect("update of a missing timesheet");
-                    assert_eq!(current, expected, "writer would refuse: Kimai changed after planning");
+                Operation::Update {
+                    kimai_id,
+                    desired,
+                    expected,
+                } => {
+                    let current = self
+                        .timesheets
+                        .get(kimai_id)
+                        .expect("update of a missing timesheet");
+                    assert_eq!(
+                        current, expected,
+                        "writer would refuse: Kimai changed after planning"
+                    );
                     let t = self.save(desired, *kimai_id, current.exported);
                     self.timesheets.insert(*kimai_id, t.clone());
-                    self.base.insert(desired.key.clone(), Base {
-                        key: desired.key.clone(),
-                        kimai_id: *kimai_id,
-                        written: Some(desired.clone()),
-                        echoed: t,
-                    });
+                    self.base.insert(
+                        desired.key.clone(),
+                        Base {
+                            key: desired.key.clone(),
+                            kimai_id: *kimai_id,
+                            written: Some(desired.clone()),
+                            echoed: t,
+                        },
+                    );
                 }
-                Operation::Delete { key, kimai_id, expected } => {
-                    let current = self.timesheets.remove(kimai_id).expect("delete of a missing timesheet");
+                Operation::Delete {
+                    key,
+                    kimai_id,
+                    expected,
+                } => {
+                    let current = self
+                        .timesheets
+                        .remove(kimai_id)
+                        .expect("delete of a missing timesheet");
                     assert_eq!(&current, expected);
                     self.base.remove(key);
                 }
