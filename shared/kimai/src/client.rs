@@ -73,11 +73,19 @@ struct Answer {
 
 fn transport_error(e: reqwest::Error) -> KimaiError {
     if e.is_timeout() {
-        KimaiError::Timeout
-    } else {
-        // The URL in the message is ours and carries no secret; the token is only in a header.
-        KimaiError::Connection(e.to_string())
+        return KimaiError::Timeout;
     }
+    // The whole cause chain ("… tcp connect error: Connection refused") says what to fix. The URL
+    // in it carries no secret: the token is only in a header, and `KimaiConfig` refuses URLs
+    // with credentials.
+    let mut message = e.to_string();
+    let mut source = std::error::Error::source(&e);
+    while let Some(cause) = source {
+        message.push_str(": ");
+        message.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    KimaiError::Connection(message)
 }
 
 fn parse_json<T: DeserializeOwned>(answer: &Answer) -> Result<T, KimaiError> {
@@ -255,7 +263,7 @@ impl KimaiClient {
     }
 
     /// All timesheets matching `query`, page by page until `X-Total-Pages` (or a 404 past the
-    /// last page, or an empty page when the header is missing).
+    /// last page, or a short or empty page when the header is missing).
     pub async fn list_timesheets(
         &self,
         query: &TimesheetQuery,
@@ -265,7 +273,12 @@ impl KimaiClient {
         loop {
             match self.timesheets_page(query, page).await {
                 Ok(p) => {
-                    let last = p.items.is_empty() || p.total_pages.is_some_and(|t| page >= t);
+                    // Without `X-Total-Pages` a short page is the last one.
+                    let last = p.items.is_empty()
+                        || match p.total_pages {
+                            Some(total) => page >= total,
+                            None => p.items.len() < self.inner.config.page_size as usize,
+                        };
                     all.extend(p.items);
                     if last {
                         return Ok(all);

@@ -39,6 +39,12 @@ impl KimaiConfig {
                 base_url.scheme()
             )));
         }
+        if !base_url.username().is_empty() || base_url.password().is_some() {
+            return Err(KimaiError::Config(
+                "the base URL must not carry credentials; Kimai is reached with the API token"
+                    .into(),
+            ));
+        }
         // `join` replaces the last path segment unless the path ends with a slash.
         if !base_url.path().ends_with('/') {
             let path = format!("{}/", base_url.path());
@@ -75,5 +81,7 @@ mod tests {
             Err(KimaiError::Config(_))
         ));
         assert!(KimaiConfig::new("not a url", ApiToken::new("t")).is_err());
+        let e = KimaiConfig::new("https://u:secret@kimai.example", ApiToken::new("t")).unwrap_err();
+        assert!(!e.to_string().contains("secret"), "{e}");
     }
 }

@@ -181,6 +181,18 @@ async fn post_reads_the_api_users_zone_and_answers_in_the_owners_zone() {
     assert_eq!(t.end.unwrap().offset().local_minus_utc(), 7200);
     assert_eq!(t.duration_secs, 3600);
 
+    // 02:30 does not exist that night; like PHP, Kimai moves it forward by the gap.
+    let t = kimai
+        .create_timesheet(&new_sheet(
+            "2026-03-29T02:30:00",
+            "2026-03-29T04:00:00",
+            "gap",
+        ))
+        .await
+        .unwrap();
+    assert_eq!(t.begin.to_rfc3339(), "2026-03-29T03:30:00+02:00");
+    assert_eq!(t.duration_secs, 1800);
+
     // For Ben (New York) the times are still read in the API user's zone (Berlin), and shown in
     // Ben's: 10:00 Berlin (+0200 after the change) is 04:00 in New York (-0400).
     let mut for_ben = new_sheet("2026-03-30T10:00:00", "2026-03-30T11:00:00", "for ben");
@@ -307,6 +319,25 @@ async fn paging_walks_three_pages() {
         [1, 2, 3, 4, 5, 6, 7]
     );
     assert_eq!(sim.admin().call_count("GET /api/timesheets"), 4);
+}
+
+#[tokio::test]
+async fn an_older_kimai_without_break_and_user_emails_still_parses() {
+    let dataset = common::dataset_json().replace("\"2.65.0\"", "\"2.40.0\"");
+    let sim = kimai_sim::serve(
+        kimai_sim::SimConfig { port: 0, seed: 1 },
+        kimai_sim::Dataset::from_json(&dataset).unwrap(),
+    )
+    .await
+    .unwrap();
+    let kimai = client(&sim, ADMIN_TOKEN);
+    let v = kimai.version().await.unwrap();
+    assert!(!v.has_user_email());
+    let t = kimai.timesheet(TimesheetId(1)).await.unwrap();
+    assert_eq!(t.break_secs, 0);
+    let users = kimai.users(Some("anna.berger@example.org")).await.unwrap();
+    assert_eq!(users.len(), 1, "term still finds the user by email");
+    assert_eq!(users[0].email, None);
 }
 
 #[tokio::test]

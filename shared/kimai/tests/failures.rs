@@ -486,6 +486,7 @@ async fn an_unreachable_kimai_is_a_connection_error() {
     cfg.min_backoff = Duration::from_millis(5);
     let e = KimaiClient::new(cfg).unwrap().ping().await.unwrap_err();
     assert!(matches!(e, KimaiError::Connection(_)), "{e:?}");
+    assert!(e.to_string().contains(&format!("127.0.0.1:{port}")), "{e}");
     assert!(e.is_retryable());
 }
 
