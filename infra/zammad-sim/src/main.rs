@@ -6,6 +6,7 @@ use zammad_sim::{Dataset, SimConfig, ZammadVersion, serve};
 
 const USAGE: &str = "usage: zammad-sim --dataset FILE [--port N] [--version 6.2|6.5]";
 
+#[derive(Debug)]
 struct Args {
     dataset: PathBuf,
     config: SimConfig,
