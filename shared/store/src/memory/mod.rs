@@ -52,3 +52,37 @@ pub(crate) fn page_of<T: Clone>(
         next,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Paging through any listing with any page size yields every item once, in order.
+        #[test]
+        fn pages_cover_every_item_once(
+            mut keys in proptest::collection::btree_set("[a-z0-9#]{1,8}", 0..60),
+            limit in 1u32..15,
+            descending in any::<bool>(),
+        ) {
+            let mut sorted: Vec<String> = std::mem::take(&mut keys).into_iter().collect();
+            if descending {
+                sorted.reverse();
+            }
+            let items: Vec<(String, String)> = sorted.iter().map(|k| (k.clone(), k.clone())).collect();
+            let mut seen = Vec::new();
+            let mut request = PageRequest::first(limit);
+            loop {
+                let page = page_of(&items, descending, &request).unwrap();
+                prop_assert!(page.items.len() <= limit as usize);
+                seen.extend(page.items);
+                match page.next {
+                    Some(token) => request = PageRequest::next(limit, token),
+                    None => break,
+                }
+            }
+            prop_assert_eq!(seen, sorted);
+        }
+    }
+}
