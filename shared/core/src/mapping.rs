@@ -27,7 +27,7 @@ use crate::marker::Marker;
 use crate::normalise::{TimedEntry, Zones};
 use crate::plan::ConflictReason;
 use crate::zammad::{Organisation, Ticket, ZammadUser};
-use crate::zone::parse_zone;
+use crate::zone::{parse_zone, reads_back};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -166,7 +166,8 @@ pub enum NeededAction {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "blocked_by", rename_all = "snake_case")]
 pub enum Blocker {
-    Unmapped {
+    /// A missing mapping (`unmapped_*`) or another reason a human must decide.
+    Conflict {
         reason: ConflictReason,
         detail: String,
     },
@@ -284,7 +285,7 @@ pub fn resolve(
             blocker,
         })
     };
-    let unmapped = |reason, detail: String| blocked(Blocker::Unmapped { reason, detail });
+    let unmapped = |reason, detail: String| blocked(Blocker::Conflict { reason, detail });
     let agent = facts.agents.get(&entry.agent_id);
 
     let (user, on_behalf_of) = match resolve_user(entry.agent_id, agent, mappings, catalog) {
@@ -336,6 +337,17 @@ pub fn resolve(
         Some(_) => {}
     }
 
+    if !reads_back(entry.zone, entry.begin_utc) || !reads_back(entry.zone, entry.end_utc) {
+        return blocked(Blocker::Conflict {
+            reason: ConflictReason::AmbiguousLocalTime,
+            detail: format!(
+                "{} to {} falls in the repeated hour of a DST change in {}; Kimai would book it an hour off",
+                entry.begin_local(),
+                entry.end_local(),
+                entry.zone.name()
+            ),
+        });
+    }
     let marker = Marker::for_key(&entry.key)
         .map(|m| m.render())
         .unwrap_or_default();
@@ -408,7 +420,7 @@ fn resolve_customer(
     mappings: &Mappings,
     catalog: &Catalog,
 ) -> Result<CustomerId, Blocker> {
-    let unmapped = |detail: String| Blocker::Unmapped {
+    let unmapped = |detail: String| Blocker::Conflict {
         reason: ConflictReason::UnmappedCustomer,
         detail,
     };
@@ -464,7 +476,7 @@ fn resolve_project(
     mappings: &Mappings,
     catalog: &Catalog,
 ) -> Result<ProjectId, Blocker> {
-    let ambiguous = |what: String| Blocker::Unmapped {
+    let ambiguous = |what: String| Blocker::Conflict {
         reason: ConflictReason::UnmappedProject,
         detail: format!("several Kimai projects match {what}"),
     };
@@ -473,7 +485,7 @@ fn resolve_project(
             let group = facts.ticket.group_id;
             group
                 .and_then(|g| mappings.project_by_group.get(&g).copied())
-                .ok_or_else(|| Blocker::Unmapped {
+                .ok_or_else(|| Blocker::Conflict {
                     reason: ConflictReason::UnmappedProject,
                     detail: match group {
                         Some(g) => format!("no Kimai project mapped for Zammad group {g}"),

@@ -69,6 +69,9 @@ pub enum ConflictReason {
     UnmappedProject,
     /// Kimai answered a write with a validation error.
     KimaiRejected,
+    /// Begin or end falls in the repeated hour of a DST fall-back; Kimai reads local times
+    /// without offset and would book it an hour off.
+    AmbiguousLocalTime,
 }
 
 impl ConflictReason {
@@ -84,6 +87,7 @@ impl ConflictReason {
             ConflictReason::UnmappedCustomer => "unmapped_customer",
             ConflictReason::UnmappedProject => "unmapped_project",
             ConflictReason::KimaiRejected => "kimai_rejected",
+            ConflictReason::AmbiguousLocalTime => "ambiguous_local_time",
         }
     }
 }

@@ -226,7 +226,7 @@ pub fn plan(input: &PlanInput<'_>) -> Result<Plan, PlanError> {
     let mut needed: BTreeSet<NeededAction> = BTreeSet::new();
     for u in input.unresolved {
         match &u.blocker {
-            Blocker::Unmapped { reason, detail } => {
+            Blocker::Conflict { reason, detail } => {
                 let b = base.get(&u.key).copied();
                 out.conflicts.push(Conflict {
                     base: b.cloned(),

@@ -50,6 +50,13 @@ pub fn utc_to_local(zone: Tz, t: DateTime<Utc>) -> KimaiLocalDateTime {
     KimaiLocalDateTime(t.with_timezone(&zone).naive_local())
 }
 
+/// Whether the wall-clock rendering of `t` leads back to `t`. False for instants in the second
+/// pass of a fold (e.g. 02:30 CET on a Berlin fall-back day): Kimai reads local times without an
+/// offset, so such a time would be booked an hour off. See `docs/core.md`.
+pub fn reads_back(zone: Tz, t: DateTime<Utc>) -> bool {
+    local_to_utc(zone, utc_to_local(zone, t).0) == t
+}
+
 /// The local calendar day of an instant.
 pub fn local_date(zone: Tz, t: DateTime<Utc>) -> NaiveDate {
     t.with_timezone(&zone).date_naive()
@@ -111,6 +118,24 @@ mod tests {
         );
         let (s, e) = day_bounds(z, NaiveDate::from_ymd_opt(2026, 10, 25).unwrap());
         assert_eq!((e - s).num_hours(), 25);
+    }
+
+    #[test]
+    fn only_the_second_pass_of_a_fold_does_not_read_back() {
+        let z = chrono_tz::Europe::Berlin;
+        assert!(
+            reads_back(z, utc("2026-10-25T00:30:00Z")),
+            "02:30 CEST, first pass"
+        );
+        assert!(
+            !reads_back(z, utc("2026-10-25T01:30:00Z")),
+            "02:30 CET, second pass"
+        );
+        assert!(reads_back(z, utc("2026-10-25T02:00:00Z")), "03:00 CET");
+        assert!(
+            reads_back(z, utc("2026-03-29T01:00:00Z")),
+            "03:00 CEST right after the gap"
+        );
     }
 
     #[test]

@@ -200,7 +200,7 @@ impl Case {
 
 fn reason(b: &Blocker) -> ConflictReason {
     match b {
-        Blocker::Unmapped { reason, .. } => *reason,
+        Blocker::Conflict { reason, .. } => *reason,
         other => panic!("not unmapped: {other:?}"),
     }
 }

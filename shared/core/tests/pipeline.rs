@@ -9,9 +9,9 @@ use std::str::FromStr;
 use support::FakeKimai;
 use sync_core::catalog::{Catalog, KimaiActivity, KimaiCustomer, KimaiProject, KimaiUser};
 use sync_core::ids::*;
-use sync_core::mapping::{Mappings, TicketFacts, resolve_all, zones_for};
+use sync_core::mapping::{Blocker, Mappings, TicketFacts, resolve_all, zones_for};
 use sync_core::normalise::{TimePolicy, normalise};
-use sync_core::plan::{Operation, Plan};
+use sync_core::plan::{ConflictReason, Operation, Plan};
 use sync_core::planner::{PlanInput, plan};
 use sync_core::rounding::{Rounding, RoundingMode};
 use sync_core::units::TimeUnit;
@@ -163,35 +163,66 @@ fn fall_back_in_berlin_and_new_york() {
     let s = setup();
     let policy = TimePolicy::new(TimeUnit::Minutes);
     let list = [
-        // Berlin, 25 Oct 2026 02:30 CET (01:30 UTC, the second 02:30): 60 min back is 02:30 CEST.
+        // Berlin, 25 Oct 2026 04:00 CET (03:00 UTC), 3 h back: 02:00 CEST, the first 02:00.
         acc(
             1,
             3,
-            "60",
-            Utc.with_ymd_and_hms(2026, 10, 25, 1, 30, 0).unwrap(),
+            "180",
+            Utc.with_ymd_and_hms(2026, 10, 25, 3, 0, 0).unwrap(),
         ),
-        // New York, 1 Nov 2026 01:15 EST (06:15 UTC, the second 01:15): 30 min back is 01:45 EDT.
+        // New York, 1 Nov 2026 02:15 EST (07:15 UTC), 90 min back: 01:45 EDT, the first 01:45.
         acc(
             2,
             4,
-            "30",
-            Utc.with_ymd_and_hms(2026, 11, 1, 6, 15, 0).unwrap(),
+            "90",
+            Utc.with_ymd_and_hms(2026, 11, 1, 7, 15, 0).unwrap(),
         ),
     ];
     let d = desired_for(&s, &list, &policy);
     assert_eq!(
         (d[0].begin.to_string(), d[0].end.to_string()),
-        ("2026-10-25T02:30:00".into(), "2026-10-25T02:30:00".into())
+        ("2026-10-25T02:00:00".into(), "2026-10-25T04:00:00".into())
     );
     assert_eq!(
-        d[0].duration_secs, 3600,
-        "an hour passed although the wall clock shows none"
+        d[0].duration_secs,
+        3 * 3600,
+        "three hours passed, the wall clock shows two"
     );
     assert_eq!(
         (d[1].begin.to_string(), d[1].end.to_string()),
-        ("2026-11-01T01:45:00".into(), "2026-11-01T01:15:00".into())
+        ("2026-11-01T01:45:00".into(), "2026-11-01T02:15:00".into())
     );
-    assert_eq!((d[1].end_utc - d[1].begin_utc).num_minutes(), 30);
+    assert_eq!((d[1].end_utc - d[1].begin_utc).num_minutes(), 90);
+}
+
+#[test]
+fn time_in_the_repeated_hour_is_parked_not_booked_an_hour_off() {
+    let s = setup();
+    let policy = TimePolicy::new(TimeUnit::Minutes);
+    // Logged at 02:30 CET (01:30 UTC), the second 02:30 of the Berlin fall-back night.
+    let list = [acc(
+        1,
+        3,
+        "30",
+        Utc.with_ymd_and_hms(2026, 10, 25, 1, 30, 0).unwrap(),
+    )];
+    let zones = zones_for(&s.agents, &s.mappings, &s.catalog, chrono_tz::UTC);
+    let timed = normalise(&list, &policy, &zones, &[]).unwrap();
+    let facts = TicketFacts {
+        ticket: &s.ticket,
+        organisation: Some(&s.org),
+        agents: &s.agents,
+        type_names: &s.types,
+    };
+    let (ready, blocked) = resolve_all(&timed.entries, &facts, &s.mappings, &s.catalog);
+    assert!(ready.is_empty());
+    assert!(matches!(
+        &blocked[0].blocker,
+        Blocker::Conflict {
+            reason: ConflictReason::AmbiguousLocalTime,
+            ..
+        }
+    ));
 }
 
 #[test]

@@ -96,7 +96,7 @@ fn missing_mapping_is_a_conflict_and_needed_creations_are_reported() {
     w.unresolved.push(Unresolved {
         key: EntryKey("ta:1".into()),
         ticket_id: TICKET,
-        blocker: Blocker::Unmapped {
+        blocker: Blocker::Conflict {
             reason: ConflictReason::UnmappedUser,
             detail: "no Kimai user".into(),
         },
@@ -361,7 +361,7 @@ fn a_blocked_key_is_never_deleted() {
     w.unresolved.push(Unresolved {
         key: EntryKey("ta:1".into()),
         ticket_id: TICKET,
-        blocker: Blocker::Unmapped {
+        blocker: Blocker::Conflict {
             reason: ConflictReason::UnmappedActivity,
             detail: "type removed".into(),
         },

@@ -114,7 +114,7 @@ fn build(w: &World) -> Built {
                 unresolved.push(Unresolved {
                     key: EntryKey::for_accounting(AccountingId(id)),
                     ticket_id: TICKET,
-                    blocker: Blocker::Unmapped {
+                    blocker: Blocker::Conflict {
                         reason: ConflictReason::UnmappedActivity,
                         detail: "no activity".into(),
                     },
