@@ -250,9 +250,18 @@ pub(crate) async fn send_batched(
                             retry.push(f.index);
                         }
                     }
+                    if !retry.is_empty() {
+                        tracing::warn!(
+                            entries = retry.len(),
+                            attempt,
+                            "batch entries refused; resending"
+                        );
+                    }
                     pending = retry;
                 }
-                Err(e) if e.is_retryable() && !last => {}
+                Err(e) if e.is_retryable() && !last => {
+                    tracing::warn!(error = %e, attempt, "batch send failed; resending");
+                }
                 Err(e) => {
                     let text = e.to_string();
                     failed.extend(
@@ -268,6 +277,13 @@ pub(crate) async fn send_batched(
         }
     }
     failed.sort_by_key(|(i, _)| *i);
+    if !failed.is_empty() {
+        tracing::error!(
+            sent,
+            failed = failed.len(),
+            "batch send left messages unsent"
+        );
+    }
     BatchReport { sent, failed }
 }
 
