@@ -41,8 +41,8 @@ fn main() {
     };
     println!("baseline VmHWM {} MiB", vm_hwm_mib());
     println!(
-        "{:>7} | {:>10} {:>10} {:>10} | {:>10} {:>11} {:>8} | {:>9} | ops/conflicts",
-        "N", "normalise", "resolve", "plan", "naive", "naive/plan", "", "VmHWM MiB"
+        "{:>7} | {:>10} {:>10} {:>10} | {:>11} {:>10} | {:>9} | plan summary",
+        "N", "normalise", "resolve", "plan", "naive", "naive/plan", "VmHWM MiB"
     );
     for n in sizes {
         let world = World::build(n);
@@ -85,14 +85,13 @@ fn main() {
             ("-".to_owned(), "-".to_owned())
         };
         println!(
-            "{:>7} | {:>7.1} ms {:>7.1} ms {:>7.1} ms | {:>10} {:>11} {:>8} | {:>9} | {:?}",
+            "{:>7} | {:>7.1} ms {:>7.1} ms {:>7.1} ms | {:>11} {:>10} | {:>9} | {:?}",
             n,
             ms(t_norm),
             ms(t_resolve),
             ms(t_plan),
             t_naive,
             ratio,
-            "",
             vm_hwm_mib(),
             summary
         );
