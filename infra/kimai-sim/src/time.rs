@@ -64,4 +64,27 @@ mod tests {
         assert!(parse_utc("2026-01-02T03:04:05+0100").is_none());
         assert!(parse_utc("2026-01-02").is_none());
     }
+
+    proptest::proptest! {
+        /// Reading a local time and printing it in the same zone gives the same wall clock,
+        /// except inside a DST gap, where the time moves forward by at most a few hours.
+        #[test]
+        fn local_times_round_trip_outside_gaps(
+            secs in 1_700_000_000i64..1_900_000_000,
+            zone in proptest::sample::select(vec![
+                "Europe/Berlin", "America/New_York", "Australia/Lord_Howe", "Asia/Kolkata", "UTC",
+            ]),
+        ) {
+            let tz: Tz = zone.parse().unwrap();
+            let naive = DateTime::from_timestamp(secs, 0).unwrap().naive_utc();
+            let text = naive.format("%Y-%m-%dT%H:%M:%S").to_string();
+            let instant = parse_local(&text, tz).unwrap();
+            let shown = instant.with_timezone(&tz).naive_local();
+            let shift = shown - naive;
+            proptest::prop_assert!(shift >= Duration::zero() && shift <= Duration::hours(4));
+            if tz.from_local_datetime(&naive).single().is_some() {
+                proptest::prop_assert_eq!(shown, naive);
+            }
+        }
+    }
 }

@@ -419,6 +419,24 @@ impl KimaiClient {
         self.get("api/tags/find", &q).await
     }
 
+    /// The tag named `name` (case-insensitive), created first if Kimai does not know it.
+    /// Kimai ≥ 2.14 silently drops unknown tag names from timesheets, so writers call this
+    /// before sending tags. A concurrent creation by someone else is read back, not an error.
+    pub async fn ensure_tag(&self, name: &str) -> Result<Tag, KimaiError> {
+        let find = |tags: Vec<Tag>| tags.into_iter().find(|t| t.name.eq_ignore_ascii_case(name));
+        if let Some(tag) = find(self.tags(Some(name)).await?) {
+            return Ok(tag);
+        }
+        match self.create_tag(&NewTag::named(name)).await {
+            Ok(tag) => Ok(tag),
+            Err(KimaiError::Validation(v)) => match find(self.tags(Some(name)).await?) {
+                Some(tag) => Ok(tag),
+                None => Err(KimaiError::Validation(v)),
+            },
+            Err(e) => Err(e),
+        }
+    }
+
     /// `POST /api/tags`. Not retried (it is a create); a duplicate name is a `Validation` error.
     pub async fn create_tag(&self, tag: &NewTag) -> Result<Tag, KimaiError> {
         let body = serde_json::to_value(tag).map_err(|e| KimaiError::Config(e.to_string()))?;

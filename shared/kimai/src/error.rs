@@ -357,4 +357,17 @@ mod tests {
         assert_eq!(e.retry_after(), Some(Duration::from_secs(2)));
         assert!(e.is_retryable());
     }
+
+    proptest::proptest! {
+        /// Whatever Kimai or a proxy sends, classification gives a value and never panics.
+        #[test]
+        fn any_body_and_status_classifies_without_panicking(
+            status in 400u16..600,
+            body in proptest::collection::vec(proptest::num::u8::ANY, 0..200),
+            retry_after in proptest::option::of("[ -~]{0,30}"),
+        ) {
+            let e = classify_response(CallKind::Create, status, retry_after.as_deref(), &body);
+            proptest::prop_assert_eq!(e.is_retryable(), status == 429 || status >= 500);
+        }
+    }
 }

@@ -114,6 +114,19 @@ async fn tags_are_listed_created_and_unknown_ones_dropped_from_timesheets() {
 }
 
 #[tokio::test]
+async fn ensure_tag_finds_or_creates_and_reports_bad_names() {
+    let sim = start_sim().await;
+    let kimai = client(&sim, ADMIN_TOKEN);
+    let existing = kimai.ensure_tag("ZAMMAD").await.unwrap();
+    assert_eq!((existing.id, existing.name.as_str()), (1, "zammad"));
+    let created = kimai.ensure_tag("overtime").await.unwrap();
+    assert_eq!(kimai.ensure_tag("overtime").await.unwrap(), created);
+    assert_eq!(sim.admin().call_count("POST /api/tags"), 1);
+    let e = kimai.ensure_tag("a,b").await.unwrap_err();
+    assert!(!e.validation().unwrap().field("name").is_empty(), "{e:?}");
+}
+
+#[tokio::test]
 async fn create_get_patch_delete_round_trip() {
     let sim = start_sim().await;
     let kimai = client(&sim, ADMIN_TOKEN);
