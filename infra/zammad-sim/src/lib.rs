@@ -245,7 +245,16 @@ impl Sim {
             });
             webhook::payload(render::webhook_ticket(&store, ticket), article)
         };
-        tokio::spawn(webhook::deliver(
+        // Deliveries run on the simulator's runtime; a caller outside any runtime gets a log
+        // line instead of a panic.
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            tracing::error!(
+                ticket_id = event.ticket_id,
+                "no async runtime: webhook not sent"
+            );
+            return;
+        };
+        runtime.spawn(webhook::deliver(
             self.http.clone(),
             config,
             event.ticket_id,

@@ -105,8 +105,9 @@ impl ZammadClient {
         Ok(info.version)
     }
 
-    /// One page of `GET /tickets/search`, oldest change first. Sends `expand=true`, which makes
-    /// every Zammad version answer with an array; the old `{tickets, assets}` shape is accepted too.
+    /// One page of `GET /tickets/search`, most recent change first. Sends `expand=true`, which
+    /// makes every Zammad version answer with an array; the old `{tickets, assets}` shape is
+    /// accepted too.
     pub async fn search_tickets(
         &self,
         query: &str,
@@ -122,7 +123,7 @@ impl ZammadClient {
                     ("page", page.max(1).to_string()),
                     ("per_page", per_page.to_string()),
                     ("sort_by", "updated_at".to_owned()),
-                    ("order_by", "asc".to_owned()),
+                    ("order_by", "desc".to_owned()),
                     ("expand", "true".to_owned()),
                 ],
             )
@@ -130,8 +131,11 @@ impl ZammadClient {
         Ok(result.0)
     }
 
-    /// Every ticket changed at or after `since`, paging until a short page.
+    /// Every ticket changed at or after `since`, most recent change first, paging until a short
+    /// page.
     ///
+    /// Newest first on purpose: a ticket that changes while we page moves to page 1, so later
+    /// pages shift down and we may see a ticket twice (removed here) but never skip one.
     /// Needs Elasticsearch on the Zammad side (range syntax). Works with an agent token: Zammad
     /// returns only tickets the agent may see.
     pub async fn tickets_updated_since(
@@ -144,7 +148,6 @@ impl ZammadClient {
         for page in 1.. {
             let batch = self.search_tickets(&query, page, SEARCH_PAGE_SIZE).await?;
             let short = batch.len() < SEARCH_PAGE_SIZE as usize;
-            // A ticket updated while we page moves to the end and may show up twice.
             out.extend(batch.into_iter().filter(|t| seen.insert(t.id)));
             if short {
                 break;

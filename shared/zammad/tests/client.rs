@@ -169,8 +169,8 @@ async fn search_finds_changed_tickets_in_both_versions() {
             .await
             .unwrap();
         let ids: Vec<u64> = tickets.iter().map(|t| t.id.0).collect();
-        // Oldest change first; 103's accounting 7 was edited on 2024-03-09.
-        assert_eq!(ids, vec![105, 106, 107, 103], "{version}");
+        // Newest change first; 103's accounting 7 was edited on 2024-03-09.
+        assert_eq!(ids, vec![103, 107, 106, 105], "{version}");
         sim.shutdown().await;
     }
 }
