@@ -22,13 +22,18 @@ pub enum TimeUnit {
     },
 }
 
+/// The longest single accounting we accept: a year. Anything longer is a data error, and the
+/// bound keeps all later date arithmetic far from overflow.
+pub const MAX_SECONDS: i64 = 366 * 24 * 3600;
+
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum UnitError {
     /// Configuration error: fix the connection settings.
     #[error("minutes per unit must be positive, got {0}")]
     NonPositiveFactor(Decimal),
-    /// Input error: the amount is too large to be a duration (data problem in Zammad).
-    #[error("amount {amount} is too large to convert into seconds")]
+    /// Input error: the amount is longer than [`MAX_SECONDS`] (data problem in Zammad or a wrong
+    /// unit in the connection settings).
+    #[error("amount {amount} is too large to be the duration of one accounting")]
     Overflow { amount: Decimal },
 }
 
@@ -67,6 +72,7 @@ impl TimeUnit {
         seconds
             .round_dp_with_strategy(0, RoundingStrategy::MidpointAwayFromZero)
             .to_i64()
+            .filter(|s| s.abs() <= MAX_SECONDS)
             .ok_or_else(overflow)
     }
 }
@@ -99,7 +105,7 @@ mod tests {
 
     #[test]
     fn fractional_seconds_round_half_away_from_zero_symmetrically() {
-        // 0.01 min = 0.6 s → 1 s; 0.0125 min = 0.75 s → 1 s; 1/120 min = 0.5 s → 1 s.
+        // 0.01 min = 0.6 s → 1 s; 0.0125 min = 0.75 s → 1 s.
         assert_eq!(TimeUnit::Minutes.to_seconds(d("0.01")).unwrap(), 1);
         let half_second = TimeUnit::minutes_per_unit(d("0.005")).unwrap();
         assert_eq!(half_second.to_seconds(d("1")).unwrap(), 0);
@@ -140,6 +146,10 @@ mod tests {
             huge.to_seconds(d("100000000")),
             Err(UnitError::Overflow { .. })
         ));
+        // A year is the limit, in both directions.
+        assert_eq!(TimeUnit::Hours.to_seconds(d("8784")).unwrap(), MAX_SECONDS);
+        assert!(TimeUnit::Hours.to_seconds(d("8784.01")).is_err());
+        assert!(TimeUnit::Hours.to_seconds(d("-8784.01")).is_err());
     }
 
     #[test]

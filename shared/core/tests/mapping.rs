@@ -471,3 +471,20 @@ fn resolve_all_splits_ready_and_blocked() {
     let (ready, blocked) = resolve_all(&[entry(Some(7)), entry(Some(8))], &facts, &m, &catalog());
     assert_eq!((ready.len(), blocked.len()), (1, 1));
 }
+
+#[test]
+fn mappings_round_trip_through_json_with_defaults() {
+    let mut m = mappings();
+    m.project_strategy = ProjectStrategy::PerCustomer {
+        name: "Helpdesk".into(),
+    };
+    m.customer_by_organisation
+        .insert(OrganisationId(5), CustomerId(10));
+    let json = serde_json::to_string(&m).unwrap();
+    assert!(json.contains(r#""strategy":"per_customer""#), "{json}");
+    assert_eq!(serde_json::from_str::<Mappings>(&json).unwrap(), m);
+    // Only the API user is required; everything else defaults.
+    let minimal: Mappings = serde_json::from_str(r#"{"api_user":1}"#).unwrap();
+    assert_eq!(minimal, Mappings::new(API_USER));
+    assert!(serde_json::from_str::<Mappings>("{}").is_err());
+}
