@@ -122,9 +122,11 @@ pub struct Sim {
     webhook: Mutex<Option<WebhookConfig>>,
     deliveries: webhook::DeliveryLog,
     http: reqwest::Client,
+    runtime: tokio::runtime::Handle,
 }
 
 impl Sim {
+    /// Must run inside a Tokio runtime (it is called from [`serve`]).
     fn new(version: ZammadVersion, dataset: &Dataset) -> Sim {
         let http = reqwest::Client::builder()
             .connect_timeout(std::time::Duration::from_secs(4))
@@ -141,6 +143,7 @@ impl Sim {
             webhook: Mutex::new(None),
             deliveries: Arc::default(),
             http,
+            runtime: tokio::runtime::Handle::current(),
         }
     }
 
@@ -245,16 +248,8 @@ impl Sim {
             });
             webhook::payload(render::webhook_ticket(&store, ticket), article)
         };
-        // Deliveries run on the simulator's runtime; a caller outside any runtime gets a log
-        // line instead of a panic.
-        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
-            tracing::error!(
-                ticket_id = event.ticket_id,
-                "no async runtime: webhook not sent"
-            );
-            return;
-        };
-        runtime.spawn(webhook::deliver(
+        // On the simulator's own runtime, so a caller on any thread can change state.
+        self.runtime.spawn(webhook::deliver(
             self.http.clone(),
             config,
             event.ticket_id,
