@@ -74,7 +74,7 @@ async fn start_sim(url: &str) -> RunningSim {
 }
 
 async fn wait_for(receiver: &Receiver, count: usize) -> Vec<Received> {
-    for _ in 0..200 {
+    for _ in 0..500 {
         if receiver.received.lock().unwrap().len() >= count {
             break;
         }
