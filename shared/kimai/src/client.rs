@@ -13,7 +13,7 @@ use crate::model::{
     TimesheetQuery, User, Version,
 };
 use backon::{ExponentialBuilder, Retryable};
-use reqwest::header::{AUTHORIZATION, HeaderMap, RETRY_AFTER};
+use reqwest::header::{AUTHORIZATION, HeaderMap, LOCATION, RETRY_AFTER};
 use reqwest::{Method, StatusCode};
 use serde::de::DeserializeOwned;
 use std::fmt;
@@ -105,6 +105,9 @@ impl KimaiClient {
             .connect_timeout(config.connect_timeout)
             .timeout(config.request_timeout)
             .pool_idle_timeout(Duration::from_secs(60))
+            // A redirect would turn a POST into a GET and drop the token on another host; a
+            // misconfigured base URL should say so instead.
+            .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("zammad-kimai-sync/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| KimaiError::Config(e.to_string()))?;
@@ -165,6 +168,16 @@ impl KimaiClient {
                 status: status.as_u16(),
                 headers,
                 body,
+            });
+        }
+        if status.is_redirection() {
+            let to = headers
+                .get(LOCATION)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("?");
+            return Err(KimaiError::UnexpectedStatus {
+                status: status.as_u16(),
+                message: format!("redirect to {to}: set the base URL to Kimai's final address"),
             });
         }
         let retry_after = headers.get(RETRY_AFTER).and_then(|v| v.to_str().ok());

@@ -491,6 +491,50 @@ async fn an_unreachable_kimai_is_a_connection_error() {
 }
 
 #[tokio::test]
+async fn a_redirect_is_reported_not_followed() {
+    // A bare HTTP server that redirects everything, like a proxy in front of a moved Kimai.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = tokio::spawn(async move {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let (mut socket, _) = listener.accept().await.unwrap();
+        let mut buf = vec![0u8; 4096];
+        let n = socket.read(&mut buf).await.unwrap();
+        socket
+            .write_all(
+                b"HTTP/1.1 301 Moved Permanently\r\nLocation: https://kimai.example.org/api/timesheets\r\n\
+                  Content-Length: 0\r\nConnection: close\r\n\r\n",
+            )
+            .await
+            .unwrap();
+        String::from_utf8_lossy(&buf[..n]).into_owned()
+    });
+    let cfg = kimai_client::KimaiConfig::new(
+        &format!("http://127.0.0.1:{port}/"),
+        kimai_client::ApiToken::new(ADMIN_TOKEN),
+    )
+    .unwrap();
+    let e = KimaiClient::new(cfg)
+        .unwrap()
+        .create_timesheet(&new_sheet("moved"))
+        .await
+        .unwrap_err();
+    let KimaiError::UnexpectedStatus { status, message } = &e else {
+        panic!("{e:?}")
+    };
+    assert_eq!(*status, 301);
+    assert!(
+        message.contains("https://kimai.example.org/api/timesheets"),
+        "{message}"
+    );
+    let request = server.await.unwrap();
+    assert!(
+        request.starts_with("POST /api/timesheets HTTP/1.1"),
+        "{request}"
+    );
+}
+
+#[tokio::test]
 async fn concurrency_is_bounded_by_the_semaphore() {
     let sim = start_sim().await;
     sim.admin().set_faults(
