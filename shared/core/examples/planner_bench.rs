@@ -66,6 +66,8 @@ fn main() {
             zammad_complete: true,
             approval_required: false,
             rounding: Rounding::NONE,
+            create_anyway: &[],
+            ignored: &[],
         };
         let t_plan = best_of(5, || {
             black_box(plan(&input).unwrap());

@@ -18,7 +18,8 @@
 //!
 //! "D = B" compares the desired timesheet with what we wrote (`Base::written`; for an adopted
 //! timesheet, with the echo); "K = B" compares Kimai with what it echoed (`Base::echoed`).
-//! Nothing is deleted (nor called orphaned) when the Zammad read was incomplete.
+//! Nothing is deleted (nor called orphaned) when the Zammad read was incomplete. Keys a human
+//! chose to leave alone (`ignored`) are skipped; `create_anyway` skips the duplicate check.
 //!
 //! Every input is indexed once in a hash map; each key is then decided in constant time, so the
 //! planner is linear in the size of its input.
@@ -54,6 +55,11 @@ pub struct PlanInput<'a> {
     pub approval_required: bool,
     /// The connection's rounding, to compare durations of unmarked timesheets as we would book them.
     pub rounding: Rounding,
+    /// Keys a human resolved as "create anyway" after a `probable_duplicate`.
+    pub create_anyway: &'a [EntryKey],
+    /// Keys a human resolved as "leave it" (e.g. accepted a deletion in Kimai or an orphan):
+    /// no operation and no conflict for them until the decision is withdrawn.
+    pub ignored: &'a [EntryKey],
 }
 
 /// The inputs contradict themselves: a bug in the caller, not a user problem; do not retry.
@@ -122,6 +128,9 @@ pub fn plan(input: &PlanInput<'_>) -> Result<Plan, PlanError> {
         }
     }
 
+    let create_anyway: HashSet<&EntryKey> = input.create_anyway.iter().collect();
+    let ignored: HashSet<&EntryKey> = input.ignored.iter().collect();
+
     let mut out = Plan::default();
     let conflict = |key: &EntryKey, reason, detail: String| Conflict {
         key: key.clone(),
@@ -134,7 +143,7 @@ pub fn plan(input: &PlanInput<'_>) -> Result<Plan, PlanError> {
         candidates: Vec::new(),
     };
 
-    for d in input.desired {
+    for d in input.desired.iter().filter(|d| !ignored.contains(&d.key)) {
         let current_base = base.get(&d.key).copied();
         match current_base {
             Some(b) => match kimai.get(&b.kimai_id).copied() {
@@ -200,7 +209,10 @@ pub fn plan(input: &PlanInput<'_>) -> Result<Plan, PlanError> {
                     d.day,
                     input.rounding.apply(d.duration_secs),
                 );
-                if let Some(candidates) = unmarked.get(&dup_key) {
+                let lookalikes = unmarked
+                    .get(&dup_key)
+                    .filter(|_| !create_anyway.contains(&d.key));
+                if let Some(candidates) = lookalikes {
                     let mut candidates = candidates.clone();
                     candidates.sort();
                     out.conflicts.push(Conflict {
@@ -224,7 +236,11 @@ pub fn plan(input: &PlanInput<'_>) -> Result<Plan, PlanError> {
     }
 
     let mut needed: BTreeSet<NeededAction> = BTreeSet::new();
-    for u in input.unresolved {
+    for u in input
+        .unresolved
+        .iter()
+        .filter(|u| !ignored.contains(&u.key))
+    {
         match &u.blocker {
             Blocker::Conflict { reason, detail } => {
                 let b = base.get(&u.key).copied();
@@ -241,7 +257,10 @@ pub fn plan(input: &PlanInput<'_>) -> Result<Plan, PlanError> {
 
     if input.zammad_complete {
         for b in input.base {
-            if desired_keys.contains(&b.key) || blocked.contains_key(&b.key) {
+            if desired_keys.contains(&b.key)
+                || blocked.contains_key(&b.key)
+                || ignored.contains(&b.key)
+            {
                 continue;
             }
             match kimai.get(&b.kimai_id).copied() {

@@ -245,6 +245,8 @@ fn full_cycle_with_a_correction_and_rounding_is_stable() {
             zammad_complete: true,
             approval_required: false,
             rounding: policy.rounding,
+            create_anyway: &[],
+            ignored: &[],
         })
         .unwrap()
     };

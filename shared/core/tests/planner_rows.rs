@@ -20,6 +20,8 @@ struct World {
     complete: bool,
     approval: bool,
     rounding: Rounding,
+    create_anyway: Vec<EntryKey>,
+    ignored: Vec<EntryKey>,
 }
 
 impl World {
@@ -32,6 +34,8 @@ impl World {
             complete: true,
             approval: false,
             rounding: Rounding::NONE,
+            create_anyway: vec![],
+            ignored: vec![],
         }
     }
 
@@ -49,6 +53,8 @@ impl World {
             zammad_complete: self.complete,
             approval_required: self.approval,
             rounding: self.rounding,
+            create_anyway: &self.create_anyway,
+            ignored: &self.ignored,
         })
     }
 
@@ -454,6 +460,8 @@ fn applying_a_plan_then_planning_again_is_quiet_even_when_kimai_rounds() {
             zammad_complete: true,
             approval_required: false,
             rounding: Rounding::NONE,
+            create_anyway: &[],
+            ignored: &[],
         })
         .unwrap()
     };
@@ -465,4 +473,37 @@ fn applying_a_plan_then_planning_again_is_quiet_even_when_kimai_rounds() {
         45 * 60
     );
     assert_eq!(run(&fake), Plan::default());
+}
+
+#[test]
+fn create_anyway_skips_the_duplicate_check() {
+    let mut w = World::new();
+    let d = desired(1, 0, 30);
+    let mut by_hand = timesheet_for(&d, 55);
+    by_hand.description = None;
+    w.kimai.push(by_hand);
+    w.desired.push(d);
+    assert_eq!(only_conflict(&w.plan()), ConflictReason::ProbableDuplicate);
+    w.create_anyway.push(EntryKey("ta:1".into()));
+    assert!(matches!(
+        &w.plan().operations[..],
+        [Operation::Create { .. }]
+    ));
+}
+
+#[test]
+fn ignored_keys_get_neither_operations_nor_conflicts() {
+    // An accepted deletion in Kimai stays accepted.
+    let mut w = World::synced(1);
+    w.kimai.clear();
+    w.ignored.push(EntryKey("ta:1".into()));
+    assert_eq!(w.plan(), Plan::default());
+    // An accepted orphan is not deleted either.
+    let mut w = World::synced(1);
+    w.desired.clear();
+    w.ignored.push(EntryKey("ta:1".into()));
+    assert_eq!(w.plan(), Plan::default());
+    // Other keys are still planned.
+    w.desired.push(desired(2, 60, 30));
+    assert_eq!(w.plan().operations.len(), 1);
 }

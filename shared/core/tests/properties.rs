@@ -177,6 +177,8 @@ fn run(b: &Built, complete: bool) -> Plan {
         zammad_complete: complete,
         approval_required: false,
         rounding: Rounding::NONE,
+        create_anyway: &[],
+        ignored: &[],
     })
     .expect("consistent input")
 }
