@@ -73,6 +73,12 @@ impl ZammadClient {
             .build()
             .map_err(|e| config_problem(format!("cannot build the HTTP client: {e}")))?;
 
+        // Credentials in the URL would show up in every error message and Debug output.
+        if !config.base_url.username().is_empty() || config.base_url.password().is_some() {
+            return Err(config_problem(
+                "the base URL contains credentials; give the API token as the token instead".into(),
+            ));
+        }
         let mut api_root = config.base_url.clone();
         if !api_root.path().ends_with('/') {
             let path = format!("{}/", api_root.path());
@@ -472,6 +478,14 @@ mod tests {
             updated_since_query(since),
             "updated_at:[2024-03-17T19:03:13.234Z TO *]"
         );
+    }
+
+    #[test]
+    fn credentials_in_the_base_url_are_refused_without_echoing_them() {
+        let url = Url::parse("https://bot:hunter2@support.example.com").unwrap();
+        let err = ZammadClient::new(ClientConfig::new(url, "t")).unwrap_err();
+        assert!(matches!(err, ZammadError::InvalidConfig { .. }), "{err:?}");
+        assert!(!err.to_string().contains("hunter2"), "{err}");
     }
 
     #[test]
