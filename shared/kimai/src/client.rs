@@ -158,10 +158,15 @@ impl KimaiClient {
         if let Some(b) = body {
             req = req.json(b);
         }
-        let resp = req.send().await.map_err(transport_error)?;
+        let logged = |e: reqwest::Error| {
+            let err = transport_error(e);
+            tracing::warn!(%method, path, error = %err, "kimai call failed");
+            err
+        };
+        let resp = req.send().await.map_err(logged)?;
         let status = resp.status();
         let headers = resp.headers().clone();
-        let body = resp.bytes().await.map_err(transport_error)?.to_vec();
+        let body = resp.bytes().await.map_err(logged)?.to_vec();
         tracing::debug!(%method, path, status = status.as_u16(), "kimai call");
         if status.is_success() {
             return Ok(Answer {
