@@ -323,6 +323,30 @@ proptest! {
         // Keys are unique.
         let keys: HashSet<_> = out.entries.iter().map(|e| &e.key).collect();
         prop_assert_eq!(keys.len(), out.entries.len());
+        // Per accounting, an entry whose natural interval (ending at its created_at) overlaps no
+        // other entry's natural interval is never moved.
+        if !aggregate {
+            let input = accountings(&list);
+            let logged: HashMap<String, chrono::DateTime<chrono::Utc>> = input
+                .iter()
+                .map(|a| (format!("ta:{}", a.id), a.created_at))
+                .collect();
+            let natural = |e: &sync_core::normalise::TimedEntry| {
+                let end = logged[e.key.as_str()];
+                (end - Duration::seconds(e.duration_secs), end)
+            };
+            for a in &out.entries {
+                let (ab, ae) = natural(a);
+                let alone = out.entries.iter().all(|b| {
+                    let (bb, be) = natural(b);
+                    b.key == a.key || b.agent_id != a.agent_id || !(ab < be && bb < ae)
+                });
+                if alone {
+                    prop_assert!(!a.moved, "{} was moved", a.key);
+                    prop_assert_eq!((a.begin_utc, a.end_utc), (ab, ae));
+                }
+            }
+        }
     }
 }
 
