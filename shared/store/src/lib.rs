@@ -30,3 +30,33 @@ pub mod secrets;
 
 pub use error::{StoreError, StoreResult};
 pub use page::{Page, PageRequest, PageToken};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    /// Service code holds the ports as `Arc<dyn …>`; this fails to compile if one stops being
+    /// object safe.
+    #[test]
+    fn ports_are_object_safe_and_shareable() {
+        fn shareable<T: Send + Sync + ?Sized>(_: &Arc<T>) {}
+        let entries: Arc<dyn entries::EntriesStore> = Arc::new(memory::MemoryEntries::new());
+        let conflicts: Arc<dyn conflicts::ConflictsStore> =
+            Arc::new(memory::MemoryConflicts::new());
+        let audit: Arc<dyn audit::AuditLog> =
+            Arc::new(memory::MemoryAuditLog::new(audit::AuditRetention::default()));
+        let control: Arc<dyn control::ControlStore> = Arc::new(memory::MemoryControl::new());
+        let queue: Arc<dyn queue::MessageQueue<queue::TicketSyncMessage>> =
+            Arc::new(memory::MemoryQueue::new());
+        let secrets: Arc<dyn secrets::SecretSource> = Arc::new(memory::MemorySecrets::new());
+        let schedule: Arc<dyn schedule::ScheduleStore> = Arc::new(memory::MemorySchedule::new());
+        shareable(&entries);
+        shareable(&conflicts);
+        shareable(&audit);
+        shareable(&control);
+        shareable(&queue);
+        shareable(&secrets);
+        shareable(&schedule);
+    }
+}
