@@ -383,7 +383,8 @@ fn sim_dataset() -> Dataset {
             "tags": [{"id": 1, "name": "zammad", "color": "#00aa00"}],
             "timesheets": [{"id": 1, "user": 1, "project": 1, "activity": 2,
                             "begin": "2026-03-02T09:00:00+0100", "end": "2026-03-02T10:00:00+0100",
-                            "description": "seeded", "tags": ["zammad"]}]
+                            "description": "seeded", "tags": ["zammad"],
+                            "modified_at": "2020-01-01T00:00:00Z"}]
         })
         .to_string(),
     )

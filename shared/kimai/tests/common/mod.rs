@@ -16,17 +16,17 @@ pub fn dataset_json() -> String {
         timesheets.push(format!(
             r#"{{"id":{i},"user":2,"project":1,"activity":1,
                 "begin":"2026-03-0{i}T09:00:00+0100","end":"2026-03-0{i}T10:00:00+0100",
-                "description":"Seeded entry {i}","tags":["zammad"]}}"#
+                "description":"Seeded entry {i}","modified_at":"2020-01-01T00:00:00Z","tags":["zammad"]}}"#
         ));
     }
     timesheets.push(
         r#"{"id":6,"user":3,"project":1,"activity":1,"begin":"2026-03-02T10:00:00-0500",
-            "end":"2026-03-02T11:30:00-0500","description":"Invoiced work","exported":true}"#
+            "end":"2026-03-02T11:30:00-0500","description":"Invoiced work","modified_at":"2020-01-01T00:00:00Z","exported":true}"#
             .to_owned(),
     );
     timesheets.push(
         r#"{"id":7,"user":3,"project":2,"activity":3,"begin":"2026-03-03T10:00:00-0500",
-            "end":"2026-03-03T11:00:00-0500","description":"Ben on site"}"#
+            "end":"2026-03-03T11:00:00-0500","description":"Ben on site","modified_at":"2020-01-01T00:00:00Z"}"#
             .to_owned(),
     );
     format!(
