@@ -6,7 +6,7 @@ SHELL := /bin/bash
 # Project-local tools (virtualenvs, emulator state) live here; never committed.
 LOCAL := $(CURDIR)/.local
 
-.PHONY: help test test-rust lint bench tools-rust
+.PHONY: help test test-rust lint bench tools-rust conformance zammad-sim
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -21,7 +21,16 @@ test-rust:
 
 lint: ## Formatting and clippy, as CI runs them
 	cargo fmt --all --check
-	cargo clippy --workspace --all-targets -- -D warnings
+	cargo clippy --workspace --all-targets --all-features -- -D warnings
+
+# The recorded real responses live beside the repository, in ../shared/fixtures.
+CONFORMANCE_FIXTURES ?= $(abspath $(CURDIR)/../shared/fixtures)
+
+conformance: tools-rust ## Clients and simulators against real recorded responses (needs ../shared/fixtures)
+	CONFORMANCE_FIXTURES=$(CONFORMANCE_FIXTURES) cargo nextest run -p zammad-client --features conformance -E 'binary(conformance)'
+
+zammad-sim: ## Run the Zammad simulator with demo data on 127.0.0.1:8081
+	cargo run -p zammad-sim -- --dataset infra/zammad-sim/demo/dataset.json
 
 bench: ## Benchmarks; results go to docs/benchmarks.md by hand, with the command shown there
 	cargo run --profile bench -p sync-core --example planner_bench
