@@ -6,7 +6,7 @@ SHELL := /bin/bash
 # Project-local tools (virtualenvs, emulator state) live here; never committed.
 LOCAL := $(CURDIR)/.local
 
-.PHONY: help test test-rust lint bench tools-rust conformance zammad-sim
+.PHONY: help test test-rust lint bench tools-rust conformance zammad-sim local-aws-up local-aws-down
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -16,8 +16,16 @@ tools-rust: ## Install the Rust test runner if missing
 
 test: tools-rust test-rust ## Run every test suite of the project
 
+# The AWS adapter tests need the emulator: this starts it if needed and stops it afterwards,
+# whether the tests pass or fail.
 test-rust:
-	cargo nextest run --workspace --no-fail-fast
+	infra/local-aws/with-emulator.sh cargo nextest run --workspace --no-fail-fast
+
+local-aws-up: ## Start the local AWS emulator (pinned) on 127.0.0.1:4566
+	infra/local-aws/start.sh
+
+local-aws-down: ## Stop the local AWS emulator
+	infra/local-aws/stop.sh
 
 lint: ## Formatting and clippy, as CI runs them
 	cargo fmt --all --check
