@@ -6,7 +6,7 @@ SHELL := /bin/bash
 # Project-local tools (virtualenvs, emulator state) live here; never committed.
 LOCAL := $(CURDIR)/.local
 
-.PHONY: help test test-rust lint bench tools-rust conformance zammad-sim local-aws-up local-aws-down
+.PHONY: help test test-rust lint bench tools-rust conformance zammad-sim kimai-sim local-aws-up local-aws-down
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -35,10 +35,14 @@ lint: ## Formatting and clippy, as CI runs them
 CONFORMANCE_FIXTURES ?= $(abspath $(CURDIR)/../shared/fixtures)
 
 conformance: tools-rust ## Clients and simulators against real recorded responses (needs ../shared/fixtures)
-	CONFORMANCE_FIXTURES=$(CONFORMANCE_FIXTURES) cargo nextest run -p zammad-client --features conformance -E 'binary(conformance)'
+	CONFORMANCE_FIXTURES=$(CONFORMANCE_FIXTURES) cargo nextest run -p zammad-client -p kimai-client \
+		--features zammad-client/conformance,kimai-client/conformance -E 'binary(conformance)'
 
 zammad-sim: ## Run the Zammad simulator with demo data on 127.0.0.1:8081
 	cargo run -p zammad-sim -- --dataset infra/zammad-sim/demo/dataset.json
+
+kimai-sim: ## Run the Kimai simulator with demo data on 127.0.0.1:8082
+	cargo run -p kimai-sim -- --dataset infra/kimai-sim/data/demo.json --port 8082
 
 bench: ## Benchmarks; results go to docs/benchmarks.md by hand, with the command shown there
 	cargo run --profile bench -p sync-core --example planner_bench
