@@ -1,0 +1,183 @@
+//! The sync policy document the reconcile step reads: time policy, default zone, mappings and
+//! approve-before-post. Stored in the control store as `DocumentKind::Policy`, id `sync`.
+//!
+//! The Kimai API user of the mappings is always the owner of the configured Kimai token (read
+//! with `GET /api/users/me`), whatever the document says: the token decides who writes.
+
+use serde::{Deserialize, Serialize};
+use sync_core::aggregation::Aggregation;
+use sync_core::ids::KimaiUserId;
+use sync_core::mapping::Mappings;
+use sync_core::normalise::TimePolicy;
+use sync_core::placement::Placement;
+use sync_core::rounding::Rounding;
+use sync_core::units::TimeUnit;
+use sync_core::zone::parse_zone;
+use sync_store::StoreError;
+use sync_store::control::{ControlStore, DocumentKind};
+use thiserror::Error;
+
+/// Id of the policy document.
+pub const SYNC_POLICY_ID: &str = "sync";
+
+/// How Zammad time becomes Kimai time, and what happens to it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncPolicy {
+    #[serde(default = "minutes")]
+    pub unit: TimeUnit,
+    #[serde(default)]
+    pub placement: Placement,
+    #[serde(default)]
+    pub aggregation: Aggregation,
+    #[serde(default)]
+    pub rounding: Rounding,
+    /// IANA zone for agents whose Kimai user has no (valid) zone.
+    #[serde(default = "utc")]
+    pub default_zone: String,
+    /// Approve-before-post: creates wait in `awaiting_approval` for a human.
+    #[serde(default)]
+    pub approval_required: bool,
+    pub mappings: Mappings,
+}
+
+fn minutes() -> TimeUnit {
+    TimeUnit::Minutes
+}
+
+fn utc() -> String {
+    "UTC".to_owned()
+}
+
+impl SyncPolicy {
+    /// Nothing configured: minutes, UTC, no mappings (every entry becomes an `unmapped_*`
+    /// conflict until someone maps it, which is visible, rather than a refusal to run).
+    pub fn unconfigured(api_user: KimaiUserId) -> Self {
+        SyncPolicy {
+            unit: TimeUnit::Minutes,
+            placement: Placement::default(),
+            aggregation: Aggregation::default(),
+            rounding: Rounding::NONE,
+            default_zone: utc(),
+            approval_required: false,
+            mappings: Mappings::new(api_user),
+        }
+    }
+
+    pub fn time_policy(&self) -> TimePolicy {
+        TimePolicy {
+            unit: self.unit,
+            placement: self.placement,
+            aggregation: self.aggregation,
+            rounding: self.rounding,
+        }
+    }
+
+    /// Checks what the core would otherwise refuse later, per ticket.
+    pub fn validate(&self) -> Result<(), PolicyError> {
+        parse_zone(&self.default_zone).map_err(|e| PolicyError::Invalid(e.to_string()))?;
+        self.rounding
+            .validate()
+            .map_err(|e| PolicyError::Invalid(e.to_string()))?;
+        Ok(())
+    }
+}
+
+#[derive(Debug, Error)]
+pub enum PolicyError {
+    /// The store could not be read (retry when it is `Unavailable`).
+    #[error("cannot read the sync policy: {0}")]
+    Store(#[from] StoreError),
+    /// The stored document is not a policy: an administrator must fix it; retrying won't help.
+    #[error("the sync policy document is invalid: {0}")]
+    Invalid(String),
+}
+
+impl PolicyError {
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, PolicyError::Store(e) if e.is_retryable())
+    }
+}
+
+/// Reads the policy; a missing document gives [`SyncPolicy::unconfigured`].
+pub async fn load_sync_policy(
+    control: &dyn ControlStore,
+    api_user: KimaiUserId,
+) -> Result<SyncPolicy, PolicyError> {
+    let Some(doc) = control
+        .get_document(DocumentKind::Policy, SYNC_POLICY_ID)
+        .await?
+    else {
+        return Ok(SyncPolicy::unconfigured(api_user));
+    };
+    let mut body = doc.body;
+    // The token decides the API user; fill it in so the document need not (and cannot) lie.
+    if let Some(m) = body.get_mut("mappings").and_then(|m| m.as_object_mut()) {
+        m.insert("api_user".into(), serde_json::json!(api_user.0));
+    }
+    let policy: SyncPolicy =
+        serde_json::from_value(body).map_err(|e| PolicyError::Invalid(e.to_string()))?;
+    policy.validate()?;
+    Ok(policy)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::Utc;
+    use sync_store::control::ExpectedVersion;
+    use sync_store::memory::MemoryControl;
+
+    #[tokio::test]
+    async fn missing_document_means_unconfigured_and_the_token_owner_is_the_api_user() {
+        let control = MemoryControl::new();
+        let p = load_sync_policy(&control, KimaiUserId(7)).await.unwrap();
+        assert_eq!(p, SyncPolicy::unconfigured(KimaiUserId(7)));
+
+        let body = serde_json::json!({
+            "default_zone": "Europe/Berlin",
+            "approval_required": true,
+            "mappings": {"api_user": 99, "default_activity": 3}
+        });
+        control
+            .put_document(
+                DocumentKind::Policy,
+                SYNC_POLICY_ID,
+                &body,
+                ExpectedVersion::Any,
+                Utc::now(),
+            )
+            .await
+            .unwrap();
+        let p = load_sync_policy(&control, KimaiUserId(7)).await.unwrap();
+        assert_eq!(p.mappings.api_user, KimaiUserId(7));
+        assert!(p.approval_required);
+        assert_eq!(p.default_zone, "Europe/Berlin");
+        assert_eq!(p.unit, TimeUnit::Minutes);
+    }
+
+    #[tokio::test]
+    async fn a_bad_document_is_invalid_not_retryable() {
+        let control = MemoryControl::new();
+        for body in [
+            serde_json::json!({"mappings": {}, "default_zone": "Mars/Olympus"}),
+            serde_json::json!({"mappings": "nope"}),
+            serde_json::json!({"mappings": {}, "rounding": {"mode": "up", "step_minutes": 0}}),
+        ] {
+            control
+                .put_document(
+                    DocumentKind::Policy,
+                    SYNC_POLICY_ID,
+                    &body,
+                    ExpectedVersion::Any,
+                    Utc::now(),
+                )
+                .await
+                .unwrap();
+            let err = load_sync_policy(&control, KimaiUserId(1))
+                .await
+                .unwrap_err();
+            assert!(matches!(err, PolicyError::Invalid(_)), "{body}: {err}");
+            assert!(!err.is_retryable());
+        }
+    }
+}
