@@ -1,4 +1,4 @@
-//! Kimai domain types, parsed at the edge from the wire format (`docs/wire-formats.md`).
+//! Kimai domain types, parsed at the edge from the wire format (`docs/kimai.md`).
 
 use crate::error::ParseError;
 use crate::ids::{ActivityId, KimaiUserId, ProjectId, TimesheetId};

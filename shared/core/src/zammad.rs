@@ -1,4 +1,4 @@
-//! Zammad domain types, parsed at the edge from the wire format (`docs/wire-formats.md`).
+//! Zammad domain types, parsed at the edge from the wire format (`docs/zammad.md`).
 //!
 //! Each type deserialises from the JSON Zammad sends (unknown keys ignored, key order irrelevant)
 //! and rejects what we cannot trust with a [`ParseError`].
