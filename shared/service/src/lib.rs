@@ -11,3 +11,10 @@ pub mod fetch;
 pub mod ingest;
 pub mod runtime;
 pub mod settings;
+
+// Reconcile and kimai-writer (the planning and writing steps).
+pub mod identity;
+pub mod policies;
+pub mod reconcile;
+pub mod sync_stores;
+pub mod writer;

@@ -1,0 +1,774 @@
+//! The reconcile step: plan one ticket and hand its writes to the `kimai-write` queue.
+//!
+//! Per `ticket-sync` message: read the ticket, its accountings, agents and organisation from
+//! Zammad; normalise and resolve them with the core against the Kimai catalog, mappings and
+//! policy; load the stored base (one query) and Kimai's current state (linked ids, marker
+//! matches, look-alikes on the same users' days); plan; then persist entry states, links and
+//! conflicts and enqueue one [`KimaiWriteMessage`] per operation, with an id derived from the
+//! operation so a retried reconcile enqueues nothing new. A dry run stops after planning.
+//!
+//! The Kimai catalog, the API user and the policy are read once per invocation
+//! ([`InvocationCache`]), not per ticket.
+
+use crate::identity::{conflict_id, operation_id, planned_context};
+use crate::policies::{PolicyError, SyncPolicy, load_sync_policy};
+use crate::sync_stores::SyncStores;
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono_tz::Tz;
+use kimai_client::{CurrentUser, KimaiClient, KimaiError, TimesheetQuery, UserFilter};
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::sync::Arc;
+use sync_core::aggregation::Aggregation;
+use sync_core::catalog::{Catalog, KimaiActivity, KimaiCustomer, KimaiProject, KimaiUser};
+use sync_core::desired::{DesiredTimesheet, EntryKey};
+use sync_core::ids::{AccountingId, AccountingTypeId, KimaiUserId, TicketId, TimesheetId};
+use sync_core::kimai::Timesheet;
+use sync_core::mapping::{Blocker, NeededAction, TicketFacts, Unresolved, resolve_all, zones_for};
+use sync_core::marker::Marker;
+use sync_core::normalise::{NormaliseError, TimedEntry, normalise};
+use sync_core::plan::{Base, Operation, Plan};
+use sync_core::planner::{PlanError, PlanInput, plan};
+use sync_core::zammad::{Organisation, Ticket, TimeAccounting, ZammadUser};
+use sync_core::zone::{day_bounds, parse_zone, utc_to_local};
+use sync_store::StoreError;
+use sync_store::control::RunCounters;
+use sync_store::entries::{EntryRecord, EntryStatus, ExpectedLink, LinkOutcome};
+use sync_store::queue::{
+    DecodeError, KimaiWriteMessage, MessageQueue, SendFailure, TicketSyncMessage, decode,
+};
+use thiserror::Error;
+use tokio::sync::OnceCell;
+use zammad_client::{ZammadClient, ZammadError};
+
+/// Why a ticket could not be reconciled, and so whether SQS should try again.
+#[derive(Debug, Error)]
+pub enum ReconcileError {
+    /// The body is not a `ticket-sync` message: never retryable, it dead-letters.
+    #[error("undecodable ticket-sync message: {0}")]
+    BadMessage(#[from] DecodeError),
+    #[error("Zammad: {0}")]
+    Zammad(#[from] ZammadError),
+    #[error("Kimai: {0}")]
+    Kimai(#[from] KimaiError),
+    #[error("store: {0}")]
+    Store(#[from] StoreError),
+    #[error("policy: {0}")]
+    Policy(#[from] PolicyError),
+    /// The API user's zone from Kimai is not an IANA zone: a Kimai configuration problem.
+    #[error("the Kimai API user's time zone {0:?} is not an IANA zone")]
+    ApiUserZone(String),
+    /// Zammad data the core refuses (e.g. an amount out of range): a data problem.
+    #[error("the ticket's accountings cannot be normalised: {0}")]
+    Normalise(#[from] NormaliseError),
+    /// Contradictory planner input: a bug, never fixed by retrying.
+    #[error("planner refused its input: {0}")]
+    Plan(#[from] PlanError),
+    #[error("{failed} write messages were not enqueued: {first}")]
+    Enqueue {
+        failed: usize,
+        retryable: bool,
+        first: String,
+    },
+}
+
+impl ReconcileError {
+    /// Retry later (through SQS) or not: a non-retryable error still fails the record, so
+    /// it reaches the DLQ after `maxReceiveCount` and can be replayed once fixed.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            ReconcileError::Zammad(e) => e.is_retryable(),
+            ReconcileError::Kimai(e) => e.is_retryable(),
+            ReconcileError::Store(e) => e.is_retryable(),
+            ReconcileError::Policy(e) => e.is_retryable(),
+            ReconcileError::Enqueue { retryable, .. } => *retryable,
+            ReconcileError::BadMessage(_)
+            | ReconcileError::ApiUserZone(_)
+            | ReconcileError::Normalise(_)
+            | ReconcileError::Plan(_) => false,
+        }
+    }
+}
+
+/// What one reconcile did (or, in a dry run, would do).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ReconcileReport {
+    pub ticket_id: TicketId,
+    pub dry_run: bool,
+    /// False when the ticket could not be read from Zammad (then nothing is deleted).
+    pub zammad_complete: bool,
+    pub creates: usize,
+    pub updates: usize,
+    pub deletes: usize,
+    pub awaiting_approval: usize,
+    pub adopted: usize,
+    pub kimai_edits_respected: usize,
+    pub links_dropped: usize,
+    /// Every conflict of the plan (open ones included, also those opened earlier).
+    pub conflicts: usize,
+    /// Conflicts opened by this run (a retry opens none).
+    pub conflicts_opened: usize,
+    pub needed_actions: Vec<NeededAction>,
+    /// Messages put on the `kimai-write` queue.
+    pub enqueued: usize,
+    pub plan: Plan,
+}
+
+/// Kimai facts and the policy, read once per Lambda invocation.
+pub struct Context {
+    pub api_user: CurrentUser,
+    pub api_zone: Tz,
+    pub catalog: Catalog,
+    pub policy: SyncPolicy,
+    pub default_zone: Tz,
+}
+
+/// One per invocation (batch): the first ticket loads the [`Context`], the others reuse it.
+#[derive(Default)]
+pub struct InvocationCache {
+    context: OnceCell<Arc<Context>>,
+    type_names: OnceCell<HashMap<AccountingTypeId, String>>,
+}
+
+impl InvocationCache {
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
+pub struct Reconciler {
+    pub zammad: ZammadClient,
+    pub kimai: KimaiClient,
+    pub stores: SyncStores,
+    pub writes: Arc<dyn MessageQueue<KimaiWriteMessage>>,
+}
+
+/// Zammad's side of one ticket.
+struct ZammadSide {
+    ticket: Option<Ticket>,
+    accountings: Vec<TimeAccounting>,
+    agents: HashMap<sync_core::ids::ZammadUserId, ZammadUser>,
+    organisation: Option<Organisation>,
+    complete: bool,
+}
+
+impl Reconciler {
+    /// Decodes a raw body and reconciles it; an undecodable body is audited as dropped.
+    pub async fn reconcile_body(
+        &self,
+        cache: &InvocationCache,
+        message_id: &str,
+        body: &str,
+    ) -> Result<ReconcileReport, ReconcileError> {
+        let message: TicketSyncMessage = match decode(body) {
+            Ok(m) => m,
+            Err(e) => {
+                tracing::error!(message_id, error = %e, "undecodable ticket-sync message; it will dead-letter");
+                // Auditing is best effort here: the message fails either way.
+                if let Err(audit_err) = self
+                    .stores
+                    .audit(
+                        "message.undecodable",
+                        serde_json::json!({"queue": "ticket-sync", "message_id": message_id, "error": e.to_string()}),
+                    )
+                    .await
+                {
+                    tracing::warn!(error = %audit_err, "could not audit the undecodable message");
+                }
+                return Err(e.into());
+            }
+        };
+        self.reconcile(cache, &message).await
+    }
+
+    pub async fn context(&self, cache: &InvocationCache) -> Result<Arc<Context>, ReconcileError> {
+        cache
+            .context
+            .get_or_try_init(|| async { self.load_context().await.map(Arc::new) })
+            .await
+            .cloned()
+    }
+
+    async fn load_context(&self) -> Result<Context, ReconcileError> {
+        let k = &self.kimai;
+        let (me, customers, projects, activities, users) = tokio::try_join!(
+            k.me(),
+            k.customers(None),
+            k.projects(None, None),
+            k.activities(None, None),
+            k.users(None),
+        )?;
+        let api_zone =
+            parse_zone(&me.timezone).map_err(|_| ReconcileError::ApiUserZone(me.timezone.clone()))?;
+        let policy = load_sync_policy(self.stores.control.as_ref(), me.id).await?;
+        let default_zone = parse_zone(&policy.default_zone)
+            .map_err(|e| PolicyError::Invalid(e.to_string()))?;
+        let catalog = Catalog::new(
+            &customers
+                .into_iter()
+                .map(|c| KimaiCustomer {
+                    id: c.id,
+                    name: c.name,
+                    number: c.number,
+                })
+                .collect::<Vec<_>>(),
+            &projects
+                .into_iter()
+                .map(|p| KimaiProject {
+                    id: p.id,
+                    name: p.name,
+                    customer: p.customer,
+                    number: None,
+                })
+                .collect::<Vec<_>>(),
+            &activities
+                .into_iter()
+                .map(|a| KimaiActivity {
+                    id: a.id,
+                    name: a.name,
+                    project: a.project,
+                })
+                .collect::<Vec<_>>(),
+            &users
+                .into_iter()
+                .map(|u| KimaiUser {
+                    id: u.id,
+                    username: u.username,
+                    email: u.email,
+                    timezone: u.timezone,
+                })
+                .collect::<Vec<_>>(),
+        );
+        Ok(Context {
+            api_user: me,
+            api_zone,
+            catalog,
+            policy,
+            default_zone,
+        })
+    }
+
+    /// Names of accounting types for the description template. Reading them needs an admin
+    /// token; without one the template's `{type}` stays empty rather than failing the ticket.
+    async fn type_names(
+        &self,
+        cache: &InvocationCache,
+    ) -> Result<HashMap<AccountingTypeId, String>, ReconcileError> {
+        cache
+            .type_names
+            .get_or_try_init(|| async {
+                match self.zammad.accounting_types().await {
+                    Ok(types) => Ok(types.into_iter().map(|t| (t.id, t.name)).collect()),
+                    Err(e) if e.is_permission_denied() => {
+                        tracing::info!("accounting types need an admin token; {{type}} stays empty");
+                        Ok(HashMap::new())
+                    }
+                    Err(e) => Err(ReconcileError::Zammad(e)),
+                }
+            })
+            .await
+            .cloned()
+    }
+
+    async fn read_zammad(&self, ticket_id: TicketId) -> Result<ZammadSide, ReconcileError> {
+        let ticket = match self.zammad.ticket(ticket_id).await {
+            Ok(t) => t,
+            Err(ZammadError::NotFound { .. }) => {
+                // Gone (or merged) in Zammad: we cannot tell what happened to its time, so
+                // this read counts as incomplete and nothing will be deleted.
+                tracing::warn!(ticket_id = ticket_id.0, "ticket not found in Zammad");
+                return Ok(ZammadSide {
+                    ticket: None,
+                    accountings: Vec::new(),
+                    agents: HashMap::new(),
+                    organisation: None,
+                    complete: false,
+                });
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let accountings = self.zammad.ticket_time_accountings(ticket_id).await?;
+        let agent_ids: BTreeSet<_> = accountings.iter().map(|a| a.agent_id).collect();
+        let mut agents = HashMap::new();
+        for id in agent_ids {
+            match self.zammad.user(id).await {
+                Ok(u) => {
+                    agents.insert(id, u);
+                }
+                // A removed agent: resolution reports it as unmapped, nothing is guessed.
+                Err(ZammadError::NotFound { .. }) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        let organisation = match ticket.organization_id {
+            None => None,
+            Some(org) => match self.zammad.organisation(org).await {
+                Ok(o) => Some(o),
+                Err(ZammadError::NotFound { .. }) => None,
+                Err(e) => return Err(e.into()),
+            },
+        };
+        Ok(ZammadSide {
+            ticket: Some(ticket),
+            accountings,
+            agents,
+            organisation,
+            complete: true,
+        })
+    }
+
+    /// Plans one ticket and, unless it is a dry run, records and enqueues the plan.
+    #[tracing::instrument(skip(self, cache, message), fields(ticket_id = message.ticket_id.0, dry_run = message.dry_run))]
+    pub async fn reconcile(
+        &self,
+        cache: &InvocationCache,
+        message: &TicketSyncMessage,
+    ) -> Result<ReconcileReport, ReconcileError> {
+        let ticket_id = message.ticket_id;
+        let ctx = self.context(cache).await?;
+        let zammad = self.read_zammad(ticket_id).await?;
+        let policy = &ctx.policy;
+
+        // Zammad → desired timesheets and blocked keys.
+        let (entries, desired, unresolved) = match &zammad.ticket {
+            None => (Vec::new(), Vec::new(), Vec::new()),
+            Some(ticket) => {
+                let zones = zones_for(
+                    &zammad.agents,
+                    &policy.mappings,
+                    &ctx.catalog,
+                    ctx.default_zone,
+                );
+                let normalised = normalise(&zammad.accountings, &policy.time_policy(), &zones, &[])?;
+                let type_names = self.type_names(cache).await?;
+                let facts = TicketFacts {
+                    ticket,
+                    organisation: zammad.organisation.as_ref(),
+                    agents: &zammad.agents,
+                    type_names: &type_names,
+                };
+                let (desired, unresolved) =
+                    resolve_all(&normalised.entries, &facts, &policy.mappings, &ctx.catalog);
+                (normalised.entries, desired, unresolved)
+            }
+        };
+
+        // Base: one query.
+        let records = self.stores.entries.load_ticket(ticket_id).await?;
+        let base: Vec<Base> = records.iter().filter_map(|r| r.base.clone()).collect();
+
+        let kimai = self
+            .read_kimai(&ctx, ticket_id, &desired, &unresolved, &base)
+            .await?;
+
+        let planned = plan(&PlanInput {
+            ticket_id,
+            desired: &desired,
+            unresolved: &unresolved,
+            base: &base,
+            kimai: &kimai,
+            zammad_complete: zammad.complete,
+            approval_required: policy.approval_required,
+            rounding: policy.rounding,
+            create_anyway: &[],
+            ignored: &[],
+        })?;
+
+        let mut report = ReconcileReport {
+            ticket_id,
+            dry_run: message.dry_run,
+            zammad_complete: zammad.complete,
+            creates: count_ops(&planned, |o| matches!(o, Operation::Create { .. })),
+            updates: count_ops(&planned, |o| matches!(o, Operation::Update { .. })),
+            deletes: count_ops(&planned, |o| matches!(o, Operation::Delete { .. })),
+            awaiting_approval: planned.awaiting_approval.len(),
+            adopted: planned.adopted.len(),
+            kimai_edits_respected: planned.kimai_edits_respected.len(),
+            links_dropped: planned.links_to_drop.len(),
+            conflicts: planned.conflicts.len(),
+            conflicts_opened: 0,
+            needed_actions: planned.needed_actions.clone(),
+            enqueued: 0,
+            plan: Plan::default(),
+        };
+
+        if message.dry_run {
+            tracing::info!(
+                creates = report.creates,
+                updates = report.updates,
+                deletes = report.deletes,
+                conflicts = report.conflicts,
+                "dry run: nothing persisted or enqueued"
+            );
+            self.stores
+                .count(
+                    message.run_id.as_ref(),
+                    &RunCounters {
+                        tickets_done: 1,
+                        ..RunCounters::default()
+                    },
+                )
+                .await?;
+            report.plan = planned;
+            return Ok(report);
+        }
+
+        self.persist(ticket_id, &records, &entries, &desired, &unresolved, &planned)
+            .await?;
+        report.conflicts_opened = self.open_conflicts(ticket_id, &planned).await?;
+        report.enqueued = self
+            .enqueue(message, &zammad.accountings, &planned)
+            .await?;
+
+        if !planned.needed_actions.is_empty() {
+            // Creating customers and projects is not automated yet: the keys stay blocked
+            // (pending) and the audit log says what is needed.
+            tracing::warn!(actions = ?planned.needed_actions, "Kimai records must be created before these entries can sync");
+        }
+        self.stores
+            .count(
+                message.run_id.as_ref(),
+                &RunCounters {
+                    tickets_done: 1,
+                    conflicts: report.conflicts_opened as u64,
+                    ..RunCounters::default()
+                },
+            )
+            .await?;
+        self.stores
+            .audit(
+                "ticket.reconcile",
+                serde_json::json!({
+                    "ticket_id": ticket_id.0,
+                    "reason": message.reason,
+                    "run_id": message.run_id,
+                    "zammad_complete": report.zammad_complete,
+                    "creates": report.creates,
+                    "updates": report.updates,
+                    "deletes": report.deletes,
+                    "awaiting_approval": report.awaiting_approval,
+                    "adopted": report.adopted,
+                    "kimai_edits_respected": report.kimai_edits_respected,
+                    "conflicts": report.conflicts,
+                    "conflicts_opened": report.conflicts_opened,
+                    "needed_actions": report.needed_actions,
+                    "enqueued": report.enqueued,
+                }),
+            )
+            .await?;
+        tracing::info!(
+            creates = report.creates,
+            updates = report.updates,
+            deletes = report.deletes,
+            conflicts = report.conflicts,
+            enqueued = report.enqueued,
+            "ticket reconciled"
+        );
+        report.plan = planned;
+        Ok(report)
+    }
+
+    /// K: linked timesheets, marker matches of unlinked keys, and the timesheets of the same
+    /// users on the days of unlinked keys (probable duplicates). When every key is linked, this
+    /// is one read per linked id and nothing else.
+    async fn read_kimai(
+        &self,
+        ctx: &Context,
+        ticket_id: TicketId,
+        desired: &[DesiredTimesheet],
+        unresolved: &[Unresolved],
+        base: &[Base],
+    ) -> Result<Vec<Timesheet>, KimaiError> {
+        let mut found: BTreeMap<TimesheetId, Timesheet> = BTreeMap::new();
+        for b in base {
+            match self.kimai.timesheet(b.kimai_id).await {
+                Ok(t) => {
+                    found.insert(t.id, t);
+                }
+                Err(KimaiError::NotFound) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        let linked: HashSet<&EntryKey> = base.iter().map(|b| &b.key).collect();
+        let unlinked: Vec<&EntryKey> = desired
+            .iter()
+            .map(|d| &d.key)
+            .chain(unresolved.iter().map(|u| &u.key))
+            .filter(|k| !linked.contains(k))
+            .collect();
+
+        // Marker matches, one `term` search per unlinked key (ours), plus one for the legacy
+        // marker of the older tool, which names the ticket.
+        let mut terms: Vec<String> = unlinked
+            .iter()
+            .filter_map(|k| Marker::for_key(k))
+            .map(|m| m.search_term())
+            .collect();
+        let per_accounting = ctx.policy.aggregation == Aggregation::PerAccounting;
+        if per_accounting && unlinked.iter().any(|k| k.as_str().starts_with("ta:")) {
+            terms.push(
+                Marker::Legacy {
+                    ticket: ticket_id.0,
+                    accounting: AccountingId(0),
+                }
+                .search_term(),
+            );
+        }
+        let wanted: HashSet<&EntryKey> = unlinked.iter().copied().collect();
+        for term in terms {
+            let query = TimesheetQuery {
+                term: Some(term),
+                ..TimesheetQuery::default()
+            };
+            for t in self.kimai.list_timesheets(&query).await? {
+                let ours = t
+                    .description
+                    .as_deref()
+                    .and_then(Marker::parse)
+                    .is_some_and(|m| wanted.contains(&m.key()));
+                if ours {
+                    found.entry(t.id).or_insert(t);
+                }
+            }
+        }
+
+        // Look-alikes: the same users' timesheets on the local days of unlinked desired keys.
+        let mut days: BTreeMap<KimaiUserId, (NaiveDate, NaiveDate, Tz)> = BTreeMap::new();
+        for d in desired.iter().filter(|d| wanted.contains(&d.key)) {
+            let zone = parse_zone(&d.zone).unwrap_or(ctx.default_zone);
+            days.entry(d.user)
+                .and_modify(|(from, to, _)| {
+                    *from = (*from).min(d.day);
+                    *to = (*to).max(d.day);
+                })
+                .or_insert((d.day, d.day, zone));
+        }
+        for (user, (from, to, zone)) in days {
+            let (start, _) = day_bounds(zone, from);
+            let (_, end) = day_bounds(zone, to);
+            // Kimai reads the filter in the API user's zone.
+            let query = TimesheetQuery {
+                user: UserFilter::One(user),
+                begin: Some(utc_to_local(ctx.api_zone, start)),
+                end: Some(utc_to_local(ctx.api_zone, end - Duration::seconds(1))),
+                ..TimesheetQuery::default()
+            };
+            for t in self.kimai.list_timesheets(&query).await? {
+                found.entry(t.id).or_insert(t);
+            }
+        }
+        Ok(found.into_values().collect())
+    }
+
+    /// Entry states and links. Only records that change are written, so an unchanged ticket
+    /// costs no store writes.
+    async fn persist(
+        &self,
+        ticket_id: TicketId,
+        records: &[EntryRecord],
+        entries: &[TimedEntry],
+        desired: &[DesiredTimesheet],
+        unresolved: &[Unresolved],
+        planned: &Plan,
+    ) -> Result<(), StoreError> {
+        let now = self.stores.now();
+        let existing: HashMap<&EntryKey, &EntryRecord> =
+            records.iter().map(|r| (&r.key, r)).collect();
+        let timed: HashMap<&EntryKey, &TimedEntry> = entries.iter().map(|e| (&e.key, e)).collect();
+        let status = status_by_key(planned);
+
+        let mut wanted: Vec<EntryRecord> = Vec::new();
+        for d in desired {
+            wanted.push(EntryRecord {
+                ticket_id,
+                key: d.key.clone(),
+                agent_id: d.agent_id,
+                day: d.day,
+                status: status.get(&d.key).copied().unwrap_or(EntryStatus::Synced),
+                desired: Some(d.clone()),
+                base: None,
+                updated_at: now,
+            });
+        }
+        for u in unresolved {
+            let (agent_id, day) = match (timed.get(&u.key), existing.get(&u.key)) {
+                (Some(e), _) => (e.agent_id, e.begin_day()),
+                (None, Some(r)) => (r.agent_id, r.day),
+                (None, None) => continue,
+            };
+            let fallback = match u.blocker {
+                Blocker::Conflict { .. } => EntryStatus::Conflict,
+                // Waiting for a customer or project to be created in Kimai.
+                Blocker::NeedsCreation { .. } => EntryStatus::Pending,
+            };
+            wanted.push(EntryRecord {
+                ticket_id,
+                key: u.key.clone(),
+                agent_id,
+                day,
+                status: status.get(&u.key).copied().unwrap_or(fallback),
+                desired: None,
+                base: None,
+                updated_at: now,
+            });
+        }
+        let present: HashSet<&EntryKey> = wanted.iter().map(|r| &r.key).collect();
+        // Keys only in the base: the Zammad time is gone (or unreadable).
+        let mut gone = Vec::new();
+        for r in records.iter().filter(|r| !present.contains(&r.key)) {
+            let s = status.get(&r.key).copied().unwrap_or(r.status);
+            gone.push(EntryRecord {
+                status: s,
+                desired: None,
+                updated_at: now,
+                ..r.clone()
+            });
+        }
+        wanted.extend(gone);
+
+        for mut record in wanted {
+            if let Some(old) = existing.get(&record.key) {
+                if old.status == record.status && old.desired == record.desired {
+                    continue;
+                }
+                record.base = old.base.clone();
+            }
+            self.stores.entries.save(&record).await?;
+        }
+
+        for adopted in &planned.adopted {
+            let s = status.get(&adopted.key).copied().unwrap_or(EntryStatus::Synced);
+            self.link(ticket_id, ExpectedLink::Unlinked, adopted, s).await?;
+        }
+        for respected in &planned.kimai_edits_respected {
+            self.link(
+                ticket_id,
+                ExpectedLink::LinkedTo(respected.kimai_id),
+                respected,
+                EntryStatus::Synced,
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
+    async fn link(
+        &self,
+        ticket_id: TicketId,
+        expected: ExpectedLink,
+        base: &Base,
+        status: EntryStatus,
+    ) -> Result<(), StoreError> {
+        let now = self.stores.now();
+        match self
+            .stores
+            .entries
+            .link(ticket_id, &base.key, expected, base, status, now)
+            .await?
+        {
+            LinkOutcome::Linked(_) => Ok(()),
+            // Someone linked the key meanwhile (a writer, another reconcile): their link stands;
+            // the next reconcile plans against it.
+            LinkOutcome::LostRace { current } => {
+                tracing::warn!(key = %base.key, ?current, "link changed meanwhile; left as is");
+                Ok(())
+            }
+            LinkOutcome::NoSuchEntry => {
+                tracing::warn!(key = %base.key, "no entry to link");
+                Ok(())
+            }
+        }
+    }
+
+    async fn open_conflicts(&self, ticket_id: TicketId, planned: &Plan) -> Result<usize, StoreError> {
+        let mut opened = 0;
+        for c in &planned.conflicts {
+            let linked = c.base.as_ref().map(|b| b.kimai_id);
+            let id = conflict_id(ticket_id, &c.key, c.reason, &planned_context(linked));
+            if self.stores.open_conflict(&id, c).await? {
+                opened += 1;
+            }
+        }
+        Ok(opened)
+    }
+
+    async fn enqueue(
+        &self,
+        message: &TicketSyncMessage,
+        accountings: &[TimeAccounting],
+        planned: &Plan,
+    ) -> Result<usize, ReconcileError> {
+        if planned.operations.is_empty() {
+            return Ok(0);
+        }
+        let updated: HashMap<AccountingId, DateTime<Utc>> =
+            accountings.iter().map(|a| (a.id, a.updated_at)).collect();
+        let messages: Vec<KimaiWriteMessage> = planned
+            .operations
+            .iter()
+            .map(|op| {
+                let revision = revision_of(op, &updated);
+                KimaiWriteMessage::new(
+                    operation_id(message.ticket_id, op, &revision),
+                    message.ticket_id,
+                    message.run_id.clone(),
+                    op.clone(),
+                )
+            })
+            .collect();
+        let report = self.writes.send_many(&messages).await;
+        if report.all_sent() {
+            return Ok(report.sent);
+        }
+        // Op ids are deterministic: resending the whole plan on retry cannot double a write.
+        let retryable = report.failed.iter().any(|(_, f)| match f {
+            SendFailure::TooLarge { .. } => false,
+            SendFailure::Rejected { sender_fault, .. } => !sender_fault,
+            SendFailure::Unavailable(_) => true,
+        });
+        Err(ReconcileError::Enqueue {
+            failed: report.failed.len(),
+            retryable,
+            first: format!("{:?}", report.failed[0].1),
+        })
+    }
+}
+
+fn count_ops(plan: &Plan, f: impl Fn(&Operation) -> bool) -> usize {
+    plan.operations.iter().filter(|o| f(o)).count()
+}
+
+/// Status per key the plan decides; keys it does not mention keep their default.
+fn status_by_key(planned: &Plan) -> HashMap<EntryKey, EntryStatus> {
+    let mut s = HashMap::new();
+    for key in &planned.links_to_drop {
+        s.insert(key.clone(), EntryStatus::Deleted);
+    }
+    for b in planned.adopted.iter().chain(&planned.kimai_edits_respected) {
+        s.insert(b.key.clone(), EntryStatus::Synced);
+    }
+    for op in &planned.operations {
+        s.insert(op.key().clone(), EntryStatus::Pending);
+    }
+    for op in &planned.awaiting_approval {
+        s.insert(op.key().clone(), EntryStatus::AwaitingApproval);
+    }
+    for c in &planned.conflicts {
+        s.insert(c.key.clone(), EntryStatus::Conflict);
+    }
+    s
+}
+
+/// Zammad's revision of what an operation writes: the newest `updated_at` of its accountings.
+fn revision_of(op: &Operation, updated: &HashMap<AccountingId, DateTime<Utc>>) -> String {
+    match op {
+        Operation::Create { desired } | Operation::Update { desired, .. } => desired
+            .accounting_ids
+            .iter()
+            .filter_map(|id| updated.get(id))
+            .max()
+            .map_or_else(|| "-".to_owned(), |t| t.to_rfc3339()),
+        // A delete names the timesheet and its expected state; that is unique enough.
+        Operation::Delete { .. } => "-".to_owned(),
+    }
+}
