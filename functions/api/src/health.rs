@@ -65,7 +65,10 @@ pub async fn health(State(state): State<AppState>) -> Result<Json<Health>, Probl
             ))
         }
         Err(_) => {
-            tracing::error!(timeout_ms = state.health_timeout.as_millis() as u64, "health: store read timed out");
+            tracing::error!(
+                timeout_ms = state.health_timeout.as_millis() as u64,
+                "health: store read timed out"
+            );
             Err(Problem::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "store: no answer in time; retry later".to_owned(),

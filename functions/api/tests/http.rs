@@ -48,7 +48,10 @@ async fn problem_of(response: reqwest::Response) -> serde_json::Value {
         .unwrap()
         .to_owned();
     let body: serde_json::Value = response.json().await.unwrap();
-    assert_eq!(body["request_id"], header_id, "body and header name the same request");
+    assert_eq!(
+        body["request_id"], header_id,
+        "body and header name the same request"
+    );
     body
 }
 
@@ -122,7 +125,10 @@ async fn health_is_503_problem_when_the_store_does_not_answer_in_time() {
         .unwrap();
     assert_eq!(response.status(), 503);
     let body = problem_of(response).await;
-    assert!(body["detail"].as_str().unwrap().contains("in time"), "{body}");
+    assert!(
+        body["detail"].as_str().unwrap().contains("in time"),
+        "{body}"
+    );
 }
 
 #[tokio::test]
@@ -155,7 +161,12 @@ async fn an_unknown_path_is_a_404_problem_with_the_callers_request_id() {
     assert_eq!(body["request_id"], "req-abc-123");
     assert_eq!(body["status"], 404);
     assert_eq!(body["type"], "about:blank");
-    assert!(body["detail"].as_str().unwrap().contains("/api/nothing-here"));
+    assert!(
+        body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("/api/nothing-here")
+    );
 }
 
 #[tokio::test]
