@@ -84,3 +84,30 @@ impl<S: SecretSource + ?Sized> SecretSource for Arc<S> {
         (**self).get_secret(id).await
     }
 }
+
+/// Writes secret values (the console sets the Zammad and Kimai tokens). A separate port from
+/// [`SecretSource`] because only the console may write; the pipeline only reads.
+#[async_trait]
+pub trait SecretWriter: Send + Sync {
+    /// Creates the secret `id` or stores a new value for it.
+    async fn put_secret(&self, id: &str, value: &SecretString) -> StoreResult<()>;
+}
+
+#[async_trait]
+impl<S: SecretWriter + ?Sized> SecretWriter for Arc<S> {
+    async fn put_secret(&self, id: &str, value: &SecretString) -> StoreResult<()> {
+        (**self).put_secret(id, value).await
+    }
+}
+
+/// Writing through the cache keeps the new value in it, so this process reads what it just
+/// wrote instead of the old token until the TTL runs out.
+#[async_trait]
+impl<S: SecretSource + SecretWriter> SecretWriter for CachedSecrets<S> {
+    async fn put_secret(&self, id: &str, value: &SecretString) -> StoreResult<()> {
+        let mut cache = self.cache.lock().await;
+        self.source.put_secret(id, value).await?;
+        cache.insert(id.to_string(), (value.clone(), self.clock.now()));
+        Ok(())
+    }
+}

@@ -107,6 +107,12 @@ async fn secrets() -> (Arc<SecretsManagerSource>, Admin, String) {
 
 contract_tests!();
 
+#[tokio::test]
+async fn secret_writer_creates_and_rotates() {
+    let (source, _admin, id) = secrets().await;
+    contract::secret_writer_creates_and_rotates(source, &format!("{id}-written")).await;
+}
+
 // ------------------------------------------------------------------ AWS-only checks
 
 /// The audit table really has TTL on, and each item carries the expiry in epoch seconds.

@@ -48,6 +48,12 @@ async fn secrets() -> (Arc<MemorySecrets>, Admin, String) {
 contract_tests!();
 
 #[tokio::test]
+async fn secret_writer_creates_and_rotates() {
+    let (source, _admin, id) = secrets().await;
+    contract::secret_writer_creates_and_rotates(source, &format!("{id}-written")).await;
+}
+
+#[tokio::test]
 async fn cache_reads_the_source_once_per_ttl() {
     use chrono::Duration;
     use sync_store::clock::{Clock, ManualClock};

@@ -1,6 +1,6 @@
 use super::sdk_error;
 use crate::error::{StoreError, StoreResult};
-use crate::secrets::{SecretSource, SecretString};
+use crate::secrets::{SecretSource, SecretString, SecretWriter};
 use async_trait::async_trait;
 use aws_sdk_secretsmanager::Client;
 
@@ -34,5 +34,14 @@ impl SecretSource for SecretsManagerSource {
         out.secret_string.map(SecretString::new).ok_or_else(|| {
             StoreError::Invalid(format!("secret {id} holds binary data, not a string"))
         })
+    }
+}
+
+#[async_trait]
+impl SecretWriter for SecretsManagerSource {
+    /// Creates the secret, or stores a new version when it exists (the template creates the
+    /// token secrets; a hand-made local stack may not have them yet).
+    async fn put_secret(&self, id: &str, value: &SecretString) -> StoreResult<()> {
+        super::provision::put_secret(&self.client, id, value.expose()).await
     }
 }

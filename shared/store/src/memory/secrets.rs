@@ -1,5 +1,5 @@
 use crate::error::{StoreError, StoreResult};
-use crate::secrets::{SecretSource, SecretString};
+use crate::secrets::{SecretSource, SecretString, SecretWriter};
 use async_trait::async_trait;
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -39,5 +39,13 @@ impl SecretSource for MemorySecrets {
             .get(id)
             .map(SecretString::new)
             .ok_or_else(|| StoreError::NotFound(format!("secret {id}")))
+    }
+}
+
+#[async_trait]
+impl SecretWriter for MemorySecrets {
+    async fn put_secret(&self, id: &str, value: &SecretString) -> StoreResult<()> {
+        self.set(id, value.expose());
+        Ok(())
     }
 }

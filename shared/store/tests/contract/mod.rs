@@ -21,7 +21,7 @@ use sync_store::control::*;
 use sync_store::entries::*;
 use sync_store::queue::*;
 use sync_store::schedule::{ScheduleSettings, ScheduleStore};
-use sync_store::secrets::{CachedSecrets, SecretSource};
+use sync_store::secrets::{CachedSecrets, SecretSource, SecretString, SecretWriter};
 use sync_store::{Page, PageRequest, StoreError, StoreResult};
 
 /// Reads every page of a listing, checking each page's size.
@@ -1225,6 +1225,41 @@ pub async fn secrets_cache_expiry<S: SecretSource + 'static>(
     assert!(
         matches!(missing, Err(StoreError::NotFound(_))),
         "got {missing:?}"
+    );
+}
+
+/// The writer creates a missing secret, rotates an existing one, and a cache it is written
+/// through serves the new value at once.
+pub async fn secret_writer_creates_and_rotates<S: SecretSource + SecretWriter + 'static>(
+    source: Arc<S>,
+    id: &str,
+) {
+    source
+        .put_secret(id, &SecretString::new("first"))
+        .await
+        .unwrap();
+    assert_eq!(source.get_secret(id).await.unwrap().expose(), "first");
+    source
+        .put_secret(id, &SecretString::new("second"))
+        .await
+        .unwrap();
+    assert_eq!(source.get_secret(id).await.unwrap().expose(), "second");
+
+    let clock = Arc::new(ManualClock::new(now()));
+    let cached = CachedSecrets::new(source, clock as Arc<dyn Clock>, Duration::minutes(5));
+    assert_eq!(cached.get_secret(id).await.unwrap().expose(), "second");
+    cached
+        .put_secret(id, &SecretString::new("third"))
+        .await
+        .unwrap();
+    assert_eq!(
+        cached.get_secret(id).await.unwrap().expose(),
+        "third",
+        "a write through the cache is read back at once"
+    );
+    assert_eq!(
+        cached.source().get_secret(id).await.unwrap().expose(),
+        "third"
     );
 }
 
