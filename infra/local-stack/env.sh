@@ -1,0 +1,23 @@
+# Shared settings of the local stack scripts. Sourced, not run.
+# Everything they install or start lives under <repo>/.local (gitignored).
+source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/../local-aws/env.sh"
+REPO_ROOT="$LOCAL_AWS_ROOT"
+
+# Deploy tools, pinned, in their own virtualenv (the emulator keeps its own).
+STACK_TOOLS_VENV="$LOCAL_DIR/stack-tools-venv"
+STACK_TOOLS=(
+    "cfn-lint==1.58.0"
+    "awscli==1.46.3"
+    "boto3==1.44.5"
+    "PyYAML==6.0.3"
+    "cargo-lambda==1.9.2"
+    "ziglang==0.14.1"
+)
+
+STACK_NAME="${STACK_NAME:-zammad-kimai-sync}"
+STACK_DIR="$LOCAL_DIR/stack"
+ARTIFACT_BUCKET="${STACK_NAME}-artifacts"
+ZAMMAD_SIM_PORT="${ZAMMAD_SIM_PORT:-8081}"
+KIMAI_SIM_PORT="${KIMAI_SIM_PORT:-8082}"
+# Lambda binaries for the emulator: built for this machine with the `lambda-local` profile.
+LAMBDA_PROFILE="lambda-local"
