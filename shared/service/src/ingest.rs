@@ -417,7 +417,8 @@ enum Claim {
     InProgress,
 }
 
-fn delivery_lease_name(id: &str) -> String {
+/// The control-store lease that claims one delivery id.
+pub fn delivery_lease_name(id: &str) -> String {
     format!("webhook-delivery#{id}")
 }
 
