@@ -1,0 +1,382 @@
+//! Reconcile and the writer end to end against the real Zammad and Kimai simulators.
+
+mod reconcile_support;
+
+use reconcile_support::{Harness, TICKET, kimai_dataset, policy, zammad_dataset};
+use sync_core::desired::EntryKey;
+use sync_core::plan::ConflictReason;
+use sync_service::reconcile::{InvocationCache, ReconcileError};
+use sync_service::writer::WriteOutcome;
+use sync_store::audit::{AuditFilter, AuditLog};
+use sync_store::entries::{EntriesStore, EntryStatus};
+use sync_store::queue::{SyncReason, TicketSyncMessage};
+use zammad_sim::AccountingChange;
+
+fn sheet_with_marker<'a>(
+    sheets: &'a [kimai_sim::AdminTimesheet],
+    marker: &str,
+) -> &'a kimai_sim::AdminTimesheet {
+    sheets
+        .iter()
+        .find(|s| s.description.as_deref().unwrap_or("").contains(marker))
+        .unwrap_or_else(|| panic!("no timesheet with {marker}: {sheets:?}"))
+}
+
+#[tokio::test]
+async fn accountings_become_timesheets_for_the_right_user_project_activity_and_zone() {
+    let h = Harness::start().await;
+    let report = h.reconcile(TICKET).await.unwrap();
+    assert_eq!((report.creates, report.conflicts), (2, 0), "{report:?}");
+    assert_eq!(h.queued().len(), 2);
+
+    let results = h.run_writer().await;
+    assert_eq!(results.len(), 2);
+    assert!(
+        results
+            .iter()
+            .all(|r| matches!(r, Ok(WriteOutcome::Created { .. }))),
+        "{results:?}"
+    );
+
+    let sheets = h.kimai_sheets();
+    assert_eq!(sheets.len(), 2);
+    // 30 minutes logged at 10:00Z by Anna (Berlin, UTC+1): it ended then, 10:30–11:00 local,
+    // although the API user that POSTed it lives in UTC.
+    let typed = sheet_with_marker(&sheets, "[zammad:ta=100]");
+    assert_eq!(typed.user, 2);
+    assert_eq!(typed.project, 1);
+    assert_eq!(typed.activity, 1, "type Remote maps to activity 1");
+    assert_eq!(typed.timezone, "Europe/Berlin");
+    assert_eq!(typed.begin, "2026-03-02T10:30:00+0100");
+    assert_eq!(typed.end.as_deref(), Some("2026-03-02T11:00:00+0100"));
+    assert_eq!(typed.duration, 1800);
+    assert_eq!(
+        typed.description.as_deref(),
+        Some("[zammad:ta=100] #31010 Printer jam")
+    );
+    assert_eq!(typed.tags, vec!["zammad".to_owned()], "the tag was created first");
+
+    let untyped = sheet_with_marker(&sheets, "[zammad:ta=101]");
+    assert_eq!(untyped.activity, 2, "no type: the default activity");
+    assert_eq!(untyped.begin, "2026-03-02T14:45:00+0100");
+    assert_eq!(untyped.duration, 900);
+
+    // Both keys are linked with Kimai's echo as the base.
+    let records = h.entries.load_ticket(TICKET).await.unwrap();
+    assert_eq!(records.len(), 2);
+    for r in &records {
+        assert_eq!(r.status, EntryStatus::Synced, "{r:?}");
+        let base = r.base.as_ref().expect("linked");
+        assert!(sheets.iter().any(|s| s.id == base.kimai_id.0));
+    }
+    assert!(h.open_conflicts().await.is_empty());
+}
+
+#[tokio::test]
+async fn a_second_reconcile_of_an_unchanged_ticket_makes_no_kimai_writes_and_no_searches() {
+    let h = Harness::start().await;
+    h.sync(TICKET).await;
+    let writes = h.kimai_writes();
+    let lists = h.kimai_calls("GET /api/timesheets");
+    assert_eq!(writes, 2);
+
+    let report = h.reconcile(TICKET).await.unwrap();
+    assert_eq!(report.enqueued, 0, "{report:?}");
+    assert!(report.plan.operations.is_empty());
+    assert!(h.queued().is_empty());
+    assert!(h.run_writer().await.is_empty());
+    assert_eq!(h.kimai_writes(), writes, "no POST, PATCH or DELETE");
+    assert_eq!(
+        h.kimai_calls("GET /api/timesheets"),
+        lists,
+        "every key is linked: no marker or duplicate searches"
+    );
+}
+
+#[tokio::test]
+async fn edited_and_deleted_accountings_update_and_delete_their_timesheets() {
+    let h = Harness::start().await;
+    h.sync(TICKET).await;
+    let zammad = h.zammad.sim();
+    zammad
+        .change_accounting(
+            100,
+            serde_json::from_value::<AccountingChange>(serde_json::json!({"time_unit": "45"}))
+                .unwrap(),
+        )
+        .unwrap();
+    zammad.delete_accounting(101).unwrap();
+
+    let report = h.reconcile(TICKET).await.unwrap();
+    assert_eq!((report.updates, report.deletes), (1, 1), "{report:?}");
+    let results = h.run_writer().await;
+    assert!(
+        results
+            .iter()
+            .any(|r| matches!(r, Ok(WriteOutcome::Updated { .. })))
+    );
+    assert!(
+        results
+            .iter()
+            .any(|r| matches!(r, Ok(WriteOutcome::Deleted { .. })))
+    );
+
+    let sheets = h.kimai_sheets();
+    assert_eq!(sheets.len(), 1, "{sheets:?}");
+    let updated = sheet_with_marker(&sheets, "[zammad:ta=100]");
+    assert_eq!(updated.duration, 2700);
+    // The end stays where it was logged; the begin moves earlier.
+    assert_eq!(updated.begin, "2026-03-02T10:15:00+0100");
+    assert_eq!(updated.end.as_deref(), Some("2026-03-02T11:00:00+0100"));
+
+    let gone = h
+        .entries
+        .get(TICKET, &EntryKey("ta:101".into()))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(gone.status, EntryStatus::Deleted);
+    // And once more: nothing left to do.
+    let report = h.reconcile(TICKET).await.unwrap();
+    assert_eq!(report.enqueued, 0, "{report:?}");
+}
+
+#[tokio::test]
+async fn a_retried_reconcile_enqueues_the_same_operations_and_kimai_gets_each_once() {
+    let h = Harness::start().await;
+    h.reconcile(TICKET).await.unwrap();
+    h.reconcile(TICKET).await.unwrap();
+    let queued = h.queued();
+    assert_eq!(queued.len(), 4);
+    let ids: std::collections::BTreeSet<_> = queued.iter().map(|m| &m.operation_id).collect();
+    assert_eq!(ids.len(), 2, "same ticket, same content: same operation ids");
+
+    let results = h.run_writer().await;
+    let done = results
+        .iter()
+        .filter(|r| matches!(r, Ok(WriteOutcome::AlreadyDone)))
+        .count();
+    assert_eq!(done, 2, "{results:?}");
+    assert_eq!(h.kimai_sheets().len(), 2);
+    assert_eq!(h.kimai_calls("POST /api/timesheets"), 2);
+}
+
+#[tokio::test]
+async fn a_hand_edit_in_kimai_is_respected_and_a_later_zammad_change_becomes_a_conflict() {
+    let h = Harness::start().await;
+    h.sync(TICKET).await;
+    let sheet = sheet_with_marker(&h.kimai_sheets(), "[zammad:ta=100]").clone();
+    h.kimai
+        .admin()
+        .edit_by_hand(
+            sheet.id,
+            kimai_sim::HandEdit {
+                description: Some("[zammad:ta=100] printer replaced, see invoice".into()),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    let writes = h.kimai_writes();
+
+    // Zammad unchanged: the edit stands and becomes the recorded echo.
+    let report = h.reconcile(TICKET).await.unwrap();
+    assert_eq!(report.kimai_edits_respected, 1, "{report:?}");
+    assert_eq!(report.enqueued, 0);
+    let base = h
+        .entries
+        .get(TICKET, &EntryKey("ta:100".into()))
+        .await
+        .unwrap()
+        .unwrap()
+        .base
+        .unwrap();
+    assert_eq!(
+        base.echoed.description.as_deref(),
+        Some("[zammad:ta=100] printer replaced, see invoice")
+    );
+
+    // Zammad changes too, after the edit was recorded: that is an update again (K = B).
+    // Edit Kimai once more without telling us, then change Zammad: both changed.
+    h.kimai
+        .admin()
+        .edit_by_hand(
+            sheet.id,
+            kimai_sim::HandEdit {
+                billable: Some(false),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    h.zammad
+        .sim()
+        .change_accounting(
+            100,
+            serde_json::from_value(serde_json::json!({"time_unit": "60"})).unwrap(),
+        )
+        .unwrap();
+    let report = h.reconcile(TICKET).await.unwrap();
+    assert_eq!(report.enqueued, 0, "{report:?}");
+    let conflicts = h.open_conflicts().await;
+    assert_eq!(conflicts.len(), 1);
+    assert_eq!(conflicts[0].conflict.reason, ConflictReason::BothChanged);
+    assert_eq!(h.kimai_writes(), writes, "the hand edit is not overwritten");
+    let now = h.kimai.admin().timesheet(sheet.id).unwrap();
+    assert_eq!(now.duration, 1800);
+    assert!(!now.billable);
+    let record = h
+        .entries
+        .get(TICKET, &EntryKey("ta:100".into()))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(record.status, EntryStatus::Conflict);
+
+    // A retry of the same reconcile opens no second conflict.
+    let again = h.reconcile(TICKET).await.unwrap();
+    assert_eq!(again.conflicts_opened, 0);
+    assert_eq!(h.open_conflicts().await.len(), 1);
+}
+
+#[tokio::test]
+async fn an_exported_timesheet_is_not_changed() {
+    let h = Harness::start().await;
+    h.sync(TICKET).await;
+    let sheet = sheet_with_marker(&h.kimai_sheets(), "[zammad:ta=100]").clone();
+    h.kimai.admin().set_exported(sheet.id, true).unwrap();
+    h.zammad
+        .sim()
+        .change_accounting(
+            100,
+            serde_json::from_value(serde_json::json!({"time_unit": "60"})).unwrap(),
+        )
+        .unwrap();
+    let report = h.reconcile(TICKET).await.unwrap();
+    assert_eq!(report.enqueued, 0, "{report:?}");
+    let conflicts = h.open_conflicts().await;
+    assert_eq!(conflicts.len(), 1);
+    assert_eq!(
+        conflicts[0].conflict.reason,
+        ConflictReason::LockedOrExported
+    );
+    assert_eq!(h.kimai.admin().timesheet(sheet.id).unwrap().duration, 1800);
+}
+
+#[tokio::test]
+async fn a_dry_run_plans_but_persists_and_enqueues_nothing() {
+    let h = Harness::start().await;
+    let mut message = TicketSyncMessage::new(TICKET, SyncReason::Manual, None);
+    message.dry_run = true;
+    let report = h.reconcile_message(&message).await.unwrap();
+    assert!(report.dry_run);
+    assert_eq!(report.creates, 2);
+    assert_eq!(report.plan.operations.len(), 2, "the plan is returned");
+    assert!(h.queued().is_empty());
+    assert!(h.entries.load_ticket(TICKET).await.unwrap().is_empty());
+    assert!(h.open_conflicts().await.is_empty());
+    assert_eq!(h.kimai_writes(), 0);
+}
+
+#[tokio::test]
+async fn approval_mode_parks_creates_as_awaiting_approval() {
+    let h = Harness::start_with(zammad_dataset(), kimai_dataset(), policy(true)).await;
+    let report = h.reconcile(TICKET).await.unwrap();
+    assert_eq!(report.awaiting_approval, 2, "{report:?}");
+    assert_eq!(report.enqueued, 0);
+    assert!(h.queued().is_empty());
+    let records = h.entries.load_ticket(TICKET).await.unwrap();
+    assert_eq!(records.len(), 2);
+    assert!(
+        records
+            .iter()
+            .all(|r| r.status == EntryStatus::AwaitingApproval && r.desired.is_some())
+    );
+    assert_eq!(h.kimai_writes(), 0);
+}
+
+#[tokio::test]
+async fn an_unmapped_agent_becomes_a_conflict_and_nothing_is_written() {
+    let mut kimai = kimai_dataset();
+    kimai.users[1].email = "someone-else@example.com".into();
+    let h = Harness::start_with(zammad_dataset(), kimai, policy(false)).await;
+    let report = h.reconcile(TICKET).await.unwrap();
+    assert_eq!(report.enqueued, 0, "{report:?}");
+    let conflicts = h.open_conflicts().await;
+    assert_eq!(conflicts.len(), 2);
+    assert!(
+        conflicts
+            .iter()
+            .all(|c| c.conflict.reason == ConflictReason::UnmappedUser)
+    );
+    let records = h.entries.load_ticket(TICKET).await.unwrap();
+    assert!(records.iter().all(|r| r.status == EntryStatus::Conflict));
+}
+
+#[tokio::test]
+async fn a_zammad_outage_is_a_retryable_failure_and_writes_nothing() {
+    let h = Harness::start().await;
+    let faults: zammad_sim::FaultConfig = serde_json::from_value(serde_json::json!({
+        "rules": [{"route": "GET /api/v1/tickets/{id}/time_accountings", "error_rate": 1.0,
+                   "error_statuses": [503]}]
+    }))
+    .unwrap();
+    h.zammad.sim().set_faults(faults);
+    let err = h.reconcile(TICKET).await.unwrap_err();
+    assert!(matches!(err, ReconcileError::Zammad(_)), "{err}");
+    assert!(err.is_retryable());
+    assert!(h.queued().is_empty());
+    assert!(h.entries.load_ticket(TICKET).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_ticket_zammad_no_longer_shows_deletes_nothing() {
+    let h = Harness::start().await;
+    h.sync(TICKET).await;
+    // The ticket answers 404 (deleted or merged): its time is unknown, not gone.
+    let faults: zammad_sim::FaultConfig = serde_json::from_value(serde_json::json!({
+        "rules": [{"route": "GET /api/v1/tickets/{id}", "error_rate": 1.0,
+                   "error_statuses": [404]}]
+    }))
+    .unwrap();
+    h.zammad.sim().set_faults(faults);
+    let report = h.reconcile(TICKET).await.unwrap();
+    assert!(!report.zammad_complete);
+    assert_eq!((report.deletes, report.enqueued), (0, 0), "{report:?}");
+    assert!(report.plan.conflicts.is_empty(), "not orphaned either");
+    assert_eq!(h.kimai_sheets().len(), 2);
+    let records = h.entries.load_ticket(TICKET).await.unwrap();
+    assert!(records.iter().all(|r| r.status == EntryStatus::Synced));
+}
+
+#[tokio::test]
+async fn an_undecodable_message_fails_without_panicking_and_is_audited() {
+    let h = Harness::start().await;
+    let cache = InvocationCache::new();
+    for body in [
+        "not json",
+        r#"{"schema_version":1}"#,
+        r#"{"schema_version":9,"ticket_id":1}"#,
+    ] {
+        let err = h
+            .reconciler
+            .reconcile_body(&cache, "msg-1", body)
+            .await
+            .unwrap_err();
+        assert!(matches!(err, ReconcileError::BadMessage(_)), "{err}");
+        assert!(!err.is_retryable());
+    }
+    let today = chrono::Utc::now().date_naive();
+    let events = h
+        .audit
+        .query(
+            today,
+            today,
+            &AuditFilter {
+                action: Some("message.undecodable".into()),
+                ..Default::default()
+            },
+            &sync_store::PageRequest::first(10),
+        )
+        .await
+        .unwrap();
+    assert_eq!(events.items.len(), 3);
+}
