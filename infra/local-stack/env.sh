@@ -19,5 +19,5 @@ STACK_DIR="$LOCAL_DIR/stack"
 ARTIFACT_BUCKET="${STACK_NAME}-artifacts"
 ZAMMAD_SIM_PORT="${ZAMMAD_SIM_PORT:-8081}"
 KIMAI_SIM_PORT="${KIMAI_SIM_PORT:-8082}"
-# Lambda binaries for the emulator: built for this machine with the `lambda-local` profile.
-LAMBDA_PROFILE="lambda-local"
+# Lambda binaries for the emulator: built for this machine with the `lambdalocal` profile (defined in build-functions.sh).
+LAMBDA_PROFILE="lambdalocal"
