@@ -198,11 +198,11 @@ impl Reconciler {
             k.activities(None, None),
             k.users(None),
         )?;
-        let api_zone =
-            parse_zone(&me.timezone).map_err(|_| ReconcileError::ApiUserZone(me.timezone.clone()))?;
+        let api_zone = parse_zone(&me.timezone)
+            .map_err(|_| ReconcileError::ApiUserZone(me.timezone.clone()))?;
         let policy = load_sync_policy(self.stores.control.as_ref(), me.id).await?;
-        let default_zone = parse_zone(&policy.default_zone)
-            .map_err(|e| PolicyError::Invalid(e.to_string()))?;
+        let default_zone =
+            parse_zone(&policy.default_zone).map_err(|e| PolicyError::Invalid(e.to_string()))?;
         let catalog = Catalog::new(
             &customers
                 .into_iter()
@@ -260,7 +260,9 @@ impl Reconciler {
                 match self.zammad.accounting_types().await {
                     Ok(types) => Ok(types.into_iter().map(|t| (t.id, t.name)).collect()),
                     Err(e) if e.is_permission_denied() => {
-                        tracing::info!("accounting types need an admin token; {{type}} stays empty");
+                        tracing::info!(
+                            "accounting types need an admin token; {{type}} stays empty"
+                        );
                         Ok(HashMap::new())
                     }
                     Err(e) => Err(ReconcileError::Zammad(e)),
@@ -339,7 +341,8 @@ impl Reconciler {
                     &ctx.catalog,
                     ctx.default_zone,
                 );
-                let normalised = normalise(&zammad.accountings, &policy.time_policy(), &zones, &[])?;
+                let normalised =
+                    normalise(&zammad.accountings, &policy.time_policy(), &zones, &[])?;
                 let type_names = self.type_names(cache).await?;
                 let facts = TicketFacts {
                     ticket,
@@ -413,12 +416,17 @@ impl Reconciler {
             return Ok(report);
         }
 
-        self.persist(ticket_id, &records, &entries, &desired, &unresolved, &planned)
-            .await?;
+        self.persist(
+            ticket_id,
+            &records,
+            &entries,
+            &desired,
+            &unresolved,
+            &planned,
+        )
+        .await?;
         report.conflicts_opened = self.open_conflicts(ticket_id, &planned).await?;
-        report.enqueued = self
-            .enqueue(message, &zammad.accountings, &planned)
-            .await?;
+        report.enqueued = self.enqueue(message, &zammad.accountings, &planned).await?;
 
         if !planned.needed_actions.is_empty() {
             // Creating customers and projects is not automated yet: the keys stay blocked
@@ -637,8 +645,12 @@ impl Reconciler {
         }
 
         for adopted in &planned.adopted {
-            let s = status.get(&adopted.key).copied().unwrap_or(EntryStatus::Synced);
-            self.link(ticket_id, ExpectedLink::Unlinked, adopted, s).await?;
+            let s = status
+                .get(&adopted.key)
+                .copied()
+                .unwrap_or(EntryStatus::Synced);
+            self.link(ticket_id, ExpectedLink::Unlinked, adopted, s)
+                .await?;
         }
         for respected in &planned.kimai_edits_respected {
             self.link(
@@ -680,7 +692,11 @@ impl Reconciler {
         }
     }
 
-    async fn open_conflicts(&self, ticket_id: TicketId, planned: &Plan) -> Result<usize, StoreError> {
+    async fn open_conflicts(
+        &self,
+        ticket_id: TicketId,
+        planned: &Plan,
+    ) -> Result<usize, StoreError> {
         let mut opened = 0;
         for c in &planned.conflicts {
             let linked = c.base.as_ref().map(|b| b.kimai_id);

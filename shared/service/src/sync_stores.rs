@@ -48,7 +48,12 @@ impl SyncStores {
         let opened = self.conflicts.open(id, conflict, now).await? == OpenOutcome::Opened;
         // The entry may not exist (a key that never got that far); then there is nothing to mark.
         self.entries
-            .set_status(conflict.ticket_id, &conflict.key, EntryStatus::Conflict, now)
+            .set_status(
+                conflict.ticket_id,
+                &conflict.key,
+                EntryStatus::Conflict,
+                now,
+            )
             .await?;
         if opened {
             self.audit(

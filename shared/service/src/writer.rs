@@ -267,9 +267,7 @@ impl Writer {
             WriteOutcome::Conflict { .. } => delta.conflicts = 1,
             WriteOutcome::AlreadyDone => {}
         }
-        self.stores
-            .count(message.run_id.as_ref(), &delta)
-            .await?;
+        self.stores.count(message.run_id.as_ref(), &delta).await?;
         Ok(())
     }
 
@@ -301,7 +299,10 @@ impl Writer {
         }
     }
 
-    async fn api_user<'c>(&self, cache: &'c WriterCache) -> Result<&'c (CurrentUser, Tz), WriteError> {
+    async fn api_user<'c>(
+        &self,
+        cache: &'c WriterCache,
+    ) -> Result<&'c (CurrentUser, Tz), WriteError> {
         cache
             .api_user
             .get_or_try_init(|| async {
@@ -321,11 +322,7 @@ impl Writer {
     /// invocation. Without `create_tag` the tag cannot be created: logged, and the write goes on.
     async fn ensure_tags(&self, cache: &WriterCache, tags: &[String]) -> Result<(), WriteError> {
         for tag in tags {
-            let known = cache
-                .tags
-                .lock()
-                .map(|t| t.contains(tag))
-                .unwrap_or(false);
+            let known = cache.tags.lock().map(|t| t.contains(tag)).unwrap_or(false);
             if known {
                 continue;
             }
@@ -470,13 +467,16 @@ impl Writer {
             echoed,
         };
         match self
-            .link(message.ticket_id, ExpectedLink::Unlinked, &base, Some(desired))
+            .link(
+                message.ticket_id,
+                ExpectedLink::Unlinked,
+                &base,
+                Some(desired),
+            )
             .await?
         {
             LinkOutcome::Linked(_) => Ok(Step::Done(outcome(id))),
-            LinkOutcome::LostRace { current } if current == Some(id) => {
-                Ok(Step::Done(outcome(id)))
-            }
+            LinkOutcome::LostRace { current } if current == Some(id) => Ok(Step::Done(outcome(id))),
             // Decision: two timesheets now carry this key. Deleting ours automatically would be
             // a second unplanned write; a human picks (the other one is already linked).
             LinkOutcome::LostRace { current } => Ok(Step::Park(Parked {
@@ -505,7 +505,9 @@ impl Writer {
             Err(KimaiError::NotFound) => {
                 return Ok(Step::Park(parked(
                     ConflictReason::DeletedInKimai,
-                    format!("Kimai timesheet {kimai_id} was deleted before the update; recreate it or accept the deletion"),
+                    format!(
+                        "Kimai timesheet {kimai_id} was deleted before the update; recreate it or accept the deletion"
+                    ),
                     None,
                 )));
             }
@@ -529,7 +531,9 @@ impl Writer {
         if !reads_back(zone, desired.begin_utc) || !reads_back(zone, desired.end_utc) {
             return Ok(Step::Park(parked(
                 ConflictReason::AmbiguousLocalTime,
-                format!("begin or end falls in a repeated hour of {zone}; Kimai would book it an hour off"),
+                format!(
+                    "begin or end falls in a repeated hour of {zone}; Kimai would book it an hour off"
+                ),
                 Some(current),
             )));
         }
@@ -638,7 +642,9 @@ impl Writer {
         if kimai_edited(&current, expected) {
             return Ok(Step::Park(parked(
                 ConflictReason::Orphaned,
-                format!("the Zammad time is gone but Kimai timesheet {kimai_id} was edited by hand; not deleted"),
+                format!(
+                    "the Zammad time is gone but Kimai timesheet {kimai_id} was edited by hand; not deleted"
+                ),
                 Some(current),
             )));
         }

@@ -54,7 +54,11 @@ async fn accountings_become_timesheets_for_the_right_user_project_activity_and_z
         typed.description.as_deref(),
         Some("[zammad:ta=100] #31010 Printer jam")
     );
-    assert_eq!(typed.tags, vec!["zammad".to_owned()], "the tag was created first");
+    assert_eq!(
+        typed.tags,
+        vec!["zammad".to_owned()],
+        "the tag was created first"
+    );
 
     let untyped = sheet_with_marker(&sheets, "[zammad:ta=101]");
     assert_eq!(untyped.activity, 2, "no type: the default activity");
@@ -149,7 +153,11 @@ async fn a_retried_reconcile_enqueues_the_same_operations_and_kimai_gets_each_on
     let queued = h.queued();
     assert_eq!(queued.len(), 4);
     let ids: std::collections::BTreeSet<_> = queued.iter().map(|m| &m.operation_id).collect();
-    assert_eq!(ids.len(), 2, "same ticket, same content: same operation ids");
+    assert_eq!(
+        ids.len(),
+        2,
+        "same ticket, same content: same operation ids"
+    );
 
     let results = h.run_writer().await;
     let done = results

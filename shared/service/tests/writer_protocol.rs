@@ -1,0 +1,299 @@
+//! The writer protocol step by step (design §5) against the real Kimai simulator: what happens
+//! when Kimai changes between planning and writing, refuses, or fails half way.
+
+mod reconcile_support;
+
+use chrono::{Duration, Utc};
+use reconcile_support::{Harness, TICKET};
+use sync_core::desired::EntryKey;
+use sync_core::plan::{ConflictReason, Operation};
+use sync_service::writer::{WriteError, WriteOutcome, WriterCache};
+use sync_store::control::{ClaimOutcome, ControlStore};
+use sync_store::entries::{EntriesStore, EntryStatus};
+
+fn faults(json: serde_json::Value) -> kimai_sim::RouteFaults {
+    serde_json::from_value(json).expect("faults")
+}
+
+fn marker_sheet(h: &Harness, marker: &str) -> kimai_sim::AdminTimesheet {
+    h.kimai_sheets()
+        .into_iter()
+        .find(|s| s.description.as_deref().unwrap_or("").contains(marker))
+        .unwrap_or_else(|| panic!("no timesheet with {marker}"))
+}
+
+fn change_accounting(h: &Harness, id: u64, units: &str) {
+    h.zammad
+        .sim()
+        .change_accounting(
+            id,
+            serde_json::from_value(serde_json::json!({ "time_unit": units })).unwrap(),
+        )
+        .unwrap();
+}
+
+fn conflict_reasons(results: &[Result<WriteOutcome, WriteError>]) -> Vec<ConflictReason> {
+    results
+        .iter()
+        .filter_map(|r| match r {
+            Ok(WriteOutcome::Conflict { reason, .. }) => Some(*reason),
+            _ => None,
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_create_committed_then_answered_500_is_adopted_on_the_retry_not_created_twice() {
+    let h = Harness::start().await;
+    h.kimai.admin().set_faults(
+        "POST /api/timesheets",
+        kimai_sim::RouteFaults {
+            latency_ms: 0,
+            rules: vec![kimai_sim::FaultRule {
+                kind: kimai_sim::FaultKind::CommitThen500,
+                probability: 1.0,
+                times: Some(1),
+                skip: 0,
+            }],
+        },
+    );
+    h.reconcile(TICKET).await.unwrap();
+    let first = h.run_writer().await;
+    let failed: Vec<_> = first.iter().filter_map(|r| r.as_ref().err()).collect();
+    assert_eq!(failed.len(), 1, "{first:?}");
+    assert!(failed[0].is_retryable(), "{}", failed[0]);
+    assert_eq!(
+        h.kimai_sheets().len(),
+        2,
+        "Kimai saved the first one although it answered 500; the second went through"
+    );
+
+    // SQS redelivers: the claim's attempt 2 searches by marker and adopts.
+    let second = h.run_writer().await;
+    assert_eq!(second.len(), 1);
+    assert!(
+        matches!(second[0], Ok(WriteOutcome::Adopted { .. })),
+        "{second:?}"
+    );
+    let sheets = h.kimai_sheets();
+    assert_eq!(sheets.len(), 2, "exactly one timesheet per accounting");
+    assert_eq!(h.kimai_calls("POST /api/timesheets"), 2, "no third POST");
+    let records = h.entries.load_ticket(TICKET).await.unwrap();
+    assert!(
+        records
+            .iter()
+            .all(|r| r.status == EntryStatus::Synced && r.base.is_some())
+    );
+    // And the next plan sees nothing to do.
+    assert_eq!(h.reconcile(TICKET).await.unwrap().enqueued, 0);
+}
+
+#[tokio::test]
+async fn a_validation_error_becomes_kimai_rejected_with_kimais_message_and_is_not_retried() {
+    let h = Harness::start().await;
+    h.kimai.admin().set_settings(kimai_sim::Settings {
+        max_duration_minutes: Some(20),
+        ..Default::default()
+    });
+    h.reconcile(TICKET).await.unwrap();
+    let results = h.run_writer().await;
+    assert!(results.iter().all(Result::is_ok), "{results:?}");
+    assert_eq!(
+        conflict_reasons(&results),
+        vec![ConflictReason::KimaiRejected]
+    );
+    assert_eq!(h.kimai_sheets().len(), 1, "the 15 minutes went through");
+
+    let conflicts = h.open_conflicts().await;
+    assert_eq!(conflicts.len(), 1);
+    let c = &conflicts[0].conflict;
+    assert_eq!(c.key, EntryKey("ta:100".into()));
+    assert!(c.detail.contains("Maximum duration"), "{}", c.detail);
+    assert!(c.desired.is_some());
+    let record = h
+        .entries
+        .get(TICKET, &EntryKey("ta:100".into()))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(record.status, EntryStatus::Conflict);
+    assert!(h.queued().is_empty(), "acked, not retried");
+}
+
+#[tokio::test]
+async fn a_hand_edit_after_planning_stops_the_update_and_the_delete() {
+    let h = Harness::start().await;
+    h.sync(TICKET).await;
+    change_accounting(&h, 100, "45");
+    h.zammad.sim().delete_accounting(101).unwrap();
+    h.reconcile(TICKET).await.unwrap();
+    assert_eq!(h.queued().len(), 2);
+
+    // Someone edits both timesheets in Kimai while the writes wait in the queue.
+    for marker in ["[zammad:ta=100]", "[zammad:ta=101]"] {
+        let s = marker_sheet(&h, marker);
+        h.kimai
+            .admin()
+            .edit_by_hand(
+                s.id,
+                kimai_sim::HandEdit {
+                    description: Some(format!("{marker} edited by hand")),
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+    }
+    let results = h.run_writer().await;
+    let mut reasons = conflict_reasons(&results);
+    reasons.sort();
+    assert_eq!(
+        reasons,
+        vec![ConflictReason::BothChanged, ConflictReason::Orphaned],
+        "{results:?}"
+    );
+    assert_eq!(h.kimai_calls("PATCH /api/timesheets/{id}"), 0);
+    assert_eq!(h.kimai_calls("DELETE /api/timesheets/{id}"), 0);
+    assert_eq!(h.kimai_sheets().len(), 2);
+    assert_eq!(marker_sheet(&h, "[zammad:ta=100]").duration, 1800);
+}
+
+#[tokio::test]
+async fn exported_after_planning_is_locked_or_exported_on_patch_and_delete() {
+    let h = Harness::start().await;
+    h.sync(TICKET).await;
+    change_accounting(&h, 100, "45");
+    h.zammad.sim().delete_accounting(101).unwrap();
+    h.reconcile(TICKET).await.unwrap();
+    for s in h.kimai_sheets() {
+        h.kimai.admin().set_exported(s.id, true).unwrap();
+    }
+    let results = h.run_writer().await;
+    assert_eq!(
+        conflict_reasons(&results),
+        vec![
+            ConflictReason::LockedOrExported,
+            ConflictReason::LockedOrExported
+        ],
+        "{results:?}"
+    );
+    assert_eq!(h.kimai_sheets().len(), 2, "nothing deleted");
+    assert_eq!(marker_sheet(&h, "[zammad:ta=100]").duration, 1800);
+    assert!(h.queued().is_empty(), "refusals are not retried");
+}
+
+#[tokio::test]
+async fn deleted_in_kimai_after_planning_is_a_conflict_for_update_and_done_for_delete() {
+    let h = Harness::start().await;
+    h.sync(TICKET).await;
+    change_accounting(&h, 100, "45");
+    h.zammad.sim().delete_accounting(101).unwrap();
+    h.reconcile(TICKET).await.unwrap();
+    // Delete both timesheets in Kimai through the API, as a person would.
+    let kimai = reconcile_support::kimai_client(&h.kimai);
+    for s in h.kimai_sheets() {
+        kimai
+            .delete_timesheet(
+                sync_core::ids::TimesheetId(s.id),
+                kimai_client::Retries::Never,
+            )
+            .await
+            .unwrap();
+    }
+    let results = h.run_writer().await;
+    assert_eq!(
+        conflict_reasons(&results),
+        vec![ConflictReason::DeletedInKimai]
+    );
+    assert!(
+        results
+            .iter()
+            .any(|r| matches!(r, Ok(WriteOutcome::AlreadyGone { .. }))),
+        "{results:?}"
+    );
+    let gone = h
+        .entries
+        .get(TICKET, &EntryKey("ta:101".into()))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(gone.status, EntryStatus::Deleted);
+}
+
+#[tokio::test]
+async fn a_server_error_on_patch_is_retried_through_the_queue_and_then_succeeds() {
+    let h = Harness::start().await;
+    h.sync(TICKET).await;
+    change_accounting(&h, 100, "45");
+    h.reconcile(TICKET).await.unwrap();
+    // More 503s than the client's own retries: the record fails and SQS redelivers.
+    h.kimai.admin().set_faults(
+        "PATCH /api/timesheets/{id}",
+        faults(serde_json::json!({"latency_ms": 0, "rules": [{"kind": "error", "statuses": [503], "times": 2}]})),
+    );
+    let first = h.run_writer().await;
+    assert!(
+        matches!(&first[..], [Err(e)] if e.is_retryable()),
+        "{first:?}"
+    );
+    assert_eq!(h.queued().len(), 1, "back on the queue");
+    let second = h.run_writer().await;
+    assert!(
+        matches!(&second[..], [Ok(WriteOutcome::Updated { .. })]),
+        "{second:?}"
+    );
+    assert_eq!(marker_sheet(&h, "[zammad:ta=100]").duration, 2700);
+}
+
+#[tokio::test]
+async fn an_operation_in_flight_elsewhere_fails_the_record_and_a_done_one_is_acked() {
+    let h = Harness::start().await;
+    h.reconcile(TICKET).await.unwrap();
+    let message = h.queued().remove(0);
+    let claim = h
+        .control
+        .claim_operation(
+            &message.operation_id,
+            "another-writer",
+            Duration::minutes(5),
+            Utc::now(),
+        )
+        .await
+        .unwrap();
+    assert!(matches!(claim, ClaimOutcome::Claimed { attempt: 1, .. }));
+
+    let cache = WriterCache::new();
+    let err = h.writer.apply(&cache, &message).await.unwrap_err();
+    assert!(matches!(err, WriteError::InFlight { .. }), "{err}");
+    assert!(err.is_retryable());
+    assert_eq!(h.kimai_calls("POST /api/timesheets"), 0);
+
+    h.control
+        .complete_operation(
+            &message.operation_id,
+            "another-writer",
+            &serde_json::json!({"outcome": "created", "kimai_id": 1}),
+            Utc::now(),
+        )
+        .await
+        .unwrap();
+    let done = h.writer.apply(&cache, &message).await.unwrap();
+    assert_eq!(done, WriteOutcome::AlreadyDone);
+    assert_eq!(h.kimai_calls("POST /api/timesheets"), 0);
+    assert!(matches!(message.operation, Operation::Create { .. }));
+}
+
+#[tokio::test]
+async fn an_undecodable_write_message_fails_without_panicking() {
+    let h = Harness::start().await;
+    let cache = WriterCache::new();
+    for body in [
+        "",
+        "{}",
+        r#"{"schema_version":1,"operation_id":"x","ticket_id":1,"run_id":null,"operation":{"op":"explode"}}"#,
+    ] {
+        let err = h.writer.apply_body(&cache, "m-1", body).await.unwrap_err();
+        assert!(matches!(err, WriteError::BadMessage(_)), "{err}");
+        assert!(!err.is_retryable());
+    }
+    assert_eq!(h.kimai_writes(), 0);
+}
