@@ -237,7 +237,12 @@ pub async fn run_fetch(
             let params = with(params, "skipped", json!({"holder": holder, "until": until}));
             let run_id = record_unstarted(deps, mode, &params, RunState::Cancelled).await?;
             tracing::info!(%run_id, %holder, "another fetch holds the lease; skipped");
-            audit(deps, "fetch.skipped", json!({"run_id": run_id, "holder": holder})).await;
+            audit(
+                deps,
+                "fetch.skipped",
+                json!({"run_id": run_id, "holder": holder}),
+            )
+            .await;
             return Ok(FetchOutcome::Skipped {
                 run_id,
                 holder,
@@ -249,7 +254,8 @@ pub async fn run_fetch(
             let params = with(params, "gave_up", json!({"waited_ms": waited_ms}));
             let run_id = record_unstarted(deps, mode, &params, RunState::Failed).await?;
             tracing::error!(%run_id, waited_ms, "lease still held after the wait; gave up");
-            let detail = json!({"run_id": run_id, "error": "lease wait exceeded", "waited_ms": waited_ms});
+            let detail =
+                json!({"run_id": run_id, "error": "lease wait exceeded", "waited_ms": waited_ms});
             audit(deps, "fetch.failed", detail).await;
             return Ok(FetchOutcome::GaveUp { run_id, waited_ms });
         }
@@ -648,7 +654,10 @@ mod tests {
             json!({"mode": "backfill", "from": "yesterday", "to": "2024-04-01T00:00:00Z"}),
         ] {
             assert!(
-                matches!(FetchRequest::from_json(bad.clone()), Err(FetchError::BadRequest(_))),
+                matches!(
+                    FetchRequest::from_json(bad.clone()),
+                    Err(FetchError::BadRequest(_))
+                ),
                 "{bad}"
             );
         }

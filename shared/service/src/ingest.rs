@@ -150,9 +150,13 @@ pub enum IngestOutcome {
         message_id: String,
     },
     /// This delivery id was processed before; nothing enqueued (200).
-    Duplicate { ticket_id: TicketId },
+    Duplicate {
+        ticket_id: TicketId,
+    },
     /// The same delivery id is being processed right now (409, Zammad retries later).
-    InProgress { ticket_id: TicketId },
+    InProgress {
+        ticket_id: TicketId,
+    },
     Rejected(Rejection),
     Failed(Failure),
 }
@@ -260,13 +264,24 @@ pub async fn ingest(deps: &IngestDeps<'_>, request: &WebhookRequest) -> IngestOu
         }
         IngestOutcome::Duplicate { ticket_id } => {
             tracing::info!(ticket = ticket_id.0, "duplicate delivery dropped");
-            audit(deps, request, "webhook.duplicate", AuditKind::Access, json!({})).await;
+            audit(
+                deps,
+                request,
+                "webhook.duplicate",
+                AuditKind::Access,
+                json!({}),
+            )
+            .await;
         }
         IngestOutcome::InProgress { ticket_id } => {
             tracing::info!(ticket = ticket_id.0, "delivery still in progress");
         }
         IngestOutcome::Rejected(r) => {
-            tracing::warn!(reason = r.code(), ip = request.source_ip.as_deref(), "webhook rejected");
+            tracing::warn!(
+                reason = r.code(),
+                ip = request.source_ip.as_deref(),
+                "webhook rejected"
+            );
             let detail = json!({"reason": r.code(), "status": r.status()});
             audit(deps, request, "webhook.reject", AuditKind::Access, detail).await;
         }
@@ -383,8 +398,8 @@ async fn verify_signature(
 }
 
 fn ticket_id_of(body: &[u8]) -> Result<TicketId, IngestOutcome> {
-    let json: Value = serde_json::from_slice(body)
-        .map_err(|_| IngestOutcome::Rejected(Rejection::NotJson))?;
+    let json: Value =
+        serde_json::from_slice(body).map_err(|_| IngestOutcome::Rejected(Rejection::NotJson))?;
     let id = match json.get("ticket").and_then(|t| t.get("id")) {
         Some(Value::Number(n)) => n.as_u64(),
         // Some trigger templates render ids as strings.

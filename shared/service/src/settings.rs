@@ -320,7 +320,10 @@ impl SecretNames {
     }
 
     /// The name held in `value`, or `MissingConfig(var)`.
-    pub fn require<'a>(value: &'a Option<String>, var: &'static str) -> Result<&'a str, StoreError> {
+    pub fn require<'a>(
+        value: &'a Option<String>,
+        var: &'static str,
+    ) -> Result<&'a str, StoreError> {
         value.as_deref().ok_or(StoreError::MissingConfig(var))
     }
 }
@@ -330,14 +333,16 @@ impl SecretNames {
 /// Reads and validates `connection/zammad`.
 pub async fn load_zammad(control: &dyn ControlStore) -> Result<ZammadConnection, SettingsError> {
     let doc: ZammadConnection = load_required(control, ZAMMAD_CONNECTION).await?;
-    doc.validate().map_err(|reason| invalid(ZAMMAD_CONNECTION, reason))?;
+    doc.validate()
+        .map_err(|reason| invalid(ZAMMAD_CONNECTION, reason))?;
     Ok(doc)
 }
 
 /// Reads and validates `connection/kimai`.
 pub async fn load_kimai(control: &dyn ControlStore) -> Result<KimaiConnection, SettingsError> {
     let doc: KimaiConnection = load_required(control, KIMAI_CONNECTION).await?;
-    doc.validate().map_err(|reason| invalid(KIMAI_CONNECTION, reason))?;
+    doc.validate()
+        .map_err(|reason| invalid(KIMAI_CONNECTION, reason))?;
     Ok(doc)
 }
 
@@ -346,7 +351,8 @@ pub async fn load_fetch(control: &dyn ControlStore) -> Result<FetchSettings, Set
     let doc: FetchSettings = load_optional(control, FETCH_POLICY)
         .await?
         .unwrap_or_default();
-    doc.validate().map_err(|reason| invalid(FETCH_POLICY, reason))?;
+    doc.validate()
+        .map_err(|reason| invalid(FETCH_POLICY, reason))?;
     Ok(doc)
 }
 
@@ -476,7 +482,9 @@ fn check_base_url(text: &str) -> Result<Url, String> {
         return Err("base_url must not contain credentials; use the token secret".into());
     }
     if url.query().is_some() || url.fragment().is_some() {
-        return Err(format!("base_url {text:?} must not have a query or fragment"));
+        return Err(format!(
+            "base_url {text:?} must not have a query or fragment"
+        ));
     }
     Ok(url)
 }
@@ -536,7 +544,10 @@ mod tests {
             load_zammad(&control).await,
             Err(SettingsError::NotConfigured(ZAMMAD_CONNECTION))
         ));
-        assert_eq!(load_fetch(&control).await.unwrap(), FetchSettings::default());
+        assert_eq!(
+            load_fetch(&control).await.unwrap(),
+            FetchSettings::default()
+        );
 
         save_zammad(&control, &zammad(), ExpectedVersion::New, now)
             .await
@@ -586,7 +597,10 @@ mod tests {
             .unwrap();
         assert!(matches!(
             load_kimai(&control).await,
-            Err(SettingsError::Invalid { name: KIMAI_CONNECTION, .. })
+            Err(SettingsError::Invalid {
+                name: KIMAI_CONNECTION,
+                ..
+            })
         ));
     }
 

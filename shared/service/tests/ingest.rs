@@ -83,8 +83,14 @@ fn zammad_body(ticket: u64) -> String {
 fn request(body: &str, secret: &str, delivery: &str) -> WebhookRequest {
     WebhookRequest {
         headers: vec![
-            ("content-type".into(), "application/json; charset=utf-8".into()),
-            ("x-hub-signature".into(), signature_for(secret, body.as_bytes())),
+            (
+                "content-type".into(),
+                "application/json; charset=utf-8".into(),
+            ),
+            (
+                "x-hub-signature".into(),
+                signature_for(secret, body.as_bytes()),
+            ),
             ("x-zammad-delivery".into(), delivery.into()),
             ("x-zammad-trigger".into(), "time changed".into()),
         ],
@@ -134,11 +140,15 @@ async fn assert_rejected(world: &World, outcome: IngestOutcome, expected: Reject
 #[tokio::test]
 async fn a_signed_webhook_enqueues_its_ticket() {
     let world = World::new();
-    let outcome = world
-        .send(&request(&zammad_body(101), SECRET, "d-1"))
-        .await;
+    let outcome = world.send(&request(&zammad_body(101), SECRET, "d-1")).await;
     assert!(
-        matches!(&outcome, IngestOutcome::Accepted { ticket_id: TicketId(101), .. }),
+        matches!(
+            &outcome,
+            IngestOutcome::Accepted {
+                ticket_id: TicketId(101),
+                ..
+            }
+        ),
         "{outcome:?}"
     );
     let response = outcome.response(None);
@@ -161,7 +171,10 @@ async fn header_names_are_matched_in_any_case() {
     for (name, _) in r.headers.iter_mut() {
         *name = name.to_ascii_uppercase();
     }
-    assert!(matches!(world.send(&r).await, IngestOutcome::Accepted { .. }));
+    assert!(matches!(
+        world.send(&r).await,
+        IngestOutcome::Accepted { .. }
+    ));
 }
 
 #[tokio::test]
@@ -210,7 +223,11 @@ async fn a_wrong_prefix_or_bad_hex_is_401() {
     }
     // Right prefix and hex, wrong length.
     let world = World::new();
-    let r = with_header(request(&zammad_body(1), SECRET, "d-1"), "X-Hub-Signature", "sha1=abcd");
+    let r = with_header(
+        request(&zammad_body(1), SECRET, "d-1"),
+        "X-Hub-Signature",
+        "sha1=abcd",
+    );
     let outcome = world.send(&r).await;
     assert_rejected(&world, outcome, Rejection::SignatureMismatch).await;
 }
@@ -218,7 +235,10 @@ async fn a_wrong_prefix_or_bad_hex_is_401() {
 #[tokio::test]
 async fn an_oversize_body_is_413_before_anything_else() {
     let world = World::new();
-    let big = format!(r#"{{"ticket":{{"id":1}},"pad":"{}"}}"#, "x".repeat(MAX_BODY_BYTES));
+    let big = format!(
+        r#"{{"ticket":{{"id":1}},"pad":"{}"}}"#,
+        "x".repeat(MAX_BODY_BYTES)
+    );
     let outcome = world.send(&request(&big, SECRET, "d-1")).await;
     assert_rejected(&world, outcome, Rejection::BodyTooLarge).await;
 
@@ -267,7 +287,10 @@ async fn a_base64_body_is_verified_over_its_decoded_bytes() {
     r.is_base64_encoded = true;
     assert!(matches!(
         world.send(&r).await,
-        IngestOutcome::Accepted { ticket_id: TicketId(103), .. }
+        IngestOutcome::Accepted {
+            ticket_id: TicketId(103),
+            ..
+        }
     ));
 
     // A signature over the encoded text is not Zammad's signature.
@@ -291,19 +314,33 @@ async fn a_base64_body_is_verified_over_its_decoded_bytes() {
 async fn a_repeated_delivery_is_200_and_enqueues_nothing() {
     let world = World::new();
     let r = request(&zammad_body(101), SECRET, "d-same");
-    assert!(matches!(world.send(&r).await, IngestOutcome::Accepted { .. }));
+    assert!(matches!(
+        world.send(&r).await,
+        IngestOutcome::Accepted { .. }
+    ));
     let again = world.send(&r).await;
-    assert_eq!(again, IngestOutcome::Duplicate { ticket_id: TicketId(101) });
+    assert_eq!(
+        again,
+        IngestOutcome::Duplicate {
+            ticket_id: TicketId(101)
+        }
+    );
     assert_eq!(again.response(None).status, 200);
     assert_eq!(world.queued().len(), 1);
     // Still a duplicate well after the in-flight window.
     world.clock.advance(chrono::Duration::hours(2));
-    assert!(matches!(world.send(&r).await, IngestOutcome::Duplicate { .. }));
+    assert!(matches!(
+        world.send(&r).await,
+        IngestOutcome::Duplicate { .. }
+    ));
     assert_eq!(world.queued().len(), 1);
 
     let audit = common::audit_today(&world.audit).await;
     assert_eq!(
-        audit.iter().filter(|r| r.event.action == "webhook.duplicate").count(),
+        audit
+            .iter()
+            .filter(|r| r.event.action == "webhook.duplicate")
+            .count(),
         2
     );
 }
@@ -314,7 +351,10 @@ async fn a_forged_request_does_not_burn_the_delivery_id() {
     let forged = world
         .send(&request(&zammad_body(101), "guess", "d-victim"))
         .await;
-    assert_eq!(forged, IngestOutcome::Rejected(Rejection::SignatureMismatch));
+    assert_eq!(
+        forged,
+        IngestOutcome::Rejected(Rejection::SignatureMismatch)
+    );
     let real = world
         .send(&request(&zammad_body(101), SECRET, "d-victim"))
         .await;
@@ -328,20 +368,35 @@ async fn a_delivery_being_processed_elsewhere_is_409_until_its_claim_lapses() {
     let now = world.clock.now();
     let held = world
         .control
-        .acquire_lease(&delivery_lease_name("d-busy"), "other-instance", DELIVERY_IN_FLIGHT, now)
+        .acquire_lease(
+            &delivery_lease_name("d-busy"),
+            "other-instance",
+            DELIVERY_IN_FLIGHT,
+            now,
+        )
         .await
         .unwrap();
     assert!(matches!(held, LeaseOutcome::Acquired(_)));
 
     let r = request(&zammad_body(9), SECRET, "d-busy");
     let outcome = world.send(&r).await;
-    assert_eq!(outcome, IngestOutcome::InProgress { ticket_id: TicketId(9) });
+    assert_eq!(
+        outcome,
+        IngestOutcome::InProgress {
+            ticket_id: TicketId(9)
+        }
+    );
     assert_eq!(outcome.response(None).status, 409);
     assert!(world.queued().is_empty());
 
     // The other instance died: its claim lapses and Zammad's next retry goes through.
-    world.clock.advance(DELIVERY_IN_FLIGHT + chrono::Duration::seconds(1));
-    assert!(matches!(world.send(&r).await, IngestOutcome::Accepted { .. }));
+    world
+        .clock
+        .advance(DELIVERY_IN_FLIGHT + chrono::Duration::seconds(1));
+    assert!(matches!(
+        world.send(&r).await,
+        IngestOutcome::Accepted { .. }
+    ));
     assert_eq!(world.queued().len(), 1);
 }
 
@@ -366,7 +421,13 @@ async fn an_enqueue_failure_is_503_and_the_retry_goes_through() {
     world.clock.advance(chrono::Duration::seconds(10));
     let retried = world.send(&r).await;
     assert!(
-        matches!(retried, IngestOutcome::Accepted { ticket_id: TicketId(106), .. }),
+        matches!(
+            retried,
+            IngestOutcome::Accepted {
+                ticket_id: TicketId(106),
+                ..
+            }
+        ),
         "{retried:?}"
     );
     assert_eq!(world.queued().len(), 1);
@@ -380,14 +441,20 @@ async fn a_missing_or_empty_secret_is_a_configuration_failure() {
         ..world.deps()
     };
     let outcome = ingest(&deps, &request(&zammad_body(1), SECRET, "d-1")).await;
-    assert!(matches!(outcome, IngestOutcome::Failed(Failure::Misconfigured(_))), "{outcome:?}");
+    assert!(
+        matches!(outcome, IngestOutcome::Failed(Failure::Misconfigured(_))),
+        "{outcome:?}"
+    );
     assert_eq!(outcome.response(None).status, 500);
     assert!(world.queued().is_empty());
 
     // With an empty key anyone could sign: refuse everything.
     world.secrets.set(SECRET_ID, "");
     let outcome = world.send(&request(&zammad_body(1), "", "d-2")).await;
-    assert!(matches!(outcome, IngestOutcome::Failed(Failure::Misconfigured(_))), "{outcome:?}");
+    assert!(
+        matches!(outcome, IngestOutcome::Failed(Failure::Misconfigured(_))),
+        "{outcome:?}"
+    );
     assert!(world.queued().is_empty());
 }
 
@@ -404,7 +471,13 @@ async fn a_malformed_delivery_id_is_400_and_a_missing_one_is_not_deduplicated() 
 
     let world = World::new();
     let r = without_header(request(&zammad_body(2), SECRET, "x"), "x-zammad-delivery");
-    assert!(matches!(world.send(&r).await, IngestOutcome::Accepted { .. }));
-    assert!(matches!(world.send(&r).await, IngestOutcome::Accepted { .. }));
+    assert!(matches!(
+        world.send(&r).await,
+        IngestOutcome::Accepted { .. }
+    ));
+    assert!(matches!(
+        world.send(&r).await,
+        IngestOutcome::Accepted { .. }
+    ));
     assert_eq!(world.queued().len(), 2);
 }

@@ -12,7 +12,12 @@ use sync_store::queue::QueueMessage;
 pub async fn audit_today(audit: &dyn AuditLog) -> Vec<AuditRecord> {
     let today = Utc::now().date_naive();
     audit
-        .query(today, today, &AuditFilter::default(), &PageRequest::first(500))
+        .query(
+            today,
+            today,
+            &AuditFilter::default(),
+            &PageRequest::first(500),
+        )
         .await
         .expect("audit query")
         .items
