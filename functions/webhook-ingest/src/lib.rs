@@ -1,0 +1,48 @@
+//! webhook-ingest: API Gateway HTTP API (payload 2.0) in, [`sync_service::ingest`] in the middle,
+//! an HTTP answer out. This file only translates between the event types and the service.
+
+use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
+use aws_lambda_events::encodings::Body;
+use aws_lambda_events::http::{HeaderMap, HeaderValue, header::CONTENT_TYPE};
+use sync_service::ingest::{IngestDeps, WebhookRequest, ingest};
+
+/// The service's view of an API Gateway request. Header values that are not visible ASCII
+/// cannot be a signature or a delivery id, so they are dropped rather than guessed at.
+pub fn webhook_request(event: &ApiGatewayV2httpRequest) -> WebhookRequest {
+    let headers = event
+        .headers
+        .iter()
+        .filter_map(|(name, value)| {
+            Some((name.as_str().to_owned(), value.to_str().ok()?.to_owned()))
+        })
+        .collect();
+    let http = &event.request_context.http;
+    WebhookRequest {
+        headers,
+        body: event.body.clone(),
+        is_base64_encoded: event.is_base64_encoded,
+        source_ip: http.source_ip.clone(),
+        user_agent: http.user_agent.clone(),
+        request_id: event.request_context.request_id.clone(),
+    }
+}
+
+/// Handles one invocation. Never fails: every outcome, including our own failures, is an HTTP
+/// answer Zammad understands (5xx makes it retry).
+pub async fn handle(
+    deps: &IngestDeps<'_>,
+    event: ApiGatewayV2httpRequest,
+) -> ApiGatewayV2httpResponse {
+    let request = webhook_request(&event);
+    let outcome = ingest(deps, &request).await;
+    let answer = outcome.response(request.request_id.as_deref());
+
+    let mut headers = HeaderMap::new();
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static(answer.content_type));
+    let mut response = ApiGatewayV2httpResponse::default();
+    response.status_code = i64::from(answer.status);
+    response.headers = headers;
+    response.body = Some(Body::Text(answer.body));
+    response.is_base64_encoded = false;
+    response
+}
