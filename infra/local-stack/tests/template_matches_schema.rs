@@ -1,0 +1,292 @@
+//! template.yaml declares exactly the tables, key attributes, indexes, TTL attributes and queue
+//! settings of `sync_store::schema` (the one definition), and hands every function the
+//! environment variables the adapters read.
+
+use serde_norway::Value;
+use std::collections::BTreeSet;
+use sync_store::schema::{self, KeyAttr, KeyType, QueueDef, TableDef};
+
+fn template() -> Value {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../template.yaml");
+    let text = std::fs::read_to_string(path).expect("template.yaml is readable");
+    serde_norway::from_str(&text).expect("template.yaml is YAML")
+}
+
+/// `EntriesTable` for `entries`, `TicketSyncQueue` for `ticket-sync`.
+fn logical_id(short: &str, suffix: &str) -> String {
+    let camel: String = short
+        .split('-')
+        .map(|part| {
+            let mut chars = part.chars();
+            chars
+                .next()
+                .map(|c| c.to_ascii_uppercase().to_string() + chars.as_str())
+                .unwrap_or_default()
+        })
+        .collect();
+    format!("{camel}{suffix}")
+}
+
+fn resource<'a>(template: &'a Value, logical: &str) -> &'a Value {
+    let r = &template["Resources"][logical];
+    assert!(!r.is_null(), "template.yaml has no resource {logical}");
+    r
+}
+
+/// A CloudFormation intrinsic such as `!Ref X` or `!GetAtt X.Arn`, as (tag, value).
+fn tagged(value: &Value) -> Option<(String, String)> {
+    match value {
+        Value::Tagged(t) => Some((
+            t.tag.to_string().trim_start_matches('!').to_owned(),
+            t.value.as_str()?.to_owned(),
+        )),
+        _ => None,
+    }
+}
+
+fn kind(k: KeyType) -> &'static str {
+    match k {
+        KeyType::S => "S",
+        KeyType::N => "N",
+    }
+}
+
+fn key_schema(hash: KeyAttr, range: Option<KeyAttr>) -> Vec<(String, String)> {
+    let mut keys = vec![(hash.name.to_owned(), "HASH".to_owned())];
+    if let Some(r) = range {
+        keys.push((r.name.to_owned(), "RANGE".to_owned()));
+    }
+    keys
+}
+
+fn declared_key_schema(v: &Value) -> Vec<(String, String)> {
+    v.as_sequence()
+        .expect("KeySchema is a list")
+        .iter()
+        .map(|k| {
+            (
+                k["AttributeName"].as_str().unwrap().to_owned(),
+                k["KeyType"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+fn check_table(template: &Value, table: &TableDef) {
+    let logical = logical_id(table.logical, "Table");
+    let props = &resource(template, &logical)["Properties"];
+    assert_eq!(resource(template, &logical)["Type"], "AWS::DynamoDB::Table");
+    assert_eq!(props["BillingMode"], "PAY_PER_REQUEST", "{logical}");
+
+    assert_eq!(
+        declared_key_schema(&props["KeySchema"]),
+        key_schema(table.hash, table.range),
+        "{logical}: key schema"
+    );
+
+    // Attribute definitions: exactly the key attributes of the table and its indexes.
+    let mut expected = BTreeSet::new();
+    let mut add = |a: KeyAttr| {
+        expected.insert((a.name.to_owned(), kind(a.kind).to_owned()));
+    };
+    add(table.hash);
+    table.range.into_iter().for_each(&mut add);
+    for index in table.indexes {
+        add(index.hash);
+        index.range.into_iter().for_each(&mut add);
+    }
+    let declared: BTreeSet<(String, String)> = props["AttributeDefinitions"]
+        .as_sequence()
+        .expect("AttributeDefinitions is a list")
+        .iter()
+        .map(|a| {
+            (
+                a["AttributeName"].as_str().unwrap().to_owned(),
+                a["AttributeType"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(declared, expected, "{logical}: attribute definitions");
+
+    // Indexes: same names, keys, projection ALL.
+    let declared_indexes = props["GlobalSecondaryIndexes"]
+        .as_sequence()
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(
+        declared_indexes.len(),
+        table.indexes.len(),
+        "{logical}: number of GSIs"
+    );
+    for index in table.indexes {
+        let gsi = declared_indexes
+            .iter()
+            .find(|g| g["IndexName"] == index.name)
+            .unwrap_or_else(|| panic!("{logical}: index {} is missing", index.name));
+        assert_eq!(
+            declared_key_schema(&gsi["KeySchema"]),
+            key_schema(index.hash, index.range),
+            "{logical}/{}: key schema",
+            index.name
+        );
+        assert_eq!(gsi["Projection"]["ProjectionType"], "ALL", "{}", index.name);
+    }
+
+    // TTL.
+    let ttl = &props["TimeToLiveSpecification"];
+    match table.ttl_attribute {
+        Some(attr) => {
+            assert_eq!(ttl["AttributeName"], attr, "{logical}: TTL attribute");
+            assert_eq!(ttl["Enabled"], true, "{logical}: TTL enabled");
+        }
+        None => assert!(ttl.is_null(), "{logical}: no TTL expected"),
+    }
+}
+
+fn check_queue(template: &Value, queue: &QueueDef) {
+    let logical = logical_id(queue.logical, "Queue");
+    let dlq_logical = logical_id(queue.logical, "DeadLetterQueue");
+    let props = &resource(template, &logical)["Properties"];
+    let dlq = &resource(template, &dlq_logical)["Properties"];
+    assert_eq!(
+        props["VisibilityTimeout"].as_u64(),
+        Some(u64::from(queue.visibility_timeout_secs)),
+        "{logical}: visibility timeout"
+    );
+    let redrive = &props["RedrivePolicy"];
+    assert_eq!(
+        redrive["maxReceiveCount"].as_u64(),
+        Some(u64::from(queue.max_receive_count)),
+        "{logical}: maxReceiveCount"
+    );
+    assert_eq!(
+        tagged(&redrive["deadLetterTargetArn"]),
+        Some(("GetAtt".to_owned(), format!("{dlq_logical}.Arn"))),
+        "{logical}: redrive target"
+    );
+    assert_eq!(
+        dlq["MessageRetentionPeriod"].as_u64(),
+        Some(u64::from(queue.dlq_retention_secs)),
+        "{dlq_logical}: retention"
+    );
+}
+
+#[test]
+fn every_table_matches_the_schema() {
+    let template = template();
+    for table in &schema::TABLES {
+        check_table(&template, table);
+    }
+    let declared = template["Resources"]
+        .as_mapping()
+        .unwrap()
+        .values()
+        .filter(|r| r["Type"] == "AWS::DynamoDB::Table")
+        .count();
+    assert_eq!(
+        declared,
+        schema::TABLES.len(),
+        "no tables beyond the schema"
+    );
+}
+
+#[test]
+fn every_queue_matches_the_schema() {
+    let template = template();
+    for queue in &schema::QUEUES {
+        check_queue(&template, queue);
+    }
+    let declared = template["Resources"]
+        .as_mapping()
+        .unwrap()
+        .values()
+        .filter(|r| r["Type"] == "AWS::SQS::Queue")
+        .count();
+    assert_eq!(declared, 2 * schema::QUEUES.len(), "queues and DLQs only");
+}
+
+#[test]
+fn functions_get_the_environment_the_adapters_read() {
+    let template = template();
+    let env = &template["Globals"]["Function"]["Environment"]["Variables"];
+    for table in &schema::TABLES {
+        assert_eq!(
+            tagged(&env[table.env_var]),
+            Some(("Ref".to_owned(), logical_id(table.logical, "Table"))),
+            "{}",
+            table.env_var
+        );
+    }
+    for queue in &schema::QUEUES {
+        assert_eq!(
+            tagged(&env[queue.env_var]),
+            Some(("Ref".to_owned(), logical_id(queue.logical, "Queue"))),
+            "{}",
+            queue.env_var
+        );
+        assert_eq!(
+            tagged(&env[queue.dlq_env_var]),
+            Some((
+                "Ref".to_owned(),
+                logical_id(queue.logical, "DeadLetterQueue")
+            )),
+            "{}",
+            queue.dlq_env_var
+        );
+    }
+    use sync_store::env as vars;
+    for var in [
+        vars::ZAMMAD_TOKEN_SECRET,
+        vars::KIMAI_TOKEN_SECRET,
+        vars::WEBHOOK_SECRET,
+        vars::CONSOLE_SIGNING_KEY_SECRET,
+        vars::AUDIT_SYNC_RETENTION_DAYS,
+    ] {
+        assert!(
+            tagged(&env[var]).is_some(),
+            "{var} is set from the template"
+        );
+    }
+    let api_env = &resource(&template, "ApiFunction")["Properties"]["Environment"]["Variables"];
+    for var in [
+        vars::SCHEDULE_NAME,
+        vars::SCHEDULE_TARGET_ARN,
+        vars::SCHEDULE_ROLE_ARN,
+    ] {
+        assert!(!api_env[var].is_null(), "api gets {var}");
+    }
+}
+
+#[test]
+fn queue_consumers_report_partial_batch_failures() {
+    let template = template();
+    for (function, queue) in [
+        ("ReconcileFunction", "TicketSyncQueue"),
+        ("KimaiWriterFunction", "KimaiWriteQueue"),
+    ] {
+        let events = resource(&template, function)["Properties"]["Events"]
+            .as_mapping()
+            .unwrap_or_else(|| panic!("{function} has events"));
+        let sqs = events
+            .values()
+            .find(|e| e["Type"] == "SQS")
+            .unwrap_or_else(|| panic!("{function} has an SQS event"));
+        assert_eq!(
+            tagged(&sqs["Properties"]["Queue"]),
+            Some(("GetAtt".to_owned(), format!("{queue}.Arn")))
+        );
+        let types = sqs["Properties"]["FunctionResponseTypes"]
+            .as_sequence()
+            .unwrap();
+        assert!(
+            types.iter().any(|t| t == "ReportBatchItemFailures"),
+            "{function}"
+        );
+    }
+}
+
+#[test]
+fn logical_ids_follow_the_schema_names() {
+    assert_eq!(logical_id("ticket-sync", "Queue"), "TicketSyncQueue");
+    assert_eq!(logical_id("entries", "Table"), "EntriesTable");
+}
