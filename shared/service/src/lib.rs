@@ -13,6 +13,8 @@ pub mod runtime;
 pub mod settings;
 
 // Reconcile and kimai-writer (the planning and writing steps).
+pub mod batch;
+pub mod connections;
 pub mod identity;
 pub mod policies;
 pub mod reconcile;

@@ -1,5 +1,7 @@
-//! The sync policy document the reconcile step reads: time policy, default zone, mappings and
-//! approve-before-post. Stored in the control store as `DocumentKind::Policy`, id `sync`.
+//! The sync policy document the reconcile step reads: placement, aggregation, rounding,
+//! mappings and approve-before-post. Stored in the control store as `DocumentKind::Policy`, id
+//! `sync`. The unit of `time_unit` and the default zone belong to the Zammad connection
+//! (`settings::ZammadConnection`).
 //!
 //! The Kimai API user of the mappings is always the owner of the configured Kimai token (read
 //! with `GET /api/users/me`), whatever the document says: the token decides who writes.
@@ -12,7 +14,6 @@ use sync_core::normalise::TimePolicy;
 use sync_core::placement::Placement;
 use sync_core::rounding::Rounding;
 use sync_core::units::TimeUnit;
-use sync_core::zone::parse_zone;
 use sync_store::StoreError;
 use sync_store::control::{ControlStore, DocumentKind};
 use thiserror::Error;
@@ -23,49 +24,36 @@ pub const SYNC_POLICY_ID: &str = "sync";
 /// How Zammad time becomes Kimai time, and what happens to it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SyncPolicy {
-    #[serde(default = "minutes")]
-    pub unit: TimeUnit,
     #[serde(default)]
     pub placement: Placement,
     #[serde(default)]
     pub aggregation: Aggregation,
     #[serde(default)]
     pub rounding: Rounding,
-    /// IANA zone for agents whose Kimai user has no (valid) zone.
-    #[serde(default = "utc")]
-    pub default_zone: String,
     /// Approve-before-post: creates wait in `awaiting_approval` for a human.
     #[serde(default)]
     pub approval_required: bool,
     pub mappings: Mappings,
 }
 
-fn minutes() -> TimeUnit {
-    TimeUnit::Minutes
-}
-
-fn utc() -> String {
-    "UTC".to_owned()
-}
-
 impl SyncPolicy {
-    /// Nothing configured: minutes, UTC, no mappings (every entry becomes an `unmapped_*`
-    /// conflict until someone maps it, which is visible, rather than a refusal to run).
+    /// Nothing configured: default placement and aggregation, no rounding, no mappings (every
+    /// entry becomes an `unmapped_*` conflict until someone maps it, which is visible, rather
+    /// than a refusal to run).
     pub fn unconfigured(api_user: KimaiUserId) -> Self {
         SyncPolicy {
-            unit: TimeUnit::Minutes,
             placement: Placement::default(),
             aggregation: Aggregation::default(),
             rounding: Rounding::NONE,
-            default_zone: utc(),
             approval_required: false,
             mappings: Mappings::new(api_user),
         }
     }
 
-    pub fn time_policy(&self) -> TimePolicy {
+    /// The time policy with the connection's unit.
+    pub fn time_policy(&self, unit: TimeUnit) -> TimePolicy {
         TimePolicy {
-            unit: self.unit,
+            unit,
             placement: self.placement,
             aggregation: self.aggregation,
             rounding: self.rounding,
@@ -74,7 +62,6 @@ impl SyncPolicy {
 
     /// Checks what the core would otherwise refuse later, per ticket.
     pub fn validate(&self) -> Result<(), PolicyError> {
-        parse_zone(&self.default_zone).map_err(|e| PolicyError::Invalid(e.to_string()))?;
         self.rounding
             .validate()
             .map_err(|e| PolicyError::Invalid(e.to_string()))?;
@@ -134,7 +121,6 @@ mod tests {
         assert_eq!(p, SyncPolicy::unconfigured(KimaiUserId(7)));
 
         let body = serde_json::json!({
-            "default_zone": "Europe/Berlin",
             "approval_required": true,
             "mappings": {"api_user": 99, "default_activity": 3}
         });
@@ -151,15 +137,18 @@ mod tests {
         let p = load_sync_policy(&control, KimaiUserId(7)).await.unwrap();
         assert_eq!(p.mappings.api_user, KimaiUserId(7));
         assert!(p.approval_required);
-        assert_eq!(p.default_zone, "Europe/Berlin");
-        assert_eq!(p.unit, TimeUnit::Minutes);
+        assert_eq!(
+            p.mappings.default_activity,
+            Some(sync_core::ids::ActivityId(3))
+        );
+        assert_eq!(p.rounding, Rounding::NONE);
     }
 
     #[tokio::test]
     async fn a_bad_document_is_invalid_not_retryable() {
         let control = MemoryControl::new();
         for body in [
-            serde_json::json!({"mappings": {}, "default_zone": "Mars/Olympus"}),
+            serde_json::json!({"mappings": {}, "placement": "sideways"}),
             serde_json::json!({"mappings": "nope"}),
             serde_json::json!({"mappings": {}, "rounding": {"mode": "up", "step_minutes": 0}}),
         ] {

@@ -12,6 +12,7 @@
 
 use crate::identity::{conflict_id, operation_id, planned_context};
 use crate::policies::{PolicyError, SyncPolicy, load_sync_policy};
+use crate::settings::ZammadConnection;
 use crate::sync_stores::SyncStores;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use chrono_tz::Tz;
@@ -55,6 +56,9 @@ pub enum ReconcileError {
     Store(#[from] StoreError),
     #[error("policy: {0}")]
     Policy(#[from] PolicyError),
+    /// The Zammad connection settings cannot be used (e.g. an unknown default zone).
+    #[error("Zammad connection settings: {0}")]
+    ZammadSettings(String),
     /// The API user's zone from Kimai is not an IANA zone: a Kimai configuration problem.
     #[error("the Kimai API user's time zone {0:?} is not an IANA zone")]
     ApiUserZone(String),
@@ -83,6 +87,7 @@ impl ReconcileError {
             ReconcileError::Policy(e) => e.is_retryable(),
             ReconcileError::Enqueue { retryable, .. } => *retryable,
             ReconcileError::BadMessage(_)
+            | ReconcileError::ZammadSettings(_)
             | ReconcileError::ApiUserZone(_)
             | ReconcileError::Normalise(_)
             | ReconcileError::Plan(_) => false,
@@ -138,6 +143,8 @@ impl InvocationCache {
 
 pub struct Reconciler {
     pub zammad: ZammadClient,
+    /// The unit of `time_unit` and the default zone of the Zammad connection.
+    pub zammad_settings: ZammadConnection,
     pub kimai: KimaiClient,
     pub stores: SyncStores,
     pub writes: Arc<dyn MessageQueue<KimaiWriteMessage>>,
@@ -201,8 +208,10 @@ impl Reconciler {
         let api_zone = parse_zone(&me.timezone)
             .map_err(|_| ReconcileError::ApiUserZone(me.timezone.clone()))?;
         let policy = load_sync_policy(self.stores.control.as_ref(), me.id).await?;
-        let default_zone =
-            parse_zone(&policy.default_zone).map_err(|e| PolicyError::Invalid(e.to_string()))?;
+        let default_zone = self
+            .zammad_settings
+            .zone()
+            .map_err(ReconcileError::ZammadSettings)?;
         let catalog = Catalog::new(
             &customers
                 .into_iter()
@@ -341,8 +350,8 @@ impl Reconciler {
                     &ctx.catalog,
                     ctx.default_zone,
                 );
-                let normalised =
-                    normalise(&zammad.accountings, &policy.time_policy(), &zones, &[])?;
+                let time_policy = policy.time_policy(self.zammad_settings.time_unit);
+                let normalised = normalise(&zammad.accountings, &time_policy, &zones, &[])?;
                 let type_names = self.type_names(cache).await?;
                 let facts = TicketFacts {
                     ticket,

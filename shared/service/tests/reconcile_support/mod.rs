@@ -8,8 +8,10 @@ use kimai_client::{ApiToken, KimaiClient, KimaiConfig};
 use std::sync::Arc;
 use std::time::Duration;
 use sync_core::ids::TicketId;
+use sync_core::units::TimeUnit;
 use sync_service::policies::SYNC_POLICY_ID;
 use sync_service::reconcile::{InvocationCache, ReconcileError, ReconcileReport, Reconciler};
+use sync_service::settings::ZammadConnection;
 use sync_service::sync_stores::SyncStores;
 use sync_service::writer::{WriteError, WriteOutcome, Writer, WriterCache};
 use sync_store::clock::SystemClock;
@@ -76,8 +78,6 @@ pub fn kimai_dataset() -> kimai_sim::Dataset {
 /// Type 1 → activity 1, everything else → activity 2; the API user may book for others.
 pub fn policy(approval_required: bool) -> serde_json::Value {
     serde_json::json!({
-        "unit": {"unit": "minutes"},
-        "default_zone": "Europe/Berlin",
         "approval_required": approval_required,
         "mappings": {
             "activity_by_type": {"1": 1},
@@ -146,6 +146,11 @@ impl Harness {
         };
         let reconciler = Reconciler {
             zammad: zammad_client(&zammad),
+            zammad_settings: ZammadConnection::new(
+                zammad.base_url(),
+                TimeUnit::Minutes,
+                "Europe/Berlin",
+            ),
             kimai: kimai_client(&kimai),
             stores: stores.clone(),
             writes: writes.clone(),
