@@ -1,0 +1,101 @@
+//! The console REST API under `/api` as one axum [`Router`] over the store ports, so the same
+//! code runs inside Lambda (`lambda_http`), in tests and locally ([`serve`]).
+//!
+//! - [`context`]: request id, source IP, user agent.
+//! - [`problem`]: errors as `application/problem+json`.
+//! - [`auth`]: login, tokens, roles, the first admin.
+//! - [`connections`], [`pickers`], [`mappings`], [`policies`]: the resources.
+//! - [`openapi`]: the OpenAPI document, generated from the handlers.
+
+pub mod audit;
+pub mod auth;
+pub mod connections;
+pub mod context;
+pub mod extract;
+pub mod mappings;
+pub mod openapi;
+pub mod pickers;
+pub mod policies;
+pub mod problem;
+pub mod state;
+pub mod sync_doc;
+pub mod system;
+pub mod upstream;
+
+pub use state::{ApiState, ConsoleSecrets};
+
+use axum::Router;
+use axum::http::Uri;
+use axum::routing::{get, post, put};
+use problem::ApiError;
+use std::net::SocketAddr;
+
+pub fn router(state: ApiState) -> Router {
+    Router::new()
+        .route("/api/health", get(system::health))
+        .route("/api/version", get(system::version))
+        .route("/api/openapi.json", get(openapi::document))
+        .route("/api/auth/login", post(auth::login))
+        .route("/api/auth/me", get(auth::me))
+        .route(
+            "/api/connections/zammad",
+            get(connections::get_zammad).put(connections::put_zammad),
+        )
+        .route(
+            "/api/connections/zammad/test",
+            post(connections::test_zammad),
+        )
+        .route(
+            "/api/connections/kimai",
+            get(connections::get_kimai).put(connections::put_kimai),
+        )
+        .route("/api/connections/kimai/test", post(connections::test_kimai))
+        .route("/api/pickers/zammad/types", get(pickers::zammad_types))
+        .route(
+            "/api/pickers/zammad/organisations",
+            get(pickers::zammad_organisations),
+        )
+        .route(
+            "/api/pickers/kimai/activities",
+            get(pickers::kimai_activities),
+        )
+        .route(
+            "/api/pickers/kimai/customers",
+            get(pickers::kimai_customers),
+        )
+        .route("/api/pickers/kimai/projects", get(pickers::kimai_projects))
+        .route("/api/pickers/kimai/users", get(pickers::kimai_users))
+        .route("/api/mappings", get(mappings::list_all))
+        .route("/api/mappings/{kind}", get(mappings::list_kind))
+        .route(
+            "/api/mappings/{kind}/{zammad}",
+            put(mappings::put_one).delete(mappings::delete_one),
+        )
+        .route("/api/mappings/{kind}/import", post(mappings::import_csv))
+        .route("/api/mappings/{kind}/export", get(mappings::export_csv))
+        .route(
+            "/api/policies",
+            get(policies::get_policies).put(policies::put_policies),
+        )
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::middleware::from_fn(context::middleware))
+        .with_state(state)
+}
+
+async fn not_found(uri: Uri) -> ApiError {
+    ApiError::NotFound(format!("no resource at {}", uri.path()))
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::MethodNotAllowed
+}
+
+/// Serves the router on `listener` with peer addresses (the local source-IP fallback).
+pub async fn serve(listener: tokio::net::TcpListener, router: Router) -> std::io::Result<()> {
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .await
+}
