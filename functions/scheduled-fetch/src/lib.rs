@@ -1,0 +1,36 @@
+//! scheduled-fetch: the schedule's JSON payload in, [`sync_service::fetch`] in the middle, the
+//! run's outcome out. This file only reads the payload and maps errors.
+
+use lambda_runtime::Error;
+use serde_json::Value;
+use sync_service::fetch::{FetchDeps, FetchError, FetchRequest, run_fetch};
+
+/// Reads the invocation payload:
+/// - EventBridge Scheduler passes the target's `Input` as is: `{"mode": …}`;
+/// - an EventBridge *rule* (`rate(…)`/`cron(…)`) wraps it: `{"source":"aws.events",
+///   "detail-type":"Scheduled Event","detail":{…}}`, whose `detail` is read (empty → incremental);
+/// - `null` or `{}` is an incremental fetch.
+pub fn fetch_request(payload: Value) -> Result<FetchRequest, FetchError> {
+    let is_rule_event = payload.get("source").and_then(Value::as_str) == Some("aws.events")
+        && payload.get("detail-type").is_some();
+    let request = if is_rule_event {
+        payload.get("detail").cloned().unwrap_or(Value::Null)
+    } else {
+        payload
+    };
+    match request {
+        Value::Null => Ok(FetchRequest::default()),
+        Value::Object(map) if map.is_empty() => Ok(FetchRequest::default()),
+        other => FetchRequest::from_json(other),
+    }
+}
+
+/// Handles one invocation. A run that failed (Zammad down, a message not sent) is a normal
+/// outcome, recorded in the run list and the audit log, and returned as such: the next tick
+/// retries it, so Lambda's own retries would only add a second run. Only failures before a
+/// run could be recorded (bad payload, missing settings, store down) are invocation errors.
+pub async fn handle(deps: &FetchDeps<'_>, payload: Value) -> Result<Value, Error> {
+    let request = fetch_request(payload)?;
+    let outcome = run_fetch(deps, &request).await?;
+    Ok(serde_json::to_value(&outcome)?)
+}

@@ -1,0 +1,149 @@
+//! The handler on payloads we wrote by hand (`tests/events/`), with the in-memory ports and the
+//! Zammad simulator on a random loopback port.
+
+use chrono::Utc;
+use serde_json::Value;
+use sync_core::units::TimeUnit;
+use sync_service::fetch::{FetchDeps, FetchRequest, ModeName, WATERMARK};
+use sync_service::settings::{self, ZammadConnection};
+use sync_store::audit::AuditRetention;
+use sync_store::clock::SystemClock;
+use sync_store::control::{ControlStore, ExpectedVersion};
+use sync_store::memory::{
+    MemoryAuditLog, MemoryControl, MemoryEntries, MemoryQueue, MemorySecrets,
+};
+use sync_store::queue::{SyncReason, TicketSyncMessage, decode};
+use zammad_sim::{Dataset, RunningSim, SimConfig, ZammadVersion};
+
+fn payload(name: &str) -> Value {
+    let path = format!("{}/tests/events/{name}", env!("CARGO_MANIFEST_DIR"));
+    serde_json::from_str(&std::fs::read_to_string(path).expect("event file")).expect("JSON")
+}
+
+struct Ports {
+    _sim: RunningSim,
+    control: MemoryControl,
+    entries: MemoryEntries,
+    queue: MemoryQueue<TicketSyncMessage>,
+    audit: MemoryAuditLog,
+    secrets: MemorySecrets,
+    clock: SystemClock,
+}
+
+impl Ports {
+    async fn new() -> Self {
+        let sim = zammad_sim::serve(
+            SimConfig {
+                port: 0,
+                version: ZammadVersion::V6_5,
+            },
+            Dataset::demo(),
+        )
+        .await
+        .expect("simulator");
+        let control = MemoryControl::new();
+        let connection = ZammadConnection::new(sim.base_url(), TimeUnit::Minutes, "Europe/Berlin");
+        settings::save_zammad(&control, &connection, ExpectedVersion::New, Utc::now())
+            .await
+            .unwrap();
+        let secrets = MemorySecrets::new();
+        secrets.set("zammad", "demo-admin-token");
+        Ports {
+            _sim: sim,
+            control,
+            entries: MemoryEntries::new(),
+            queue: MemoryQueue::new(),
+            audit: MemoryAuditLog::new(AuditRetention::default()),
+            secrets,
+            clock: SystemClock,
+        }
+    }
+
+    fn deps(&self) -> FetchDeps<'_> {
+        FetchDeps {
+            control: &self.control,
+            entries: &self.entries,
+            queue: &self.queue,
+            audit: &self.audit,
+            secrets: &self.secrets,
+            zammad_token_secret: "zammad",
+            clock: &self.clock,
+        }
+    }
+
+    fn queued(&self) -> Vec<TicketSyncMessage> {
+        self.queue
+            .waiting_bodies()
+            .iter()
+            .map(|b| decode(b).unwrap())
+            .collect()
+    }
+}
+
+#[test]
+fn every_event_file_reads_as_the_request_it_describes() {
+    let mode = |name: &str| scheduled_fetch::fetch_request(payload(name)).unwrap().mode;
+    assert_eq!(mode("incremental.json"), ModeName::Incremental);
+    assert_eq!(mode("verify.json"), ModeName::Verify);
+    assert_eq!(mode("backfill.json"), ModeName::Backfill);
+    assert_eq!(mode("eventbridge-rule.json"), ModeName::Verify);
+    assert_eq!(
+        scheduled_fetch::fetch_request(Value::Null).unwrap(),
+        FetchRequest::default()
+    );
+    let err = scheduled_fetch::fetch_request(payload("bad-mode.json")).unwrap_err();
+    assert!(err.to_string().contains("sometimes"), "{err}");
+}
+
+#[tokio::test]
+async fn an_incremental_tick_records_a_run_and_sets_the_watermark() {
+    let ports = Ports::new().await;
+    let out = scheduled_fetch::handle(&ports.deps(), payload("incremental.json"))
+        .await
+        .unwrap();
+    assert_eq!(out["outcome"], "ran");
+    assert_eq!(out["state"], "succeeded");
+    assert_eq!(out["discovery"], "global_listing");
+    // The demo data is from 2024: nothing changed in the first day's look-back.
+    assert_eq!(out["found"], 0);
+    assert!(
+        ports
+            .control
+            .get_watermark(WATERMARK)
+            .await
+            .unwrap()
+            .is_some()
+    );
+}
+
+#[tokio::test]
+async fn a_backfill_payload_enqueues_with_its_reason_and_dry_run() {
+    let ports = Ports::new().await;
+    let out = scheduled_fetch::handle(&ports.deps(), payload("backfill.json"))
+        .await
+        .unwrap();
+    assert_eq!(out["state"], "succeeded", "{out}");
+    let queued = ports.queued();
+    assert!(!queued.is_empty());
+    assert_eq!(out["enqueued"], queued.len());
+    assert!(
+        queued
+            .iter()
+            .all(|m| m.reason == SyncReason::Backfill && m.dry_run)
+    );
+}
+
+#[tokio::test]
+async fn a_bad_payload_is_an_invocation_error_and_runs_nothing() {
+    let ports = Ports::new().await;
+    let err = scheduled_fetch::handle(&ports.deps(), payload("bad-mode.json"))
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("bad fetch request"), "{err}");
+    let runs = ports
+        .control
+        .list_runs(&sync_store::PageRequest::first(10))
+        .await
+        .unwrap();
+    assert!(runs.items.is_empty());
+}
