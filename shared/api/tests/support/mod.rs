@@ -1,0 +1,328 @@
+//! Test harness: the console router on a random 127.0.0.1 port over the in-memory stores, the
+//! Zammad and Kimai simulators beside it, a manual clock, and a log capture.
+#![allow(dead_code)]
+
+use chrono::{DateTime, Duration, Utc};
+use console_api::auth::password;
+use console_api::{ApiState, ConsoleSecrets};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use std::io::Write;
+use std::sync::{Arc, Mutex, OnceLock};
+use sync_store::PageRequest;
+use sync_store::audit::{AuditFilter, AuditLog, AuditRecord, AuditRetention};
+use sync_store::clock::{Clock, ManualClock};
+use sync_store::control::{ConsoleUser, ControlStore, Role};
+use sync_store::memory::{MemoryAuditLog, MemoryControl, MemorySecrets};
+use sync_store::secrets::CachedSecrets;
+
+pub const ADMIN: &str = "admin";
+pub const ADMIN_PASSWORD: &str = "first admin password 1";
+pub const VIEWER: &str = "vera";
+pub const VIEWER_PASSWORD: &str = "viewer password 12";
+pub const SIGNING_KEY: &str = "test signing key of at least 32 bytes!";
+pub const ZAMMAD_TOKEN: &str = "demo-admin-token";
+pub const KIMAI_TOKEN: &str = "demo-admin-token";
+pub const USER_AGENT: &str = "console-api-tests/1";
+
+/// Everything written to the log by this process (one test per process under nextest).
+static LOGS: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
+
+struct Capture(Arc<Mutex<Vec<u8>>>);
+impl Write for Capture {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn capture_logs() -> Arc<Mutex<Vec<u8>>> {
+    LOGS.get_or_init(|| {
+        let buffer = Arc::new(Mutex::new(Vec::new()));
+        let writer = buffer.clone();
+        let _ = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::TRACE)
+            .with_writer(move || Capture(writer.clone()))
+            .try_init();
+        buffer
+    })
+    .clone()
+}
+
+pub struct App {
+    pub base: String,
+    pub http: reqwest::Client,
+    pub clock: Arc<ManualClock>,
+    pub control: Arc<MemoryControl>,
+    pub audit: Arc<MemoryAuditLog>,
+    pub secrets: Arc<MemorySecrets>,
+    pub state: ApiState,
+    pub zammad: zammad_sim::RunningSim,
+    pub kimai: kimai_sim::RunningSim,
+    /// Every response body seen, to check that no secret is ever sent back.
+    pub bodies: Mutex<Vec<String>>,
+}
+
+pub fn now() -> DateTime<Utc> {
+    // Real current time: login windows and tokens are checked against the manual clock.
+    Utc::now()
+}
+
+impl App {
+    pub async fn start() -> App {
+        capture_logs();
+        let clock = Arc::new(ManualClock::new(now()));
+        let control = Arc::new(MemoryControl::new());
+        let audit = Arc::new(MemoryAuditLog::new(AuditRetention::default()));
+        let secrets = Arc::new(MemorySecrets::new());
+        secrets.set("console-signing-key", SIGNING_KEY);
+        let cached = Arc::new(CachedSecrets::new(
+            secrets.clone(),
+            clock.clone() as Arc<dyn Clock>,
+            Duration::minutes(5),
+        ));
+        let state = ApiState {
+            control: control.clone(),
+            audit: audit.clone(),
+            secrets: cached.clone(),
+            secret_writer: cached,
+            secret_names: ConsoleSecrets {
+                zammad_token: "zammad-token".into(),
+                kimai_token: "kimai-token".into(),
+                signing_key: "console-signing-key".into(),
+            },
+            clock: clock.clone(),
+            health_timeout: std::time::Duration::from_secs(2),
+            upstream_timeout: std::time::Duration::from_secs(5),
+        };
+        let created = console_api::auth::bootstrap_admin(
+            &state,
+            ADMIN,
+            &sync_store::secrets::SecretString::new(ADMIN_PASSWORD),
+        )
+        .await
+        .unwrap();
+        assert!(created);
+        control
+            .create_user(&ConsoleUser {
+                username: VIEWER.into(),
+                password_hash: password::hash(VIEWER_PASSWORD),
+                role: Role::Viewer,
+                disabled: false,
+                created_at: now(),
+            })
+            .await
+            .unwrap();
+
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let router = console_api::router(state.clone());
+        tokio::spawn(console_api::serve(listener, router));
+
+        let zammad = zammad_sim::serve(
+            zammad_sim::SimConfig {
+                port: 0,
+                ..Default::default()
+            },
+            zammad_sim::Dataset::demo(),
+        )
+        .await
+        .unwrap();
+        let kimai = kimai_sim::serve(
+            kimai_sim::SimConfig { port: 0, seed: 1 },
+            kimai_sim::Dataset::from_json(include_str!(
+                "../../../../infra/kimai-sim/data/demo.json"
+            ))
+            .unwrap(),
+        )
+        .await
+        .unwrap();
+        App {
+            base: format!("http://{addr}"),
+            http: reqwest::Client::builder()
+                .user_agent(USER_AGENT)
+                .build()
+                .unwrap(),
+            clock,
+            control,
+            audit,
+            secrets,
+            state,
+            zammad,
+            kimai,
+            bodies: Mutex::new(Vec::new()),
+        }
+    }
+
+    pub fn request(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+    ) -> reqwest::RequestBuilder {
+        let mut r = self.http.request(method, format!("{}{}", self.base, path));
+        if let Some(t) = token {
+            r = r.bearer_auth(t);
+        }
+        r
+    }
+
+    /// Sends and returns status, headers and body (JSON when it parses, else a string).
+    pub async fn send(&self, r: reqwest::RequestBuilder) -> Reply {
+        let response = r.send().await.unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let text = response.text().await.unwrap();
+        self.bodies.lock().unwrap().push(text.clone());
+        let json = serde_json::from_str(&text).unwrap_or(Value::Null);
+        Reply {
+            status,
+            headers,
+            text,
+            json,
+        }
+    }
+
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Reply {
+        let mut r = self.request(method, path, token);
+        if let Some(b) = body {
+            r = r.json(&b);
+        }
+        self.send(r).await
+    }
+
+    pub async fn login(&self, user: &str, password: &str) -> Reply {
+        self.call(
+            Method::POST,
+            "/api/auth/login",
+            None,
+            Some(json!({"username": user, "password": password})),
+        )
+        .await
+    }
+
+    pub async fn token(&self, user: &str, password: &str) -> String {
+        let reply = self.login(user, password).await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+        reply.json["token"].as_str().unwrap().to_owned()
+    }
+
+    pub async fn admin(&self) -> String {
+        self.token(ADMIN, ADMIN_PASSWORD).await
+    }
+
+    pub async fn viewer(&self) -> String {
+        self.token(VIEWER, VIEWER_PASSWORD).await
+    }
+
+    /// Saves both connections pointing at the simulators, with working tokens.
+    pub async fn configure(&self, admin: &str) {
+        let z = self
+            .call(
+                Method::PUT,
+                "/api/connections/zammad",
+                Some(admin),
+                Some(json!({
+                    "base_url": self.zammad.base_url(),
+                    "time_unit": {"unit": "minutes"},
+                    "default_zone": "Europe/Berlin",
+                    "token": ZAMMAD_TOKEN
+                })),
+            )
+            .await;
+        assert_eq!(z.status, StatusCode::OK, "{}", z.text);
+        let k = self
+            .call(
+                Method::PUT,
+                "/api/connections/kimai",
+                Some(admin),
+                Some(json!({"base_url": self.kimai.base_url(), "token": KIMAI_TOKEN})),
+            )
+            .await;
+        assert_eq!(k.status, StatusCode::OK, "{}", k.text);
+    }
+
+    pub async fn audit_records(&self) -> Vec<AuditRecord> {
+        let day = self.clock.now().date_naive();
+        self.audit
+            .query(
+                day - chrono::Days::new(1),
+                day + chrono::Days::new(1),
+                &AuditFilter::default(),
+                &PageRequest::first(500),
+            )
+            .await
+            .unwrap()
+            .items
+    }
+
+    /// No response and no log line so far holds any of `secrets`.
+    pub fn assert_never_sent_or_logged(&self, secrets: &[&str]) {
+        let logs = String::from_utf8_lossy(&capture_logs().lock().unwrap()).into_owned();
+        let bodies = self.bodies.lock().unwrap();
+        assert!(!bodies.is_empty());
+        for secret in secrets {
+            assert!(!logs.contains(secret), "log holds {secret:?}");
+            for body in bodies.iter() {
+                assert!(
+                    !body.contains(secret),
+                    "a response holds {secret:?}: {body}"
+                );
+            }
+        }
+    }
+
+    pub fn logs(&self) -> String {
+        String::from_utf8_lossy(&capture_logs().lock().unwrap()).into_owned()
+    }
+}
+
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: reqwest::header::HeaderMap,
+    pub text: String,
+    pub json: Value,
+}
+
+impl Reply {
+    /// A problem+json answer with this status, a request id and the id in the header.
+    pub fn assert_problem(&self, status: StatusCode) -> &Self {
+        assert_eq!(self.status, status, "{}", self.text);
+        assert_eq!(
+            self.headers["content-type"], "application/problem+json",
+            "{}",
+            self.text
+        );
+        assert_eq!(self.json["status"], status.as_u16());
+        let id = self.json["request_id"]
+            .as_str()
+            .expect("request_id in the body");
+        assert_eq!(self.headers["x-request-id"], id);
+        self
+    }
+
+    /// The fields named in a 400's `errors`.
+    pub fn error_fields(&self) -> Vec<String> {
+        self.json["errors"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|e| e["field"].as_str().unwrap().to_owned())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    pub fn etag(&self) -> String {
+        self.headers["etag"].to_str().unwrap().to_owned()
+    }
+}
