@@ -21,7 +21,7 @@ use crate::settings::{
     self, ConcurrencyPolicy, DiscoveryMemory, DiscoveryMode, FetchSettings, MAX_WINDOW_DAYS,
     SettingsError, ZammadConnection,
 };
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono::{DateTime, Duration, NaiveDate, SubsecRound, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
@@ -339,7 +339,8 @@ async fn run_with_lease(
     dry_run: bool,
     params: &Value,
 ) -> Result<FetchReport, FetchError> {
-    let started = deps.clock.now();
+    // Microseconds: what the control table keeps, so the reported watermark is the stored one.
+    let started = deps.clock.now().trunc_subsecs(6);
     let run = deps
         .control
         .create_run(mode.trigger(), params, started)

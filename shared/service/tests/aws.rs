@@ -1,0 +1,264 @@
+//! Both entry points on the AWS adapters (DynamoDB, SQS, Secrets Manager) in the local emulator.
+//!
+//! Run through `make test`, or `infra/local-aws/with-emulator.sh cargo nextest run -p
+//! sync-service`. Without `AWS_ENDPOINT_URL` pointing at loopback these fail and say so: they
+//! never talk to a real AWS account. Each test creates its own resources under a random prefix.
+
+mod common;
+
+use chrono::{Duration, Utc};
+use rust_decimal::Decimal;
+use std::sync::Arc;
+use sync_core::units::TimeUnit;
+use sync_service::fetch::{FetchDeps, FetchOutcome, FetchRequest, LEASE, WATERMARK, run_fetch};
+use sync_service::ingest::{IngestDeps, IngestOutcome, WebhookRequest, ingest, signature_for};
+use sync_service::runtime::SECRET_CACHE_TTL;
+use sync_service::settings::{self, ZammadConnection};
+use sync_store::audit::AuditRetention;
+use sync_store::aws::provision::{create_queue, create_table, put_secret};
+use sync_store::aws::{
+    DynamoAuditLog, DynamoControl, DynamoEntries, SecretsManagerSource, SqsQueue,
+};
+use sync_store::clock::SystemClock;
+use sync_store::control::{ControlStore, ExpectedVersion, RunState};
+use sync_store::queue::{MessageQueue, SyncReason, TicketSyncMessage};
+use sync_store::schema::{self, TableDef};
+use sync_store::secrets::CachedSecrets;
+use zammad_sim::{Dataset, NewAccounting, SimConfig, ZammadVersion};
+
+async fn aws_config() -> aws_config::SdkConfig {
+    let endpoint = std::env::var("AWS_ENDPOINT_URL").unwrap_or_default();
+    assert!(
+        endpoint.starts_with("http://127.0.0.1:") || endpoint.starts_with("http://localhost:"),
+        "AWS_ENDPOINT_URL must point at the local emulator (got {endpoint:?}). Start it and run \
+         the tests through `make test`, or `infra/local-aws/with-emulator.sh cargo nextest run \
+         -p sync-service`."
+    );
+    sync_store::aws::load_config().await
+}
+
+fn unique(name: &str) -> String {
+    let id = uuid::Uuid::new_v4().simple().to_string();
+    format!("t{}-{name}", &id[..10])
+}
+
+/// Tables, queue and secrets of one test.
+struct Stack {
+    control: DynamoControl,
+    entries: DynamoEntries,
+    audit: DynamoAuditLog,
+    queue: SqsQueue<TicketSyncMessage>,
+    secrets: CachedSecrets<SecretsManagerSource>,
+    secret_prefix: String,
+    secrets_admin: aws_sdk_secretsmanager::Client,
+    clock: SystemClock,
+}
+
+impl Stack {
+    async fn new() -> Self {
+        let config = aws_config().await;
+        let dynamo = aws_sdk_dynamodb::Client::new(&config);
+        let table = |def: &'static TableDef| {
+            let dynamo = dynamo.clone();
+            async move {
+                let name = unique(def.logical);
+                create_table(&dynamo, def, &name)
+                    .await
+                    .expect("create table");
+                name
+            }
+        };
+        let control = DynamoControl::new(dynamo.clone(), table(&schema::control::TABLE).await);
+        let entries = DynamoEntries::new(dynamo.clone(), table(&schema::entries::TABLE).await);
+        let audit = DynamoAuditLog::new(
+            dynamo.clone(),
+            table(&schema::audit::TABLE).await,
+            AuditRetention::default(),
+        );
+        let sqs = aws_sdk_sqs::Client::new(&config);
+        let urls = create_queue(&sqs, &schema::TICKET_SYNC_QUEUE, &unique("ticket-sync"))
+            .await
+            .expect("create queue");
+        Stack {
+            control,
+            entries,
+            audit,
+            queue: SqsQueue::new(sqs, urls.url),
+            secrets: CachedSecrets::new(
+                SecretsManagerSource::from_config(&config),
+                Arc::new(SystemClock),
+                SECRET_CACHE_TTL,
+            ),
+            secret_prefix: unique("secret"),
+            secrets_admin: aws_sdk_secretsmanager::Client::new(&config),
+            clock: SystemClock,
+        }
+    }
+
+    async fn put_secret(&self, name: &str, value: &str) -> String {
+        let id = format!("{}-{name}", self.secret_prefix);
+        put_secret(&self.secrets_admin, &id, value)
+            .await
+            .expect("write secret");
+        id
+    }
+
+    async fn received(&self) -> Vec<TicketSyncMessage> {
+        let mut out = Vec::new();
+        loop {
+            let got = self.queue.receive(10, 1).await.expect("receive");
+            if got.is_empty() {
+                return out;
+            }
+            for m in got {
+                self.queue.delete(&m.receipt).await.expect("delete");
+                out.push(m.message.expect("decodes"));
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn webhook_ingest_on_the_emulator() {
+    let stack = Stack::new().await;
+    let secret_id = stack.put_secret("webhook", "emulator-secret").await;
+    let deps = IngestDeps {
+        control: &stack.control,
+        queue: &stack.queue,
+        audit: &stack.audit,
+        secrets: &stack.secrets,
+        secret_id: &secret_id,
+        clock: &stack.clock,
+    };
+    let body = r#"{"ticket":{"id":4711,"number":"34711"},"article":{}}"#;
+    let request = |secret: &str| WebhookRequest {
+        headers: vec![
+            (
+                "X-Hub-Signature".into(),
+                signature_for(secret, body.as_bytes()),
+            ),
+            (
+                "X-Zammad-Delivery".into(),
+                "4c1e3b2a-0f5d-4e7a-9b8c-1d2e3f4a5b6c".into(),
+            ),
+        ],
+        body: Some(body.into()),
+        source_ip: Some("192.0.2.10".into()),
+        user_agent: Some("Zammad User Agent".into()),
+        ..Default::default()
+    };
+
+    // A forged request first: rejected, audited in DynamoDB, and the delivery id stays free.
+    let forged = ingest(&deps, &request("wrong")).await;
+    assert!(matches!(forged, IngestOutcome::Rejected(_)), "{forged:?}");
+    let accepted = ingest(&deps, &request("emulator-secret")).await;
+    assert!(
+        matches!(accepted, IngestOutcome::Accepted { .. }),
+        "{accepted:?}"
+    );
+    let again = ingest(&deps, &request("emulator-secret")).await;
+    assert!(
+        matches!(again, IngestOutcome::Duplicate { .. }),
+        "{again:?}"
+    );
+
+    let messages = stack.received().await;
+    assert_eq!(messages.len(), 1);
+    assert_eq!(messages[0].ticket_id.0, 4711);
+    assert_eq!(messages[0].reason, SyncReason::Webhook);
+    let audit = common::audit_today(&stack.audit).await;
+    assert!(
+        audit
+            .iter()
+            .any(|r| r.event.action == "webhook.reject"
+                && r.event.ip.as_deref() == Some("192.0.2.10"))
+    );
+}
+
+#[tokio::test]
+async fn scheduled_fetch_on_the_emulator() {
+    let stack = Stack::new().await;
+    let sim = zammad_sim::serve(
+        SimConfig {
+            port: 0,
+            version: ZammadVersion::V6_5,
+        },
+        Dataset::demo(),
+    )
+    .await
+    .expect("simulator");
+    let token_secret = stack.put_secret("zammad", "demo-agent-token").await;
+    let connection = ZammadConnection::new(sim.base_url(), TimeUnit::Minutes, "Europe/Berlin");
+    settings::save_zammad(
+        &stack.control,
+        &connection,
+        ExpectedVersion::New,
+        Utc::now(),
+    )
+    .await
+    .expect("save settings");
+    sim.sim()
+        .add_accounting(NewAccounting {
+            ticket_id: 103,
+            created_by_id: 4,
+            time_unit: Decimal::from(30),
+            type_id: None,
+            with_article: true,
+            article_body: None,
+            created_at: None,
+        })
+        .unwrap();
+    let deps = FetchDeps {
+        control: &stack.control,
+        entries: &stack.entries,
+        queue: &stack.queue,
+        audit: &stack.audit,
+        secrets: &stack.secrets,
+        zammad_token_secret: &token_secret,
+        clock: &stack.clock,
+    };
+
+    let outcome = run_fetch(&deps, &FetchRequest::default()).await.unwrap();
+    let FetchOutcome::Ran(report) = outcome else {
+        panic!("expected a run: {outcome:?}")
+    };
+    assert_eq!(report.state, RunState::Succeeded, "{report:?}");
+    assert_eq!(
+        report.discovery,
+        Some(settings::DiscoveryMode::TicketSearch)
+    );
+    let messages = stack.received().await;
+    assert_eq!(
+        messages.iter().map(|m| m.ticket_id.0).collect::<Vec<_>>(),
+        vec![103]
+    );
+    assert_eq!(messages[0].run_id.as_ref(), Some(&report.run_id));
+    assert_eq!(
+        stack.control.get_watermark(WATERMARK).await.unwrap(),
+        report.watermark
+    );
+    let run = stack
+        .control
+        .get_run(&report.run_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (run.state, run.counters.tickets_queued),
+        (RunState::Succeeded, 1)
+    );
+
+    // Another run holds the lease: this one is skipped and recorded.
+    stack
+        .control
+        .acquire_lease(LEASE, "other", Duration::minutes(15), Utc::now())
+        .await
+        .unwrap();
+    let outcome = run_fetch(&deps, &FetchRequest::default()).await.unwrap();
+    let FetchOutcome::Skipped { run_id, .. } = outcome else {
+        panic!("expected a skip: {outcome:?}")
+    };
+    let run = stack.control.get_run(&run_id).await.unwrap().unwrap();
+    assert_eq!(run.state, RunState::Cancelled);
+    sim.shutdown().await;
+}
