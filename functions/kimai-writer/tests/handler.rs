@@ -1,0 +1,108 @@
+//! The kimai-writer handler on an SQS event file, with in-memory stores and the real Kimai
+//! simulator.
+
+use aws_lambda_events::event::sqs::SqsEvent;
+use chrono::Utc;
+use std::sync::Arc;
+use sync_service::connections::Connections;
+use sync_service::settings::{self, KimaiConnection};
+use sync_service::sync_stores::SyncStores;
+use sync_store::clock::SystemClock;
+use sync_store::control::ExpectedVersion;
+use sync_store::memory::{
+    MemoryAuditLog, MemoryConflicts, MemoryControl, MemoryEntries, MemorySecrets,
+};
+
+fn event(name: &str) -> SqsEvent {
+    let path = format!("{}/tests/events/{name}", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(&path).expect("event file");
+    serde_json::from_str(&text).expect("an SQS event")
+}
+
+/// The API user `sync` lives in UTC, Anna (user 2) in Europe/Berlin.
+async fn setup(configured: bool) -> (kimai_sim::RunningSim, kimai_writer::Deps) {
+    let kimai = kimai_sim::serve(
+        kimai_sim::SimConfig { port: 0, seed: 1 },
+        kimai_sim::Dataset::from_json(
+            &serde_json::json!({
+                "users": [
+                    {"id": 1, "username": "sync", "email": "sync@example.org", "timezone": "UTC",
+                     "roles": ["ROLE_ADMIN"]},
+                    {"id": 2, "username": "anna", "email": "anna@example.com",
+                     "timezone": "Europe/Berlin"}
+                ],
+                "tokens": [{"token": "kimai-token", "user": 1}],
+                "customers": [{"id": 1, "name": "Acme", "number": "OID-1"}],
+                "projects": [{"id": 1, "customer": 1, "name": "Support"}],
+                "activities": [{"id": 1, "name": "Remote"}]
+            })
+            .to_string(),
+        )
+        .unwrap(),
+    )
+    .await
+    .unwrap();
+    let control = Arc::new(MemoryControl::new());
+    let secrets = Arc::new(MemorySecrets::new());
+    if configured {
+        settings::save_kimai(
+            control.as_ref(),
+            &KimaiConnection::new(kimai.base_url()),
+            ExpectedVersion::Any,
+            Utc::now(),
+        )
+        .await
+        .unwrap();
+        secrets.set("kimai-secret", "kimai-token");
+    }
+    let deps = kimai_writer::Deps {
+        stores: SyncStores {
+            entries: Arc::new(MemoryEntries::new()),
+            conflicts: Arc::new(MemoryConflicts::new()),
+            audit: Arc::new(MemoryAuditLog::new(Default::default())),
+            control: control.clone(),
+            clock: Arc::new(SystemClock),
+        },
+        connections: Connections::new(control, secrets, None, Some("kimai-secret".into())),
+        holder: "writer-test".into(),
+        concurrency: kimai_writer::CONCURRENCY,
+    };
+    (kimai, deps)
+}
+
+#[tokio::test]
+async fn a_create_is_written_once_and_undecodable_records_fail() {
+    let (kimai, deps) = setup(true).await;
+    let response = kimai_writer::handle(&deps, event("kimai_write_batch.json")).await;
+    let failed: Vec<&str> = response
+        .batch_item_failures
+        .iter()
+        .map(|f| f.item_identifier.as_str())
+        .collect();
+    assert_eq!(
+        failed,
+        vec![
+            "7c3f9a10-0002-4e5d-b6a7-000000000002",
+            "7c3f9a10-0003-4e5d-b6a7-000000000003"
+        ]
+    );
+    let sheets = kimai.admin().timesheets();
+    assert_eq!(sheets.len(), 1);
+    assert_eq!(sheets[0].user, 2);
+    assert_eq!(sheets[0].begin, "2026-03-02T10:30:00+0100");
+    assert_eq!(sheets[0].tags, vec!["zammad".to_owned()]);
+
+    // SQS delivers the same batch again: the create is done, nothing new in Kimai.
+    let again = kimai_writer::handle(&deps, event("kimai_write_batch.json")).await;
+    assert_eq!(again.batch_item_failures.len(), 2);
+    assert_eq!(kimai.admin().timesheets().len(), 1);
+    assert_eq!(kimai.admin().call_count("POST /api/timesheets"), 1);
+}
+
+#[tokio::test]
+async fn without_kimai_settings_every_record_goes_back_to_the_queue() {
+    let (kimai, deps) = setup(false).await;
+    let response = kimai_writer::handle(&deps, event("kimai_write_batch.json")).await;
+    assert_eq!(response.batch_item_failures.len(), 3);
+    assert!(kimai.admin().timesheets().is_empty());
+}
