@@ -2,7 +2,7 @@
 
 # awscli v1 ignores AWS_ENDPOINT_URL for some services: always name the endpoint.
 awsl() {
-    AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION=us-east-1 \
+    AWS_ENDPOINT_URL="$MINISTACK_URL" AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION=us-east-1 \
         "$STACK_TOOLS_VENV/bin/aws" --endpoint-url "$MINISTACK_URL" --output text "$@"
 }
 

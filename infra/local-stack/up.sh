@@ -67,6 +67,16 @@ for table_output in AuditTableName ControlTableName; do
     fi
 done
 
+# Gap: ReservedConcurrentExecutions is not applied from the template; set it directly.
+writer_fn="$(awsl cloudformation describe-stack-resources --stack-name "$STACK_NAME" \
+    --logical-resource-id KimaiWriterFunction --query 'StackResources[0].PhysicalResourceId' 2>/dev/null || true)"
+if [[ -n "$writer_fn" && "$writer_fn" != "None" ]] &&
+    [[ -z "$(awsl lambda get-function-concurrency --function-name "$writer_fn" 2>/dev/null)" ]]; then
+    awsl lambda put-function-concurrency --function-name "$writer_fn" \
+        --reserved-concurrent-executions 2 >/dev/null
+    echo "reserved concurrency of $writer_fn: set to 2 by PutFunctionConcurrency" >&2
+fi
+
 step "simulators"
 start_sim() { # name port args...
     local name="$1" port="$2"
@@ -94,7 +104,16 @@ start_sim zammad-sim "$ZAMMAD_SIM_PORT" --dataset infra/zammad-sim/demo/dataset.
 start_sim kimai-sim "$KIMAI_SIM_PORT" --dataset infra/kimai-sim/data/demo.json
 
 step "secrets and demo settings"
-# Demo tokens of the simulators' datasets; the webhook secret stays the generated one.
+# Demo tokens of the simulators' datasets; the webhook secret stays the generated one, unless
+# the emulator ignored ExcludePunctuation (gap): then a generated hex secret replaces it once, so
+# it can be pasted into a webhook configuration and a shell without quoting trouble.
+webhook_secret_id="$(stack_output WebhookSecretId)"
+if ! awsl secretsmanager get-secret-value --secret-id "$webhook_secret_id" \
+    --query SecretString | grep -Eq '^[A-Za-z0-9]+$'; then
+    awsl secretsmanager put-secret-value --secret-id "$webhook_secret_id" \
+        --secret-string "$(openssl rand -hex 24)" >/dev/null
+    echo "webhook secret: replaced the emulator's punctuated value with a generated hex one" >&2
+fi
 awsl secretsmanager put-secret-value --secret-id "$(stack_output ZammadTokenSecretId)" \
     --secret-string demo-admin-token >/dev/null
 awsl secretsmanager put-secret-value --secret-id "$(stack_output KimaiTokenSecretId)" \
