@@ -555,7 +555,26 @@ impl Writer {
             .update_timesheet(kimai_id, &patch, Retries::Allowed)
             .await
         {
-            Ok(updated) => {
+            Ok(mut updated) => {
+                let moved = updated.begin != desired.begin_utc
+                    || updated.end != Some(desired.end_utc.fixed_offset());
+                if patch.user.is_some() && moved {
+                    // Kimai read the times in the previous owner's zone; the record is the new
+                    // owner's now, so the same wall-clock times are read in the right zone.
+                    let times = TimesheetPatch {
+                        begin: patch.begin,
+                        end: patch.end,
+                        ..TimesheetPatch::default()
+                    };
+                    updated = match self
+                        .kimai
+                        .update_timesheet(kimai_id, &times, Retries::Allowed)
+                        .await
+                    {
+                        Ok(t) => t,
+                        Err(e) => return Err(WriteError::Kimai(e)),
+                    };
+                }
                 self.stores
                     .audit(
                         "timesheet.update",

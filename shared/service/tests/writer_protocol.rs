@@ -4,7 +4,7 @@
 mod reconcile_support;
 
 use chrono::{Duration, Utc};
-use reconcile_support::{Harness, TICKET};
+use reconcile_support::{Harness, TICKET, policy_with_users};
 use sync_core::desired::EntryKey;
 use sync_core::plan::{ConflictReason, Operation};
 use sync_service::writer::{WriteError, WriteOutcome, WriterCache};
@@ -296,4 +296,31 @@ async fn an_undecodable_write_message_fails_without_panicking() {
         assert!(!err.is_retryable());
     }
     assert_eq!(h.kimai_writes(), 0);
+}
+
+#[tokio::test]
+async fn moving_a_timesheet_to_a_user_in_another_zone_keeps_its_instant() {
+    let h = Harness::start().await;
+    h.sync(TICKET).await;
+    // Anna's time now belongs to Bob (New York): Kimai reads a PATCH in the record's zone,
+    // which is still Berlin while the owner changes.
+    h.set_policy(policy_with_users(false, serde_json::json!({"2": 3})))
+        .await;
+    let report = h.reconcile(TICKET).await.unwrap();
+    assert_eq!(report.updates, 2, "{report:?}");
+    let results = h.run_writer().await;
+    assert!(
+        results
+            .iter()
+            .all(|r| matches!(r, Ok(WriteOutcome::Updated { .. }))),
+        "{results:?}"
+    );
+    let moved = marker_sheet(&h, "[zammad:ta=100]");
+    assert_eq!(moved.user, 3);
+    assert_eq!(moved.timezone, "America/New_York");
+    // Still 09:30–10:00 UTC.
+    assert_eq!(moved.begin, "2026-03-02T04:30:00-0500");
+    assert_eq!(moved.end.as_deref(), Some("2026-03-02T05:00:00-0500"));
+    // And the recorded echo matches Kimai: nothing more to do.
+    assert_eq!(h.reconcile(TICKET).await.unwrap().enqueued, 0);
 }

@@ -65,7 +65,9 @@ pub fn kimai_dataset() -> kimai_sim::Dataset {
                              "delete_other_timesheet", "create_other_timesheet",
                              "edit_billable", "view_user", "create_tag"]},
             {"id": 2, "username": "anna", "email": "anna@example.com",
-             "timezone": "Europe/Berlin"}
+             "timezone": "Europe/Berlin"},
+            {"id": 3, "username": "bob", "email": "bob@example.com",
+             "timezone": "America/New_York"}
         ],
         "tokens": [{"token": "kimai-admin-token", "user": 1}],
         "customers": [{"id": 1, "name": "Acme", "number": "OID-1"}],
@@ -77,11 +79,17 @@ pub fn kimai_dataset() -> kimai_sim::Dataset {
 
 /// Type 1 → activity 1, everything else → activity 2; the API user may book for others.
 pub fn policy(approval_required: bool) -> serde_json::Value {
+    policy_with_users(approval_required, serde_json::json!({}))
+}
+
+/// [`policy`] with explicit agent → Kimai user overrides (`{"2": 3}`).
+pub fn policy_with_users(approval_required: bool, users: serde_json::Value) -> serde_json::Value {
     serde_json::json!({
         "approval_required": approval_required,
         "mappings": {
             "activity_by_type": {"1": 1},
             "default_activity": 2,
+            "user_by_agent": users,
             "can_book_for_others": true
         }
     })
@@ -167,6 +175,20 @@ impl Harness {
             reconciler,
             writer,
         }
+    }
+
+    /// Replaces the `policy/sync` document.
+    pub async fn set_policy(&self, policy: serde_json::Value) {
+        self.control
+            .put_document(
+                DocumentKind::Policy,
+                SYNC_POLICY_ID,
+                &policy,
+                ExpectedVersion::Any,
+                Utc::now(),
+            )
+            .await
+            .expect("policy");
     }
 
     pub async fn reconcile(&self, ticket: TicketId) -> Result<ReconcileReport, ReconcileError> {
