@@ -388,3 +388,79 @@ async fn an_undecodable_message_fails_without_panicking_and_is_audited() {
         .unwrap();
     assert_eq!(events.items.len(), 3);
 }
+
+#[tokio::test]
+async fn run_counters_and_the_audit_log_follow_the_work() {
+    use sync_store::control::{ControlStore, RunTrigger};
+    let h = Harness::start().await;
+    let run = h
+        .control
+        .create_run(
+            RunTrigger::Manual,
+            &serde_json::json!({}),
+            chrono::Utc::now(),
+        )
+        .await
+        .unwrap();
+    let message = TicketSyncMessage::new(TICKET, SyncReason::Manual, Some(run.id.clone()));
+    h.reconcile_message(&message).await.unwrap();
+    assert!(
+        h.queued()
+            .iter()
+            .all(|m| m.run_id.as_ref() == Some(&run.id))
+    );
+    h.run_writer().await;
+
+    let counters = h.control.get_run(&run.id).await.unwrap().unwrap().counters;
+    assert_eq!(counters.tickets_done, 1);
+    assert_eq!(counters.created, 2);
+    assert_eq!(
+        (counters.updated, counters.deleted, counters.conflicts),
+        (0, 0, 0)
+    );
+
+    let today = chrono::Utc::now().date_naive();
+    let actions: Vec<String> = h
+        .audit
+        .query(
+            today,
+            today,
+            &AuditFilter::default(),
+            &sync_store::PageRequest::first(50),
+        )
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .map(|r| r.event.action)
+        .collect();
+    assert_eq!(
+        actions.iter().filter(|a| *a == "timesheet.create").count(),
+        2,
+        "{actions:?}"
+    );
+    assert_eq!(
+        actions.iter().filter(|a| *a == "ticket.reconcile").count(),
+        1
+    );
+}
+
+#[tokio::test]
+async fn a_kimai_outage_while_reading_is_retryable_and_changes_nothing() {
+    let h = Harness::start().await;
+    h.sync(TICKET).await;
+    h.zammad.sim().delete_accounting(101).unwrap();
+    h.kimai.admin().set_faults(
+        "GET /api/timesheets/{id}",
+        serde_json::from_value(
+            serde_json::json!({"latency_ms": 0, "rules": [{"kind": "error", "statuses": [502]}]}),
+        )
+        .unwrap(),
+    );
+    let err = h.reconcile(TICKET).await.unwrap_err();
+    assert!(matches!(err, ReconcileError::Kimai(_)), "{err}");
+    assert!(err.is_retryable());
+    assert!(h.queued().is_empty());
+    let records = h.entries.load_ticket(TICKET).await.unwrap();
+    assert!(records.iter().all(|r| r.status == EntryStatus::Synced));
+}
