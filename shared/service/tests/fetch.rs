@@ -384,6 +384,39 @@ async fn a_zammad_failure_fails_the_run_and_keeps_the_watermark() {
 }
 
 #[tokio::test]
+async fn a_failure_on_a_later_page_enqueues_nothing_and_keeps_the_watermark() {
+    // GIVEN more changes than one page of the global listing (500) holds
+    let world = World::new(ADMIN).await;
+    let earlier = Utc::now() - Duration::hours(1);
+    world
+        .control
+        .advance_watermark(WATERMARK, earlier)
+        .await
+        .unwrap();
+    for i in 0..501u64 {
+        world.book([101, 102, 104][(i % 3) as usize], 3 + (i % 3));
+    }
+    // WHEN page 1 is answered and every later request fails
+    let mut faults = fail_route(GLOBAL_ROUTE);
+    let mut first_page_ok = faults.rules[0].clone();
+    first_page_ok.error_rate = 0.0;
+    first_page_ok.times = Some(1);
+    faults.rules.insert(0, first_page_ok);
+    world.sim.sim().set_faults(faults);
+
+    let report = world.run(incremental()).await;
+    // THEN the run failed, nothing half-discovered was sent, and the watermark stayed
+    assert_eq!(report.state, RunState::Failed, "{report:?}");
+    assert!(
+        world.sim.sim().count(GLOBAL_ROUTE) >= 2,
+        "page 2 was asked for"
+    );
+    assert_eq!((report.found, report.enqueued), (0, 0));
+    assert!(world.drain().await.is_empty());
+    assert_eq!(world.watermark().await, Some(earlier));
+}
+
+#[tokio::test]
 async fn a_search_failure_after_the_fallback_fails_the_run_too() {
     let world = World::new(AGENT).await;
     world.book(103, 4);
