@@ -4,11 +4,14 @@
 //! - [`context`]: request id, source IP, user agent.
 //! - [`problem`]: errors as `application/problem+json`.
 //! - [`auth`]: login, tokens, roles, the first admin.
-//! - [`connections`], [`pickers`], [`mappings`], [`policies`]: the resources.
+//! - [`connections`], [`pickers`], [`mappings`], [`policies`], [`conflicts`], [`audit_log`]:
+//!   the resources.
 //! - [`openapi`]: the OpenAPI document, generated from the handlers.
 
 pub mod audit;
+pub mod audit_log;
 pub mod auth;
+pub mod conflicts;
 pub mod connections;
 pub mod context;
 pub mod extract;
@@ -77,6 +80,9 @@ pub fn router(state: ApiState) -> Router {
             "/api/policies",
             get(policies::get_policies).put(policies::put_policies),
         )
+        .route("/api/conflicts", get(conflicts::list))
+        .route("/api/audit", get(audit_log::list))
+        .route("/api/audit/export", get(audit_log::export_csv))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::from_fn(context::middleware))

@@ -34,6 +34,9 @@ use utoipa::{Modify, OpenApi};
         crate::mappings::export_csv,
         crate::policies::get_policies,
         crate::policies::put_policies,
+        crate::conflicts::list,
+        crate::audit_log::list,
+        crate::audit_log::export_csv,
     ),
     components(schemas(crate::problem::Problem, crate::problem::FieldError)),
     modifiers(&BearerAuth)

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use sync_store::audit::AuditLog;
 use sync_store::clock::Clock;
+use sync_store::conflicts::ConflictsStore;
 use sync_store::control::ControlStore;
 use sync_store::secrets::{SecretSource, SecretWriter};
 
@@ -21,6 +22,7 @@ pub struct ConsoleSecrets {
 pub struct ApiState {
     pub control: Arc<dyn ControlStore>,
     pub audit: Arc<dyn AuditLog>,
+    pub conflicts: Arc<dyn ConflictsStore>,
     /// Reads go through a cache (`CachedSecrets`); pass the same cache as `secret_writer` so a
     /// token the console writes is read back at once.
     pub secrets: Arc<dyn SecretSource>,

@@ -31,6 +31,9 @@ const PROTECTED: &[(&str, &str, bool)] = &[
     ("GET", "/api/mappings/user/export", false),
     ("GET", "/api/policies", false),
     ("PUT", "/api/policies", true),
+    ("GET", "/api/conflicts", false),
+    ("GET", "/api/audit", false),
+    ("GET", "/api/audit/export", false),
 ];
 
 fn method(m: &str) -> Method {

@@ -90,6 +90,9 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/mappings/{kind}/export"),
     ("get", "/api/policies"),
     ("put", "/api/policies"),
+    ("get", "/api/conflicts"),
+    ("get", "/api/audit"),
+    ("get", "/api/audit/export"),
 ];
 
 #[tokio::test]

@@ -13,7 +13,7 @@ use sync_store::PageRequest;
 use sync_store::audit::{AuditFilter, AuditLog, AuditRecord, AuditRetention};
 use sync_store::clock::{Clock, ManualClock};
 use sync_store::control::{ConsoleUser, ControlStore, Role};
-use sync_store::memory::{MemoryAuditLog, MemoryControl, MemorySecrets};
+use sync_store::memory::{MemoryAuditLog, MemoryConflicts, MemoryControl, MemorySecrets};
 use sync_store::secrets::CachedSecrets;
 
 pub const ADMIN: &str = "admin";
@@ -58,6 +58,7 @@ pub struct App {
     pub clock: Arc<ManualClock>,
     pub control: Arc<MemoryControl>,
     pub audit: Arc<MemoryAuditLog>,
+    pub conflicts: Arc<MemoryConflicts>,
     pub secrets: Arc<MemorySecrets>,
     pub state: ApiState,
     pub zammad: zammad_sim::RunningSim,
@@ -78,6 +79,7 @@ impl App {
         let control = Arc::new(MemoryControl::new());
         let audit = Arc::new(MemoryAuditLog::new(AuditRetention::default()));
         let secrets = Arc::new(MemorySecrets::new());
+        let conflicts = Arc::new(MemoryConflicts::new());
         secrets.set("console-signing-key", SIGNING_KEY);
         let cached = Arc::new(CachedSecrets::new(
             secrets.clone(),
@@ -87,6 +89,7 @@ impl App {
         let state = ApiState {
             control: control.clone(),
             audit: audit.clone(),
+            conflicts: conflicts.clone(),
             secrets: cached.clone(),
             secret_writer: cached,
             secret_names: ConsoleSecrets {
@@ -149,6 +152,7 @@ impl App {
             clock,
             control,
             audit,
+            conflicts,
             secrets,
             state,
             zammad,

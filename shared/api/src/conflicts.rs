@@ -1,0 +1,86 @@
+//! The conflict list of the console's Reconcile section: filter by status, reason and ticket,
+//! newest first, paged with the store's opaque token.
+
+use crate::auth::Caller;
+use crate::extract::ApiQuery;
+use crate::problem::ApiError;
+use crate::state::ApiState;
+use axum::Json;
+use axum::extract::State;
+use serde::{Deserialize, Serialize};
+use sync_core::ids::TicketId;
+use sync_core::plan::ConflictReason;
+use sync_store::conflicts::{ConflictFilter, ConflictRecord, ConflictStatus};
+use sync_store::{PageRequest, PageToken};
+use utoipa::{IntoParams, ToSchema};
+
+pub const DEFAULT_PAGE_SIZE: u32 = 50;
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ConflictQuery {
+    /// `open` (default) or `resolved`.
+    #[param(value_type = Option<String>)]
+    pub status: Option<ConflictStatus>,
+    /// e.g. `unmapped_user`, `both_changed`.
+    #[param(value_type = Option<String>)]
+    pub reason: Option<ConflictReason>,
+    pub ticket: Option<u64>,
+    /// 1..=500, default 50.
+    pub limit: Option<u32>,
+    /// `next` of the previous page.
+    pub after: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ConflictPage {
+    /// Conflict records (id, status, opened_at, conflict, resolution), newest first.
+    #[schema(value_type = Vec<Object>)]
+    pub items: Vec<ConflictRecord>,
+    /// Pass as `after` for the next page; `null` at the end. A page may be short (even empty)
+    /// while `next` is set.
+    pub next: Option<String>,
+}
+
+pub fn page_request(limit: Option<u32>, after: Option<String>) -> Result<PageRequest, ApiError> {
+    let limit = limit.unwrap_or(DEFAULT_PAGE_SIZE);
+    if limit == 0 || limit > sync_store::page::MAX_PAGE_SIZE {
+        return Err(ApiError::invalid(
+            "limit",
+            format!("must be 1..={}", sync_store::page::MAX_PAGE_SIZE),
+        ));
+    }
+    Ok(PageRequest {
+        limit,
+        after: after.filter(|a| !a.is_empty()).map(PageToken),
+    })
+}
+
+/// Conflicts, newest first.
+#[utoipa::path(get, path = "/api/conflicts", tag = "conflicts", security(("bearer" = [])), params(ConflictQuery),
+    responses((status = 200, body = ConflictPage), (status = 400, body = crate::problem::Problem),
+              (status = 401, body = crate::problem::Problem)))]
+pub async fn list(
+    _: Caller,
+    State(state): State<ApiState>,
+    ApiQuery(q): ApiQuery<ConflictQuery>,
+) -> Result<Json<ConflictPage>, ApiError> {
+    let page = page_request(q.limit, q.after)?;
+    let filter = ConflictFilter {
+        status: q.status.unwrap_or(ConflictStatus::Open),
+        reason: q.reason,
+        ticket_id: q.ticket.map(TicketId),
+    };
+    let found = state
+        .conflicts
+        .list(&filter, &page)
+        .await
+        .map_err(|e| match e {
+            sync_store::StoreError::Invalid(d) => ApiError::invalid("after", d),
+            other => other.into(),
+        })?;
+    Ok(Json(ConflictPage {
+        items: found.items,
+        next: found.next.map(|t| t.0),
+    }))
+}
