@@ -18,6 +18,7 @@ export CARGO_PROFILE_LAMBDALOCAL_OPT_LEVEL=1
 export CARGO_PROFILE_LAMBDALOCAL_INCREMENTAL=true
 export GIT_COMMIT="${GIT_COMMIT:-$(git -C "$REPO_ROOT" rev-parse --short HEAD 2>/dev/null || true)}"
 
+export CARGO_TARGET_DIR="$LAMBDA_TARGET_DIR"
 cd "$REPO_ROOT"
 mkdir -p "$STACK_DIR"
 : >"$STACK_DIR/build-failures"
@@ -29,7 +30,7 @@ done
 # All crates in one build first: one feature resolution, so dependencies build once.
 echo "building ${packages[*]} (profile $LAMBDA_PROFILE, x86_64)" >&2
 if cargo lambda build --profile "$LAMBDA_PROFILE" --x86-64 --output-format zip "${packages[@]}" >&2; then
-    ls target/lambda/*/bootstrap.zip
+    ls "$LAMBDA_ZIPS"/*/bootstrap.zip
     exit 0
 fi
 [[ "${STRICT_BUILD:-0}" == 1 ]] && exit 1
@@ -45,7 +46,7 @@ for manifest in functions/*/Cargo.toml; do
     else
         echo "warning: $package does not build; it is left out of the deploy" >&2
         echo "$package" >>"$STACK_DIR/build-failures"
-        rm -f "target/lambda/$package/bootstrap.zip"
+        rm -f "$LAMBDA_ZIPS/$package/bootstrap.zip"
         [[ "${STRICT_BUILD:-0}" == 1 ]] && exit 1
     fi
 done
@@ -53,4 +54,4 @@ if [[ $built -eq 0 ]]; then
     echo "no function crate built" >&2
     exit 1
 fi
-ls target/lambda/*/bootstrap.zip
+ls "$LAMBDA_ZIPS"/*/bootstrap.zip

@@ -21,3 +21,7 @@ ZAMMAD_SIM_PORT="${ZAMMAD_SIM_PORT:-8081}"
 KIMAI_SIM_PORT="${KIMAI_SIM_PORT:-8082}"
 # Lambda binaries for the emulator: built for this machine with the `lambdalocal` profile (defined in build-functions.sh).
 LAMBDA_PROFILE="lambdalocal"
+# Where the function builds go. CI may point this at a directory that survives fresh clones
+# (e.g. under $HOME/.cache) so only changed crates rebuild.
+LAMBDA_TARGET_DIR="${LAMBDA_TARGET_DIR:-$REPO_ROOT/target}"
+LAMBDA_ZIPS="$LAMBDA_TARGET_DIR/lambda"

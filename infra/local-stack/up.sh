@@ -27,11 +27,13 @@ echo "built in $((SECONDS - build_started)) s" >&2
 
 step "build simulators and the seeding tool"
 cargo build --quiet -p zammad-sim -p kimai-sim -p local-stack
+host_bin="$(cargo metadata --format-version 1 --no-deps |
+    "$STACK_TOOLS_VENV/bin/python" -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')/debug"
 
 step "deploy template.yaml as $STACK_NAME"
 deploy_started=$SECONDS
 "$STACK_TOOLS_VENV/bin/python" "$here/render_template.py" \
-    template.yaml "$REPO_ROOT/target/lambda" "$STACK_DIR/template.json" 2>"$STACK_DIR/missing-functions"
+    template.yaml "$LAMBDA_ZIPS" "$STACK_DIR/template.json" 2>"$STACK_DIR/missing-functions"
 if [[ -s "$STACK_DIR/missing-functions" ]]; then
     echo "not deployed yet (no crate built): $(tr '\n' ' ' <"$STACK_DIR/missing-functions")" >&2
 fi
@@ -90,7 +92,7 @@ start_sim() { # name port args...
         echo "port $port is taken by a process this script did not start; stop it or set ${name^^}_PORT" >&2
         exit 1
     fi
-    setsid nohup "$REPO_ROOT/target/debug/$name" "$@" --port "$port" >"$log" 2>&1 </dev/null &
+    setsid nohup "$host_bin/$name" "$@" --port "$port" >"$log" 2>&1 </dev/null &
     echo $! >"$pidfile"
     for _ in $(seq 1 50); do
         sim_answers "$port" && return
@@ -120,7 +122,7 @@ awsl secretsmanager put-secret-value --secret-id "$(stack_output KimaiTokenSecre
     --secret-string demo-admin-token >/dev/null
 AWS_ENDPOINT_URL="$MINISTACK_URL" AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test \
     AWS_REGION=us-east-1 CONTROL_TABLE="$(stack_output ControlTableName)" \
-    "$REPO_ROOT/target/debug/seed-demo" \
+    "$host_bin/seed-demo" \
     --zammad-url "http://127.0.0.1:$ZAMMAD_SIM_PORT" \
     --kimai-url "http://127.0.0.1:$KIMAI_SIM_PORT" \
     --policy "$here/demo-policy.json" >&2
