@@ -67,6 +67,10 @@ pub enum WriteOutcome {
     },
     /// The claim said done: a redelivered message.
     AlreadyDone,
+    /// A newer plan of the same key was written first; this older operation is dropped.
+    Superseded {
+        kimai_id: TimesheetId,
+    },
     /// Not written; a human decides.
     Conflict {
         reason: ConflictReason,
@@ -265,7 +269,7 @@ impl Writer {
             WriteOutcome::Updated { .. } => delta.updated = 1,
             WriteOutcome::Deleted { .. } | WriteOutcome::AlreadyGone { .. } => delta.deleted = 1,
             WriteOutcome::Conflict { .. } => delta.conflicts = 1,
-            WriteOutcome::AlreadyDone => {}
+            WriteOutcome::AlreadyDone | WriteOutcome::Superseded { .. } => {}
         }
         self.stores.count(message.run_id.as_ref(), &delta).await?;
         Ok(())
@@ -520,11 +524,23 @@ impl Writer {
                 .await;
         }
         if kimai_edited(&current, expected) {
-            return Ok(Step::Park(parked(
-                ConflictReason::BothChanged,
-                format!("Kimai timesheet {kimai_id} was edited after planning; not overwritten"),
-                Some(current),
-            )));
+            match self
+                .own_later_write(message.ticket_id, &desired.key, kimai_id, &current)
+                .await?
+            {
+                // Our own newer write: go on only if this is still the latest plan.
+                Some(latest) if latest.as_ref() == Some(desired) => {}
+                Some(_) => return Ok(Step::Done(WriteOutcome::Superseded { kimai_id })),
+                None => {
+                    return Ok(Step::Park(parked(
+                        ConflictReason::BothChanged,
+                        format!(
+                            "Kimai timesheet {kimai_id} was edited after planning; not overwritten"
+                        ),
+                        Some(current),
+                    )));
+                }
+            }
         }
         // Kimai reads PATCHed times in the owner's zone: the zone the desired times are in.
         let zone = parse_zone(&desired.zone).map_err(|e| WriteError::Config(e.to_string()))?;
@@ -659,13 +675,23 @@ impl Writer {
             Err(e) => return Err(WriteError::Kimai(e)),
         };
         if kimai_edited(&current, expected) {
-            return Ok(Step::Park(parked(
-                ConflictReason::Orphaned,
-                format!(
-                    "the Zammad time is gone but Kimai timesheet {kimai_id} was edited by hand; not deleted"
-                ),
-                Some(current),
-            )));
+            match self
+                .own_later_write(message.ticket_id, key, kimai_id, &current)
+                .await?
+            {
+                // Our own newer write, and the time is still gone: delete it.
+                Some(None) => {}
+                Some(Some(_)) => return Ok(Step::Done(WriteOutcome::Superseded { kimai_id })),
+                None => {
+                    return Ok(Step::Park(parked(
+                        ConflictReason::Orphaned,
+                        format!(
+                            "the Zammad time is gone but Kimai timesheet {kimai_id} was edited by hand; not deleted"
+                        ),
+                        Some(current),
+                    )));
+                }
+            }
         }
         match self
             .kimai
@@ -696,6 +722,27 @@ impl Writer {
                 None => Err(WriteError::Kimai(e)),
             },
         }
+    }
+
+    /// Kimai differs from what this operation expected. If it is exactly what we recorded after
+    /// a later write of our own (two plans of one ticket queued before either was written),
+    /// it is no hand edit: answers `Some(the latest desired state)` (`Some(None)`: the time is
+    /// gone). `None` means someone else changed it.
+    async fn own_later_write(
+        &self,
+        ticket: TicketId,
+        key: &EntryKey,
+        kimai_id: TimesheetId,
+        current: &Timesheet,
+    ) -> Result<Option<Option<DesiredTimesheet>>, WriteError> {
+        let Some(record) = self.stores.entries.get(ticket, key).await? else {
+            return Ok(None);
+        };
+        let ours = record
+            .base
+            .as_ref()
+            .is_some_and(|b| b.kimai_id == kimai_id && !kimai_edited(current, &b.echoed));
+        Ok(ours.then_some(record.desired))
     }
 
     async fn mark_deleted(&self, ticket: TicketId, key: &EntryKey) -> Result<(), WriteError> {

@@ -324,3 +324,38 @@ async fn moving_a_timesheet_to_a_user_in_another_zone_keeps_its_instant() {
     // And the recorded echo matches Kimai: nothing more to do.
     assert_eq!(h.reconcile(TICKET).await.unwrap().enqueued, 0);
 }
+
+#[tokio::test]
+async fn two_plans_queued_before_either_is_written_end_in_the_latest_state_in_either_order() {
+    for newest_first in [false, true] {
+        let h = Harness::start().await;
+        h.sync(TICKET).await;
+        change_accounting(&h, 100, "45");
+        h.reconcile(TICKET).await.unwrap();
+        change_accounting(&h, 100, "60");
+        h.reconcile(TICKET).await.unwrap();
+        let queued = h.queued();
+        assert_eq!(queued.len(), 2, "two updates of the same key");
+        assert_ne!(queued[0].operation_id, queued[1].operation_id);
+
+        let cache = WriterCache::new();
+        let order: Vec<_> = if newest_first {
+            queued.iter().rev().collect()
+        } else {
+            queued.iter().collect()
+        };
+        let mut outcomes = Vec::new();
+        for m in order {
+            outcomes.push(h.writer.apply(&cache, m).await.unwrap());
+        }
+        assert!(h.open_conflicts().await.is_empty(), "{outcomes:?}");
+        if newest_first {
+            assert!(
+                matches!(outcomes[1], WriteOutcome::Superseded { .. }),
+                "{outcomes:?}"
+            );
+        }
+        assert_eq!(marker_sheet(&h, "[zammad:ta=100]").duration, 3600);
+        assert_eq!(h.reconcile(TICKET).await.unwrap().enqueued, 0);
+    }
+}
