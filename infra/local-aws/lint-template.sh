@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Lints template.yaml with cfn-lint (pinned, installed into the project-local deploy-tools
-# virtualenv if missing). Exit status is cfn-lint's: non-zero on any error or warning.
+# Checks template.yaml: cfn-lint (pinned, installed into the project-local deploy-tools
+# virtualenv if missing; any error or warning fails) and the unit tests of the script that
+# renders the template for the local emulator. The template-vs-schema check is a Rust test
+# (cargo nextest run -p local-stack).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 source "$here/../local-stack/env.sh"
@@ -9,3 +11,5 @@ source "$here/../local-stack/env.sh"
 cd "$REPO_ROOT"
 "$STACK_TOOLS_VENV/bin/cfn-lint" --format parseable template.yaml
 echo "cfn-lint: template.yaml is clean"
+cd "$REPO_ROOT/infra/local-stack"
+PYTHONDONTWRITEBYTECODE=1 "$STACK_TOOLS_VENV/bin/python" -m unittest test_render_template
