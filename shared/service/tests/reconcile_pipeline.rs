@@ -464,3 +464,54 @@ async fn a_kimai_outage_while_reading_is_retryable_and_changes_nothing() {
     let records = h.entries.load_ticket(TICKET).await.unwrap();
     assert!(records.iter().all(|r| r.status == EntryStatus::Synced));
 }
+
+#[tokio::test]
+async fn a_legacy_marked_timesheet_is_adopted_and_an_unmarked_lookalike_is_a_probable_duplicate() {
+    let mut kimai = kimai_dataset();
+    let sheets: Vec<kimai_sim::dataset::TimesheetRecord> =
+        serde_json::from_value(serde_json::json!([
+            // Written by the older tool for accounting 100, one line marker first.
+            {"id": 50, "user": 2, "project": 1, "activity": 1,
+             "begin": "2026-03-02T10:30:00+0100", "end": "2026-03-02T11:00:00+0100",
+             "description": "ZAM:T10|TA:100\nPrinter jam", "tags": [], "exported": false,
+             "billable": true, "modified_at": "2026-03-02T10:00:00Z"},
+            // Typed by hand: same user, project, day and 15 minutes as accounting 101.
+            {"id": 51, "user": 2, "project": 1, "activity": 2,
+             "begin": "2026-03-02T16:00:00+0100", "end": "2026-03-02T16:15:00+0100",
+             "description": "printer", "tags": [], "exported": false,
+             "billable": true, "modified_at": "2026-03-02T15:00:00Z"}
+        ]))
+        .unwrap();
+    kimai.timesheets = sheets;
+    let h = Harness::start_with(zammad_dataset(), kimai, policy(false)).await;
+
+    let report = h.reconcile(TICKET).await.unwrap();
+    assert_eq!(report.adopted, 1, "{report:?}");
+    assert_eq!(report.creates, 0);
+    assert_eq!(report.updates, 1, "the legacy marker is rewritten to ours");
+    let conflicts = h.open_conflicts().await;
+    assert_eq!(conflicts.len(), 1);
+    assert_eq!(
+        conflicts[0].conflict.reason,
+        ConflictReason::ProbableDuplicate
+    );
+    assert_eq!(
+        conflicts[0].conflict.candidates,
+        vec![sync_core::ids::TimesheetId(51)]
+    );
+
+    let results = h.run_writer().await;
+    assert!(
+        matches!(results[..], [Ok(WriteOutcome::Updated { .. })]),
+        "{results:?}"
+    );
+    let sheets = h.kimai_sheets();
+    assert_eq!(sheets.len(), 2, "nothing created next to either");
+    let adopted = sheets.iter().find(|s| s.id == 50).unwrap();
+    assert_eq!(
+        adopted.description.as_deref(),
+        Some("[zammad:ta=100] #31010 Printer jam")
+    );
+    assert_eq!(adopted.tags, vec!["zammad".to_owned()]);
+    assert_eq!(h.kimai_calls("POST /api/timesheets"), 0);
+}
