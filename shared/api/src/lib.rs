@@ -7,6 +7,7 @@
 //! - [`connections`], [`pickers`], [`mappings`], [`policies`], [`conflicts`], [`audit_log`]:
 //!   the resources.
 //! - [`openapi`]: the OpenAPI document, generated from the handlers.
+//! - [`runtime`]: the state from the environment (AWS adapters) and the first admin.
 
 pub mod audit;
 pub mod audit_log;
@@ -20,6 +21,7 @@ pub mod openapi;
 pub mod pickers;
 pub mod policies;
 pub mod problem;
+pub mod runtime;
 pub mod state;
 pub mod sync_doc;
 pub mod system;

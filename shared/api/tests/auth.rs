@@ -259,3 +259,52 @@ async fn an_adapter_set_source_ip_wins() {
     assert_eq!(records[0].event.ip.as_deref(), Some("192.0.2.44"));
     assert_eq!(records[0].event.action, "login.failed");
 }
+
+#[tokio::test]
+async fn the_first_admin_comes_from_a_secret_named_in_the_environment() {
+    use console_api::runtime;
+    let app = App::start().await;
+    app.secrets.set("admin-password", "a long first password");
+    let lookup = |name: &str| match name {
+        runtime::CONSOLE_ADMIN_PASSWORD_SECRET => Some("admin-password".to_owned()),
+        runtime::CONSOLE_ADMIN_USER => Some("root".to_owned()),
+        _ => None,
+    };
+    assert!(runtime::bootstrap_admin(&app.state, lookup).await.unwrap());
+    assert!(
+        !runtime::bootstrap_admin(&app.state, lookup).await.unwrap(),
+        "only once"
+    );
+    assert_eq!(
+        app.login("root", "a long first password").await.status,
+        StatusCode::OK
+    );
+    // No secret configured: nothing to do. A configured but missing secret: an error.
+    assert!(
+        !runtime::bootstrap_admin(&app.state, |_: &str| None)
+            .await
+            .unwrap()
+    );
+    let missing = runtime::bootstrap_admin(&app.state, |name: &str| match name {
+        runtime::CONSOLE_ADMIN_PASSWORD_SECRET => Some("no-such-secret".to_owned()),
+        runtime::CONSOLE_ADMIN_USER => Some("newbie".to_owned()),
+        _ => None,
+    })
+    .await;
+    assert!(missing.is_err());
+    assert!(!app.logs().contains("a long first password"));
+}
+
+#[test]
+fn secret_names_must_all_be_configured() {
+    use console_api::ConsoleSecrets;
+    let all = |name: &str| Some(format!("{name}-id"));
+    let names = ConsoleSecrets::from_lookup(all).unwrap();
+    assert_eq!(names.signing_key, "CONSOLE_SIGNING_KEY_SECRET-id");
+    let without_key = |name: &str| (name != "CONSOLE_SIGNING_KEY_SECRET").then(|| "x".to_owned());
+    let err = ConsoleSecrets::from_lookup(without_key).unwrap_err();
+    assert!(
+        err.to_string().contains("CONSOLE_SIGNING_KEY_SECRET"),
+        "{err}"
+    );
+}
