@@ -1,0 +1,277 @@
+//! Reconcile and the writer on the AWS adapters (DynamoDB, SQS, Secrets Manager) in the local
+//! emulator, with the real simulators: the conditional writes (links, claims, conflicts) and
+//! the queue are the real ones here.
+//!
+//! Run through `make test`, or `infra/local-aws/with-emulator.sh cargo nextest run -p
+//! sync-service -E 'binary(reconcile_aws)'`. Without `AWS_ENDPOINT_URL` pointing at loopback
+//! these fail and say so. Each test creates its own resources under a random prefix.
+
+mod reconcile_support;
+
+use chrono::Utc;
+use reconcile_support::{TICKET, kimai_dataset, policy, zammad_dataset};
+use std::sync::Arc;
+use sync_core::units::TimeUnit;
+use sync_service::connections::Connections;
+use sync_service::policies::SYNC_POLICY_ID;
+use sync_service::reconcile::{InvocationCache, Reconciler};
+use sync_service::runtime::SECRET_CACHE_TTL;
+use sync_service::settings::{self, KimaiConnection, ZammadConnection};
+use sync_service::sync_stores::SyncStores;
+use sync_service::writer::{WriteOutcome, Writer, WriterCache};
+use sync_store::audit::AuditRetention;
+use sync_store::aws::provision::{create_queue, create_table, put_secret};
+use sync_store::aws::{
+    DynamoAuditLog, DynamoConflicts, DynamoControl, DynamoEntries, SecretsManagerSource, SqsQueue,
+};
+use sync_store::clock::SystemClock;
+use sync_store::control::{ControlStore, DocumentKind, ExpectedVersion};
+use sync_store::entries::{EntriesStore, EntryStatus};
+use sync_store::queue::{KimaiWriteMessage, MessageQueue, SyncReason, TicketSyncMessage};
+use sync_store::schema::{self, TableDef};
+use sync_store::secrets::CachedSecrets;
+
+async fn aws_config() -> aws_config::SdkConfig {
+    let endpoint = std::env::var("AWS_ENDPOINT_URL").unwrap_or_default();
+    assert!(
+        endpoint.starts_with("http://127.0.0.1:") || endpoint.starts_with("http://localhost:"),
+        "AWS_ENDPOINT_URL must point at the local emulator (got {endpoint:?}). Start it and run \
+         the tests through `make test`, or `infra/local-aws/with-emulator.sh cargo nextest run \
+         -p sync-service`."
+    );
+    sync_store::aws::load_config().await
+}
+
+fn unique(name: &str) -> String {
+    let id = uuid::Uuid::new_v4().simple().to_string();
+    format!("t{}-{name}", &id[..10])
+}
+
+struct Stack {
+    _zammad: zammad_sim::RunningSim,
+    kimai: kimai_sim::RunningSim,
+    entries: Arc<DynamoEntries>,
+    writes: Arc<SqsQueue<KimaiWriteMessage>>,
+    reconciler: Reconciler,
+    writer: Writer,
+}
+
+impl Stack {
+    async fn new() -> Stack {
+        let config = aws_config().await;
+        let dynamo = aws_sdk_dynamodb::Client::new(&config);
+        let table = |def: &'static TableDef| {
+            let dynamo = dynamo.clone();
+            async move {
+                let name = unique(def.logical);
+                create_table(&dynamo, def, &name)
+                    .await
+                    .expect("create table");
+                name
+            }
+        };
+        let control = Arc::new(DynamoControl::new(
+            dynamo.clone(),
+            table(&schema::control::TABLE).await,
+        ));
+        let entries = Arc::new(DynamoEntries::new(
+            dynamo.clone(),
+            table(&schema::entries::TABLE).await,
+        ));
+        let conflicts = Arc::new(DynamoConflicts::new(
+            dynamo.clone(),
+            table(&schema::conflicts::TABLE).await,
+        ));
+        let audit = Arc::new(DynamoAuditLog::new(
+            dynamo.clone(),
+            table(&schema::audit::TABLE).await,
+            AuditRetention::default(),
+        ));
+        let sqs = aws_sdk_sqs::Client::new(&config);
+        let urls = create_queue(&sqs, &schema::KIMAI_WRITE_QUEUE, &unique("kimai-write"))
+            .await
+            .expect("create queue");
+        let writes = Arc::new(SqsQueue::<KimaiWriteMessage>::new(sqs, urls.url));
+
+        let secrets_admin = aws_sdk_secretsmanager::Client::new(&config);
+        let zammad_secret = unique("zammad-token");
+        let kimai_secret = unique("kimai-token");
+        put_secret(&secrets_admin, &zammad_secret, "zammad-admin-token")
+            .await
+            .expect("secret");
+        put_secret(&secrets_admin, &kimai_secret, "kimai-admin-token")
+            .await
+            .expect("secret");
+        let secrets = Arc::new(CachedSecrets::new(
+            SecretsManagerSource::from_config(&config),
+            Arc::new(SystemClock),
+            SECRET_CACHE_TTL,
+        ));
+
+        let zammad = zammad_sim::serve(
+            zammad_sim::SimConfig {
+                port: 0,
+                ..Default::default()
+            },
+            zammad_dataset(),
+        )
+        .await
+        .expect("zammad-sim");
+        let kimai = kimai_sim::serve(kimai_sim::SimConfig { port: 0, seed: 1 }, kimai_dataset())
+            .await
+            .expect("kimai-sim");
+        let now = Utc::now();
+        settings::save_zammad(
+            control.as_ref(),
+            &ZammadConnection::new(zammad.base_url(), TimeUnit::Minutes, "Europe/Berlin"),
+            ExpectedVersion::Any,
+            now,
+        )
+        .await
+        .expect("zammad settings");
+        settings::save_kimai(
+            control.as_ref(),
+            &KimaiConnection::new(kimai.base_url()),
+            ExpectedVersion::Any,
+            now,
+        )
+        .await
+        .expect("kimai settings");
+        control
+            .put_document(
+                DocumentKind::Policy,
+                SYNC_POLICY_ID,
+                &policy(false),
+                ExpectedVersion::Any,
+                now,
+            )
+            .await
+            .expect("policy");
+
+        let connections = Connections::new(
+            control.clone(),
+            secrets,
+            Some(zammad_secret),
+            Some(kimai_secret),
+        );
+        let (zammad_client, zammad_settings) = connections.zammad().await.expect("zammad");
+        let kimai_client = connections.kimai().await.expect("kimai");
+        let stores = SyncStores {
+            entries: entries.clone(),
+            conflicts,
+            audit,
+            control,
+            clock: Arc::new(SystemClock),
+        };
+        let reconciler = Reconciler {
+            zammad: zammad_client,
+            zammad_settings,
+            kimai: kimai_client.clone(),
+            stores: stores.clone(),
+            writes: writes.clone(),
+        };
+        let writer = Writer::new(kimai_client, stores, "aws-test-writer");
+        Stack {
+            _zammad: zammad,
+            kimai,
+            entries,
+            writes,
+            reconciler,
+            writer,
+        }
+    }
+
+    async fn reconcile(&self) -> sync_service::reconcile::ReconcileReport {
+        self.reconciler
+            .reconcile(
+                &InvocationCache::new(),
+                &TicketSyncMessage::new(TICKET, SyncReason::Webhook, None),
+            )
+            .await
+            .expect("reconcile")
+    }
+
+    /// Receives everything queued and applies it; failures are made visible again at once.
+    async fn write_all(&self) -> Vec<Result<WriteOutcome, String>> {
+        let cache = WriterCache::new();
+        let mut out = Vec::new();
+        loop {
+            let got = self.writes.receive(10, 1).await.expect("receive");
+            if got.is_empty() {
+                return out;
+            }
+            let mut failed = false;
+            for m in got {
+                match self.writer.apply_body(&cache, &m.message_id, &m.body).await {
+                    Ok(o) => {
+                        self.writes.delete(&m.receipt).await.expect("delete");
+                        out.push(Ok(o));
+                    }
+                    Err(e) => {
+                        self.writes.release(&m.receipt).await.expect("release");
+                        out.push(Err(e.to_string()));
+                        failed = true;
+                    }
+                }
+            }
+            if failed {
+                return out;
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_ticket_syncs_through_dynamodb_and_sqs_and_a_second_pass_writes_nothing() {
+    let s = Stack::new().await;
+    let report = s.reconcile().await;
+    assert_eq!(report.enqueued, 2, "{report:?}");
+    let results = s.write_all().await;
+    assert_eq!(results.len(), 2, "{results:?}");
+    assert!(
+        results
+            .iter()
+            .all(|r| matches!(r, Ok(WriteOutcome::Created { .. })))
+    );
+    assert_eq!(s.kimai.admin().timesheets().len(), 2);
+
+    let records = s.entries.load_ticket(TICKET).await.unwrap();
+    assert_eq!(records.len(), 2);
+    assert!(
+        records
+            .iter()
+            .all(|r| r.status == EntryStatus::Synced && r.base.is_some())
+    );
+
+    let again = s.reconcile().await;
+    assert_eq!(again.enqueued, 0, "{again:?}");
+    assert!(s.write_all().await.is_empty());
+    assert_eq!(s.kimai.admin().call_count("POST /api/timesheets"), 2);
+}
+
+#[tokio::test]
+async fn a_create_answered_500_is_adopted_through_the_dynamodb_claim() {
+    let s = Stack::new().await;
+    s.kimai.admin().set_faults(
+        "POST /api/timesheets",
+        kimai_sim::RouteFaults {
+            latency_ms: 0,
+            rules: vec![kimai_sim::FaultRule {
+                kind: kimai_sim::FaultKind::CommitThen500,
+                probability: 1.0,
+                times: Some(1),
+                skip: 0,
+            }],
+        },
+    );
+    s.reconcile().await;
+    let first = s.write_all().await;
+    assert_eq!(first.iter().filter(|r| r.is_err()).count(), 1, "{first:?}");
+    let second = s.write_all().await;
+    assert!(
+        matches!(second[..], [Ok(WriteOutcome::Adopted { .. })]),
+        "{second:?}"
+    );
+    assert_eq!(s.kimai.admin().timesheets().len(), 2);
+    assert_eq!(s.kimai.admin().call_count("POST /api/timesheets"), 2);
+}
