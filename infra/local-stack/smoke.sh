@@ -35,6 +35,9 @@ check "GET /api/health status" 200 "$status"
 check "GET /api/health body" ok "$("$STACK_TOOLS_VENV/bin/python" -c \
     'import json,sys; print(json.load(open(sys.argv[1])).get("status"))' "$body" 2>/dev/null || echo unreadable)"
 
+status="$(curl -s -o /dev/null -w '%{http_code}' --max-time 30 "$gateway/api/version")"
+check "GET /api/version status" 200 "$status"
+
 status="$(curl -s -o /dev/null -w '%{http_code}' --max-time 30 "$gateway/api/no-such-thing")"
 check "GET /api/no-such-thing status" 404 "$status"
 
