@@ -308,3 +308,17 @@ fn secret_names_must_all_be_configured() {
         "{err}"
     );
 }
+
+#[tokio::test]
+async fn a_short_signing_key_is_a_500_without_detail() {
+    let app = App::start().await;
+    app.secrets.set("console-signing-key", "too short");
+    let reply = app.login(ADMIN, ADMIN_PASSWORD).await;
+    reply.assert_problem(StatusCode::INTERNAL_SERVER_ERROR);
+    assert!(reply.json.get("detail").is_none(), "{}", reply.text);
+    assert!(app.logs().contains("shorter than 32 bytes"));
+    assert!(
+        !app.logs().contains("too short"),
+        "the key itself is never logged"
+    );
+}
