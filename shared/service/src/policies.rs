@@ -98,8 +98,12 @@ pub async fn load_sync_policy(
     };
     let mut body = doc.body;
     // The token decides the API user; fill it in so the document need not (and cannot) lie.
-    if let Some(m) = body.get_mut("mappings").and_then(|m| m.as_object_mut()) {
-        m.insert("api_user".into(), serde_json::json!(api_user.0));
+    // A document without mappings yet means "nothing mapped".
+    if let Some(b) = body.as_object_mut() {
+        let mappings = b.entry("mappings").or_insert_with(|| serde_json::json!({}));
+        if let Some(m) = mappings.as_object_mut() {
+            m.insert("api_user".into(), serde_json::json!(api_user.0));
+        }
     }
     let policy: SyncPolicy =
         serde_json::from_value(body).map_err(|e| PolicyError::Invalid(e.to_string()))?;
@@ -142,6 +146,21 @@ mod tests {
             Some(sync_core::ids::ActivityId(3))
         );
         assert_eq!(p.rounding, Rounding::NONE);
+
+        let only_approval = serde_json::json!({"approval_required": true});
+        control
+            .put_document(
+                DocumentKind::Policy,
+                SYNC_POLICY_ID,
+                &only_approval,
+                ExpectedVersion::Any,
+                Utc::now(),
+            )
+            .await
+            .unwrap();
+        let p = load_sync_policy(&control, KimaiUserId(7)).await.unwrap();
+        assert!(p.approval_required);
+        assert_eq!(p.mappings, Mappings::new(KimaiUserId(7)));
     }
 
     #[tokio::test]

@@ -13,7 +13,7 @@
 use crate::identity::{conflict_id, operation_id, planned_context};
 use crate::policies::{PolicyError, SyncPolicy, load_sync_policy};
 use crate::settings::ZammadConnection;
-use crate::sync_stores::SyncStores;
+use crate::sync_stores::{SYSTEM_ACTOR, SyncStores};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use chrono_tz::Tz;
 use kimai_client::{CurrentUser, KimaiClient, KimaiError, TimesheetQuery, UserFilter};
@@ -28,16 +28,19 @@ use sync_core::kimai::Timesheet;
 use sync_core::mapping::{Blocker, NeededAction, TicketFacts, Unresolved, resolve_all, zones_for};
 use sync_core::marker::Marker;
 use sync_core::normalise::{NormaliseError, TimedEntry, normalise};
-use sync_core::plan::{Base, Operation, Plan};
+use sync_core::plan::{Base, ConflictReason, Operation, Plan};
 use sync_core::planner::{PlanError, PlanInput, plan};
 use sync_core::zammad::{Organisation, Ticket, TimeAccounting, ZammadUser};
 use sync_core::zone::{day_bounds, parse_zone, utc_to_local};
-use sync_store::StoreError;
+use sync_store::conflicts::{
+    ConflictFilter, ConflictStatus, Resolution, ResolutionAction, ResolveOutcome,
+};
 use sync_store::control::RunCounters;
 use sync_store::entries::{EntryRecord, EntryStatus, ExpectedLink, LinkOutcome};
 use sync_store::queue::{
     DecodeError, KimaiWriteMessage, MessageQueue, SendFailure, TicketSyncMessage, decode,
 };
+use sync_store::{PageRequest, StoreError};
 use thiserror::Error;
 use tokio::sync::OnceCell;
 use zammad_client::{ZammadClient, ZammadError};
@@ -113,6 +116,8 @@ pub struct ReconcileReport {
     pub conflicts: usize,
     /// Conflicts opened by this run (a retry opens none).
     pub conflicts_opened: usize,
+    /// Open `unmapped_*` conflicts closed because the plan no longer reports them.
+    pub conflicts_closed: usize,
     pub needed_actions: Vec<NeededAction>,
     /// Messages put on the `kimai-write` queue.
     pub enqueued: usize,
@@ -399,6 +404,7 @@ impl Reconciler {
             links_dropped: planned.links_to_drop.len(),
             conflicts: planned.conflicts.len(),
             conflicts_opened: 0,
+            conflicts_closed: 0,
             needed_actions: planned.needed_actions.clone(),
             enqueued: 0,
             plan: Plan::default(),
@@ -435,6 +441,9 @@ impl Reconciler {
         )
         .await?;
         report.conflicts_opened = self.open_conflicts(ticket_id, &planned).await?;
+        report.conflicts_closed = self
+            .close_fixed_mapping_conflicts(ticket_id, &records, &planned)
+            .await?;
         report.enqueued = self.enqueue(message, &zammad.accountings, &planned).await?;
 
         if !planned.needed_actions.is_empty() {
@@ -468,6 +477,7 @@ impl Reconciler {
                     "kimai_edits_respected": report.kimai_edits_respected,
                     "conflicts": report.conflicts,
                     "conflicts_opened": report.conflicts_opened,
+                    "conflicts_closed": report.conflicts_closed,
                     "needed_actions": report.needed_actions,
                     "enqueued": report.enqueued,
                 }),
@@ -701,6 +711,78 @@ impl Reconciler {
         }
     }
 
+    /// A mapping conflict (`unmapped_*`) whose key the plan no longer blocks was fixed by a
+    /// mapping change: it is closed (`dismiss`, actor `system`) so the console does not show a
+    /// solved problem. Other reasons stay for a human, whatever the plan says now: the writer
+    /// raises some of them, and the planner cannot tell that a human's decision is still due.
+    /// Only tickets with an entry in `conflict` state pay for the lookup.
+    async fn close_fixed_mapping_conflicts(
+        &self,
+        ticket_id: TicketId,
+        records: &[EntryRecord],
+        planned: &Plan,
+    ) -> Result<usize, StoreError> {
+        let still: HashSet<&EntryKey> = planned.conflicts.iter().map(|c| &c.key).collect();
+        let fixed: HashSet<&EntryKey> = records
+            .iter()
+            .filter(|r| r.status == EntryStatus::Conflict && !still.contains(&r.key))
+            .map(|r| &r.key)
+            .collect();
+        if fixed.is_empty() {
+            return Ok(0);
+        }
+        let filter = ConflictFilter {
+            status: ConflictStatus::Open,
+            reason: None,
+            ticket_id: Some(ticket_id),
+        };
+        let mut page = PageRequest::first(100);
+        let mut closed = 0;
+        loop {
+            let found = self.stores.conflicts.list(&filter, &page).await?;
+            for record in found.items {
+                let c = &record.conflict;
+                if !fixed.contains(&c.key) || !is_mapping_problem(c.reason) {
+                    continue;
+                }
+                let resolution = Resolution {
+                    action: ResolutionAction::Dismiss,
+                    actor: SYSTEM_ACTOR.to_owned(),
+                    note: Some("the mapping was fixed; the entry resolves now".to_owned()),
+                    resolved_at: self.stores.now(),
+                };
+                if let ResolveOutcome::Resolved(_) = self
+                    .stores
+                    .conflicts
+                    .resolve(&record.id, &resolution)
+                    .await?
+                {
+                    closed += 1;
+                    self.stores
+                        .audit(
+                            "conflict.auto_resolve",
+                            serde_json::json!({
+                                "conflict_id": record.id.0,
+                                "ticket_id": ticket_id.0,
+                                "key": c.key.0,
+                                "reason": c.reason.as_str(),
+                            }),
+                        )
+                        .await?;
+                }
+            }
+            match found.next {
+                Some(next) => {
+                    page = PageRequest {
+                        limit: 100,
+                        after: Some(next),
+                    }
+                }
+                None => return Ok(closed),
+            }
+        }
+    }
+
     async fn open_conflicts(
         &self,
         ticket_id: TicketId,
@@ -757,6 +839,16 @@ impl Reconciler {
             first: format!("{:?}", report.failed[0].1),
         })
     }
+}
+
+fn is_mapping_problem(reason: ConflictReason) -> bool {
+    matches!(
+        reason,
+        ConflictReason::UnmappedUser
+            | ConflictReason::UnmappedActivity
+            | ConflictReason::UnmappedCustomer
+            | ConflictReason::UnmappedProject
+    )
 }
 
 fn count_ops(plan: &Plan, f: impl Fn(&Operation) -> bool) -> usize {

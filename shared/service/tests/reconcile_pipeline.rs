@@ -515,3 +515,30 @@ async fn a_legacy_marked_timesheet_is_adopted_and_an_unmarked_lookalike_is_a_pro
     assert_eq!(adopted.tags, vec!["zammad".to_owned()]);
     assert_eq!(h.kimai_calls("POST /api/timesheets"), 0);
 }
+
+#[tokio::test]
+async fn fixing_the_mapping_closes_the_unmapped_conflicts_and_the_time_syncs() {
+    let mut kimai = kimai_dataset();
+    kimai.users[1].email = "anna.agent@example.com".into();
+    let h = Harness::start_with(zammad_dataset(), kimai, policy(false)).await;
+    h.reconcile(TICKET).await.unwrap();
+    assert_eq!(h.open_conflicts().await.len(), 2);
+
+    // A person maps agent 2 to Kimai user 2 explicitly.
+    h.set_policy(reconcile_support::policy_with_users(
+        false,
+        serde_json::json!({"2": 2}),
+    ))
+    .await;
+    let report = h.reconcile(TICKET).await.unwrap();
+    assert_eq!(report.conflicts_closed, 2, "{report:?}");
+    assert_eq!(report.creates, 2);
+    assert!(h.open_conflicts().await.is_empty());
+    let results = h.run_writer().await;
+    assert!(results.iter().all(Result::is_ok), "{results:?}");
+    assert_eq!(h.kimai_sheets().len(), 2);
+
+    // Nothing left to close or do.
+    let again = h.reconcile(TICKET).await.unwrap();
+    assert_eq!((again.conflicts_closed, again.enqueued), (0, 0));
+}
