@@ -14,11 +14,10 @@
 use crate::audit;
 use crate::auth::{Admin, Caller};
 use crate::context::Origin;
-use crate::extract::{ApiJson, ApiPath, ApiQuery};
+use crate::extract::{ApiBytes, ApiJson, ApiPath, ApiQuery};
 use crate::problem::{ApiError, FieldError};
 use crate::state::ApiState;
 use crate::sync_doc::{self, SyncDoc, with_etag};
-use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
@@ -421,7 +420,7 @@ pub async fn import_csv(
     ApiPath(kind): ApiPath<MappingKind>,
     ApiQuery(params): ApiQuery<ImportParams>,
     headers: HeaderMap,
-    body: Bytes,
+    ApiBytes(body): ApiBytes,
 ) -> Result<Response, ApiError> {
     let rows = parse_csv(kind, &body)?;
     let mut doc = sync_doc::load(&state).await?;

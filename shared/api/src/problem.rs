@@ -63,6 +63,9 @@ pub enum ApiError {
     NotFound(String),
     #[error("method not allowed")]
     MethodNotAllowed,
+    /// The body is over the limit (2 MB): send less (e.g. split a CSV).
+    #[error("request body too large")]
+    TooLarge,
     /// Someone else changed it first (or it exists already): reload and retry.
     #[error("conflict: {0}")]
     Conflict(String),
@@ -103,6 +106,7 @@ impl ApiError {
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Upstream(_) => StatusCode::BAD_GATEWAY,
@@ -118,6 +122,7 @@ impl ApiError {
             ApiError::Forbidden(_) => "forbidden",
             ApiError::NotFound(_) => "not-found",
             ApiError::MethodNotAllowed => "method-not-allowed",
+            ApiError::TooLarge => "too-large",
             ApiError::Conflict(_) => "conflict",
             ApiError::TooManyRequests { .. } => "too-many-requests",
             ApiError::Upstream(_) => "upstream",
@@ -140,6 +145,7 @@ impl ApiError {
                 "too many failed logins; try again in {retry_after_secs} s"
             )),
             ApiError::MethodNotAllowed => None,
+            ApiError::TooLarge => Some("the request body is larger than 2 MB".into()),
             // Internal details go to the log, not to the caller.
             ApiError::Internal(_) => None,
         };

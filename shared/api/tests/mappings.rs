@@ -292,6 +292,14 @@ async fn csv_import_is_all_or_nothing_and_export_reads_back() {
         )
         .await;
     binary.assert_problem(StatusCode::BAD_REQUEST);
+    let huge = format!("zammad,kimai\n{}", "1,2\n".repeat(600_000));
+    let too_large = app
+        .send(
+            app.request(Method::POST, "/api/mappings/activity/import", Some(&admin))
+                .body(huge),
+        )
+        .await;
+    too_large.assert_problem(StatusCode::PAYLOAD_TOO_LARGE);
     let mode = app
         .send(
             app.request(
