@@ -213,6 +213,19 @@ impl Writer {
             }
             ClaimOutcome::Done { result } => {
                 tracing::info!(%result, "operation already done; acknowledging");
+                // The same operation was parked before: a reconcile that planned it again
+                // marked the entry pending; it is still blocked by that conflict.
+                if let Ok(WriteOutcome::Conflict { .. }) = serde_json::from_value(result) {
+                    self.stores
+                        .entries
+                        .set_status(
+                            message.ticket_id,
+                            message.operation.key(),
+                            EntryStatus::Conflict,
+                            self.stores.now(),
+                        )
+                        .await?;
+                }
                 return Ok(WriteOutcome::AlreadyDone);
             }
         };

@@ -118,6 +118,24 @@ async fn a_validation_error_becomes_kimai_rejected_with_kimais_message_and_is_no
         .unwrap();
     assert_eq!(record.status, EntryStatus::Conflict);
     assert!(h.queued().is_empty(), "acked, not retried");
+
+    // The next reconcile plans the same create again; the writer knows it was parked and
+    // leaves the entry blocked by its conflict instead of pending.
+    assert_eq!(h.reconcile(TICKET).await.unwrap().enqueued, 1);
+    let again = h.run_writer().await;
+    assert!(
+        matches!(again[..], [Ok(WriteOutcome::AlreadyDone)]),
+        "{again:?}"
+    );
+    let record = h
+        .entries
+        .get(TICKET, &EntryKey("ta:100".into()))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(record.status, EntryStatus::Conflict);
+    assert_eq!(h.open_conflicts().await.len(), 1);
+    assert_eq!(h.kimai_calls("POST /api/timesheets"), 2);
 }
 
 #[tokio::test]
