@@ -79,6 +79,17 @@ if [[ -n "$writer_fn" && "$writer_fn" != "None" ]] &&
     echo "reserved concurrency of $writer_fn: set to 2 by PutFunctionConcurrency" >&2
 fi
 
+# Gap: a mapping created from the template keeps ScalingConfig.MaximumConcurrency as the string
+# CloudFormation resolved from the parameter, and the emulator's SQS poller then fails on every
+# poll ('<' between int and str), for all mappings. Re-set it through the API, which stores an int.
+for uuid in $(awsl lambda list-event-source-mappings \
+    --query 'EventSourceMappings[?ScalingConfig.MaximumConcurrency!=null].UUID'); do
+    concurrency="$(awsl lambda get-event-source-mapping --uuid "$uuid" \
+        --query 'ScalingConfig.MaximumConcurrency')"
+    awsl lambda update-event-source-mapping --uuid "$uuid" \
+        --scaling-config "MaximumConcurrency=$concurrency" >/dev/null
+done
+
 step "simulators"
 start_sim() { # name port args...
     local name="$1" port="$2"
