@@ -44,6 +44,9 @@ impl From<BytesRejection> for ApiError {
 
 impl From<JsonRejection> for ApiError {
     fn from(r: JsonRejection) -> Self {
+        if r.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+            return ApiError::TooLarge;
+        }
         ApiError::invalid_many(
             "the request body is not the expected JSON",
             vec![FieldError::new("body", r.body_text())],

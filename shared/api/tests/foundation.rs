@@ -63,6 +63,23 @@ async fn malformed_json_is_a_400_problem_never_a_500() {
     }
 }
 
+#[tokio::test]
+async fn an_oversized_json_body_is_a_413_problem() {
+    let app = App::start().await;
+    let huge = format!(
+        "{{\"username\": \"{}\", \"password\": \"x\"}}",
+        "a".repeat(3 << 20)
+    );
+    let reply = app
+        .send(
+            app.request(Method::POST, "/api/auth/login", None)
+                .header("content-type", "application/json")
+                .body(huge),
+        )
+        .await;
+    reply.assert_problem(StatusCode::PAYLOAD_TOO_LARGE);
+}
+
 /// Every route of the router, as (method, OpenAPI path).
 pub const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/health"),
