@@ -374,9 +374,7 @@ impl Reconciler {
         let records = self.stores.entries.load_ticket(ticket_id).await?;
         let base: Vec<Base> = records.iter().filter_map(|r| r.base.clone()).collect();
 
-        let kimai = self
-            .read_kimai(&ctx, ticket_id, &desired, &unresolved, &base)
-            .await?;
+        let kimai = self.read_kimai(&ctx, ticket_id, &desired, &base).await?;
 
         let planned = plan(&PlanInput {
             ticket_id,
@@ -438,6 +436,7 @@ impl Reconciler {
             &desired,
             &unresolved,
             &planned,
+            zammad.complete,
         )
         .await?;
         report.conflicts_opened = self.open_conflicts(ticket_id, &planned).await?;
@@ -503,7 +502,6 @@ impl Reconciler {
         ctx: &Context,
         ticket_id: TicketId,
         desired: &[DesiredTimesheet],
-        unresolved: &[Unresolved],
         base: &[Base],
     ) -> Result<Vec<Timesheet>, KimaiError> {
         let mut found: BTreeMap<TimesheetId, Timesheet> = BTreeMap::new();
@@ -520,7 +518,6 @@ impl Reconciler {
         let unlinked: Vec<&EntryKey> = desired
             .iter()
             .map(|d| &d.key)
-            .chain(unresolved.iter().map(|u| &u.key))
             .filter(|k| !linked.contains(k))
             .collect();
 
@@ -597,6 +594,7 @@ impl Reconciler {
         desired: &[DesiredTimesheet],
         unresolved: &[Unresolved],
         planned: &Plan,
+        zammad_complete: bool,
     ) -> Result<(), StoreError> {
         let now = self.stores.now();
         let existing: HashMap<&EntryKey, &EntryRecord> =
@@ -643,7 +641,13 @@ impl Reconciler {
         // Keys only in the base: the Zammad time is gone (or unreadable).
         let mut gone = Vec::new();
         for r in records.iter().filter(|r| !present.contains(&r.key)) {
-            let s = status.get(&r.key).copied().unwrap_or(r.status);
+            // A key that was never linked and whose time is gone has nothing left to sync.
+            let fallback = if r.base.is_none() && zammad_complete {
+                EntryStatus::Deleted
+            } else {
+                r.status
+            };
+            let s = status.get(&r.key).copied().unwrap_or(fallback);
             gone.push(EntryRecord {
                 status: s,
                 desired: None,

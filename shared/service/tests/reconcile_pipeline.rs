@@ -317,6 +317,22 @@ async fn an_unmapped_agent_becomes_a_conflict_and_nothing_is_written() {
     );
     let records = h.entries.load_ticket(TICKET).await.unwrap();
     assert!(records.iter().all(|r| r.status == EntryStatus::Conflict));
+
+    // The blocked time of accounting 101 is deleted in Zammad: its entry is done with, and
+    // its mapping conflict no longer applies.
+    h.zammad.sim().delete_accounting(101).unwrap();
+    let report = h.reconcile(TICKET).await.unwrap();
+    assert_eq!(report.conflicts_closed, 1, "{report:?}");
+    let gone = h
+        .entries
+        .get(TICKET, &EntryKey("ta:101".into()))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(gone.status, EntryStatus::Deleted);
+    let open = h.open_conflicts().await;
+    assert_eq!(open.len(), 1);
+    assert_eq!(open[0].conflict.key, EntryKey("ta:100".into()));
 }
 
 #[tokio::test]
