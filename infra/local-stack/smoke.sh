@@ -55,6 +55,17 @@ if [[ -n "$(stack_output WebhookSecretId)" ]] && ! grep -qx webhook-ingest "$STA
         -H 'Content-Type: application/json' -H "X-Hub-Signature: sha1=0000000000000000000000000000000000000000" \
         -H "X-Zammad-Delivery: $delivery-forged" --data-binary "$payload" "$gateway/webhooks/zammad")"
     check "forged webhook status" 401 "$status"
+    # The queued ticket is picked up by reconcile through the template's event source mapping.
+    if ! grep -qx reconcile "$STACK_DIR/missing-functions"; then
+        visible=unknown
+        for _ in $(seq 1 30); do
+            visible="$(awsl sqs get-queue-attributes --queue-url "$(stack_output TicketSyncQueueUrl)" \
+                --attribute-names ApproximateNumberOfMessages --query 'Attributes.ApproximateNumberOfMessages')"
+            [[ "$visible" == 0 ]] && break
+            sleep 1
+        done
+        check "ticket-sync consumed by reconcile" 0 "$visible"
+    fi
 else
     echo "FAIL webhook-ingest is not deployed (no crate built)" >&2
     failed=$((failed + 1))
