@@ -155,6 +155,17 @@ pub struct Reconciler {
     pub writes: Arc<dyn MessageQueue<KimaiWriteMessage>>,
 }
 
+/// What one plan was made from and decided, for persisting it.
+#[derive(Clone, Copy)]
+struct PlanState<'a> {
+    records: &'a [EntryRecord],
+    entries: &'a [TimedEntry],
+    desired: &'a [DesiredTimesheet],
+    unresolved: &'a [Unresolved],
+    planned: &'a Plan,
+    zammad_complete: bool,
+}
+
 /// Zammad's side of one ticket.
 struct ZammadSide {
     ticket: Option<Ticket>,
@@ -431,12 +442,14 @@ impl Reconciler {
 
         self.persist(
             ticket_id,
-            &records,
-            &entries,
-            &desired,
-            &unresolved,
-            &planned,
-            zammad.complete,
+            PlanState {
+                records: &records,
+                entries: &entries,
+                desired: &desired,
+                unresolved: &unresolved,
+                planned: &planned,
+                zammad_complete: zammad.complete,
+            },
         )
         .await?;
         report.conflicts_opened = self.open_conflicts(ticket_id, &planned).await?;
@@ -586,16 +599,15 @@ impl Reconciler {
 
     /// Entry states and links. Only records that change are written, so an unchanged ticket
     /// costs no store writes.
-    async fn persist(
-        &self,
-        ticket_id: TicketId,
-        records: &[EntryRecord],
-        entries: &[TimedEntry],
-        desired: &[DesiredTimesheet],
-        unresolved: &[Unresolved],
-        planned: &Plan,
-        zammad_complete: bool,
-    ) -> Result<(), StoreError> {
+    async fn persist(&self, ticket_id: TicketId, state: PlanState<'_>) -> Result<(), StoreError> {
+        let PlanState {
+            records,
+            entries,
+            desired,
+            unresolved,
+            planned,
+            zammad_complete,
+        } = state;
         let now = self.stores.now();
         let existing: HashMap<&EntryKey, &EntryRecord> =
             records.iter().map(|r| (&r.key, r)).collect();
