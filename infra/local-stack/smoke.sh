@@ -10,6 +10,8 @@ here="$(cd "$(dirname "$0")" && pwd)"
 source "$here/env.sh"
 source "$here/lib.sh"
 
+# A test: a function crate that does not build fails it, instead of being left out.
+export STRICT_BUILD="${STRICT_BUILD:-1}"
 if ! curl -fsS --max-time 2 "$MINISTACK_URL/_ministack/health" >/dev/null 2>&1; then
     trap '"$here/down.sh"' EXIT
 fi
