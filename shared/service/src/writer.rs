@@ -24,8 +24,8 @@ use kimai_client::{
     CurrentUser, KimaiClient, KimaiError, NewTimesheet, Retries, TimesheetPatch, TimesheetQuery,
 };
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeSet, HashSet};
-use std::sync::Mutex;
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::sync::{Arc, Mutex};
 use sync_core::desired::{DesiredTimesheet, EntryKey};
 use sync_core::ids::{TicketId, TimesheetId};
 use sync_core::kimai::Timesheet;
@@ -117,11 +117,20 @@ impl WriteError {
 pub struct WriterCache {
     api_user: OnceCell<(CurrentUser, Tz)>,
     tags: Mutex<HashSet<String>>,
+    /// One lock per key: two operations of the same key in one batch (two plans queued before
+    /// either was written) run one after the other, so the re-read of the second sees the
+    /// first's result instead of both writing from the same stale state.
+    keys: Mutex<HashMap<(TicketId, EntryKey), Arc<tokio::sync::Mutex<()>>>>,
 }
 
 impl WriterCache {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    fn key_lock(&self, ticket: TicketId, key: &EntryKey) -> Arc<tokio::sync::Mutex<()>> {
+        let mut keys = self.keys.lock().unwrap_or_else(|p| p.into_inner());
+        keys.entry((ticket, key.clone())).or_default().clone()
     }
 }
 
@@ -198,6 +207,8 @@ impl Writer {
         message: &KimaiWriteMessage,
     ) -> Result<WriteOutcome, WriteError> {
         let op_id = &message.operation_id;
+        let key_lock = cache.key_lock(message.ticket_id, message.operation.key());
+        let _serialised = key_lock.lock().await;
         let attempt = match self
             .stores
             .control

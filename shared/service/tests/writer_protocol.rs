@@ -377,3 +377,30 @@ async fn two_plans_queued_before_either_is_written_end_in_the_latest_state_in_ei
         assert_eq!(h.reconcile(TICKET).await.unwrap().enqueued, 0);
     }
 }
+
+#[tokio::test]
+async fn two_plans_of_one_key_in_one_batch_run_one_after_the_other() {
+    let h = Harness::start().await;
+    h.sync(TICKET).await;
+    change_accounting(&h, 100, "45");
+    h.reconcile(TICKET).await.unwrap();
+    change_accounting(&h, 100, "60");
+    h.reconcile(TICKET).await.unwrap();
+    let queued = h.queued();
+    assert_eq!(queued.len(), 2);
+    // Delay every PATCH, so two unserialised writes would both read the old state first.
+    h.kimai.admin().set_faults(
+        "PATCH /api/timesheets/{id}",
+        faults(serde_json::json!({"latency_ms": 200, "rules": []})),
+    );
+    let cache = WriterCache::new();
+    let (a, b) = tokio::join!(
+        // The newer plan first: unserialised, the older one would land last and win.
+        h.writer.apply(&cache, &queued[1]),
+        h.writer.apply(&cache, &queued[0])
+    );
+    let outcomes = [a.unwrap(), b.unwrap()];
+    assert!(h.open_conflicts().await.is_empty(), "{outcomes:?}");
+    assert_eq!(marker_sheet(&h, "[zammad:ta=100]").duration, 3600);
+    assert_eq!(h.reconcile(TICKET).await.unwrap().enqueued, 0);
+}
