@@ -6,7 +6,7 @@ SHELL := /bin/bash
 # Project-local tools (virtualenvs, emulator state) live here; never committed.
 LOCAL := $(CURDIR)/.local
 
-.PHONY: help test test-rust lint bench tools-rust conformance zammad-sim kimai-sim console-api local-aws-up local-aws-down
+.PHONY: help test test-rust lint bench tools-rust conformance zammad-sim kimai-sim console-api demo-data local-aws-up local-aws-down
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -40,6 +40,9 @@ conformance: tools-rust ## Clients and simulators against real recorded response
 
 zammad-sim: ## Run the Zammad simulator with demo data on 127.0.0.1:8081
 	cargo run -p zammad-sim -- --dataset infra/zammad-sim/demo/dataset.json
+
+demo-data: ## Generate larger seeded demo datasets into .local/demo (zammad.json, kimai.json); ARGS="--unit hours --seed 7"
+	cargo run -p demo-data -- --out $(LOCAL)/demo $(ARGS)
 
 console-api: ## Run the console API locally (in-memory stores, both simulators) on 127.0.0.1:8090
 	cargo run -p console-api --example local -- 8090
