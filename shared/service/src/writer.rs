@@ -111,6 +111,8 @@ impl WriteError {
     }
 }
 
+type KeyLocks = HashMap<(TicketId, EntryKey), Arc<tokio::sync::Mutex<()>>>;
+
 /// Per invocation: the API user (its zone is how Kimai reads POSTed times) and the tags known
 /// to exist.
 #[derive(Default)]
@@ -120,7 +122,7 @@ pub struct WriterCache {
     /// One lock per key: two operations of the same key in one batch (two plans queued before
     /// either was written) run one after the other, so the re-read of the second sees the
     /// first's result instead of both writing from the same stale state.
-    keys: Mutex<HashMap<(TicketId, EntryKey), Arc<tokio::sync::Mutex<()>>>>,
+    keys: Mutex<KeyLocks>,
 }
 
 impl WriterCache {
