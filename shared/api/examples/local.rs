@@ -33,6 +33,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         control: Arc::new(MemoryControl::new()),
         audit: Arc::new(MemoryAuditLog::new(AuditRetention::default())),
         conflicts: Arc::new(MemoryConflicts::new()),
+        entries: Arc::new(sync_store::memory::MemoryEntries::new()),
+        ticket_sync: Arc::new(sync_store::memory::MemoryQueue::new()),
+        schedule: Arc::new(sync_store::memory::MemorySchedule::new()),
         secrets: cached.clone(),
         secret_writer: cached,
         secret_names: ConsoleSecrets {

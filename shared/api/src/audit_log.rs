@@ -116,7 +116,7 @@ pub async fn list(
 }
 
 /// A spreadsheet must not run a cell as a formula.
-fn cell(text: &str) -> String {
+pub(crate) fn cell(text: &str) -> String {
     if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{text}")
     } else {

@@ -21,6 +21,7 @@ pub mod openapi;
 pub mod pickers;
 pub mod policies;
 pub mod problem;
+pub mod runs;
 pub mod runtime;
 pub mod state;
 pub mod sync_doc;
@@ -83,6 +84,9 @@ pub fn router(state: ApiState) -> Router {
             get(policies::get_policies).put(policies::put_policies),
         )
         .route("/api/conflicts", get(conflicts::list))
+        .route("/api/sync-runs", get(runs::list).post(runs::start))
+        .route("/api/sync-runs/export.csv", get(runs::export_csv))
+        .route("/api/sync-runs/{id}", get(runs::get_one))
         .route("/api/audit", get(audit_log::list))
         .route("/api/audit/export", get(audit_log::export_csv))
         .fallback(not_found)

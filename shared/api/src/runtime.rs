@@ -5,6 +5,8 @@
 //! | variable | meaning |
 //! |---|---|
 //! | `CONTROL_TABLE`, `AUDIT_TABLE`, `CONFLICTS_TABLE`, `AUDIT_SYNC_RETENTION_DAYS` | the store's (see docs/storage.md) |
+//! | `ENTRIES_TABLE`, `TICKET_SYNC_QUEUE_URL` | sync runs and conflict resolutions |
+//! | `SCHEDULE_NAME`, `SCHEDULE_GROUP`, `SCHEDULE_TARGET_ARN`, `SCHEDULE_ROLE_ARN` | the schedule |
 //! | `ZAMMAD_TOKEN_SECRET`, `KIMAI_TOKEN_SECRET`, `CONSOLE_SIGNING_KEY_SECRET` | secret names or ARNs |
 //! | `CONSOLE_ADMIN_PASSWORD_SECRET` | optional: secret holding the first admin's password |
 //! | `CONSOLE_ADMIN_USER` | optional: the first admin's name (default `admin`) |
@@ -15,7 +17,10 @@ use crate::state::{ApiState, ConsoleSecrets};
 use chrono::Duration;
 use std::sync::Arc;
 use sync_store::StoreError;
-use sync_store::aws::{DynamoAuditLog, DynamoConflicts, DynamoControl, SecretsManagerSource};
+use sync_store::aws::{
+    DynamoAuditLog, DynamoConflicts, DynamoControl, DynamoEntries, SchedulerSchedule,
+    SecretsManagerSource, SqsQueue,
+};
 use sync_store::clock::SystemClock;
 use sync_store::env;
 use sync_store::secrets::CachedSecrets;
@@ -50,6 +55,9 @@ pub fn from_aws(config: &aws_config::SdkConfig) -> Result<ApiState, StoreError> 
         control: Arc::new(DynamoControl::from_env(config)?),
         audit: Arc::new(DynamoAuditLog::from_env(config)?),
         conflicts: Arc::new(DynamoConflicts::from_env(config)?),
+        entries: Arc::new(DynamoEntries::from_env(config)?),
+        ticket_sync: Arc::new(SqsQueue::from_env(config, env::TICKET_SYNC_QUEUE_URL)?),
+        schedule: Arc::new(SchedulerSchedule::from_env(config)?),
         secrets: secrets.clone(),
         secret_writer: secrets,
         secret_names: ConsoleSecrets::from_lookup(env::optional)?,

@@ -7,6 +7,9 @@ use sync_store::audit::AuditLog;
 use sync_store::clock::Clock;
 use sync_store::conflicts::ConflictsStore;
 use sync_store::control::ControlStore;
+use sync_store::entries::EntriesStore;
+use sync_store::queue::{MessageQueue, TicketSyncMessage};
+use sync_store::schedule::ScheduleStore;
 use sync_store::secrets::{SecretSource, SecretWriter};
 
 /// Names (or ARNs) of the secrets the console uses.
@@ -23,6 +26,12 @@ pub struct ApiState {
     pub control: Arc<dyn ControlStore>,
     pub audit: Arc<dyn AuditLog>,
     pub conflicts: Arc<dyn ConflictsStore>,
+    /// Read by a date-range sync run (the fetch step's backfill looks up known entries).
+    pub entries: Arc<dyn EntriesStore>,
+    /// Where sync runs and conflict resolutions send their `ticket-sync` messages.
+    pub ticket_sync: Arc<dyn MessageQueue<TicketSyncMessage>>,
+    /// The EventBridge schedule of scheduled-fetch.
+    pub schedule: Arc<dyn ScheduleStore>,
     /// Reads go through a cache (`CachedSecrets`); pass the same cache as `secret_writer` so a
     /// token the console writes is read back at once.
     pub secrets: Arc<dyn SecretSource>,

@@ -32,6 +32,9 @@ const PROTECTED: &[(&str, &str, bool)] = &[
     ("GET", "/api/policies", false),
     ("PUT", "/api/policies", true),
     ("GET", "/api/conflicts", false),
+    ("POST", "/api/sync-runs", true),
+    ("GET", "/api/sync-runs", false),
+    ("GET", "/api/sync-runs/export.csv", false),
     ("GET", "/api/audit", false),
     ("GET", "/api/audit/export", false),
 ];

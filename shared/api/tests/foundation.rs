@@ -108,6 +108,10 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/policies"),
     ("put", "/api/policies"),
     ("get", "/api/conflicts"),
+    ("post", "/api/sync-runs"),
+    ("get", "/api/sync-runs"),
+    ("get", "/api/sync-runs/{id}"),
+    ("get", "/api/sync-runs/export.csv"),
     ("get", "/api/audit"),
     ("get", "/api/audit/export"),
 ];

@@ -13,7 +13,11 @@ use sync_store::PageRequest;
 use sync_store::audit::{AuditFilter, AuditLog, AuditRecord, AuditRetention};
 use sync_store::clock::{Clock, ManualClock};
 use sync_store::control::{ConsoleUser, ControlStore, Role};
-use sync_store::memory::{MemoryAuditLog, MemoryConflicts, MemoryControl, MemorySecrets};
+use sync_store::memory::{
+    MemoryAuditLog, MemoryConflicts, MemoryControl, MemoryEntries, MemoryQueue, MemorySchedule,
+    MemorySecrets,
+};
+use sync_store::queue::TicketSyncMessage;
 use sync_store::secrets::CachedSecrets;
 
 pub const ADMIN: &str = "admin";
@@ -59,6 +63,9 @@ pub struct App {
     pub control: Arc<MemoryControl>,
     pub audit: Arc<MemoryAuditLog>,
     pub conflicts: Arc<MemoryConflicts>,
+    pub entries: Arc<MemoryEntries>,
+    pub ticket_sync: Arc<MemoryQueue<TicketSyncMessage>>,
+    pub schedule: Arc<MemorySchedule>,
     pub secrets: Arc<MemorySecrets>,
     pub state: ApiState,
     pub zammad: zammad_sim::RunningSim,
@@ -80,6 +87,9 @@ impl App {
         let audit = Arc::new(MemoryAuditLog::new(AuditRetention::default()));
         let secrets = Arc::new(MemorySecrets::new());
         let conflicts = Arc::new(MemoryConflicts::new());
+        let entries = Arc::new(MemoryEntries::new());
+        let ticket_sync = Arc::new(MemoryQueue::<TicketSyncMessage>::new());
+        let schedule = Arc::new(MemorySchedule::new());
         secrets.set("console-signing-key", SIGNING_KEY);
         let cached = Arc::new(CachedSecrets::new(
             secrets.clone(),
@@ -90,6 +100,9 @@ impl App {
             control: control.clone(),
             audit: audit.clone(),
             conflicts: conflicts.clone(),
+            entries: entries.clone(),
+            ticket_sync: ticket_sync.clone(),
+            schedule: schedule.clone(),
             secrets: cached.clone(),
             secret_writer: cached,
             secret_names: ConsoleSecrets {
@@ -153,6 +166,9 @@ impl App {
             control,
             audit,
             conflicts,
+            entries,
+            ticket_sync,
+            schedule,
             secrets,
             state,
             zammad,
