@@ -6,7 +6,7 @@ SHELL := /bin/bash
 # Project-local tools (virtualenvs, emulator state) live here; never committed.
 LOCAL := $(CURDIR)/.local
 
-.PHONY: help test test-rust lint bench tools-rust conformance zammad-sim kimai-sim console-api demo-data local-aws-up local-aws-down
+.PHONY: help test test-rust test-template test-stack up down lint bench tools-rust conformance zammad-sim kimai-sim console-api demo-data local-aws-up local-aws-down
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -14,12 +14,25 @@ help: ## List the targets
 tools-rust: ## Install the Rust test runner if missing
 	@command -v cargo-nextest >/dev/null || cargo install --locked cargo-nextest
 
-test: tools-rust test-rust ## Run every test suite of the project
+test: tools-rust test-rust test-template test-stack ## Run every test suite of the project
 
 # The AWS adapter tests need the emulator: this starts it if needed and stops it afterwards,
 # whether the tests pass or fail.
 test-rust:
 	infra/local-aws/with-emulator.sh cargo nextest run --workspace --no-fail-fast
+
+test-template: ## cfn-lint over template.yaml, and the template render script's tests
+	infra/local-aws/lint-template.sh
+
+# Runs after test-rust: both use the emulator's port.
+test-stack: ## Deploy the local stack to the emulator and smoke-test it through API Gateway
+	infra/local-stack/smoke.sh
+
+up: ## The whole product locally: emulator, the five functions, both simulators, demo settings
+	infra/local-stack/up.sh
+
+down: ## Stop what `make up` started
+	infra/local-stack/down.sh
 
 local-aws-up: ## Start the local AWS emulator (pinned) on 127.0.0.1:4566
 	infra/local-aws/start.sh
