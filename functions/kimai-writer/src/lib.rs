@@ -27,6 +27,11 @@ pub fn records(event: SqsEvent) -> Vec<QueueRecord> {
         .records
         .into_iter()
         .map(|m| QueueRecord {
+            receive_count: m
+                .attributes
+                .get("ApproximateReceiveCount")
+                .and_then(|c| c.parse().ok())
+                .unwrap_or(1),
             message_id: m.message_id.unwrap_or_default(),
             body: m.body.unwrap_or_default(),
         })
@@ -64,7 +69,7 @@ pub async fn handle(deps: &Deps, event: SqsEvent) -> SqsBatchResponse {
         let cache = cache.clone();
         async move {
             writer
-                .apply_body(&cache, &record.message_id, &record.body)
+                .apply_record(&cache, &record)
                 .await
                 .map(|outcome| tracing::info!(?outcome, "operation applied"))
         }

@@ -106,3 +106,50 @@ async fn without_kimai_settings_every_record_goes_back_to_the_queue() {
     assert_eq!(response.batch_item_failures.len(), 3);
     assert!(kimai.admin().timesheets().is_empty());
 }
+
+#[tokio::test]
+async fn failures_on_the_last_delivery_are_audited_as_dead_letters() {
+    let (_kimai, deps) = setup(true).await;
+    let mut last = event("kimai_write_batch.json");
+    for r in &mut last.records {
+        r.attributes
+            .insert("ApproximateReceiveCount".into(), "5".into());
+    }
+    let response = kimai_writer::handle(&deps, last).await;
+    assert_eq!(response.batch_item_failures.len(), 2);
+    let today = Utc::now().date_naive();
+    let dead = deps
+        .stores
+        .audit
+        .query(
+            today,
+            today,
+            &sync_store::audit::AuditFilter {
+                action: Some("message.dead_letter".into()),
+                ..Default::default()
+            },
+            &sync_store::PageRequest::first(10),
+        )
+        .await
+        .unwrap();
+    assert_eq!(dead.items.len(), 2, "the two undecodable records");
+
+    // On an earlier delivery a failure is no dead letter yet.
+    let (_kimai, deps) = setup(true).await;
+    kimai_writer::handle(&deps, event("kimai_write_batch.json")).await;
+    let none = deps
+        .stores
+        .audit
+        .query(
+            today,
+            today,
+            &sync_store::audit::AuditFilter {
+                action: Some("message.dead_letter".into()),
+                ..Default::default()
+            },
+            &sync_store::PageRequest::first(10),
+        )
+        .await
+        .unwrap();
+    assert!(none.items.is_empty());
+}

@@ -16,6 +16,16 @@ use tracing::Instrument;
 pub struct QueueRecord {
     pub message_id: String,
     pub body: String,
+    /// SQS's `ApproximateReceiveCount` (1 on the first delivery): when it reaches the queue's
+    /// `maxReceiveCount`, a failure sends the message to the dead-letter queue.
+    pub receive_count: u32,
+}
+
+impl QueueRecord {
+    /// Whether failing now moves the message to the DLQ (no further retry).
+    pub fn is_last_attempt(&self, max_receive_count: u32) -> bool {
+        self.receive_count >= max_receive_count
+    }
 }
 
 /// Runs `process` on every record, at most `concurrency` at once, and returns the message ids
@@ -76,6 +86,7 @@ mod tests {
             .map(|i| QueueRecord {
                 message_id: format!("m{i}"),
                 body: i.to_string(),
+                receive_count: 1,
             })
             .collect()
     }

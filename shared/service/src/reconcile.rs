@@ -10,6 +10,7 @@
 //! The Kimai catalog, the API user and the policy are read once per invocation
 //! ([`InvocationCache`]), not per ticket.
 
+use crate::batch::QueueRecord;
 use crate::identity::{conflict_id, operation_id, planned_context};
 use crate::policies::{PolicyError, SyncPolicy, load_sync_policy};
 use crate::settings::ZammadConnection;
@@ -40,6 +41,7 @@ use sync_store::entries::{EntryRecord, EntryStatus, ExpectedLink, LinkOutcome};
 use sync_store::queue::{
     DecodeError, KimaiWriteMessage, MessageQueue, SendFailure, TicketSyncMessage, decode,
 };
+use sync_store::schema::TICKET_SYNC_QUEUE;
 use sync_store::{PageRequest, StoreError};
 use thiserror::Error;
 use tokio::sync::OnceCell;
@@ -202,6 +204,34 @@ impl Reconciler {
             }
         };
         self.reconcile(cache, &message).await
+    }
+
+    /// [`Reconciler::reconcile_body`] for one queue record; a failure on the last delivery is
+    /// counted in the run and audited as a dead letter.
+    pub async fn reconcile_record(
+        &self,
+        cache: &InvocationCache,
+        record: &QueueRecord,
+    ) -> Result<ReconcileReport, ReconcileError> {
+        let result = self
+            .reconcile_body(cache, &record.message_id, &record.body)
+            .await;
+        if let Err(e) = &result {
+            if record.is_last_attempt(TICKET_SYNC_QUEUE.max_receive_count) {
+                let run = decode::<TicketSyncMessage>(&record.body)
+                    .ok()
+                    .and_then(|m| m.run_id);
+                self.stores
+                    .dead_lettered(
+                        TICKET_SYNC_QUEUE.logical,
+                        &record.message_id,
+                        run.as_ref(),
+                        &e.to_string(),
+                    )
+                    .await;
+            }
+        }
+        result
     }
 
     pub async fn context(&self, cache: &InvocationCache) -> Result<Arc<Context>, ReconcileError> {

@@ -71,6 +71,34 @@ impl SyncStores {
         Ok(opened)
     }
 
+    /// A message failed on its last delivery and goes to the dead-letter queue: counted once as
+    /// `failed` in its run and audited (`message.dead_letter`), so the run's progress adds up.
+    /// Best effort: the message fails either way, so errors here are only logged.
+    pub async fn dead_lettered(
+        &self,
+        queue: &str,
+        message_id: &str,
+        run: Option<&RunId>,
+        error: &str,
+    ) {
+        let failed = RunCounters {
+            failed: 1,
+            ..RunCounters::default()
+        };
+        if let Err(e) = self.count(run, &failed).await {
+            tracing::warn!(error = %e, "could not count the dead letter in its run");
+        }
+        let detail = serde_json::json!({
+            "queue": queue,
+            "message_id": message_id,
+            "run_id": run,
+            "error": error,
+        });
+        if let Err(e) = self.audit("message.dead_letter", detail).await {
+            tracing::warn!(error = %e, "could not audit the dead letter");
+        }
+    }
+
     /// Adds to a run's counters when the message belongs to a run. A run that does not exist
     /// (deleted, or a message from a test) is logged and otherwise ignored.
     pub async fn count(&self, run: Option<&RunId>, delta: &RunCounters) -> StoreResult<()> {

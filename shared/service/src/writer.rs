@@ -16,6 +16,7 @@
 //! outcome is unknown) release the claim and fail the record. Kimai's refusals (400 validation,
 //! 403 locked or exported) become conflicts and complete the claim: they are never retried.
 
+use crate::batch::QueueRecord;
 use crate::identity::conflict_id;
 use crate::sync_stores::SyncStores;
 use chrono::Duration;
@@ -37,6 +38,7 @@ use sync_store::StoreError;
 use sync_store::control::{ClaimOutcome, CompleteOutcome, RunCounters};
 use sync_store::entries::{EntryRecord, EntryStatus, ExpectedLink, LinkOutcome};
 use sync_store::queue::{DecodeError, KimaiWriteMessage, decode};
+use sync_store::schema::KIMAI_WRITE_QUEUE;
 use thiserror::Error;
 use tokio::sync::OnceCell;
 
@@ -174,6 +176,34 @@ impl Writer {
             holder: holder.into(),
             lease: Duration::seconds(DEFAULT_CLAIM_LEASE_SECS),
         }
+    }
+
+    /// [`Writer::apply_body`] for one queue record; a failure on the last delivery is counted
+    /// in the run and audited as a dead letter.
+    pub async fn apply_record(
+        &self,
+        cache: &WriterCache,
+        record: &QueueRecord,
+    ) -> Result<WriteOutcome, WriteError> {
+        let result = self
+            .apply_body(cache, &record.message_id, &record.body)
+            .await;
+        if let Err(e) = &result {
+            if record.is_last_attempt(KIMAI_WRITE_QUEUE.max_receive_count) {
+                let run = decode::<KimaiWriteMessage>(&record.body)
+                    .ok()
+                    .and_then(|m| m.run_id);
+                self.stores
+                    .dead_lettered(
+                        KIMAI_WRITE_QUEUE.logical,
+                        &record.message_id,
+                        run.as_ref(),
+                        &e.to_string(),
+                    )
+                    .await;
+            }
+        }
+        result
     }
 
     /// Decodes a raw body and applies it; an undecodable body is audited and fails.

@@ -558,3 +558,62 @@ async fn fixing_the_mapping_closes_the_unmapped_conflicts_and_the_time_syncs() {
     let again = h.reconcile(TICKET).await.unwrap();
     assert_eq!((again.conflicts_closed, again.enqueued), (0, 0));
 }
+
+#[tokio::test]
+async fn a_failure_on_the_last_delivery_is_counted_once_in_the_run_and_audited() {
+    use sync_service::batch::QueueRecord;
+    use sync_store::control::{ControlStore, RunTrigger};
+    let h = Harness::start().await;
+    let run = h
+        .control
+        .create_run(
+            RunTrigger::Manual,
+            &serde_json::json!({}),
+            chrono::Utc::now(),
+        )
+        .await
+        .unwrap();
+    let faults: zammad_sim::FaultConfig = serde_json::from_value(serde_json::json!({
+        "rules": [{"route": "GET /api/v1/tickets/{id}", "error_rate": 1.0, "error_statuses": [500]}]
+    }))
+    .unwrap();
+    h.zammad.sim().set_faults(faults);
+    let body = sync_store::queue::encode(&TicketSyncMessage::new(
+        TICKET,
+        SyncReason::Manual,
+        Some(run.id.clone()),
+    ));
+    let cache = InvocationCache::new();
+    for receive_count in 1..=5 {
+        let record = QueueRecord {
+            message_id: "m-1".into(),
+            body: body.clone(),
+            receive_count,
+        };
+        assert!(
+            h.reconciler
+                .reconcile_record(&cache, &record)
+                .await
+                .is_err()
+        );
+    }
+    let counters = h.control.get_run(&run.id).await.unwrap().unwrap().counters;
+    assert_eq!(counters.failed, 1, "only the last delivery counts");
+    assert_eq!(counters.tickets_done, 0);
+    let today = chrono::Utc::now().date_naive();
+    let dead = h
+        .audit
+        .query(
+            today,
+            today,
+            &AuditFilter {
+                action: Some("message.dead_letter".into()),
+                ..Default::default()
+            },
+            &sync_store::PageRequest::first(10),
+        )
+        .await
+        .unwrap();
+    assert_eq!(dead.items.len(), 1);
+    assert_eq!(dead.items[0].event.detail["queue"], "ticket-sync");
+}
