@@ -23,6 +23,7 @@ pub mod policies;
 pub mod problem;
 pub mod runs;
 pub mod runtime;
+pub mod schedule;
 pub mod state;
 pub mod sync_doc;
 pub mod system;
@@ -87,6 +88,10 @@ pub fn router(state: ApiState) -> Router {
         .route("/api/sync-runs", get(runs::list).post(runs::start))
         .route("/api/sync-runs/export.csv", get(runs::export_csv))
         .route("/api/sync-runs/{id}", get(runs::get_one))
+        .route(
+            "/api/schedule",
+            get(schedule::get_schedule).put(schedule::put_schedule),
+        )
         .route("/api/audit", get(audit_log::list))
         .route("/api/audit/export", get(audit_log::export_csv))
         .fallback(not_found)

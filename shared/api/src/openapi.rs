@@ -39,6 +39,8 @@ use utoipa::{Modify, OpenApi};
         crate::runs::list,
         crate::runs::get_one,
         crate::runs::export_csv,
+        crate::schedule::get_schedule,
+        crate::schedule::put_schedule,
         crate::audit_log::list,
         crate::audit_log::export_csv,
     ),

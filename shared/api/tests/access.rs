@@ -35,6 +35,8 @@ const PROTECTED: &[(&str, &str, bool)] = &[
     ("POST", "/api/sync-runs", true),
     ("GET", "/api/sync-runs", false),
     ("GET", "/api/sync-runs/export.csv", false),
+    ("GET", "/api/schedule", false),
+    ("PUT", "/api/schedule", true),
     ("GET", "/api/audit", false),
     ("GET", "/api/audit/export", false),
 ];

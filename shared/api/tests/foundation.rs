@@ -112,6 +112,8 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/sync-runs"),
     ("get", "/api/sync-runs/{id}"),
     ("get", "/api/sync-runs/export.csv"),
+    ("get", "/api/schedule"),
+    ("put", "/api/schedule"),
     ("get", "/api/audit"),
     ("get", "/api/audit/export"),
 ];
