@@ -408,6 +408,20 @@ impl Writer {
         desired: &DesiredTimesheet,
         attempt: u32,
     ) -> Result<Step, WriteError> {
+        // Linked since planning (a marker adoption, or another create of the key that went
+        // first): creating again would make a duplicate; the next plan works from the link.
+        if let Some(base) = self
+            .stores
+            .entries
+            .get(message.ticket_id, &desired.key)
+            .await?
+            .and_then(|r| r.base)
+        {
+            tracing::info!(kimai_id = %base.kimai_id, "key linked since planning; not creating");
+            return Ok(Step::Done(WriteOutcome::Superseded {
+                kimai_id: base.kimai_id,
+            }));
+        }
         if attempt > 1 {
             if let Some(found) = self.find_by_marker(message.ticket_id, desired).await? {
                 tracing::info!(kimai_id = %found.id, "an earlier attempt created it; adopting");

@@ -404,3 +404,23 @@ async fn two_plans_of_one_key_in_one_batch_run_one_after_the_other() {
     assert_eq!(marker_sheet(&h, "[zammad:ta=100]").duration, 3600);
     assert_eq!(h.reconcile(TICKET).await.unwrap().enqueued, 0);
 }
+
+#[tokio::test]
+async fn a_create_for_a_key_linked_since_planning_is_superseded_not_duplicated() {
+    let h = Harness::start().await;
+    h.reconcile(TICKET).await.unwrap();
+    let first = h.queued().remove(0);
+    // The same create under another operation id (e.g. planned again after a change that
+    // does not touch Kimai's fields), applied after the first one linked the key.
+    let mut second = first.clone();
+    second.operation_id = sync_store::control::OperationId("op-create-other".into());
+    let cache = WriterCache::new();
+    let created = h.writer.apply(&cache, &first).await.unwrap();
+    let WriteOutcome::Created { kimai_id } = created else {
+        panic!("{created:?}")
+    };
+    let again = h.writer.apply(&cache, &second).await.unwrap();
+    assert_eq!(again, WriteOutcome::Superseded { kimai_id });
+    assert_eq!(h.kimai_calls("POST /api/timesheets"), 1);
+    assert!(h.open_conflicts().await.is_empty());
+}
