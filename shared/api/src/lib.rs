@@ -21,6 +21,7 @@ pub mod openapi;
 pub mod pickers;
 pub mod policies;
 pub mod problem;
+pub mod resolve;
 pub mod runs;
 pub mod runtime;
 pub mod schedule;
@@ -85,6 +86,8 @@ pub fn router(state: ApiState) -> Router {
             get(policies::get_policies).put(policies::put_policies),
         )
         .route("/api/conflicts", get(conflicts::list))
+        .route("/api/conflicts/resolve", post(resolve::resolve_many))
+        .route("/api/conflicts/{id}/resolve", post(resolve::resolve_one))
         .route("/api/sync-runs", get(runs::list).post(runs::start))
         .route("/api/sync-runs/export.csv", get(runs::export_csv))
         .route("/api/sync-runs/{id}", get(runs::get_one))

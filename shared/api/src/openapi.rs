@@ -35,6 +35,8 @@ use utoipa::{Modify, OpenApi};
         crate::policies::get_policies,
         crate::policies::put_policies,
         crate::conflicts::list,
+        crate::resolve::resolve_one,
+        crate::resolve::resolve_many,
         crate::runs::start,
         crate::runs::list,
         crate::runs::get_one,

@@ -32,6 +32,8 @@ const PROTECTED: &[(&str, &str, bool)] = &[
     ("GET", "/api/policies", false),
     ("PUT", "/api/policies", true),
     ("GET", "/api/conflicts", false),
+    ("POST", "/api/conflicts/c1/resolve", true),
+    ("POST", "/api/conflicts/resolve", true),
     ("POST", "/api/sync-runs", true),
     ("GET", "/api/sync-runs", false),
     ("GET", "/api/sync-runs/export.csv", false),

@@ -108,6 +108,8 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/policies"),
     ("put", "/api/policies"),
     ("get", "/api/conflicts"),
+    ("post", "/api/conflicts/{id}/resolve"),
+    ("post", "/api/conflicts/resolve"),
     ("post", "/api/sync-runs"),
     ("get", "/api/sync-runs"),
     ("get", "/api/sync-runs/{id}"),
