@@ -15,7 +15,7 @@ use crate::identity::{conflict_id, operation_id, planned_context};
 use crate::policies::{PolicyError, SyncPolicy, load_sync_policy};
 use crate::settings::ZammadConnection;
 use crate::sync_stores::{SYSTEM_ACTOR, SyncStores};
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
 use kimai_client::{CurrentUser, KimaiClient, KimaiError, TimesheetQuery, UserFilter};
 use serde::Serialize;
@@ -125,6 +125,10 @@ pub struct ReconcileReport {
     pub enqueued: usize,
     pub plan: Plan,
 }
+
+/// Longest stretch of one user's timesheets read with a list call; beyond it, linked
+/// timesheets are read by id.
+pub const MAX_LIST_WINDOW_DAYS: i64 = 31;
 
 /// Kimai facts and the policy, read once per Lambda invocation.
 pub struct Context {
@@ -538,8 +542,13 @@ impl Reconciler {
     }
 
     /// K: linked timesheets, marker matches of unlinked keys, and the timesheets of the same
-    /// users on the days of unlinked keys (probable duplicates). When every key is linked, this
-    /// is one read per linked id and nothing else.
+    /// users around the same days (probable duplicates).
+    ///
+    /// Linked timesheets are read with one list call per Kimai user over the days they are on
+    /// (so an unchanged ticket costs a list call per agent, not a read per timesheet); one that
+    /// is not in its window (moved or reassigned by hand) is then read by id. A user whose
+    /// entries span more than [`MAX_LIST_WINDOW_DAYS`] is read by id instead of listing a long
+    /// stretch of unrelated timesheets.
     async fn read_kimai(
         &self,
         ctx: &Context,
@@ -548,8 +557,71 @@ impl Reconciler {
         base: &[Base],
     ) -> Result<Vec<Timesheet>, KimaiError> {
         let mut found: BTreeMap<TimesheetId, Timesheet> = BTreeMap::new();
+        let linked: HashSet<&EntryKey> = base.iter().map(|b| &b.key).collect();
+        let unlinked: Vec<&EntryKey> = desired
+            .iter()
+            .map(|d| &d.key)
+            .filter(|k| !linked.contains(k))
+            .collect();
+        let wanted: HashSet<&EntryKey> = unlinked.iter().copied().collect();
+
+        // Windows per Kimai user: the echoes of linked keys, and the whole local days of
+        // unlinked desired keys (look-alikes are compared per day).
+        type Window = (DateTime<Utc>, DateTime<Utc>);
+        fn widen(windows: &mut BTreeMap<KimaiUserId, Window>, user: KimaiUserId, w: Window) {
+            windows
+                .entry(user)
+                .and_modify(|(from, to)| {
+                    *from = (*from).min(w.0);
+                    *to = (*to).max(w.1);
+                })
+                .or_insert(w);
+        }
+        let mut linked_windows: BTreeMap<KimaiUserId, Window> = BTreeMap::new();
         for b in base {
-            match self.kimai.timesheet(b.kimai_id).await {
+            let begin = b.echoed.begin.with_timezone(&Utc);
+            let end = b.echoed.end.map_or(begin, |e| e.with_timezone(&Utc));
+            widen(&mut linked_windows, b.echoed.user, (begin, end));
+        }
+        let mut day_windows: BTreeMap<KimaiUserId, Window> = BTreeMap::new();
+        for d in desired.iter().filter(|d| wanted.contains(&d.key)) {
+            let zone = parse_zone(&d.zone).unwrap_or(ctx.default_zone);
+            let (start, end) = day_bounds(zone, d.day);
+            widen(
+                &mut day_windows,
+                d.user,
+                (start, end - Duration::seconds(1)),
+            );
+        }
+        let max_span = Duration::days(MAX_LIST_WINDOW_DAYS);
+        let mut windows = day_windows.clone();
+        for (user, w) in linked_windows {
+            let mut merged = windows.clone();
+            widen(&mut merged, user, w);
+            if merged[&user].1 - merged[&user].0 <= max_span {
+                windows = merged;
+            }
+        }
+        for (user, (from, to)) in windows {
+            // The filter is wall-clock time in the API user's zone; an hour each side keeps a
+            // DST change at the edge from cutting a timesheet off.
+            let query = TimesheetQuery {
+                user: UserFilter::One(user),
+                begin: Some(utc_to_local(ctx.api_zone, from - Duration::hours(1))),
+                end: Some(utc_to_local(ctx.api_zone, to + Duration::hours(1))),
+                ..TimesheetQuery::default()
+            };
+            for t in self.kimai.list_timesheets(&query).await? {
+                found.entry(t.id).or_insert(t);
+            }
+        }
+        let missing: Vec<TimesheetId> = base
+            .iter()
+            .map(|b| b.kimai_id)
+            .filter(|id| !found.contains_key(id))
+            .collect();
+        for id in missing {
+            match self.kimai.timesheet(id).await {
                 Ok(t) => {
                     found.insert(t.id, t);
                 }
@@ -557,12 +629,6 @@ impl Reconciler {
                 Err(e) => return Err(e),
             }
         }
-        let linked: HashSet<&EntryKey> = base.iter().map(|b| &b.key).collect();
-        let unlinked: Vec<&EntryKey> = desired
-            .iter()
-            .map(|d| &d.key)
-            .filter(|k| !linked.contains(k))
-            .collect();
 
         // Marker matches, one `term` search per unlinked key (ours), plus one for the legacy
         // marker of the older tool, which names the ticket.
@@ -581,7 +647,6 @@ impl Reconciler {
                 .search_term(),
             );
         }
-        let wanted: HashSet<&EntryKey> = unlinked.iter().copied().collect();
         for term in terms {
             let query = TimesheetQuery {
                 term: Some(term),
@@ -596,32 +661,6 @@ impl Reconciler {
                 if ours {
                     found.entry(t.id).or_insert(t);
                 }
-            }
-        }
-
-        // Look-alikes: the same users' timesheets on the local days of unlinked desired keys.
-        let mut days: BTreeMap<KimaiUserId, (NaiveDate, NaiveDate, Tz)> = BTreeMap::new();
-        for d in desired.iter().filter(|d| wanted.contains(&d.key)) {
-            let zone = parse_zone(&d.zone).unwrap_or(ctx.default_zone);
-            days.entry(d.user)
-                .and_modify(|(from, to, _)| {
-                    *from = (*from).min(d.day);
-                    *to = (*to).max(d.day);
-                })
-                .or_insert((d.day, d.day, zone));
-        }
-        for (user, (from, to, zone)) in days {
-            let (start, _) = day_bounds(zone, from);
-            let (_, end) = day_bounds(zone, to);
-            // Kimai reads the filter in the API user's zone.
-            let query = TimesheetQuery {
-                user: UserFilter::One(user),
-                begin: Some(utc_to_local(ctx.api_zone, start)),
-                end: Some(utc_to_local(ctx.api_zone, end - Duration::seconds(1))),
-                ..TimesheetQuery::default()
-            };
-            for t in self.kimai.list_timesheets(&query).await? {
-                found.entry(t.id).or_insert(t);
             }
         }
         Ok(found.into_values().collect())

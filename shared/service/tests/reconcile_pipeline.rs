@@ -77,11 +77,12 @@ async fn accountings_become_timesheets_for_the_right_user_project_activity_and_z
 }
 
 #[tokio::test]
-async fn a_second_reconcile_of_an_unchanged_ticket_makes_no_kimai_writes_and_no_searches() {
+async fn a_second_reconcile_of_an_unchanged_ticket_makes_no_writes_and_one_list_call() {
     let h = Harness::start().await;
     h.sync(TICKET).await;
     let writes = h.kimai_writes();
     let lists = h.kimai_calls("GET /api/timesheets");
+    let reads = h.kimai_calls("GET /api/timesheets/{id}");
     assert_eq!(writes, 2);
 
     let report = h.reconcile(TICKET).await.unwrap();
@@ -92,9 +93,38 @@ async fn a_second_reconcile_of_an_unchanged_ticket_makes_no_kimai_writes_and_no_
     assert_eq!(h.kimai_writes(), writes, "no POST, PATCH or DELETE");
     assert_eq!(
         h.kimai_calls("GET /api/timesheets"),
-        lists,
-        "every key is linked: no marker or duplicate searches"
+        lists + 1,
+        "one list call for the one agent's days; no marker or duplicate searches"
     );
+    assert_eq!(
+        h.kimai_calls("GET /api/timesheets/{id}"),
+        reads,
+        "no read per timesheet"
+    );
+}
+
+#[tokio::test]
+async fn a_linked_timesheet_moved_out_of_its_days_by_hand_is_read_by_id() {
+    let h = Harness::start().await;
+    h.sync(TICKET).await;
+    let sheet = sheet_with_marker(&h.kimai_sheets(), "[zammad:ta=100]").clone();
+    h.kimai
+        .admin()
+        .edit_by_hand(
+            sheet.id,
+            kimai_sim::HandEdit {
+                begin: Some("2026-03-09T10:30:00+0100".into()),
+                end: Some("2026-03-09T11:00:00+0100".into()),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    let reads = h.kimai_calls("GET /api/timesheets/{id}");
+    let report = h.reconcile(TICKET).await.unwrap();
+    assert_eq!(h.kimai_calls("GET /api/timesheets/{id}"), reads + 1);
+    // Found, so it is a respected hand edit, not "deleted in Kimai".
+    assert_eq!(report.kimai_edits_respected, 1, "{report:?}");
+    assert!(h.open_conflicts().await.is_empty());
 }
 
 #[tokio::test]
@@ -467,7 +497,7 @@ async fn a_kimai_outage_while_reading_is_retryable_and_changes_nothing() {
     h.sync(TICKET).await;
     h.zammad.sim().delete_accounting(101).unwrap();
     h.kimai.admin().set_faults(
-        "GET /api/timesheets/{id}",
+        "GET /api/timesheets",
         serde_json::from_value(
             serde_json::json!({"latency_ms": 0, "rules": [{"kind": "error", "statuses": [502]}]}),
         )
