@@ -8,8 +8,8 @@
 //! 3. the decision is added to the ticket's decisions document (`policy` / `decisions.<ticket>`),
 //!    whose `create_anyway` and `ignored` key lists are the planner's inputs of the same name,
 //!    and whose `decisions` list keeps every action with its key (e.g. the Kimai id of a link);
-//! 4. a `ticket-sync` message with reason `resolution` for the ticket, so reconcile runs again;
-//! 5. an access event `conflict.resolve`.
+//! 4. an access event `conflict.resolve`;
+//! 5. a `ticket-sync` message with reason `resolution` for the ticket, so reconcile runs again.
 
 use crate::audit;
 use crate::auth::Admin;
@@ -407,7 +407,7 @@ pub async fn resolve_one(
             return Err(ApiError::invalid(field, m));
         }
     };
-    follow_up(&state, &BTreeSet::from([resolved.conflict.ticket_id])).await?;
+    // Audited before the follow-up: the resolution is done even if the message fails.
     audit::record(
         &state,
         &caller.username,
@@ -418,6 +418,7 @@ pub async fn resolve_one(
                "reason": resolved.conflict.reason}),
     )
     .await?;
+    follow_up(&state, &BTreeSet::from([resolved.conflict.ticket_id])).await?;
     Ok(Json(resolved))
 }
 
@@ -522,7 +523,6 @@ pub async fn resolve_many(
             detail,
         });
     }
-    follow_up(&state, &tickets).await?;
     if !resolved.is_empty() {
         audit::record(
             &state,
@@ -534,6 +534,7 @@ pub async fn resolve_many(
         )
         .await?;
     }
+    follow_up(&state, &tickets).await?;
     Ok(Json(BulkResult {
         resolved: resolved.len(),
         items,

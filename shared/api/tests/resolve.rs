@@ -444,3 +444,38 @@ async fn resolving_needs_an_admin() {
     );
     assert!(queued(&app).is_empty());
 }
+
+#[tokio::test]
+async fn a_follow_up_that_cannot_be_queued_is_503_and_the_resolution_stays() {
+    let app = App::start().await;
+    let admin = app.admin().await;
+    open(&app, "u1", 50, 1, ConflictReason::UnmappedUser).await;
+    let base = app.serve_with_queue(unreachable_queue().await).await;
+    let reply = app
+        .send(
+            app.http
+                .post(format!("{base}/api/conflicts/u1/resolve"))
+                .bearer_auth(&admin)
+                .json(&json!({"action": "ignore"})),
+        )
+        .await;
+    reply.assert_problem(StatusCode::SERVICE_UNAVAILABLE);
+    assert!(reply.json["detail"].as_str().unwrap().contains("sync run"));
+    // The decision is recorded; the message can be sent later by a sync run.
+    assert_eq!(
+        app.conflicts
+            .get(&ConflictId("u1".into()))
+            .await
+            .unwrap()
+            .unwrap()
+            .status,
+        ConflictStatus::Resolved
+    );
+    assert_eq!(decisions(&app, 50).await["ignored"], json!(["ta:1"]));
+    assert!(
+        app.audit_records()
+            .await
+            .iter()
+            .any(|r| r.event.action == "conflict.resolve" && r.event.detail["id"] == "u1")
+    );
+}

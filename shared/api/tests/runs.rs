@@ -351,3 +351,30 @@ async fn runs_are_listed_newest_first_filtered_paged_and_exported() {
             .assert_problem(StatusCode::BAD_REQUEST);
     }
 }
+
+#[tokio::test]
+async fn a_run_whose_messages_cannot_be_queued_is_failed_and_503() {
+    let app = App::start().await;
+    let admin = app.admin().await;
+    let base = app.serve_with_queue(unreachable_queue().await).await;
+    let reply = app
+        .send(
+            app.http
+                .post(format!("{base}/api/sync-runs"))
+                .bearer_auth(&admin)
+                .json(&json!({"tickets": [11, 12]})),
+        )
+        .await;
+    reply.assert_problem(StatusCode::SERVICE_UNAVAILABLE);
+    assert!(reply.json["detail"].as_str().unwrap().contains("try again"));
+    let runs = app
+        .control
+        .list_runs(&sync_store::PageRequest::first(10))
+        .await
+        .unwrap()
+        .items;
+    assert_eq!(runs.len(), 1);
+    assert_eq!(runs[0].state, RunState::Failed);
+    assert_eq!(runs[0].counters.failed, 2);
+    assert_eq!(runs[0].counters.tickets_queued, 0);
+}

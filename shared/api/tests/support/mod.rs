@@ -346,3 +346,37 @@ impl Reply {
         self.headers["etag"].to_str().unwrap().to_owned()
     }
 }
+
+/// A `ticket-sync` queue at an SQS endpoint where nothing listens: every send fails (retryably).
+pub async fn unreachable_queue() -> Arc<dyn sync_store::queue::MessageQueue<TicketSyncMessage>> {
+    use aws_sdk_sqs::config::{BehaviorVersion, Credentials, Region};
+    let closed = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let endpoint = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    let config = aws_sdk_sqs::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .endpoint_url(endpoint.clone())
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::new("test", "test", None, None, "test"))
+        .retry_config(aws_sdk_sqs::config::retry::RetryConfig::disabled())
+        .build();
+    Arc::new(sync_store::aws::SqsQueue::new(
+        aws_sdk_sqs::Client::from_conf(config),
+        format!("{endpoint}/000000000000/ticket-sync"),
+    ))
+}
+
+impl App {
+    /// A second server over the same state but with `ticket_sync` replaced; its base URL.
+    pub async fn serve_with_queue(
+        &self,
+        queue: Arc<dyn sync_store::queue::MessageQueue<TicketSyncMessage>>,
+    ) -> String {
+        let mut state = self.state.clone();
+        state.ticket_sync = queue;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(console_api::serve(listener, console_api::router(state)));
+        base
+    }
+}
