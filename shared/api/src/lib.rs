@@ -6,6 +6,7 @@
 //! - [`auth`]: login, tokens, roles, the first admin.
 //! - [`connections`], [`pickers`], [`mappings`], [`policies`], [`conflicts`], [`audit_log`]:
 //!   the resources.
+//! - [`runs`], [`schedule`], [`resolve`]: sync runs, the schedule, conflict resolution.
 //! - [`openapi`]: the OpenAPI document, generated from the handlers.
 //! - [`runtime`]: the state from the environment (AWS adapters) and the first admin.
 
