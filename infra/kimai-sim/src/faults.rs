@@ -61,6 +61,8 @@ pub enum FaultKind {
         hang_ms: u64,
     },
     /// Handle the request (commit its change), then answer 500.
+    // Named explicitly: snake_case of the variant would read `commit_then500`.
+    #[serde(rename = "commit_then_500")]
     CommitThen500,
     /// Handle the request, then answer 200 with a truncated JSON body.
     MalformedJson,
@@ -183,6 +185,13 @@ mod tests {
         assert!(matches!(decide(&mut f, &mut rng), Decision::Status(503)));
         assert!(matches!(decide(&mut f, &mut rng), Decision::Status(503)));
         assert!(matches!(decide(&mut f, &mut rng), Decision::Pass));
+    }
+
+    #[test]
+    fn commit_then_500_is_spelled_as_documented() {
+        let f: RouteFaults =
+            serde_json::from_str(r#"{"rules":[{"kind":"commit_then_500"}]}"#).unwrap();
+        assert_eq!(f.rules[0].kind, FaultKind::CommitThen500);
     }
 
     #[test]

@@ -246,9 +246,7 @@ async fn resolve_record(
     Ok(Ok(resolved))
 }
 
-pub fn decisions_id(ticket: TicketId) -> String {
-    format!("decisions.{}", ticket.0)
-}
+pub use sync_service::decisions::decisions_id;
 
 /// Adds the decision to the ticket's decisions document. The newest decision for a key
 /// replaces older ones, in the lists and in `create_anyway` / `ignored`.

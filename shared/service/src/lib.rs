@@ -15,6 +15,7 @@ pub mod settings;
 // Reconcile and kimai-writer (the planning and writing steps).
 pub mod batch;
 pub mod connections;
+pub mod decisions;
 pub mod identity;
 pub mod policies;
 pub mod reconcile;

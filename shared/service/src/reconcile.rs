@@ -11,6 +11,7 @@
 //! ([`InvocationCache`]), not per ticket.
 
 use crate::batch::QueueRecord;
+use crate::decisions::load_ticket_decisions;
 use crate::identity::{conflict_id, operation_id, planned_context};
 use crate::policies::{PolicyError, SyncPolicy, load_sync_policy};
 use crate::settings::ZammadConnection;
@@ -420,6 +421,7 @@ impl Reconciler {
         let base: Vec<Base> = records.iter().filter_map(|r| r.base.clone()).collect();
 
         let kimai = self.read_kimai(&ctx, ticket_id, &desired, &base).await?;
+        let decisions = load_ticket_decisions(self.stores.control.as_ref(), ticket_id).await?;
 
         let planned = plan(&PlanInput {
             ticket_id,
@@ -430,8 +432,8 @@ impl Reconciler {
             zammad_complete: zammad.complete,
             approval_required: policy.approval_required,
             rounding: policy.rounding,
-            create_anyway: &[],
-            ignored: &[],
+            create_anyway: &decisions.create_anyway,
+            ignored: &decisions.ignored,
         })?;
 
         let mut report = ReconcileReport {

@@ -647,3 +647,55 @@ async fn a_failure_on_the_last_delivery_is_counted_once_in_the_run_and_audited()
     assert_eq!(dead.items.len(), 1);
     assert_eq!(dead.items[0].event.detail["queue"], "ticket-sync");
 }
+
+#[tokio::test]
+async fn a_create_anyway_decision_is_honoured_by_the_next_reconcile() {
+    use chrono::Utc;
+    use sync_service::decisions::{DECISIONS_KIND, decisions_id};
+    use sync_store::control::{ControlStore, ExpectedVersion};
+
+    let mut kimai = kimai_dataset();
+    kimai.timesheets = serde_json::from_value(serde_json::json!([
+        // Typed by hand: same user, project, day and 15 minutes as accounting 101.
+        {"id": 51, "user": 2, "project": 1, "activity": 2,
+         "begin": "2026-03-02T16:00:00+0100", "end": "2026-03-02T16:15:00+0100",
+         "description": "printer", "tags": [], "exported": false,
+         "billable": true, "modified_at": "2026-03-02T15:00:00Z"}
+    ]))
+    .unwrap();
+    let h = Harness::start_with(zammad_dataset(), kimai, policy(false)).await;
+    let first = h.reconcile(TICKET).await.unwrap();
+    assert_eq!(first.creates, 1, "only the other accounting: {first:?}");
+    let conflicts = h.open_conflicts().await;
+    assert_eq!(conflicts.len(), 1);
+    let key = conflicts[0].conflict.key.clone();
+    assert_eq!(key, EntryKey("ta:101".into()));
+
+    // The same situation again, without a decision: still parked, nothing created.
+    let again = h.reconcile(TICKET).await.unwrap();
+    assert_eq!(
+        again.creates, 1,
+        "the first create is re-planned, not the duplicate"
+    );
+
+    // A person decides "create anyway" (as the console records it).
+    h.control
+        .put_document(
+            DECISIONS_KIND,
+            &decisions_id(TICKET),
+            &serde_json::json!({"create_anyway": [key]}),
+            ExpectedVersion::Any,
+            Utc::now(),
+        )
+        .await
+        .unwrap();
+    let decided = h.reconcile(TICKET).await.unwrap();
+    assert_eq!(decided.creates, 2, "{decided:?}");
+    let results = h.run_writer().await;
+    assert!(results.iter().all(Result::is_ok), "{results:?}");
+    assert_eq!(
+        h.kimai_sheets().len(),
+        3,
+        "the hand-typed one and both of ours"
+    );
+}
