@@ -1,52 +1,33 @@
-//! The console's REST API under `/api`, as an axum router. `main` runs it inside `lambda_http`;
-//! tests serve the same router on a loopback port.
+//! The `api` Lambda function: the console REST API (`console-api`) behind API Gateway.
 //!
-//! Today: `GET /api/health` (the store is reachable) and `GET /api/version`. Every error,
-//! including unknown paths and methods, is `application/problem+json` with the request id.
-
-pub mod health;
-pub mod problem;
-pub mod request_id;
-pub mod version;
+//! The router, its state and the first-admin bootstrap live in `console-api`; this crate only
+//! wires them to the environment of the deployed function. API Gateway's request context
+//! (request id, source IP) reaches the router through `lambda_http`'s request extensions,
+//! which `console-api`'s middleware reads.
 
 use axum::Router;
-use axum::http::Uri;
-use axum::routing::get;
-use problem::Problem;
-use std::sync::Arc;
-use std::time::Duration;
-use sync_store::control::ControlStore;
+use console_api::problem::ApiError;
+use sync_store::StoreError;
 
-#[derive(Clone)]
-pub struct AppState {
-    pub control: Arc<dyn ControlStore>,
-    /// Upper bound for the health probe's store read.
-    pub health_timeout: Duration,
+/// Why the function could not start. Every variant is a deployment fault: the init phase fails
+/// and the first request shows it, instead of a half-working API.
+#[derive(Debug, thiserror::Error)]
+pub enum InitError {
+    #[error("console API configuration: {0}")]
+    Config(#[from] StoreError),
+    #[error("first admin: {0}")]
+    Admin(#[from] ApiError),
 }
 
-impl AppState {
-    pub fn new(control: Arc<dyn ControlStore>) -> Self {
-        AppState {
-            control,
-            health_timeout: health::DEFAULT_TIMEOUT,
-        }
+/// Builds the console API from the environment (tables, queue, schedule, secret names) and
+/// creates the first admin from `CONSOLE_ADMIN_PASSWORD_SECRET` when that user does not exist.
+pub async fn init(
+    config: &aws_config::SdkConfig,
+    lookup: impl Fn(&str) -> Option<String>,
+) -> Result<Router, InitError> {
+    let state = console_api::runtime::from_aws(config)?;
+    if console_api::runtime::bootstrap_admin(&state, &lookup).await? {
+        tracing::info!("first console admin created");
     }
-}
-
-pub fn router(state: AppState) -> Router {
-    Router::new()
-        .route("/api/health", get(health::health))
-        .route("/api/version", get(version::version))
-        .fallback(not_found)
-        .method_not_allowed_fallback(method_not_allowed)
-        .layer(axum::middleware::from_fn(request_id::middleware))
-        .with_state(state)
-}
-
-async fn not_found(uri: Uri) -> Problem {
-    Problem::not_found(uri.path())
-}
-
-async fn method_not_allowed() -> Problem {
-    Problem::method_not_allowed()
+    Ok(console_api::router(state))
 }

@@ -1,7 +1,6 @@
 //! Lambda entry point of the console API: build the clients once (init), then serve the router.
 
-use std::sync::Arc;
-use sync_store::aws::{DynamoControl, load_config};
+use sync_store::aws::load_config;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
@@ -16,8 +15,8 @@ async fn main() -> Result<(), lambda_http::Error> {
         .init();
 
     let config = load_config().await;
-    // A missing table variable fails the init phase, so a broken deployment shows at once.
-    let control = DynamoControl::from_env(&config)?;
-    let app = api::router(api::AppState::new(Arc::new(control)));
+    // A missing variable or an unreadable admin secret fails the init phase, so a broken
+    // deployment shows at once.
+    let app = api::init(&config, sync_store::env::optional).await?;
     lambda_http::run(app).await
 }

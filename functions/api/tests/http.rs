@@ -1,21 +1,28 @@
-//! The API router served on a loopback port, spoken to over real HTTP.
+//! The function's router (console-api's) served on a loopback port, spoken to over real HTTP:
+//! the paths the deployment checks (health, version, problems, login) behave as the smoke test
+//! and the console expect.
 
-use api::{AppState, router};
+mod support;
+
+use console_api::ApiState;
 use std::sync::Arc;
 use std::time::Duration;
 use sync_store::aws::DynamoControl;
 use sync_store::control::ControlStore;
-use sync_store::memory::MemoryControl;
 
 struct Served {
     base: String,
     client: reqwest::Client,
 }
 
-async fn serve(state: AppState) -> Served {
+async fn serve(state: ApiState) -> Served {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, router(state)).await.unwrap() });
+    tokio::spawn(async move {
+        console_api::serve(listener, console_api::router(state))
+            .await
+            .unwrap()
+    });
     Served {
         base: format!("http://{addr}"),
         client: reqwest::Client::new(),
@@ -55,48 +62,41 @@ async fn problem_of(response: reqwest::Response) -> serde_json::Value {
     body
 }
 
+impl Served {
+    async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .unwrap()
+    }
+}
+
 #[tokio::test]
 async fn health_is_ok_when_the_store_answers() {
-    let api = serve(AppState::new(Arc::new(MemoryControl::new()))).await;
-    let response = api
-        .client
-        .get(format!("{}/api/health", api.base))
-        .send()
-        .await
-        .unwrap();
+    let api = serve(support::state().await).await;
+    let response = api.get("/api/health").await;
     assert_eq!(response.status(), 200);
     assert!(response.headers().contains_key("x-request-id"));
     let body: serde_json::Value = response.json().await.unwrap();
     assert_eq!(body["status"], "ok");
-    assert_eq!(body["checks"]["store"]["status"], "ok");
-    assert!(body["checks"]["store"]["latency_ms"].is_u64());
+    assert_eq!(body["store"], "ok");
 }
 
 #[tokio::test]
-async fn health_is_503_problem_when_the_store_refuses_connections() {
+async fn health_is_503_degraded_when_the_store_refuses_connections() {
     // Bind and drop: nothing listens on this port any more.
     let port = {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         l.local_addr().unwrap().port()
     };
-    let api = serve(AppState::new(dynamo_control_at(&format!(
-        "http://127.0.0.1:{port}"
-    ))))
-    .await;
-    let response = api
-        .client
-        .get(format!("{}/api/health", api.base))
-        .send()
-        .await
-        .unwrap();
+    let control = dynamo_control_at(&format!("http://127.0.0.1:{port}"));
+    let api = serve(support::state_with(control).await).await;
+    let response = api.get("/api/health").await;
     assert_eq!(response.status(), 503);
-    let body = problem_of(response).await;
-    assert_eq!(body["status"], 503);
-    assert_eq!(body["title"], "Service Unavailable");
-    assert!(
-        body["detail"].as_str().unwrap().contains("unavailable"),
-        "{body}"
-    );
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["status"], "degraded");
+    assert_eq!(body["store"], "unavailable");
     assert!(
         !body.to_string().contains("127.0.0.1"),
         "no endpoint details leak into the answer: {body}"
@@ -104,7 +104,7 @@ async fn health_is_503_problem_when_the_store_refuses_connections() {
 }
 
 #[tokio::test]
-async fn health_is_503_problem_when_the_store_does_not_answer_in_time() {
+async fn health_is_503_when_the_store_does_not_answer_in_time() {
     // Accepts connections and never answers.
     let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = silent.local_addr().unwrap();
@@ -114,41 +114,71 @@ async fn health_is_503_problem_when_the_store_does_not_answer_in_time() {
             held.push(socket);
         }
     });
-    let mut state = AppState::new(dynamo_control_at(&format!("http://{addr}")));
+    let mut state = support::state_with(dynamo_control_at(&format!("http://{addr}"))).await;
     state.health_timeout = Duration::from_millis(300);
     let api = serve(state).await;
-    let response = api
-        .client
-        .get(format!("{}/api/health", api.base))
-        .send()
-        .await
-        .unwrap();
+    let response = api.get("/api/health").await;
     assert_eq!(response.status(), 503);
-    let body = problem_of(response).await;
-    assert!(
-        body["detail"].as_str().unwrap().contains("in time"),
-        "{body}"
-    );
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["store"], "timeout");
 }
 
 #[tokio::test]
-async fn version_names_the_package_version() {
-    let api = serve(AppState::new(Arc::new(MemoryControl::new()))).await;
-    let response = api
+async fn version_names_a_version() {
+    let api = serve(support::state().await).await;
+    let response = api.get("/api/version").await;
+    assert_eq!(response.status(), 200);
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["name"], "console-api");
+    assert!(!body["version"].as_str().unwrap().is_empty(), "{body}");
+}
+
+#[tokio::test]
+async fn the_openapi_document_is_served_without_login() {
+    let api = serve(support::state().await).await;
+    let response = api.get("/api/openapi.json").await;
+    assert_eq!(response.status(), 200);
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert!(
+        body["openapi"].as_str().unwrap().starts_with("3."),
+        "{body}"
+    );
+    assert!(body["paths"]["/api/auth/login"].is_object());
+}
+
+#[tokio::test]
+async fn the_admin_logs_in_and_a_protected_route_needs_the_token() {
+    let api = serve(support::state().await).await;
+    let without = api.get("/api/auth/me").await;
+    assert_eq!(without.status(), 401);
+    problem_of(without).await;
+
+    let login = api
         .client
-        .get(format!("{}/api/version", api.base))
+        .post(format!("{}/api/auth/login", api.base))
+        .json(&serde_json::json!({"username": support::ADMIN, "password": support::PASSWORD}))
         .send()
         .await
         .unwrap();
-    assert_eq!(response.status(), 200);
-    let body: serde_json::Value = response.json().await.unwrap();
-    assert_eq!(body["version"], env!("CARGO_PKG_VERSION"));
-    assert_eq!(body["name"], "zammad-kimai-sync");
+    assert_eq!(login.status(), 200);
+    let body: serde_json::Value = login.json().await.unwrap();
+    let token = body["token"].as_str().unwrap();
+    let me = api
+        .client
+        .get(format!("{}/api/auth/me", api.base))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(me.status(), 200);
+    let me: serde_json::Value = me.json().await.unwrap();
+    assert_eq!(me["username"], support::ADMIN);
+    assert_eq!(me["role"], "admin");
 }
 
 #[tokio::test]
 async fn an_unknown_path_is_a_404_problem_with_the_callers_request_id() {
-    let api = serve(AppState::new(Arc::new(MemoryControl::new()))).await;
+    let api = serve(support::state().await).await;
     let response = api
         .client
         .get(format!("{}/api/nothing-here", api.base))
@@ -160,7 +190,6 @@ async fn an_unknown_path_is_a_404_problem_with_the_callers_request_id() {
     let body = problem_of(response).await;
     assert_eq!(body["request_id"], "req-abc-123");
     assert_eq!(body["status"], 404);
-    assert_eq!(body["type"], "about:blank");
     assert!(
         body["detail"]
             .as_str()
@@ -171,7 +200,7 @@ async fn an_unknown_path_is_a_404_problem_with_the_callers_request_id() {
 
 #[tokio::test]
 async fn a_wrong_method_is_a_405_problem() {
-    let api = serve(AppState::new(Arc::new(MemoryControl::new()))).await;
+    let api = serve(support::state().await).await;
     let response = api
         .client
         .post(format!("{}/api/health", api.base))

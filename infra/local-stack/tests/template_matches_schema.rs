@@ -252,9 +252,22 @@ fn functions_get_the_environment_the_adapters_read() {
         vars::SCHEDULE_NAME,
         vars::SCHEDULE_TARGET_ARN,
         vars::SCHEDULE_ROLE_ARN,
+        vars::SCHEDULE_GROUP,
+        console_api::runtime::CONSOLE_ADMIN_PASSWORD_SECRET,
+        console_api::runtime::CONSOLE_ADMIN_USER,
     ] {
         assert!(!api_env[var].is_null(), "api gets {var}");
     }
+    // The first admin's password is generated on deploy, never a literal in the template.
+    assert_eq!(
+        tagged(&api_env[console_api::runtime::CONSOLE_ADMIN_PASSWORD_SECRET]),
+        Some(("Ref".to_owned(), "ConsoleAdminPasswordSecret".to_owned()))
+    );
+    assert!(
+        !resource(&template, "ConsoleAdminPasswordSecret")["Properties"]["GenerateSecretString"]
+            .is_null(),
+        "the admin password is generated"
+    );
 }
 
 #[test]
