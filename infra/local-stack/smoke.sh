@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # End-to-end smoke test of the deployed local stack, through the emulator's API Gateway:
 #  - GET /api/health answers 200 with status ok (the api function reached its DynamoDB table);
+#  - the console API: /api/openapi.json, login as the first admin with the password generated on
+#    deploy (read back from the emulator's Secrets Manager), /api/auth/me with the token, a
+#    protected route without a token (401);
 #  - a webhook signed with the deployed secret answers 202 (webhook-ingest verified and enqueued),
 #    and the same body with a wrong signature answers 401.
 # Brings the stack up first (up.sh is idempotent); if the emulator was not running before,
@@ -42,6 +45,44 @@ check "GET /api/version status" 200 "$status"
 
 status="$(curl -s -o /dev/null -w '%{http_code}' --max-time 30 "$gateway/api/no-such-thing")"
 check "GET /api/no-such-thing status" 404 "$status"
+
+# The value of a top-level field of a JSON file ("unreadable" if it is not JSON).
+json_field() { # file field
+    "$STACK_TOOLS_VENV/bin/python" -c \
+        'import json,sys; print(json.load(open(sys.argv[1])).get(sys.argv[2], ""))' "$1" "$2" \
+        2>/dev/null || echo unreadable
+}
+
+status="$(curl -s -o "$STACK_DIR/smoke-openapi.json" -w '%{http_code}' --max-time 30 "$gateway/api/openapi.json")"
+check "GET /api/openapi.json status" 200 "$status"
+check "GET /api/openapi.json is OpenAPI 3.1" 3.1 "$(json_field "$STACK_DIR/smoke-openapi.json" openapi | cut -d. -f1-2)"
+
+admin_user="$(stack_output ConsoleAdminUser)"
+admin_password="$(awsl secretsmanager get-secret-value \
+    --secret-id "$(stack_output ConsoleAdminPasswordSecretId)" --query SecretString)"
+# The body is built by Python so any character of the generated password is escaped right.
+ADMIN_USER="$admin_user" ADMIN_PASSWORD="$admin_password" "$STACK_TOOLS_VENV/bin/python" -c \
+    'import json,os; print(json.dumps({"username": os.environ["ADMIN_USER"], "password": os.environ["ADMIN_PASSWORD"]}))' \
+    >"$STACK_DIR/smoke-login-request.json"
+status="$(curl -s -o "$STACK_DIR/smoke-login.json" -w '%{http_code}' --max-time 30 -X POST \
+    -H 'Content-Type: application/json' --data-binary "@$STACK_DIR/smoke-login-request.json" \
+    "$gateway/api/auth/login")"
+rm -f "$STACK_DIR/smoke-login-request.json"
+check "POST /api/auth/login as $admin_user status" 200 "$status"
+token="$(json_field "$STACK_DIR/smoke-login.json" token)"
+rm -f "$STACK_DIR/smoke-login.json"
+
+status="$(curl -s -o "$STACK_DIR/smoke-me.json" -w '%{http_code}' --max-time 30 \
+    -H "Authorization: Bearer $token" "$gateway/api/auth/me")"
+check "GET /api/auth/me with the token status" 200 "$status"
+check "GET /api/auth/me names the admin" "$admin_user admin" \
+    "$(json_field "$STACK_DIR/smoke-me.json" username) $(json_field "$STACK_DIR/smoke-me.json" role)"
+
+status="$(curl -s -o /dev/null -w '%{http_code}' --max-time 30 "$gateway/api/auth/me")"
+check "GET /api/auth/me without a token status" 401 "$status"
+status="$(curl -s -o /dev/null -w '%{http_code}' --max-time 30 "$gateway/api/policies")"
+check "GET /api/policies without a token status" 401 "$status"
+
 
 if [[ -n "$(stack_output WebhookSecretId)" ]] && ! grep -qx webhook-ingest "$STACK_DIR/missing-functions"; then
     secret="$(awsl secretsmanager get-secret-value --secret-id "$(stack_output WebhookSecretId)" \

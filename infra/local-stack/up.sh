@@ -151,6 +151,11 @@ fi
 
 api_id="$(stack_output HttpApiId)"
 gateway="$MINISTACK_URL/_aws/execute-api/$api_id"
+# The first admin's password, generated on deploy; the api function reads the same secret.
+admin_user="$(stack_output ConsoleAdminUser)"
+admin_password="$(awsl secretsmanager get-secret-value \
+    --secret-id "$(stack_output ConsoleAdminPasswordSecretId)" --query SecretString 2>/dev/null ||
+    echo "<not readable: is the api function deployed?>")"
 cat >"$STACK_DIR/urls.env" <<URLS
 API_URL=$gateway/api
 WEBHOOK_URL=$gateway/webhooks/zammad
@@ -166,6 +171,8 @@ Local stack is up ($((SECONDS - started)) s). Stop it with: make down
   Zammad sim      http://127.0.0.1:$ZAMMAD_SIM_PORT   (token demo-admin-token)
   Kimai sim       http://127.0.0.1:$KIMAI_SIM_PORT   (token demo-admin-token)
   AWS emulator    $MINISTACK_URL
-  Console admin   user admin, password: <not set yet - the console login is not built>
+  Console admin   user $admin_user, password: $admin_password
+                  (generated on deploy: Secrets Manager $(stack_output ConsoleAdminPasswordSecretId);
+                   the api function creates the user at its first start; change it after login)
 The same values: $STACK_DIR/urls.env and $STACK_DIR/outputs.json
 DONE
