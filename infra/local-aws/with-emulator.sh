@@ -6,11 +6,14 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 source "$here/env.sh"
 
-started_here=0
-if ! curl -fsS --max-time 2 "$MINISTACK_URL/_ministack/health" >/dev/null 2>&1; then
-    started_here=1
-fi
-trap '[[ $started_here == 1 ]] && "$here/stop.sh"' EXIT
+# Stop the emulator afterwards only if this script started it: decided by the recorded pid after
+# the start, not by a health check before it (another run may stop its emulator in between).
+live_pid() {
+    [[ -f "$MINISTACK_PIDFILE" ]] && kill -0 "$(cat "$MINISTACK_PIDFILE")" 2>/dev/null \
+        && cat "$MINISTACK_PIDFILE" || true
+}
+pid_before="$(live_pid)"
+trap 'pid_after="$(live_pid)"; if [[ -n "$pid_after" && "$pid_after" != "$pid_before" ]]; then "$here/stop.sh"; fi' EXIT
 "$here/start.sh" >/dev/null
 
 export AWS_ENDPOINT_URL="$MINISTACK_URL"
