@@ -90,10 +90,10 @@ pub struct ZammadConnectionView {
     /// Document version (0 before the first save); send it back as `If-Match`.
     pub version: u64,
     pub base_url: Option<String>,
-    #[schema(value_type = Object)]
+    #[schema(value_type = Option<Object>)]
     pub time_unit: Option<TimeUnit>,
     pub default_zone: Option<String>,
-    #[schema(value_type = String, example = "auto")]
+    #[schema(value_type = Option<String>, example = "auto")]
     pub discovery: Option<DiscoveryMode>,
     pub token: TokenState,
 }

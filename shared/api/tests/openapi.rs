@@ -1,0 +1,293 @@
+//! The OpenAPI document tells the truth: problems under their real content type, every 4xx a
+//! route can give declared, every schema it refers to present, and real answers fit the
+//! schemas they are declared with.
+
+mod support;
+
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use support::App;
+
+const PROBLEM_REF: &str = "#/components/schemas/Problem";
+const PROBLEM_JSON: &str = "application/problem+json";
+
+async fn document(app: &App) -> Value {
+    let reply = app.call(Method::GET, "/api/openapi.json", None, None).await;
+    assert_eq!(reply.status, StatusCode::OK);
+    serde_json::from_str(&reply.text).expect("the document is JSON")
+}
+
+/// Every operation as (method, path, operation).
+fn operations(doc: &Value) -> Vec<(String, String, Value)> {
+    let mut all = Vec::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            all.push((method.clone(), path.clone(), operation.clone()));
+        }
+    }
+    assert!(all.len() > 30, "the document lists too few operations");
+    all
+}
+
+#[tokio::test]
+async fn problems_are_declared_as_problem_json() {
+    let app = App::start().await;
+    let doc = document(&app).await;
+    let mut problems = 0;
+    for (method, path, operation) in operations(&doc) {
+        for (status, response) in operation["responses"].as_object().unwrap() {
+            let content = response["content"].as_object().cloned().unwrap_or_default();
+            for (content_type, body) in &content {
+                let is_problem = body["schema"].to_string().contains(PROBLEM_REF);
+                assert_eq!(
+                    is_problem,
+                    content_type == PROBLEM_JSON,
+                    "{method} {path} {status}: {content_type} with schema {}",
+                    body["schema"]
+                );
+                problems += usize::from(is_problem);
+            }
+            // (A 5xx may carry its own body: the health check's 503 is a Health report.)
+            if status.starts_with('4') {
+                assert!(
+                    content.contains_key(PROBLEM_JSON),
+                    "{method} {path} {status} is not declared as a problem"
+                );
+            }
+        }
+    }
+    assert!(problems > 30, "only {problems} problem answers declared");
+}
+
+#[tokio::test]
+async fn every_route_declares_the_4xx_its_input_and_login_can_cause() {
+    let app = App::start().await;
+    let doc = document(&app).await;
+    for (method, path, operation) in operations(&doc) {
+        let responses = operation["responses"].as_object().unwrap();
+        let secured = operation["security"]
+            .as_array()
+            .is_some_and(|s| !s.is_empty());
+        if secured {
+            assert!(responses.contains_key("401"), "{method} {path}: no 401");
+        }
+        let takes_input = operation["parameters"]
+            .as_array()
+            .is_some_and(|p| !p.is_empty())
+            || operation.get("requestBody").is_some();
+        if takes_input || path.contains('{') {
+            assert!(responses.contains_key("400"), "{method} {path}: no 400");
+        }
+        if operation.get("requestBody").is_some() {
+            assert!(responses.contains_key("413"), "{method} {path}: no 413");
+        }
+    }
+    // The login is the one write without a bearer token.
+    let login = &doc["paths"]["/api/auth/login"]["post"];
+    assert!(login.get("security").is_none_or(|s| s == &json!([])));
+}
+
+/// Every `$ref` in `value`.
+fn refs(value: &Value, found: &mut Vec<String>) {
+    match value {
+        Value::Object(map) => {
+            for (key, inner) in map {
+                match (key.as_str(), inner) {
+                    ("$ref", Value::String(r)) => found.push(r.clone()),
+                    _ => refs(inner, found),
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|i| refs(i, found)),
+        _ => {}
+    }
+}
+
+#[tokio::test]
+async fn every_referenced_schema_is_in_components() {
+    let app = App::start().await;
+    let doc = document(&app).await;
+    let mut found = Vec::new();
+    refs(&doc, &mut found);
+    assert!(found.len() > 30);
+    let schemas = doc["components"]["schemas"].as_object().unwrap();
+    for r in &found {
+        let name = r
+            .strip_prefix("#/components/schemas/")
+            .unwrap_or_else(|| panic!("{r} does not point into components/schemas"));
+        assert!(schemas.contains_key(name), "{r} is not in components");
+    }
+    assert!(found.iter().any(|r| r.ends_with("/ImportMode")));
+    assert!(schemas.contains_key("ImportMode"));
+}
+
+/// The named component, following one `$ref` if it is one.
+fn component<'a>(doc: &'a Value, name: &str) -> &'a Value {
+    let schema = &doc["components"]["schemas"][name];
+    assert!(schema.is_object(), "{name} is not in components");
+    schema
+}
+
+fn allows_null(schema: &Value) -> bool {
+    let type_allows = |t: &Value| match t {
+        Value::String(s) => s == "null",
+        Value::Array(types) => types.iter().any(|t| t == "null"),
+        _ => false,
+    };
+    type_allows(&schema["type"])
+        || schema["nullable"] == json!(true)
+        || ["oneOf", "anyOf"].iter().any(|k| {
+            schema[*k]
+                .as_array()
+                .is_some_and(|alts| alts.iter().any(|a| type_allows(&a["type"])))
+        })
+}
+
+/// An object `body` fits the object `schema`: its required fields are there, it has no field
+/// the schema does not name when the schema refuses others, and a null only where allowed.
+fn assert_fits(schema: &Value, body: &Value, what: &str) {
+    let body = body.as_object().unwrap_or_else(|| panic!("{what}: {body}"));
+    let properties = schema["properties"]
+        .as_object()
+        .unwrap_or_else(|| panic!("{what}: the schema has no properties: {schema}"));
+    for required in schema["required"].as_array().into_iter().flatten() {
+        let required = required.as_str().unwrap();
+        assert!(body.contains_key(required), "{what}: {required} missing");
+    }
+    // Composition (allOf) would hide the fields from this check and mean something else.
+    assert!(schema.get("allOf").is_none(), "{what}: {schema}");
+    for (field, value) in body {
+        match properties.get(field) {
+            Some(property) => {
+                if value.is_null() {
+                    assert!(allows_null(property), "{what}.{field} is null: {property}");
+                }
+            }
+            None => assert!(
+                schema["additionalProperties"] != json!(false),
+                "{what}: {field} is sent but the schema refuses it"
+            ),
+        }
+    }
+}
+
+#[tokio::test]
+async fn policies_view_schema_accepts_the_version_it_is_sent_with() {
+    let app = App::start().await;
+    let admin = app.admin().await;
+    let doc = document(&app).await;
+    let view = component(&doc, "PoliciesView");
+    assert!(view["properties"]["version"].is_object());
+    // The input still refuses unknown fields, as the handler does.
+    assert_eq!(
+        component(&doc, "Policies")["additionalProperties"],
+        json!(false)
+    );
+    for path in ["get", "put"] {
+        let declared = &doc["paths"]["/api/policies"][path]["responses"]["200"]["content"]["application/json"]
+            ["schema"]["$ref"];
+        assert_eq!(declared, "#/components/schemas/PoliciesView");
+    }
+
+    let read = app
+        .call(Method::GET, "/api/policies", Some(&admin), None)
+        .await;
+    assert_eq!(read.status, StatusCode::OK, "{}", read.text);
+    assert!(read.json["version"].is_u64());
+    assert_fits(view, &read.json, "GET /api/policies");
+
+    let mut input = read.json.clone();
+    input.as_object_mut().unwrap().remove("version");
+    input["approval_required"] = json!(true);
+    let written = app
+        .send(
+            app.request(Method::PUT, "/api/policies", Some(&admin))
+                .header("if-match", read.json["version"].to_string())
+                .json(&input),
+        )
+        .await;
+    assert_eq!(written.status, StatusCode::OK, "{}", written.text);
+    assert_fits(view, &written.json, "PUT /api/policies");
+}
+
+#[tokio::test]
+async fn connection_views_fit_their_schema_before_and_after_the_first_save() {
+    let app = App::start().await;
+    let admin = app.admin().await;
+    let doc = document(&app).await;
+    for configure in [false, true] {
+        if configure {
+            app.configure(&admin).await;
+        }
+        for (path, name) in [
+            ("/api/connections/zammad", "ZammadConnectionView"),
+            ("/api/connections/kimai", "KimaiConnectionView"),
+        ] {
+            let reply = app.call(Method::GET, path, Some(&admin), None).await;
+            assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+            assert_eq!(reply.json["configured"], json!(configure));
+            assert_fits(component(&doc, name), &reply.json, path);
+        }
+    }
+}
+
+/// Bad requests get answers the document declares, with the declared content type.
+#[tokio::test]
+async fn rejected_requests_answer_as_declared() {
+    let app = App::start().await;
+    let admin = app.admin().await;
+    let doc = document(&app).await;
+    let cases = [
+        (
+            "get",
+            "/api/mappings/{kind}/export",
+            "/api/mappings/nonsense/export",
+            true,
+        ),
+        (
+            "get",
+            "/api/mappings/{kind}",
+            "/api/mappings/nonsense",
+            true,
+        ),
+        (
+            "get",
+            "/api/mappings/{kind}/export",
+            "/api/mappings/activity/export",
+            false,
+        ),
+        ("get", "/api/policies", "/api/policies", false),
+        (
+            "get",
+            "/api/sync-runs/{id}",
+            "/api/sync-runs/some-run",
+            false,
+        ),
+        (
+            "get",
+            "/api/sync-runs/{id}",
+            "/api/sync-runs/no-such-run",
+            true,
+        ),
+        ("get", "/api/audit", "/api/audit?from=yesterday", true),
+    ];
+    for (method, template, path, with_token) in cases {
+        let token = with_token.then_some(admin.as_str());
+        let reply = app
+            .call(method.to_uppercase().parse().unwrap(), path, token, None)
+            .await;
+        assert!(reply.status.is_client_error(), "{path}: {}", reply.status);
+        let declared = &doc["paths"][template][method]["responses"][reply.status.as_str()];
+        assert!(
+            declared.is_object(),
+            "{method} {path} answered {} which {template} does not declare",
+            reply.status
+        );
+        let content_type = reply.headers["content-type"].to_str().unwrap();
+        assert!(
+            declared["content"].get(content_type).is_some(),
+            "{path}: {content_type} is not declared for {}",
+            reply.status
+        );
+    }
+}
