@@ -39,9 +39,31 @@ impl SecretSource for SecretsManagerSource {
 
 #[async_trait]
 impl SecretWriter for SecretsManagerSource {
-    /// Creates the secret, or stores a new version when it exists (the template creates the
-    /// token secrets; a hand-made local stack may not have them yet).
+    /// Stores a new version of the secret, and creates it only when it does not exist yet (the
+    /// template creates the token secrets; a hand-made local stack may not have them). The
+    /// version is written first because on AWS `id` is often an ARN, which `PutSecretValue`
+    /// accepts but `CreateSecret` refuses as a name.
     async fn put_secret(&self, id: &str, value: &SecretString) -> StoreResult<()> {
-        super::provision::put_secret(&self.client, id, value.expose()).await
+        let put = self
+            .client
+            .put_secret_value()
+            .secret_id(id)
+            .secret_string(value.expose())
+            .send()
+            .await;
+        match put {
+            Ok(_) => Ok(()),
+            Err(e) if super::error_code(&e) == Some("ResourceNotFoundException") => {
+                self.client
+                    .create_secret()
+                    .name(id)
+                    .secret_string(value.expose())
+                    .send()
+                    .await
+                    .map_err(|e| sdk_error(&format!("create secret {id}"), e))?;
+                Ok(())
+            }
+            Err(e) => Err(sdk_error(&format!("write secret {id}"), e)),
+        }
     }
 }
