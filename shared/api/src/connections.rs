@@ -171,7 +171,7 @@ pub async fn put_zammad(
     if let Err(e) = doc.zone() {
         errors.push(FieldError::new("default_zone", e));
     }
-    if let Err(e) = doc.time_unit.to_seconds(rust_decimal_one()) {
+    if let Err(e) = doc.time_unit.to_seconds(rust_decimal::Decimal::ONE) {
         errors.push(FieldError::new("time_unit", e.to_string()));
     }
     let token = check_token(&input.token)
@@ -188,26 +188,69 @@ pub async fn put_zammad(
         .await
         .map_err(upstream::settings_error)?;
     let version = written(write)?;
-    if let Some(token) = &token {
-        state
-            .secret_writer
-            .put_secret(&state.secret_names.zammad_token, token)
-            .await?;
-    }
-    audit::record(
+    after_connection_saved(
         &state,
-        &caller.username,
+        &caller,
         &origin,
-        "connection.zammad.update",
-        json!({ "version": version, "base_url": doc.base_url, "token_changed": token.is_some() }),
+        System::Zammad,
+        token.as_ref(),
+        version,
+        &doc.base_url,
     )
     .await?;
     let (view, version) = zammad_view(&state).await?;
     Ok(with_etag(view, version))
 }
 
-fn rust_decimal_one() -> rust_decimal::Decimal {
-    rust_decimal::Decimal::ONE
+/// The two connections the console configures.
+#[derive(Clone, Copy)]
+enum System {
+    Zammad,
+    Kimai,
+}
+
+impl System {
+    fn audit_action(self) -> &'static str {
+        match self {
+            System::Zammad => "connection.zammad.update",
+            System::Kimai => "connection.kimai.update",
+        }
+    }
+
+    fn token_secret(self, state: &ApiState) -> &str {
+        match self {
+            System::Zammad => &state.secret_names.zammad_token,
+            System::Kimai => &state.secret_names.kimai_token,
+        }
+    }
+}
+
+/// What both connection PUTs do once the settings document is written: store a new token (the
+/// settings were saved first, so a refused document never leaves a token behind), then audit
+/// the change without the token itself.
+async fn after_connection_saved(
+    state: &ApiState,
+    caller: &Caller,
+    origin: &Origin,
+    system: System,
+    token: Option<&SecretString>,
+    version: u64,
+    base_url: &str,
+) -> Result<(), ApiError> {
+    if let Some(token) = token {
+        state
+            .secret_writer
+            .put_secret(system.token_secret(state), token)
+            .await?;
+    }
+    audit::record(
+        state,
+        &caller.username,
+        origin,
+        system.audit_action(),
+        json!({ "version": version, "base_url": base_url, "token_changed": token.is_some() }),
+    )
+    .await
 }
 
 #[derive(Serialize, Deserialize, ToSchema)]
@@ -373,18 +416,14 @@ pub async fn put_kimai(
         .await
         .map_err(upstream::settings_error)?;
     let version = written(write)?;
-    if let Some(token) = &token {
-        state
-            .secret_writer
-            .put_secret(&state.secret_names.kimai_token, token)
-            .await?;
-    }
-    audit::record(
+    after_connection_saved(
         &state,
-        &caller.username,
+        &caller,
         &origin,
-        "connection.kimai.update",
-        json!({ "version": version, "base_url": doc.base_url, "token_changed": token.is_some() }),
+        System::Kimai,
+        token.as_ref(),
+        version,
+        &doc.base_url,
     )
     .await?;
     let (view, version) = kimai_view(&state).await?;
