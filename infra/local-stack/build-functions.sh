@@ -3,6 +3,8 @@
 # machine (x86_64), with cargo-lambda (pinned, Zig from PyPI) and the `lambdalocal` profile:
 # release settings without the slow fat-LTO link (see docs/deploy.md). Crates that do not
 # exist yet are simply not there; render_template.py leaves their functions out.
+# The zips that built are then copied to this stack's own $STACK_ZIPS, all under one lock of
+# the build directory, so stacks deploying side by side never package a half-written zip.
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 
@@ -20,8 +22,23 @@ export GIT_COMMIT="${GIT_COMMIT:-$(git -C "$REPO_ROOT" rev-parse --short HEAD 2>
 
 export CARGO_TARGET_DIR="$LAMBDA_TARGET_DIR"
 cd "$REPO_ROOT"
-mkdir -p "$STACK_DIR"
+mkdir -p "$STACK_DIR" "$LAMBDA_TARGET_DIR"
 : >"$STACK_DIR/build-failures"
+exec 9>"$LAMBDA_TARGET_DIR/.build-functions.lock"
+flock 9
+
+# This stack's copy of every zip that built (and of nothing else).
+take_zips() {
+    rm -rf "$STACK_ZIPS"
+    local zip package
+    for zip in "$LAMBDA_ZIPS"/*/bootstrap.zip; do
+        [[ -f "$zip" ]] || continue
+        package="$(basename "$(dirname "$zip")")"
+        mkdir -p "$STACK_ZIPS/$package"
+        cp "$zip" "$STACK_ZIPS/$package/bootstrap.zip"
+    done
+    ls "$STACK_ZIPS"/*/bootstrap.zip
+}
 packages=()
 for manifest in functions/*/Cargo.toml; do
     [[ -f "$manifest" ]] && packages+=(-p "$(basename "$(dirname "$manifest")")")
@@ -30,7 +47,7 @@ done
 # All crates in one build first: one feature resolution, so dependencies build once.
 echo "building ${packages[*]} (profile $LAMBDA_PROFILE, x86_64)" >&2
 if cargo lambda build --profile "$LAMBDA_PROFILE" --x86-64 --output-format zip "${packages[@]}" >&2; then
-    ls "$LAMBDA_ZIPS"/*/bootstrap.zip
+    take_zips
     exit 0
 fi
 [[ "${STRICT_BUILD:-0}" == 1 ]] && exit 1
@@ -54,4 +71,4 @@ if [[ $built -eq 0 ]]; then
     echo "no function crate built" >&2
     exit 1
 fi
-ls "$LAMBDA_ZIPS"/*/bootstrap.zip
+take_zips

@@ -15,7 +15,11 @@ STACK_TOOLS=(
 )
 
 STACK_NAME="${STACK_NAME:-zammad-kimai-sync}"
-STACK_DIR="$LOCAL_DIR/stack"
+# One stack per emulator port: everything a stack writes (outputs, logs, pid files of its
+# simulators, the zips it deployed) lives in directories named after that port, so stacks on
+# different MINISTACK_PORT / ZAMMAD_SIM_PORT / KIMAI_SIM_PORT run side by side.
+STACK_DIR="$LOCAL_DIR/stack-$MINISTACK_PORT"
+SIMS_DIR="$LOCAL_DIR/sims-$MINISTACK_PORT"
 ARTIFACT_BUCKET="${STACK_NAME}-artifacts"
 ZAMMAD_SIM_PORT="${ZAMMAD_SIM_PORT:-8081}"
 KIMAI_SIM_PORT="${KIMAI_SIM_PORT:-8082}"
@@ -25,3 +29,6 @@ LAMBDA_PROFILE="lambdalocal"
 # (e.g. under $HOME/.cache) so only changed crates rebuild.
 LAMBDA_TARGET_DIR="${LAMBDA_TARGET_DIR:-$REPO_ROOT/target}"
 LAMBDA_ZIPS="$LAMBDA_TARGET_DIR/lambda"
+# This stack's own copy of the zips, taken under the build lock (build-functions.sh): another
+# stack's build cannot change them between build and deploy.
+STACK_ZIPS="$STACK_DIR/lambda"

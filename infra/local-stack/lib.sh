@@ -15,7 +15,5 @@ print(outputs.get(sys.argv[2], ""))
 PY
 }
 
-SIMS_DIR="$LOCAL_DIR/sims"
-
 # Any HTTP answer at all means the simulator is up.
 sim_answers() { [[ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://127.0.0.1:$1/")" != "000" ]]; }

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `make up`: the whole product on this machine, no Docker, no AWS account.
-#  1. the AWS emulator (pinned, infra/local-aws) on 127.0.0.1:4566
+#  1. the AWS emulator (pinned, infra/local-aws) on 127.0.0.1:$MINISTACK_PORT (default 4566)
 #  2. the deploy tools (pinned: cfn-lint, awscli, cargo-lambda + Zig) in .local/stack-tools-venv
 #  3. every function crate built as an x86_64 bootstrap.zip (profile lambdalocal)
 #  4. template.yaml packaged and deployed to the emulator as stack $STACK_NAME
@@ -33,7 +33,7 @@ host_bin="$(cargo metadata --format-version 1 --no-deps |
 step "deploy template.yaml as $STACK_NAME"
 deploy_started=$SECONDS
 "$STACK_TOOLS_VENV/bin/python" "$here/render_template.py" \
-    template.yaml "$LAMBDA_ZIPS" "$STACK_DIR/template.json" 2>"$STACK_DIR/missing-functions"
+    template.yaml "$STACK_ZIPS" "$STACK_DIR/template.json" 2>"$STACK_DIR/missing-functions"
 if [[ -s "$STACK_DIR/missing-functions" ]]; then
     echo "not deployed yet (no crate built): $(tr '\n' ' ' <"$STACK_DIR/missing-functions")" >&2
 fi
