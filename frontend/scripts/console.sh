@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Builds the console and serves it on 127.0.0.1 with `vite preview`, which forwards /api/* to the
+# API the way CloudFront does in AWS.
+#   scripts/console.sh up <api-origin>   e.g. http://127.0.0.1:4566/_aws/execute-api/<id> or http://127.0.0.1:8090
+#   scripts/console.sh down
+# CONSOLE_PORT (default 5180) picks the port. The server's pid and log live in frontend/.run/.
+set -euo pipefail
+here="$(cd "$(dirname "$0")/.." && pwd)"
+run="$here/.run"
+port="${CONSOLE_PORT:-5180}"
+mkdir -p "$run"
+
+case "${1:-}" in
+up)
+    api="${2:?usage: console.sh up <api-origin>}"
+    cd "$here"
+    if [[ ! -d node_modules ]] || [[ package-lock.json -nt node_modules/.package-lock.json ]]; then
+        npm ci --no-audit --no-fund >&2
+    fi
+    npm run build >&2
+    if [[ -f "$run/preview.pid" ]] && kill -0 "$(cat "$run/preview.pid")" 2>/dev/null; then
+        kill "$(cat "$run/preview.pid")" && sleep 0.5
+    fi
+    CONSOLE_API_URL="$api" setsid nohup npx vite preview --port "$port" >"$run/preview.log" 2>&1 </dev/null &
+    echo $! >"$run/preview.pid"
+    for _ in $(seq 1 50); do
+        if curl -fsS --max-time 1 "http://127.0.0.1:$port/config.json" >/dev/null 2>&1; then
+            echo "Console         http://127.0.0.1:$port/   (API: $api)"
+            exit 0
+        fi
+        sleep 0.2
+    done
+    echo "the console server did not start; its log ($run/preview.log):" >&2
+    tail -n 20 "$run/preview.log" >&2
+    exit 1
+    ;;
+down)
+    if [[ -f "$run/preview.pid" ]]; then
+        pid="$(cat "$run/preview.pid")"
+        # setsid made it a process group leader: stop vite and its children together.
+        kill -- "-$pid" 2>/dev/null || kill "$pid" 2>/dev/null || true
+        rm -f "$run/preview.pid"
+    fi
+    ;;
+*)
+    echo "usage: console.sh up <api-origin> | down" >&2
+    exit 2
+    ;;
+esac

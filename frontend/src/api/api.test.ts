@@ -1,0 +1,63 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { apiOrigin, ConfigError, parseConfig } from "./config";
+import { ApiError, classify } from "./errors";
+import { clearSession, readSession, saveSession } from "./session";
+import { safeNext } from "@/features/auth/safeNext";
+import { createApiClient, unwrap } from "./client";
+
+describe("runtime config", () => {
+  it("defaults to the same origin and accepts a full URL", () => {
+    expect(parseConfig({})).toEqual({ apiBaseUrl: "/api" });
+    expect(apiOrigin(parseConfig({ apiBaseUrl: "https://x.example/api/" }))).toBe("https://x.example");
+    expect(apiOrigin(parseConfig({ apiBaseUrl: "/api" }))).toBe("");
+  });
+  it("refuses a base URL that does not end in /api", () => {
+    expect(() => parseConfig({ apiBaseUrl: "https://x.example" })).toThrow(ConfigError);
+    expect(() => parseConfig("nope")).toThrow(ConfigError);
+  });
+});
+
+describe("errors", () => {
+  it("classify statuses for what the screen should do", () => {
+    expect(classify(401, null, true).kind).toBe("unauthorized");
+    expect(classify(404, { detail: "no resource at /api/kpis" }, true).kind).toBe("not_available");
+    expect(classify(404, { detail: "no such conflict" }, true).kind).toBe("not_found");
+    expect(classify(404, null, false).kind).toBe("not_available");
+    expect(classify(409, null, true).kind).toBe("conflict");
+    const invalid = classify(400, { detail: "bad", errors: [{ field: "row 2", message: "x" }] }, true);
+    expect(invalid.kind).toBe("invalid");
+    expect(invalid.fieldErrors).toHaveLength(1);
+    expect(classify(503, null, true).retryable).toBe(true);
+    expect(classify(400, null, true).retryable).toBe(false);
+  });
+});
+
+describe("session and login redirects", () => {
+  afterEach(() => clearSession());
+
+  it("forgets an expired session", () => {
+    saveSession({ token: "t", username: "a", role: "admin", expiresAt: new Date(Date.now() - 1000).toISOString() });
+    expect(readSession()).toBeNull();
+  });
+
+  it("goes back only to a path of this app, never to login", () => {
+    expect(safeNext("/#reconcile")).toBe("/#reconcile");
+    expect(safeNext("/login?next=/login")).toBe("/");
+    expect(safeNext("//evil.example")).toBe("/");
+    expect(safeNext("https://evil.example")).toBe("/");
+    expect(safeNext(null)).toBe("/");
+  });
+
+  it("a 401 ends the session; the login call's own 401 does not loop", async () => {
+    saveSession({ token: "t", username: "a", role: "admin", expiresAt: new Date(Date.now() + 60_000).toISOString() });
+    const fetchImpl = async (input: RequestInfo | URL) => {
+      const url = input instanceof Request ? input.url : String(input);
+      return new Response(JSON.stringify({ status: 401, title: "Unauthorized", detail: url }), { status: 401, headers: { "Content-Type": "application/problem+json" } });
+    };
+    const client = createApiClient({ apiBaseUrl: "http://127.0.0.1:9/api" }, fetchImpl as typeof fetch);
+    await expect(unwrap(client.http.POST("/api/auth/login", { body: { username: "a", password: "b" } }))).rejects.toBeInstanceOf(ApiError);
+    expect(readSession()).not.toBeNull();
+    await expect(unwrap(client.http.GET("/api/auth/me"))).rejects.toMatchObject({ kind: "unauthorized" });
+    expect(readSession()).toBeNull();
+  });
+});

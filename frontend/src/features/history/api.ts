@@ -1,0 +1,75 @@
+import { keepPreviousData, useQuery } from "@tanstack/react-query";
+import { api } from "@/api/instance";
+import { unwrap, unwrapResponse } from "@/api/client";
+import { queryKeys } from "@/api/queryKeys";
+
+export interface RunFilters {
+  state?: string;
+  from?: string;
+  to?: string;
+  limit?: number;
+}
+
+export async function fetchRuns(filters: RunFilters) {
+  return unwrap(api().http.GET("/api/sync-runs", { params: { query: { ...filters, limit: filters.limit ?? 50 } } }));
+}
+
+export type RunsPage = Awaited<ReturnType<typeof fetchRuns>>;
+export type SyncRun = RunsPage["items"][number];
+
+/** Whether a run still moves: polled often until its progress is full. */
+export function isMoving(run: SyncRun): boolean {
+  return run.state === "running" && (run.progress === null || run.progress === undefined || run.progress < 1);
+}
+
+export function useRuns(filters: RunFilters, live = false) {
+  return useQuery({
+    queryKey: queryKeys.runs(filters),
+    queryFn: () => fetchRuns(filters),
+    placeholderData: keepPreviousData,
+    refetchInterval: (q) => (live && q.state.data?.items.some(isMoving) ? 1500 : live ? 15000 : false),
+  });
+}
+
+export function useRun(id: string | null) {
+  return useQuery({
+    queryKey: queryKeys.run(id ?? ""),
+    queryFn: () => unwrap(api().http.GET("/api/sync-runs/{id}", { params: { path: { id: id! } } })),
+    enabled: id !== null,
+    refetchInterval: (q) => (q.state.data && isMoving(q.state.data) ? 1500 : false),
+  });
+}
+
+export interface AuditFilters {
+  action?: string;
+  actor?: string;
+  ip?: string;
+  from?: string;
+  to?: string;
+  kind?: string;
+  limit?: number;
+}
+
+export function useAudit(filters: AuditFilters) {
+  return useQuery({
+    queryKey: queryKeys.audit(filters),
+    queryFn: () => unwrap(api().http.GET("/api/audit", { params: { query: { ...filters, limit: filters.limit ?? 100 } } })),
+    placeholderData: keepPreviousData,
+  });
+}
+
+export type AuditPage = NonNullable<ReturnType<typeof useAudit>["data"]>;
+
+/** Downloads a CSV the API makes (with the login), saved under `filename`. */
+export async function downloadCsv(path: string, query: Record<string, string | number | undefined>, filename: string): Promise<void> {
+  const response = await unwrapResponse(await api().raw("GET", path, { query, accept: "text/csv" }), true);
+  const blob = await response.blob();
+  const url = URL.createObjectURL(blob);
+  const link = document.createElement("a");
+  link.href = url;
+  link.download = filename;
+  document.body.appendChild(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 1000);
+}
