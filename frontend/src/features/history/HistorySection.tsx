@@ -116,7 +116,8 @@ function RunsTab() {
 
 function AuditTab() {
   const [f, setF] = useState({ action: "", actor: "", ip: "", from: "", to: "" });
-  const filters = { action: f.action || undefined, actor: f.actor || undefined, ip: f.ip || undefined, from: dayBoundary(f.from), to: dayBoundary(f.to, true), limit: 100 };
+  // The audit log filters by UTC day (`YYYY-MM-DD`), as the API takes it.
+  const filters = { action: f.action || undefined, actor: f.actor || undefined, ip: f.ip || undefined, from: f.from || undefined, to: f.to || undefined, limit: 100 };
   const audit = useAudit(filters);
   const exporter = useExport();
   const set = (patch: Partial<typeof f>) => setF((x) => ({ ...x, ...patch }));

@@ -10,12 +10,28 @@ export interface RunFilters {
   limit?: number;
 }
 
-export async function fetchRuns(filters: RunFilters) {
+/** A run's counters (an open object in the document; these are the fields the store keeps). */
+export interface RunCounters {
+  tickets_queued: number;
+  tickets_done: number;
+  created: number;
+  updated: number;
+  deleted: number;
+  conflicts: number;
+  failed: number;
+}
+
+async function fetchRunsRaw(filters: RunFilters) {
   return unwrap(api().http.GET("/api/sync-runs", { params: { query: { ...filters, limit: filters.limit ?? 50 } } }));
 }
 
-export type RunsPage = Awaited<ReturnType<typeof fetchRuns>>;
-export type SyncRun = RunsPage["items"][number];
+type RawRun = Awaited<ReturnType<typeof fetchRunsRaw>>["items"][number];
+export type SyncRun = Omit<RawRun, "counters"> & { counters: RunCounters };
+export type RunsPage = { items: SyncRun[]; next?: string | null };
+
+export async function fetchRuns(filters: RunFilters): Promise<RunsPage> {
+  return (await fetchRunsRaw(filters)) as RunsPage;
+}
 
 /** Whether a run still moves: polled often until its progress is full. */
 export function isMoving(run: SyncRun): boolean {
@@ -34,7 +50,7 @@ export function useRuns(filters: RunFilters, live = false) {
 export function useRun(id: string | null) {
   return useQuery({
     queryKey: queryKeys.run(id ?? ""),
-    queryFn: () => unwrap(api().http.GET("/api/sync-runs/{id}", { params: { path: { id: id! } } })),
+    queryFn: async () => (await unwrap(api().http.GET("/api/sync-runs/{id}", { params: { path: { id: id! } } }))) as SyncRun,
     enabled: id !== null,
     refetchInterval: (q) => (q.state.data && isMoving(q.state.data) ? 1500 : false),
   });

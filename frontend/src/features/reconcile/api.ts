@@ -46,7 +46,7 @@ type ConflictList = { items: ConflictRecord[]; next: string | null };
  * Removes the conflicts from every cached open list at once (optimistic), and puts them back
  * if the API refuses: the table never shows a decision that did not happen.
  */
-function useOptimisticResolve<T>(ids: (input: T) => string[], call: (input: T) => Promise<unknown>) {
+function useOptimisticResolve<T, R>(ids: (input: T) => string[], call: (input: T) => Promise<R>) {
   const client = useQueryClient();
   return useMutation({
     mutationFn: call,
