@@ -99,11 +99,12 @@ function expect(condition, message) {
   if (!condition) throw new Error(message);
 }
 
+/** The viewport as a person sees it, with the section (or dialog) in view. */
 async function shot(page, name, locator) {
   mkdirSync(shots, { recursive: true });
-  const file = path.join(shots, `${name}.png`);
-  if (locator) await locator.screenshot({ path: file });
-  else await page.screenshot({ path: file });
+  if (locator) await locator.evaluate((el) => el.scrollIntoView({ block: "start", behavior: "instant" }));
+  await page.waitForTimeout(300);
+  await page.screenshot({ path: path.join(shots, `${name}.png`) });
 }
 
 async function section(page, id) {
@@ -153,7 +154,9 @@ async function main() {
         const s = JSON.parse(sessionStorage.getItem(key));
         sessionStorage.setItem(key, JSON.stringify({ ...s, token: "not-a-valid-token" }));
       });
+      // A reload: every section asks the API with the bad token at once.
       await page.goto(`${base}/#history`);
+      await page.reload();
       await page.waitForURL(/\/login/);
       await page.waitForTimeout(1500);
       page.off("request", listener);
@@ -210,17 +213,23 @@ async function main() {
       const sec = await section(page, "mappings");
       const form = sec.getByRole("form", { name: "Add activity mapping" });
       await form.locator("#map-activity-zammad").click();
-      const zOption = page.getByRole("option").nth(1);
-      await zOption.waitFor();
-      await zOption.click();
+      // The picker's list (native <select> options elsewhere on the page are options too).
+      const options = page.getByRole("listbox").getByRole("option");
+      await options.nth(1).click();
       await form.locator("#map-activity-kimai").click();
-      await page.getByRole("option").first().waitFor();
+      await options.first().waitFor();
       await page.keyboard.type("a");
-      await page.getByRole("option").first().click();
+      await options.first().click();
       const chosen = await form.locator("#map-activity-zammad").innerText();
       await form.getByRole("button", { name: "Add mapping" }).click();
       await sec.getByRole("table", { name: "activity mappings" }).getByRole("row").filter({ hasText: chosen.trim() }).first().waitFor();
-      await sec.getByTestId("policy-preview").getByTestId("preview-duration").waitFor();
+      // The live preview books a sample of the mapped type with the mapped activity.
+      const preview = sec.getByTestId("policy-preview");
+      const typeId = (await sec.getByRole("table", { name: "activity mappings" }).getByRole("row").nth(1).innerText()).match(/#(\d+)/)[1];
+      await preview.getByLabel("Type id").fill(typeId);
+      await preview.getByLabel("Amount (minutes)").fill("50");
+      await preview.getByTestId("preview-duration").filter({ hasText: "50 min" }).waitFor();
+      await preview.getByText("from the type's mapping").waitFor();
       await shot(page, "mappings", sec);
     });
 
@@ -297,7 +306,7 @@ async function main() {
       await dialog.getByLabel("At", { exact: true }).fill("07:30");
       await dialog.locator("#schedule-zone").click();
       await page.getByPlaceholder(/Search zones/).fill("tokyo");
-      await page.getByRole("option", { name: /Asia\/Tokyo/ }).click();
+      await page.getByRole("listbox").getByRole("option", { name: /Asia\/Tokyo/ }).click();
       const next = dialog.getByTestId("next-runs");
       await next.filter({ hasText: "Asia/Tokyo" }).waitFor();
       const items = next.getByRole("listitem");
@@ -330,7 +339,10 @@ async function main() {
       expect(text.includes("mapping.set"), "audit CSV lists the mapping change");
     });
   } catch {
-    // The failing step was reported; the summary below counts it.
+    // The failing step was reported; the summary below counts it. What the page showed then:
+    const file = path.join(tmpdir(), "console-e2e-failure.png");
+    await page.screenshot({ path: file, fullPage: false }).catch(() => {});
+    console.log(`the page at the failure: ${file}`);
   } finally {
     await context.close();
     rmSync(profile, { recursive: true, force: true });

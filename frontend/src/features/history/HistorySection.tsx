@@ -178,8 +178,8 @@ function AuditTab() {
                   <TableCell className="font-mono text-xs">{a.action}</TableCell>
                   <TableCell>{a.actor ?? "—"}</TableCell>
                   <TableCell className="font-mono text-xs">{a.ip ?? "—"}</TableCell>
-                  <TableCell className="max-w-96 truncate font-mono text-xs text-muted-foreground" title={JSON.stringify(a.detail)}>
-                    {JSON.stringify(a.detail)}
+                  <TableCell className="font-mono text-xs text-muted-foreground" title={JSON.stringify(a.detail)}>
+                    <div className="max-w-[22rem] truncate">{JSON.stringify(a.detail)}</div>
                   </TableCell>
                 </TableRow>
               ))}

@@ -141,7 +141,7 @@ export function PoliciesForm({ view, mappings, canEdit }: { view: PoliciesView; 
           </div>
         </Row>
         <Row id="pol-strategy" label="Projects" error={err("project_strategy")}>
-          <div className="flex gap-2">
+          <div className="grid grid-cols-2 gap-2">
             <NativeSelect id="pol-strategy" value={form.strategy} onChange={(e) => set("strategy", e.target.value)}>
               <option value="per_customer">One per customer</option>
               <option value="per_ticket">One per ticket</option>

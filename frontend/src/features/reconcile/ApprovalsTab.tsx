@@ -57,7 +57,9 @@ export function ApprovalsTab({ canEdit, active }: { canEdit: boolean; active: bo
                 <TableCell>{wallClock(e.begin)}</TableCell>
                 <TableCell>{wallClock(e.end)}</TableCell>
                 <TableCell>{formatDuration(e.durationSecs)}</TableCell>
-                <TableCell className="max-w-72 truncate text-muted-foreground">{e.description}</TableCell>
+                <TableCell className="text-muted-foreground">
+                  <div className="max-w-72 truncate">{e.description}</div>
+                </TableCell>
               </TableRow>
             ))}
           </TableBody>

@@ -215,8 +215,8 @@ export function ConflictsTab({ canEdit }: { canEdit: boolean }) {
                       <TableCell className="tabular-nums">#{c.conflict.ticket_id}</TableCell>
                       <TableCell className="tabular-nums">{c.conflict.desired?.agent_id ?? "—"}</TableCell>
                       <TableCell className="whitespace-nowrap text-muted-foreground">{formatDateTime(c.opened_at)}</TableCell>
-                      <TableCell className="max-w-64 truncate text-muted-foreground" title={c.conflict.detail}>
-                        {c.conflict.detail}
+                      <TableCell className="text-muted-foreground" title={c.conflict.detail}>
+                        <div className="max-w-64 truncate">{c.conflict.detail}</div>
                       </TableCell>
                       <TableCell>
                         <RowActions conflict={c} canEdit={canEdit} busy={resolveOne.isPending} onResolve={(action, kimaiId) => resolveOne.mutate({ id: c.id, action, kimaiId })} />

@@ -32,7 +32,9 @@ export function DeadLettersTab({ canEdit, active }: { canEdit: boolean; active: 
                 <TableCell>{d.queue}</TableCell>
                 <TableCell className="whitespace-nowrap">{formatDateTime(d.receivedAt)}</TableCell>
                 <TableCell>{d.attempts}</TableCell>
-                <TableCell className="max-w-96 truncate font-mono text-xs">{d.summary}</TableCell>
+                <TableCell className="font-mono text-xs">
+                  <div className="max-w-96 truncate">{d.summary}</div>
+                </TableCell>
                 <TableCell className="text-right">
                   <Button size="sm" variant="outline" disabled={!canEdit || replay.isPending} onClick={() => replay.mutate({ queue: d.queue, ids: [d.id] })}>
                     <RotateCw aria-hidden /> Replay
