@@ -61,3 +61,26 @@ describe("session and login redirects", () => {
     expect(readSession()).toBeNull();
   });
 });
+
+describe("typed calls", () => {
+  it("carry the API's problem (detail and field errors) into the ApiError", async () => {
+    const fetchImpl = async () =>
+      new Response(JSON.stringify({ status: 400, title: "Bad Request", detail: "the policies are invalid", errors: [{ field: "rounding", message: "step must be at least 1" }] }), {
+        status: 400,
+        headers: { "Content-Type": "application/problem+json" },
+      });
+    const client = createApiClient({ apiBaseUrl: "http://127.0.0.1:9/api" }, fetchImpl as typeof fetch);
+    const error = await unwrap(client.http.GET("/api/policies")).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ApiError);
+    expect(error).toMatchObject({ kind: "invalid", message: "the policies are invalid" });
+    expect((error as ApiError).fieldErrors).toEqual([{ field: "rounding", message: "step must be at least 1" }]);
+  });
+
+  it("report an unreachable API as a network error worth retrying", async () => {
+    const client = createApiClient({ apiBaseUrl: "http://127.0.0.1:9/api" }, (async () => {
+      throw new TypeError("fetch failed");
+    }) as typeof fetch);
+    const error = await unwrap(client.http.GET("/api/health")).catch((e: unknown) => e);
+    expect(error).toMatchObject({ kind: "network", retryable: true });
+  });
+});

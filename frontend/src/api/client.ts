@@ -7,7 +7,7 @@ import createClient, { type Middleware } from "openapi-fetch";
 import type { paths } from "./schema";
 import { apiOrigin, type RuntimeConfig } from "./config";
 import { clearSession, readSession } from "./session";
-import { ApiError, classify, readProblem } from "./errors";
+import { ApiError, classify, readProblem, type Problem } from "./errors";
 
 export type ApiClient = ReturnType<typeof createApiClient>;
 
@@ -62,7 +62,9 @@ export async function unwrap<T>(call: Promise<{ data?: T; error?: unknown; respo
     throw new ApiError("network", 0, null, e instanceof Error ? e.message : "network error");
   }
   if (answer.response.ok) return answer.data as T;
-  throw classify(answer.response.status, await readProblem(answer.response), known);
+  // openapi-fetch has read the body already: its parsed error is the problem document.
+  const problem = answer.error && typeof answer.error === "object" ? (answer.error as Problem) : await readProblem(answer.response);
+  throw classify(answer.response.status, problem, known);
 }
 
 /** The same for a raw `Response` (CSV downloads, routes added after the last generation). */
