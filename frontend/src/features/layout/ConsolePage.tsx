@@ -17,8 +17,11 @@ export function ConsolePage() {
   if (!session) return null;
   return (
     <div className="flex min-h-screen">
+      <a href="#main" className="sr-only z-50 rounded-md bg-card px-3 py-2 text-sm shadow focus:not-sr-only focus:fixed focus:left-3 focus:top-3">
+        Skip to content
+      </a>
       <Sidebar session={session} onSyncNow={() => setSyncOpen(true)} onSchedule={() => setScheduleOpen(true)} />
-      <main className="min-w-0 flex-1 divide-y px-8 pb-24 xl:px-12">
+      <main id="main" tabIndex={-1} className="min-w-0 flex-1 divide-y px-8 pb-24 outline-none xl:px-12">
         {session.role === "viewer" && (
           <p className="mt-4 rounded-md bg-amber-50 px-3 py-2 text-sm text-amber-800" role="note">
             You are signed in as a viewer: everything is read only.

@@ -136,7 +136,7 @@ export function PoliciesForm({ view, mappings, canEdit }: { view: PoliciesView; 
               <option value="down">Down</option>
               <option value="nearest">Nearest</option>
             </NativeSelect>
-            <Input aria-label="Rounding step in minutes" title="Step (min)" inputMode="numeric" value={form.roundingStep} onChange={(e) => set("roundingStep", e.target.value)} disabled={form.roundingMode === "none"} />
+            <Input aria-label="Rounding step in minutes" title="Step (min)" placeholder="step" inputMode="numeric" value={form.roundingStep} onChange={(e) => set("roundingStep", e.target.value)} disabled={form.roundingMode === "none"} />
             <Input aria-label="Minimum minutes" title="Minimum (min)" placeholder="min" inputMode="numeric" value={form.roundingMinimum} onChange={(e) => set("roundingMinimum", e.target.value)} />
           </div>
         </Row>

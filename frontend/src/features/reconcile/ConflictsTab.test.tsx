@@ -64,11 +64,11 @@ afterAll(async () => {
   await new Promise((resolve) => server.close(resolve));
 });
 
-function renderTab() {
+function renderTab(canEdit = true) {
   const client = new QueryClient({ defaultOptions: { queries: { retry: false } } });
   return render(
     <QueryClientProvider client={client}>
-      <ConflictsTab canEdit />
+      <ConflictsTab canEdit={canEdit} />
     </QueryClientProvider>,
   );
 }
@@ -87,6 +87,15 @@ describe("ConflictsTab", () => {
     await waitFor(() => expect(rowOf(11)).not.toBeNull());
     expect(await screen.findByRole("alert")).toHaveTextContent("already resolved by someone else");
     expect(resolved).toEqual([]);
+  });
+
+  it("shows a viewer the list with every action disabled", async () => {
+    renderTab(false);
+    await waitFor(() => expect(rowOf(12)).not.toBeNull());
+    const actions = within(rowOf(12)!).getAllByRole("button").filter((b) => b.textContent !== "");
+    expect(actions.map((b) => b.textContent)).toEqual(["Keep Kimai", "Apply Zammad", "Ignore"]);
+    for (const button of actions) expect(button).toBeDisabled();
+    expect(screen.getByRole("checkbox", { name: "Select all conflicts shown" })).toBeDisabled();
   });
 
   it("offers only the actions that fit every selected reason, and resolves many at once", async () => {
