@@ -201,7 +201,7 @@ async function main() {
       const chart = sec.getByTestId("minutes-chart");
       if (has("/api/kpis")) {
         await chart.locator(".recharts-bar-rectangle").first().waitFor();
-        const value = await sec.getByTestId("kpi-synced-7-days").locator(".text-2xl").innerText();
+        const value = await sec.getByTestId("kpi-synced-7-days").locator(".font-semibold").innerText();
         expect(!/^0 min$|—/.test(value), `minutes synced over 7 days shows ${value}`);
       } else {
         await chart.getByTestId("not-available").waitFor();

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Builds the console and serves it on 127.0.0.1 with `vite preview`, which forwards /api/* to the
 # API the way CloudFront does in AWS.
-#   scripts/console.sh up <api-origin>   e.g. http://127.0.0.1:4566/_aws/execute-api/<id> or http://127.0.0.1:8090
+#   scripts/console.sh up [api-origin]   e.g. http://127.0.0.1:8090; without it, the API Gateway of
+#                                        the local stack `make up` deployed (its urls.env, same
+#                                        MINISTACK_PORT)
 #   scripts/console.sh down
 # CONSOLE_PORT (default 5180) picks the port. The server's pid and log live in frontend/.run/.
 set -euo pipefail
@@ -12,7 +14,12 @@ mkdir -p "$run"
 
 case "${1:-}" in
 up)
-    api="${2:?usage: console.sh up <api-origin>}"
+    api="${2:-}"
+    if [[ -z "$api" ]]; then
+        source "$here/../infra/local-stack/env.sh"
+        [[ -f "$STACK_DIR/urls.env" ]] || { echo "no local stack on port $MINISTACK_PORT: run make up first, or name the API" >&2; exit 1; }
+        api="$(sed -n 's|^API_URL=\(.*\)/api$|\1|p' "$STACK_DIR/urls.env")"
+    fi
     cd "$here"
     if [[ ! -d node_modules ]] || [[ package-lock.json -nt node_modules/.package-lock.json ]]; then
         npm ci --no-audit --no-fund >&2

@@ -17,11 +17,11 @@ function Kpi({ label, value, hint, icon: Icon, tone }: { label: string; value: s
   return (
     <Card className="gap-2 py-4" data-testid={`kpi-${label.toLowerCase().replace(/\W+/g, "-")}`}>
       <CardHeader className="items-center">
-        <CardDescription className="font-medium">{label}</CardDescription>
+        <CardDescription className="truncate font-medium">{label}</CardDescription>
         <Icon className={cn("size-4 text-muted-foreground", tone === "warn" && "text-amber-600")} aria-hidden />
       </CardHeader>
       <CardContent>
-        <div className="text-2xl font-semibold tabular-nums tracking-tight">{value}</div>
+        <div className="whitespace-nowrap text-xl font-semibold tabular-nums tracking-tight xl:text-2xl">{value}</div>
         {hint && <p className="mt-0.5 text-xs text-muted-foreground">{hint}</p>}
       </CardContent>
     </Card>

@@ -21,7 +21,7 @@ export function ConsolePage() {
         Skip to content
       </a>
       <Sidebar session={session} onSyncNow={() => setSyncOpen(true)} onSchedule={() => setScheduleOpen(true)} />
-      <main id="main" tabIndex={-1} className="min-w-0 flex-1 divide-y px-8 pb-24 outline-none xl:px-12">
+      <main id="main" tabIndex={-1} className="min-w-0 flex-1 divide-y px-6 pb-24 outline-none xl:px-12">
         {session.role === "viewer" && (
           <p className="mt-4 rounded-md bg-amber-50 px-3 py-2 text-sm text-amber-800" role="note">
             You are signed in as a viewer: everything is read only.

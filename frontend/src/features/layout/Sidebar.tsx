@@ -36,7 +36,7 @@ function useActiveSection(): string {
 export function Sidebar({ session, onSyncNow, onSchedule }: { session: Session; onSyncNow: () => void; onSchedule: () => void }) {
   const active = useActiveSection();
   return (
-    <aside className="sticky top-0 flex h-screen w-60 shrink-0 flex-col border-r bg-card">
+    <aside className="sticky top-0 flex h-screen w-52 shrink-0 xl:w-60 flex-col border-r bg-card">
       <div className="flex items-center gap-2.5 px-5 py-5">
         <span className="flex size-8 items-center justify-center rounded-lg bg-primary text-primary-foreground">
           <ArrowRightLeft className="size-4" aria-hidden />
