@@ -263,7 +263,7 @@ async function main() {
         const first = rows.first();
         const id = await first.getAttribute("data-conflict-id");
         await first.getByRole("button", { name: "Compare Zammad and Kimai" }).click();
-        await sec.getByRole("table", { name: "Zammad and Kimai side by side" }).waitFor();
+        await sec.getByRole("table", { name: "Zammad and Kimai side by side" }).or(sec.getByTestId("conflict-detail")).waitFor();
         await shot(page, "reconcile", sec);
         await first.getByRole("button", { name: "Ignore" }).click();
         await sec.locator(`[data-conflict-id="${id}"]`).waitFor({ state: "detached" });

@@ -226,7 +226,7 @@ export function ConflictsTab({ canEdit }: { canEdit: boolean }) {
                       <TableRow className="bg-muted/20 hover:bg-muted/20">
                         <TableCell />
                         <TableCell colSpan={7} className="pb-4">
-                          <DiffView desired={c.conflict.desired} kimai={c.conflict.kimai} />
+                          <DiffView desired={c.conflict.desired} kimai={c.conflict.kimai} detail={c.conflict.detail} />
                         </TableCell>
                       </TableRow>
                     )}

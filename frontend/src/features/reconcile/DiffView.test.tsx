@@ -24,4 +24,10 @@ describe("DiffView", () => {
     render(<DiffView desired={{ begin: "2026-11-20T09:00:00", end: "2026-11-20T09:30:00", duration_secs: 1800, activity: 3, project: 7, user: 2, description: "A", tags: [] }} kimai={null} />);
     expect(screen.getByRole("columnheader", { name: "Kimai — none" })).toBeInTheDocument();
   });
+
+  it("tells the conflict's story when neither side has a timesheet", () => {
+    render(<DiffView desired={null} kimai={null} detail="no Kimai user with e-mail carla@example.com" />);
+    expect(screen.getByTestId("conflict-detail")).toHaveTextContent("No timesheet on either side yet. no Kimai user with e-mail carla@example.com");
+    expect(screen.queryByRole("table")).not.toBeInTheDocument();
+  });
 });

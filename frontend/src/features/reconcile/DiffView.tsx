@@ -2,7 +2,15 @@ import { cn } from "@/lib/utils";
 import { diffTimesheets, type DesiredSide, type KimaiSide } from "./diff";
 
 /** Zammad's wish and Kimai's timesheet side by side; differing fields are highlighted. */
-export function DiffView({ desired, kimai }: { desired: DesiredSide | null | undefined; kimai: KimaiSide | null | undefined }) {
+export function DiffView({ desired, kimai, detail }: { desired: DesiredSide | null | undefined; kimai: KimaiSide | null | undefined; detail?: string }) {
+  if (!desired && !kimai) {
+    // Mapping conflicts stop before a timesheet exists on either side: the detail is the story.
+    return (
+      <p className="text-sm" data-testid="conflict-detail">
+        <span className="font-medium">No timesheet on either side yet.</span> <span className="text-muted-foreground">{detail}</span>
+      </p>
+    );
+  }
   const rows = diffTimesheets(desired, kimai);
   return (
     <table className="w-full text-sm" aria-label="Zammad and Kimai side by side">
