@@ -99,7 +99,7 @@ function MinutesChart() {
         {kpis.isPending ? (
           <LoadingState rows={5} />
         ) : kpis.error ? (
-          <ErrorState error={kpis.error} what="The chart" retry={() => kpis.refetch()} />
+          <ErrorState error={kpis.error} what="The chart" retry={() => kpis.refetch()} className="h-full justify-center" />
         ) : kpis.data.perDay.every((d) => d.minutes === 0) ? (
           <EmptyState title="No minutes synced in this period" className="h-full" />
         ) : (
