@@ -1,1 +1,263 @@
-fn main() {}
+//! `stack-bench`: benchmarks of the deployed stack (driven by `stack-bench.sh`, see
+//! `docs/benchmarks.md`).
+//!
+//! ```text
+//! stack-bench dataset --accountings N --out DIR [--weeks W] [--start YYYY-MM-DD]
+//! stack-bench cold-init --build LABEL --runs N --ticket ID --log-dir DIR --out FILE
+//!                       --function crate=deployed-name=path [--function ...]
+//! stack-bench sync --zammad-url URL --kimai-url URL --fetch-function NAME --control-table T
+//!                  --work-queue name=URL ... --dead-letter-queue name=URL ...
+//!                  --from RFC3339 --to RFC3339 --out FILE [--limit-secs N] [--quiet-secs N]
+//! ```
+//! AWS calls go where the SDK's environment says (`AWS_ENDPOINT_URL`: the emulator).
+
+use chrono::{DateTime, NaiveDate, Utc};
+use stack_bench::error::BenchError;
+use stack_bench::{cold_bench, dataset, function_env, report, sync_run};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+const USAGE: &str = "usage: stack-bench dataset|cold-init|sync [options] (see the source's header or docs/benchmarks.md)";
+
+/// `--name value` pairs; a name may repeat.
+struct Args {
+    values: BTreeMap<String, Vec<String>>,
+}
+
+impl Args {
+    fn parse(raw: impl Iterator<Item = String>) -> Result<Args, BenchError> {
+        let mut values: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        let mut raw = raw.peekable();
+        while let Some(flag) = raw.next() {
+            let Some(name) = flag.strip_prefix("--") else {
+                return Err(BenchError::Usage(format!("unexpected {flag:?}\n{USAGE}")));
+            };
+            let value = raw
+                .next()
+                .ok_or_else(|| BenchError::Usage(format!("{flag} needs a value")))?;
+            values.entry(name.to_owned()).or_default().push(value);
+        }
+        Ok(Args { values })
+    }
+
+    fn one(&self, name: &str) -> Result<&str, BenchError> {
+        match self.values.get(name).map(Vec::as_slice) {
+            Some([v]) => Ok(v),
+            Some(_) => Err(BenchError::Usage(format!(
+                "--{name} is given more than once"
+            ))),
+            None => Err(BenchError::Usage(format!("--{name} is required\n{USAGE}"))),
+        }
+    }
+
+    fn all(&self, name: &str) -> &[String] {
+        self.values.get(name).map_or(&[], Vec::as_slice)
+    }
+
+    fn parsed<T: std::str::FromStr>(
+        &self,
+        name: &str,
+        default: Option<T>,
+    ) -> Result<T, BenchError> {
+        match (self.values.contains_key(name), default) {
+            (false, Some(d)) => Ok(d),
+            _ => {
+                let raw = self.one(name)?;
+                raw.parse()
+                    .map_err(|_| BenchError::Usage(format!("--{name}: {raw:?} is not valid")))
+            }
+        }
+    }
+
+    /// `name=value` pairs of a repeated flag.
+    fn pairs(&self, name: &str) -> Result<Vec<(String, String)>, BenchError> {
+        self.all(name)
+            .iter()
+            .map(|p| match p.split_once('=') {
+                Some((k, v)) if !k.is_empty() && !v.is_empty() => Ok((k.to_owned(), v.to_owned())),
+                _ => Err(BenchError::Usage(format!(
+                    "--{name} wants name=value, got {p:?}"
+                ))),
+            })
+            .collect()
+    }
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let mut raw = std::env::args().skip(1);
+    let command = raw.next().unwrap_or_default();
+    let result = match Args::parse(raw) {
+        Ok(args) => match command.as_str() {
+            "dataset" => dataset_command(&args),
+            "cold-init" => cold_init_command(&args).await,
+            "sync" => sync_command(&args).await,
+            _ => Err(BenchError::Usage(USAGE.to_owned())),
+        },
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("stack-bench {command}: {e}");
+            ExitCode::from(e.exit_code())
+        }
+    }
+}
+
+fn dataset_command(args: &Args) -> Result<(), BenchError> {
+    let accountings = args.parsed("accountings", None)?;
+    let weeks = args.parsed("weeks", Some(12))?;
+    let start = args.parsed(
+        "start",
+        Some(NaiveDate::from_ymd_opt(2026, 3, 2).expect("a date")),
+    )?;
+    let out = PathBuf::from(args.one("out")?);
+    let (chosen, zammad, kimai) = dataset::exact(accountings, weeks, start)?;
+    dataset::write(&out, &chosen, &zammad, &kimai)?;
+    println!("{}", serde_json::to_string(&chosen).expect("serialises"));
+    Ok(())
+}
+
+async fn cold_init_command(args: &Args) -> Result<(), BenchError> {
+    let subjects = args
+        .all("function")
+        .iter()
+        .map(|s| cold_bench::Subject::parse(s))
+        .collect::<Result<Vec<_>, _>>()?;
+    if subjects.is_empty() {
+        return Err(BenchError::Usage(
+            "at least one --function is required".into(),
+        ));
+    }
+    let build = args.one("build")?.to_owned();
+    let runs: u32 = args.parsed("runs", Some(7))?;
+    if runs == 0 {
+        return Err(BenchError::Usage("--runs must be at least 1".into()));
+    }
+    let config = aws_config::load_from_env().await;
+    let endpoint = std::env::var("AWS_ENDPOINT_URL")
+        .map_err(|_| BenchError::Usage("AWS_ENDPOINT_URL must name the emulator".into()))?;
+    let ctx = cold_bench::Context {
+        aws: function_env::AwsTarget {
+            endpoint,
+            region: config
+                .region()
+                .map_or_else(|| "us-east-1".to_owned(), ToString::to_string),
+        },
+        config,
+        ticket_id: args.parsed("ticket", None)?,
+        log_dir: PathBuf::from(args.one("log-dir")?),
+    };
+    std::fs::create_dir_all(&ctx.log_dir).map_err(|source| BenchError::Io {
+        path: ctx.log_dir.clone(),
+        source,
+    })?;
+    let reports = cold_bench::bench(&subjects, &build, runs, &ctx).await?;
+    write_json(args.one("out")?, &reports)?;
+    print!("{}", report::cold_table(&reports));
+    Ok(())
+}
+
+async fn sync_command(args: &Args) -> Result<(), BenchError> {
+    let from: DateTime<Utc> = args.parsed("from", None)?;
+    let to: DateTime<Utc> = args.parsed("to", None)?;
+    let targets = sync_run::Targets {
+        zammad_url: args.one("zammad-url")?.trim_end_matches('/').to_owned(),
+        kimai_url: args.one("kimai-url")?.trim_end_matches('/').to_owned(),
+        fetch_function: args.one("fetch-function")?.to_owned(),
+        control_table: args.one("control-table")?.to_owned(),
+        work_queues: args.pairs("work-queue")?,
+        dead_letter_queues: args.pairs("dead-letter-queue")?,
+    };
+    if targets.work_queues.is_empty() {
+        return Err(BenchError::Usage(
+            "at least one --work-queue is required".into(),
+        ));
+    }
+    let polling = sync_run::Polling {
+        every: Duration::from_millis(500),
+        quiet: Duration::from_secs(args.parsed("quiet-secs", Some(5))?),
+        limit: Duration::from_secs(args.parsed("limit-secs", Some(1800))?),
+    };
+    let config = aws_config::load_from_env().await;
+    let clients = sync_run::Clients {
+        http: reqwest::Client::builder()
+            .timeout(Duration::from_secs(30))
+            .build()
+            .map_err(|e| BenchError::http(&targets.kimai_url, e))?,
+        lambda: aws_sdk_lambda::Client::new(&config),
+        sqs: aws_sdk_sqs::Client::new(&config),
+        control: sync_store::aws::DynamoControl::new(
+            aws_sdk_dynamodb::Client::new(&config),
+            targets.control_table.clone(),
+        ),
+    };
+    // The scheduler's payload for a backfill over the dataset's dates.
+    let payload = serde_json::json!({
+        "mode": "backfill",
+        "from": from.to_rfc3339(),
+        "to": to.to_rfc3339(),
+    });
+    let first = sync_run::run(&clients, &targets, polling, "first sync", &payload).await?;
+    let second = sync_run::run(&clients, &targets, polling, "no-change rerun", &payload).await?;
+    let reports = [first, second];
+    write_json(args.one("out")?, &reports)?;
+    print!("{}", report::sync_table(&reports));
+    Ok(())
+}
+
+fn write_json(path: &str, value: &impl serde::Serialize) -> Result<(), BenchError> {
+    let text = serde_json::to_string_pretty(value).expect("reports serialise");
+    std::fs::write(path, text).map_err(|source| BenchError::Io {
+        path: path.into(),
+        source,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(s: &str) -> Result<Args, BenchError> {
+        Args::parse(s.split_whitespace().map(str::to_owned))
+    }
+
+    #[test]
+    fn flags_values_and_repeats() {
+        let a = args("--runs 5 --function a=b=c --function d=e=f --work-queue q=http://x").unwrap();
+        assert_eq!(a.one("runs").unwrap(), "5");
+        assert_eq!(a.all("function").len(), 2);
+        assert!(matches!(a.one("function"), Err(BenchError::Usage(_))));
+        assert_eq!(a.parsed::<u32>("runs", Some(7)).unwrap(), 5);
+        assert_eq!(a.parsed::<u32>("quiet", Some(7)).unwrap(), 7);
+        assert_eq!(
+            a.pairs("work-queue").unwrap(),
+            vec![("q".to_owned(), "http://x".to_owned())]
+        );
+    }
+
+    #[test]
+    fn bad_command_lines_are_usage_errors() {
+        for bad in ["runs 5", "--runs"] {
+            let err = args(bad).err().expect(bad);
+            assert_eq!(err.exit_code(), 2);
+        }
+        let a = args("--runs five --work-queue nourl").unwrap();
+        assert!(
+            a.parsed::<u32>("runs", Some(1))
+                .unwrap_err()
+                .to_string()
+                .contains("five")
+        );
+        assert!(
+            a.one("out")
+                .unwrap_err()
+                .to_string()
+                .contains("--out is required")
+        );
+        assert!(matches!(a.pairs("work-queue"), Err(BenchError::Usage(_))));
+    }
+}

@@ -1,0 +1,16 @@
+//! Benchmarks of the deployed stack (see `docs/benchmarks.md`, section "Deployed stack"):
+//! - cold init and peak memory of each function's bootstrap, started behind a local Lambda
+//!   Runtime API ([`runtime_api`], [`cold_init`], [`cold_bench`], [`events`]);
+//! - a sync of an exact number of accountings ([`dataset`]) through the local stack, with its
+//!   Kimai and Zammad calls ([`sync_run`]).
+
+pub mod cold_bench;
+pub mod cold_init;
+pub mod dataset;
+pub mod error;
+pub mod events;
+pub mod function_env;
+pub mod report;
+pub mod runtime_api;
+pub mod stats;
+pub mod sync_run;
