@@ -21,6 +21,11 @@ STACK_NAME="${STACK_NAME:-zammad-kimai-sync}"
 STACK_DIR="$LOCAL_DIR/stack-$MINISTACK_PORT"
 SIMS_DIR="$LOCAL_DIR/sims-$MINISTACK_PORT"
 ARTIFACT_BUCKET="${STACK_NAME}-artifacts"
+# Queue timings of the local deploy (template parameters; AWS keeps the defaults 360 s and 5):
+# a failed record is retried after 10 s and dead-letters on its third delivery, so retries and
+# dead letters show within seconds (the end-to-end suite waits for both).
+LOCAL_QUEUE_VISIBILITY_TIMEOUT="${LOCAL_QUEUE_VISIBILITY_TIMEOUT:-10}"
+LOCAL_QUEUE_MAX_RECEIVE_COUNT="${LOCAL_QUEUE_MAX_RECEIVE_COUNT:-3}"
 ZAMMAD_SIM_PORT="${ZAMMAD_SIM_PORT:-8081}"
 KIMAI_SIM_PORT="${KIMAI_SIM_PORT:-8082}"
 # Lambda binaries for the emulator: built for this machine with the `lambdalocal` profile (defined in build-functions.sh).

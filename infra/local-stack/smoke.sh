@@ -5,7 +5,9 @@
 #    deploy (read back from the emulator's Secrets Manager), /api/auth/me with the token, a
 #    protected route without a token (401);
 #  - a webhook signed with the deployed secret answers 202 (webhook-ingest verified and enqueued),
-#    and the same body with a wrong signature answers 401.
+#    and the same body with a wrong signature answers 401; reconcile reads the ticket from Zammad
+#    and drains ticket-sync, and kimai-writer's timesheet for it is in the Kimai simulator;
+#  - then the end-to-end suite (e2e.sh) on the same stack.
 # Brings the stack up first (up.sh is idempotent); if the emulator was not running before,
 # tears everything down again at the end, pass or fail.
 set -euo pipefail
@@ -90,6 +92,9 @@ if [[ -n "$(stack_output WebhookSecretId)" ]] && ! grep -qx webhook-ingest "$STA
     payload='{"ticket":{"id":101,"number":"31101","title":"VPN drops every 20 minutes"}}'
     signature="sha1=$(printf '%s' "$payload" | openssl dgst -sha1 -hmac "$secret" -r | cut -d' ' -f1)"
     delivery="smoke-$(date +%s%N)"
+    consumed_reads_before="$(curl -s --max-time 5 "http://127.0.0.1:$ZAMMAD_SIM_PORT/__admin/counters" |
+        "$STACK_TOOLS_VENV/bin/python" -c 'import json,sys; print(json.load(sys.stdin).get("GET /api/v1/tickets/{id}", 0))' \
+        2>/dev/null || echo unreadable)"
     status="$(curl -s -o /dev/null -w '%{http_code}' --max-time 30 -X POST \
         -H 'Content-Type: application/json' -H "X-Hub-Signature: $signature" \
         -H "X-Zammad-Delivery: $delivery" --data-binary "$payload" "$gateway/webhooks/zammad")"
@@ -98,16 +103,45 @@ if [[ -n "$(stack_output WebhookSecretId)" ]] && ! grep -qx webhook-ingest "$STA
         -H 'Content-Type: application/json' -H "X-Hub-Signature: sha1=0000000000000000000000000000000000000000" \
         -H "X-Zammad-Delivery: $delivery-forged" --data-binary "$payload" "$gateway/webhooks/zammad")"
     check "forged webhook status" 401 "$status"
-    # The queued ticket is picked up by reconcile through the template's event source mapping.
+    # The queued ticket is picked up by reconcile through the template's event source mapping:
+    # reconcile reads ticket 101 from the Zammad simulator (its call counter moves), the queue
+    # drains (nothing visible, nothing in flight), and the writer's timesheet for accounting 1
+    # of ticket 101 is in the Kimai simulator.
     if ! grep -qx reconcile "$STACK_DIR/missing-functions"; then
-        visible=unknown
-        for _ in $(seq 1 30); do
-            visible="$(awsl sqs get-queue-attributes --queue-url "$(stack_output TicketSyncQueueUrl)" \
-                --attribute-names ApproximateNumberOfMessages --query 'Attributes.ApproximateNumberOfMessages')"
-            [[ "$visible" == 0 ]] && break
+        zammad_ticket_reads() {
+            curl -s --max-time 5 "http://127.0.0.1:$ZAMMAD_SIM_PORT/__admin/counters" |
+                "$STACK_TOOLS_VENV/bin/python" -c \
+                    'import json,sys; print(json.load(sys.stdin).get("GET /api/v1/tickets/{id}", 0))' \
+                    2>/dev/null || echo unreadable
+        }
+        queue_depth() {
+            awsl sqs get-queue-attributes --queue-url "$(stack_output TicketSyncQueueUrl)" \
+                --attribute-names ApproximateNumberOfMessages ApproximateNumberOfMessagesNotVisible \
+                --output json | "$STACK_TOOLS_VENV/bin/python" -c \
+                'import json,sys; a=json.load(sys.stdin)["Attributes"]; print(int(a["ApproximateNumberOfMessages"]) + int(a["ApproximateNumberOfMessagesNotVisible"]))'
+        }
+        reads_before="$consumed_reads_before"
+        consumed=no
+        for _ in $(seq 1 60); do
+            reads="$(zammad_ticket_reads)"
+            if [[ "$reads" =~ ^[0-9]+$ && "$reads_before" =~ ^[0-9]+$ ]] && ((reads > reads_before)) &&
+                [[ "$(queue_depth)" == 0 ]]; then
+                consumed=yes
+                break
+            fi
             sleep 1
         done
-        check "ticket-sync consumed by reconcile" 0 "$visible"
+        check "ticket-sync consumed by reconcile (ticket read from Zammad, queue drained)" yes "$consumed"
+        written=no
+        for _ in $(seq 1 60); do
+            if curl -s --max-time 5 "http://127.0.0.1:$KIMAI_SIM_PORT/__admin/timesheets" |
+                grep -qF '[zammad:ta=1]'; then
+                written=yes
+                break
+            fi
+            sleep 1
+        done
+        check "ticket 101 written to Kimai by kimai-writer" yes "$written"
     fi
 else
     echo "FAIL webhook-ingest is not deployed (no crate built)" >&2
@@ -116,3 +150,6 @@ fi
 
 echo "smoke: $passed passed, $failed failed"
 [[ $failed -eq 0 ]]
+
+# The end-to-end suite, on the same stack while it is up.
+"$here/e2e.sh"

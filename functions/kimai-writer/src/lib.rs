@@ -20,6 +20,8 @@ pub struct Deps {
     /// Who claims operations: unique per function instance.
     pub holder: String,
     pub concurrency: usize,
+    /// The kimai-write queue's deployed `maxReceiveCount` (`QUEUE_MAX_RECEIVE_COUNT`).
+    pub max_receive_count: u32,
 }
 
 pub fn records(event: SqsEvent) -> Vec<QueueRecord> {
@@ -61,7 +63,10 @@ pub async fn handle(deps: &Deps, event: SqsEvent) -> SqsBatchResponse {
             return response(records.into_iter().map(|r| r.message_id).collect());
         }
     };
-    let writer = Arc::new(Writer::new(kimai, deps.stores.clone(), deps.holder.clone()));
+    let writer = Arc::new(
+        Writer::new(kimai, deps.stores.clone(), deps.holder.clone())
+            .with_max_receive_count(deps.max_receive_count),
+    );
     // One cache per invocation: the API user and the tags known to exist.
     let cache = Arc::new(WriterCache::new());
     let failed = process_batch(records, deps.concurrency, move |record| {

@@ -40,6 +40,9 @@ async fn main() -> Result<(), Error> {
         ),
         holder: kimai_writer::holder_name(),
         concurrency: kimai_writer::CONCURRENCY,
+        max_receive_count: sync_service::runtime::max_receive_count(
+            sync_store::schema::KIMAI_WRITE_QUEUE.max_receive_count,
+        )?,
     };
     let deps = &deps;
 

@@ -66,6 +66,7 @@ async fn setup(configured: bool) -> (kimai_sim::RunningSim, kimai_writer::Deps) 
         connections: Connections::new(control, secrets, None, Some("kimai-secret".into())),
         holder: "writer-test".into(),
         concurrency: kimai_writer::CONCURRENCY,
+        max_receive_count: 5,
     };
     (kimai, deps)
 }
@@ -152,4 +153,43 @@ async fn failures_on_the_last_delivery_are_audited_as_dead_letters() {
         .await
         .unwrap();
     assert!(none.items.is_empty());
+}
+
+#[tokio::test]
+async fn the_deployed_max_receive_count_decides_the_last_delivery() {
+    // The local stack deploys maxReceiveCount 3: delivery 3 is the last one there.
+    let (_kimai, mut deps) = setup(true).await;
+    deps.max_receive_count = 3;
+    let dead_letters = |deps: &kimai_writer::Deps| {
+        let audit = deps.stores.audit.clone();
+        async move {
+            let today = Utc::now().date_naive();
+            audit
+                .query(
+                    today,
+                    today,
+                    &sync_store::audit::AuditFilter {
+                        action: Some("message.dead_letter".into()),
+                        ..Default::default()
+                    },
+                    &sync_store::PageRequest::first(10),
+                )
+                .await
+                .unwrap()
+                .items
+                .len()
+        }
+    };
+    let delivery = |count: &str| {
+        let mut e = event("kimai_write_batch.json");
+        for r in &mut e.records {
+            r.attributes
+                .insert("ApproximateReceiveCount".into(), count.into());
+        }
+        e
+    };
+    kimai_writer::handle(&deps, delivery("2")).await;
+    assert_eq!(dead_letters(&deps).await, 0, "delivery 2 of 3 is retried");
+    kimai_writer::handle(&deps, delivery("3")).await;
+    assert_eq!(dead_letters(&deps).await, 2, "the two undecodable records");
 }

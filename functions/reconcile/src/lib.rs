@@ -21,6 +21,8 @@ pub struct Deps {
     pub writes: Arc<dyn MessageQueue<KimaiWriteMessage>>,
     pub connections: Connections,
     pub concurrency: usize,
+    /// The ticket-sync queue's deployed `maxReceiveCount` (`QUEUE_MAX_RECEIVE_COUNT`).
+    pub max_receive_count: u32,
 }
 
 /// The ids and bodies of the event's records (a record without a body is processed as an
@@ -78,6 +80,7 @@ pub async fn handle(deps: &Deps, event: SqsEvent) -> SqsBatchResponse {
         kimai,
         stores: deps.stores.clone(),
         writes: deps.writes.clone(),
+        max_receive_count: deps.max_receive_count,
     });
     // One cache per invocation: the Kimai catalog and the policy are read once per batch.
     let cache = Arc::new(InvocationCache::new());

@@ -44,6 +44,9 @@ async fn main() -> Result<(), Error> {
             Some(env::required(env::KIMAI_TOKEN_SECRET)?),
         ),
         concurrency: reconcile::CONCURRENCY,
+        max_receive_count: sync_service::runtime::max_receive_count(
+            sync_store::schema::TICKET_SYNC_QUEUE.max_receive_count,
+        )?,
     };
     let deps = &deps;
 

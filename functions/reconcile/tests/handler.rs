@@ -133,6 +133,7 @@ async fn setup(configured: bool) -> Setup {
             Some("kimai-secret".into()),
         ),
         concurrency: reconcile::CONCURRENCY,
+        max_receive_count: 5,
     };
     Setup {
         _zammad: zammad,

@@ -143,20 +143,33 @@ fn check_table(template: &Value, table: &TableDef) {
     }
 }
 
+/// The default of the parameter a property refers to with `!Ref`.
+fn parameter_default(template: &Value, property: &Value) -> u64 {
+    let (tag, name) = tagged(property).unwrap_or_else(|| panic!("{property:?} is not a !Ref"));
+    assert_eq!(tag, "Ref", "{property:?}");
+    let parameter = &template["Parameters"][name.as_str()];
+    assert!(!parameter.is_null(), "no parameter {name}");
+    parameter["Default"]
+        .as_u64()
+        .unwrap_or_else(|| panic!("parameter {name} has no numeric default"))
+}
+
 fn check_queue(template: &Value, queue: &QueueDef) {
     let logical = logical_id(queue.logical, "Queue");
     let dlq_logical = logical_id(queue.logical, "DeadLetterQueue");
     let props = &resource(template, &logical)["Properties"];
     let dlq = &resource(template, &dlq_logical)["Properties"];
+    // Both come from parameters whose defaults (what AWS gets) are the schema's values; the
+    // local stack deploys short ones.
     assert_eq!(
-        props["VisibilityTimeout"].as_u64(),
-        Some(u64::from(queue.visibility_timeout_secs)),
+        parameter_default(template, &props["VisibilityTimeout"]),
+        u64::from(queue.visibility_timeout_secs),
         "{logical}: visibility timeout"
     );
     let redrive = &props["RedrivePolicy"];
     assert_eq!(
-        redrive["maxReceiveCount"].as_u64(),
-        Some(u64::from(queue.max_receive_count)),
+        parameter_default(template, &redrive["maxReceiveCount"]),
+        u64::from(queue.max_receive_count),
         "{logical}: maxReceiveCount"
     );
     assert_eq!(
@@ -241,12 +254,18 @@ fn functions_get_the_environment_the_adapters_read() {
         vars::WEBHOOK_SECRET,
         vars::CONSOLE_SIGNING_KEY_SECRET,
         vars::AUDIT_SYNC_RETENTION_DAYS,
+        sync_service::runtime::QUEUE_MAX_RECEIVE_COUNT,
     ] {
         assert!(
             tagged(&env[var]).is_some(),
             "{var} is set from the template"
         );
     }
+    // The consumers learn the queues' maxReceiveCount from the same parameter the queues use.
+    assert_eq!(
+        tagged(&env[sync_service::runtime::QUEUE_MAX_RECEIVE_COUNT]),
+        Some(("Ref".to_owned(), "QueueMaxReceiveCount".to_owned()))
+    );
     let api_env = &resource(&template, "ApiFunction")["Properties"]["Environment"]["Variables"];
     for var in [
         vars::SCHEDULE_NAME,

@@ -3,12 +3,12 @@
 
 use crate::Sim;
 use crate::faults::FaultConfig;
-use crate::store::{AccountingChange, NewAccounting, StoreError};
+use crate::store::{AccountingChange, NewAccounting, NewTicket, StoreError};
 use crate::webhook::WebhookConfig;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, patch};
+use axum::routing::{get, patch, post};
 use axum::{Json, Router};
 use serde_json::json;
 use std::sync::Arc;
@@ -18,6 +18,7 @@ type Shared = Arc<Sim>;
 pub fn router(sim: Shared) -> Router {
     Router::new()
         .route("/__admin/dataset", get(dataset))
+        .route("/__admin/tickets", post(add_ticket))
         .route(
             "/__admin/accountings",
             get(accountings).post(add_accounting),
@@ -64,6 +65,14 @@ async fn dataset(State(sim): State<Shared>) -> impl IntoResponse {
 
 async fn accountings(State(sim): State<Shared>) -> impl IntoResponse {
     Json(sim.accountings())
+}
+
+async fn add_ticket(
+    State(sim): State<Shared>,
+    Json(new): Json<NewTicket>,
+) -> Result<impl IntoResponse, AdminError> {
+    let created = sim.add_ticket(new).map_err(AdminError)?;
+    Ok((StatusCode::CREATED, Json(created)))
 }
 
 async fn add_accounting(

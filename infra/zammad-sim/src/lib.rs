@@ -18,7 +18,7 @@ pub mod webhook;
 
 pub use dataset::{Dataset, DatasetError};
 pub use faults::{FaultConfig, FaultRule};
-pub use store::{AccountingChange, NewAccounting, StoreError};
+pub use store::{AccountingChange, NewAccounting, NewTicket, StoreError};
 pub use webhook::{DeliveryAttempt, WebhookConfig};
 
 use faults::Faults;
@@ -205,6 +205,12 @@ impl Sim {
     pub fn accountings(&self) -> Vec<Value> {
         let store = self.store();
         store.accountings.values().map(render::accounting).collect()
+    }
+
+    /// Open a ticket; returns it as Zammad would print it. Fires no trigger (no time yet).
+    pub fn add_ticket(&self, new: NewTicket) -> Result<Value, StoreError> {
+        let ticket = self.store().add_ticket(new, format::now())?;
+        Ok(render::ticket(&ticket))
     }
 
     /// Book time as an agent; returns the accounting as Zammad would print it.

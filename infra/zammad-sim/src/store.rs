@@ -85,6 +85,24 @@ pub struct NewAccounting {
     pub created_at: Option<DateTime<Utc>>,
 }
 
+/// Open a ticket, as a customer or an agent would (tests that need tickets of their own).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewTicket {
+    pub title: String,
+    pub group_id: u64,
+    /// A user with the customer role.
+    pub customer_id: u64,
+    /// Defaults to the customer's organisation.
+    #[serde(default)]
+    pub organization_id: Option<u64>,
+    /// Defaults to nobody (the system user).
+    #[serde(default)]
+    pub owner_id: Option<u64>,
+    #[serde(default)]
+    pub state: Option<String>,
+}
+
 /// Change an accounting. `type_id: null` clears the type; a missing key leaves it.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -253,6 +271,66 @@ impl Store {
         self.articles
             .values()
             .filter(move |a| a.ticket_id == ticket_id)
+    }
+
+    /// Opens a ticket with the next free id (number `31000 + id`, like the demo's) and no time.
+    pub fn add_ticket(&mut self, new: NewTicket, now: DateTime<Utc>) -> Result<Ticket, StoreError> {
+        if !self.groups.contains_key(&new.group_id) {
+            return Err(StoreError::NotFound {
+                model: "Group",
+                id: new.group_id,
+            });
+        }
+        let customer = self
+            .users
+            .get(&new.customer_id)
+            .ok_or(StoreError::NotFound {
+                model: "User",
+                id: new.customer_id,
+            })?;
+        if customer.role != Role::Customer {
+            return Err(StoreError::Invalid(format!(
+                "user {} is not a customer",
+                new.customer_id
+            )));
+        }
+        let organization_id = new.organization_id.or(customer.organization_id);
+        if let Some(org) = organization_id {
+            if !self.organisations.contains_key(&org) {
+                return Err(StoreError::NotFound {
+                    model: "Organization",
+                    id: org,
+                });
+            }
+        }
+        if let Some(owner) = new.owner_id {
+            self.require_agent(owner)?;
+        }
+        if new.title.trim().is_empty() {
+            return Err(StoreError::Invalid("title is empty".to_owned()));
+        }
+        let id = self.tickets.keys().max().map_or(1, |m| m + 1);
+        let ticket = Ticket {
+            record: TicketRecord {
+                id,
+                number: (31000 + id).to_string(),
+                title: new.title,
+                group_id: new.group_id,
+                customer_id: new.customer_id,
+                organization_id,
+                owner_id: new.owner_id,
+                state: new.state.unwrap_or_else(|| "new".to_owned()),
+                created_at: now,
+                updated_at: Some(now),
+            },
+            organization_id,
+            owner_id: new.owner_id.unwrap_or(SYSTEM_USER_ID),
+            updated_at: now,
+            updated_by_id: new.customer_id,
+            time_unit: None,
+        };
+        self.tickets.insert(id, ticket.clone());
+        Ok(ticket)
     }
 
     pub fn add_accounting(

@@ -510,3 +510,113 @@ async fn a_bad_dataset_is_refused_at_start() {
         .is_err()
     );
 }
+
+#[tokio::test]
+async fn admin_opens_tickets_that_the_api_then_shows_and_books_time_on() {
+    let sim = start(ZammadVersion::V6_5, Dataset::demo()).await;
+    let http = reqwest::Client::new();
+    let base = sim.base_url();
+
+    let response = http
+        .post(format!("{base}/__admin/tickets"))
+        .json(&json!({"title": "Laptop will not boot", "group_id": 2, "customer_id": 6}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let created: Value = response.json().await.unwrap();
+    let id = created["id"].as_u64().unwrap();
+    assert!(id > 107, "after the demo's tickets: {created}");
+    assert_eq!(created["number"], (31000 + id).to_string());
+    assert_eq!(created["organization_id"], 1, "the customer's organisation");
+
+    let (status, _, shown) = get(&sim, &format!("/api/v1/tickets/{id}"), Some(ADMIN)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(shown["title"], "Laptop will not boot");
+    assert_eq!(shown["group_id"], 2);
+
+    let booked = http
+        .post(format!("{base}/__admin/accountings"))
+        .json(&json!({"ticket_id": id, "created_by_id": 3, "time_unit": "25"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(booked.status(), StatusCode::CREATED);
+    let (_, _, list) = get(
+        &sim,
+        &format!("/api/v1/tickets/{id}/time_accountings"),
+        Some(ADMIN),
+    )
+    .await;
+    assert_eq!(list.as_array().unwrap().len(), 1);
+
+    // A second ticket gets the next id.
+    let next: Value = http
+        .post(format!("{base}/__admin/tickets"))
+        .json(&json!({"title": "Second", "group_id": 1, "customer_id": 7}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(next["id"], id + 1);
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn admin_refuses_tickets_with_unknown_or_wrong_references() {
+    let sim = start(ZammadVersion::V6_5, Dataset::demo()).await;
+    let http = reqwest::Client::new();
+    let base = sim.base_url();
+    for (body, status) in [
+        (
+            json!({"title": "x", "group_id": 99, "customer_id": 6}),
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            json!({"title": "x", "group_id": 1, "customer_id": 999}),
+            StatusCode::NOT_FOUND,
+        ),
+        // An agent is not a customer.
+        (
+            json!({"title": "x", "group_id": 1, "customer_id": 3}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        // A customer cannot own a ticket.
+        (
+            json!({"title": "x", "group_id": 1, "customer_id": 6, "owner_id": 7}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            json!({"title": " ", "group_id": 1, "customer_id": 6}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            json!({"title": "x", "group_id": 1, "customer_id": 6, "organization_id": 42}),
+            StatusCode::NOT_FOUND,
+        ),
+    ] {
+        let response = http
+            .post(format!("{base}/__admin/tickets"))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), status, "{body}");
+    }
+    let dataset: Value = http
+        .get(format!("{base}/__admin/dataset"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        dataset["tickets"].as_array().unwrap().len(),
+        7,
+        "nothing added"
+    );
+    sim.shutdown().await;
+}

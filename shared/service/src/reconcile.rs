@@ -160,6 +160,9 @@ pub struct Reconciler {
     pub kimai: KimaiClient,
     pub stores: SyncStores,
     pub writes: Arc<dyn MessageQueue<KimaiWriteMessage>>,
+    /// The `maxReceiveCount` of the ticket-sync queue as deployed (the schema's value on AWS):
+    /// a failure on that delivery is the last one and is counted and audited as a dead letter.
+    pub max_receive_count: u32,
 }
 
 /// What one plan was made from and decided, for persisting it.
@@ -222,7 +225,7 @@ impl Reconciler {
             .reconcile_body(cache, &record.message_id, &record.body)
             .await;
         if let Err(e) = &result {
-            if record.is_last_attempt(TICKET_SYNC_QUEUE.max_receive_count) {
+            if record.is_last_attempt(self.max_receive_count) {
                 let run = decode::<TicketSyncMessage>(&record.body)
                     .ok()
                     .and_then(|m| m.run_id);

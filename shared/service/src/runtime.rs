@@ -55,7 +55,54 @@ pub fn secrets(
     )
 }
 
+/// `QUEUE_MAX_RECEIVE_COUNT`: the `maxReceiveCount` of both queues' redrive policies, as the
+/// template deploys it (a parameter: short for the local stack, the schema's value on AWS).
+/// The consumers need it to know which failure is the last one (it goes to the DLQ and is
+/// counted and audited there). Unset: `default`, the schema's value.
+pub const QUEUE_MAX_RECEIVE_COUNT: &str = "QUEUE_MAX_RECEIVE_COUNT";
+
+/// The value of [`QUEUE_MAX_RECEIVE_COUNT`], or `default` when it is unset or empty. Anything
+/// but a whole number from 1 to 1000 (SQS's range) is a configuration error.
+pub fn max_receive_count(default: u32) -> StoreResult<u32> {
+    parse_max_receive_count(env::optional(QUEUE_MAX_RECEIVE_COUNT).as_deref(), default)
+}
+
+fn parse_max_receive_count(value: Option<&str>, default: u32) -> StoreResult<u32> {
+    let Some(value) = value else {
+        return Ok(default);
+    };
+    value
+        .trim()
+        .parse::<u32>()
+        .ok()
+        .filter(|n| (1..=1000).contains(n))
+        .ok_or_else(|| {
+            sync_store::StoreError::Invalid(format!(
+                "{QUEUE_MAX_RECEIVE_COUNT}={value:?} is not a whole number from 1 to 1000"
+            ))
+        })
+}
+
 /// The wall clock, shared.
 pub fn clock() -> Arc<dyn Clock> {
     Arc::new(SystemClock)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_max_receive_count_defaults_and_rejects_nonsense() {
+        assert_eq!(parse_max_receive_count(None, 5).unwrap(), 5);
+        assert_eq!(parse_max_receive_count(Some("3"), 5).unwrap(), 3);
+        assert_eq!(parse_max_receive_count(Some(" 2 "), 5).unwrap(), 2);
+        for bad in ["0", "1001", "-1", "three", "2.5"] {
+            let err = parse_max_receive_count(Some(bad), 5).unwrap_err();
+            assert!(
+                matches!(&err, sync_store::StoreError::Invalid(m) if m.contains(QUEUE_MAX_RECEIVE_COUNT)),
+                "{bad}: {err}"
+            );
+        }
+    }
 }

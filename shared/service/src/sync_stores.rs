@@ -8,7 +8,7 @@ use sync_store::StoreResult;
 use sync_store::audit::{AuditEvent, AuditKind, AuditLog};
 use sync_store::clock::Clock;
 use sync_store::conflicts::{ConflictId, ConflictsStore, OpenOutcome};
-use sync_store::control::{ControlStore, RunCounters, RunId};
+use sync_store::control::{ControlStore, FinishOutcome, RunCounters, RunId, RunState, RunTrigger};
 use sync_store::entries::{EntriesStore, EntryStatus};
 
 /// Actor of every event the pipeline writes itself.
@@ -101,11 +101,171 @@ impl SyncStores {
 
     /// Adds to a run's counters when the message belongs to a run. A run that does not exist
     /// (deleted, or a message from a test) is logged and otherwise ignored.
+    ///
+    /// A ticket counted as done or failed may complete a manual run (see [`finish_if_complete`]).
+    ///
+    /// [`finish_if_complete`]: SyncStores::finish_if_complete
     pub async fn count(&self, run: Option<&RunId>, delta: &RunCounters) -> StoreResult<()> {
         let Some(run) = run else { return Ok(()) };
         if !self.control.add_to_run(run, delta).await? {
             tracing::warn!(run_id = %run, "run not found; counters not updated");
+            return Ok(());
+        }
+        if delta.tickets_done > 0 || delta.failed > 0 {
+            self.finish_if_complete(run).await?;
         }
         Ok(())
+    }
+
+    /// Finishes a manual run (the console's "sync these tickets") once every ticket it queued
+    /// is accounted for: reconciled, or failed for good. Nobody else would: the console only
+    /// queues, and a scheduled, verify or backfill run is finished by scheduled-fetch itself
+    /// right after its messages are sent. `succeeded` if nothing failed, else `failed`.
+    /// Racing last tickets both try; the store lets exactly one finish it.
+    pub async fn finish_if_complete(&self, run: &RunId) -> StoreResult<()> {
+        let Some(current) = self.control.get_run(run).await? else {
+            return Ok(());
+        };
+        let c = &current.counters;
+        let complete = current.trigger == RunTrigger::Manual
+            && current.state == RunState::Running
+            && c.tickets_queued > 0
+            && c.tickets_done + c.failed >= c.tickets_queued;
+        if !complete {
+            return Ok(());
+        }
+        let state = if c.failed == 0 {
+            RunState::Succeeded
+        } else {
+            RunState::Failed
+        };
+        if let FinishOutcome::Finished(finished) =
+            self.control.finish_run(run, state, self.now()).await?
+        {
+            tracing::info!(run_id = %run, state = state.as_str(), "manual run finished: every ticket is done");
+            self.audit(
+                "sync_run.finish",
+                serde_json::json!({
+                    "run_id": run.0,
+                    "state": state.as_str(),
+                    "tickets_queued": finished.counters.tickets_queued,
+                    "tickets_done": finished.counters.tickets_done,
+                    "failed": finished.counters.failed,
+                }),
+            )
+            .await?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sync_store::clock::SystemClock;
+    use sync_store::memory::{MemoryAuditLog, MemoryConflicts, MemoryControl, MemoryEntries};
+
+    fn stores() -> SyncStores {
+        SyncStores {
+            entries: Arc::new(MemoryEntries::new()),
+            conflicts: Arc::new(MemoryConflicts::new()),
+            audit: Arc::new(MemoryAuditLog::new(Default::default())),
+            control: Arc::new(MemoryControl::new()),
+            clock: Arc::new(SystemClock),
+        }
+    }
+
+    async fn run(stores: &SyncStores, trigger: RunTrigger, queued: u64) -> RunId {
+        let run = stores
+            .control
+            .create_run(trigger, &serde_json::json!({}), stores.now())
+            .await
+            .unwrap();
+        let delta = RunCounters {
+            tickets_queued: queued,
+            ..RunCounters::default()
+        };
+        stores.control.add_to_run(&run.id, &delta).await.unwrap();
+        run.id
+    }
+
+    async fn state(stores: &SyncStores, run: &RunId) -> RunState {
+        stores.control.get_run(run).await.unwrap().unwrap().state
+    }
+
+    const DONE: RunCounters = RunCounters {
+        tickets_queued: 0,
+        tickets_done: 1,
+        created: 0,
+        updated: 0,
+        deleted: 0,
+        conflicts: 0,
+        failed: 0,
+    };
+
+    #[tokio::test]
+    async fn a_manual_run_finishes_when_its_last_ticket_is_done() {
+        let s = stores();
+        let id = run(&s, RunTrigger::Manual, 2).await;
+        s.count(Some(&id), &DONE).await.unwrap();
+        assert_eq!(state(&s, &id).await, RunState::Running, "1 of 2");
+        s.count(Some(&id), &DONE).await.unwrap();
+        assert_eq!(state(&s, &id).await, RunState::Succeeded);
+        let finished = s.control.get_run(&id).await.unwrap().unwrap();
+        assert!(finished.finished_at.is_some());
+        // A redelivered ticket counts again but finishes nothing a second time.
+        s.count(Some(&id), &DONE).await.unwrap();
+        assert_eq!(state(&s, &id).await, RunState::Succeeded);
+        let today = s.now().date_naive();
+        let audited = s
+            .audit
+            .query(
+                today,
+                today,
+                &sync_store::audit::AuditFilter {
+                    action: Some("sync_run.finish".into()),
+                    ..Default::default()
+                },
+                &sync_store::PageRequest::first(10),
+            )
+            .await
+            .unwrap();
+        assert_eq!(audited.items.len(), 1);
+        assert_eq!(audited.items[0].event.detail["state"], "succeeded");
+    }
+
+    #[tokio::test]
+    async fn a_manual_run_with_a_dead_lettered_ticket_finishes_as_failed() {
+        let s = stores();
+        let id = run(&s, RunTrigger::Manual, 2).await;
+        s.count(Some(&id), &DONE).await.unwrap();
+        s.dead_lettered("ticket-sync", "m-1", Some(&id), "Zammad kept failing")
+            .await;
+        assert_eq!(state(&s, &id).await, RunState::Failed);
+    }
+
+    #[tokio::test]
+    async fn other_runs_and_runs_without_a_queued_count_are_left_to_their_starter() {
+        let s = stores();
+        // scheduled-fetch finishes its own runs.
+        let scheduled = run(&s, RunTrigger::Backfill, 1).await;
+        s.count(Some(&scheduled), &DONE).await.unwrap();
+        assert_eq!(state(&s, &scheduled).await, RunState::Running);
+        // The console has not recorded how many it queued yet: not complete.
+        let early = run(&s, RunTrigger::Manual, 0).await;
+        s.count(Some(&early), &DONE).await.unwrap();
+        assert_eq!(state(&s, &early).await, RunState::Running);
+        // Counting writes does not finish anything either.
+        let manual = run(&s, RunTrigger::Manual, 1).await;
+        let created = RunCounters {
+            created: 1,
+            ..RunCounters::default()
+        };
+        s.count(Some(&manual), &created).await.unwrap();
+        assert_eq!(state(&s, &manual).await, RunState::Running);
+        // A run that does not exist is only logged.
+        s.count(Some(&RunId("no-such-run".into())), &DONE)
+            .await
+            .unwrap();
     }
 }

@@ -144,6 +144,9 @@ pub struct Writer {
     /// Who claims (the function instance); a claim can only be completed by its holder.
     pub holder: String,
     pub lease: Duration,
+    /// The `maxReceiveCount` of the kimai-write queue as deployed: a failure on that delivery
+    /// is the last one and is counted and audited as a dead letter.
+    pub max_receive_count: u32,
 }
 
 /// A step ended in a conflict instead of a write.
@@ -175,7 +178,14 @@ impl Writer {
             stores,
             holder: holder.into(),
             lease: Duration::seconds(DEFAULT_CLAIM_LEASE_SECS),
+            max_receive_count: KIMAI_WRITE_QUEUE.max_receive_count,
         }
+    }
+
+    /// The queue's deployed `maxReceiveCount` instead of the schema's.
+    pub fn with_max_receive_count(mut self, max_receive_count: u32) -> Self {
+        self.max_receive_count = max_receive_count;
+        self
     }
 
     /// [`Writer::apply_body`] for one queue record; a failure on the last delivery is counted
@@ -189,7 +199,7 @@ impl Writer {
             .apply_body(cache, &record.message_id, &record.body)
             .await;
         if let Err(e) = &result {
-            if record.is_last_attempt(KIMAI_WRITE_QUEUE.max_receive_count) {
+            if record.is_last_attempt(self.max_receive_count) {
                 let run = decode::<KimaiWriteMessage>(&record.body)
                     .ok()
                     .and_then(|m| m.run_id);

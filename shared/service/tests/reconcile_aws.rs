@@ -169,6 +169,7 @@ impl Stack {
             kimai: kimai_client.clone(),
             stores: stores.clone(),
             writes: writes.clone(),
+            max_receive_count: sync_store::schema::TICKET_SYNC_QUEUE.max_receive_count,
         };
         let writer = Writer::new(kimai_client, stores, "aws-test-writer");
         Stack {

@@ -699,3 +699,41 @@ async fn a_create_anyway_decision_is_honoured_by_the_next_reconcile() {
         "the hand-typed one and both of ours"
     );
 }
+
+#[tokio::test]
+async fn a_manual_run_of_a_ticket_list_finishes_when_its_tickets_are_reconciled() {
+    use sync_store::control::{ControlStore, RunCounters, RunState, RunTrigger};
+    let h = Harness::start().await;
+    // What the console does for "sync tickets 10 and 11": a run, then the queued count.
+    let run = h
+        .control
+        .create_run(
+            RunTrigger::Manual,
+            &serde_json::json!({"tickets": [10, 11]}),
+            chrono::Utc::now(),
+        )
+        .await
+        .unwrap();
+    let queued = RunCounters {
+        tickets_queued: 2,
+        ..RunCounters::default()
+    };
+    h.control.add_to_run(&run.id, &queued).await.unwrap();
+    let message = |ticket: u64| {
+        TicketSyncMessage::new(
+            sync_core::ids::TicketId(ticket),
+            SyncReason::Manual,
+            Some(run.id.clone()),
+        )
+    };
+
+    h.reconcile_message(&message(10)).await.unwrap();
+    let after_one = h.control.get_run(&run.id).await.unwrap().unwrap();
+    assert_eq!(after_one.state, RunState::Running, "{after_one:?}");
+    // Ticket 11 does not exist in Zammad: an incomplete read, still reconciled (nothing to do).
+    h.reconcile_message(&message(11)).await.unwrap();
+    let done = h.control.get_run(&run.id).await.unwrap().unwrap();
+    assert_eq!(done.state, RunState::Succeeded, "{done:?}");
+    assert_eq!(done.counters.tickets_done, 2);
+    assert!(done.finished_at.is_some());
+}

@@ -162,6 +162,7 @@ impl Harness {
             kimai: kimai_client(&kimai),
             stores: stores.clone(),
             writes: writes.clone(),
+            max_receive_count: sync_store::schema::TICKET_SYNC_QUEUE.max_receive_count,
         };
         let writer = Writer::new(kimai_client(&kimai), stores, "test-writer");
         Harness {

@@ -1,0 +1,604 @@
+//! End-to-end suite on the deployed local stack (`make up`: template.yaml on the AWS emulator,
+//! both simulators, demo settings). Run by `infra/local-stack/e2e.sh` (smoke.sh calls it);
+//! behind the `e2e` feature so a plain workspace test run does not need the stack. Without a
+//! stack every case FAILS, naming what is missing.
+//!
+//! Each case makes its own Zammad tickets, so cases never share data; they still run one at a
+//! time (a lock in `Stack::open`) because some change global simulator state or count calls.
+//! Waiting is always polling with a deadline.
+
+#![cfg(feature = "e2e")]
+
+#[path = "e2e/stack.rs"]
+mod stack;
+
+use chrono::{TimeZone, Utc};
+use serde_json::{Value, json};
+use stack::{Stack, at, eventually, marker};
+use std::time::Duration;
+use sync_core::ids::TimesheetId;
+use sync_core::plan::ConflictReason;
+use sync_store::PageRequest;
+use sync_store::audit::{AuditFilter, AuditLog};
+use sync_store::conflicts::{ConflictFilter, ConflictStatus, ConflictsStore};
+use sync_store::control::{ControlStore, RunId};
+use sync_store::entries::EntryStatus;
+
+/// Long enough for a cold function start in the emulator and one queue retry (10 s locally).
+const SYNC: Duration = Duration::from_secs(60);
+
+/// Zammad agents of the demo data and the Kimai users the demo policy maps them to.
+const ANNA: u64 = 3; // → Kimai user 2, Europe/Berlin
+const BEN: u64 = 4; // → Kimai user 3, America/New_York
+
+/// The one timesheet of an accounting, once the pipeline has written it.
+async fn synced_timesheet(s: &Stack, accounting: u64) -> Value {
+    eventually(
+        SYNC,
+        &format!("the timesheet of accounting {accounting}"),
+        || async {
+            let found = s.timesheets_of(accounting).await;
+            match found.len() {
+                1 => Ok(found[0].clone()),
+                n => Err(format!("{n} timesheets carry {}", marker(accounting))),
+            }
+        },
+    )
+    .await
+}
+
+/// Waits until every entry of the ticket has the wanted status (and there are `count`).
+async fn entries_settle(s: &Stack, ticket: u64, count: usize, status: EntryStatus) {
+    eventually(
+        SYNC,
+        &format!("{count} entries of ticket {ticket} to be {status:?}"),
+        || async {
+            let entries = s.entries_of(ticket).await;
+            let statuses: Vec<EntryStatus> = entries.iter().map(|e| e.status).collect();
+            (statuses.len() == count && statuses.iter().all(|st| *st == status))
+                .then_some(())
+                .ok_or(format!("{statuses:?}"))
+        },
+    )
+    .await
+}
+
+async fn open_conflicts(s: &Stack, ticket: u64) -> Vec<ConflictReason> {
+    let filter = ConflictFilter {
+        status: ConflictStatus::Open,
+        reason: None,
+        ticket_id: Some(sync_core::ids::TicketId(ticket)),
+    };
+    let mut reasons = Vec::new();
+    let mut page = PageRequest::first(100);
+    loop {
+        let found = s
+            .conflicts
+            .list(&filter, &page)
+            .await
+            .expect("list conflicts");
+        reasons.extend(found.items.iter().map(|c| c.conflict.reason));
+        match found.next {
+            Some(next) => page = PageRequest::next(100, next),
+            None => return reasons,
+        }
+    }
+}
+
+/// Today's audit events with this action (every page).
+async fn audited(s: &Stack, action: &str) -> Vec<sync_store::audit::AuditRecord> {
+    let today = Utc::now().date_naive();
+    let filter = AuditFilter {
+        action: Some(action.to_owned()),
+        ..Default::default()
+    };
+    let mut records = Vec::new();
+    let mut page = PageRequest::first(200);
+    loop {
+        let found = s
+            .audit
+            .query(today, today, &filter, &page)
+            .await
+            .expect("read the audit log");
+        records.extend(found.items);
+        match found.next {
+            Some(next) => page = PageRequest::next(200, next),
+            None => return records,
+        }
+    }
+}
+
+fn rfc3339(kimai_time: &Value) -> String {
+    chrono::DateTime::parse_from_str(kimai_time.as_str().expect("a time"), "%Y-%m-%dT%H:%M:%S%z")
+        .expect("Kimai's time format")
+        .to_rfc3339()
+}
+
+/// Sum of the writes Kimai received (create, update, delete of timesheets).
+fn writes(calls: &std::collections::BTreeMap<String, u64>) -> u64 {
+    calls
+        .iter()
+        .filter(|(route, _)| {
+            route.contains("/api/timesheets")
+                && ["POST ", "PATCH ", "DELETE "]
+                    .iter()
+                    .any(|m| route.starts_with(m))
+        })
+        .map(|(_, n)| n)
+        .sum()
+}
+
+#[tokio::test]
+async fn a_signed_webhook_brings_the_tickets_time_into_kimai() {
+    let s = Stack::open().await;
+    s.prepare(true).await;
+    let ticket = s.new_ticket("e2e: webhook to Kimai").await;
+    // 09:30 UTC is 10:30 in Berlin; 15:00 UTC is 10:00 in New York (before DST starts).
+    let anna = s.book(ticket, ANNA, 45, 1, "2026-03-02T09:30:00Z").await;
+    let ben = s.book(ticket, BEN, 30, 3, "2026-03-02T15:00:00Z").await;
+
+    let a = synced_timesheet(&s, anna).await;
+    assert_eq!(
+        (
+            a["user"].as_u64(),
+            a["project"].as_u64(),
+            a["activity"].as_u64()
+        ),
+        (Some(2), Some(1), Some(1)),
+        "{a}"
+    );
+    // The work ended when it was logged, in the owner's zone.
+    assert_eq!(rfc3339(&a["begin"]), "2026-03-02T09:45:00+01:00", "{a}");
+    assert_eq!(rfc3339(&a["end"]), "2026-03-02T10:30:00+01:00", "{a}");
+    assert_eq!(a["duration"], 45 * 60);
+    let b = synced_timesheet(&s, ben).await;
+    assert_eq!(
+        (
+            b["user"].as_u64(),
+            b["project"].as_u64(),
+            b["activity"].as_u64()
+        ),
+        (Some(3), Some(1), Some(2)),
+        "{b}"
+    );
+    assert_eq!(rfc3339(&b["begin"]), "2026-03-02T09:30:00-05:00", "{b}");
+    assert_eq!(rfc3339(&b["end"]), "2026-03-02T10:00:00-05:00", "{b}");
+    for t in [&a, &b] {
+        let tags: Vec<&str> = t["tags"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(Value::as_str)
+            .collect();
+        assert!(
+            tags.contains(&"zammad") && tags.contains(&"demo"),
+            "tags of {t}"
+        );
+    }
+
+    entries_settle(&s, ticket, 2, EntryStatus::Synced).await;
+    let linked: Vec<u64> = s
+        .entries_of(ticket)
+        .await
+        .iter()
+        .filter_map(|e| e.kimai_id())
+        .map(|TimesheetId(id)| id)
+        .collect();
+    for t in [&a, &b] {
+        assert!(
+            linked.contains(&t["id"].as_u64().unwrap()),
+            "entry linked to {t}"
+        );
+    }
+    // Zammad's own deliveries (signed with the deployed secret) were accepted.
+    let deliveries = s.deliveries(ticket).await;
+    assert!(
+        !deliveries.is_empty() && deliveries.iter().all(|d| d["status"] == 202),
+        "{deliveries:?}"
+    );
+}
+
+#[tokio::test]
+async fn an_edited_and_a_deleted_accounting_update_and_delete_in_kimai() {
+    let s = Stack::open().await;
+    s.prepare(true).await;
+    let ticket = s.new_ticket("e2e: edit and delete").await;
+    let kept = s.book(ticket, ANNA, 30, 1, "2026-03-03T08:00:00Z").await;
+    let dropped = s.book(ticket, ANNA, 20, 1, "2026-03-03T12:00:00Z").await;
+    let kept_id = synced_timesheet(&s, kept).await["id"].as_u64().unwrap();
+    let dropped_id = synced_timesheet(&s, dropped).await["id"].as_u64().unwrap();
+    entries_settle(&s, ticket, 2, EntryStatus::Synced).await;
+
+    s.change_minutes(kept, 60).await;
+    s.delete_accounting(dropped).await;
+
+    let updated = eventually(SYNC, "the update and the delete in Kimai", || async {
+        let kept_now = s.timesheet(kept_id).await;
+        let dropped_now = s.timesheet(dropped_id).await;
+        match (kept_now, dropped_now) {
+            (Some(k), None) if k["duration"] == 3600 => Ok(k),
+            (k, d) => Err(format!("kept {k:?}, dropped {d:?}")),
+        }
+    })
+    .await;
+    // Updated in place (same id, end unchanged, begin earlier), not recreated.
+    assert_eq!(
+        rfc3339(&updated["end"]),
+        "2026-03-03T09:00:00+01:00",
+        "{updated}"
+    );
+    assert_eq!(
+        rfc3339(&updated["begin"]),
+        "2026-03-03T08:00:00+01:00",
+        "{updated}"
+    );
+    assert_eq!(s.timesheets_of(kept).await.len(), 1);
+    assert!(s.timesheets_of(dropped).await.is_empty());
+    eventually(
+        SYNC,
+        "the entries to record the update and the delete",
+        || async {
+            let mut statuses: Vec<(u64, EntryStatus)> = s
+                .entries_of(ticket)
+                .await
+                .iter()
+                .map(|e| (e.kimai_id().map_or(0, |TimesheetId(id)| id), e.status))
+                .collect();
+            statuses.sort_by_key(|(id, _)| *id);
+            let synced = statuses.contains(&(kept_id, EntryStatus::Synced));
+            let deleted = statuses.iter().any(|(_, st)| *st == EntryStatus::Deleted);
+            (synced && deleted)
+                .then_some(())
+                .ok_or(format!("{statuses:?}"))
+        },
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn hand_edited_and_exported_timesheets_become_conflicts_and_stay_untouched() {
+    let s = Stack::open().await;
+    s.prepare(true).await;
+    let edited_ticket = s.new_ticket("e2e: edited by hand in Kimai").await;
+    let edited = s
+        .book(edited_ticket, ANNA, 30, 1, "2026-03-04T09:00:00Z")
+        .await;
+    let exported_ticket = s.new_ticket("e2e: exported in Kimai").await;
+    let exported = s
+        .book(exported_ticket, ANNA, 30, 1, "2026-03-04T14:00:00Z")
+        .await;
+    let edited_id = synced_timesheet(&s, edited).await["id"].as_u64().unwrap();
+    let exported_id = synced_timesheet(&s, exported).await["id"].as_u64().unwrap();
+    entries_settle(&s, edited_ticket, 1, EntryStatus::Synced).await;
+    entries_settle(&s, exported_ticket, 1, EntryStatus::Synced).await;
+
+    let hand_description = format!("{} checked and shortened by hand", marker(edited));
+    s.edit_by_hand(edited_id, json!({"description": hand_description}))
+        .await;
+    s.set_exported(exported_id).await;
+    let before_edited = s.timesheet(edited_id).await.unwrap();
+    let before_exported = s.timesheet(exported_id).await.unwrap();
+    let writes_before = writes(&s.kimai_calls().await);
+
+    // Zammad changes on top of both.
+    s.change_minutes(edited, 50).await;
+    s.change_minutes(exported, 50).await;
+
+    let edited_reasons = eventually(SYNC, "a conflict on the hand-edited timesheet", || async {
+        let reasons = open_conflicts(&s, edited_ticket).await;
+        (!reasons.is_empty())
+            .then_some(reasons.clone())
+            .ok_or(format!("{reasons:?}"))
+    })
+    .await;
+    assert_eq!(edited_reasons, vec![ConflictReason::BothChanged]);
+    let exported_reasons = eventually(SYNC, "a conflict on the exported timesheet", || async {
+        let reasons = open_conflicts(&s, exported_ticket).await;
+        (!reasons.is_empty())
+            .then_some(reasons.clone())
+            .ok_or(format!("{reasons:?}"))
+    })
+    .await;
+    assert_eq!(exported_reasons, vec![ConflictReason::LockedOrExported]);
+    entries_settle(&s, edited_ticket, 1, EntryStatus::Conflict).await;
+    entries_settle(&s, exported_ticket, 1, EntryStatus::Conflict).await;
+
+    // Nothing overwritten.
+    s.wait_queues_idle(SYNC).await;
+    assert_eq!(s.timesheet(edited_id).await.unwrap(), before_edited);
+    assert_eq!(s.timesheet(exported_id).await.unwrap(), before_exported);
+    assert_eq!(
+        writes(&s.kimai_calls().await),
+        writes_before,
+        "no write reached Kimai"
+    );
+}
+
+/// How far the run's tickets got: (queued, done + failed).
+async fn run_progress(s: &Stack, run: &str) -> (u64, u64) {
+    let run = s
+        .control
+        .get_run(&RunId(run.to_owned()))
+        .await
+        .expect("read the run")
+        .expect("the run exists");
+    (
+        run.counters.tickets_queued,
+        run.counters.tickets_done + run.counters.failed,
+    )
+}
+
+async fn wait_run_settled(s: &Stack, run: &str) {
+    eventually(
+        Duration::from_secs(120),
+        &format!("run {run} to reconcile every ticket"),
+        || async {
+            let (queued, done) = run_progress(s, run).await;
+            (queued > 0 && done >= queued)
+                .then_some(())
+                .ok_or(format!("{done} of {queued} done"))
+        },
+    )
+    .await;
+    s.wait_queues_idle(SYNC).await;
+}
+
+#[tokio::test]
+async fn a_scheduled_backfill_syncs_50_tickets_and_a_second_run_writes_nothing() {
+    let s = Stack::open().await;
+    // Only the scheduled run may find these tickets.
+    s.prepare(false).await;
+    let base = Utc.with_ymd_and_hms(2026, 2, 9, 7, 0, 0).unwrap();
+    let mut accountings = Vec::new();
+    for i in 0..50 {
+        let ticket = s.new_ticket(&format!("e2e: backfill {i}")).await;
+        let agent = if i % 2 == 0 { ANNA } else { BEN };
+        // Spread over two weeks, 15 to 64 minutes each.
+        accountings.push(
+            s.book(ticket, agent, 15 + i, 1, &at(base, i64::from(i) * 397))
+                .await,
+        );
+    }
+    let request = json!({
+        "mode": "backfill",
+        "from": "2026-02-01T00:00:00Z",
+        "to": "2026-03-01T00:00:00Z",
+        // A scheduled incremental run of the emulator's scheduler may hold the lease: wait.
+        "concurrency": "queue",
+    });
+
+    let first = s.invoke_fetch(request.clone()).await;
+    assert_eq!(
+        (first["outcome"].as_str(), first["state"].as_str()),
+        (Some("ran"), Some("succeeded")),
+        "{first}"
+    );
+    assert!(first["enqueued"].as_u64().unwrap() >= 50, "{first}");
+    eventually(
+        Duration::from_secs(120),
+        "all 50 backfilled timesheets",
+        || async {
+            let all = s.timesheets().await;
+            let missing: Vec<u64> = accountings
+                .iter()
+                .copied()
+                .filter(|a| {
+                    all.iter()
+                        .filter(|t| {
+                            t["description"]
+                                .as_str()
+                                .is_some_and(|d| d.contains(&marker(*a)))
+                        })
+                        .count()
+                        != 1
+                })
+                .collect();
+            missing.is_empty().then_some(()).ok_or(format!(
+                "{} not (exactly once) in Kimai: {missing:?}",
+                missing.len()
+            ))
+        },
+    )
+    .await;
+    wait_run_settled(&s, first["run_id"].as_str().unwrap()).await;
+
+    let calls_before = s.kimai_calls().await;
+    let second = s.invoke_fetch(request).await;
+    assert_eq!(second["state"], "succeeded", "{second}");
+    assert_eq!(
+        second["enqueued"], first["enqueued"],
+        "the same tickets again"
+    );
+    let run = second["run_id"].as_str().unwrap();
+    wait_run_settled(&s, run).await;
+    let calls_after = s.kimai_calls().await;
+    assert_eq!(
+        writes(&calls_after),
+        writes(&calls_before),
+        "no POST/PATCH/DELETE on the second run: {calls_before:?} → {calls_after:?}"
+    );
+    let counters = s
+        .control
+        .get_run(&RunId(run.to_owned()))
+        .await
+        .unwrap()
+        .unwrap()
+        .counters;
+    assert_eq!(
+        (
+            counters.created,
+            counters.updated,
+            counters.deleted,
+            counters.failed
+        ),
+        (0, 0, 0, 0),
+        "{counters:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_forged_webhook_is_refused_and_a_replayed_delivery_changes_nothing() {
+    let s = Stack::open().await;
+    s.prepare(false).await;
+    let payload = |ticket: u64| json!({"ticket": {"id": ticket, "title": "e2e"}}).to_string();
+
+    let forged_ticket = s.new_ticket("e2e: forged webhook").await;
+    let forged_accounting = s
+        .book(forged_ticket, ANNA, 25, 1, "2026-03-05T10:00:00Z")
+        .await;
+    let forged_delivery = uuid::Uuid::new_v4().to_string();
+    let wrong = zammad_sim::webhook::signature("not-the-secret", payload(forged_ticket).as_bytes());
+    let (status, problem) = s
+        .post_webhook(&payload(forged_ticket), &wrong, &forged_delivery)
+        .await;
+    assert_eq!(status, 401, "{problem}");
+    assert_eq!(problem["code"], "signature_mismatch", "{problem}");
+
+    let replayed_ticket = s.new_ticket("e2e: replayed delivery").await;
+    let first = s
+        .book(replayed_ticket, ANNA, 25, 1, "2026-03-05T11:00:00Z")
+        .await;
+    let delivery = uuid::Uuid::new_v4().to_string();
+    let body = payload(replayed_ticket);
+    let (status, answer) = s.post_webhook(&body, &s.sign(&body), &delivery).await;
+    assert_eq!(status, 202, "{answer}");
+    synced_timesheet(&s, first).await;
+    // Booked without a trigger; only a processed webhook would bring it to Kimai.
+    let later = s
+        .book(replayed_ticket, ANNA, 35, 1, "2026-03-05T13:00:00Z")
+        .await;
+    let (status, answer) = s.post_webhook(&body, &s.sign(&body), &delivery).await;
+    assert_eq!(
+        (status, answer["status"].as_str()),
+        (200, Some("duplicate")),
+        "{answer}"
+    );
+
+    // A signed webhook for a third ticket, sent last, is the barrier: once it is in Kimai,
+    // whatever the two before had enqueued would have been processed too.
+    let barrier_ticket = s.new_ticket("e2e: barrier").await;
+    let barrier = s
+        .book(barrier_ticket, ANNA, 10, 1, "2026-03-05T15:00:00Z")
+        .await;
+    let body = payload(barrier_ticket);
+    let (status, _) = s
+        .post_webhook(&body, &s.sign(&body), &uuid::Uuid::new_v4().to_string())
+        .await;
+    assert_eq!(status, 202);
+    synced_timesheet(&s, barrier).await;
+    s.wait_queues_idle(SYNC).await;
+
+    assert!(
+        s.entries_of(forged_ticket).await.is_empty(),
+        "the forged webhook enqueued nothing"
+    );
+    assert!(s.timesheets_of(forged_accounting).await.is_empty());
+    assert!(
+        s.timesheets_of(later).await.is_empty(),
+        "the replay was not processed"
+    );
+    assert_eq!(s.entries_of(replayed_ticket).await.len(), 1);
+
+    let rejected = audited(&s, "webhook.reject").await;
+    assert!(
+        rejected
+            .iter()
+            .any(|r| r.event.detail.to_string().contains(&forged_delivery)),
+        "the forged request is audited"
+    );
+}
+
+#[tokio::test]
+async fn kimai_commit_then_500_on_create_leaves_exactly_one_timesheet() {
+    let s = Stack::open().await;
+    s.prepare(true).await;
+    // The first create is saved by Kimai but answered with a 500; later ones are normal.
+    s.set_kimai_fault(
+        "POST /api/timesheets",
+        json!([{"kind": "commit_then_500", "times": 1}]),
+    )
+    .await;
+    let posts_before = s
+        .kimai_calls()
+        .await
+        .get("POST /api/timesheets")
+        .copied()
+        .unwrap_or(0);
+    let ticket = s.new_ticket("e2e: commit, then 500").await;
+    let accounting = s.book(ticket, ANNA, 40, 1, "2026-03-06T10:00:00Z").await;
+
+    // The failed record comes back after the queue's visibility timeout; the retry finds the
+    // saved timesheet by its marker and links it instead of posting again.
+    entries_settle(&s, ticket, 1, EntryStatus::Synced).await;
+    s.wait_queues_idle(SYNC).await;
+    let found = s.timesheets_of(accounting).await;
+    assert_eq!(found.len(), 1, "{found:?}");
+    let linked = s.entries_of(ticket).await[0].kimai_id();
+    assert_eq!(linked, Some(TimesheetId(found[0]["id"].as_u64().unwrap())));
+    let posts = s
+        .kimai_calls()
+        .await
+        .get("POST /api/timesheets")
+        .copied()
+        .unwrap_or(0);
+    assert_eq!(posts - posts_before, 1, "one POST: the committed one");
+    s.prepare(false).await;
+}
+
+#[tokio::test]
+async fn a_poison_message_ends_in_the_dead_letter_queue() {
+    let s = Stack::open().await;
+    s.prepare(false).await;
+    let body = json!({"e2e_poison": uuid::Uuid::new_v4().to_string()}).to_string();
+    let sent = s
+        .sqs
+        .send_message()
+        .queue_url(s.output("TicketSyncQueueUrl"))
+        .message_body(&body)
+        .send()
+        .await
+        .expect("send the poison message");
+    let message_id = sent.message_id.expect("a message id");
+
+    // Reconcile fails it on every delivery; after maxReceiveCount SQS moves it.
+    let dlq = s.output("TicketSyncDeadLetterQueueUrl").to_owned();
+    let dead = eventually(
+        Duration::from_secs(90),
+        "the poison message in the DLQ",
+        || async {
+            let received = s
+                .sqs
+                .receive_message()
+                .queue_url(&dlq)
+                .max_number_of_messages(10)
+                .visibility_timeout(1)
+                .send()
+                .await
+                .map_err(|e| e.to_string())?;
+            received
+                .messages
+                .unwrap_or_default()
+                .into_iter()
+                .find(|m| m.body.as_deref() == Some(body.as_str()))
+                .ok_or_else(|| "not there yet".to_owned())
+        },
+    )
+    .await;
+    s.sqs
+        .delete_message()
+        .queue_url(&dlq)
+        .receipt_handle(dead.receipt_handle.unwrap())
+        .send()
+        .await
+        .expect("remove it from the DLQ");
+
+    // The last failed delivery was known as the last one (the deployed maxReceiveCount) and
+    // audited as a dead letter.
+    let dead_letters = audited(&s, "message.dead_letter").await;
+    assert!(
+        dead_letters
+            .iter()
+            .any(|r| r.event.detail["message_id"] == message_id.as_str()),
+        "message.dead_letter audited for {message_id}"
+    );
+}
