@@ -113,6 +113,10 @@ pub trait AuditLog: Send + Sync {
         filter: &AuditFilter,
         page: &PageRequest,
     ) -> StoreResult<Page<AuditRecord>>;
+
+    /// Removes one row (a GDPR purge): the row's id and the UTC day of its `at`; `false` if
+    /// there was none.
+    async fn delete(&self, day: NaiveDate, id: &str) -> StoreResult<bool>;
 }
 
 /// Checks a day range the same way for both adapters.

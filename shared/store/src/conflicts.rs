@@ -141,4 +141,7 @@ pub trait ConflictsStore: Send + Sync {
         filter: &ConflictFilter,
         page: &PageRequest,
     ) -> StoreResult<Page<ConflictRecord>>;
+
+    /// Removes the conflict whatever its status (a GDPR purge); `false` if there was none.
+    async fn delete(&self, id: &ConflictId) -> StoreResult<bool>;
 }

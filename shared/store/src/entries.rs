@@ -152,4 +152,7 @@ pub trait EntriesStore: Send + Sync {
 
     /// The record linked to this Kimai timesheet, if any.
     async fn find_by_kimai_id(&self, id: TimesheetId) -> StoreResult<Option<EntryRecord>>;
+
+    /// Removes the record (a GDPR purge); `false` if there was none.
+    async fn delete(&self, ticket: TicketId, key: &EntryKey) -> StoreResult<bool>;
 }

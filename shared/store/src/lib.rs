@@ -5,7 +5,8 @@
 //! - [`audit::AuditLog`]: access and sync events with retention.
 //! - [`control::ControlStore`]: settings documents, runs, watermarks, leases, delivery ids,
 //!   operation claims, console users, login throttling.
-//! - [`queue::MessageQueue`]: the `ticket-sync` and `kimai-write` queues.
+//! - [`queue::MessageQueue`]: the `ticket-sync` and `kimai-write` queues;
+//!   [`dead_letters`] reads and replays their dead-letter queues over the same port.
 //! - [`secrets::SecretSource`] (+ [`secrets::CachedSecrets`]): tokens and keys.
 //! - [`schedule::ScheduleStore`]: the EventBridge Scheduler schedule.
 //!
@@ -18,6 +19,7 @@ pub mod aws;
 pub mod clock;
 pub mod conflicts;
 pub mod control;
+pub mod dead_letters;
 pub mod entries;
 pub mod env;
 pub mod error;

@@ -180,6 +180,10 @@ pub trait MessageQueue<M: QueueMessage>: Send + Sync {
     /// Sends one message and returns its message id.
     async fn send(&self, message: &M) -> StoreResult<String>;
 
+    /// Sends a body as it is, without encoding or checking it: replaying a dead letter, which
+    /// may be a body this code cannot decode, exactly as it was sent.
+    async fn send_raw(&self, body: &str) -> StoreResult<String>;
+
     /// Sends many in batches of ten, retrying only the entries that failed through no fault of
     /// ours; reports per message what finally failed.
     async fn send_many(&self, messages: &[M]) -> BatchReport;

@@ -72,6 +72,28 @@ async fn ticket_queue() -> SqsQueue<TicketSyncMessage> {
 async fn write_queue() -> SqsQueue<KimaiWriteMessage> {
     queue(&schema::KIMAI_WRITE_QUEUE).await
 }
+/// The dead-letter queue of a new `ticket-sync` queue (no redrive policy of its own).
+async fn dead_letter_queue() -> SqsQueue<TicketSyncMessage> {
+    let client = aws_sdk_sqs::Client::new(&aws_config().await);
+    let urls = create_queue(&client, &schema::TICKET_SYNC_QUEUE, &unique("ticket-sync"))
+        .await
+        .expect("create test queue");
+    SqsQueue::new(client, urls.dlq_url)
+}
+/// A queue URL on the emulator where no queue exists: every send fails.
+async fn broken_ticket_queue() -> Arc<dyn sync_store::queue::MessageQueue<TicketSyncMessage>> {
+    let client = aws_sdk_sqs::Client::new(&aws_config().await);
+    let real = create_queue(&client, &schema::TICKET_SYNC_QUEUE, &unique("gone"))
+        .await
+        .expect("create test queue");
+    client
+        .delete_queue()
+        .queue_url(&real.url)
+        .send()
+        .await
+        .expect("delete test queue");
+    Arc::new(SqsQueue::new(client, real.url))
+}
 async fn schedule() -> SchedulerSchedule {
     let client = aws_sdk_scheduler::Client::new(&aws_config().await);
     SchedulerSchedule::new(

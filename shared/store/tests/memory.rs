@@ -7,7 +7,10 @@ use async_trait::async_trait;
 use std::sync::Arc;
 use sync_store::audit::AuditRetention;
 use sync_store::memory::*;
-use sync_store::queue::{KimaiWriteMessage, TicketSyncMessage};
+use sync_store::queue::{
+    BatchReport, KimaiWriteMessage, MessageQueue, Received, SendFailure, TicketSyncMessage,
+};
+use sync_store::{StoreError, StoreResult};
 
 async fn entries() -> MemoryEntries {
     MemoryEntries::new()
@@ -29,6 +32,46 @@ async fn write_queue() -> MemoryQueue<KimaiWriteMessage> {
 }
 async fn schedule() -> MemorySchedule {
     MemorySchedule::new()
+}
+
+/// A `ticket-sync` queue whose sends all fail, as a queue that is down would.
+struct BrokenQueue(MemoryQueue<TicketSyncMessage>);
+
+#[async_trait]
+impl MessageQueue<TicketSyncMessage> for BrokenQueue {
+    async fn send(&self, _: &TicketSyncMessage) -> StoreResult<String> {
+        Err(StoreError::Unavailable("queue is down".into()))
+    }
+    async fn send_raw(&self, _: &str) -> StoreResult<String> {
+        Err(StoreError::Unavailable("queue is down".into()))
+    }
+    async fn send_many(&self, messages: &[TicketSyncMessage]) -> BatchReport {
+        BatchReport {
+            sent: 0,
+            failed: (0..messages.len())
+                .map(|i| (i, SendFailure::Unavailable("queue is down".into())))
+                .collect(),
+        }
+    }
+    async fn receive(&self, max: u32, wait: u32) -> StoreResult<Vec<Received<TicketSyncMessage>>> {
+        self.0.receive(max, wait).await
+    }
+    async fn delete(&self, receipt: &str) -> StoreResult<()> {
+        self.0.delete(receipt).await
+    }
+    async fn release(&self, receipt: &str) -> StoreResult<()> {
+        self.0.release(receipt).await
+    }
+    async fn approximate_depth(&self) -> StoreResult<u64> {
+        self.0.approximate_depth().await
+    }
+}
+
+async fn dead_letter_queue() -> MemoryQueue<TicketSyncMessage> {
+    MemoryQueue::new()
+}
+async fn broken_ticket_queue() -> Arc<dyn MessageQueue<TicketSyncMessage>> {
+    Arc::new(BrokenQueue(MemoryQueue::new()))
 }
 
 struct Admin(Arc<MemorySecrets>);

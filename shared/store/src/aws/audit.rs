@@ -199,4 +199,18 @@ impl AuditLog for DynamoAuditLog {
             }
         }
     }
+
+    async fn delete(&self, day: NaiveDate, id: &str) -> StoreResult<bool> {
+        let out = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .key(schema::DAY.name, s(day.to_string()))
+            .key(schema::ID.name, s(id))
+            .return_values(aws_sdk_dynamodb::types::ReturnValue::AllOld)
+            .send()
+            .await
+            .map_err(|e| sdk_error("delete audit event", e))?;
+        Ok(out.attributes.is_some_and(|a| !a.is_empty()))
+    }
 }

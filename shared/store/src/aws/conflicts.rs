@@ -187,4 +187,17 @@ impl ConflictsStore for DynamoConflicts {
             .transpose()?;
         Ok(Page { items, next })
     }
+
+    async fn delete(&self, id: &ConflictId) -> StoreResult<bool> {
+        let out = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(Self::key(id)))
+            .return_values(ReturnValue::AllOld)
+            .send()
+            .await
+            .map_err(|e| sdk_error("delete conflict", e))?;
+        Ok(out.attributes.is_some_and(|a| !a.is_empty()))
+    }
 }

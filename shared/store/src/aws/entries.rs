@@ -330,4 +330,17 @@ impl EntriesStore for DynamoEntries {
             .map_err(|e| sdk_error("find entry by kimai id", e))?;
         out.items().first().map(record_of).transpose()
     }
+
+    async fn delete(&self, ticket: TicketId, key: &EntryKey) -> StoreResult<bool> {
+        let out = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(Self::key(ticket, key)))
+            .return_values(ReturnValue::AllOld)
+            .send()
+            .await
+            .map_err(|e| sdk_error("delete entry", e))?;
+        Ok(out.attributes.is_some_and(|a| !a.is_empty()))
+    }
 }

@@ -106,6 +106,18 @@ impl<M: QueueMessage> MessageQueue<M> for SqsQueue<M> {
         Ok(out.message_id.unwrap_or_default())
     }
 
+    async fn send_raw(&self, body: &str) -> StoreResult<String> {
+        let out = self
+            .client
+            .send_message()
+            .queue_url(&self.url)
+            .message_body(body)
+            .send()
+            .await
+            .map_err(|e| sdk_error("send message", e))?;
+        Ok(out.message_id.unwrap_or_default())
+    }
+
     async fn send_many(&self, messages: &[M]) -> BatchReport {
         let bodies: Vec<String> = messages.iter().map(encode).collect();
         send_batched(self, &bodies).await

@@ -57,4 +57,11 @@ impl AuditLog for MemoryAuditLog {
         items.sort_by(|a, b| b.0.cmp(&a.0));
         page_of(&items, true, page)
     }
+
+    async fn delete(&self, day: NaiveDate, id: &str) -> StoreResult<bool> {
+        let mut records = self.records.lock().expect("audit lock poisoned");
+        let before = records.len();
+        records.retain(|r| !(r.id == id && r.event.at.date_naive() == day));
+        Ok(records.len() < before)
+    }
 }

@@ -92,4 +92,9 @@ impl ConflictsStore for MemoryConflicts {
         items.sort_by(|a, b| b.0.cmp(&a.0));
         page_of(&items, true, page)
     }
+
+    async fn delete(&self, id: &ConflictId) -> StoreResult<bool> {
+        let mut records = self.records.lock().expect("conflicts lock poisoned");
+        Ok(records.remove(id).is_some())
+    }
 }

@@ -155,4 +155,9 @@ impl EntriesStore for MemoryEntries {
             .into_iter()
             .next())
     }
+
+    async fn delete(&self, ticket: TicketId, key: &EntryKey) -> StoreResult<bool> {
+        let mut records = self.records.lock().expect("entries lock poisoned");
+        Ok(records.remove(&(ticket, key.clone())).is_some())
+    }
 }

@@ -65,6 +65,10 @@ impl<M: QueueMessage> MessageQueue<M> for MemoryQueue<M> {
         Ok(self.push(body))
     }
 
+    async fn send_raw(&self, body: &str) -> StoreResult<String> {
+        Ok(self.push(body.to_owned()))
+    }
+
     async fn send_many(&self, messages: &[M]) -> BatchReport {
         let bodies: Vec<String> = messages.iter().map(encode).collect();
         send_batched(self, &bodies).await

@@ -1311,9 +1311,235 @@ pub async fn schedule_write_read(schedule: &impl ScheduleStore) {
     );
 }
 
+// ------------------------------------------------------------------ GDPR deletes
+
+pub async fn entries_delete(store: &impl EntriesStore) {
+    let at = now();
+    let r = record(601, 1, 9, day(0), at);
+    let keep = record(601, 2, 10, day(0), at);
+    store.save(&r).await.unwrap();
+    store.save(&keep).await.unwrap();
+    store
+        .link(
+            TicketId(601),
+            &r.key,
+            ExpectedLink::Unlinked,
+            &base(6010, r.desired.as_ref().unwrap()),
+            EntryStatus::Synced,
+            at,
+        )
+        .await
+        .unwrap();
+    assert!(store.delete(TicketId(601), &r.key).await.unwrap());
+    assert!(
+        !store.delete(TicketId(601), &r.key).await.unwrap(),
+        "a second delete finds nothing"
+    );
+    assert_eq!(store.get(TicketId(601), &r.key).await.unwrap(), None);
+    assert_eq!(
+        store.find_by_kimai_id(TimesheetId(6010)).await.unwrap(),
+        None,
+        "the link is gone with it"
+    );
+    let by_agent = store
+        .list_by_agent(ZammadUserId(9), day(-1), day(1), &PageRequest::first(10))
+        .await
+        .unwrap();
+    assert!(by_agent.items.is_empty(), "no index still lists it");
+    assert_eq!(store.load_ticket(TicketId(601)).await.unwrap(), vec![keep]);
+}
+
+pub async fn conflicts_delete(store: &impl ConflictsStore) {
+    let at = now();
+    let open = ConflictId("gdpr-open".into());
+    let resolved = ConflictId("gdpr-resolved".into());
+    store.open(&open, &conflict(602, 1), at).await.unwrap();
+    store.open(&resolved, &conflict(602, 2), at).await.unwrap();
+    store
+        .resolve(
+            &resolved,
+            &Resolution {
+                action: ResolutionAction::Dismiss,
+                actor: "alice".into(),
+                note: None,
+                resolved_at: at,
+            },
+        )
+        .await
+        .unwrap();
+    for id in [&open, &resolved] {
+        assert!(store.delete(id).await.unwrap(), "{id}");
+        assert!(!store.delete(id).await.unwrap(), "{id} twice");
+        assert_eq!(store.get(id).await.unwrap(), None);
+    }
+    for status in [ConflictStatus::Open, ConflictStatus::Resolved] {
+        let page = store
+            .list(&ConflictFilter::status(status), &PageRequest::first(10))
+            .await
+            .unwrap();
+        assert!(page.items.is_empty(), "{status:?} still listed");
+    }
+}
+
+pub async fn audit_delete(log: &impl AuditLog) {
+    let at = now();
+    let event = |actor: &str| AuditEvent {
+        at,
+        kind: AuditKind::Access,
+        action: "mapping.set".into(),
+        actor: actor.into(),
+        ip: None,
+        detail: serde_json::json!({}),
+    };
+    let gone = log.append(&event("alice")).await.unwrap();
+    let kept = log.append(&event("bob")).await.unwrap();
+    let today = at.date_naive();
+    assert!(
+        !log.delete(today.pred_opt().unwrap(), &gone.id)
+            .await
+            .unwrap(),
+        "the day is part of the key"
+    );
+    assert!(log.delete(today, &gone.id).await.unwrap());
+    assert!(!log.delete(today, &gone.id).await.unwrap());
+    let left = log
+        .query(
+            today,
+            today,
+            &AuditFilter::default(),
+            &PageRequest::first(10),
+        )
+        .await
+        .unwrap();
+    assert_eq!(left.items, vec![kept]);
+}
+
+// ------------------------------------------------------------------ dead letters
+
+fn dead(ticket: u64) -> TicketSyncMessage {
+    TicketSyncMessage::new(TicketId(ticket), SyncReason::Webhook, None)
+}
+
+/// The bodies waiting in a queue, sorted (SQS does not keep order); the queue keeps them.
+async fn bodies_in(queue: &dyn MessageQueue<TicketSyncMessage>) -> Vec<String> {
+    let mut bodies: Vec<String> = sync_store::dead_letters::peek(queue, 200)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.body)
+        .collect();
+    bodies.sort();
+    bodies
+}
+
+pub async fn dead_letters_peek_loses_nothing(dlq: &impl MessageQueue<TicketSyncMessage>) {
+    for t in 1..=12 {
+        dlq.send(&dead(t)).await.unwrap();
+    }
+    dlq.send_raw("not json at all").await.unwrap();
+    for _ in 0..2 {
+        let seen = sync_store::dead_letters::peek(dlq, 50).await.unwrap();
+        assert_eq!(seen.len(), 13, "every message, each once");
+        let ids: BTreeSet<&str> = seen.iter().map(|m| m.message_id.as_str()).collect();
+        assert_eq!(ids.len(), 13);
+        let undecodable: Vec<&str> = seen
+            .iter()
+            .filter(|m| m.message.is_err())
+            .map(|m| m.body.as_str())
+            .collect();
+        assert_eq!(undecodable, ["not json at all"]);
+    }
+    let limited = sync_store::dead_letters::peek(dlq, 3).await.unwrap();
+    assert_eq!(limited.len(), 3);
+    assert_eq!(
+        bodies_in(dlq).await.len(),
+        13,
+        "peeking twice and partly left every message in the queue"
+    );
+}
+
+pub async fn dead_letters_replay(
+    dlq: &impl MessageQueue<TicketSyncMessage>,
+    source: &impl MessageQueue<TicketSyncMessage>,
+) {
+    use sync_store::dead_letters::{ReplaySelection, peek, replay};
+    for t in 1..=4 {
+        dlq.send(&dead(t)).await.unwrap();
+    }
+    dlq.send_raw("{\"schema_version\":9}").await.unwrap();
+    let listed = peek(dlq, 50).await.unwrap();
+    let one = listed
+        .iter()
+        .find(|m| m.message.as_ref().is_ok_and(|d| d.ticket_id == TicketId(3)))
+        .unwrap();
+
+    let report = replay(dlq, source, &ReplaySelection::One(one.message_id.clone()))
+        .await
+        .unwrap();
+    assert_eq!(report.replayed, vec![one.message_id.clone()]);
+    assert!(report.failed.is_empty() && report.not_deleted.is_empty());
+    assert_eq!(
+        bodies_in(source).await,
+        vec![one.body.clone()],
+        "the body as it was"
+    );
+    assert_eq!(peek(dlq, 50).await.unwrap().len(), 4, "the others stayed");
+
+    let unknown = replay(dlq, source, &ReplaySelection::One("no-such-id".into()))
+        .await
+        .unwrap();
+    assert!(unknown.is_empty());
+    assert_eq!(peek(dlq, 50).await.unwrap().len(), 4);
+
+    let all = replay(dlq, source, &ReplaySelection::All).await.unwrap();
+    assert_eq!(all.replayed.len(), 4, "{all:?}");
+    let mut expected: Vec<String> = listed.iter().map(|m| m.body.clone()).collect();
+    expected.sort();
+    assert_eq!(
+        bodies_in(source).await,
+        expected,
+        "every body once, the undecodable one unchanged too"
+    );
+    assert!(peek(dlq, 50).await.unwrap().is_empty());
+}
+
+/// A source queue that refuses every send: the message stays in the DLQ.
+pub async fn dead_letters_failed_send_keeps_the_message(
+    dlq: &impl MessageQueue<TicketSyncMessage>,
+    broken_source: &dyn MessageQueue<TicketSyncMessage>,
+) {
+    use sync_store::dead_letters::{ReplaySelection, peek, replay};
+    for t in 1..=3 {
+        dlq.send(&dead(t)).await.unwrap();
+    }
+    let listed = peek(dlq, 50).await.unwrap();
+    let report = replay(
+        dlq,
+        broken_source,
+        &ReplaySelection::One(listed[0].message_id.clone()),
+    )
+    .await
+    .unwrap();
+    assert!(report.replayed.is_empty());
+    assert_eq!(report.failed.len(), 1, "{report:?}");
+    assert_eq!(report.failed[0].0, listed[0].message_id);
+    let all = replay(dlq, broken_source, &ReplaySelection::All)
+        .await
+        .unwrap();
+    assert_eq!(all.failed.len(), 1, "the first failure stops the replay");
+    assert!(all.replayed.is_empty());
+    assert_eq!(
+        bodies_in(dlq).await.len(),
+        3,
+        "nothing left the DLQ without arriving"
+    );
+}
+
 /// Instantiates every contract test for one backend. The caller's module must provide the
 /// async constructors `entries()`, `conflicts()`, `audit()`, `control()`, `ticket_queue()`,
-/// `write_queue()`, `secrets()` (source, admin, secret id) and `schedule()`.
+/// `write_queue()`, `dead_letter_queue()` (a `ticket-sync` DLQ), `broken_ticket_queue()`
+/// (every send fails), `secrets()` (source, admin,
+/// secret id) and `schedule()`.
 #[macro_export]
 macro_rules! contract_tests {
     () => {
@@ -1385,6 +1611,35 @@ macro_rules! contract_tests {
         async fn secrets_cache_expiry() {
             let (source, admin, id) = secrets().await;
             contract::secrets_cache_expiry(source, &admin, &id).await;
+        }
+        #[tokio::test]
+        async fn entries_delete() {
+            contract::entries_delete(&entries().await).await;
+        }
+        #[tokio::test]
+        async fn conflicts_delete() {
+            contract::conflicts_delete(&conflicts().await).await;
+        }
+        #[tokio::test]
+        async fn audit_delete() {
+            contract::audit_delete(&audit().await).await;
+        }
+        #[tokio::test]
+        async fn dead_letters_peek_loses_nothing() {
+            contract::dead_letters_peek_loses_nothing(&dead_letter_queue().await).await;
+        }
+        #[tokio::test]
+        async fn dead_letters_replay() {
+            contract::dead_letters_replay(&dead_letter_queue().await, &ticket_queue().await).await;
+        }
+        #[tokio::test]
+        async fn dead_letters_failed_send_keeps_the_message() {
+            let broken = broken_ticket_queue().await;
+            contract::dead_letters_failed_send_keeps_the_message(
+                &dead_letter_queue().await,
+                broken.as_ref(),
+            )
+            .await;
         }
         #[tokio::test]
         async fn schedule_write_read() {
