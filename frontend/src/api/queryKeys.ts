@@ -9,7 +9,6 @@ export const queryKeys = {
   me: ["auth", "me"] as const,
   health: ["health", "store"] as const,
   upstreamHealth: ["health", "upstream"] as const,
-  kpis: (days: number) => ["kpis", days] as const,
   kpisAll: ["kpis"] as const,
   connection: (kind: "zammad" | "kimai") => ["connections", kind] as const,
   connections: ["connections"] as const,

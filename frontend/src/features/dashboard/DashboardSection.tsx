@@ -10,7 +10,7 @@ import { ApiError } from "@/api/errors";
 import { formatDateTime, formatMinutes, formatPercent, formatRelative } from "@/lib/format";
 import { cn } from "@/lib/utils";
 import { useRuns, type SyncRun } from "@/features/history/api";
-import { useKpis, useOpenConflictCount, useStoreHealth, useUpstreamHealth } from "./api";
+import { useHealthDetails, useKpis, useOpenConflictCount, useStoreHealth } from "./api";
 import { RunStateBadge } from "./RunState";
 
 function Kpi({ label, value, hint, icon: Icon, tone }: { label: string; value: string; hint?: string; icon: typeof Clock; tone?: "warn" }) {
@@ -45,21 +45,29 @@ function HealthRow({ name, status, detail }: { name: string; status: "ok" | "deg
   );
 }
 
+const HEALTH_LABEL = { ok: "ok", not_configured: "not configured", unavailable: "unavailable", timeout: "timed out" } as const;
+const HEALTH_DOT = { ok: "ok", not_configured: "unknown", unavailable: "down", timeout: "degraded" } as const;
+
 function Health() {
   const store = useStoreHealth();
-  const zammad = useUpstreamHealth("zammad");
-  const kimai = useUpstreamHealth("kimai");
-  const upstream = (q: typeof zammad) => {
-    if (q.isPending) return { status: "unknown" as const, detail: "checking…" };
-    if (q.error instanceof ApiError && q.error.kind === "not_available") return { status: "unknown" as const, detail: "not available" };
-    if (q.error) return { status: "down" as const, detail: "could not be checked" };
-    return { status: q.data!.status, detail: q.data!.status === "ok" ? (q.data!.latencyMs !== null ? `ok · ${q.data!.latencyMs} ms` : "ok") : q.data!.detail || q.data!.status };
+  const details = useHealthDetails();
+  const detailsMissing = details.error instanceof ApiError && details.error.kind === "not_available";
+  const row = (name: "zammad" | "kimai") => {
+    if (details.isPending) return { status: "unknown" as const, detail: "checking…" };
+    if (detailsMissing) return { status: "unknown" as const, detail: "not available" };
+    if (!details.data) return { status: "down" as const, detail: "could not be checked" };
+    const c = details.data[name];
+    const latency = c.latencyMs !== null ? ` · ${c.latencyMs} ms` : "";
+    return { status: HEALTH_DOT[c.status], detail: c.status === "ok" ? `ok${latency}` : c.detail || HEALTH_LABEL[c.status] };
   };
-  const storeState = store.isPending
-    ? { status: "unknown" as const, detail: "checking…" }
-    : store.data
-      ? { status: store.data.status, detail: store.data.status === "ok" ? "ok" : "degraded" }
-      : { status: "down" as const, detail: "unreachable" };
+  // The store's probe: from the details when the API has them, else the plain health route.
+  const storeState = details.data
+    ? { status: HEALTH_DOT[details.data.store.status], detail: details.data.store.status === "ok" ? `ok · ${details.data.store.latencyMs ?? 0} ms` : HEALTH_LABEL[details.data.store.status] }
+    : store.isPending
+      ? { status: "unknown" as const, detail: "checking…" }
+      : store.data
+        ? { status: store.data.status === "ok" ? ("ok" as const) : ("degraded" as const), detail: store.data.status === "ok" ? "ok" : "degraded" }
+        : { status: "down" as const, detail: "unreachable" };
   return (
     <Card className="gap-1">
       <CardHeader>
@@ -69,8 +77,8 @@ function Health() {
       <CardContent>
         <ul className="divide-y">
           <HealthRow name="Store" {...storeState} />
-          <HealthRow name="Zammad" {...upstream(zammad)} />
-          <HealthRow name="Kimai" {...upstream(kimai)} />
+          <HealthRow name="Zammad" {...row("zammad")} />
+          <HealthRow name="Kimai" {...row("kimai")} />
         </ul>
       </CardContent>
     </Card>
@@ -79,7 +87,8 @@ function Health() {
 
 function MinutesChart() {
   const [days, setDays] = useState(7);
-  const kpis = useKpis(days);
+  const kpis = useKpis();
+  const perDay = kpis.data?.perDay.slice(-days) ?? [];
   return (
     <Card className="col-span-2 gap-3">
       <CardHeader className="items-center">
@@ -100,11 +109,11 @@ function MinutesChart() {
           <LoadingState rows={5} />
         ) : kpis.error ? (
           <ErrorState error={kpis.error} what="The chart" retry={() => kpis.refetch()} className="h-full justify-center" />
-        ) : kpis.data.perDay.every((d) => d.minutes === 0) ? (
+        ) : perDay.every((d) => d.minutes === 0) ? (
           <EmptyState title="No minutes synced in this period" className="h-full" />
         ) : (
           <ResponsiveContainer width="100%" height="100%">
-            <BarChart data={kpis.data.perDay} margin={{ top: 4, right: 4, bottom: 0, left: -16 }}>
+            <BarChart data={perDay} margin={{ top: 4, right: 4, bottom: 0, left: -16 }}>
               <CartesianGrid vertical={false} stroke="var(--border)" />
               <XAxis dataKey="day" tickLine={false} axisLine={false} fontSize={11} tickFormatter={(d: string) => d.slice(5)} minTickGap={12} />
               <YAxis tickLine={false} axisLine={false} fontSize={11} width={48} />
@@ -173,13 +182,13 @@ function RecentRuns() {
 }
 
 export function DashboardSection({ onScheduleClick }: { onScheduleClick: () => void }) {
-  const kpis = useKpis(7);
+  const kpis = useKpis();
   const kpisMissing = kpis.error instanceof ApiError && kpis.error.kind === "not_available";
   const conflictCount = useOpenConflictCount(kpisMissing);
   const lastRun = useRuns({ limit: 6 }, true).data?.items[0];
   const k = kpis.data;
   const dash = kpis.isPending ? "…" : "—";
-  const openConflicts = k ? String(k.openConflicts) : conflictCount.data ? `${conflictCount.data.count}${conflictCount.data.more ? "+" : ""}` : dash;
+  const openConflicts = k ? `${k.openConflicts}${k.openConflictsCapped ? "+" : ""}` : conflictCount.data ? `${conflictCount.data.count}${conflictCount.data.more ? "+" : ""}` : dash;
   return (
     <Section
       id="dashboard"
@@ -196,7 +205,7 @@ export function DashboardSection({ onScheduleClick }: { onScheduleClick: () => v
         <Kpi label="Last run" value={lastRun ? formatRelative(lastRun.started_at) : "never"} icon={Clock} hint={lastRun ? `${lastRun.trigger} · ${lastRun.state}` : undefined} />
         <Kpi label="Synced today" value={k ? formatMinutes(k.minutesToday) : dash} icon={Timer} hint={kpisMissing ? "not available" : "minutes booked"} />
         <Kpi label="Synced 7 days" value={k ? formatMinutes(k.minutes7d) : dash} icon={Database} hint={kpisMissing ? "not available" : "minutes booked"} />
-        <Kpi label="Error rate" value={k ? formatPercent(k.errorRate) : dash} icon={Gauge} hint={kpisMissing ? "not available" : "of writes, 7 days"} />
+        <Kpi label="Error rate" value={k ? (k.errorRate === null ? "—" : formatPercent(k.errorRate)) : dash} icon={Gauge} hint={kpisMissing ? "not available" : "of writes, 7 days"} />
       </div>
       <div className="grid grid-cols-3 gap-4">
         <MinutesChart />

@@ -3,10 +3,11 @@ import { api } from "@/api/instance";
 import { unwrap } from "@/api/client";
 import { ApiError } from "@/api/errors";
 import { queryKeys } from "@/api/queryKeys";
-import { fetchKpis, fetchUpstreamHealth } from "@/api/pending";
+import { fetchHealthDetails, fetchKpis } from "@/api/pending";
 
-export function useKpis(days: number) {
-  return useQuery({ queryKey: queryKeys.kpis(days), queryFn: () => fetchKpis(days), refetchInterval: 30_000 });
+/** The dashboard's numbers (always the last 30 days; the chart shows 7 or 30 of them). */
+export function useKpis() {
+  return useQuery({ queryKey: queryKeys.kpisAll, queryFn: fetchKpis, refetchInterval: 30_000 });
 }
 
 /** The store's health: 200 ok, 503 degraded (an answer, not a failure). */
@@ -26,8 +27,9 @@ export function useStoreHealth() {
   });
 }
 
-export function useUpstreamHealth(name: "zammad" | "kimai") {
-  return useQuery({ queryKey: [...queryKeys.upstreamHealth, name], queryFn: () => fetchUpstreamHealth(name), refetchInterval: 60_000 });
+/** Store, Zammad and Kimai probed by the API (each call reaches out: polled once a minute). */
+export function useHealthDetails() {
+  return useQuery({ queryKey: queryKeys.upstreamHealth, queryFn: fetchHealthDetails, refetchInterval: 60_000 });
 }
 
 /** Open conflicts counted from the list (up to 500) while the KPIs route is missing. */

@@ -24,6 +24,12 @@ export function ApprovalsTab({ canEdit, active }: { canEdit: boolean; active: bo
         <Button size="sm" disabled={!canEdit || chosen.length === 0 || approve.isPending} onClick={() => approve.mutate(chosen, { onSuccess: () => setSelected(new Set()) })}>
           {approve.isPending && <Loader2 className="animate-spin" aria-hidden />} Approve {chosen.length || ""}
         </Button>
+        {approve.data && (
+          <span role="status" className="text-sm text-muted-foreground">
+            {approve.data.approved} approved
+            {approve.data.notApproved.length > 0 && `; not approved: ${approve.data.notApproved.map((n) => `${n.key} (${n.outcome.replace(/_/g, " ")})`).join(", ")}`}
+          </span>
+        )}
         {approve.error && <ChangeError error={approve.error} />}
       </div>
       <div className="rounded-lg border">
@@ -56,7 +62,7 @@ export function ApprovalsTab({ canEdit, active }: { canEdit: boolean; active: bo
                 <TableCell>{e.agent}</TableCell>
                 <TableCell>{wallClock(e.begin)}</TableCell>
                 <TableCell>{wallClock(e.end)}</TableCell>
-                <TableCell>{formatDuration(e.durationSecs)}</TableCell>
+                <TableCell>{e.minutes === null ? "—" : formatDuration(e.minutes * 60)}</TableCell>
                 <TableCell className="text-muted-foreground">
                   <div className="max-w-72 truncate">{e.description}</div>
                 </TableCell>

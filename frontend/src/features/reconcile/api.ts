@@ -2,7 +2,7 @@ import { useMutation, useQuery, useQueryClient, type QueryKey } from "@tanstack/
 import { api } from "@/api/instance";
 import { unwrap } from "@/api/client";
 import { invalidateAfter, queryKeys } from "@/api/queryKeys";
-import { approveEntries, fetchAwaitingApproval, fetchDeadLetters, replayDeadLetters } from "@/api/pending";
+import { approveEntries, fetchAwaitingApproval, fetchDeadLetters, replayDeadLetter } from "@/api/pending";
 import type { DesiredSide, KimaiSide } from "./diff";
 import type { ResolveAction } from "./actions";
 
@@ -106,5 +106,12 @@ export function useDeadLetters(enabled: boolean) {
 
 export function useReplay() {
   const client = useQueryClient();
-  return useMutation({ mutationFn: ({ queue, ids }: { queue: string; ids: string[] }) => replayDeadLetters(queue, ids), onSettled: () => invalidateAfter(client, "deadLettersReplayed") });
+  return useMutation({
+    mutationFn: async ({ queue, messageId }: { queue: string; messageId: string }) => {
+      const result = await replayDeadLetter(queue, messageId);
+      if (!result.replayed) throw new Error(result.error || "the message was not replayed");
+      return result;
+    },
+    onSettled: () => invalidateAfter(client, "deadLettersReplayed"),
+  });
 }
