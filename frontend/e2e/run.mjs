@@ -233,12 +233,18 @@ async function main() {
       if (stack) {
         // Fresh time for today (the demo data is from 2024): agent 3 is mapped to a Kimai user
         // in the demo policy, ticket 101's group to a project, so it is booked and counted.
-        const booked = await fetch(`${env.ZAMMAD_URL}/__admin/accountings`, {
-          method: "POST",
-          headers: { "Content-Type": "application/json" },
-          body: JSON.stringify({ ticket_id: 101, created_by_id: 3, time_unit: "45", type_id: 1, created_at: new Date(Date.now() - 3600_000).toISOString() }),
-        });
-        expect(booked.ok, `the Zammad simulator refused the accounting: ${booked.status}`);
+        // And time of agent 2, who has no Kimai user: each accounting opens a conflict, so the
+        // reconcile step has fresh ones to resolve however often the suite ran on this stack.
+        const book = async (ticket_id, created_by_id, minutes) => {
+          const booked = await fetch(`${env.ZAMMAD_URL}/__admin/accountings`, {
+            method: "POST",
+            headers: { "Content-Type": "application/json" },
+            body: JSON.stringify({ ticket_id, created_by_id, time_unit: String(minutes), type_id: 1, created_at: new Date(Date.now() - 3600_000).toISOString() }),
+          });
+          expect(booked.ok, `the Zammad simulator refused the accounting: ${booked.status}`);
+        };
+        await book(101, 3, 45);
+        for (const ticket of [101, 103, 105]) await book(ticket, 2, 15);
       }
       await page.getByRole("button", { name: "Sync now" }).first().click();
       const dialog = page.getByRole("dialog", { name: "Sync now" });

@@ -36,6 +36,8 @@ const rules = {
   mappingsChanged: [queryKeys.mappings, queryKeys.conflictsAll, queryKeys.auditAll],
   policiesSaved: [queryKeys.policies, queryKeys.auditAll],
   runStarted: [queryKeys.runsAll, queryKeys.kpisAll, queryKeys.auditAll],
+  // A run that stopped moving has opened conflicts, booked minutes, held entries back.
+  runFinished: [queryKeys.conflictsAll, queryKeys.kpisAll, queryKeys.approvalsAll, queryKeys.deadLetters, queryKeys.upstreamHealth],
   scheduleSaved: [queryKeys.schedule, queryKeys.auditAll],
   conflictsResolved: [queryKeys.conflictsAll, queryKeys.kpisAll, queryKeys.auditAll],
   entriesApproved: [queryKeys.approvalsAll, queryKeys.kpisAll, queryKeys.auditAll],

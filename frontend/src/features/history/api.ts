@@ -1,7 +1,8 @@
-import { keepPreviousData, useQuery } from "@tanstack/react-query";
+import { useEffect, useRef } from "react";
+import { keepPreviousData, useQuery, useQueryClient } from "@tanstack/react-query";
 import { api } from "@/api/instance";
 import { unwrap, unwrapResponse } from "@/api/client";
-import { queryKeys } from "@/api/queryKeys";
+import { invalidateAfter, queryKeys } from "@/api/queryKeys";
 
 export interface RunFilters {
   state?: string;
@@ -38,22 +39,39 @@ export function isMoving(run: SyncRun): boolean {
   return run.state === "running" && (run.progress === null || run.progress === undefined || run.progress < 1);
 }
 
+/** When a run seen moving stops (done, failed), the lists it changed are refetched. */
+function useInvalidateWhenRunsStop(runs: SyncRun[] | undefined) {
+  const client = useQueryClient();
+  const moving = useRef<Set<string>>(new Set());
+  useEffect(() => {
+    if (!runs) return;
+    const now = new Set(runs.filter(isMoving).map((r) => r.id));
+    const stopped = [...moving.current].some((id) => !now.has(id));
+    moving.current = now;
+    if (stopped) void invalidateAfter(client, "runFinished");
+  }, [runs, client]);
+}
+
 export function useRuns(filters: RunFilters, live = false) {
-  return useQuery({
+  const query = useQuery({
     queryKey: queryKeys.runs(filters),
     queryFn: () => fetchRuns(filters),
     placeholderData: keepPreviousData,
     refetchInterval: (q) => (live && q.state.data?.items.some(isMoving) ? 1500 : live ? 15000 : false),
   });
+  useInvalidateWhenRunsStop(query.data?.items);
+  return query;
 }
 
 export function useRun(id: string | null) {
-  return useQuery({
+  const query = useQuery({
     queryKey: queryKeys.run(id ?? ""),
     queryFn: async () => (await unwrap(api().http.GET("/api/sync-runs/{id}", { params: { path: { id: id! } } }))) as SyncRun,
     enabled: id !== null,
     refetchInterval: (q) => (q.state.data && isMoving(q.state.data) ? 1500 : false),
   });
+  useInvalidateWhenRunsStop(query.data ? [query.data] : undefined);
+  return query;
 }
 
 export interface AuditFilters {
