@@ -70,7 +70,8 @@ pub const KIMAI_CREATE: &str = "POST /api/timesheets";
 #[derive(Debug, Clone)]
 pub struct Settling {
     quiet: Duration,
-    last: Option<(u64, u64)>,
+    /// Calls and creates at the previous observation (at first: before the invoke).
+    last: (u64, u64),
     /// When anything last changed or was still queued.
     pub last_activity: Duration,
     /// When the create counter last moved (the last timesheet written).
@@ -78,10 +79,11 @@ pub struct Settling {
 }
 
 impl Settling {
-    pub fn new(quiet: Duration) -> Self {
+    /// `calls_before` and `creates_before`: the counters just before the invoke (time zero).
+    pub fn new(quiet: Duration, calls_before: u64, creates_before: u64) -> Self {
         Settling {
             quiet,
-            last: None,
+            last: (calls_before, creates_before),
             last_activity: Duration::ZERO,
             last_create: None,
         }
@@ -89,21 +91,14 @@ impl Settling {
 
     /// One observation at `at` since the start; true once idle.
     pub fn observe(&mut self, at: Duration, calls_total: u64, creates: u64, queued: u64) -> bool {
-        match self.last {
-            Some((calls, created)) => {
-                if created != creates {
-                    self.last_create = Some(at);
-                }
-                if calls != calls_total {
-                    self.last_activity = at;
-                }
-            }
-            None => self.last_activity = at,
+        let (calls, created) = self.last;
+        if created != creates {
+            self.last_create = Some(at);
         }
-        if queued > 0 {
+        if calls != calls_total || queued > 0 {
             self.last_activity = at;
         }
-        self.last = Some((calls_total, creates));
+        self.last = (calls_total, creates);
         queued == 0 && at.saturating_sub(self.last_activity) >= self.quiet
     }
 }
@@ -165,7 +160,11 @@ pub async fn run(
         });
     }
 
-    let mut settling = Settling::new(polling.quiet);
+    let mut settling = Settling::new(
+        polling.quiet,
+        before.total(),
+        before.kimai.get(KIMAI_CREATE).copied().unwrap_or(0),
+    );
     let mut last_seen;
     loop {
         let now = calls(&clients.http, targets).await?;
@@ -336,7 +335,7 @@ mod tests {
 
     #[test]
     fn idle_only_after_a_quiet_period_with_empty_queues() {
-        let mut settling = Settling::new(s(3));
+        let mut settling = Settling::new(s(3), 0, 0);
         assert!(!settling.observe(s(0), 10, 0, 5));
         assert!(!settling.observe(s(1), 20, 3, 2));
         assert!(!settling.observe(s(2), 30, 6, 0)); // calls still moving
@@ -349,7 +348,7 @@ mod tests {
 
     #[test]
     fn queued_messages_keep_it_busy_even_without_calls() {
-        let mut settling = Settling::new(s(2));
+        let mut settling = Settling::new(s(2), 5, 0);
         settling.observe(s(0), 5, 0, 1);
         for t in 1..10 {
             // A message waiting for the poller: no calls, but not idle.
@@ -361,10 +360,22 @@ mod tests {
     }
 
     #[test]
-    fn the_first_observation_counts_as_activity() {
-        let mut settling = Settling::new(s(1));
-        assert!(!settling.observe(s(0), 0, 0, 0));
-        assert!(settling.observe(s(1), 0, 0, 0));
+    fn work_done_before_the_first_poll_is_compared_with_before_the_invoke() {
+        // Everything happened between the invoke and the first look.
+        let mut settling = Settling::new(s(2), 100, 7);
+        assert!(!settling.observe(s(1), 180, 27, 0));
+        assert_eq!(settling.last_create, Some(s(1)));
+        assert!(!settling.observe(s(2), 180, 27, 0));
+        assert!(settling.observe(s(3), 180, 27, 0));
+        assert_eq!(settling.last_activity, s(1));
+    }
+
+    #[test]
+    fn nothing_to_do_is_idle_after_the_quiet_period_from_the_invoke() {
+        let mut settling = Settling::new(s(1), 4, 0);
+        assert!(!settling.observe(Duration::from_millis(500), 4, 0, 0));
+        assert!(settling.observe(s(1), 4, 0, 0));
+        assert_eq!(settling.last_create, None);
     }
 
     #[test]
