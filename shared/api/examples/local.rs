@@ -35,6 +35,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         conflicts: Arc::new(MemoryConflicts::new()),
         entries: Arc::new(sync_store::memory::MemoryEntries::new()),
         ticket_sync: Arc::new(sync_store::memory::MemoryQueue::new()),
+        kimai_write: Arc::new(sync_store::memory::MemoryQueue::new()),
+        dead_letters: console_api::DeadLetterQueues {
+            ticket_sync: Arc::new(sync_store::memory::MemoryQueue::new()),
+            kimai_write: Arc::new(sync_store::memory::MemoryQueue::new()),
+        },
         schedule: Arc::new(sync_store::memory::MemorySchedule::new()),
         secrets: cached.clone(),
         secret_writer: cached,

@@ -22,6 +22,7 @@ pub const MAX_CSV_ROWS: usize = 10_000;
 pub const DEFAULT_DAYS: u64 = 7;
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct AuditQuery {
     /// First UTC day (`YYYY-MM-DD`); default a week before `to`.
@@ -57,7 +58,7 @@ pub struct AuditPage {
     pub next: Option<String>,
 }
 
-fn entry(r: AuditRecord) -> AuditEntry {
+pub(crate) fn entry(r: AuditRecord) -> AuditEntry {
     AuditEntry {
         id: r.id,
         at: r.event.at,

@@ -17,6 +17,7 @@ use utoipa::{IntoParams, ToSchema};
 pub const DEFAULT_PAGE_SIZE: u32 = 50;
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ConflictQuery {
     /// `open` (default) or `resolved`.

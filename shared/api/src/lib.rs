@@ -7,6 +7,9 @@
 //! - [`connections`], [`pickers`], [`mappings`], [`policies`], [`conflicts`], [`audit_log`]:
 //!   the resources.
 //! - [`runs`], [`schedule`], [`resolve`]: sync runs, the schedule, conflict resolution.
+//! - [`entries`], [`dead_letters`], [`kpis`], [`gdpr`]: the ledger and approvals, dead
+//!   letters, dashboard numbers, export and purge of one person's data; health details in
+//!   [`system`].
 //! - [`openapi`]: the OpenAPI document, generated from the handlers.
 //! - [`runtime`]: the state from the environment (AWS adapters) and the first admin.
 
@@ -16,7 +19,11 @@ pub mod auth;
 pub mod conflicts;
 pub mod connections;
 pub mod context;
+pub mod dead_letters;
+pub mod entries;
 pub mod extract;
+pub mod gdpr;
+pub mod kpis;
 pub mod mappings;
 pub mod openapi;
 pub mod pickers;
@@ -31,7 +38,7 @@ pub mod sync_doc;
 pub mod system;
 pub mod upstream;
 
-pub use state::{ApiState, ConsoleSecrets};
+pub use state::{ApiState, ConsoleSecrets, DeadLetterQueues};
 
 use axum::Router;
 use axum::http::Uri;
@@ -98,6 +105,17 @@ pub fn router(state: ApiState) -> Router {
         )
         .route("/api/audit", get(audit_log::list))
         .route("/api/audit/export", get(audit_log::export_csv))
+        .route("/api/health/details", get(system::health_details))
+        .route("/api/entries", get(entries::list))
+        .route("/api/entries/approve", post(entries::approve))
+        .route("/api/dead-letters", get(dead_letters::list))
+        .route(
+            "/api/dead-letters/{queue}/replay",
+            post(dead_letters::replay),
+        )
+        .route("/api/kpis", get(kpis::get_kpis))
+        .route("/api/gdpr/export", post(gdpr::export))
+        .route("/api/gdpr/purge", post(gdpr::purge))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::from_fn(context::middleware))

@@ -214,7 +214,7 @@ pub async fn list_kind(
 
 /// Sets one mapping (creates or replaces).
 #[utoipa::path(put, path = "/api/mappings/{kind}/{zammad}", tag = "mappings", security(("bearer" = [])),
-    params(("kind" = MappingKind, Path), ("zammad" = String, Path, description = "Zammad id, or `none` (activity only)"),
+    params(("kind" = MappingKind, Path), ("zammad" = String, Path, description = "Zammad id, or `none` (activity only)", pattern = r"^(none|[0-9]{1,19})$"),
            ("If-Match" = Option<String>, Header, description = "document version read before")),
     request_body = MappingTarget,
     responses((status = 200, body = MappingList), (status = 400, body = crate::problem::Problem),
@@ -255,7 +255,7 @@ pub async fn put_one(
 
 /// Removes one mapping.
 #[utoipa::path(delete, path = "/api/mappings/{kind}/{zammad}", tag = "mappings", security(("bearer" = [])),
-    params(("kind" = MappingKind, Path), ("zammad" = String, Path),
+    params(("kind" = MappingKind, Path), ("zammad" = String, Path, pattern = r"^(none|[0-9]{1,19})$"),
            ("If-Match" = Option<String>, Header, description = "document version read before")),
     responses((status = 200, body = MappingList), (status = 400, body = crate::problem::Problem),
               (status = 403, body = crate::problem::Problem), (status = 404, body = crate::problem::Problem),
@@ -309,6 +309,7 @@ pub enum ImportMode {
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ImportParams {
     #[serde(default)]
     pub mode: ImportMode,

@@ -84,12 +84,14 @@ pub async fn zammad_organisations(
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct Term {
     /// Only items whose name (or e-mail, for users) contains this.
     pub term: Option<String>,
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ProjectFilter {
     pub term: Option<String>,
     /// Only projects of this Kimai customer.

@@ -362,7 +362,7 @@ async fn follow_up(state: &ApiState, tickets: &BTreeSet<TicketId>) -> Result<(),
 
 /// Resolves one conflict with an action that fits its reason.
 #[utoipa::path(post, path = "/api/conflicts/{id}/resolve", tag = "conflicts", security(("bearer" = [])),
-    params(("id" = String, Path, description = "conflict id")), request_body = ResolveOne,
+    params(("id" = String, Path, description = "conflict id", pattern = r"^[A-Za-z0-9_-]{1,128}$")), request_body = ResolveOne,
     responses((status = 200, description = "the resolved conflict record", body = Object),
               (status = 400, body = crate::problem::Problem), (status = 401, body = crate::problem::Problem),
               (status = 403, body = crate::problem::Problem), (status = 404, body = crate::problem::Problem),

@@ -68,7 +68,7 @@ pub struct RunView {
     pub progress: Option<f64>,
 }
 
-fn view(run: SyncRun) -> RunView {
+pub(crate) fn view(run: SyncRun) -> RunView {
     let c = run.counters;
     RunView {
         id: run.id.0,
@@ -84,6 +84,7 @@ fn view(run: SyncRun) -> RunView {
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct RunQuery {
     /// `running`, `succeeded`, `failed`, `cancelled`.
@@ -309,7 +310,7 @@ pub async fn list(
 
 /// One run with its counters and progress.
 #[utoipa::path(get, path = "/api/sync-runs/{id}", tag = "runs", security(("bearer" = [])),
-    params(("id" = String, Path, description = "run id")),
+    params(("id" = String, Path, description = "run id", pattern = r"^[A-Za-z0-9._-]{1,128}$")),
     responses((status = 200, body = RunView), (status = 401, body = crate::problem::Problem),
               (status = 404, body = crate::problem::Problem)))]
 pub async fn get_one(

@@ -6,6 +6,8 @@
 //! |---|---|
 //! | `CONTROL_TABLE`, `AUDIT_TABLE`, `CONFLICTS_TABLE`, `AUDIT_SYNC_RETENTION_DAYS` | the store's (see docs/storage.md) |
 //! | `ENTRIES_TABLE`, `TICKET_SYNC_QUEUE_URL` | sync runs and conflict resolutions |
+//! | `KIMAI_WRITE_QUEUE_URL` | approved entries' writes |
+//! | `TICKET_SYNC_DLQ_URL`, `KIMAI_WRITE_DLQ_URL` | dead letters (list, replay) |
 //! | `SCHEDULE_NAME`, `SCHEDULE_GROUP`, `SCHEDULE_TARGET_ARN`, `SCHEDULE_ROLE_ARN` | the schedule |
 //! | `ZAMMAD_TOKEN_SECRET`, `KIMAI_TOKEN_SECRET`, `CONSOLE_SIGNING_KEY_SECRET` | secret names or ARNs |
 //! | `CONSOLE_ADMIN_PASSWORD_SECRET` | optional: secret holding the first admin's password |
@@ -13,7 +15,7 @@
 
 use crate::auth;
 use crate::problem::ApiError;
-use crate::state::{ApiState, ConsoleSecrets};
+use crate::state::{ApiState, ConsoleSecrets, DeadLetterQueues};
 use chrono::Duration;
 use std::sync::Arc;
 use sync_store::StoreError;
@@ -57,6 +59,11 @@ pub fn from_aws(config: &aws_config::SdkConfig) -> Result<ApiState, StoreError> 
         conflicts: Arc::new(DynamoConflicts::from_env(config)?),
         entries: Arc::new(DynamoEntries::from_env(config)?),
         ticket_sync: Arc::new(SqsQueue::from_env(config, env::TICKET_SYNC_QUEUE_URL)?),
+        kimai_write: Arc::new(SqsQueue::from_env(config, env::KIMAI_WRITE_QUEUE_URL)?),
+        dead_letters: DeadLetterQueues {
+            ticket_sync: Arc::new(SqsQueue::from_env(config, env::TICKET_SYNC_DLQ_URL)?),
+            kimai_write: Arc::new(SqsQueue::from_env(config, env::KIMAI_WRITE_DLQ_URL)?),
+        },
         schedule: Arc::new(SchedulerSchedule::from_env(config)?),
         secrets: secrets.clone(),
         secret_writer: secrets,

@@ -8,7 +8,7 @@ use sync_store::clock::Clock;
 use sync_store::conflicts::ConflictsStore;
 use sync_store::control::ControlStore;
 use sync_store::entries::EntriesStore;
-use sync_store::queue::{MessageQueue, TicketSyncMessage};
+use sync_store::queue::{KimaiWriteMessage, MessageQueue, TicketSyncMessage};
 use sync_store::schedule::ScheduleStore;
 use sync_store::secrets::{SecretSource, SecretWriter};
 
@@ -21,6 +21,13 @@ pub struct ConsoleSecrets {
     pub signing_key: String,
 }
 
+/// The dead-letter queues of `ticket-sync` and `kimai-write`.
+#[derive(Clone)]
+pub struct DeadLetterQueues {
+    pub ticket_sync: Arc<dyn MessageQueue<TicketSyncMessage>>,
+    pub kimai_write: Arc<dyn MessageQueue<KimaiWriteMessage>>,
+}
+
 #[derive(Clone)]
 pub struct ApiState {
     pub control: Arc<dyn ControlStore>,
@@ -30,6 +37,10 @@ pub struct ApiState {
     pub entries: Arc<dyn EntriesStore>,
     /// Where sync runs and conflict resolutions send their `ticket-sync` messages.
     pub ticket_sync: Arc<dyn MessageQueue<TicketSyncMessage>>,
+    /// Where approved entries' creates go (approval mode).
+    pub kimai_write: Arc<dyn MessageQueue<KimaiWriteMessage>>,
+    /// The two dead-letter queues, listed and replayed by the console.
+    pub dead_letters: DeadLetterQueues,
     /// The EventBridge schedule of scheduled-fetch.
     pub schedule: Arc<dyn ScheduleStore>,
     /// Reads go through a cache (`CachedSecrets`); pass the same cache as `secret_writer` so a

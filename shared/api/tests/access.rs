@@ -41,6 +41,15 @@ const PROTECTED: &[(&str, &str, bool)] = &[
     ("PUT", "/api/schedule", true),
     ("GET", "/api/audit", false),
     ("GET", "/api/audit/export", false),
+    ("GET", "/api/health/details", false),
+    ("GET", "/api/entries", false),
+    ("POST", "/api/entries/approve", true),
+    ("GET", "/api/dead-letters", false),
+    ("POST", "/api/dead-letters/ticket-sync/replay", true),
+    ("POST", "/api/dead-letters/kimai-write/replay", true),
+    ("GET", "/api/kpis", false),
+    ("POST", "/api/gdpr/export", true),
+    ("POST", "/api/gdpr/purge", true),
 ];
 
 fn method(m: &str) -> Method {

@@ -118,6 +118,14 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("put", "/api/schedule"),
     ("get", "/api/audit"),
     ("get", "/api/audit/export"),
+    ("get", "/api/health/details"),
+    ("get", "/api/entries"),
+    ("post", "/api/entries/approve"),
+    ("get", "/api/dead-letters"),
+    ("post", "/api/dead-letters/{queue}/replay"),
+    ("get", "/api/kpis"),
+    ("post", "/api/gdpr/export"),
+    ("post", "/api/gdpr/purge"),
 ];
 
 #[tokio::test]

@@ -291,3 +291,76 @@ async fn rejected_requests_answer_as_declared() {
         );
     }
 }
+
+/// Path parameters are the path's own (query structs are declared `in: query`), and every one
+/// is constrained (a `pattern`, or an `enum` through its schema), so a
+/// fuzzer only sends bytes an API gateway passes on; and the patterns accept real ids.
+#[tokio::test]
+async fn path_parameters_are_constrained() {
+    let app = App::start().await;
+    let doc = document(&app).await;
+    let mut checked = 0;
+    for (method, path, operation) in operations(&doc) {
+        for p in operation["parameters"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+        {
+            if p["in"] != "path" {
+                continue;
+            }
+            checked += 1;
+            let name = p["name"].as_str().unwrap();
+            assert!(
+                path.contains(&format!("{{{name}}}")),
+                "{method} {path}: {name} is declared in the path but is not part of it"
+            );
+            let schema = &p["schema"];
+            let constrained = schema["pattern"].is_string()
+                || schema["$ref"]
+                    .as_str()
+                    .map(|r| {
+                        let name = r.rsplit('/').next().unwrap();
+                        doc["components"]["schemas"][name]["enum"].is_array()
+                    })
+                    .unwrap_or(false);
+            assert!(
+                constrained,
+                "{method} {path}: {} is unconstrained: {schema}",
+                p["name"]
+            );
+        }
+    }
+    assert!(checked >= 8, "only {checked} path parameters");
+    let pattern_of = |path: &str, method: &str, name: &str| -> String {
+        doc["paths"][path][method]["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == name)
+            .unwrap()["schema"]["pattern"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    // The patterns are plain regular expressions; check them by hand on real values.
+    let zammad = pattern_of("/api/mappings/{kind}/{zammad}", "put", "zammad");
+    assert_eq!(zammad, "^(none|[0-9]{1,19})$");
+    let run = pattern_of("/api/sync-runs/{id}", "get", "id");
+    assert_eq!(run, "^[A-Za-z0-9._-]{1,128}$");
+    let conflict = pattern_of("/api/conflicts/{id}/resolve", "post", "id");
+    assert_eq!(conflict, "^[A-Za-z0-9_-]{1,128}$");
+    let real_run = sync_store::control::RunId::generate(chrono::Utc::now()).0;
+    assert!(
+        real_run
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c)),
+        "{real_run}"
+    );
+    let real_conflict = sync_store::conflicts::ConflictId::generate().0;
+    assert!(
+        real_conflict
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_-".contains(c))
+    );
+}

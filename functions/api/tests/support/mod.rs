@@ -30,6 +30,11 @@ pub async fn state_with(control: Arc<dyn ControlStore>) -> ApiState {
         conflicts: Arc::new(MemoryConflicts::new()),
         entries: Arc::new(MemoryEntries::new()),
         ticket_sync: Arc::new(MemoryQueue::new()),
+        kimai_write: Arc::new(MemoryQueue::new()),
+        dead_letters: console_api::DeadLetterQueues {
+            ticket_sync: Arc::new(MemoryQueue::new()),
+            kimai_write: Arc::new(MemoryQueue::new()),
+        },
         schedule: Arc::new(MemorySchedule::new()),
         secrets: cached.clone(),
         secret_writer: cached,

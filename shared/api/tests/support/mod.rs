@@ -17,7 +17,7 @@ use sync_store::memory::{
     MemoryAuditLog, MemoryConflicts, MemoryControl, MemoryEntries, MemoryQueue, MemorySchedule,
     MemorySecrets,
 };
-use sync_store::queue::TicketSyncMessage;
+use sync_store::queue::{KimaiWriteMessage, TicketSyncMessage};
 use sync_store::secrets::CachedSecrets;
 
 pub const ADMIN: &str = "admin";
@@ -65,6 +65,9 @@ pub struct App {
     pub conflicts: Arc<MemoryConflicts>,
     pub entries: Arc<MemoryEntries>,
     pub ticket_sync: Arc<MemoryQueue<TicketSyncMessage>>,
+    pub kimai_write: Arc<MemoryQueue<KimaiWriteMessage>>,
+    pub ticket_sync_dlq: Arc<MemoryQueue<TicketSyncMessage>>,
+    pub kimai_write_dlq: Arc<MemoryQueue<KimaiWriteMessage>>,
     pub schedule: Arc<MemorySchedule>,
     pub secrets: Arc<MemorySecrets>,
     pub state: ApiState,
@@ -90,6 +93,9 @@ impl App {
         let entries = Arc::new(MemoryEntries::new());
         let ticket_sync = Arc::new(MemoryQueue::<TicketSyncMessage>::new());
         let schedule = Arc::new(MemorySchedule::new());
+        let kimai_write = Arc::new(MemoryQueue::<KimaiWriteMessage>::new());
+        let ticket_sync_dlq = Arc::new(MemoryQueue::<TicketSyncMessage>::new());
+        let kimai_write_dlq = Arc::new(MemoryQueue::<KimaiWriteMessage>::new());
         secrets.set("console-signing-key", SIGNING_KEY);
         let cached = Arc::new(CachedSecrets::new(
             secrets.clone(),
@@ -102,6 +108,11 @@ impl App {
             conflicts: conflicts.clone(),
             entries: entries.clone(),
             ticket_sync: ticket_sync.clone(),
+            kimai_write: kimai_write.clone(),
+            dead_letters: console_api::DeadLetterQueues {
+                ticket_sync: ticket_sync_dlq.clone(),
+                kimai_write: kimai_write_dlq.clone(),
+            },
             schedule: schedule.clone(),
             secrets: cached.clone(),
             secret_writer: cached,
@@ -168,6 +179,9 @@ impl App {
             conflicts,
             entries,
             ticket_sync,
+            kimai_write,
+            ticket_sync_dlq,
+            kimai_write_dlq,
             schedule,
             secrets,
             state,
@@ -379,4 +393,36 @@ impl App {
         tokio::spawn(console_api::serve(listener, console_api::router(state)));
         base
     }
+}
+
+/// An SQS queue of `M` at an endpoint where nothing listens: every call fails (retryably).
+pub async fn unreachable<M: sync_store::queue::QueueMessage>() -> sync_store::aws::SqsQueue<M> {
+    use aws_sdk_sqs::config::{BehaviorVersion, Credentials, Region};
+    let closed = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let endpoint = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    let config = aws_sdk_sqs::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .endpoint_url(endpoint.clone())
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::new("test", "test", None, None, "test"))
+        .retry_config(aws_sdk_sqs::config::retry::RetryConfig::disabled())
+        .build();
+    sync_store::aws::SqsQueue::new(
+        aws_sdk_sqs::Client::from_conf(config),
+        format!("{endpoint}/000000000000/unreachable"),
+    )
+}
+
+pub async fn unreachable_write_queue() -> Arc<dyn sync_store::queue::MessageQueue<KimaiWriteMessage>>
+{
+    Arc::new(unreachable::<KimaiWriteMessage>().await)
+}
+
+/// Serves `state` on a new random port; its base URL.
+pub async fn serve_state(state: ApiState) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(console_api::serve(listener, console_api::router(state)));
+    base
 }
