@@ -6,37 +6,12 @@ use chrono::{Days, NaiveDate};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use support::*;
-use sync_core::desired::{DesiredTimesheet, EntryKey};
-use sync_core::ids::{AccountingId, ActivityId, KimaiUserId, ProjectId, TicketId, ZammadUserId};
-use sync_core::kimai::KimaiLocalDateTime;
+use sync_core::desired::EntryKey;
+use sync_core::ids::TicketId;
 use sync_core::plan::Operation;
 use sync_store::clock::Clock;
-use sync_store::entries::{EntriesStore, EntryRecord, EntryStatus};
+use sync_store::entries::{EntriesStore, EntryStatus};
 use sync_store::queue::{KimaiWriteMessage, decode};
-
-fn desired(ticket: u64, accounting: u64, agent: u64, day: NaiveDate) -> DesiredTimesheet {
-    let begin = day.and_hms_opt(9, 0, 0).unwrap();
-    let end = day.and_hms_opt(9, 45, 0).unwrap();
-    DesiredTimesheet {
-        key: EntryKey::for_accounting(AccountingId(accounting)),
-        ticket_id: TicketId(ticket),
-        agent_id: ZammadUserId(agent),
-        accounting_ids: vec![AccountingId(accounting)],
-        zone: "Europe/Berlin".into(),
-        day,
-        begin: KimaiLocalDateTime(begin),
-        end: KimaiLocalDateTime(end),
-        begin_utc: begin.and_utc(),
-        end_utc: end.and_utc(),
-        duration_secs: 45 * 60,
-        user: KimaiUserId(3),
-        project: ProjectId(7),
-        activity: ActivityId(2),
-        description: format!("[zammad:ta={accounting}] #{ticket} Printer"),
-        tags: vec![],
-        billable: Some(true),
-    }
-}
 
 pub async fn put(
     app: &App,
@@ -46,18 +21,15 @@ pub async fn put(
     day: NaiveDate,
     status: EntryStatus,
 ) {
-    let d = desired(ticket, accounting, agent, day);
     app.entries
-        .save(&EntryRecord {
-            ticket_id: TicketId(ticket),
-            key: d.key.clone(),
-            agent_id: ZammadUserId(agent),
+        .save(&entry_record(
+            ticket,
+            accounting,
+            agent,
             day,
             status,
-            desired: Some(d),
-            base: None,
-            updated_at: app.clock.now(),
-        })
+            app.clock.now(),
+        ))
         .await
         .unwrap();
 }
