@@ -12,17 +12,17 @@ export interface paths {
             parameters: {
                 query?: {
                     /** @description First UTC day (`YYYY-MM-DD`); default a week before `to`. */
-                    from?: string | null;
+                    from?: string;
                     /** @description Last UTC day; default today. */
-                    to?: string | null;
+                    to?: string;
                     /** @description `access` or `sync`. */
-                    kind?: string | null;
-                    action?: string | null;
-                    actor?: string | null;
-                    ip?: string | null;
+                    kind?: string;
+                    action?: string;
+                    actor?: string;
+                    ip?: string;
                     /** @description 1..=500, default 50 (JSON only). */
-                    limit?: number | null;
-                    after?: string | null;
+                    limit?: number;
+                    after?: string;
                 };
                 header?: never;
                 path?: never;
@@ -76,17 +76,17 @@ export interface paths {
             parameters: {
                 query?: {
                     /** @description First UTC day (`YYYY-MM-DD`); default a week before `to`. */
-                    from?: string | null;
+                    from?: string;
                     /** @description Last UTC day; default today. */
-                    to?: string | null;
+                    to?: string;
                     /** @description `access` or `sync`. */
-                    kind?: string | null;
-                    action?: string | null;
-                    actor?: string | null;
-                    ip?: string | null;
+                    kind?: string;
+                    action?: string;
+                    actor?: string;
+                    ip?: string;
                     /** @description 1..=500, default 50 (JSON only). */
-                    limit?: number | null;
-                    after?: string | null;
+                    limit?: number;
+                    after?: string;
                 };
                 header?: never;
                 path?: never;
@@ -255,14 +255,14 @@ export interface paths {
             parameters: {
                 query?: {
                     /** @description `open` (default) or `resolved`. */
-                    status?: string | null;
+                    status?: string;
                     /** @description e.g. `unmapped_user`, `both_changed`. */
-                    reason?: string | null;
-                    ticket?: number | null;
+                    reason?: string;
+                    ticket?: number;
                     /** @description 1..=500, default 50. */
-                    limit?: number | null;
+                    limit?: number;
                     /** @description `next` of the previous page. */
-                    after?: string | null;
+                    after?: string;
                 };
                 header?: never;
                 path?: never;
@@ -810,6 +810,454 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/dead-letters": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every dead letter of both queues (up to 200 each); they stay where they are. */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["DeadLetterList"];
+                    };
+                };
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/dead-letters/{queue}/replay": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Replays one dead letter (`message_id`) or all of them (`all: true`) to their source queue. */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description `ticket-sync` or `kimai-write` */
+                    queue: components["schemas"]["QueueName"];
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["ReplayRequest"];
+                };
+            };
+            responses: {
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ReplayResult"];
+                    };
+                };
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description the request body is over the size limit */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/entries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Entries, filtered and paged. */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description `synced`, `pending`, `awaiting_approval`, `conflict`, `deleted`. */
+                    status?: string;
+                    /** @description Zammad ticket id: every entry of the ticket (no paging). */
+                    ticket?: number;
+                    /** @description Zammad user id of the agent. */
+                    agent?: number;
+                    /** @description First local day (`YYYY-MM-DD`), inclusive. */
+                    from?: string;
+                    /** @description Last local day, inclusive. */
+                    to?: string;
+                    /** @description 1..=500, default 50. */
+                    limit?: number;
+                    /** @description `next` of the previous page (with the same filters). */
+                    after?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["EntryPage"];
+                    };
+                };
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/entries/approve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Approves entries waiting in approval mode: their creates go to the `kimai-write` queue. */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["ApproveMany"];
+                };
+            };
+            responses: {
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApprovalResult"];
+                    };
+                };
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description the request body is over the size limit */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/gdpr/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Everything held about one person, as JSON. */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["Subject"];
+                };
+            };
+            responses: {
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GdprExport"];
+                    };
+                };
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description the request body is over the size limit */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/gdpr/purge": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Deletes everything held about one person; records the purge without personal data. */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["Subject"];
+                };
+            };
+            responses: {
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PurgeResult"];
+                    };
+                };
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description the request body is over the size limit */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/health": {
         parameters: {
             query?: never;
@@ -841,6 +1289,103 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["Health"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/health/details": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The store, Zammad and Kimai, each with status and latency. Always 200: a part that is down
+         *     is reported, not raised.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HealthDetails"];
+                    };
+                };
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/kpis": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Numbers for the dashboard. */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Kpis"];
+                    };
+                };
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
             };
@@ -1293,7 +1838,7 @@ export interface paths {
             parameters: {
                 query?: {
                     /** @description Only items whose name (or e-mail, for users) contains this. */
-                    term?: string | null;
+                    term?: string;
                 };
                 header?: never;
                 path?: never;
@@ -1364,7 +1909,7 @@ export interface paths {
             parameters: {
                 query?: {
                     /** @description Only items whose name (or e-mail, for users) contains this. */
-                    term?: string | null;
+                    term?: string;
                 };
                 header?: never;
                 path?: never;
@@ -1434,9 +1979,9 @@ export interface paths {
         get: {
             parameters: {
                 query?: {
-                    term?: string | null;
+                    term?: string;
                     /** @description Only projects of this Kimai customer. */
-                    customer?: number | null;
+                    customer?: number;
                 };
                 header?: never;
                 path?: never;
@@ -1506,7 +2051,7 @@ export interface paths {
             parameters: {
                 query?: {
                     /** @description Only items whose name (or e-mail, for users) contains this. */
-                    term?: string | null;
+                    term?: string;
                 };
                 header?: never;
                 path?: never;
@@ -1913,14 +2458,14 @@ export interface paths {
             parameters: {
                 query?: {
                     /** @description `running`, `succeeded`, `failed`, `cancelled`. */
-                    state?: string | null;
+                    state?: string;
                     /** @description Runs started at or after (RFC 3339). */
-                    from?: string | null;
+                    from?: string;
                     /** @description Runs started before (RFC 3339). */
-                    to?: string | null;
+                    to?: string;
                     /** @description 1..=500, default 50. */
-                    limit?: number | null;
-                    after?: string | null;
+                    limit?: number;
+                    after?: string;
                 };
                 header?: never;
                 path?: never;
@@ -2046,14 +2591,14 @@ export interface paths {
             parameters: {
                 query?: {
                     /** @description `running`, `succeeded`, `failed`, `cancelled`. */
-                    state?: string | null;
+                    state?: string;
                     /** @description Runs started at or after (RFC 3339). */
-                    from?: string | null;
+                    from?: string;
                     /** @description Runs started before (RFC 3339). */
-                    to?: string | null;
+                    to?: string;
                     /** @description 1..=500, default 50. */
-                    limit?: number | null;
-                    after?: string | null;
+                    limit?: number;
+                    after?: string;
                 };
                 header?: never;
                 path?: never;
@@ -2210,6 +2755,25 @@ export interface components {
             /** Format: int64 */
             version: number;
         };
+        ApprovalOutcome: {
+            detail?: string | null;
+            key: string;
+            /**
+             * @description `approved` (its create is queued), `not_found`, `not_awaiting` (its status is another:
+             *     someone approved it first, or a sync changed it), `failed` (not queued; try again).
+             */
+            outcome: string;
+            /** Format: int64 */
+            ticket: number;
+        };
+        ApprovalResult: {
+            approved: number;
+            items: components["schemas"]["ApprovalOutcome"][];
+        };
+        ApproveMany: {
+            /** @description 1..=500 entries, each `{ticket, key}`. */
+            entries: components["schemas"]["EntryRef"][];
+        };
         AuditEntry: {
             action: string;
             actor: string;
@@ -2240,6 +2804,20 @@ export interface components {
             items: components["schemas"]["BulkItem"][];
             resolved: number;
         };
+        Check: {
+            /** @description What failed, when something did. */
+            detail?: string | null;
+            /**
+             * Format: int64
+             * @description How long the probe took, in milliseconds.
+             */
+            latency_ms: number;
+            /**
+             * @description `ok`; `not_configured` (Zammad/Kimai: no connection or token saved yet); `unavailable`
+             *     (an error answer or no connection); `timeout`.
+             */
+            status: string;
+        };
         ConflictPage: {
             /** @description Conflict records (id, status, opened_at, conflict, resolution), newest first. */
             items: Record<string, never>[];
@@ -2249,17 +2827,116 @@ export interface components {
              */
             next?: string | null;
         };
+        DayMinutes: {
+            /** Format: date */
+            day: string;
+            /** Format: double */
+            minutes: number;
+        };
+        DeadLetter: {
+            /** @description The body exactly as it was sent. */
+            body: string;
+            /** @description Why the body does not decode as a message of its queue (`null` when it does). */
+            decode_error?: string | null;
+            /** @description `kimai-write`: `create`, `update` or `delete`; `ticket-sync`: the sync reason. */
+            kind?: string | null;
+            /** @description SQS message id: name it to replay this one message. */
+            message_id: string;
+            queue: components["schemas"]["QueueName"];
+            /**
+             * Format: int64
+             * @description The ticket it is about, when the body decodes.
+             */
+            ticket_id?: number | null;
+        };
+        DeadLetterList: {
+            items: components["schemas"]["DeadLetter"][];
+            /** @description A queue held more than the listing shows (200 per queue). */
+            truncated: boolean;
+        };
+        EntryPage: {
+            items: components["schemas"]["EntryView"][];
+            /** @description Pass as `after` for the next page; `null` at the end. */
+            next?: string | null;
+        };
+        EntryRef: {
+            key: string;
+            /** Format: int64 */
+            ticket: number;
+        };
+        EntryView: {
+            /**
+             * Format: int64
+             * @description Zammad user id of the agent.
+             */
+            agent: number;
+            /**
+             * Format: date
+             * @description Local day it is booked on.
+             */
+            day: string;
+            /** @description What Zammad wants (begin, end, user, project, activity, description, ...). */
+            desired?: Record<string, never> | null;
+            /** @description The entry's key within the ticket (`ta:<accounting id>` or an aggregate key). */
+            key: string;
+            /**
+             * Format: int64
+             * @description The Kimai timesheet this entry owns; `null` before the first write.
+             */
+            kimai_id?: number | null;
+            /**
+             * Format: double
+             * @description Minutes Zammad wants booked; `null` once the Zammad time is gone.
+             */
+            minutes?: number | null;
+            status: string;
+            /** Format: int64 */
+            ticket: number;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        ErrorRate: {
+            /** Format: int64 */
+            failed: number;
+            /**
+             * Format: int64
+             * @description `created + updated + deleted + failed` of those runs.
+             */
+            processed: number;
+            /**
+             * Format: double
+             * @description `failed / processed` (0..=1); `null` when nothing was processed.
+             */
+            rate?: number | null;
+            /** Format: int64 */
+            runs: number;
+            /** Format: int64 */
+            window_days: number;
+        };
         /** @description One invalid input field (only in 400 answers). */
         FieldError: {
             /** @description The field (`base_url`), a CSV row (`row 3`) or `body` for unreadable JSON. */
             field: string;
             message: string;
         };
+        GdprExport: {
+            audit: components["schemas"]["AuditEntry"][];
+            conflicts: Record<string, never>[];
+            entries: Record<string, never>[];
+            subject: components["schemas"]["SubjectView"];
+        };
         Health: {
             /** @description `ok` or `degraded`. */
             status: string;
             /** @description `ok`, `unavailable` or `timeout`. */
             store: string;
+        };
+        HealthDetails: {
+            kimai: components["schemas"]["Check"];
+            /** @description `ok` when all three are `ok`, else `degraded`. */
+            status: string;
+            store: components["schemas"]["Check"];
+            zammad: components["schemas"]["Check"];
         };
         /** @enum {string} */
         ImportMode: "merge" | "replace";
@@ -2300,6 +2977,19 @@ export interface components {
             /** @description The zone Kimai reads this user's times in. */
             timezone: string;
             username: string;
+        };
+        Kpis: {
+            error_rate: components["schemas"]["ErrorRate"];
+            last_run?: null | components["schemas"]["RunView"];
+            /** Format: double */
+            minutes_30d: number;
+            /** Format: double */
+            minutes_7d: number;
+            /** @description The last 30 local days, oldest first (today last). */
+            minutes_per_day: components["schemas"]["DayMinutes"][];
+            /** Format: int64 */
+            open_conflicts: number;
+            open_conflicts_capped: boolean;
         };
         LoginRequest: {
             password: string;
@@ -2467,6 +3157,37 @@ export interface components {
             /** @description A URI naming the kind of problem. */
             type: string;
         };
+        PurgeResult: {
+            audit: number;
+            conflicts: number;
+            entries: number;
+        };
+        /**
+         * @description The queue a dead letter belongs to.
+         * @enum {string}
+         */
+        QueueName: "ticket-sync" | "kimai-write";
+        ReplayFailure: {
+            error: string;
+            message_id: string;
+        };
+        ReplayRequest: {
+            all?: boolean;
+            /** @description The message to replay; omit it and set `all` to replay every dead letter of the queue. */
+            message_id?: string | null;
+        };
+        ReplayResult: {
+            /** @description Not sent: still in the DLQ. The first failure stops a replay of all. */
+            failed: components["schemas"]["ReplayFailure"][];
+            /**
+             * @description Back in the source queue but still in the DLQ (the delete failed): it may run twice,
+             *     which the consumers absorb; do not replay it again.
+             */
+            not_deleted: components["schemas"]["ReplayFailure"][];
+            queue: components["schemas"]["QueueName"];
+            /** @description Back in the source queue and gone from the DLQ. */
+            replayed: string[];
+        };
         ResolveMany: {
             action: components["schemas"]["Action"];
             filter?: null | components["schemas"]["BulkFilter"];
@@ -2540,6 +3261,25 @@ export interface components {
             tickets?: number[] | null;
             /** Format: date-time */
             to?: string | null;
+        };
+        Subject: {
+            /**
+             * Format: int64
+             * @description The person's Zammad user id.
+             */
+            agent_id: number;
+            /** @description Their e-mail addresses (added to what Zammad says). */
+            emails?: string[];
+            /** @description Their names as they may appear in descriptions or the audit log. */
+            names?: string[];
+        };
+        SubjectView: {
+            /** Format: int64 */
+            agent_id: number;
+            /** @description Every identifier searched for (given and from Zammad). */
+            identifiers: string[];
+            /** @description `ok`, `not_configured`, or `failed: <why>` (then only the given identifiers are used). */
+            zammad_lookup: string;
         };
         /**
          * @description Whether a token is stored (its value is never returned).

@@ -3,7 +3,7 @@ import { api } from "@/api/instance";
 import { unwrap } from "@/api/client";
 import { ApiError } from "@/api/errors";
 import { queryKeys } from "@/api/queryKeys";
-import { fetchHealthDetails, fetchKpis } from "@/api/pending";
+import { fetchHealthDetails, fetchKpis } from "@/api/operations";
 
 /** The dashboard's numbers (always the last 30 days; the chart shows 7 or 30 of them). */
 export function useKpis() {

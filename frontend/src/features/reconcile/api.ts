@@ -2,7 +2,7 @@ import { useMutation, useQuery, useQueryClient, type QueryKey } from "@tanstack/
 import { api } from "@/api/instance";
 import { unwrap } from "@/api/client";
 import { invalidateAfter, queryKeys } from "@/api/queryKeys";
-import { approveEntries, fetchAwaitingApproval, fetchDeadLetters, replayDeadLetter } from "@/api/pending";
+import { approveEntries, fetchAwaitingApproval, fetchDeadLetters, replayDeadLetter, type DeadLetter } from "@/api/operations";
 import type { DesiredSide, KimaiSide } from "./diff";
 import type { ResolveAction } from "./actions";
 
@@ -107,7 +107,7 @@ export function useDeadLetters(enabled: boolean) {
 export function useReplay() {
   const client = useQueryClient();
   return useMutation({
-    mutationFn: async ({ queue, messageId }: { queue: string; messageId: string }) => {
+    mutationFn: async ({ queue, messageId }: { queue: DeadLetter["queue"]; messageId: string }) => {
       const result = await replayDeadLetter(queue, messageId);
       if (!result.replayed) throw new Error(result.error || "the message was not replayed");
       return result;
