@@ -479,3 +479,86 @@ pub fn entry_record(
         updated_at: at,
     }
 }
+
+/// The person of the GDPR tests: Zammad user 3 of the simulator's demo data.
+pub const PERSON_ID: u64 = 3;
+pub const PERSON_EMAIL: &str = "Anna.Schmidt@support.example";
+pub const PERSON_NAME: &str = "Anna Schmidt";
+
+/// Whether a dump of stored data still names the person.
+pub fn names_person(text: &str) -> bool {
+    let text = text.to_lowercase();
+    text.contains("anna.schmidt") || text.contains("anna schmidt")
+}
+
+/// Data about the person (and some that is not) in every store of `state`: two entries of
+/// theirs, one of a colleague; a conflict on their entry, one mentioning their address, one
+/// unrelated; audit rows by them, about them, and unrelated.
+pub async fn seed_person(state: &ApiState) {
+    use sync_core::plan::{Conflict, ConflictReason};
+    use sync_store::audit::{AuditEvent, AuditKind};
+    use sync_store::conflicts::ConflictId;
+    use sync_store::entries::EntryStatus;
+    let now = state.clock.now();
+    let day = now.date_naive();
+    let mut theirs = Vec::new();
+    for (ticket, accounting, agent, who) in [
+        (50, 1, PERSON_ID, PERSON_NAME),
+        (50, 2, PERSON_ID, PERSON_NAME),
+        (51, 3, 4, "Bernd Koch"),
+    ] {
+        let mut r = entry_record(ticket, accounting, agent, day, EntryStatus::Synced, now);
+        if let Some(d) = r.desired.as_mut() {
+            d.description = format!("{} ({who})", d.description);
+        }
+        state.entries.save(&r).await.unwrap();
+        if agent == PERSON_ID {
+            theirs.push(r);
+        }
+    }
+    let conflict = |ticket: u64, accounting: u64, detail: String| Conflict {
+        key: sync_core::desired::EntryKey::for_accounting(sync_core::ids::AccountingId(accounting)),
+        ticket_id: sync_core::ids::TicketId(ticket),
+        reason: ConflictReason::BothChanged,
+        detail,
+        desired: None,
+        base: None,
+        kimai: None,
+        candidates: vec![],
+    };
+    let on_their_entry = Conflict {
+        desired: theirs[0].desired.clone(),
+        ..conflict(50, 1, "both changed".into())
+    };
+    let mentions = conflict(52, 9, format!("asked {}", PERSON_EMAIL.to_lowercase()));
+    let unrelated = conflict(53, 10, "Bernd Koch changed it".into());
+    for (id, c) in [("g1", on_their_entry), ("g2", mentions), ("g3", unrelated)] {
+        state
+            .conflicts
+            .open(&ConflictId(id.into()), &c, now)
+            .await
+            .unwrap();
+    }
+    for (actor, action, detail) in [
+        (PERSON_EMAIL, "login", json!({})),
+        (
+            "admin",
+            "mapping.set",
+            json!({"note": format!("for {PERSON_NAME}")}),
+        ),
+        ("admin", "mapping.set", json!({"kimai": 2})),
+    ] {
+        state
+            .audit
+            .append(&AuditEvent {
+                at: now,
+                kind: AuditKind::Access,
+                action: action.into(),
+                actor: actor.into(),
+                ip: Some("127.0.0.1".into()),
+                detail,
+            })
+            .await
+            .unwrap();
+    }
+}

@@ -1,0 +1,233 @@
+//! GDPR export and purge over the in-memory stores (the same over DynamoDB: `gdpr_aws.rs`).
+
+mod support;
+
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use support::*;
+use sync_core::ids::TicketId;
+use sync_store::PageRequest;
+use sync_store::audit::{AuditFilter, AuditLog};
+use sync_store::clock::Clock;
+use sync_store::conflicts::{ConflictFilter, ConflictStatus, ConflictsStore};
+use sync_store::entries::EntriesStore;
+
+fn subject() -> Value {
+    json!({"agent_id": PERSON_ID, "emails": [PERSON_EMAIL], "names": [PERSON_NAME]})
+}
+
+/// Everything the memory stores hold, as one text.
+async fn dump(app: &App) -> String {
+    let mut out = String::new();
+    for t in 50..=53 {
+        out += &format!("{:?}", app.entries.load_ticket(TicketId(t)).await.unwrap());
+    }
+    for status in [ConflictStatus::Open, ConflictStatus::Resolved] {
+        let page = app
+            .conflicts
+            .list(&ConflictFilter::status(status), &PageRequest::first(500))
+            .await
+            .unwrap();
+        out += &format!("{:?}", page.items);
+    }
+    let day = app.clock.now().date_naive();
+    let audit = app
+        .audit
+        .query(
+            day - chrono::Days::new(300),
+            day,
+            &AuditFilter::default(),
+            &PageRequest::first(500),
+        )
+        .await
+        .unwrap();
+    out += &format!("{:?}", audit.items);
+    out
+}
+
+#[tokio::test]
+async fn export_lists_what_is_about_the_person_with_zammads_identifiers() {
+    let app = App::start().await;
+    let admin = app.admin().await;
+    app.configure(&admin).await;
+    seed_person(&app.state).await;
+    // Only the id: the e-mail, login and name come from Zammad.
+    let reply = app
+        .call(
+            Method::POST,
+            "/api/gdpr/export",
+            Some(&admin),
+            Some(json!({"agent_id": PERSON_ID})),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+    let subject = &reply.json["subject"];
+    assert_eq!(subject["zammad_lookup"], "ok");
+    let ids: Vec<&str> = subject["identifiers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert!(ids.contains(&"anna.schmidt@support.example"), "{ids:?}");
+    assert!(ids.contains(&"anna schmidt"), "{ids:?}");
+
+    let entries = reply.json["entries"].as_array().unwrap();
+    assert_eq!(entries.len(), 2);
+    assert!(entries.iter().all(|e| e["agent_id"] == PERSON_ID));
+    let conflicts: Vec<&str> = reply.json["conflicts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(conflicts.len(), 2);
+    assert!(conflicts.contains(&"g1") && conflicts.contains(&"g2"));
+    let audit = reply.json["audit"].as_array().unwrap();
+    assert_eq!(audit.len(), 2, "{audit:?}");
+    assert!(audit.iter().all(|a| names_person(&a.to_string())));
+
+    // The export changes nothing, and its own audit row names nobody.
+    assert!(names_person(&dump(&app).await));
+    let records = app.audit_records().await;
+    let export = records
+        .iter()
+        .find(|r| r.event.action == "gdpr.export")
+        .unwrap();
+    assert_eq!(export.event.actor, ADMIN);
+    assert!(!names_person(&format!("{:?}", export.event)));
+    assert_eq!(export.event.detail["entries"], 2);
+}
+
+#[tokio::test]
+async fn purge_leaves_nothing_about_the_person_and_keeps_the_rest() {
+    let app = App::start().await;
+    let admin = app.admin().await;
+    seed_person(&app.state).await;
+    assert!(names_person(&dump(&app).await));
+
+    let reply = app
+        .call(
+            Method::POST,
+            "/api/gdpr/purge",
+            Some(&admin),
+            Some(subject()),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+    assert_eq!(
+        reply.json,
+        json!({"entries": 2, "conflicts": 2, "audit": 2})
+    );
+    let after = dump(&app).await;
+    assert!(!names_person(&after), "still stored: {after}");
+    // The colleague's entry, the unrelated conflict and audit row stay.
+    assert_eq!(
+        app.entries.load_ticket(TicketId(51)).await.unwrap().len(),
+        1
+    );
+    assert!(after.contains("Bernd Koch changed it"));
+    let records = app.audit_records().await;
+    assert!(
+        records
+            .iter()
+            .any(|r| r.event.detail == json!({"kimai": 2})),
+        "the unrelated audit row stays"
+    );
+    let purge = records
+        .into_iter()
+        .find(|r| r.event.action == "gdpr.purge")
+        .expect("the purge is recorded");
+    assert_eq!(purge.event.detail["entries"], 2);
+    assert!(!names_person(&format!("{:?}", purge.event)));
+    assert!(!format!("{:?}", purge.event.detail).contains(&PERSON_ID.to_string()));
+
+    // Again: nothing left to purge.
+    let again = app
+        .call(
+            Method::POST,
+            "/api/gdpr/purge",
+            Some(&admin),
+            Some(subject()),
+        )
+        .await;
+    assert_eq!(
+        again.json,
+        json!({"entries": 0, "conflicts": 0, "audit": 0})
+    );
+}
+
+#[tokio::test]
+async fn gdpr_validation_and_roles() {
+    let app = App::start().await;
+    let admin = app.admin().await;
+    let viewer = app.viewer().await;
+    seed_person(&app.state).await;
+    for path in ["/api/gdpr/export", "/api/gdpr/purge"] {
+        for (body, fields) in [
+            (json!({"agent_id": 0}), vec!["agent_id"]),
+            (json!({"agent_id": 3, "names": ["Al"]}), vec!["names[0]"]),
+            (
+                json!({"agent_id": 3, "emails": ["not-an-address"]}),
+                vec!["emails[0]"],
+            ),
+            (json!({"agent_id": 3, "phone": "123"}), vec!["body"]),
+            (json!({"emails": ["a@b.example"]}), vec!["body"]),
+        ] {
+            let reply = app
+                .call(Method::POST, path, Some(&admin), Some(body.clone()))
+                .await;
+            reply.assert_problem(StatusCode::BAD_REQUEST);
+            assert_eq!(
+                reply.error_fields(),
+                fields,
+                "{path} {body}: {}",
+                reply.text
+            );
+        }
+        app.call(Method::POST, path, Some(&viewer), Some(subject()))
+            .await
+            .assert_problem(StatusCode::FORBIDDEN);
+        app.call(Method::POST, path, None, Some(subject()))
+            .await
+            .assert_problem(StatusCode::UNAUTHORIZED);
+    }
+    assert!(names_person(&dump(&app).await), "nothing was purged");
+}
+
+#[tokio::test]
+async fn zammad_down_still_exports_with_the_given_identifiers() {
+    let app = App::start().await;
+    let admin = app.admin().await;
+    seed_person(&app.state).await;
+    let closed = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let gone = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    let put = app
+        .call(
+            Method::PUT,
+            "/api/connections/zammad",
+            Some(&admin),
+            Some(json!({"base_url": gone, "time_unit": {"unit": "minutes"},
+                        "default_zone": "Europe/Berlin", "token": ZAMMAD_TOKEN})),
+        )
+        .await;
+    assert_eq!(put.status, StatusCode::OK, "{}", put.text);
+    let reply = app
+        .call(
+            Method::POST,
+            "/api/gdpr/export",
+            Some(&admin),
+            Some(subject()),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+    assert!(
+        reply.json["subject"]["zammad_lookup"]
+            .as_str()
+            .unwrap()
+            .starts_with("failed")
+    );
+    assert_eq!(reply.json["entries"].as_array().unwrap().len(), 2);
+    assert_eq!(reply.json["audit"].as_array().unwrap().len(), 2);
+}

@@ -1,0 +1,164 @@
+//! GDPR purge over the DynamoDB adapters on the local emulator: afterwards no item of any table
+//! holds the person's e-mail or name. Needs `AWS_ENDPOINT_URL` at the emulator (`make test`, or
+//! `infra/local-aws/with-emulator.sh cargo nextest run -p console-api`); never real AWS.
+
+mod support;
+
+use aws_sdk_dynamodb::Client;
+use chrono::Duration;
+use console_api::{ApiState, ConsoleSecrets, DeadLetterQueues};
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+use std::sync::Arc;
+use support::*;
+use sync_store::audit::AuditRetention;
+use sync_store::aws::provision::create_table;
+use sync_store::aws::{DynamoAuditLog, DynamoConflicts, DynamoControl, DynamoEntries};
+use sync_store::clock::SystemClock;
+use sync_store::memory::{MemoryQueue, MemorySchedule, MemorySecrets};
+use sync_store::schema;
+use sync_store::secrets::{CachedSecrets, SecretString};
+
+async fn aws_config() -> aws_config::SdkConfig {
+    let endpoint = std::env::var("AWS_ENDPOINT_URL").unwrap_or_default();
+    assert!(
+        endpoint.starts_with("http://127.0.0.1:") || endpoint.starts_with("http://localhost:"),
+        "AWS_ENDPOINT_URL must point at the local emulator (got {endpoint:?}); run through \
+         `make test` or `infra/local-aws/with-emulator.sh cargo nextest run -p console-api`"
+    );
+    sync_store::aws::load_config().await
+}
+
+/// The four tables under fresh names; the console state over them.
+async fn aws_state() -> (ApiState, Client, Vec<String>) {
+    let client = Client::new(&aws_config().await);
+    let prefix = uuid::Uuid::new_v4().simple().to_string()[..10].to_owned();
+    let mut names = Vec::new();
+    for def in schema::TABLES {
+        let name = format!("t{prefix}-{}", def.logical);
+        create_table(&client, &def, &name)
+            .await
+            .expect("create table");
+        names.push(name);
+    }
+    let table = |logical: &str| {
+        names
+            .iter()
+            .find(|n| n.ends_with(&format!("-{logical}")))
+            .unwrap()
+            .clone()
+    };
+    let secrets = Arc::new(MemorySecrets::new());
+    secrets.set("console-signing-key", SIGNING_KEY);
+    let cached = Arc::new(CachedSecrets::new(
+        secrets,
+        Arc::new(SystemClock),
+        Duration::minutes(5),
+    ));
+    let state = ApiState {
+        control: Arc::new(DynamoControl::new(client.clone(), table("control"))),
+        audit: Arc::new(DynamoAuditLog::new(
+            client.clone(),
+            table("audit"),
+            AuditRetention::default(),
+        )),
+        conflicts: Arc::new(DynamoConflicts::new(client.clone(), table("conflicts"))),
+        entries: Arc::new(DynamoEntries::new(client.clone(), table("entries"))),
+        ticket_sync: Arc::new(MemoryQueue::new()),
+        kimai_write: Arc::new(MemoryQueue::new()),
+        dead_letters: DeadLetterQueues {
+            ticket_sync: Arc::new(MemoryQueue::new()),
+            kimai_write: Arc::new(MemoryQueue::new()),
+        },
+        schedule: Arc::new(MemorySchedule::new()),
+        secrets: cached.clone(),
+        secret_writer: cached,
+        secret_names: ConsoleSecrets {
+            zammad_token: "zammad-token".into(),
+            kimai_token: "kimai-token".into(),
+            signing_key: "console-signing-key".into(),
+        },
+        clock: Arc::new(SystemClock),
+        health_timeout: std::time::Duration::from_secs(2),
+        upstream_timeout: std::time::Duration::from_secs(5),
+    };
+    (state, client, names)
+}
+
+/// Every item of a table, as text.
+async fn scan(client: &Client, table: &str) -> String {
+    let mut out = String::new();
+    let mut start = None;
+    loop {
+        let page = client
+            .scan()
+            .table_name(table)
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .expect("scan");
+        out += &format!("{:?}", page.items());
+        match page.last_evaluated_key {
+            Some(k) => start = Some(k),
+            None => return out,
+        }
+    }
+}
+
+#[tokio::test]
+async fn after_a_purge_no_table_names_the_person() {
+    let (state, client, tables) = aws_state().await;
+    console_api::auth::bootstrap_admin(&state, ADMIN, &SecretString::new(ADMIN_PASSWORD))
+        .await
+        .unwrap();
+    seed_person(&state).await;
+    let mut before = String::new();
+    for t in &tables {
+        before += &scan(&client, t).await;
+    }
+    assert!(names_person(&before), "the seed reached the tables");
+
+    let base = serve_state(state).await;
+    let http = reqwest::Client::new();
+    let login = http
+        .post(format!("{base}/api/auth/login"))
+        .json(&json!({"username": ADMIN, "password": ADMIN_PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(login.status(), StatusCode::OK);
+    let token = login.json::<serde_json::Value>().await.unwrap()["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let purge = http
+        .request(Method::POST, format!("{base}/api/gdpr/purge"))
+        .bearer_auth(&token)
+        .json(&json!({"agent_id": PERSON_ID, "emails": [PERSON_EMAIL], "names": [PERSON_NAME]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(purge.status(), StatusCode::OK);
+    let counts: serde_json::Value = purge.json().await.unwrap();
+    assert_eq!(counts, json!({"entries": 2, "conflicts": 2, "audit": 2}));
+
+    for t in &tables {
+        let items = scan(&client, t).await;
+        assert!(!names_person(&items), "{t} still names the person: {items}");
+    }
+    let audit = scan(
+        &client,
+        tables.iter().find(|t| t.ends_with("-audit")).unwrap(),
+    )
+    .await;
+    assert!(audit.contains("gdpr.purge"), "the purge is recorded");
+    let entries = scan(
+        &client,
+        tables.iter().find(|t| t.ends_with("-entries")).unwrap(),
+    )
+    .await;
+    assert!(
+        entries.contains("Bernd Koch"),
+        "the colleague's entry stays"
+    );
+}
