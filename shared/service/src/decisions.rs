@@ -1,13 +1,16 @@
 //! A person's decisions on a ticket's conflicts: the console records them when a conflict is
 //! resolved, and reconcile reads them so the next plan honours them (design §6: "create anyway"
-//! skips the duplicate check, "keep Kimai" / "accept deletion" / "ignore" leave the key alone).
+//! skips the duplicate check, "keep Kimai" / "accept deletion" / "ignore" leave the key alone,
+//! "link" makes the chosen Kimai timesheet the key's, "apply Zammad" writes Zammad's version
+//! over what Kimai holds).
 //!
 //! One control-store document per ticket (`policy` / `decisions.<ticket id>`), so a resolution
 //! only contends with resolutions of the same ticket.
 
+use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use sync_core::desired::EntryKey;
-use sync_core::ids::TicketId;
+use sync_core::ids::{TicketId, TimesheetId};
 use sync_store::StoreError;
 use sync_store::control::{ControlStore, DocumentKind};
 
@@ -19,14 +22,63 @@ pub fn decisions_id(ticket: TicketId) -> String {
     format!("decisions.{}", ticket.0)
 }
 
-/// The planner's inputs from a ticket's decisions. The console keeps more in the document (the
-/// history of actions, who took them); reconcile needs only these two lists.
+/// The planner's inputs from a ticket's decisions (`create_anyway`, `ignored`), and the
+/// console's latest action per key (`decisions`), of which reconcile applies `link` and
+/// `apply_zammad` itself. The console keeps more in each action (who, which conflict).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 pub struct TicketDecisions {
     #[serde(default)]
     pub create_anyway: Vec<EntryKey>,
     #[serde(default)]
     pub ignored: Vec<EntryKey>,
+    #[serde(default)]
+    pub decisions: Vec<Decision>,
+}
+
+/// One action a person took on a key (the newest per key; the console replaces older ones).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Decision {
+    pub key: EntryKey,
+    /// `link`, `apply_zammad`, `create_anyway`, `keep_kimai`, ... as the console names them.
+    pub action: String,
+    /// The timesheet of a `link`.
+    #[serde(default)]
+    pub kimai_id: Option<TimesheetId>,
+    /// When it was decided.
+    #[serde(default)]
+    pub at: Option<DateTime<Utc>>,
+}
+
+pub const LINK: &str = "link";
+pub const APPLY_ZAMMAD: &str = "apply_zammad";
+
+impl TicketDecisions {
+    fn latest(&self, key: &EntryKey, action: &str) -> Option<&Decision> {
+        self.decisions
+            .iter()
+            .rev()
+            .find(|d| &d.key == key && d.action == action)
+    }
+
+    /// The timesheet a person linked `key` to, if the key's decision is a link.
+    pub fn link_for(&self, key: &EntryKey) -> Option<TimesheetId> {
+        self.latest(key, LINK).and_then(|d| d.kimai_id)
+    }
+
+    /// When a person asked for Zammad's version of `key` to be written, if they did. A decision
+    /// without a time counts as the oldest possible one.
+    pub fn apply_zammad_at(&self, key: &EntryKey) -> Option<DateTime<Utc>> {
+        self.latest(key, APPLY_ZAMMAD)
+            .map(|d| d.at.unwrap_or(DateTime::<Utc>::MIN_UTC))
+    }
+
+    /// Keys with a `link` decision, and their timesheets.
+    pub fn links(&self) -> impl Iterator<Item = (&EntryKey, TimesheetId)> {
+        self.decisions
+            .iter()
+            .filter(|d| d.action == LINK)
+            .filter_map(|d| d.kimai_id.map(|id| (&d.key, id)))
+    }
 }
 
 /// Reads the decisions of one ticket; none recorded gives empty lists.
@@ -88,6 +140,34 @@ mod tests {
         // Another ticket's decisions are its own.
         let other = load_ticket_decisions(&control, TicketId(8)).await.unwrap();
         assert!(other.ignored.is_empty());
+    }
+
+    #[tokio::test]
+    async fn reads_link_and_apply_zammad_actions_as_the_console_writes_them() {
+        let control = MemoryControl::new();
+        put(
+            &control,
+            9,
+            json!({"ticket": 9, "create_anyway": [], "ignored": [], "decisions": [
+                {"key": "ta:1", "action": "link", "kimai_id": 51, "conflict_id": "c1",
+                 "reason": "probable_duplicate", "actor": "admin", "at": "2026-03-02T10:00:00Z"},
+                {"key": "ta:2", "action": "apply_zammad", "kimai_id": null, "conflict_id": "c2",
+                 "reason": "both_changed", "actor": "admin", "at": "2026-03-02T11:00:00Z"},
+                {"key": "ta:3", "action": "keep_kimai", "kimai_id": null}
+            ]}),
+        )
+        .await;
+        let d = load_ticket_decisions(&control, TicketId(9)).await.unwrap();
+        let key = |k: &str| EntryKey(k.into());
+        assert_eq!(d.link_for(&key("ta:1")), Some(TimesheetId(51)));
+        assert_eq!(d.link_for(&key("ta:2")), None);
+        assert_eq!(
+            d.apply_zammad_at(&key("ta:2")),
+            Some("2026-03-02T11:00:00Z".parse().unwrap())
+        );
+        assert_eq!(d.apply_zammad_at(&key("ta:1")), None);
+        assert_eq!(d.apply_zammad_at(&key("ta:3")), None);
+        assert_eq!(d.links().count(), 1);
     }
 
     #[tokio::test]

@@ -11,7 +11,7 @@
 //! ([`InvocationCache`]), not per ticket.
 
 use crate::batch::QueueRecord;
-use crate::decisions::load_ticket_decisions;
+use crate::decisions::{TicketDecisions, load_ticket_decisions};
 use crate::identity::{conflict_id, operation_id, planned_context};
 use crate::policies::{PolicyError, SyncPolicy, load_sync_policy};
 use crate::settings::ZammadConnection;
@@ -421,10 +421,14 @@ impl Reconciler {
 
         // Base: one query.
         let records = self.stores.entries.load_ticket(ticket_id).await?;
-        let base: Vec<Base> = records.iter().filter_map(|r| r.base.clone()).collect();
+        let mut base: Vec<Base> = records.iter().filter_map(|r| r.base.clone()).collect();
 
-        let kimai = self.read_kimai(&ctx, ticket_id, &desired, &base).await?;
+        let mut kimai = self.read_kimai(&ctx, ticket_id, &desired, &base).await?;
         let decisions = load_ticket_decisions(self.stores.control.as_ref(), ticket_id).await?;
+        if !message.dry_run {
+            self.apply_decisions(ticket_id, &decisions, &records, &mut base, &mut kimai)
+                .await?;
+        }
 
         let planned = plan(&PlanInput {
             ticket_id,
@@ -495,7 +499,9 @@ impl Reconciler {
         report.conflicts_closed = self
             .close_fixed_mapping_conflicts(ticket_id, &records, &planned)
             .await?;
-        report.enqueued = self.enqueue(message, &zammad.accountings, &planned).await?;
+        report.enqueued = self
+            .enqueue(message, &zammad.accountings, &planned, &decisions)
+            .await?;
 
         if !planned.needed_actions.is_empty() {
             // Creating customers and projects is not automated yet: the keys stay blocked
@@ -889,11 +895,137 @@ impl Reconciler {
         Ok(opened)
     }
 
+    /// Applies the console's `link` and `apply_zammad` decisions to the base before planning,
+    /// and records them, so the plan starts from what the person decided:
+    /// - `link`: an unlinked key is linked to the chosen timesheet (as an adoption: we never
+    ///   wrote it); the planner then updates it to Zammad's version if they differ. A key that
+    ///   is linked already (to that timesheet, or by now to another) is left alone.
+    /// - `apply_zammad`: a linked key whose entry has not changed since the decision is rebased
+    ///   on what Kimai holds now, so the hand edit no longer counts as one: the planner writes
+    ///   Zammad's version over it (update, or delete when Zammad's time is gone). Once applied,
+    ///   the entry is newer than the decision, so a later hand edit is a conflict again.
+    async fn apply_decisions(
+        &self,
+        ticket: TicketId,
+        decisions: &TicketDecisions,
+        records: &[EntryRecord],
+        base: &mut Vec<Base>,
+        kimai: &mut Vec<Timesheet>,
+    ) -> Result<(), ReconcileError> {
+        let now = self.stores.now();
+        for (key, kimai_id) in decisions.links() {
+            let Some(record) = records.iter().find(|r| &r.key == key) else {
+                continue;
+            };
+            if record.base.is_some() {
+                continue;
+            }
+            let timesheet = match kimai.iter().find(|t| t.id == kimai_id) {
+                Some(t) => t.clone(),
+                None => match self.kimai.timesheet(kimai_id).await {
+                    Ok(t) => t,
+                    Err(KimaiError::NotFound) => {
+                        tracing::warn!(key = %key.0, kimai_id = kimai_id.0, "the timesheet chosen to link is gone; the key is planned as before");
+                        continue;
+                    }
+                    Err(e) => return Err(e.into()),
+                },
+            };
+            let linked = Base {
+                key: key.clone(),
+                kimai_id,
+                written: None,
+                echoed: timesheet.clone(),
+            };
+            match self
+                .stores
+                .entries
+                .link(
+                    ticket,
+                    key,
+                    ExpectedLink::Unlinked,
+                    &linked,
+                    EntryStatus::Synced,
+                    now,
+                )
+                .await?
+            {
+                LinkOutcome::Linked(_) => {
+                    tracing::info!(key = %key.0, kimai_id = kimai_id.0, "linked as decided");
+                    self.audit_decision("decision.link", ticket, key, kimai_id)
+                        .await;
+                    if !kimai.iter().any(|t| t.id == kimai_id) {
+                        kimai.push(timesheet);
+                    }
+                    base.push(linked);
+                }
+                LinkOutcome::LostRace { .. } | LinkOutcome::NoSuchEntry => {}
+            }
+        }
+        for record in records {
+            let (Some(at), Some(b)) = (decisions.apply_zammad_at(&record.key), &record.base) else {
+                continue;
+            };
+            if record.updated_at > at {
+                continue;
+            }
+            let Some(now_in_kimai) = kimai.iter().find(|t| t.id == b.kimai_id) else {
+                continue;
+            };
+            if *now_in_kimai == b.echoed {
+                continue;
+            }
+            let rebased = Base {
+                echoed: now_in_kimai.clone(),
+                ..b.clone()
+            };
+            match self
+                .stores
+                .entries
+                .link(
+                    ticket,
+                    &record.key,
+                    ExpectedLink::LinkedTo(b.kimai_id),
+                    &rebased,
+                    EntryStatus::Pending,
+                    now,
+                )
+                .await?
+            {
+                LinkOutcome::Linked(_) => {
+                    tracing::info!(key = %record.key.0, kimai_id = b.kimai_id.0, "Zammad's version applies, as decided");
+                    self.audit_decision("decision.apply_zammad", ticket, &record.key, b.kimai_id)
+                        .await;
+                    if let Some(slot) = base.iter_mut().find(|x| x.key == record.key) {
+                        *slot = rebased;
+                    }
+                }
+                LinkOutcome::LostRace { .. } | LinkOutcome::NoSuchEntry => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// Best effort: the decision is applied either way.
+    async fn audit_decision(
+        &self,
+        action: &str,
+        ticket: TicketId,
+        key: &EntryKey,
+        id: TimesheetId,
+    ) {
+        let detail = serde_json::json!({"ticket_id": ticket.0, "key": key.0, "kimai_id": id.0});
+        if let Err(e) = self.stores.audit(action, detail).await {
+            tracing::warn!(error = %e, "could not audit the applied decision");
+        }
+    }
+
     async fn enqueue(
         &self,
         message: &TicketSyncMessage,
         accountings: &[TimeAccounting],
         planned: &Plan,
+        decisions: &TicketDecisions,
     ) -> Result<usize, ReconcileError> {
         if planned.operations.is_empty() {
             return Ok(0);
@@ -904,7 +1036,13 @@ impl Reconciler {
             .operations
             .iter()
             .map(|op| {
-                let revision = revision_of(op, &updated);
+                let mut revision = revision_of(op, &updated);
+                // "Apply Zammad" asks for a write even when Zammad did not change (e.g. after
+                // Kimai rejected it and someone fixed Kimai): the decision is part of the
+                // revision, so its operation gets a new id, stable from then on.
+                if let Some(at) = decisions.apply_zammad_at(op.key()) {
+                    revision = format!("{revision}+decided:{}", at.to_rfc3339());
+                }
                 KimaiWriteMessage::new(
                     operation_id(message.ticket_id, op, &revision),
                     message.ticket_id,

@@ -737,3 +737,186 @@ async fn a_manual_run_of_a_ticket_list_finishes_when_its_tickets_are_reconciled(
     assert_eq!(done.counters.tickets_done, 2);
     assert!(done.finished_at.is_some());
 }
+
+/// Writes the decisions document as the console does after a resolution.
+async fn decide(h: &Harness, key: &str, action: &str, kimai_id: Option<u64>) {
+    use sync_service::decisions::{DECISIONS_KIND, decisions_id};
+    use sync_store::control::{ControlStore, ExpectedVersion};
+    h.control
+        .put_document(
+            DECISIONS_KIND,
+            &decisions_id(TICKET),
+            &serde_json::json!({"ticket": TICKET, "create_anyway": [], "ignored": [],
+                "decisions": [{"key": key, "action": action, "kimai_id": kimai_id,
+                               "actor": "admin", "at": chrono::Utc::now()}]}),
+            ExpectedVersion::Any,
+            chrono::Utc::now(),
+        )
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn a_link_decision_links_the_key_to_the_chosen_timesheet_instead_of_creating_one() {
+    let mut kimai = kimai_dataset();
+    kimai.timesheets = serde_json::from_value(serde_json::json!([
+        // Typed by hand: same user, project, day and 15 minutes as accounting 101.
+        {"id": 51, "user": 2, "project": 1, "activity": 2,
+         "begin": "2026-03-02T16:00:00+0100", "end": "2026-03-02T16:15:00+0100",
+         "description": "printer", "tags": [], "exported": false,
+         "billable": true, "modified_at": "2026-03-02T15:00:00Z"}
+    ]))
+    .unwrap();
+    let h = Harness::start_with(zammad_dataset(), kimai, policy(false)).await;
+    h.reconcile(TICKET).await.unwrap();
+    let conflicts = h.open_conflicts().await;
+    assert_eq!(conflicts.len(), 1);
+    assert_eq!(
+        conflicts[0].conflict.reason,
+        ConflictReason::ProbableDuplicate
+    );
+
+    // "This hand-typed timesheet is that accounting": link it.
+    decide(&h, "ta:101", "link", Some(51)).await;
+    let decided = h.reconcile(TICKET).await.unwrap();
+    assert_eq!(
+        (decided.creates, decided.updates),
+        (1, 1),
+        "the other accounting is created, the linked one brought to Zammad's version: {decided:?}"
+    );
+    let record = h
+        .entries
+        .get(TICKET, &EntryKey("ta:101".into()))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(record.kimai_id(), Some(sync_core::ids::TimesheetId(51)));
+    let results = h.run_writer().await;
+    assert!(results.iter().all(Result::is_ok), "{results:?}");
+    let sheets = h.kimai_sheets();
+    assert_eq!(sheets.len(), 2, "no third timesheet: {sheets:?}");
+    let linked = h.kimai.admin().timesheet(51).unwrap();
+    assert!(
+        linked
+            .description
+            .as_deref()
+            .unwrap_or("")
+            .contains("[zammad:ta=101]"),
+        "{linked:?}"
+    );
+
+    // Applied once: the next reconcile has nothing to do.
+    let again = h.reconcile(TICKET).await.unwrap();
+    assert_eq!(again.enqueued, 0, "{again:?}");
+}
+
+#[tokio::test]
+async fn an_apply_zammad_decision_overwrites_the_hand_edit_once() {
+    let h = Harness::start().await;
+    h.sync(TICKET).await;
+    let sheet = sheet_with_marker(&h.kimai_sheets(), "[zammad:ta=100]").clone();
+    h.kimai
+        .admin()
+        .edit_by_hand(
+            sheet.id,
+            kimai_sim::HandEdit {
+                description: Some("[zammad:ta=100] edited by hand".into()),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    h.zammad
+        .sim()
+        .change_accounting(
+            100,
+            serde_json::from_value(serde_json::json!({"time_unit": "60"})).unwrap(),
+        )
+        .unwrap();
+    let parked = h.reconcile(TICKET).await.unwrap();
+    assert_eq!(parked.enqueued, 0, "{parked:?}");
+    assert_eq!(
+        h.open_conflicts().await[0].conflict.reason,
+        ConflictReason::BothChanged
+    );
+
+    decide(&h, "ta:100", "apply_zammad", None).await;
+    let decided = h.reconcile(TICKET).await.unwrap();
+    assert_eq!(decided.updates, 1, "{decided:?}");
+    let results = h.run_writer().await;
+    assert!(
+        results
+            .iter()
+            .all(|r| matches!(r, Ok(WriteOutcome::Updated { .. }))),
+        "{results:?}"
+    );
+    let now = h.kimai.admin().timesheet(sheet.id).unwrap();
+    assert_eq!(now.duration, 3600, "Zammad's 60 minutes");
+    assert!(
+        !now.description.as_deref().unwrap_or("").contains("by hand"),
+        "{now:?}"
+    );
+    let synced = h.reconcile(TICKET).await.unwrap();
+    assert_eq!(synced.enqueued, 0, "{synced:?}");
+
+    // The decision was for that edit only: a new hand edit and a Zammad change conflict again.
+    let writes = h.kimai_writes();
+    h.kimai
+        .admin()
+        .edit_by_hand(
+            sheet.id,
+            kimai_sim::HandEdit {
+                billable: Some(false),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    h.zammad
+        .sim()
+        .change_accounting(
+            100,
+            serde_json::from_value(serde_json::json!({"time_unit": "75"})).unwrap(),
+        )
+        .unwrap();
+    let again = h.reconcile(TICKET).await.unwrap();
+    assert_eq!((again.updates, again.conflicts), (0, 1), "{again:?}");
+    h.run_writer().await;
+    assert_eq!(h.kimai_writes(), writes, "the new hand edit stands");
+}
+
+#[tokio::test]
+async fn apply_zammad_after_a_kimai_rejection_sends_the_create_again() {
+    let h = Harness::start().await;
+    // Kimai refuses the 30 minutes of accounting 100 (max duration 20).
+    h.kimai.admin().set_settings(kimai_sim::Settings {
+        max_duration_minutes: Some(20),
+        ..Default::default()
+    });
+    h.sync(TICKET).await;
+    assert_eq!(h.kimai_sheets().len(), 1, "only the 15 minutes");
+    // Someone raises the limit in Kimai. A plain reconcile plans the same operation id again,
+    // which the writer knows as done (parked): nothing happens.
+    h.kimai.admin().set_settings(kimai_sim::Settings::default());
+    let results = h.sync(TICKET).await;
+    assert!(
+        results
+            .iter()
+            .all(|r| matches!(r, Ok(WriteOutcome::AlreadyDone))),
+        "{results:?}"
+    );
+    assert_eq!(h.kimai_sheets().len(), 1);
+
+    // "Apply Zammad" on the rejection: a new operation, and the create goes through.
+    decide(&h, "ta:100", "apply_zammad", None).await;
+    let results = h.sync(TICKET).await;
+    assert!(
+        results
+            .iter()
+            .any(|r| matches!(r, Ok(WriteOutcome::Created { .. }))),
+        "{results:?}"
+    );
+    assert_eq!(h.kimai_sheets().len(), 2);
+    sheet_with_marker(&h.kimai_sheets(), "[zammad:ta=100]");
+    // Stable from then on: no further write.
+    let again = h.sync(TICKET).await;
+    assert!(again.is_empty(), "{again:?}");
+}
