@@ -51,6 +51,7 @@ pub struct Decision {
 
 pub const LINK: &str = "link";
 pub const APPLY_ZAMMAD: &str = "apply_zammad";
+pub const RECREATE: &str = "recreate";
 
 impl TicketDecisions {
     fn latest(&self, key: &EntryKey, action: &str) -> Option<&Decision> {
@@ -70,6 +71,17 @@ impl TicketDecisions {
     pub fn apply_zammad_at(&self, key: &EntryKey) -> Option<DateTime<Utc>> {
         self.latest(key, APPLY_ZAMMAD)
             .map(|d| d.at.unwrap_or(DateTime::<Utc>::MIN_UTC))
+    }
+
+    /// When a person asked for a write of `key` that Zammad alone would not cause (apply
+    /// Zammad's version, or recreate a deleted timesheet), if they did: the time goes into the
+    /// revision of the key's operations, so they get a new id once.
+    pub fn write_forced_at(&self, key: &EntryKey) -> Option<DateTime<Utc>> {
+        [APPLY_ZAMMAD, RECREATE]
+            .iter()
+            .filter_map(|action| self.latest(key, action))
+            .map(|d| d.at.unwrap_or(DateTime::<Utc>::MIN_UTC))
+            .max()
     }
 
     /// Keys with a `link` decision, and their timesheets.
@@ -168,6 +180,11 @@ mod tests {
         assert_eq!(d.apply_zammad_at(&key("ta:1")), None);
         assert_eq!(d.apply_zammad_at(&key("ta:3")), None);
         assert_eq!(d.links().count(), 1);
+        assert_eq!(
+            d.write_forced_at(&key("ta:2")),
+            d.apply_zammad_at(&key("ta:2"))
+        );
+        assert_eq!(d.write_forced_at(&key("ta:1")), None);
     }
 
     #[tokio::test]

@@ -895,8 +895,9 @@ impl Reconciler {
         Ok(opened)
     }
 
-    /// Applies the console's `link` and `apply_zammad` decisions to the base before planning,
-    /// and records them, so the plan starts from what the person decided:
+    /// Applies the console's `link`, `recreate` and `apply_zammad` decisions to the base before
+    /// planning, and records link and apply_zammad, so the plan starts from what the person
+    /// decided:
     /// - `link`: an unlinked key is linked to the chosen timesheet (as an adoption: we never
     ///   wrote it); the planner then updates it to Zammad's version if they differ. A key that
     ///   is linked already (to that timesheet, or by now to another) is left alone.
@@ -962,6 +963,17 @@ impl Reconciler {
                 LinkOutcome::LostRace { .. } | LinkOutcome::NoSuchEntry => {}
             }
         }
+        // "Recreate" (the console adds the key to `create_anyway`) on a key whose timesheet is
+        // gone: plan it as unlinked, so the planner creates it; the writer replaces the dead
+        // link when it records the new timesheet. The store keeps the dead link until then.
+        base.retain(|b| {
+            let gone = !kimai.iter().any(|t| t.id == b.kimai_id);
+            let recreate = gone && decisions.create_anyway.contains(&b.key);
+            if recreate {
+                tracing::info!(key = %b.key.0, kimai_id = b.kimai_id.0, "recreating the deleted timesheet, as decided");
+            }
+            !recreate
+        });
         for record in records {
             let (Some(at), Some(b)) = (decisions.apply_zammad_at(&record.key), &record.base) else {
                 continue;
@@ -1037,10 +1049,10 @@ impl Reconciler {
             .iter()
             .map(|op| {
                 let mut revision = revision_of(op, &updated);
-                // "Apply Zammad" asks for a write even when Zammad did not change (e.g. after
-                // Kimai rejected it and someone fixed Kimai): the decision is part of the
-                // revision, so its operation gets a new id, stable from then on.
-                if let Some(at) = decisions.apply_zammad_at(op.key()) {
+                // "Apply Zammad" and "recreate" ask for a write even when Zammad did not change
+                // (Kimai rejected it and was fixed since; the timesheet was deleted): the
+                // decision is part of the revision, so the operation gets a new id once.
+                if let Some(at) = decisions.write_forced_at(op.key()) {
                     revision = format!("{revision}+decided:{}", at.to_rfc3339());
                 }
                 KimaiWriteMessage::new(

@@ -420,6 +420,9 @@ impl Writer {
     ) -> Result<Step, WriteError> {
         // Linked since planning (a marker adoption, or another create of the key that went
         // first): creating again would make a duplicate; the next plan works from the link.
+        // Unless the linked timesheet is gone from Kimai: then this create is a recreate (a
+        // person decided "recreate" on a deleted_in_kimai conflict) and replaces the dead link.
+        let mut replaces = None;
         if let Some(base) = self
             .stores
             .entries
@@ -427,18 +430,28 @@ impl Writer {
             .await?
             .and_then(|r| r.base)
         {
-            tracing::info!(kimai_id = %base.kimai_id, "key linked since planning; not creating");
-            return Ok(Step::Done(WriteOutcome::Superseded {
-                kimai_id: base.kimai_id,
-            }));
+            match self.kimai.timesheet(base.kimai_id).await {
+                Err(KimaiError::NotFound) => {
+                    tracing::info!(kimai_id = %base.kimai_id, "the key's timesheet is gone; recreating it");
+                    replaces = Some(base.kimai_id);
+                }
+                Ok(_) => {
+                    tracing::info!(kimai_id = %base.kimai_id, "key linked since planning; not creating");
+                    return Ok(Step::Done(WriteOutcome::Superseded {
+                        kimai_id: base.kimai_id,
+                    }));
+                }
+                Err(e) => return Err(WriteError::Kimai(e)),
+            }
         }
+        let expected = replaces.map_or(ExpectedLink::Unlinked, ExpectedLink::LinkedTo);
         if attempt > 1 {
             if let Some(found) = self.find_by_marker(message.ticket_id, desired).await? {
                 tracing::info!(kimai_id = %found.id, "an earlier attempt created it; adopting");
                 let id = found.id;
                 return self
-                    .record_create(message, desired, found, |_| WriteOutcome::Adopted {
-                        kimai_id: id,
+                    .record_create(message, desired, found, expected, |_| {
+                        WriteOutcome::Adopted { kimai_id: id }
                     })
                     .await;
             }
@@ -482,8 +495,8 @@ impl Writer {
                     )
                     .await?;
                 let id = created.id;
-                self.record_create(message, desired, created, |_| WriteOutcome::Created {
-                    kimai_id: id,
+                self.record_create(message, desired, created, expected, |_| {
+                    WriteOutcome::Created { kimai_id: id }
                 })
                 .await
             }
@@ -535,12 +548,14 @@ impl Writer {
         Ok(None)
     }
 
-    /// Step 5 for a create: link the key to the new timesheet unless someone linked it first.
+    /// Step 5 for a create: link the key to the new timesheet unless someone linked it first
+    /// (`expected`: unlinked, or the dead timesheet a recreate replaces).
     async fn record_create(
         &self,
         message: &KimaiWriteMessage,
         desired: &DesiredTimesheet,
         echoed: Timesheet,
+        expected: ExpectedLink,
         outcome: impl Fn(TimesheetId) -> WriteOutcome,
     ) -> Result<Step, WriteError> {
         let id = echoed.id;
@@ -551,12 +566,7 @@ impl Writer {
             echoed,
         };
         match self
-            .link(
-                message.ticket_id,
-                ExpectedLink::Unlinked,
-                &base,
-                Some(desired),
-            )
+            .link(message.ticket_id, expected, &base, Some(desired))
             .await?
         {
             LinkOutcome::Linked(_) => Ok(Step::Done(outcome(id))),

@@ -920,3 +920,65 @@ async fn apply_zammad_after_a_kimai_rejection_sends_the_create_again() {
     let again = h.sync(TICKET).await;
     assert!(again.is_empty(), "{again:?}");
 }
+
+#[tokio::test]
+async fn recreate_after_deleted_in_kimai_creates_a_new_timesheet_and_relinks_the_key() {
+    use sync_service::decisions::{DECISIONS_KIND, decisions_id};
+    use sync_store::control::{ControlStore, ExpectedVersion};
+    let h = Harness::start().await;
+    h.sync(TICKET).await;
+    let gone = sheet_with_marker(&h.kimai_sheets(), "[zammad:ta=100]").id;
+    // Someone deletes our timesheet in Kimai.
+    reconcile_support::kimai_client(&h.kimai)
+        .delete_timesheet(
+            sync_core::ids::TimesheetId(gone),
+            kimai_client::Retries::Never,
+        )
+        .await
+        .unwrap();
+    let parked = h.reconcile(TICKET).await.unwrap();
+    assert_eq!(parked.enqueued, 0, "{parked:?}");
+    assert_eq!(
+        h.open_conflicts().await[0].conflict.reason,
+        ConflictReason::DeletedInKimai
+    );
+    // Without a decision it stays that way.
+    assert_eq!(h.reconcile(TICKET).await.unwrap().enqueued, 0);
+
+    // "Recreate", as the console records it: the key joins create_anyway.
+    h.control
+        .put_document(
+            DECISIONS_KIND,
+            &decisions_id(TICKET),
+            &serde_json::json!({"create_anyway": ["ta:100"], "ignored": [],
+                "decisions": [{"key": "ta:100", "action": "recreate", "at": chrono::Utc::now()}]}),
+            ExpectedVersion::Any,
+            chrono::Utc::now(),
+        )
+        .await
+        .unwrap();
+    let results = h.sync(TICKET).await;
+    let created = results
+        .iter()
+        .find_map(|r| match r {
+            Ok(WriteOutcome::Created { kimai_id }) => Some(*kimai_id),
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("a create: {results:?}"));
+    assert_ne!(created.0, gone);
+    let record = h
+        .entries
+        .get(TICKET, &EntryKey("ta:100".into()))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        record.kimai_id(),
+        Some(created),
+        "the dead link is replaced"
+    );
+    assert_eq!(record.status, EntryStatus::Synced);
+    assert_eq!(h.kimai_sheets().len(), 2);
+    // Synced again: nothing more to do.
+    assert!(h.sync(TICKET).await.is_empty());
+}
