@@ -64,12 +64,23 @@ async fn entries_settle(s: &Stack, ticket: u64, count: usize, status: EntryStatu
 }
 
 async fn open_conflicts(s: &Stack, ticket: u64) -> Vec<ConflictReason> {
+    open_conflict_records(s, ticket)
+        .await
+        .iter()
+        .map(|c| c.conflict.reason)
+        .collect()
+}
+
+async fn open_conflict_records(
+    s: &Stack,
+    ticket: u64,
+) -> Vec<sync_store::conflicts::ConflictRecord> {
     let filter = ConflictFilter {
         status: ConflictStatus::Open,
         reason: None,
         ticket_id: Some(sync_core::ids::TicketId(ticket)),
     };
-    let mut reasons = Vec::new();
+    let mut records = Vec::new();
     let mut page = PageRequest::first(100);
     loop {
         let found = s
@@ -77,10 +88,10 @@ async fn open_conflicts(s: &Stack, ticket: u64) -> Vec<ConflictReason> {
             .list(&filter, &page)
             .await
             .expect("list conflicts");
-        reasons.extend(found.items.iter().map(|c| c.conflict.reason));
+        records.extend(found.items);
         match found.next {
             Some(next) => page = PageRequest::next(100, next),
-            None => return reasons,
+            None => return records,
         }
     }
 }
@@ -601,4 +612,93 @@ async fn a_poison_message_ends_in_the_dead_letter_queue() {
             .any(|r| r.event.detail["message_id"] == message_id.as_str()),
         "message.dead_letter audited for {message_id}"
     );
+}
+
+#[tokio::test]
+async fn a_conflict_resolved_in_the_console_writes_zammads_version_over_the_hand_edit() {
+    let s = Stack::open().await;
+    s.prepare(true).await;
+    let ticket = s.new_ticket("e2e: resolved in the console").await;
+    let accounting = s.book(ticket, ANNA, 30, 1, "2026-03-09T09:00:00Z").await;
+    let id = synced_timesheet(&s, accounting).await["id"]
+        .as_u64()
+        .unwrap();
+    entries_settle(&s, ticket, 1, EntryStatus::Synced).await;
+    s.edit_by_hand(
+        id,
+        json!({"description": format!("{} by hand", marker(accounting))}),
+    )
+    .await;
+    s.change_minutes(accounting, 50).await;
+    let conflict = eventually(SYNC, "the both_changed conflict", || async {
+        let open = open_conflict_records(&s, ticket).await;
+        open.first().cloned().ok_or("none yet".to_owned())
+    })
+    .await;
+    assert_eq!(conflict.conflict.reason, ConflictReason::BothChanged);
+
+    // A person decides in the console: Zammad's version applies.
+    let token = s.api_token().await;
+    let (status, body) = s
+        .api(
+            &token,
+            reqwest::Method::POST,
+            &format!("/conflicts/{}/resolve", conflict.id),
+            Some(json!({"action": "apply_zammad", "note": "e2e"})),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let written = eventually(SYNC, "Zammad's 50 minutes in Kimai", || async {
+        let now = s.timesheet(id).await.ok_or("gone".to_owned())?;
+        (now["duration"] == 50 * 60)
+            .then_some(now.clone())
+            .ok_or(format!("{now}"))
+    })
+    .await;
+    assert!(
+        !written["description"].as_str().unwrap().contains("by hand"),
+        "{written}"
+    );
+    entries_settle(&s, ticket, 1, EntryStatus::Synced).await;
+    assert!(open_conflicts(&s, ticket).await.is_empty());
+}
+
+#[tokio::test]
+async fn a_manual_run_of_a_ticket_list_started_in_the_console_finishes() {
+    let s = Stack::open().await;
+    s.prepare(false).await;
+    let first = s.new_ticket("e2e: manual run 1").await;
+    let second = s.new_ticket("e2e: manual run 2").await;
+    let a = s.book(first, ANNA, 20, 1, "2026-03-10T09:00:00Z").await;
+    let b = s.book(second, BEN, 25, 1, "2026-03-10T15:00:00Z").await;
+    let token = s.api_token().await;
+    let (status, run) = s
+        .api(
+            &token,
+            reqwest::Method::POST,
+            "/sync-runs",
+            Some(json!({"tickets": [first, second]})),
+        )
+        .await;
+    assert_eq!(status, 202, "{run}");
+    let run_id = run["id"].as_str().expect("run id").to_owned();
+    let finished = eventually(SYNC, "the manual run to finish", || async {
+        let (status, run) = s
+            .api(
+                &token,
+                reqwest::Method::GET,
+                &format!("/sync-runs/{run_id}"),
+                None,
+            )
+            .await;
+        (status == 200 && run["state"] != "running")
+            .then_some(run.clone())
+            .ok_or(format!("{status} {run}"))
+    })
+    .await;
+    assert_eq!(finished["state"], "succeeded", "{finished}");
+    assert_eq!(finished["counters"]["tickets_done"], 2, "{finished}");
+    assert!(finished["finished_at"].is_string(), "{finished}");
+    synced_timesheet(&s, a).await;
+    synced_timesheet(&s, b).await;
 }

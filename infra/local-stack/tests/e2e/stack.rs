@@ -62,12 +62,16 @@ pub struct Stack {
     pub kimai: String,
     pub webhook_url: String,
     pub webhook_secret: String,
+    /// The console API through the gateway, up to and including `/api`.
+    pub api_url: String,
     pub sqs: aws_sdk_sqs::Client,
     pub lambda: aws_sdk_lambda::Client,
     pub entries: DynamoEntries,
     pub conflicts: DynamoConflicts,
     pub control: DynamoControl,
     pub audit: DynamoAuditLog,
+    /// The console's first admin: user name and the password generated on deploy.
+    admin: (String, String),
     /// Held for the whole case.
     _lock: File,
 }
@@ -88,11 +92,12 @@ impl Stack {
                 key,
             )
         };
-        let (endpoint, zammad, kimai, webhook_url) = (
+        let (endpoint, zammad, kimai, webhook_url, api_url) = (
             url("AWS_ENDPOINT_URL"),
             url("ZAMMAD_URL"),
             url("KIMAI_URL"),
             url("WEBHOOK_URL"),
+            url("API_URL"),
         );
 
         // One case at a time; the lock lives next to the stack's other files.
@@ -128,6 +133,14 @@ impl Stack {
                 .cloned()
                 .unwrap_or_else(|| panic!("the stack has no output {key}"))
         };
+        let admin_password = secrets
+            .get_secret_value()
+            .secret_id(output("ConsoleAdminPasswordSecretId"))
+            .send()
+            .await
+            .expect("read the console admin's password")
+            .secret_string
+            .expect("the password is a string");
         let webhook_secret = secrets
             .get_secret_value()
             .secret_id(output("WebhookSecretId"))
@@ -136,6 +149,7 @@ impl Stack {
             .expect("read the webhook secret")
             .secret_string
             .expect("the webhook secret is a string");
+        let admin = (output("ConsoleAdminUser"), admin_password);
         Stack {
             entries: DynamoEntries::new(dynamo.clone(), output("EntriesTableName")),
             conflicts: DynamoConflicts::new(dynamo.clone(), output("ConflictsTableName")),
@@ -149,6 +163,8 @@ impl Stack {
             kimai,
             webhook_url,
             webhook_secret,
+            api_url,
+            admin,
             _lock: lock,
         }
     }
@@ -330,6 +346,41 @@ impl Stack {
                 .json(&json!({"exported": true})),
         )
         .await;
+    }
+
+    // ---------------------------------------------------------------- console API
+
+    /// Logs in as the console's first admin; the bearer token.
+    pub async fn api_token(&self) -> String {
+        let (user, password) = &self.admin;
+        let answer = self
+            .send(
+                self.http
+                    .post(format!("{}/auth/login", self.api_url))
+                    .json(&json!({"username": user, "password": password})),
+            )
+            .await;
+        answer["token"].as_str().expect("a token").to_owned()
+    }
+
+    /// A console API call as the admin; the status and the JSON body.
+    pub async fn api(
+        &self,
+        token: &str,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        let mut request = self
+            .http
+            .request(method, format!("{}{path}", self.api_url))
+            .bearer_auth(token);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.expect("console API call");
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
     }
 
     // ---------------------------------------------------------------- AWS side
