@@ -63,5 +63,6 @@ console-api: ## Run the console API locally (in-memory stores, both simulators) 
 kimai-sim: ## Run the Kimai simulator with demo data on 127.0.0.1:8082
 	cargo run -p kimai-sim -- --dataset infra/kimai-sim/data/demo.json --port 8082
 
-bench: ## Benchmarks; results go to docs/benchmarks.md by hand, with the command shown there
+bench: ## Benchmarks: the planner, then the deployed stack (release bootstraps, cold starts, a 2,000-accounting sync on ports 4598/18181/18182); results go to docs/benchmarks.md by hand
 	cargo run --profile bench -p sync-core --example planner_bench
+	infra/bench/stack-bench.sh
