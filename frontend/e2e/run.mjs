@@ -354,6 +354,21 @@ async function main() {
       await again.getByRole("button", { name: "Cancel" }).click();
     });
 
+    await step("history: a run's detail shows its counters and its tickets' entries", async () => {
+      const sec = await section(page, "history");
+      await sec.getByRole("tab", { name: "Runs" }).click();
+      const manual = sec.getByTestId("history-run").filter({ hasText: "manual" }).first();
+      await manual.getByRole("button", { name: "Details" }).click();
+      const dialog = page.getByRole("dialog", { name: "Run details" });
+      await dialog.getByTestId("run-detail").getByText("tickets queued").waitFor();
+      await dialog.getByText("Tickets:").waitFor();
+      if (stack && has("/api/entries")) {
+        await dialog.getByRole("table", { name: "Entries of the run's tickets" }).getByText("synced").first().waitFor();
+      }
+      await page.keyboard.press("Escape");
+      await dialog.waitFor({ state: "detached" });
+    });
+
     await step("csv: runs and audit export download as CSV", async () => {
       const sec = await section(page, "history");
       await sec.getByRole("tab", { name: "Runs" }).click();

@@ -144,3 +144,22 @@ export async function replayDeadLetter(queue: DeadLetter["queue"], messageId: st
   const problems = [...r.failed, ...r.not_deleted];
   return { replayed: r.replayed.includes(messageId), error: problems.map((f) => f.error).join("; ") };
 }
+
+/** `GET /api/entries?ticket=`: every entry of one ticket (what a run of that ticket works on). */
+export async function fetchTicketEntries(ticket: number): Promise<LedgerEntry[]> {
+  const page = await unwrap(api().http.GET("/api/entries", { params: { query: { ticket } } }));
+  return page.items.map((e) => {
+    const desired = (e.desired ?? {}) as Record<string, unknown>;
+    return {
+      ticketId: e.ticket,
+      key: e.key,
+      agent: e.agent,
+      day: e.day,
+      status: e.status,
+      minutes: e.minutes ?? null,
+      begin: text(desired.begin),
+      end: text(desired.end),
+      description: text(desired.description),
+    };
+  });
+}

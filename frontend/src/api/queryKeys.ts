@@ -23,6 +23,8 @@ export const queryKeys = {
   schedule: ["schedule"] as const,
   conflicts: (filters: object) => ["conflicts", filters] as const,
   conflictsAll: ["conflicts"] as const,
+  ticketEntries: (ticket: number) => ["entries", "ticket", ticket] as const,
+  entriesAll: ["entries"] as const,
   approvals: (filters: object) => ["approvals", filters] as const,
   approvalsAll: ["approvals"] as const,
   deadLetters: ["dead-letters"] as const,
@@ -37,10 +39,10 @@ const rules = {
   policiesSaved: [queryKeys.policies, queryKeys.auditAll],
   runStarted: [queryKeys.runsAll, queryKeys.kpisAll, queryKeys.auditAll],
   // A run that stopped moving has opened conflicts, booked minutes, held entries back.
-  runFinished: [queryKeys.conflictsAll, queryKeys.kpisAll, queryKeys.approvalsAll, queryKeys.deadLetters, queryKeys.upstreamHealth],
+  runFinished: [queryKeys.conflictsAll, queryKeys.entriesAll, queryKeys.kpisAll, queryKeys.approvalsAll, queryKeys.deadLetters, queryKeys.upstreamHealth],
   scheduleSaved: [queryKeys.schedule, queryKeys.auditAll],
   conflictsResolved: [queryKeys.conflictsAll, queryKeys.kpisAll, queryKeys.auditAll],
-  entriesApproved: [queryKeys.approvalsAll, queryKeys.kpisAll, queryKeys.auditAll],
+  entriesApproved: [queryKeys.approvalsAll, queryKeys.entriesAll, queryKeys.kpisAll, queryKeys.auditAll],
   deadLettersReplayed: [queryKeys.deadLetters, queryKeys.runsAll, queryKeys.auditAll],
 } satisfies Record<string, readonly QueryKey[]>;
 

@@ -1,9 +1,17 @@
+import { useQueries } from "@tanstack/react-query";
 import { Dialog, DialogContent, DialogDescription, DialogHeader, DialogTitle } from "@/components/ui/dialog";
 import { Progress } from "@/components/ui/progress";
 import { ErrorState, LoadingState } from "@/components/QueryState";
 import { RunStateBadge } from "@/features/dashboard/RunState";
 import { formatDateTime } from "@/lib/format";
+import { Badge } from "@/components/ui/badge";
+import { fetchTicketEntries } from "@/api/operations";
+import { queryKeys } from "@/api/queryKeys";
+import { ApiError } from "@/api/errors";
 import { useRun } from "./api";
+
+/** At most this many tickets' entries are listed in the dialog. */
+const MAX_TICKETS = 20;
 
 export function RunDetailDialog({ id, onClose }: { id: string | null; onClose: () => void }) {
   const run = useRun(id);
@@ -39,6 +47,7 @@ export function RunDetailDialog({ id, onClose }: { id: string | null; onClose: (
               <h4 className="mb-1 text-xs font-medium uppercase tracking-wide text-muted-foreground">Items</h4>
               <RunItems params={run.data.params} />
             </div>
+            <TicketEntries tickets={((run.data.params as { tickets?: number[] } | null)?.tickets ?? []).slice(0, MAX_TICKETS)} />
           </div>
         )}
       </DialogContent>
@@ -70,5 +79,51 @@ function RunItems({ params }: { params: unknown }) {
       <li>{p.dry_run ? "Dry run: nothing written" : "Writes to Kimai"}</li>
       {p.skipped !== undefined && <li>Skipped: {JSON.stringify(p.skipped)}</li>}
     </ul>
+  );
+}
+
+/** The entries of the run's tickets as the ledger holds them now (status, minutes, Kimai id). */
+function TicketEntries({ tickets }: { tickets: number[] }) {
+  const results = useQueries({ queries: tickets.map((t) => ({ queryKey: queryKeys.ticketEntries(t), queryFn: () => fetchTicketEntries(t) })) });
+  if (tickets.length === 0) return null;
+  if (results.some((r) => r.isPending)) return <LoadingState rows={2} />;
+  const failed = results.find((r) => r.error);
+  if (failed) {
+    if (failed.error instanceof ApiError && failed.error.kind === "not_available") return null;
+    return <ErrorState error={failed.error} what="The run's entries" />;
+  }
+  const entries = results.flatMap((r) => r.data ?? []);
+  return (
+    <div>
+      <h4 className="mb-1 text-xs font-medium uppercase tracking-wide text-muted-foreground">Entries of these tickets</h4>
+      {entries.length === 0 ? (
+        <p className="text-muted-foreground">No time booked on these tickets.</p>
+      ) : (
+        <table className="w-full text-xs" aria-label="Entries of the run's tickets">
+          <thead className="text-muted-foreground">
+            <tr>
+              <th className="py-1 text-left font-medium">Ticket</th>
+              <th className="py-1 text-left font-medium">Entry</th>
+              <th className="py-1 text-left font-medium">Day</th>
+              <th className="py-1 text-right font-medium">Minutes</th>
+              <th className="py-1 text-left font-medium pl-3">Status</th>
+            </tr>
+          </thead>
+          <tbody>
+            {entries.map((e) => (
+              <tr key={`${e.ticketId}-${e.key}`} className="border-t">
+                <td className="py-1">#{e.ticketId}</td>
+                <td className="py-1 font-mono">{e.key.length > 18 ? `${e.key.slice(0, 18)}…` : e.key}</td>
+                <td className="py-1">{e.day}</td>
+                <td className="py-1 text-right tabular-nums">{e.minutes ?? "—"}</td>
+                <td className="py-1 pl-3">
+                  <Badge variant={e.status === "synced" ? "success" : e.status === "conflict" ? "warning" : "secondary"}>{e.status.replace(/_/g, " ")}</Badge>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </div>
   );
 }
