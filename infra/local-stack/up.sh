@@ -101,7 +101,8 @@ start_sim() { # name port args...
         return
     fi
     if sim_answers "$port"; then
-        echo "port $port is taken by a process this script did not start; stop it or set ${name^^}_PORT" >&2
+        local var="${name^^}"
+        echo "port $port is taken by a process this script did not start; stop it or set ${var//-/_}_PORT" >&2
         exit 1
     fi
     setsid nohup "$host_bin/$name" "$@" --port "$port" >"$log" 2>&1 </dev/null &
