@@ -33,7 +33,7 @@ fn read_required(path: &Path) -> String {
     std::fs::read_to_string(path).unwrap_or_else(|e| {
         panic!(
             "the local stack is not up: cannot read {} ({e}). Start it with `make up` \
-             (same MINISTACK_PORT) or run infra/local-stack/e2e.sh",
+             (same MINISTACK_PORT), or run infra/local-stack/smoke.sh, which brings it up and runs this suite",
             path.display()
         )
     })
