@@ -7,8 +7,8 @@
 
 use sha2::{Digest, Sha256};
 use sync_core::desired::EntryKey;
-use sync_core::ids::{TicketId, TimesheetId};
-use sync_core::plan::{ConflictReason, Operation};
+use sync_core::ids::TicketId;
+use sync_core::plan::{Base, ConflictReason, Operation};
 use sync_store::conflicts::ConflictId;
 use sync_store::control::OperationId;
 
@@ -22,9 +22,9 @@ fn digest(parts: &[&str]) -> String {
     hex::encode(h.finalize())
 }
 
-/// One conflict per ticket, key, reason and context. The planner's conflicts use the linked
-/// timesheet as context ([`planned_context`]), so a key relinked after a resolution can raise
-/// the same reason again; the writer's use the operation id, so a later, different write that
+/// One conflict per ticket, key, reason and context. The planner's conflicts use the base as
+/// context ([`planned_context`]), so a key whose base moved after a resolution can raise the
+/// same reason again; the writer's use the operation id, so a later, different write that
 /// Kimai refuses again opens a new conflict.
 pub fn conflict_id(
     ticket: TicketId,
@@ -42,9 +42,20 @@ pub fn conflict_id(
     ConflictId(format!("c-{}", &d[..40]))
 }
 
-/// Context of a planner conflict: the linked timesheet, or `-`.
-pub fn planned_context(linked: Option<TimesheetId>) -> String {
-    linked.map_or_else(|| "-".to_owned(), |id| format!("ts{id}"))
+/// Context of a planner conflict: the base it was planned from (linked timesheet and what we
+/// last recorded of it), or `-` for an unlinked key. Retried reconciles of the same state get
+/// the same id; once the base moves (a resolution applied Zammad's version, an edit was
+/// respected, the key was relinked), the same reason on the same key is a new conflict instead
+/// of hiding behind the resolved one.
+pub fn planned_context(base: Option<&Base>) -> String {
+    base.map_or_else(
+        || "-".to_owned(),
+        |b| {
+            // Plain data: serialising cannot fail and is canonical (see `operation_id`).
+            let recorded = serde_json::to_string(&(&b.written, &b.echoed)).unwrap_or_default();
+            format!("ts{}@{}", b.kimai_id, &digest(&[&recorded])[..16])
+        },
+    )
 }
 
 /// The id of one write: ticket, key, kind and the full content of the operation (desired state,
@@ -75,6 +86,47 @@ pub fn operation_id(ticket: TicketId, operation: &Operation, revision: &str) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use sync_core::ids::TimesheetId;
+
+    fn base_of(id: u64, description: &str) -> Base {
+        let begin = chrono::DateTime::parse_from_rfc3339("2026-03-02T10:00:00+01:00").unwrap();
+        let echoed = sync_core::kimai::Timesheet {
+            id: TimesheetId(id),
+            begin,
+            end: Some(begin + chrono::Duration::minutes(30)),
+            duration_secs: 1800,
+            break_secs: 0,
+            description: Some(description.to_owned()),
+            activity: sync_core::ids::ActivityId(1),
+            project: sync_core::ids::ProjectId(1),
+            user: sync_core::ids::KimaiUserId(2),
+            tags: Vec::new(),
+            exported: false,
+            billable: true,
+        };
+        Base {
+            key: EntryKey("ta:1".into()),
+            kimai_id: TimesheetId(id),
+            written: None,
+            echoed,
+        }
+    }
+
+    #[test]
+    fn a_planner_conflicts_context_moves_with_its_base() {
+        let a = base_of(5, "x");
+        assert_eq!(planned_context(Some(&a)), planned_context(Some(&a.clone())));
+        assert_ne!(
+            planned_context(Some(&a)),
+            planned_context(Some(&base_of(5, "y")))
+        );
+        assert_ne!(
+            planned_context(Some(&a)),
+            planned_context(Some(&base_of(6, "x")))
+        );
+        assert_ne!(planned_context(Some(&a)), planned_context(None));
+        assert!(planned_context(Some(&a)).starts_with("ts5@"));
+    }
 
     #[test]
     fn conflict_ids_depend_on_every_part() {
@@ -98,7 +150,7 @@ mod tests {
                 TicketId(1),
                 &k,
                 ConflictReason::BothChanged,
-                &planned_context(Some(TimesheetId(5))),
+                &planned_context(Some(&base_of(5, "x"))),
             ),
         ];
         for o in others {

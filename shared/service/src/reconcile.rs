@@ -886,8 +886,12 @@ impl Reconciler {
     ) -> Result<usize, StoreError> {
         let mut opened = 0;
         for c in &planned.conflicts {
-            let linked = c.base.as_ref().map(|b| b.kimai_id);
-            let id = conflict_id(ticket_id, &c.key, c.reason, &planned_context(linked));
+            let id = conflict_id(
+                ticket_id,
+                &c.key,
+                c.reason,
+                &planned_context(c.base.as_ref()),
+            );
             if self.stores.open_conflict(&id, c).await? {
                 opened += 1;
             }

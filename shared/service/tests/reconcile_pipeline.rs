@@ -878,7 +878,11 @@ async fn an_apply_zammad_decision_overwrites_the_hand_edit_once() {
         )
         .unwrap();
     let again = h.reconcile(TICKET).await.unwrap();
-    assert_eq!((again.updates, again.conflicts), (0, 1), "{again:?}");
+    assert_eq!(
+        (again.updates, again.conflicts, again.conflicts_opened),
+        (0, 1, 1),
+        "a new conflict, not hidden behind the resolved one: {again:?}"
+    );
     h.run_writer().await;
     assert_eq!(h.kimai_writes(), writes, "the new hand edit stands");
 }
