@@ -308,12 +308,31 @@ async function main() {
       if (!stack) await shot(page, "reconcile", sec);
     });
 
+    await step("policies: the form saves (approval mode on, then off again)", async () => {
+      const sec = await section(page, "mappings");
+      const form = sec.getByRole("form", { name: "Policies" });
+      const approval = form.getByRole("switch", { name: /Hold new timesheets for approval/ });
+      const setApproval = async (on) => {
+        if ((await approval.getAttribute("aria-checked")) !== String(on)) await approval.click();
+        await form.getByRole("button", { name: "Save policies" }).click();
+        await form.getByText("Saved").waitFor();
+        // The form shows what the API answered after the save.
+        await page.waitForFunction(
+          ([el, want]) => el.getAttribute("aria-checked") === want,
+          [await approval.elementHandle(), String(on)],
+        );
+      };
+      await setApproval(true);
+      await setApproval(false);
+    });
+
     await step("audit: the changes made here are listed with actor and IP", async () => {
       const sec = await section(page, "history");
       await sec.getByRole("tab", { name: "Audit log" }).click();
       const table = sec.getByRole("table", { name: "Audit log" });
       await table.getByRole("row").filter({ hasText: "mapping.set" }).first().waitFor();
       await table.getByRole("row").filter({ hasText: "sync_run.start" }).first().waitFor();
+      await table.getByRole("row").filter({ hasText: "policies.update" }).first().waitFor();
       if (stack) await table.getByRole("row").filter({ hasText: "conflict.resolve_many" }).first().waitFor();
       // The action filter is exact: only the failed login of the first step is left.
       await sec.getByLabel("Action").fill("login.failed");

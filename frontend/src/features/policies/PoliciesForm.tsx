@@ -88,7 +88,11 @@ export function PoliciesForm({ view, mappings, canEdit }: { view: PoliciesView; 
   const activities = useKimaiPicker("activities");
   const customers = useKimaiPicker("customers");
   const users = useKimaiPicker("users");
-  const set = <K extends keyof Form>(key: K, value: Form[K]) => setForm((f) => ({ ...f, [key]: value }));
+  const set = <K extends keyof Form>(key: K, value: Form[K]) => {
+    // An edit after a save: "Saved" (or the last error) no longer describes the form.
+    if (!save.isPending) save.reset();
+    setForm((f) => ({ ...f, [key]: value }));
+  };
   const err = (field: string) => fieldError(save.error, field);
 
   const previewPolicies = useMemo<PreviewPolicies>(

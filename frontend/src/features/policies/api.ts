@@ -16,6 +16,11 @@ export function useSavePolicies() {
   return useMutation({
     mutationFn: ({ version, policies }: { version: number; policies: PoliciesInput }) =>
       unwrap(api().http.PUT("/api/policies", { body: policies as never, headers: { "If-Match": String(version) } })),
-    onSuccess: () => invalidateAfter(client, "policiesSaved"),
+    // The answer is the saved view with its new version: the next save is conditional on it
+    // at once, not only after a refetch.
+    onSuccess: (view) => {
+      client.setQueryData(queryKeys.policies, view);
+      return invalidateAfter(client, "policiesSaved");
+    },
   });
 }
