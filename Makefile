@@ -6,7 +6,7 @@ SHELL := /bin/bash
 # Project-local tools (virtualenvs, emulator state) live here; never committed.
 LOCAL := $(CURDIR)/.local
 
-.PHONY: help test test-rust test-template test-stack up down lint bench tools-rust conformance zammad-sim kimai-sim console-api demo-data local-aws-up local-aws-down
+.PHONY: help e2e test test-rust test-template test-stack up down lint bench tools-rust conformance zammad-sim kimai-sim console-api demo-data local-aws-up local-aws-down
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -25,11 +25,14 @@ test-template: ## cfn-lint over template.yaml, and the template render script's 
 	infra/local-aws/lint-template.sh
 
 # Runs after test-rust: both use the emulator's port.
-test-stack: ## Deploy the local stack to the emulator and smoke-test it through API Gateway
+test-stack: ## Deploy the local stack to the emulator, smoke-test it through API Gateway and run the end-to-end suite
 	infra/local-stack/smoke.sh
 
 up: ## The whole product locally: emulator, the five functions, both simulators, demo settings
 	infra/local-stack/up.sh
+
+e2e: tools-rust ## The end-to-end suite against the running local stack (after make up, same ports)
+	infra/local-stack/e2e.sh
 
 down: ## Stop what `make up` started
 	infra/local-stack/down.sh
@@ -37,7 +40,10 @@ down: ## Stop what `make up` started
 local-aws-up: ## Start the local AWS emulator (pinned) on 127.0.0.1:4566
 	infra/local-aws/start.sh
 
-local-aws-down: ## Stop the local AWS emulator
+local-aws-e2e: tools-rust ## The end-to-end suite against the running local stack (after make up, same ports)
+	infra/local-stack/e2e.sh
+
+down: ## Stop the local AWS emulator
 	infra/local-aws/stop.sh
 
 lint: ## Formatting and clippy, as CI runs them
