@@ -315,7 +315,7 @@ async function main() {
       const setApproval = async (on) => {
         if ((await approval.getAttribute("aria-checked")) !== String(on)) await approval.click();
         await form.getByRole("button", { name: "Save policies" }).click();
-        await form.getByText("Saved").waitFor();
+        await form.getByText("Saved", { exact: true }).waitFor();
         // The form shows what the API answered after the save.
         await page.waitForFunction(
           ([el, want]) => el.getAttribute("aria-checked") === want,

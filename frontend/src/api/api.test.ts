@@ -84,3 +84,20 @@ describe("typed calls", () => {
     expect(error).toMatchObject({ kind: "network", retryable: true });
   });
 });
+
+describe("invalidation rules", () => {
+  it("a mapping change makes the policies stale too (one document, one version), and the other way round", async () => {
+    const { QueryClient } = await import("@tanstack/react-query");
+    const { invalidateAfter, queryKeys } = await import("./queryKeys");
+    const client = new QueryClient();
+    client.setQueryData(queryKeys.policies, { version: 1 });
+    client.setQueryData(queryKeys.mappings, { version: 1 });
+    client.setQueryData(queryKeys.schedule, { configured: true });
+    await invalidateAfter(client, "mappingsChanged");
+    expect(client.getQueryState(queryKeys.policies)?.isInvalidated).toBe(true);
+    expect(client.getQueryState(queryKeys.schedule)?.isInvalidated).toBe(false);
+    client.setQueryData(queryKeys.mappings, { version: 2 });
+    await invalidateAfter(client, "policiesSaved");
+    expect(client.getQueryState(queryKeys.mappings)?.isInvalidated).toBe(true);
+  });
+});

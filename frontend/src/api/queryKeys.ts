@@ -35,8 +35,10 @@ export const queryKeys = {
 const rules = {
   connectionSaved: [queryKeys.connections, queryKeys.pickers, queryKeys.upstreamHealth, queryKeys.auditAll],
   connectionTested: [queryKeys.upstreamHealth, queryKeys.auditAll],
-  mappingsChanged: [queryKeys.mappings, queryKeys.conflictsAll, queryKeys.auditAll],
-  policiesSaved: [queryKeys.policies, queryKeys.auditAll],
+  // Mappings and policies are one document with one version: a change to either makes the
+  // other's version stale (its next save would be a 409).
+  mappingsChanged: [queryKeys.mappings, queryKeys.policies, queryKeys.conflictsAll, queryKeys.auditAll],
+  policiesSaved: [queryKeys.policies, queryKeys.mappings, queryKeys.auditAll],
   runStarted: [queryKeys.runsAll, queryKeys.kpisAll, queryKeys.auditAll],
   // A run that stopped moving has opened conflicts, booked minutes, held entries back.
   runFinished: [queryKeys.conflictsAll, queryKeys.entriesAll, queryKeys.kpisAll, queryKeys.approvalsAll, queryKeys.deadLetters, queryKeys.upstreamHealth],
