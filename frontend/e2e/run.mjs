@@ -71,7 +71,18 @@ async function serveConsole() {
   const url = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 100; i++) {
     try {
-      if ((await fetch(`${url}/config.json`)).ok) return { url, stop: () => process.kill(-child.pid, "SIGTERM") };
+      if ((await fetch(`${url}/config.json`)).ok) {
+        const stop = () => {
+          try {
+            process.kill(-child.pid, "SIGTERM");
+          } catch {
+            // already gone
+          }
+        };
+        // Whatever way this script ends, the server it started goes with it.
+        process.on("exit", stop);
+        return { url, stop };
+      }
     } catch {
       // not listening yet
     }
