@@ -6,15 +6,15 @@ SHELL := /bin/bash
 # Project-local tools (virtualenvs, emulator state) live here; never committed.
 LOCAL := $(CURDIR)/.local
 
-.PHONY: help e2e test test-rust test-template test-stack up down lint bench tools-rust conformance zammad-sim kimai-sim console-api demo-data local-aws-up local-aws-down
+.PHONY: help e2e test test-console test-console-local test-rust test-template test-stack up down lint bench tools-rust conformance zammad-sim kimai-sim console-api demo-data local-aws-up local-aws-down
 
 help: ## List the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
 
 tools-rust: ## Install the Rust test runner if missing
 	@command -v cargo-nextest >/dev/null || cargo install --locked cargo-nextest
 
-test: tools-rust test-rust test-template test-stack ## Run every test suite of the project
+test: tools-rust test-rust test-template test-console test-stack ## Run every test suite of the project
 
 # The AWS adapter tests need the emulator: this starts it if needed and stops it afterwards,
 # whether the tests pass or fail.
@@ -24,26 +24,33 @@ test-rust:
 test-template: ## cfn-lint over template.yaml, and the template render script's tests
 	infra/local-aws/lint-template.sh
 
+# The browser suite runs on the deployed stack, in test-stack (frontend/scripts/e2e-stack.sh).
+test-console: ## Web console: install, lint, unit tests, build (no secrets in the bundle), typed client vs the API's OpenAPI document
+	cd frontend && npm ci --no-audit --no-fund && npm run lint && npm test && npm run build
+	cargo run -q -p console-api --example openapi_json | (cd frontend && node scripts/api-types.mjs check -)
+
+test-console-local: ## The console's browser suite against the console API example (quick, no stack)
+	frontend/scripts/e2e-local.sh
+
 # Runs after test-rust: both use the emulator's port.
-test-stack: ## Deploy the local stack to the emulator, smoke-test it through API Gateway and run the end-to-end suite
+test-stack: ## Deploy the local stack to the emulator, smoke-test it through API Gateway, run the end-to-end suite and the console's browser suite
 	infra/local-stack/smoke.sh
 
-up: ## The whole product locally: emulator, the five functions, both simulators, demo settings
+up: ## The whole product locally: emulator, the five functions, both simulators, demo settings, the console
 	infra/local-stack/up.sh
+	frontend/scripts/console.sh up
 
 e2e: tools-rust ## The end-to-end suite against the running local stack (after make up, same ports)
 	infra/local-stack/e2e.sh
 
 down: ## Stop what `make up` started
+	frontend/scripts/console.sh down
 	infra/local-stack/down.sh
 
 local-aws-up: ## Start the local AWS emulator (pinned) on 127.0.0.1:4566
 	infra/local-aws/start.sh
 
-local-aws-e2e: tools-rust ## The end-to-end suite against the running local stack (after make up, same ports)
-	infra/local-stack/e2e.sh
-
-down: ## Stop the local AWS emulator
+local-aws-down: ## Stop the local AWS emulator
 	infra/local-aws/stop.sh
 
 lint: ## Formatting and clippy, as CI runs them

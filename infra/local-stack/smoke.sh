@@ -7,7 +7,7 @@
 #  - a webhook signed with the deployed secret answers 202 (webhook-ingest verified and enqueued),
 #    and the same body with a wrong signature answers 401; reconcile reads the ticket from Zammad
 #    and drains ticket-sync, and kimai-writer's timesheet for it is in the Kimai simulator;
-#  - then the end-to-end suite (e2e.sh) on the same stack.
+#  - then the end-to-end suite (e2e.sh) and the web console's browser suite on the same stack.
 # Brings the stack up first (up.sh is idempotent); if the emulator was not running before,
 # tears everything down again at the end, pass or fail.
 set -euo pipefail
@@ -153,3 +153,6 @@ echo "smoke: $passed passed, $failed failed"
 
 # The end-to-end suite, on the same stack while it is up.
 "$here/e2e.sh"
+
+# The web console's browser suite, against the same stack.
+"$REPO_ROOT/frontend/scripts/e2e-stack.sh"
