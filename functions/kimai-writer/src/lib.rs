@@ -22,6 +22,9 @@ pub struct Deps {
     pub concurrency: usize,
     /// The kimai-write queue's deployed `maxReceiveCount` (`QUEUE_MAX_RECEIVE_COUNT`).
     pub max_receive_count: u32,
+    /// Kept for the life of the instance: the API user and the tags known to exist (with a
+    /// short expiry), so a warm instance does not look them up again per batch.
+    pub cache: Arc<WriterCache>,
 }
 
 pub fn records(event: SqsEvent) -> Vec<QueueRecord> {
@@ -67,8 +70,7 @@ pub async fn handle(deps: &Deps, event: SqsEvent) -> SqsBatchResponse {
         Writer::new(kimai, deps.stores.clone(), deps.holder.clone())
             .with_max_receive_count(deps.max_receive_count),
     );
-    // One cache per invocation: the API user and the tags known to exist.
-    let cache = Arc::new(WriterCache::new());
+    let cache = deps.cache.clone();
     let failed = process_batch(records, deps.concurrency, move |record| {
         let writer = writer.clone();
         let cache = cache.clone();

@@ -43,6 +43,7 @@ async fn main() -> Result<(), Error> {
         max_receive_count: sync_service::runtime::max_receive_count(
             sync_store::schema::KIMAI_WRITE_QUEUE.max_receive_count,
         )?,
+        cache: Arc::new(sync_service::writer::WriterCache::new()),
     };
     let deps = &deps;
 

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use sync_service::connections::Connections;
 use sync_service::settings::{self, KimaiConnection};
 use sync_service::sync_stores::SyncStores;
+use sync_service::writer::WriterCache;
 use sync_store::clock::SystemClock;
 use sync_store::control::ExpectedVersion;
 use sync_store::memory::{
@@ -67,6 +68,7 @@ async fn setup(configured: bool) -> (kimai_sim::RunningSim, kimai_writer::Deps) 
         holder: "writer-test".into(),
         concurrency: kimai_writer::CONCURRENCY,
         max_receive_count: 5,
+        cache: Arc::new(WriterCache::new()),
     };
     (kimai, deps)
 }
@@ -192,4 +194,63 @@ async fn the_deployed_max_receive_count_decides_the_last_delivery() {
     assert_eq!(dead_letters(&deps).await, 0, "delivery 2 of 3 is retried");
     kimai_writer::handle(&deps, delivery("3")).await;
     assert_eq!(dead_letters(&deps).await, 2, "the two undecodable records");
+}
+
+/// An event of `count` creates for Anna on ticket 10 (accountings `first..first+count`, one
+/// hour apart), made from the first record of the event file.
+fn creates(first: u64, count: u64) -> SqsEvent {
+    let mut e = event("kimai_write_batch.json");
+    let template = e.records[0].clone();
+    e.records = (first..first + count)
+        .map(|ta| {
+            let mut body: serde_json::Value =
+                serde_json::from_str(template.body.as_deref().unwrap()).unwrap();
+            let hour = ta - first;
+            body["operation_id"] = format!("op-create-{ta}").into();
+            let d = &mut body["operation"]["desired"];
+            d["key"] = format!("ta:{ta}").into();
+            d["accounting_ids"] = serde_json::json!([ta]);
+            d["begin"] = format!("2026-03-03T{:02}:00:00", 8 + hour).into();
+            d["end"] = format!("2026-03-03T{:02}:30:00", 8 + hour).into();
+            d["begin_utc"] = format!("2026-03-03T{:02}:00:00Z", 7 + hour).into();
+            d["end_utc"] = format!("2026-03-03T{:02}:30:00Z", 7 + hour).into();
+            d["description"] = format!("[zammad:ta={ta}] #31010 Printer jam").into();
+            let mut record = template.clone();
+            record.message_id = Some(format!("m-{ta}"));
+            record.body = Some(body.to_string());
+            record
+        })
+        .collect();
+    e
+}
+
+#[tokio::test]
+async fn a_warm_instance_looks_the_api_user_and_tags_up_once_across_invocations() {
+    let (kimai, deps) = setup(true).await;
+    let first = kimai_writer::handle(&deps, creates(200, 4)).await;
+    assert!(first.batch_item_failures.is_empty());
+    let second = kimai_writer::handle(&deps, creates(300, 4)).await;
+    assert!(second.batch_item_failures.is_empty());
+
+    let sheets = kimai.admin().timesheets();
+    assert_eq!(sheets.len(), 8);
+    assert!(sheets.iter().all(|s| s.tags == vec!["zammad".to_owned()]));
+    let calls = |route: &str| kimai.admin().call_count(route);
+    assert_eq!(calls("POST /api/timesheets"), 8);
+    assert_eq!(
+        calls("GET /api/users/me"),
+        1,
+        "one lookup for both invocations"
+    );
+    assert_eq!(
+        calls("GET /api/tags/find"),
+        1,
+        "one lookup for both invocations"
+    );
+    assert_eq!(calls("POST /api/tags"), 1);
+    assert_eq!(
+        deps.cache.locked_keys(),
+        0,
+        "no key lock outlives its write"
+    );
 }

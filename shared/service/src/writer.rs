@@ -9,7 +9,9 @@
 //! 3. a create whose earlier attempt may have reached Kimai (claim attempt > 1) searches by its
 //!    marker first and adopts what it finds;
 //! 4. call Kimai (create: times in the API user's zone; update: in the owner's zone), after
-//!    making sure the tags exist (once per invocation);
+//!    making sure the tags exist (the API user and the tags are cached for the function
+//!    instance with a short expiry, see [`WriterCache`]; a known tag missing from the echo
+//!    was deleted in Kimai meanwhile: it is created again and set with a PATCH);
 //! 5. record the echo as the new base and link, conditionally, then complete the claim.
 //!
 //! Retryable failures (5xx, timeouts, 429, connection, store unavailable, and a create whose
@@ -20,13 +22,11 @@ use crate::batch::QueueRecord;
 use crate::identity::conflict_id;
 use crate::sync_stores::SyncStores;
 use chrono::Duration;
-use chrono_tz::Tz;
 use kimai_client::{
-    CurrentUser, KimaiClient, KimaiError, NewTimesheet, Retries, TimesheetPatch, TimesheetQuery,
+    KimaiClient, KimaiError, NewTimesheet, Retries, TimesheetPatch, TimesheetQuery,
 };
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeSet, HashMap, HashSet};
-use std::sync::{Arc, Mutex};
+use std::collections::BTreeSet;
 use sync_core::desired::{DesiredTimesheet, EntryKey};
 use sync_core::ids::{TicketId, TimesheetId};
 use sync_core::kimai::Timesheet;
@@ -40,7 +40,11 @@ use sync_store::entries::{EntryRecord, EntryStatus, ExpectedLink, LinkOutcome};
 use sync_store::queue::{DecodeError, KimaiWriteMessage, decode};
 use sync_store::schema::KIMAI_WRITE_QUEUE;
 use thiserror::Error;
-use tokio::sync::OnceCell;
+
+mod cache;
+
+use cache::Slot;
+pub use cache::{ApiUser, DEFAULT_CACHE_TTL, TagState, WriterCache};
 
 /// How long a claim keeps other writers off an operation: longer than one function run
 /// (60 s timeout), shorter than the queue's visibility timeout (360 s).
@@ -113,31 +117,6 @@ impl WriteError {
     }
 }
 
-type KeyLocks = HashMap<(TicketId, EntryKey), Arc<tokio::sync::Mutex<()>>>;
-
-/// Per invocation: the API user (its zone is how Kimai reads POSTed times) and the tags known
-/// to exist.
-#[derive(Default)]
-pub struct WriterCache {
-    api_user: OnceCell<(CurrentUser, Tz)>,
-    tags: Mutex<HashSet<String>>,
-    /// One lock per key: two operations of the same key in one batch (two plans queued before
-    /// either was written) run one after the other, so the re-read of the second sees the
-    /// first's result instead of both writing from the same stale state.
-    keys: Mutex<KeyLocks>,
-}
-
-impl WriterCache {
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    fn key_lock(&self, ticket: TicketId, key: &EntryKey) -> Arc<tokio::sync::Mutex<()>> {
-        let mut keys = self.keys.lock().unwrap_or_else(|p| p.into_inner());
-        keys.entry((ticket, key.clone())).or_default().clone()
-    }
-}
-
 pub struct Writer {
     pub kimai: KimaiClient,
     pub stores: SyncStores,
@@ -147,6 +126,13 @@ pub struct Writer {
     /// The `maxReceiveCount` of the kimai-write queue as deployed: a failure on that delivery
     /// is the last one and is counted and audited as a dead letter.
     pub max_receive_count: u32,
+}
+
+/// A tag [`Writer::ensure_tags`] found or created, and the lookup that said so (to forget
+/// exactly that lookup if Kimai has dropped the tag since).
+struct KnownTag {
+    name: String,
+    slot: Slot<TagState>,
 }
 
 /// A step ended in a conflict instead of a write.
@@ -248,9 +234,23 @@ impl Writer {
         cache: &WriterCache,
         message: &KimaiWriteMessage,
     ) -> Result<WriteOutcome, WriteError> {
+        cache.use_kimai(self.kimai.config().base_url.as_str());
+        let key = message.operation.key();
+        let key_lock = cache.key_lock(message.ticket_id, key);
+        let result = {
+            let _serialised = key_lock.lock().await;
+            self.apply_serialised(cache, message).await
+        };
+        cache.release_key(message.ticket_id, key, key_lock);
+        result
+    }
+
+    async fn apply_serialised(
+        &self,
+        cache: &WriterCache,
+        message: &KimaiWriteMessage,
+    ) -> Result<WriteOutcome, WriteError> {
         let op_id = &message.operation_id;
-        let key_lock = cache.key_lock(message.ticket_id, message.operation.key());
-        let _serialised = key_lock.lock().await;
         let attempt = match self
             .stores
             .control
@@ -369,12 +369,10 @@ impl Writer {
         }
     }
 
-    async fn api_user<'c>(
-        &self,
-        cache: &'c WriterCache,
-    ) -> Result<&'c (CurrentUser, Tz), WriteError> {
-        cache
-            .api_user
+    /// The API user, looked up once per expiry of the cache.
+    async fn api_user(&self, cache: &WriterCache) -> Result<ApiUser, WriteError> {
+        let slot = cache.api_user_slot();
+        let fetched = slot
             .get_or_try_init(|| async {
                 let me = self.kimai.me().await.map_err(WriteError::Kimai)?;
                 let zone = parse_zone(&me.timezone).map_err(|_| {
@@ -383,32 +381,103 @@ impl Writer {
                         me.timezone
                     ))
                 })?;
-                Ok((me, zone))
+                Ok::<_, WriteError>(cache.fetched(ApiUser { id: me.id, zone }))
             })
-            .await
+            .await?;
+        Ok(fetched.value)
     }
 
-    /// Kimai ≥ 2.14 drops unknown tags silently, so each tag is created first, once per
-    /// invocation. Without `create_tag` the tag cannot be created: logged, and the write goes on.
-    async fn ensure_tags(&self, cache: &WriterCache, tags: &[String]) -> Result<(), WriteError> {
+    /// Kimai ≥ 2.14 drops unknown tags silently, so each tag is looked up (and created if
+    /// missing) first: once per tag and expiry of the cache, however many records of a batch
+    /// need it at once. Without `create_tag` the tag cannot be created: logged, and the write
+    /// goes on. Answers the tags believed to exist, with the lookup that said so.
+    async fn ensure_tags(
+        &self,
+        cache: &WriterCache,
+        tags: &[String],
+    ) -> Result<Vec<KnownTag>, WriteError> {
+        let mut known = Vec::new();
         for tag in tags {
-            let known = cache.tags.lock().map(|t| t.contains(tag)).unwrap_or(false);
-            if known {
-                continue;
-            }
-            match self.kimai.ensure_tag(tag).await {
-                Ok(_) => {}
-                Err(KimaiError::Forbidden) => {
-                    tracing::warn!(tag, "the API user may not create tags; Kimai will drop it");
-                }
-                Err(e) if e.is_retryable() => return Err(WriteError::Kimai(e)),
-                Err(e) => tracing::warn!(tag, error = %e, "could not ensure the tag"),
-            }
-            if let Ok(mut t) = cache.tags.lock() {
-                t.insert(tag.clone());
+            let slot = cache.tag_slot(tag);
+            let fetched = slot
+                .get_or_try_init(|| async {
+                    let state = match self.kimai.ensure_tag(tag).await {
+                        Ok(_) => TagState::Exists,
+                        Err(KimaiError::Forbidden) => {
+                            tracing::warn!(
+                                tag,
+                                "the API user may not create tags; Kimai will drop it"
+                            );
+                            TagState::Unavailable
+                        }
+                        Err(e) if e.is_retryable() => return Err(WriteError::Kimai(e)),
+                        Err(e) => {
+                            tracing::warn!(tag, error = %e, "could not ensure the tag");
+                            TagState::Unavailable
+                        }
+                    };
+                    Ok(cache.fetched(state))
+                })
+                .await?;
+            if fetched.value == TagState::Exists {
+                known.push(KnownTag {
+                    name: tag.clone(),
+                    slot: slot.clone(),
+                });
             }
         }
-        Ok(())
+        Ok(known)
+    }
+
+    /// A tag believed to exist that is missing from Kimai's echo was deleted in Kimai since
+    /// it was looked up (Kimai drops unknown tags without an error). Once per write: forget
+    /// it, look it up (create it) again and set the tags with a PATCH. This never fails the
+    /// write, which has reached Kimai already: when the repair fails, it is logged and the
+    /// echo is recorded as it is.
+    async fn restore_dropped_tags(
+        &self,
+        cache: &WriterCache,
+        kimai_id: TimesheetId,
+        desired: &DesiredTimesheet,
+        known: &[KnownTag],
+        echoed: Timesheet,
+    ) -> Timesheet {
+        let echoed_has = |name: &str| echoed.tags.iter().any(|t| t.eq_ignore_ascii_case(name));
+        let dropped: Vec<&KnownTag> = known.iter().filter(|k| !echoed_has(&k.name)).collect();
+        if dropped.is_empty() {
+            return echoed;
+        }
+        for k in &dropped {
+            tracing::info!(tag = %k.name, %kimai_id, "Kimai dropped a known tag; looking it up again");
+            cache.forget_tag(&k.name, &k.slot);
+        }
+        let names: Vec<String> = dropped.iter().map(|k| k.name.clone()).collect();
+        match self.ensure_tags(cache, &names).await {
+            Ok(again) if again.len() == names.len() => {}
+            Ok(_) => {
+                tracing::warn!(%kimai_id, tags = ?names, "a dropped tag cannot be created again; the timesheet lacks it");
+                return echoed;
+            }
+            Err(e) => {
+                tracing::warn!(%kimai_id, error = %e, "could not look a dropped tag up again; the timesheet lacks it");
+                return echoed;
+            }
+        }
+        let patch = TimesheetPatch {
+            tags: Some(desired.tags.clone()),
+            ..TimesheetPatch::default()
+        };
+        match self
+            .kimai
+            .update_timesheet(kimai_id, &patch, Retries::Allowed)
+            .await
+        {
+            Ok(repaired) => repaired,
+            Err(e) => {
+                tracing::warn!(%kimai_id, error = %e, "could not set the dropped tags again; the timesheet lacks them");
+                echoed
+            }
+        }
     }
 
     async fn create(
@@ -456,8 +525,9 @@ impl Writer {
                     .await;
             }
         }
-        let (me, api_zone) = self.api_user(cache).await?;
-        if !reads_back(*api_zone, desired.begin_utc) || !reads_back(*api_zone, desired.end_utc) {
+        let me = self.api_user(cache).await?;
+        let api_zone = me.zone;
+        if !reads_back(api_zone, desired.begin_utc) || !reads_back(api_zone, desired.end_utc) {
             return Ok(Step::Park(parked(
                 ConflictReason::AmbiguousLocalTime,
                 format!(
@@ -466,11 +536,11 @@ impl Writer {
                 None,
             )));
         }
-        self.ensure_tags(cache, &desired.tags).await?;
+        let known_tags = self.ensure_tags(cache, &desired.tags).await?;
         let new = NewTimesheet {
             // Kimai reads POSTed times in the API user's zone, even when booking for another.
-            begin: utc_to_local(*api_zone, desired.begin_utc),
-            end: utc_to_local(*api_zone, desired.end_utc),
+            begin: utc_to_local(api_zone, desired.begin_utc),
+            end: utc_to_local(api_zone, desired.end_utc),
             project: desired.project,
             activity: desired.activity,
             description: Some(desired.description.clone()),
@@ -480,6 +550,9 @@ impl Writer {
         };
         match self.kimai.create_timesheet(&new).await {
             Ok(created) => {
+                let created = self
+                    .restore_dropped_tags(cache, created.id, desired, &known_tags, created)
+                    .await;
                 self.stores
                     .audit(
                         "timesheet.create",
@@ -643,7 +716,7 @@ impl Writer {
                 Some(current),
             )));
         }
-        self.ensure_tags(cache, &desired.tags).await?;
+        let known_tags = self.ensure_tags(cache, &desired.tags).await?;
         let patch = TimesheetPatch {
             begin: Some(utc_to_local(zone, desired.begin_utc)),
             end: Some(utc_to_local(zone, desired.end_utc)),
@@ -681,6 +754,9 @@ impl Writer {
                         Err(e) => return Err(WriteError::Kimai(e)),
                     };
                 }
+                let updated = self
+                    .restore_dropped_tags(cache, kimai_id, desired, &known_tags, updated)
+                    .await;
                 self.stores
                     .audit(
                         "timesheet.update",
