@@ -199,6 +199,7 @@ mod tests {
         created: 0,
         updated: 0,
         deleted: 0,
+        adopted: 0,
         conflicts: 0,
         failed: 0,
     };

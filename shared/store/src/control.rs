@@ -141,19 +141,23 @@ pub struct RunCounters {
     pub created: u64,
     pub updated: u64,
     pub deleted: u64,
+    /// Existing Kimai timesheets taken over (linked by marker) instead of created.
+    #[serde(default)]
+    pub adopted: u64,
     pub conflicts: u64,
     pub failed: u64,
 }
 
 impl RunCounters {
     /// (attribute name, value) of every counter; the attribute names are part of the table layout.
-    pub fn fields(&self) -> [(&'static str, u64); 7] {
+    pub fn fields(&self) -> [(&'static str, u64); 8] {
         [
             ("tickets_queued", self.tickets_queued),
             ("tickets_done", self.tickets_done),
             ("created", self.created),
             ("updated", self.updated),
             ("deleted", self.deleted),
+            ("adopted", self.adopted),
             ("conflicts", self.conflicts),
             ("failed", self.failed),
         ]
@@ -166,6 +170,7 @@ impl RunCounters {
             "created" => self.created = value,
             "updated" => self.updated = value,
             "deleted" => self.deleted = value,
+            "adopted" => self.adopted = value,
             "conflicts" => self.conflicts = value,
             "failed" => self.failed = value,
             _ => {}
@@ -178,6 +183,7 @@ impl RunCounters {
         self.created += other.created;
         self.updated += other.updated;
         self.deleted += other.deleted;
+        self.adopted += other.adopted;
         self.conflicts += other.conflicts;
         self.failed += other.failed;
     }
@@ -470,6 +476,7 @@ mod tests {
         };
         total.add(&RunCounters {
             created: 2,
+            adopted: 4,
             failed: 1,
             ..Default::default()
         });
@@ -477,9 +484,28 @@ mod tests {
             total,
             RunCounters {
                 created: 3,
+                adopted: 4,
                 failed: 1,
                 ..Default::default()
             }
         );
+    }
+
+    #[test]
+    fn every_counter_has_a_field_name_that_sets_it() {
+        let mut read = RunCounters::default();
+        for (i, (name, _)) in RunCounters::default().fields().into_iter().enumerate() {
+            read.set(name, i as u64 + 1);
+        }
+        let values: Vec<u64> = read.fields().into_iter().map(|(_, v)| v).collect();
+        assert_eq!(values, (1..=8).collect::<Vec<u64>>());
+    }
+
+    #[test]
+    fn a_stored_run_without_the_adopted_counter_reads_as_zero() {
+        let old = r#"{"tickets_queued":2,"tickets_done":2,"created":1,"updated":0,"deleted":0,"conflicts":0,"failed":0}"#;
+        let c: RunCounters = serde_json::from_str(old).unwrap();
+        assert_eq!(c.adopted, 0);
+        assert_eq!(c.created, 1);
     }
 }

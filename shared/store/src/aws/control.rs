@@ -145,7 +145,10 @@ fn run_of(item: &Item) -> StoreResult<SyncRun> {
         .map_err(|e| StoreError::corrupt(format!("run trigger: {e}")))?;
     let mut counters = RunCounters::default();
     for (field, _) in RunCounters::default().fields() {
-        counters.set(field, get_n(item, field)?);
+        // A counter added after the run was written (e.g. `adopted`) is absent: it is 0.
+        if item.contains_key(field) {
+            counters.set(field, get_n(item, field)?);
+        }
     }
     Ok(SyncRun {
         id: RunId(get_s(item, schema::SK.name)?.to_string()),
