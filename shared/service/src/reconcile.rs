@@ -30,12 +30,12 @@ use sync_core::kimai::Timesheet;
 use sync_core::mapping::{Blocker, NeededAction, TicketFacts, Unresolved, resolve_all, zones_for};
 use sync_core::marker::Marker;
 use sync_core::normalise::{NormaliseError, TimedEntry, normalise};
-use sync_core::plan::{Base, ConflictReason, Operation, Plan};
+use sync_core::plan::{Base, Conflict, ConflictReason, Operation, Plan};
 use sync_core::planner::{PlanError, PlanInput, plan};
 use sync_core::zammad::{Organisation, Ticket, TimeAccounting, ZammadUser};
 use sync_core::zone::{day_bounds, parse_zone, utc_to_local};
 use sync_store::conflicts::{
-    ConflictFilter, ConflictStatus, Resolution, ResolutionAction, ResolveOutcome,
+    ConflictFilter, ConflictId, ConflictStatus, Resolution, ResolutionAction, ResolveOutcome,
 };
 use sync_store::control::RunCounters;
 use sync_store::entries::{EntryRecord, EntryStatus, ExpectedLink, LinkOutcome};
@@ -463,11 +463,20 @@ impl Reconciler {
         };
 
         if message.dry_run {
+            // The run shows what a real run would do: the same counters, nothing written.
+            let would_open = self
+                .conflicts_to_open(ticket_id, &planned)
+                .await?
+                .iter()
+                .filter(|c| !c.known)
+                .count();
+            report.conflicts_opened = would_open;
             tracing::info!(
                 creates = report.creates,
                 updates = report.updates,
                 deletes = report.deletes,
-                conflicts = report.conflicts,
+                adopted = report.adopted,
+                conflicts = would_open,
                 "dry run: nothing persisted or enqueued"
             );
             self.stores
@@ -475,6 +484,11 @@ impl Reconciler {
                     message.run_id.as_ref(),
                     &RunCounters {
                         tickets_done: 1,
+                        created: report.creates as u64,
+                        updated: report.updates as u64,
+                        deleted: report.deletes as u64,
+                        adopted: report.adopted as u64,
+                        conflicts: would_open as u64,
                         ..RunCounters::default()
                     },
                 )
@@ -513,6 +527,9 @@ impl Reconciler {
                 message.run_id.as_ref(),
                 &RunCounters {
                     tickets_done: 1,
+                    // Reconcile links adoptions itself; creates, updates and deletes are
+                    // counted by the writer once they happened.
+                    adopted: report.adopted as u64,
                     conflicts: report.conflicts_opened as u64,
                     ..RunCounters::default()
                 },
@@ -885,6 +902,27 @@ impl Reconciler {
         planned: &Plan,
     ) -> Result<usize, StoreError> {
         let mut opened = 0;
+        for c in self.conflicts_to_open(ticket_id, planned).await? {
+            if self.stores.open_conflict(&c.id, c.conflict).await? {
+                opened += 1;
+            }
+        }
+        Ok(opened)
+    }
+
+    /// The plan's conflicts with their ids, without those that would repeat an open one: a
+    /// conflict whose id is unknown is left out when another conflict of the same key and
+    /// reason is still open (e.g. one opened under an older id scheme), so a person sees one
+    /// conflict per key and reason, never two. `known` marks ids that exist (open or resolved:
+    /// a resolution stands until the base moves); opening them again changes nothing. The
+    /// ticket's open conflicts are listed only when some planned id is unknown.
+    async fn conflicts_to_open<'p>(
+        &self,
+        ticket_id: TicketId,
+        planned: &'p Plan,
+    ) -> Result<Vec<ConflictToOpen<'p>>, StoreError> {
+        let mut open: Option<HashSet<(EntryKey, ConflictReason)>> = None;
+        let mut fresh = Vec::new();
         for c in &planned.conflicts {
             let id = conflict_id(
                 ticket_id,
@@ -892,11 +930,62 @@ impl Reconciler {
                 c.reason,
                 &planned_context(c.base.as_ref()),
             );
-            if self.stores.open_conflict(&id, c).await? {
-                opened += 1;
+            if self.stores.conflicts.get(&id).await?.is_some() {
+                // Opening it again is a no-op, but it also marks the entry: keep that.
+                fresh.push(ConflictToOpen {
+                    id,
+                    conflict: c,
+                    known: true,
+                });
+                continue;
+            }
+            if open.is_none() {
+                open = Some(self.open_conflict_keys(ticket_id).await?);
+            }
+            let open = open.as_mut().expect("listed above");
+            if open.contains(&(c.key.clone(), c.reason)) {
+                tracing::info!(key = %c.key, reason = c.reason.as_str(), "the same conflict is open already; not opened twice");
+                continue;
+            }
+            open.insert((c.key.clone(), c.reason));
+            fresh.push(ConflictToOpen {
+                id,
+                conflict: c,
+                known: false,
+            });
+        }
+        Ok(fresh)
+    }
+
+    async fn open_conflict_keys(
+        &self,
+        ticket_id: TicketId,
+    ) -> Result<HashSet<(EntryKey, ConflictReason)>, StoreError> {
+        let filter = ConflictFilter {
+            status: ConflictStatus::Open,
+            reason: None,
+            ticket_id: Some(ticket_id),
+        };
+        let mut page = PageRequest::first(100);
+        let mut keys = HashSet::new();
+        loop {
+            let found = self.stores.conflicts.list(&filter, &page).await?;
+            keys.extend(
+                found
+                    .items
+                    .into_iter()
+                    .map(|r| (r.conflict.key, r.conflict.reason)),
+            );
+            match found.next {
+                Some(next) => {
+                    page = PageRequest {
+                        limit: 100,
+                        after: Some(next),
+                    }
+                }
+                None => return Ok(keys),
             }
         }
-        Ok(opened)
     }
 
     /// Applies the console's `link`, `recreate` and `apply_zammad` decisions to the base before
@@ -1083,6 +1172,13 @@ impl Reconciler {
             first: format!("{:?}", report.failed[0].1),
         })
     }
+}
+
+/// One planned conflict and its id; `known` when a conflict with that id exists already.
+struct ConflictToOpen<'p> {
+    id: ConflictId,
+    conflict: &'p Conflict,
+    known: bool,
 }
 
 fn is_mapping_problem(reason: ConflictReason) -> bool {
