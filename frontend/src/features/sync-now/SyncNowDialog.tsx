@@ -12,15 +12,16 @@ import { useCanEdit } from "@/features/auth/useSession";
 import { useRun, isMoving } from "@/features/history/api";
 import { RunStateBadge } from "@/features/dashboard/RunState";
 import { dayBoundary, isoDay } from "@/lib/format";
-import { parseTickets, useStartRun } from "./api";
+import { parseTickets, planSummary, useStartRun, withAdopted } from "./api";
 
 function RunSummary({ id, dryRun }: { id: string; dryRun: boolean }) {
   const run = useRun(id);
   if (!run.data) return <p className="text-sm text-muted-foreground">Run {id} started…</p>;
   const r = run.data;
-  const c = r.counters;
+  const c = withAdopted(r.counters);
   const percent = r.progress === null || r.progress === undefined ? null : Math.round(r.progress * 100);
   const verb = dryRun ? "would be" : "";
+  const finished = !isMoving(r);
   return (
     <div className="space-y-3 rounded-lg border bg-muted/20 p-4" data-testid="sync-now-run" aria-live="polite">
       <div className="flex items-center justify-between text-sm">
@@ -34,12 +35,13 @@ function RunSummary({ id, dryRun }: { id: string; dryRun: boolean }) {
         {percent === null ? "Nothing queued yet" : `${c.tickets_done} of ${c.tickets_queued} tickets done (${percent} %)`}
         {isMoving(r) ? " · updating…" : ""}
       </p>
-      <dl className="grid grid-cols-5 gap-2 text-center" aria-label={dryRun ? "Plan summary" : "Run summary"}>
+      <dl className="grid grid-cols-6 gap-2 text-center" aria-label={dryRun ? "Plan summary" : "Run summary"}>
         {(
           [
             ["created", c.created],
             ["updated", c.updated],
             ["deleted", c.deleted],
+            ["adopted", c.adopted],
             ["conflicts", c.conflicts],
             ["failed", c.failed],
           ] as const
@@ -52,6 +54,11 @@ function RunSummary({ id, dryRun }: { id: string; dryRun: boolean }) {
           </div>
         ))}
       </dl>
+      {dryRun && finished && (
+        <p className="text-sm" data-testid="sync-now-plan" role="status">
+          {planSummary(c)}
+        </p>
+      )}
       {dryRun && <p className="text-xs text-muted-foreground">A dry run plans only: nothing was written to Kimai.</p>}
     </div>
   );
