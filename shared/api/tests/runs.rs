@@ -335,7 +335,7 @@ async fn runs_are_listed_newest_first_filtered_paged_and_exported() {
     let lines: Vec<&str> = csv.text.lines().collect();
     assert_eq!(
         lines[0],
-        "id,trigger,state,started_at,finished_at,tickets_queued,tickets_done,created,updated,deleted,conflicts,failed"
+        "id,trigger,state,started_at,finished_at,tickets_queued,tickets_done,created,updated,deleted,adopted,conflicts,failed"
     );
     assert_eq!(lines.len(), 3);
     assert!(lines[1].starts_with(&format!("{},manual,failed,", ids[3])));
