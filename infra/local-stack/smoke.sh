@@ -7,7 +7,9 @@
 #  - a webhook signed with the deployed secret answers 202 (webhook-ingest verified and enqueued),
 #    and the same body with a wrong signature answers 401; reconcile reads the ticket from Zammad
 #    and drains ticket-sync, and kimai-writer's timesheet for it is in the Kimai simulator;
-#  - then the end-to-end suite (e2e.sh) and the web console's browser suite on the same stack.
+#  - then the end-to-end suite (e2e.sh) and the web console's browser suite on the same stack,
+#  - and last schemathesis against the OpenAPI document through the gateway (writes included
+#    when this script started the stack, read-only on a stack someone else is using).
 # Brings the stack up first (up.sh is idempotent); if the emulator was not running before,
 # tears everything down again at the end, pass or fail.
 set -euo pipefail
@@ -17,8 +19,11 @@ source "$here/lib.sh"
 
 # A test: a function crate that does not build fails it, instead of being left out.
 export STRICT_BUILD="${STRICT_BUILD:-1}"
+# A stack this script starts is thrown away after it, so the API may be fuzzed with writes too.
+fuzz_scope=read-only
 if ! curl -fsS --max-time 2 "$MINISTACK_URL/_ministack/health" >/dev/null 2>&1; then
     trap '"$here/down.sh"' EXIT
+    fuzz_scope=all
 fi
 "$here/up.sh" >/dev/null
 
@@ -156,3 +161,13 @@ echo "smoke: $passed passed, $failed failed"
 
 # The web console's browser suite, against the same stack.
 "$REPO_ROOT/frontend/scripts/e2e-stack.sh"
+
+# Last, as it may change settings the suites above rely on: schemathesis against the served
+# OpenAPI document through the gateway (no 5xx, every answer as documented).
+echo "schemathesis ($fuzz_scope) through the gateway; log: $STACK_DIR/schemathesis.log" >&2
+if ! "$here/schemathesis.sh" --stack "$fuzz_scope" >"$STACK_DIR/schemathesis.log" 2>&1; then
+    tail -n 60 "$STACK_DIR/schemathesis.log" >&2
+    echo "FAIL schemathesis ($fuzz_scope) through the gateway" >&2
+    exit 1
+fi
+echo "PASS schemathesis ($fuzz_scope) through the gateway" >&2
