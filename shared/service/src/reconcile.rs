@@ -464,12 +464,7 @@ impl Reconciler {
 
         if message.dry_run {
             // The run shows what a real run would do: the same counters, nothing written.
-            let would_open = self
-                .conflicts_to_open(ticket_id, &planned)
-                .await?
-                .iter()
-                .filter(|c| !c.known)
-                .count();
+            let would_open = self.conflicts_to_open(ticket_id, &planned).await?.len();
             report.conflicts_opened = would_open;
             tracing::info!(
                 creates = report.creates,
@@ -902,25 +897,24 @@ impl Reconciler {
         planned: &Plan,
     ) -> Result<usize, StoreError> {
         let mut opened = 0;
-        for c in self.conflicts_to_open(ticket_id, planned).await? {
-            if self.stores.open_conflict(&c.id, c.conflict).await? {
+        for (id, c) in self.conflicts_to_open(ticket_id, planned).await? {
+            if self.stores.open_conflict(&id, c).await? {
                 opened += 1;
             }
         }
         Ok(opened)
     }
 
-    /// The plan's conflicts with their ids, without those that would repeat an open one: a
-    /// conflict whose id is unknown is left out when another conflict of the same key and
-    /// reason is still open (e.g. one opened under an older id scheme), so a person sees one
-    /// conflict per key and reason, never two. `known` marks ids that exist (open or resolved:
-    /// a resolution stands until the base moves); opening them again changes nothing. The
-    /// ticket's open conflicts are listed only when some planned id is unknown.
+    /// The plan's conflicts that are new, with their ids. Left out: those whose id exists
+    /// (open, or resolved: a resolution stands until the base moves; `persist` has marked their
+    /// entries already), and those whose key and reason another conflict still open has (e.g.
+    /// one opened under an older id scheme), so a person sees one conflict per key and reason,
+    /// never two. The ticket's open conflicts are listed only when some planned id is unknown.
     async fn conflicts_to_open<'p>(
         &self,
         ticket_id: TicketId,
         planned: &'p Plan,
-    ) -> Result<Vec<ConflictToOpen<'p>>, StoreError> {
+    ) -> Result<Vec<(ConflictId, &'p Conflict)>, StoreError> {
         let mut open: Option<HashSet<(EntryKey, ConflictReason)>> = None;
         let mut fresh = Vec::new();
         for c in &planned.conflicts {
@@ -931,12 +925,6 @@ impl Reconciler {
                 &planned_context(c.base.as_ref()),
             );
             if self.stores.conflicts.get(&id).await?.is_some() {
-                // Opening it again is a no-op, but it also marks the entry: keep that.
-                fresh.push(ConflictToOpen {
-                    id,
-                    conflict: c,
-                    known: true,
-                });
                 continue;
             }
             if open.is_none() {
@@ -948,11 +936,7 @@ impl Reconciler {
                 continue;
             }
             open.insert((c.key.clone(), c.reason));
-            fresh.push(ConflictToOpen {
-                id,
-                conflict: c,
-                known: false,
-            });
+            fresh.push((id, c));
         }
         Ok(fresh)
     }
@@ -1172,13 +1156,6 @@ impl Reconciler {
             first: format!("{:?}", report.failed[0].1),
         })
     }
-}
-
-/// One planned conflict and its id; `known` when a conflict with that id exists already.
-struct ConflictToOpen<'p> {
-    id: ConflictId,
-    conflict: &'p Conflict,
-    known: bool,
 }
 
 fn is_mapping_problem(reason: ConflictReason) -> bool {
