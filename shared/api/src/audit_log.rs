@@ -95,7 +95,7 @@ fn store_error(e: StoreError) -> ApiError {
 }
 
 /// Audit events, newest first.
-#[utoipa::path(get, path = "/api/audit", tag = "audit", security(("bearer" = [])), params(AuditQuery),
+#[utoipa::path(get, path = "/api/audit", operation_id = "list_audit", tag = "audit", security(("bearer" = [])), params(AuditQuery),
     responses((status = 200, body = AuditPage), (status = 400, body = crate::problem::Problem),
               (status = 401, body = crate::problem::Problem)))]
 pub async fn list(
@@ -126,7 +126,7 @@ pub(crate) fn cell(text: &str) -> String {
 }
 
 /// The selected audit events as CSV (`at,kind,action,actor,ip,detail`), newest first.
-#[utoipa::path(get, path = "/api/audit/export", tag = "audit", security(("bearer" = [])), params(AuditQuery),
+#[utoipa::path(get, path = "/api/audit/export", operation_id = "export_audit_csv", tag = "audit", security(("bearer" = [])), params(AuditQuery),
     responses((status = 200, body = String, content_type = "text/csv"), (status = 400, body = crate::problem::Problem),
               (status = 401, body = crate::problem::Problem)))]
 pub async fn export_csv(

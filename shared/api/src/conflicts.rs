@@ -58,7 +58,7 @@ pub fn page_request(limit: Option<u32>, after: Option<String>) -> Result<PageReq
 }
 
 /// Conflicts, newest first.
-#[utoipa::path(get, path = "/api/conflicts", tag = "conflicts", security(("bearer" = [])), params(ConflictQuery),
+#[utoipa::path(get, path = "/api/conflicts", operation_id = "list_conflicts", tag = "conflicts", security(("bearer" = [])), params(ConflictQuery),
     responses((status = 200, body = ConflictPage), (status = 400, body = crate::problem::Problem),
               (status = 401, body = crate::problem::Problem)))]
 pub async fn list(

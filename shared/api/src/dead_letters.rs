@@ -95,7 +95,7 @@ fn describe_write(m: &KimaiWriteMessage) -> (u64, String) {
 }
 
 /// Every dead letter of both queues (up to 200 each); they stay where they are.
-#[utoipa::path(get, path = "/api/dead-letters", tag = "dead letters", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/dead-letters", operation_id = "list_dead_letters", tag = "dead letters", security(("bearer" = [])),
     responses((status = 200, body = DeadLetterList), (status = 401, body = crate::problem::Problem),
               (status = 503, body = crate::problem::Problem)))]
 pub async fn list(

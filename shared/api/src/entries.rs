@@ -142,7 +142,7 @@ fn store_error(e: StoreError) -> ApiError {
 }
 
 /// Entries, filtered and paged.
-#[utoipa::path(get, path = "/api/entries", tag = "entries", security(("bearer" = [])), params(EntryQuery),
+#[utoipa::path(get, path = "/api/entries", operation_id = "list_entries", tag = "entries", security(("bearer" = [])), params(EntryQuery),
     responses((status = 200, body = EntryPage), (status = 400, body = crate::problem::Problem),
               (status = 401, body = crate::problem::Problem)))]
 pub async fn list(

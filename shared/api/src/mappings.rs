@@ -453,7 +453,7 @@ pub async fn import_csv(
 }
 
 /// The mappings of one kind as CSV (`zammad,kimai`), the import's format.
-#[utoipa::path(get, path = "/api/mappings/{kind}/export", tag = "mappings", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/mappings/{kind}/export", operation_id = "export_mappings_csv", tag = "mappings", security(("bearer" = [])),
     params(("kind" = MappingKind, Path)),
     responses((status = 200, body = String, content_type = "text/csv"), (status = 401, body = crate::problem::Problem)))]
 pub async fn export_csv(

@@ -286,7 +286,7 @@ async fn reread(state: &ApiState, id: &RunId) -> Result<SyncRun, ApiError> {
 }
 
 /// Runs, newest first, filtered by state and start time.
-#[utoipa::path(get, path = "/api/sync-runs", tag = "runs", security(("bearer" = [])), params(RunQuery),
+#[utoipa::path(get, path = "/api/sync-runs", operation_id = "list_runs", tag = "runs", security(("bearer" = [])), params(RunQuery),
     responses((status = 200, body = RunPage), (status = 400, body = crate::problem::Problem),
               (status = 401, body = crate::problem::Problem)))]
 pub async fn list(
@@ -327,7 +327,7 @@ pub async fn get_one(
 }
 
 /// The selected runs as CSV, newest first (up to 10,000 rows).
-#[utoipa::path(get, path = "/api/sync-runs/export.csv", tag = "runs", security(("bearer" = [])), params(RunQuery),
+#[utoipa::path(get, path = "/api/sync-runs/export.csv", operation_id = "export_runs_csv", tag = "runs", security(("bearer" = [])), params(RunQuery),
     responses((status = 200, body = String, content_type = "text/csv"), (status = 400, body = crate::problem::Problem),
               (status = 401, body = crate::problem::Problem)))]
 pub async fn export_csv(

@@ -121,6 +121,24 @@ async fn every_referenced_schema_is_in_components() {
     assert!(schemas.contains_key("ImportMode"));
 }
 
+/// Client generators name a call by its operation id: two operations with one id cannot both
+/// be generated.
+#[tokio::test]
+async fn operation_ids_are_unique() {
+    let app = App::start().await;
+    let doc = document(&app).await;
+    let mut seen = std::collections::HashMap::new();
+    for (method, path, operation) in operations(&doc) {
+        let id = operation["operationId"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{method} {path} has no operationId"))
+            .to_owned();
+        if let Some(other) = seen.insert(id.clone(), format!("{method} {path}")) {
+            panic!("operationId {id} names both {other} and {method} {path}");
+        }
+    }
+}
+
 /// The named component, following one `$ref` if it is one.
 fn component<'a>(doc: &'a Value, name: &str) -> &'a Value {
     let schema = &doc["components"]["schemas"][name];
