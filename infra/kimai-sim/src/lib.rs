@@ -58,8 +58,14 @@ fn api_router(shared: Shared) -> Router {
                 .patch(timesheets::patch)
                 .delete(timesheets::delete),
         )
-        .route("/api/customers", get(catalog::customers))
-        .route("/api/projects", get(catalog::projects))
+        .route(
+            "/api/customers",
+            get(catalog::customers).post(catalog::create_customer),
+        )
+        .route(
+            "/api/projects",
+            get(catalog::projects).post(catalog::create_project),
+        )
         .route("/api/activities", get(catalog::activities))
         .route("/api/users", get(catalog::users))
         .route("/api/users/me", get(catalog::me))

@@ -27,8 +27,10 @@ pub mod perm {
     pub const EDIT_RATE: &str = "edit_rate";
     pub const VIEW_USER: &str = "view_user";
     pub const CREATE_TAG: &str = "create_tag";
+    pub const CREATE_CUSTOMER: &str = "create_customer";
+    pub const CREATE_PROJECT: &str = "create_project";
 
-    pub const ALL: [&str; 10] = [
+    pub const ALL: [&str; 12] = [
         VIEW_OTHER_TIMESHEET,
         EDIT_OTHER_TIMESHEET,
         DELETE_OTHER_TIMESHEET,
@@ -39,6 +41,8 @@ pub mod perm {
         EDIT_RATE,
         VIEW_USER,
         CREATE_TAG,
+        CREATE_CUSTOMER,
+        CREATE_PROJECT,
     ];
     pub const TEAMLEAD: [&str; 5] = [
         VIEW_OTHER_TIMESHEET,

@@ -9,8 +9,8 @@
 use crate::config::KimaiConfig;
 use crate::error::{CallKind, KimaiError, classify_response};
 use crate::model::{
-    Activity, CurrentUser, Customer, NewTag, NewTimesheet, Project, Tag, TimesheetPatch,
-    TimesheetQuery, User, Version,
+    Activity, CurrentUser, Customer, NewCustomer, NewProject, NewTag, NewTimesheet, Project, Tag,
+    TimesheetPatch, TimesheetQuery, User, Version,
 };
 use backon::{ExponentialBuilder, Retryable};
 use reqwest::header::{AUTHORIZATION, HeaderMap, LOCATION, RETRY_AFTER};
@@ -462,6 +462,62 @@ impl KimaiClient {
             .call(
                 Method::POST,
                 "api/tags",
+                &[],
+                Some(&body),
+                CallKind::OtherWrite,
+                false,
+            )
+            .await?;
+        parse_json(&answer)
+    }
+
+    /// The customers whose `number` is exactly `number`, hidden ones included. Kimai's `term`
+    /// search is fuzzy and its fields differ between releases, so the full (unpaginated) list
+    /// is filtered here.
+    pub async fn customers_by_number(&self, number: &str) -> Result<Vec<Customer>, KimaiError> {
+        let all = self.customers(None).await?;
+        Ok(all
+            .into_iter()
+            .filter(|c| c.number.as_deref() == Some(number))
+            .collect())
+    }
+
+    /// The projects of `customer` whose `number` is exactly `number` (list + filter, as
+    /// [`KimaiClient::customers_by_number`]).
+    pub async fn projects_by_number(
+        &self,
+        customer: CustomerId,
+        number: &str,
+    ) -> Result<Vec<Project>, KimaiError> {
+        let all = self.projects(Some(customer), None).await?;
+        Ok(all
+            .into_iter()
+            .filter(|p| p.customer == customer && p.number.as_deref() == Some(number))
+            .collect())
+    }
+
+    /// `POST /api/customers` (needs `create_customer`). Never retried: after a timeout or a
+    /// 5xx the customer may exist, so look it up by number before creating it again.
+    pub async fn create_customer(&self, new: &NewCustomer) -> Result<Customer, KimaiError> {
+        self.post_record("api/customers", new).await
+    }
+
+    /// `POST /api/projects` (needs `create_project`). Never retried, as
+    /// [`KimaiClient::create_customer`].
+    pub async fn create_project(&self, new: &NewProject) -> Result<Project, KimaiError> {
+        self.post_record("api/projects", new).await
+    }
+
+    async fn post_record<B: serde::Serialize, T: DeserializeOwned>(
+        &self,
+        path: &str,
+        new: &B,
+    ) -> Result<T, KimaiError> {
+        let body = serde_json::to_value(new).map_err(|e| KimaiError::Config(e.to_string()))?;
+        let answer = self
+            .call(
+                Method::POST,
+                path,
                 &[],
                 Some(&body),
                 CallKind::OtherWrite,

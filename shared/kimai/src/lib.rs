@@ -15,7 +15,7 @@ pub use client::{KimaiClient, Retries, TimesheetPage};
 pub use config::KimaiConfig;
 pub use error::{CallKind, KimaiError, ValidationErrors};
 pub use model::{
-    Activity, CurrentUser, Customer, NewTag, NewTimesheet, Project, Tag, TimesheetPatch,
-    TimesheetQuery, User, UserFilter, Version,
+    Activity, CurrentUser, Customer, NewCustomer, NewProject, NewTag, NewTimesheet, Project, Tag,
+    TimesheetPatch, TimesheetQuery, User, UserFilter, Version,
 };
 pub use token::ApiToken;

@@ -23,9 +23,41 @@ pub struct Project {
     pub id: ProjectId,
     pub name: String,
     pub customer: CustomerId,
+    /// Free text in Kimai; we use it as a stable key (`TID-<ticket id>`).
+    #[serde(default)]
+    pub number: Option<String>,
     #[serde(default = "yes")]
     pub visible: bool,
     #[serde(default = "yes")]
+    pub global_activities: bool,
+}
+
+/// Body of `POST /api/customers`. Kimai's schema lists `name`, `country`, `currency` and
+/// `timezone` as required (the server pre-fills the last three, older releases did not), so
+/// all four are always sent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NewCustomer {
+    pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub number: Option<String>,
+    /// ISO 3166-1 alpha-2, e.g. `DE`.
+    pub country: String,
+    /// ISO 4217, e.g. `EUR`.
+    pub currency: String,
+    /// IANA zone, e.g. `Europe/Berlin`.
+    pub timezone: String,
+    pub visible: bool,
+}
+
+/// Body of `POST /api/projects`: `name` and `customer` are required.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NewProject {
+    pub name: String,
+    pub customer: CustomerId,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub number: Option<String>,
+    pub visible: bool,
     pub global_activities: bool,
 }
 

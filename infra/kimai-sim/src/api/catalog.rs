@@ -2,7 +2,7 @@
 //! paginated in Kimai.
 
 use super::{Params, ascending, authenticate, forbidden, term_matches, visible_filter};
-use crate::dataset::TagRecord;
+use crate::dataset::{CustomerRecord, ProjectRecord, TagRecord};
 use crate::respond::{EXTRA_FIELDS, FormErrors};
 use crate::state::{Shared, State, perm};
 use axum::Json;
@@ -321,6 +321,147 @@ pub async fn create_tag(
         st.next_tag_id += 1;
         let json = State::tag_json(&tag);
         st.tags.insert(tag.id, tag);
+        Ok(Json(json).into_response())
+    })())
+}
+
+const INVALID: &str = "This value is not valid.";
+const TOO_SHORT: &str = "This value is too short. It should have 2 characters or more.";
+const TOO_LONG: &str = "This value is too long. It should have 150 characters or less.";
+
+/// Kimai's length rule for customer and project names (2–150 characters).
+fn check_name(errors: &mut FormErrors, name: &str) {
+    let n = name.chars().count();
+    if n < 2 && !errors.has_field_error("name") {
+        errors.add("name", TOO_SHORT);
+    } else if n > 150 {
+        errors.add("name", TOO_LONG);
+    }
+}
+
+/// `POST /api/customers`: only `name` is required (Kimai pre-fills country, currency, zone and
+/// number); given values must be an ISO country, an ISO currency and an IANA zone. The
+/// simulator keeps name, number, visibility and comment; the other fields are checked only.
+pub async fn create_customer(
+    AxState(sim): AxState<Shared>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    done((|| {
+        let mut st = sim.lock();
+        let me = authenticate(&st, &headers)?;
+        if !me.can(perm::CREATE_CUSTOMER) {
+            return Err(forbidden());
+        }
+        let Ok(Value::Object(body)) = serde_json::from_slice::<Value>(&body) else {
+            return Err(super::bad_request());
+        };
+        let mut errors = FormErrors::for_fields(&[
+            "name", "number", "comment", "country", "currency", "timezone", "visible",
+        ]);
+        let mut customer = CustomerRecord {
+            id: st.customers.keys().max().map_or(1, |m| m + 1),
+            name: String::new(),
+            number: None,
+            visible: true,
+            comment: None,
+        };
+        let upper =
+            |s: &str, len: usize| s.len() == len && s.chars().all(|c| c.is_ascii_uppercase());
+        for (key, value) in &body {
+            match (key.as_str(), value) {
+                ("name", Value::String(s)) => customer.name = s.trim().to_owned(),
+                ("number", Value::String(s)) => customer.number = Some(s.clone()),
+                ("comment", Value::String(s)) => customer.comment = Some(s.clone()),
+                ("number" | "comment", Value::Null) => {}
+                ("visible", Value::Bool(b)) => customer.visible = *b,
+                ("country", Value::String(s)) if upper(s, 2) => {}
+                ("currency", Value::String(s)) if upper(s, 3) => {}
+                ("timezone", Value::String(s)) if s.parse::<chrono_tz::Tz>().is_ok() => {}
+                ("name", _) => errors.add("name", INVALID),
+                ("number", _) => errors.add("number", INVALID),
+                ("comment", _) => errors.add("comment", INVALID),
+                ("visible", _) => errors.add("visible", INVALID),
+                ("country", _) => errors.add("country", INVALID),
+                ("currency", _) => errors.add("currency", INVALID),
+                ("timezone", _) => errors.add("timezone", INVALID),
+                _ => {
+                    if errors.form.is_empty() {
+                        errors.form.push(EXTRA_FIELDS.to_owned());
+                    }
+                }
+            }
+        }
+        check_name(&mut errors, &customer.name);
+        if !errors.is_empty() {
+            return Err(errors.into_response());
+        }
+        let json = State::customer_json(&customer);
+        st.customers.insert(customer.id, customer);
+        Ok(Json(json).into_response())
+    })())
+}
+
+/// `POST /api/projects`: `name` (2–150) and an existing `customer` are required.
+pub async fn create_project(
+    AxState(sim): AxState<Shared>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    done((|| {
+        let mut st = sim.lock();
+        let me = authenticate(&st, &headers)?;
+        if !me.can(perm::CREATE_PROJECT) {
+            return Err(forbidden());
+        }
+        let Ok(Value::Object(body)) = serde_json::from_slice::<Value>(&body) else {
+            return Err(super::bad_request());
+        };
+        let mut errors =
+            FormErrors::for_fields(&["name", "number", "customer", "globalActivities", "visible"]);
+        let mut project = ProjectRecord {
+            id: st.projects.keys().max().map_or(1, |m| m + 1),
+            customer: 0,
+            name: String::new(),
+            number: None,
+            visible: true,
+            global_activities: true,
+        };
+        let mut customer_given = false;
+        for (key, value) in &body {
+            match (key.as_str(), value) {
+                ("name", Value::String(s)) => project.name = s.trim().to_owned(),
+                ("number", Value::String(s)) => project.number = Some(s.clone()),
+                ("number", Value::Null) => {}
+                ("visible", Value::Bool(b)) => project.visible = *b,
+                ("globalActivities", Value::Bool(b)) => project.global_activities = *b,
+                ("customer", v) => {
+                    customer_given = true;
+                    match v.as_u64().filter(|id| st.customers.contains_key(id)) {
+                        Some(id) => project.customer = id,
+                        None => errors.add("customer", INVALID),
+                    }
+                }
+                ("name", _) => errors.add("name", INVALID),
+                ("number", _) => errors.add("number", INVALID),
+                ("visible", _) => errors.add("visible", INVALID),
+                ("globalActivities", _) => errors.add("globalActivities", INVALID),
+                _ => {
+                    if errors.form.is_empty() {
+                        errors.form.push(EXTRA_FIELDS.to_owned());
+                    }
+                }
+            }
+        }
+        if !customer_given {
+            errors.add("customer", "This value should not be blank.");
+        }
+        check_name(&mut errors, &project.name);
+        if !errors.is_empty() {
+            return Err(errors.into_response());
+        }
+        let json = st.project_json(&project);
+        st.projects.insert(project.id, project);
         Ok(Json(json).into_response())
     })())
 }

@@ -35,7 +35,8 @@ pub fn dataset_json() -> String {
         "users": [
           {{"id":1,"username":"sync","email":"sync@example.org","timezone":"Europe/Berlin","roles":["ROLE_ADMIN"],
             "permissions":["view_other_timesheet","edit_other_timesheet","delete_other_timesheet",
-                           "create_other_timesheet","edit_billable","view_user","create_tag"]}},
+                           "create_other_timesheet","edit_billable","view_user","create_tag",
+                           "create_customer","create_project"]}},
           {{"id":2,"username":"anna","alias":"Anna Berger","email":"anna.berger@example.org","timezone":"Europe/Berlin"}},
           {{"id":3,"username":"ben","alias":"Ben Carter","email":"ben.carter@example.org","timezone":"America/New_York","roles":["ROLE_TEAMLEAD"]}}
         ],
