@@ -1,7 +1,7 @@
 //! Test-side control of the simulator, in process ([`SimAdmin`]) and over HTTP (`/__admin/...`,
 //! no token needed: the simulator only listens on loopback).
 
-use crate::dataset::Settings;
+use crate::dataset::{CustomerRecord, ProjectRecord, Settings};
 use crate::faults::RouteFaults;
 use crate::state::{Shared, State, StoredTimesheet};
 use crate::time::format_in;
@@ -108,6 +108,16 @@ impl SimAdmin {
             .timesheets
             .get(&id)
             .map(AdminTimesheet::of)
+    }
+
+    /// Every customer, those created through the API included, by id.
+    pub fn customers(&self) -> Vec<CustomerRecord> {
+        self.shared.lock().customers.values().cloned().collect()
+    }
+
+    /// Every project, those created through the API included, by id.
+    pub fn projects(&self) -> Vec<ProjectRecord> {
+        self.shared.lock().projects.values().cloned().collect()
     }
 
     /// Calls per route (`"GET /api/timesheets"`, `"PATCH /api/timesheets/{id}"`, …).

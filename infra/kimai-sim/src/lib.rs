@@ -17,7 +17,7 @@ mod state;
 mod time;
 
 pub use admin::{AdminError, AdminTimesheet, HandEdit, SimAdmin};
-pub use dataset::{Dataset, DatasetError, Settings};
+pub use dataset::{CustomerRecord, Dataset, DatasetError, ProjectRecord, Settings};
 pub use faults::{FaultKind, FaultRule, RouteFaults};
 
 use axum::Router;

@@ -32,18 +32,20 @@ pub struct Project {
     pub global_activities: bool,
 }
 
-/// Body of `POST /api/customers`. Kimai's schema lists `name`, `country`, `currency` and
-/// `timezone` as required (the server pre-fills the last three, older releases did not), so
-/// all four are always sent.
+/// Body of `POST /api/customers`. Only `name` is really required: Kimai (2.0 and later) fills
+/// `country` and `currency` from its configured defaults when they are left out, which is
+/// what the sync does unless it was told the values.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct NewCustomer {
     pub name: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub number: Option<String>,
     /// ISO 3166-1 alpha-2, e.g. `DE`.
-    pub country: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub country: Option<String>,
     /// ISO 4217, e.g. `EUR`.
-    pub currency: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub currency: Option<String>,
     /// IANA zone, e.g. `Europe/Berlin`.
     pub timezone: String,
     pub visible: bool,

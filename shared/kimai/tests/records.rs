@@ -10,8 +10,8 @@ fn new_customer(name: &str, number: &str) -> NewCustomer {
     NewCustomer {
         name: name.to_owned(),
         number: Some(number.to_owned()),
-        country: "AT".to_owned(),
-        currency: "EUR".to_owned(),
+        country: Some("AT".to_owned()),
+        currency: Some("EUR".to_owned()),
         timezone: "Europe/Vienna".to_owned(),
         visible: true,
     }
@@ -77,7 +77,7 @@ async fn bad_customer_fields_are_validation_errors_per_field() {
     let sim = start_sim().await;
     let kimai = client(&sim, ADMIN_TOKEN);
     let mut bad = new_customer("x", "OID-8");
-    bad.country = "Austria".to_owned();
+    bad.country = Some("Austria".to_owned());
     bad.timezone = "Mars/Olympus".to_owned();
     let e = kimai.create_customer(&bad).await.unwrap_err();
     let v = e.validation().unwrap_or_else(|| panic!("{e:?}"));

@@ -18,6 +18,7 @@ pub mod connections;
 pub mod decisions;
 pub mod identity;
 pub mod policies;
+pub mod provision;
 pub mod reconcile;
 pub mod sync_stores;
 pub mod writer;

@@ -14,6 +14,7 @@ use crate::batch::QueueRecord;
 use crate::decisions::{TicketDecisions, load_ticket_decisions};
 use crate::identity::{conflict_id, operation_id, planned_context};
 use crate::policies::{PolicyError, SyncPolicy, load_sync_policy};
+use crate::provision::{Provisioned, describe, provision, refused_reason};
 use crate::settings::ZammadConnection;
 use crate::sync_stores::{SYSTEM_ACTOR, SyncStores};
 use chrono::{DateTime, Duration, Utc};
@@ -27,7 +28,9 @@ use sync_core::catalog::{Catalog, KimaiActivity, KimaiCustomer, KimaiProject, Ki
 use sync_core::desired::{DesiredTimesheet, EntryKey};
 use sync_core::ids::{AccountingId, AccountingTypeId, KimaiUserId, TicketId, TimesheetId};
 use sync_core::kimai::Timesheet;
-use sync_core::mapping::{Blocker, NeededAction, TicketFacts, Unresolved, resolve_all, zones_for};
+use sync_core::mapping::{
+    AutoCreate, Blocker, NeededAction, TicketFacts, Unresolved, resolve_all, zones_for,
+};
 use sync_core::marker::Marker;
 use sync_core::normalise::{NormaliseError, TimedEntry, normalise};
 use sync_core::plan::{Base, Conflict, ConflictReason, Operation, Plan};
@@ -45,7 +48,7 @@ use sync_store::queue::{
 use sync_store::schema::TICKET_SYNC_QUEUE;
 use sync_store::{PageRequest, StoreError};
 use thiserror::Error;
-use tokio::sync::OnceCell;
+use tokio::sync::{Mutex, OnceCell};
 use zammad_client::{ZammadClient, ZammadError};
 
 /// Why a ticket could not be reconciled, and so whether SQS should try again.
@@ -122,9 +125,46 @@ pub struct ReconcileReport {
     /// Open `unmapped_*` conflicts closed because the plan no longer reports them.
     pub conflicts_closed: usize,
     pub needed_actions: Vec<NeededAction>,
+    /// Kimai customers and projects this run created or found for needed actions (auto-create
+    /// `on`), with what happened to each.
+    pub provisioned: Vec<(NeededAction, Provisioned)>,
     /// Messages put on the `kimai-write` queue.
     pub enqueued: usize,
     pub plan: Plan,
+}
+
+/// Rounds of auto-create per ticket: a customer, then its project, then a last resolve.
+const MAX_PROVISION_ROUNDS: usize = 3;
+
+/// The create actions the blocked keys wait for.
+fn needed_actions(unresolved: &[Unresolved]) -> impl Iterator<Item = &NeededAction> {
+    unresolved.iter().flat_map(|u| match &u.blocker {
+        Blocker::NeedsCreation { actions } => actions.as_slice(),
+        Blocker::Conflict { .. } => &[],
+    })
+}
+
+/// Keys waiting for a record Kimai refused to create become conflicts carrying Kimai's message,
+/// so a human sees why (rather than the keys staying pending without a word).
+fn refused_to_conflicts(
+    unresolved: &mut [Unresolved],
+    provisioned: &[(NeededAction, Provisioned)],
+) {
+    for u in unresolved {
+        let Blocker::NeedsCreation { actions } = &u.blocker else {
+            continue;
+        };
+        let refused = provisioned.iter().find_map(|(a, outcome)| match outcome {
+            Provisioned::Refused { message } if actions.contains(a) => Some((a, message)),
+            _ => None,
+        });
+        if let Some((action, message)) = refused {
+            u.blocker = Blocker::Conflict {
+                reason: refused_reason(action),
+                detail: format!("Kimai refused to create {}: {message}", describe(action)),
+            };
+        }
+    }
 }
 
 /// Longest stretch of one user's timesheets read with a list call; beyond it, linked
@@ -143,7 +183,8 @@ pub struct Context {
 /// One per invocation (batch): the first ticket loads the [`Context`], the others reuse it.
 #[derive(Default)]
 pub struct InvocationCache {
-    context: OnceCell<Arc<Context>>,
+    /// Loaded by the first ticket; loaded again after a customer or project was created.
+    context: Mutex<Option<Arc<Context>>>,
     type_names: OnceCell<HashMap<AccountingTypeId, String>>,
 }
 
@@ -243,11 +284,26 @@ impl Reconciler {
     }
 
     pub async fn context(&self, cache: &InvocationCache) -> Result<Arc<Context>, ReconcileError> {
-        cache
-            .context
-            .get_or_try_init(|| async { self.load_context().await.map(Arc::new) })
-            .await
-            .cloned()
+        // Held across the load so concurrent tickets of a batch load it once.
+        let mut slot = cache.context.lock().await;
+        if let Some(ctx) = slot.as_ref() {
+            return Ok(ctx.clone());
+        }
+        let ctx = Arc::new(self.load_context().await?);
+        *slot = Some(ctx.clone());
+        Ok(ctx)
+    }
+
+    /// Reads the catalog (and policy) again, for this ticket and the rest of the batch: after
+    /// a creation the old catalog would block the same entries again.
+    async fn refresh_context(
+        &self,
+        cache: &InvocationCache,
+    ) -> Result<Arc<Context>, ReconcileError> {
+        let mut slot = cache.context.lock().await;
+        let ctx = Arc::new(self.load_context().await?);
+        *slot = Some(ctx.clone());
+        Ok(ctx)
     }
 
     async fn load_context(&self) -> Result<Context, ReconcileError> {
@@ -281,7 +337,7 @@ impl Reconciler {
                     id: p.id,
                     name: p.name,
                     customer: p.customer,
-                    number: None,
+                    number: p.number,
                 })
                 .collect::<Vec<_>>(),
             &activities
@@ -382,6 +438,65 @@ impl Reconciler {
         })
     }
 
+    /// Zammad → desired timesheets and blocked keys, against `ctx`'s catalog and policy.
+    async fn resolve_ticket(
+        &self,
+        cache: &InvocationCache,
+        ctx: &Context,
+        zammad: &ZammadSide,
+    ) -> Result<(Vec<TimedEntry>, Vec<DesiredTimesheet>, Vec<Unresolved>), ReconcileError> {
+        let Some(ticket) = &zammad.ticket else {
+            return Ok((Vec::new(), Vec::new(), Vec::new()));
+        };
+        let policy = &ctx.policy;
+        let zones = zones_for(
+            &zammad.agents,
+            &policy.mappings,
+            &ctx.catalog,
+            ctx.default_zone,
+        );
+        let time_policy = policy.time_policy(self.zammad_settings.time_unit);
+        let normalised = normalise(&zammad.accountings, &time_policy, &zones, &[])?;
+        let type_names = self.type_names(cache).await?;
+        let facts = TicketFacts {
+            ticket,
+            organisation: zammad.organisation.as_ref(),
+            agents: &zammad.agents,
+            type_names: &type_names,
+        };
+        let (desired, unresolved) =
+            resolve_all(&normalised.entries, &facts, &policy.mappings, &ctx.catalog);
+        Ok((normalised.entries, desired, unresolved))
+    }
+
+    /// One audit event per needed action handled: created, found, or refused by Kimai.
+    async fn audit_provisioned(
+        &self,
+        ticket_id: TicketId,
+        action: &NeededAction,
+        outcome: &Provisioned,
+    ) -> Result<(), ReconcileError> {
+        let (event, id, message) = match outcome {
+            Provisioned::Created { id } => ("kimai.record_created", Some(*id), None),
+            Provisioned::Found { id } => ("kimai.record_found", Some(*id), None),
+            Provisioned::Refused { message } => ("kimai.record_refused", None, Some(message)),
+        };
+        tracing::info!(event, what = %describe(action), ?id, ?message, "needed Kimai record");
+        self.stores
+            .audit(
+                event,
+                serde_json::json!({
+                    "ticket_id": ticket_id.0,
+                    "action": action,
+                    "what": describe(action),
+                    "kimai_id": id,
+                    "message": message,
+                }),
+            )
+            .await?;
+        Ok(())
+    }
+
     /// Plans one ticket and, unless it is a dry run, records and enqueues the plan.
     #[tracing::instrument(skip(self, cache, message), fields(ticket_id = message.ticket_id.0, dry_run = message.dry_run))]
     pub async fn reconcile(
@@ -390,34 +505,40 @@ impl Reconciler {
         message: &TicketSyncMessage,
     ) -> Result<ReconcileReport, ReconcileError> {
         let ticket_id = message.ticket_id;
-        let ctx = self.context(cache).await?;
+        let mut ctx = self.context(cache).await?;
         let zammad = self.read_zammad(ticket_id).await?;
-        let policy = &ctx.policy;
+        let (mut entries, mut desired, mut unresolved) =
+            self.resolve_ticket(cache, &ctx, &zammad).await?;
 
-        // Zammad → desired timesheets and blocked keys.
-        let (entries, desired, unresolved) = match &zammad.ticket {
-            None => (Vec::new(), Vec::new(), Vec::new()),
-            Some(ticket) => {
-                let zones = zones_for(
-                    &zammad.agents,
-                    &policy.mappings,
-                    &ctx.catalog,
-                    ctx.default_zone,
-                );
-                let time_policy = policy.time_policy(self.zammad_settings.time_unit);
-                let normalised = normalise(&zammad.accountings, &time_policy, &zones, &[])?;
-                let type_names = self.type_names(cache).await?;
-                let facts = TicketFacts {
-                    ticket,
-                    organisation: zammad.organisation.as_ref(),
-                    agents: &zammad.agents,
-                    type_names: &type_names,
-                };
-                let (desired, unresolved) =
-                    resolve_all(&normalised.entries, &facts, &policy.mappings, &ctx.catalog);
-                (normalised.entries, desired, unresolved)
+        // Auto-create: make what is missing, re-read the catalog and resolve again, so the
+        // entries are written in this run. A customer comes before its project, so a ticket
+        // may need two rounds (and a third to resolve).
+        let mut provisioned: Vec<(NeededAction, Provisioned)> = Vec::new();
+        if !message.dry_run && ctx.policy.mappings.customer_auto_create == AutoCreate::On {
+            for _ in 0..MAX_PROVISION_ROUNDS {
+                let actions: BTreeSet<NeededAction> = needed_actions(&unresolved)
+                    .filter(|a| !provisioned.iter().any(|(done, _)| done == *a))
+                    .cloned()
+                    .collect();
+                if actions.is_empty() {
+                    break;
+                }
+                let mut changed = false;
+                for action in actions {
+                    let outcome = provision(&self.kimai, ctx.default_zone, &action).await?;
+                    changed |= !matches!(outcome, Provisioned::Refused { .. });
+                    self.audit_provisioned(ticket_id, &action, &outcome).await?;
+                    provisioned.push((action, outcome));
+                }
+                if !changed {
+                    break;
+                }
+                ctx = self.refresh_context(cache).await?;
+                (entries, desired, unresolved) = self.resolve_ticket(cache, &ctx, &zammad).await?;
             }
-        };
+            refused_to_conflicts(&mut unresolved, &provisioned);
+        }
+        let policy = &ctx.policy;
 
         // Base: one query.
         let records = self.stores.entries.load_ticket(ticket_id).await?;
@@ -458,6 +579,7 @@ impl Reconciler {
             conflicts_opened: 0,
             conflicts_closed: 0,
             needed_actions: planned.needed_actions.clone(),
+            provisioned,
             enqueued: 0,
             plan: Plan::default(),
         };
@@ -513,8 +635,8 @@ impl Reconciler {
             .await?;
 
         if !planned.needed_actions.is_empty() {
-            // Creating customers and projects is not automated yet: the keys stay blocked
-            // (pending) and the audit log says what is needed.
+            // Auto-create is off (or after review) for these: the keys stay blocked (pending)
+            // and the audit log says what is needed.
             tracing::warn!(actions = ?planned.needed_actions, "Kimai records must be created before these entries can sync");
         }
         self.stores
