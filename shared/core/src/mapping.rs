@@ -503,13 +503,7 @@ fn resolve_project(
             match catalog.project_by_name(customer, name) {
                 Lookup::One(p) => Ok(p),
                 Lookup::Ambiguous => Err(ambiguous(format!("{name:?} of customer {customer}"))),
-                Lookup::None => Err(Blocker::NeedsCreation {
-                    actions: vec![NeededAction::CreateProject {
-                        customer,
-                        name: name.to_owned(),
-                        number: None,
-                    }],
-                }),
+                Lookup::None => Err(project_missing(mappings, customer, name.to_owned(), None)),
             }
         }
         ProjectStrategy::PerTicket => {
@@ -524,15 +518,41 @@ fn resolve_project(
             match catalog.project_by_name(customer, &name) {
                 Lookup::One(p) => Ok(p),
                 Lookup::Ambiguous => Err(ambiguous(name)),
-                Lookup::None => Err(Blocker::NeedsCreation {
-                    actions: vec![NeededAction::CreateProject {
-                        customer,
-                        name,
-                        number: Some(number),
-                    }],
-                }),
+                Lookup::None => Err(project_missing(mappings, customer, name, Some(number))),
             }
         }
+    }
+}
+
+/// The project the strategy names does not exist in Kimai. The auto-create setting decides, as
+/// for customers: `on` creates it; `off` and `after_review` park the entry as a conflict that
+/// says what to create, so it never waits silently.
+fn project_missing(
+    mappings: &Mappings,
+    customer: CustomerId,
+    name: String,
+    number: Option<String>,
+) -> Blocker {
+    let what = match &number {
+        Some(n) => format!("Kimai project {name:?} with number {n} for customer {customer}"),
+        None => format!("Kimai project {name:?} for customer {customer}"),
+    };
+    match mappings.customer_auto_create {
+        AutoCreate::On => Blocker::NeedsCreation {
+            actions: vec![NeededAction::CreateProject {
+                customer,
+                name,
+                number,
+            }],
+        },
+        AutoCreate::Off => Blocker::Conflict {
+            reason: ConflictReason::UnmappedProject,
+            detail: format!("no {what}: create it in Kimai, or switch auto-create on"),
+        },
+        AutoCreate::AfterReview => Blocker::Conflict {
+            reason: ConflictReason::UnmappedProject,
+            detail: format!("awaiting review: create {what}"),
+        },
     }
 }
 

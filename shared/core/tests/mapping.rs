@@ -279,6 +279,15 @@ fn per_customer_project_with_configured_name_is_created_when_missing() {
     m.project_strategy = ProjectStrategy::PerCustomer {
         name: "Helpdesk".into(),
     };
+    // Auto-create off (the default): a conflict that says what to create, never a silent wait.
+    let b = Case::new(Some((5, "ACME"))).blocked(&entry(None), &m);
+    assert_eq!(reason(&b), ConflictReason::UnmappedProject);
+    assert!(format!("{b:?}").contains("Helpdesk"), "{b:?}");
+    m.customer_auto_create = AutoCreate::AfterReview;
+    let b = Case::new(Some((5, "ACME"))).blocked(&entry(None), &m);
+    assert_eq!(reason(&b), ConflictReason::UnmappedProject);
+    assert!(format!("{b:?}").contains("awaiting review"), "{b:?}");
+    m.customer_auto_create = AutoCreate::On;
     let b = Case::new(Some((5, "ACME"))).blocked(&entry(None), &m);
     assert_eq!(
         b,
@@ -301,6 +310,10 @@ fn per_ticket_project_by_number_then_name_then_creation() {
         Case::new(Some((5, "ACME"))).ready(&entry(None), &m).project,
         ProjectId(23)
     );
+    let b = Case::new(Some((6, "Globex"))).blocked(&entry(None), &m);
+    assert_eq!(reason(&b), ConflictReason::UnmappedProject);
+    assert!(format!("{b:?}").contains("TID-42"), "{b:?}");
+    m.customer_auto_create = AutoCreate::On;
     let b = Case::new(Some((6, "Globex"))).blocked(&entry(None), &m);
     assert_eq!(
         b,

@@ -245,7 +245,16 @@ async fn with_auto_create_off_nothing_is_created() {
     let report = h.reconcile(TICKET).await.expect("reconcile");
     assert_eq!(report.creates, 0);
     assert!(report.provisioned.is_empty());
-    assert_eq!(report.needed_actions.len(), 1, "{report:?}");
+    assert!(report.needed_actions.is_empty(), "{report:?}");
+    // The missing project is shown to a human, not left waiting silently.
+    let open = h.open_conflicts().await;
+    assert!(!open.is_empty(), "{report:?}");
+    assert!(
+        open.iter()
+            .all(|c| c.conflict.reason == ConflictReason::UnmappedProject
+                && c.conflict.detail.contains("switch auto-create on")),
+        "{open:?}"
+    );
     assert_eq!(h.kimai_calls("POST /api/projects"), 0);
     assert_eq!(h.kimai_calls("POST /api/customers"), 0);
     assert!(h.queued().is_empty());
