@@ -269,13 +269,7 @@ pub async fn create_tag(
 ) -> Response {
     done((|| {
         let mut st = sim.lock();
-        let me = authenticate(&st, &headers)?;
-        if !me.can(perm::CREATE_TAG) {
-            return Err(forbidden());
-        }
-        let Ok(Value::Object(body)) = serde_json::from_slice::<Value>(&body) else {
-            return Err(super::bad_request());
-        };
+        let body = creation_body(&st, &headers, perm::CREATE_TAG, &body)?;
         let mut errors = FormErrors::for_fields(&["name", "color", "visible"]);
         let mut tag = TagRecord {
             id: st.next_tag_id,
@@ -330,6 +324,24 @@ const TOO_SHORT: &str = "This value is too short. It should have 2 characters or
 const TOO_LONG: &str = "This value is too long. It should have 150 characters or less.";
 
 /// Kimai's length rule for customer and project names (2–150 characters).
+/// The start of every create route: an authenticated user with the route's permission (else
+/// 403), and a body that is a JSON object (else Kimai's plain 400).
+fn creation_body(
+    st: &State,
+    headers: &HeaderMap,
+    permission: &str,
+    body: &[u8],
+) -> Result<serde_json::Map<String, Value>, Response> {
+    let me = authenticate(st, headers)?;
+    if !me.can(permission) {
+        return Err(forbidden());
+    }
+    match serde_json::from_slice::<Value>(body) {
+        Ok(Value::Object(body)) => Ok(body),
+        _ => Err(super::bad_request()),
+    }
+}
+
 fn check_name(errors: &mut FormErrors, name: &str) {
     let n = name.chars().count();
     if n < 2 && !errors.has_field_error("name") {
@@ -349,13 +361,7 @@ pub async fn create_customer(
 ) -> Response {
     done((|| {
         let mut st = sim.lock();
-        let me = authenticate(&st, &headers)?;
-        if !me.can(perm::CREATE_CUSTOMER) {
-            return Err(forbidden());
-        }
-        let Ok(Value::Object(body)) = serde_json::from_slice::<Value>(&body) else {
-            return Err(super::bad_request());
-        };
+        let body = creation_body(&st, &headers, perm::CREATE_CUSTOMER, &body)?;
         let mut errors = FormErrors::for_fields(&[
             "name", "number", "comment", "country", "currency", "timezone", "visible",
         ]);
@@ -410,13 +416,7 @@ pub async fn create_project(
 ) -> Response {
     done((|| {
         let mut st = sim.lock();
-        let me = authenticate(&st, &headers)?;
-        if !me.can(perm::CREATE_PROJECT) {
-            return Err(forbidden());
-        }
-        let Ok(Value::Object(body)) = serde_json::from_slice::<Value>(&body) else {
-            return Err(super::bad_request());
-        };
+        let body = creation_body(&st, &headers, perm::CREATE_PROJECT, &body)?;
         let mut errors =
             FormErrors::for_fields(&["name", "number", "customer", "globalActivities", "visible"]);
         let mut project = ProjectRecord {
