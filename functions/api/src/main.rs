@@ -1,6 +1,7 @@
-//! Lambda entry point of the console API: build the clients once (init), then serve the router.
+//! Lambda entry point of the console API (`sync_lambda::api`): build the adapters once (Init),
+//! then serve the router.
 
-use sync_store::aws::load_config;
+use sync_lambda::adapters::Aws;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
@@ -14,9 +15,5 @@ async fn main() -> Result<(), lambda_http::Error> {
         .with_current_span(true)
         .init();
 
-    let config = load_config().await;
-    // A missing variable or an unreadable admin secret fails the init phase, so a broken
-    // deployment shows at once.
-    let app = api::init(&config, sync_store::env::optional).await?;
-    lambda_http::run(app).await
+    sync_lambda::api::run(&Aws::load().await).await
 }

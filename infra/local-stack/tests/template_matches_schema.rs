@@ -254,7 +254,7 @@ fn functions_get_the_environment_the_adapters_read() {
         vars::WEBHOOK_SECRET,
         vars::CONSOLE_SIGNING_KEY_SECRET,
         vars::AUDIT_SYNC_RETENTION_DAYS,
-        sync_service::runtime::QUEUE_MAX_RECEIVE_COUNT,
+        vars::QUEUE_MAX_RECEIVE_COUNT,
     ] {
         assert!(
             tagged(&env[var]).is_some(),
@@ -263,7 +263,7 @@ fn functions_get_the_environment_the_adapters_read() {
     }
     // The consumers learn the queues' maxReceiveCount from the same parameter the queues use.
     assert_eq!(
-        tagged(&env[sync_service::runtime::QUEUE_MAX_RECEIVE_COUNT]),
+        tagged(&env[vars::QUEUE_MAX_RECEIVE_COUNT]),
         Some(("Ref".to_owned(), "QueueMaxReceiveCount".to_owned()))
     );
     let api_env = &resource(&template, "ApiFunction")["Properties"]["Environment"]["Variables"];

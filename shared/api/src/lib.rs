@@ -11,7 +11,8 @@
 //!   letters, dashboard numbers, export and purge of one person's data; health details in
 //!   [`system`].
 //! - [`openapi`]: the OpenAPI document, generated from the handlers.
-//! - [`runtime`]: the state from the environment (AWS adapters) and the first admin.
+//! - [`runtime`]: start-up: the secret names from the environment, the first admin (the state's
+//!   AWS adapters are built by `sync_lambda::adapters`).
 
 pub mod audit;
 pub mod audit_log;

@@ -1,15 +1,13 @@
 //! The pipeline steps of the sync and (later) the console use-cases, written against the ports
-//! of `sync-store`. Lambda functions are thin `main`s over these modules; tests run the same
-//! code on the in-memory adapters.
+//! of `sync-store`. The Lambda functions reach them through the Lambda glue (`sync-lambda`);
+//! tests run the same code on the in-memory adapters.
 //!
 //! - [`settings`]: the settings documents the pipeline reads, their defaults and validation.
 //! - [`ingest`]: the Zammad webhook: verify, drop replays, enqueue one ticket.
 //! - [`fetch`]: the scheduled discovery of changed tickets (watermark, verify sweep, lease).
-//! - [`runtime`]: builds the AWS adapters and shared dependencies from the environment.
 
 pub mod fetch;
 pub mod ingest;
-pub mod runtime;
 pub mod settings;
 
 // Reconcile and kimai-writer (the planning and writing steps).

@@ -8,7 +8,7 @@ use chrono::{Duration, Utc};
 use reconcile_support::{Harness, kimai_client, policy};
 use std::sync::Arc;
 use sync_core::ids::TicketId;
-use sync_service::batch::{QueueRecord, process_batch};
+use sync_lambda::sqs::{QueueRecord, process_records};
 use sync_service::sync_stores::SyncStores;
 use sync_service::writer::{WriteOutcome, Writer, WriterCache};
 use sync_store::clock::{ManualClock, SystemClock};
@@ -128,7 +128,7 @@ async fn sync_batch(
         })
         .collect();
     let (writer, shared_cache) = (writer.clone(), cache.clone());
-    let failed = process_batch(records, CONCURRENCY, move |record| {
+    let failed = process_records(records, CONCURRENCY, move |record| {
         let (writer, cache) = (writer.clone(), shared_cache.clone());
         async move {
             match writer.apply_record(&cache, &record).await? {

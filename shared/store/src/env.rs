@@ -26,6 +26,14 @@ pub const ZAMMAD_TOKEN_SECRET: &str = "ZAMMAD_TOKEN_SECRET";
 pub const KIMAI_TOKEN_SECRET: &str = "KIMAI_TOKEN_SECRET";
 pub const WEBHOOK_SECRET: &str = "WEBHOOK_SECRET";
 pub const CONSOLE_SIGNING_KEY_SECRET: &str = "CONSOLE_SIGNING_KEY_SECRET";
+/// The `maxReceiveCount` of both queues' redrive policies, as the template deploys it (short
+/// for the local stack, the schema's value on AWS): the consumers need it to know which failure
+/// is the last one. Optional; the schema's value when unset.
+pub const QUEUE_MAX_RECEIVE_COUNT: &str = "QUEUE_MAX_RECEIVE_COUNT";
+/// Optional: the secret holding the console's first admin's password.
+pub const CONSOLE_ADMIN_PASSWORD_SECRET: &str = "CONSOLE_ADMIN_PASSWORD_SECRET";
+/// Optional: the console's first admin's name (default `admin`).
+pub const CONSOLE_ADMIN_USER: &str = "CONSOLE_ADMIN_USER";
 
 /// The value of a variable that must be set and non-empty.
 pub fn required(name: &'static str) -> StoreResult<String> {

@@ -1,4 +1,4 @@
-//! The handler on payloads we wrote by hand (`tests/events/`), with the in-memory ports and the
+//! The scheduled-fetch handler on payloads we wrote by hand (`tests/events/`), with the in-memory ports and the
 //! Zammad simulator on a random loopback port.
 
 use chrono::Utc;
@@ -16,7 +16,7 @@ use sync_store::queue::{SyncReason, TicketSyncMessage, decode};
 use zammad_sim::{Dataset, RunningSim, SimConfig, ZammadVersion};
 
 fn payload(name: &str) -> Value {
-    let path = format!("{}/tests/events/{name}", env!("CARGO_MANIFEST_DIR"));
+    let path = format!("{}/tests/events/fetch/{name}", env!("CARGO_MANIFEST_DIR"));
     serde_json::from_str(&std::fs::read_to_string(path).expect("event file")).expect("JSON")
 }
 
@@ -82,23 +82,27 @@ impl Ports {
 
 #[test]
 fn every_event_file_reads_as_the_request_it_describes() {
-    let mode = |name: &str| scheduled_fetch::fetch_request(payload(name)).unwrap().mode;
+    let mode = |name: &str| {
+        sync_lambda::fetch::fetch_request(payload(name))
+            .unwrap()
+            .mode
+    };
     assert_eq!(mode("incremental.json"), ModeName::Incremental);
     assert_eq!(mode("verify.json"), ModeName::Verify);
     assert_eq!(mode("backfill.json"), ModeName::Backfill);
     assert_eq!(mode("eventbridge-rule.json"), ModeName::Verify);
     assert_eq!(
-        scheduled_fetch::fetch_request(Value::Null).unwrap(),
+        sync_lambda::fetch::fetch_request(Value::Null).unwrap(),
         FetchRequest::default()
     );
-    let err = scheduled_fetch::fetch_request(payload("bad-mode.json")).unwrap_err();
+    let err = sync_lambda::fetch::fetch_request(payload("bad-mode.json")).unwrap_err();
     assert!(err.to_string().contains("sometimes"), "{err}");
 }
 
 #[tokio::test]
 async fn an_incremental_tick_records_a_run_and_sets_the_watermark() {
     let ports = Ports::new().await;
-    let out = scheduled_fetch::handle(&ports.deps(), payload("incremental.json"))
+    let out = sync_lambda::fetch::handle(&ports.deps(), payload("incremental.json"))
         .await
         .unwrap();
     assert_eq!(out["outcome"], "ran");
@@ -119,7 +123,7 @@ async fn an_incremental_tick_records_a_run_and_sets_the_watermark() {
 #[tokio::test]
 async fn a_backfill_payload_enqueues_with_its_reason_and_dry_run() {
     let ports = Ports::new().await;
-    let out = scheduled_fetch::handle(&ports.deps(), payload("backfill.json"))
+    let out = sync_lambda::fetch::handle(&ports.deps(), payload("backfill.json"))
         .await
         .unwrap();
     assert_eq!(out["state"], "succeeded", "{out}");
@@ -136,7 +140,7 @@ async fn a_backfill_payload_enqueues_with_its_reason_and_dry_run() {
 #[tokio::test]
 async fn a_bad_payload_is_an_invocation_error_and_runs_nothing() {
     let ports = Ports::new().await;
-    let err = scheduled_fetch::handle(&ports.deps(), payload("bad-mode.json"))
+    let err = sync_lambda::fetch::handle(&ports.deps(), payload("bad-mode.json"))
         .await
         .unwrap_err();
     assert!(err.to_string().contains("bad fetch request"), "{err}");

@@ -15,7 +15,7 @@ const SOURCE_IP: &str = "192.0.2.10";
 fn event(path: &str, method: &str, body: Option<serde_json::Value>) -> lambda_http::Request {
     let text = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/tests/events/http-api-get-health.json"
+        "/tests/events/api/http-api-get-health.json"
     ))
     .unwrap();
     let mut json: serde_json::Value = serde_json::from_str(&text).unwrap();

@@ -1,4 +1,4 @@
-//! The handler on API Gateway (payload 2.0) events we wrote by hand, with the in-memory ports.
+//! The webhook-ingest handler on API Gateway (payload 2.0) events we wrote by hand, with the in-memory ports.
 
 use aws_lambda_events::apigw::ApiGatewayV2httpRequest;
 use aws_lambda_events::encodings::Body;
@@ -14,7 +14,7 @@ use sync_store::queue::{SyncReason, TicketSyncMessage, decode};
 const SECRET: &str = "test-webhook-secret";
 
 fn event(name: &str) -> ApiGatewayV2httpRequest {
-    let path = format!("{}/tests/events/{name}", env!("CARGO_MANIFEST_DIR"));
+    let path = format!("{}/tests/events/ingest/{name}", env!("CARGO_MANIFEST_DIR"));
     let text = std::fs::read_to_string(&path).expect("event file");
     serde_json::from_str(&text).expect("a payload 2.0 event")
 }
@@ -74,7 +74,7 @@ fn content_type(response: &aws_lambda_events::apigw::ApiGatewayV2httpResponse) -
 #[tokio::test]
 async fn a_signed_event_is_queued_with_202() {
     let ports = Ports::new();
-    let response = webhook_ingest::handle(&ports.deps(), event("signed.json")).await;
+    let response = sync_lambda::ingest::handle(&ports.deps(), event("signed.json")).await;
     assert_eq!(response.status_code, 202);
     assert_eq!(content_type(&response), "application/json");
     assert_eq!(body_json(&response.body)["ticket_id"], 103);
@@ -84,7 +84,7 @@ async fn a_signed_event_is_queued_with_202() {
     assert_eq!(queued[0].reason, SyncReason::Webhook);
 
     // The same event again (Zammad retrying a delivery we answered): 200, nothing more queued.
-    let again = webhook_ingest::handle(&ports.deps(), event("signed.json")).await;
+    let again = sync_lambda::ingest::handle(&ports.deps(), event("signed.json")).await;
     assert_eq!(again.status_code, 200);
     assert_eq!(ports.queued().len(), 1);
 }
@@ -94,7 +94,7 @@ async fn a_base64_event_is_verified_over_the_decoded_body() {
     let ports = Ports::new();
     let e = event("base64.json");
     assert!(e.is_base64_encoded);
-    let response = webhook_ingest::handle(&ports.deps(), e).await;
+    let response = sync_lambda::ingest::handle(&ports.deps(), e).await;
     assert_eq!(response.status_code, 202);
     assert_eq!(ports.queued()[0].ticket_id.0, 103);
 }
@@ -102,7 +102,7 @@ async fn a_base64_event_is_verified_over_the_decoded_body() {
 #[tokio::test]
 async fn an_unsigned_event_is_401_problem_json_and_audited_with_the_source_ip() {
     let ports = Ports::new();
-    let response = webhook_ingest::handle(&ports.deps(), event("unsigned.json")).await;
+    let response = sync_lambda::ingest::handle(&ports.deps(), event("unsigned.json")).await;
     assert_eq!(response.status_code, 401);
     assert_eq!(content_type(&response), "application/problem+json");
     let problem = body_json(&response.body);
@@ -130,7 +130,7 @@ async fn an_unsigned_event_is_401_problem_json_and_audited_with_the_source_ip() 
 #[tokio::test]
 async fn headers_are_read_from_the_event_whatever_their_case() {
     let mut e = event("signed.json");
-    let request = webhook_ingest::webhook_request(&e);
+    let request = sync_lambda::ingest::webhook_request(&e);
     assert_eq!(request.source_ip.as_deref(), Some("198.51.100.23"));
     assert!(
         request
@@ -142,7 +142,7 @@ async fn headers_are_read_from_the_event_whatever_their_case() {
     // A tampered body with the original signature is refused.
     e.body = Some(e.body.unwrap().replace("103", "104"));
     let ports = Ports::new();
-    let response = webhook_ingest::handle(&ports.deps(), e).await;
+    let response = sync_lambda::ingest::handle(&ports.deps(), e).await;
     assert_eq!(response.status_code, 401);
     assert!(ports.queued().is_empty());
 }

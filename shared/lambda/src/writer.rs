@@ -1,19 +1,22 @@
 //! kimai-writer: the `kimai-write` consumer. Each record is one planned operation, applied to
 //! Kimai exactly once by the writer protocol (`sync_service::writer`). Records that fail
-//! retryably (or cannot be read) are reported as batch item failures; Kimai's refusals become
-//! conflicts and are acknowledged.
+//! retryably (or cannot be read) are reported as batch item failures ([`crate::sqs`]); Kimai's
+//! refusals become conflicts and are acknowledged.
 
-use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
+use crate::sqs::{Record, all_failed, process_batch};
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
+use lambda_runtime::{Error, LambdaEvent, service_fn};
 use std::sync::Arc;
-use sync_service::batch::{QueueRecord, process_batch};
 use sync_service::connections::Connections;
 use sync_service::sync_stores::SyncStores;
 use sync_service::writer::{Writer, WriterCache};
+use sync_store::queue::KimaiWriteMessage;
 
 /// Writes at once per invocation. The function's reserved concurrency times this bounds the
 /// load on Kimai.
 pub const CONCURRENCY: usize = 2;
 
+/// Everything the handler needs, built once per Lambda instance ([`crate::adapters::writer`]).
 pub struct Deps {
     pub stores: SyncStores,
     pub connections: Connections,
@@ -27,43 +30,22 @@ pub struct Deps {
     pub cache: Arc<WriterCache>,
 }
 
-pub fn records(event: SqsEvent) -> Vec<QueueRecord> {
-    event
-        .records
-        .into_iter()
-        .map(|m| QueueRecord {
-            receive_count: m
-                .attributes
-                .get("ApproximateReceiveCount")
-                .and_then(|c| c.parse().ok())
-                .unwrap_or(1),
-            message_id: m.message_id.unwrap_or_default(),
-            body: m.body.unwrap_or_default(),
-        })
-        .collect()
-}
-
-pub fn response(failed: Vec<String>) -> SqsBatchResponse {
-    let mut response = SqsBatchResponse::default();
-    response.batch_item_failures = failed
-        .into_iter()
-        .map(|id| {
-            let mut failure = BatchItemFailure::default();
-            failure.item_identifier = id;
-            failure
-        })
-        .collect();
-    response
+/// Serves SQS batches until the runtime stops.
+pub async fn run(deps: Deps) -> Result<(), Error> {
+    let deps = &deps;
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {
+        Ok::<_, Error>(handle(deps, event.payload).await)
+    }))
+    .await
 }
 
 #[tracing::instrument(skip_all, fields(records = event.records.len()))]
 pub async fn handle(deps: &Deps, event: SqsEvent) -> SqsBatchResponse {
-    let records = records(event);
     let kimai = match deps.connections.kimai().await {
         Ok(k) => k,
         Err(e) => {
             tracing::error!(error = %e, retryable = e.is_retryable(), "cannot build the Kimai client");
-            return response(records.into_iter().map(|r| r.message_id).collect());
+            return all_failed(event);
         }
     };
     let writer = Arc::new(
@@ -71,18 +53,23 @@ pub async fn handle(deps: &Deps, event: SqsEvent) -> SqsBatchResponse {
             .with_max_receive_count(deps.max_receive_count),
     );
     let cache = deps.cache.clone();
-    let failed = process_batch(records, deps.concurrency, move |record| {
-        let writer = writer.clone();
-        let cache = cache.clone();
-        async move {
-            writer
-                .apply_record(&cache, &record)
-                .await
-                .map(|outcome| tracing::info!(?outcome, "operation applied"))
-        }
-    })
-    .await;
-    response(failed)
+    process_batch(
+        event,
+        deps.concurrency,
+        move |record: Record<KimaiWriteMessage>| {
+            let writer = writer.clone();
+            let cache = cache.clone();
+            async move {
+                // The service reads the delivery itself: it audits an undecodable message and
+                // dead-letters a record on its last delivery.
+                writer
+                    .apply_record(&cache, &record.delivery)
+                    .await
+                    .map(|outcome| tracing::info!(?outcome, "operation applied"))
+            }
+        },
+    )
+    .await
 }
 
 /// A claim holder name that differs between function instances.

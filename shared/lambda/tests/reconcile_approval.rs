@@ -39,7 +39,7 @@ struct Stack {
     kimai: kimai_sim::RunningSim,
     entries: Arc<MemoryEntries>,
     writes: Arc<MemoryQueue<KimaiWriteMessage>>,
-    deps: reconcile::Deps,
+    deps: sync_lambda::reconcile::Deps,
     writer: Writer,
     api: String,
     http: reqwest::Client,
@@ -149,11 +149,11 @@ async fn start() -> Stack {
         stores.clone(),
         "approval-test-writer",
     );
-    let deps = reconcile::Deps {
+    let deps = sync_lambda::reconcile::Deps {
         stores,
         writes: writes.clone(),
         connections,
-        concurrency: reconcile::CONCURRENCY,
+        concurrency: sync_lambda::reconcile::CONCURRENCY,
         max_receive_count: 5,
     };
 
@@ -257,7 +257,7 @@ impl Stack {
         )));
         let mut event = SqsEvent::default();
         event.records = vec![record];
-        let response = reconcile::handle(&self.deps, event).await;
+        let response = sync_lambda::reconcile::handle(&self.deps, event).await;
         assert!(response.batch_item_failures.is_empty(), "a record failed");
     }
 

@@ -1,9 +1,10 @@
-//! The function's init phase fails with a typed error when the deployment is incomplete.
+//! The api function's init phase fails with a typed error when the deployment is incomplete.
 //! (The working path — tables, secrets and the first admin on the emulator — is the local
 //! stack's smoke test: `infra/local-stack/smoke.sh`.)
 
-use api::InitError;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
+use sync_lambda::adapters::Aws;
+use sync_lambda::api::InitError;
 use sync_store::StoreError;
 
 #[tokio::test]
@@ -15,7 +16,9 @@ async fn init_without_the_table_variables_fails_naming_the_variable() {
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new("us-east-1"))
         .build();
-    let err = api::init(&config, |_| None).await.unwrap_err();
+    let err = sync_lambda::api::init(&Aws::new(config), |_| None)
+        .await
+        .unwrap_err();
     assert!(
         matches!(
             err,

@@ -1,9 +1,53 @@
 //! scheduled-fetch: the schedule's JSON payload in, [`sync_service::fetch`] in the middle, the
-//! run's outcome out. This file only reads the payload and maps errors.
+//! run's outcome out. This module only reads the payload and maps errors.
 
-use lambda_runtime::Error;
+use lambda_runtime::{Error, LambdaEvent, service_fn};
 use serde_json::Value;
+use std::sync::Arc;
 use sync_service::fetch::{FetchDeps, FetchError, FetchRequest, run_fetch};
+use sync_store::audit::AuditLog;
+use sync_store::clock::Clock;
+use sync_store::control::ControlStore;
+use sync_store::entries::EntriesStore;
+use sync_store::queue::{MessageQueue, TicketSyncMessage};
+use sync_store::secrets::SecretSource;
+
+/// What the function keeps for its life (built by [`crate::adapters::fetch`]).
+pub struct Ports {
+    pub control: Arc<dyn ControlStore>,
+    pub entries: Arc<dyn EntriesStore>,
+    pub queue: Arc<dyn MessageQueue<TicketSyncMessage>>,
+    pub audit: Arc<dyn AuditLog>,
+    pub secrets: Arc<dyn SecretSource>,
+    /// Name or ARN of the Zammad token secret (`ZAMMAD_TOKEN_SECRET`).
+    pub zammad_token_secret: String,
+    pub clock: Arc<dyn Clock>,
+}
+
+impl Ports {
+    /// What one invocation borrows.
+    pub fn deps(&self) -> FetchDeps<'_> {
+        FetchDeps {
+            control: self.control.as_ref(),
+            entries: self.entries.as_ref(),
+            queue: self.queue.as_ref(),
+            audit: self.audit.as_ref(),
+            secrets: self.secrets.as_ref(),
+            zammad_token_secret: &self.zammad_token_secret,
+            clock: self.clock.as_ref(),
+        }
+    }
+}
+
+/// Serves invocations until the runtime stops.
+pub async fn run(ports: Ports) -> Result<(), Error> {
+    let deps = ports.deps();
+    let deps = &deps;
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
+        handle(deps, event.payload).await
+    }))
+    .await
+}
 
 /// Reads the invocation payload:
 /// - EventBridge Scheduler passes the target's `Input` as is: `{"mode": …}`;

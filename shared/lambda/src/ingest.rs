@@ -1,10 +1,54 @@
 //! webhook-ingest: API Gateway HTTP API (payload 2.0) in, [`sync_service::ingest`] in the middle,
-//! an HTTP answer out. This file only translates between the event types and the service.
+//! an HTTP answer out. This module only translates between the event types and the service.
 
 use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
 use aws_lambda_events::encodings::Body;
 use aws_lambda_events::http::{HeaderMap, HeaderValue, header::CONTENT_TYPE};
+use lambda_runtime::{Error, LambdaEvent, service_fn};
+use std::sync::Arc;
 use sync_service::ingest::{IngestDeps, WebhookRequest, ingest};
+use sync_store::audit::AuditLog;
+use sync_store::clock::Clock;
+use sync_store::control::ControlStore;
+use sync_store::queue::{MessageQueue, TicketSyncMessage};
+use sync_store::secrets::SecretSource;
+
+/// What the function keeps for its life (built by [`crate::adapters::ingest`]).
+pub struct Ports {
+    pub control: Arc<dyn ControlStore>,
+    pub queue: Arc<dyn MessageQueue<TicketSyncMessage>>,
+    pub audit: Arc<dyn AuditLog>,
+    pub secrets: Arc<dyn SecretSource>,
+    /// Name or ARN of the webhook HMAC secret (`WEBHOOK_SECRET`).
+    pub secret_id: String,
+    pub clock: Arc<dyn Clock>,
+}
+
+impl Ports {
+    /// What one invocation borrows.
+    pub fn deps(&self) -> IngestDeps<'_> {
+        IngestDeps {
+            control: self.control.as_ref(),
+            queue: self.queue.as_ref(),
+            audit: self.audit.as_ref(),
+            secrets: self.secrets.as_ref(),
+            secret_id: &self.secret_id,
+            clock: self.clock.as_ref(),
+        }
+    }
+}
+
+/// Serves invocations until the runtime stops.
+pub async fn run(ports: Ports) -> Result<(), Error> {
+    let deps = ports.deps();
+    let deps = &deps;
+    lambda_runtime::run(service_fn(
+        move |event: LambdaEvent<ApiGatewayV2httpRequest>| async move {
+            Ok::<_, Error>(handle(deps, event.payload).await)
+        },
+    ))
+    .await
+}
 
 /// The service's view of an API Gateway request. Header values that are not visible ASCII
 /// cannot be a signature or a delivery id, so they are dropped rather than guessed at.

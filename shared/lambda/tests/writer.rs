@@ -15,13 +15,13 @@ use sync_store::memory::{
 };
 
 fn event(name: &str) -> SqsEvent {
-    let path = format!("{}/tests/events/{name}", env!("CARGO_MANIFEST_DIR"));
+    let path = format!("{}/tests/events/writer/{name}", env!("CARGO_MANIFEST_DIR"));
     let text = std::fs::read_to_string(&path).expect("event file");
     serde_json::from_str(&text).expect("an SQS event")
 }
 
 /// The API user `sync` lives in UTC, Anna (user 2) in Europe/Berlin.
-async fn setup(configured: bool) -> (kimai_sim::RunningSim, kimai_writer::Deps) {
+async fn setup(configured: bool) -> (kimai_sim::RunningSim, sync_lambda::writer::Deps) {
     let kimai = kimai_sim::serve(
         kimai_sim::SimConfig { port: 0, seed: 1 },
         kimai_sim::Dataset::from_json(
@@ -56,7 +56,7 @@ async fn setup(configured: bool) -> (kimai_sim::RunningSim, kimai_writer::Deps) 
         .unwrap();
         secrets.set("kimai-secret", "kimai-token");
     }
-    let deps = kimai_writer::Deps {
+    let deps = sync_lambda::writer::Deps {
         stores: SyncStores {
             entries: Arc::new(MemoryEntries::new()),
             conflicts: Arc::new(MemoryConflicts::new()),
@@ -66,7 +66,7 @@ async fn setup(configured: bool) -> (kimai_sim::RunningSim, kimai_writer::Deps) 
         },
         connections: Connections::new(control, secrets, None, Some("kimai-secret".into())),
         holder: "writer-test".into(),
-        concurrency: kimai_writer::CONCURRENCY,
+        concurrency: sync_lambda::writer::CONCURRENCY,
         max_receive_count: 5,
         cache: Arc::new(WriterCache::new()),
     };
@@ -76,7 +76,7 @@ async fn setup(configured: bool) -> (kimai_sim::RunningSim, kimai_writer::Deps) 
 #[tokio::test]
 async fn a_create_is_written_once_and_undecodable_records_fail() {
     let (kimai, deps) = setup(true).await;
-    let response = kimai_writer::handle(&deps, event("kimai_write_batch.json")).await;
+    let response = sync_lambda::writer::handle(&deps, event("kimai_write_batch.json")).await;
     let failed: Vec<&str> = response
         .batch_item_failures
         .iter()
@@ -96,7 +96,7 @@ async fn a_create_is_written_once_and_undecodable_records_fail() {
     assert_eq!(sheets[0].tags, vec!["zammad".to_owned()]);
 
     // SQS delivers the same batch again: the create is done, nothing new in Kimai.
-    let again = kimai_writer::handle(&deps, event("kimai_write_batch.json")).await;
+    let again = sync_lambda::writer::handle(&deps, event("kimai_write_batch.json")).await;
     assert_eq!(again.batch_item_failures.len(), 2);
     assert_eq!(kimai.admin().timesheets().len(), 1);
     assert_eq!(kimai.admin().call_count("POST /api/timesheets"), 1);
@@ -105,7 +105,7 @@ async fn a_create_is_written_once_and_undecodable_records_fail() {
 #[tokio::test]
 async fn without_kimai_settings_every_record_goes_back_to_the_queue() {
     let (kimai, deps) = setup(false).await;
-    let response = kimai_writer::handle(&deps, event("kimai_write_batch.json")).await;
+    let response = sync_lambda::writer::handle(&deps, event("kimai_write_batch.json")).await;
     assert_eq!(response.batch_item_failures.len(), 3);
     assert!(kimai.admin().timesheets().is_empty());
 }
@@ -118,7 +118,7 @@ async fn failures_on_the_last_delivery_are_audited_as_dead_letters() {
         r.attributes
             .insert("ApproximateReceiveCount".into(), "5".into());
     }
-    let response = kimai_writer::handle(&deps, last).await;
+    let response = sync_lambda::writer::handle(&deps, last).await;
     assert_eq!(response.batch_item_failures.len(), 2);
     let today = Utc::now().date_naive();
     let dead = deps
@@ -139,7 +139,7 @@ async fn failures_on_the_last_delivery_are_audited_as_dead_letters() {
 
     // On an earlier delivery a failure is no dead letter yet.
     let (_kimai, deps) = setup(true).await;
-    kimai_writer::handle(&deps, event("kimai_write_batch.json")).await;
+    sync_lambda::writer::handle(&deps, event("kimai_write_batch.json")).await;
     let none = deps
         .stores
         .audit
@@ -162,7 +162,7 @@ async fn the_deployed_max_receive_count_decides_the_last_delivery() {
     // The local stack deploys maxReceiveCount 3: delivery 3 is the last one there.
     let (_kimai, mut deps) = setup(true).await;
     deps.max_receive_count = 3;
-    let dead_letters = |deps: &kimai_writer::Deps| {
+    let dead_letters = |deps: &sync_lambda::writer::Deps| {
         let audit = deps.stores.audit.clone();
         async move {
             let today = Utc::now().date_naive();
@@ -190,9 +190,9 @@ async fn the_deployed_max_receive_count_decides_the_last_delivery() {
         }
         e
     };
-    kimai_writer::handle(&deps, delivery("2")).await;
+    sync_lambda::writer::handle(&deps, delivery("2")).await;
     assert_eq!(dead_letters(&deps).await, 0, "delivery 2 of 3 is retried");
-    kimai_writer::handle(&deps, delivery("3")).await;
+    sync_lambda::writer::handle(&deps, delivery("3")).await;
     assert_eq!(dead_letters(&deps).await, 2, "the two undecodable records");
 }
 
@@ -227,9 +227,9 @@ fn creates(first: u64, count: u64) -> SqsEvent {
 #[tokio::test]
 async fn a_warm_instance_looks_the_api_user_and_tags_up_once_across_invocations() {
     let (kimai, deps) = setup(true).await;
-    let first = kimai_writer::handle(&deps, creates(200, 4)).await;
+    let first = sync_lambda::writer::handle(&deps, creates(200, 4)).await;
     assert!(first.batch_item_failures.is_empty());
-    let second = kimai_writer::handle(&deps, creates(300, 4)).await;
+    let second = sync_lambda::writer::handle(&deps, creates(300, 4)).await;
     assert!(second.batch_item_failures.is_empty());
 
     let sheets = kimai.admin().timesheets();

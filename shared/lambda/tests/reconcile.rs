@@ -16,7 +16,10 @@ use sync_store::memory::{
 use sync_store::queue::KimaiWriteMessage;
 
 fn event(name: &str) -> SqsEvent {
-    let path = format!("{}/tests/events/{name}", env!("CARGO_MANIFEST_DIR"));
+    let path = format!(
+        "{}/tests/events/reconcile/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    );
     let text = std::fs::read_to_string(&path).expect("event file");
     serde_json::from_str(&text).expect("an SQS event")
 }
@@ -27,7 +30,7 @@ struct Setup {
     control: Arc<MemoryControl>,
     entries: Arc<MemoryEntries>,
     writes: Arc<MemoryQueue<KimaiWriteMessage>>,
-    deps: reconcile::Deps,
+    deps: sync_lambda::reconcile::Deps,
 }
 
 /// Ticket 10 with one accounting of agent 2 (Anna), who is Kimai user 2.
@@ -117,7 +120,7 @@ async fn setup(configured: bool) -> Setup {
         .unwrap();
     let entries = Arc::new(MemoryEntries::new());
     let writes = Arc::new(MemoryQueue::<KimaiWriteMessage>::new());
-    let deps = reconcile::Deps {
+    let deps = sync_lambda::reconcile::Deps {
         stores: SyncStores {
             entries: entries.clone(),
             conflicts: Arc::new(MemoryConflicts::new()),
@@ -132,7 +135,7 @@ async fn setup(configured: bool) -> Setup {
             Some("zammad-secret".into()),
             Some("kimai-secret".into()),
         ),
-        concurrency: reconcile::CONCURRENCY,
+        concurrency: sync_lambda::reconcile::CONCURRENCY,
         max_receive_count: 5,
     };
     Setup {
@@ -156,7 +159,7 @@ fn failed_ids(response: &aws_lambda_events::event::sqs::SqsBatchResponse) -> Vec
 #[tokio::test]
 async fn good_records_are_planned_and_only_undecodable_ones_fail() {
     let s = setup(true).await;
-    let response = reconcile::handle(&s.deps, event("ticket_sync_batch.json")).await;
+    let response = sync_lambda::reconcile::handle(&s.deps, event("ticket_sync_batch.json")).await;
     assert_eq!(
         failed_ids(&response),
         vec![
@@ -186,7 +189,7 @@ async fn good_records_are_planned_and_only_undecodable_ones_fail() {
 #[tokio::test]
 async fn a_dry_run_event_enqueues_nothing() {
     let s = setup(true).await;
-    let response = reconcile::handle(&s.deps, event("ticket_sync_dry_run.json")).await;
+    let response = sync_lambda::reconcile::handle(&s.deps, event("ticket_sync_dry_run.json")).await;
     assert!(response.batch_item_failures.is_empty());
     assert!(s.writes.waiting_bodies().is_empty());
 }
@@ -194,7 +197,7 @@ async fn a_dry_run_event_enqueues_nothing() {
 #[tokio::test]
 async fn without_connection_settings_every_record_goes_back_to_the_queue() {
     let s = setup(false).await;
-    let response = reconcile::handle(&s.deps, event("ticket_sync_batch.json")).await;
+    let response = sync_lambda::reconcile::handle(&s.deps, event("ticket_sync_batch.json")).await;
     assert_eq!(failed_ids(&response).len(), 3);
     assert!(s.writes.waiting_bodies().is_empty());
     assert!(

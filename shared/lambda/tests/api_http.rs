@@ -1,4 +1,4 @@
-//! The function's router (console-api's) served on a loopback port, spoken to over real HTTP:
+//! The api function's router (console-api's) served on a loopback port, spoken to over real HTTP:
 //! the paths the deployment checks (health, version, problems, login) behave as the smoke test
 //! and the console expect.
 

@@ -1,4 +1,4 @@
-//! The console API over in-memory stores, with a known admin, for the function's tests.
+//! The console API over in-memory stores, with a known admin, for the api function's tests.
 
 use chrono::Duration;
 use console_api::{ApiState, ConsoleSecrets};

@@ -1,0 +1,39 @@
+//! The `api` Lambda function: the console REST API (`console-api`) behind API Gateway.
+//!
+//! The router and the first-admin bootstrap live in `console-api`, its state is built by
+//! [`crate::adapters::console_api`]; this module only puts them together at start-up and
+//! serves the router. API Gateway's request context (request id, source IP) reaches the router
+//! through `lambda_http`'s request extensions, which `console-api`'s middleware reads.
+
+use crate::adapters::{self, Aws};
+use axum::Router;
+use console_api::problem::ApiError;
+use sync_store::StoreError;
+
+/// Why the function could not start. Every variant is a deployment fault: the init phase fails
+/// and the first request shows it, instead of a half-working API.
+#[derive(Debug, thiserror::Error)]
+pub enum InitError {
+    #[error("console API configuration: {0}")]
+    Config(#[from] StoreError),
+    #[error("first admin: {0}")]
+    Admin(#[from] ApiError),
+}
+
+/// Builds the console API from the environment (tables, queue, schedule, secret names) and
+/// creates the first admin from `CONSOLE_ADMIN_PASSWORD_SECRET` when that user does not exist.
+pub async fn init(aws: &Aws, lookup: impl Fn(&str) -> Option<String>) -> Result<Router, InitError> {
+    let state = adapters::console_api(aws)?;
+    if console_api::runtime::bootstrap_admin(&state, &lookup).await? {
+        tracing::info!("first console admin created");
+    }
+    Ok(console_api::router(state))
+}
+
+/// Builds the API from the process's environment ([`init`]) and serves requests until the
+/// runtime stops. A missing variable or an unreadable admin secret fails the init phase, so a
+/// broken deployment shows at once.
+pub async fn run(aws: &Aws) -> Result<(), lambda_http::Error> {
+    let app = init(aws, sync_store::env::optional).await?;
+    lambda_http::run(app).await
+}

@@ -1,0 +1,82 @@
+//! reconcile: the `ticket-sync` consumer. Each record names one ticket; the ticket is planned
+//! against Kimai and its writes go to the `kimai-write` queue (`sync_service::reconcile`).
+//! Failed records are reported as batch item failures ([`crate::sqs`]), so SQS retries only
+//! those and dead-letters them after `maxReceiveCount`.
+
+use crate::sqs::{Record, all_failed, process_batch};
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
+use lambda_runtime::{Error, LambdaEvent, service_fn};
+use std::sync::Arc;
+use sync_service::connections::{ConnectionError, Connections};
+use sync_service::reconcile::{InvocationCache, Reconciler};
+use sync_service::sync_stores::SyncStores;
+use sync_store::queue::{KimaiWriteMessage, MessageQueue, TicketSyncMessage};
+
+/// Tickets planned at once per invocation. Each plan makes a handful of Zammad and Kimai
+/// reads; the clients bound their own requests in flight too.
+pub const CONCURRENCY: usize = 4;
+
+/// Everything the handler needs, built once per Lambda instance
+/// ([`crate::adapters::reconcile`]).
+pub struct Deps {
+    pub stores: SyncStores,
+    pub writes: Arc<dyn MessageQueue<KimaiWriteMessage>>,
+    pub connections: Connections,
+    pub concurrency: usize,
+    /// The ticket-sync queue's deployed `maxReceiveCount` (`QUEUE_MAX_RECEIVE_COUNT`).
+    pub max_receive_count: u32,
+}
+
+/// Serves SQS batches until the runtime stops.
+pub async fn run(deps: Deps) -> Result<(), Error> {
+    let deps = &deps;
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {
+        Ok::<_, Error>(handle(deps, event.payload).await)
+    }))
+    .await
+}
+
+#[tracing::instrument(skip_all, fields(records = event.records.len()))]
+pub async fn handle(deps: &Deps, event: SqsEvent) -> SqsBatchResponse {
+    let clients = async {
+        Ok::<_, ConnectionError>((
+            deps.connections.zammad().await?,
+            deps.connections.kimai().await?,
+        ))
+    };
+    let ((zammad, zammad_settings), kimai) = match clients.await {
+        Ok(c) => c,
+        Err(e) => {
+            // Without clients no record can be planned: all of them go back to the queue.
+            tracing::error!(error = %e, retryable = e.is_retryable(), "cannot build the Zammad and Kimai clients");
+            return all_failed(event);
+        }
+    };
+    let reconciler = Arc::new(Reconciler {
+        zammad,
+        zammad_settings,
+        kimai,
+        stores: deps.stores.clone(),
+        writes: deps.writes.clone(),
+        max_receive_count: deps.max_receive_count,
+    });
+    // One cache per invocation: the Kimai catalog and the policy are read once per batch.
+    let cache = Arc::new(InvocationCache::new());
+    process_batch(
+        event,
+        deps.concurrency,
+        move |record: Record<TicketSyncMessage>| {
+            let reconciler = reconciler.clone();
+            let cache = cache.clone();
+            async move {
+                // The service reads the delivery itself: it audits an undecodable message and
+                // dead-letters a record on its last delivery.
+                reconciler
+                    .reconcile_record(&cache, &record.delivery)
+                    .await
+                    .map(|_| ())
+            }
+        },
+    )
+    .await
+}
