@@ -12,9 +12,9 @@
 
 use crate::batch::QueueRecord;
 use crate::decisions::{TicketDecisions, load_ticket_decisions};
-use crate::identity::{conflict_id, operation_id, planned_context};
+use crate::idempotency::{conflict_id, operation_id, planned_context};
 use crate::policies::{PolicyError, SyncPolicy, load_sync_policy};
-use crate::provision::{Provisioned, describe, provision, refused_reason};
+use crate::autocreate::{Provisioned, describe, provision, refused_reason};
 use crate::settings::ZammadConnection;
 use crate::sync_stores::{SYSTEM_ACTOR, SyncStores};
 use chrono::{DateTime, Duration, Utc};

@@ -19,7 +19,7 @@
 //! 403 locked or exported) become conflicts and complete the claim: they are never retried.
 
 use crate::batch::QueueRecord;
-use crate::identity::conflict_id;
+use crate::idempotency::conflict_id;
 use crate::sync_stores::SyncStores;
 use chrono::Duration;
 use kimai_client::{
