@@ -130,8 +130,6 @@ pub struct Writer {
     pub max_receive_count: u32,
 }
 
-/// A tag [`Writer::ensure_tags`] found or created, and the lookup that said so (to forget
-
 /// Where a write step ended: written (or nothing to write), or parked as a conflict.
 enum Step {
     Done(WriteOutcome),
