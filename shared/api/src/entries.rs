@@ -22,7 +22,7 @@ use serde_json::json;
 use sync_core::desired::EntryKey;
 use sync_core::ids::{TicketId, ZammadUserId};
 use sync_core::plan::Operation;
-use sync_service::identity::operation_id;
+use sync_service::idempotency::operation_id;
 use sync_store::entries::{EntryRecord, EntryStatus};
 use sync_store::queue::KimaiWriteMessage;
 use sync_store::{Page, PageRequest, PageToken, StoreError};

@@ -331,6 +331,8 @@ async fn record_unstarted(
     Ok(run.id)
 }
 
+/// One run, once the lease is held: record it, discover, enqueue, move the watermark, and
+/// finish the run with what happened.
 async fn run_with_lease(
     deps: &FetchDeps<'_>,
     settings: &FetchSettings,
@@ -348,7 +350,7 @@ async fn run_with_lease(
     let run_id = run.id;
     tracing::info!(%run_id, "fetch run started");
     let mut report = FetchReport {
-        run_id: run_id.clone(),
+        run_id,
         mode: mode.name(),
         state: RunState::Running,
         discovery: None,
@@ -363,48 +365,65 @@ async fn run_with_lease(
         Err(error) => {
             report.error = Some(error);
         }
-        Ok(found) => {
-            report.discovery = Some(found.used);
-            report.found = found.tickets.len() as u64;
-            let messages: Vec<TicketSyncMessage> = found
-                .tickets
-                .iter()
-                .map(|&ticket| {
-                    let mut m = TicketSyncMessage::new(ticket, mode.reason(), Some(run_id.clone()));
-                    m.dry_run = dry_run;
-                    m
-                })
-                .collect();
-            let sent = deps.queue.send_many(&messages).await;
-            report.enqueued = sent.sent as u64;
-            report.failed = sent.failed.len() as u64;
-            let counters = RunCounters {
-                tickets_queued: report.enqueued,
-                failed: report.failed,
-                ..Default::default()
-            };
-            if let Err(e) = deps.control.add_to_run(&run_id, &counters).await {
-                tracing::warn!(error = %e, "could not record the run counters");
-            }
-            if !sent.all_sent() {
-                let (index, why) = &sent.failed[0];
-                report.error = Some(format!(
-                    "{} of {} messages not sent (first: ticket {}: {why:?})",
-                    sent.failed.len(),
-                    messages.len(),
-                    messages[*index].ticket_id.0
-                ));
-            } else if mode == FetchMode::Incremental {
-                // Discovery was complete and everything is on the queue: only now may the
-                // watermark move, to when discovery started (later changes are seen next time).
-                match deps.control.advance_watermark(WATERMARK, started).await {
-                    Ok(_) => report.watermark = Some(started),
-                    Err(e) => report.error = Some(format!("watermark not advanced: {e}")),
-                }
-            }
+        Ok(found) => enqueue_found(deps, mode, dry_run, started, found, &mut report).await,
+    }
+    finish(deps, report).await
+}
+
+/// Puts one message per ticket found on the queue and, when all were sent, moves the watermark
+/// of an incremental run. What went wrong goes into the report's `error`.
+async fn enqueue_found(
+    deps: &FetchDeps<'_>,
+    mode: FetchMode,
+    dry_run: bool,
+    started: DateTime<Utc>,
+    found: Found,
+    report: &mut FetchReport,
+) {
+    let run_id = report.run_id.clone();
+    report.discovery = Some(found.used);
+    report.found = found.tickets.len() as u64;
+    let messages: Vec<TicketSyncMessage> = found
+        .tickets
+        .iter()
+        .map(|&ticket| {
+            let mut m = TicketSyncMessage::new(ticket, mode.reason(), Some(run_id.clone()));
+            m.dry_run = dry_run;
+            m
+        })
+        .collect();
+    let sent = deps.queue.send_many(&messages).await;
+    report.enqueued = sent.sent as u64;
+    report.failed = sent.failed.len() as u64;
+    let counters = RunCounters {
+        tickets_queued: report.enqueued,
+        failed: report.failed,
+        ..Default::default()
+    };
+    if let Err(e) = deps.control.add_to_run(&report.run_id, &counters).await {
+        tracing::warn!(error = %e, "could not record the run counters");
+    }
+    if !sent.all_sent() {
+        let (index, why) = &sent.failed[0];
+        report.error = Some(format!(
+            "{} of {} messages not sent (first: ticket {}: {why:?})",
+            sent.failed.len(),
+            messages.len(),
+            messages[*index].ticket_id.0
+        ));
+    } else if mode == FetchMode::Incremental {
+        // Discovery was complete and everything is on the queue: only now may the
+        // watermark move, to when discovery started (later changes are seen next time).
+        match deps.control.advance_watermark(WATERMARK, started).await {
+            Ok(_) => report.watermark = Some(started),
+            Err(e) => report.error = Some(format!("watermark not advanced: {e}")),
         }
     }
+}
 
+/// Ends the run as failed (when the report has an error) or succeeded, and audits it.
+async fn finish(deps: &FetchDeps<'_>, mut report: FetchReport) -> Result<FetchReport, FetchError> {
+    let run_id = report.run_id.clone();
     report.state = if report.error.is_some() {
         RunState::Failed
     } else {

@@ -11,12 +11,12 @@ pub mod ingest;
 pub mod settings;
 
 // Reconcile and kimai-writer (the planning and writing steps).
+pub mod autocreate;
 pub mod batch;
 pub mod connections;
 pub mod decisions;
-pub mod identity;
+pub mod idempotency;
 pub mod policies;
-pub mod provision;
 pub mod reconcile;
 pub mod sync_stores;
 pub mod writer;

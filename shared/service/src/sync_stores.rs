@@ -240,8 +240,13 @@ mod tests {
         let s = stores();
         let id = run(&s, RunTrigger::Manual, 2).await;
         s.count(Some(&id), &DONE).await.unwrap();
-        s.dead_lettered("ticket-sync", "m-1", Some(&id), "Zammad kept failing")
-            .await;
+        s.dead_lettered(
+            sync_store::schema::TICKET_SYNC_QUEUE.logical,
+            "m-1",
+            Some(&id),
+            "Zammad kept failing",
+        )
+        .await;
         assert_eq!(state(&s, &id).await, RunState::Failed);
     }
 

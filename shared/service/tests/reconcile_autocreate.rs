@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use sync_core::ids::CustomerId;
 use sync_core::mapping::NeededAction;
 use sync_core::plan::ConflictReason;
-use sync_service::provision::{Provisioned, provision};
+use sync_service::autocreate::{Provisioned, provision};
 use sync_store::audit::{AuditFilter, AuditLog};
 
 /// The harness's Kimai, with (or without) the permissions to create customers and projects.

@@ -1,0 +1,196 @@
+//! The plan's conflicts in the conflicts store: new ones opened (one per key and reason, with
+//! ids derived from what they are about, so a retry opens none), and open mapping conflicts
+//! that a mapping change has fixed closed.
+
+use super::Reconciler;
+use crate::idempotency::{conflict_id, planned_context};
+use crate::sync_stores::SYSTEM_ACTOR;
+use std::collections::HashSet;
+use sync_core::desired::EntryKey;
+use sync_core::ids::TicketId;
+use sync_core::plan::{Conflict, ConflictReason, Plan};
+use sync_store::conflicts::{
+    ConflictFilter, ConflictId, ConflictRecord, ConflictStatus, Resolution, ResolutionAction,
+    ResolveOutcome,
+};
+use sync_store::entries::{EntryRecord, EntryStatus};
+use sync_store::{PageRequest, StoreError};
+
+impl Reconciler {
+    pub(super) async fn open_conflicts(
+        &self,
+        ticket_id: TicketId,
+        planned: &Plan,
+    ) -> Result<usize, StoreError> {
+        let mut opened = 0;
+        for (id, c) in self.conflicts_to_open(ticket_id, planned).await? {
+            if self.stores.open_conflict(&id, c).await? {
+                opened += 1;
+            }
+        }
+        Ok(opened)
+    }
+
+    /// The plan's conflicts that are new, with their ids. Left out: those whose id exists
+    /// (open, or resolved: a resolution stands until the base moves; `persist` has marked their
+    /// entries already), and those whose key and reason another conflict still open has (e.g.
+    /// one opened under an older id scheme), so a person sees one conflict per key and reason,
+    /// never two. The ticket's open conflicts are listed only when some planned id is unknown.
+    pub(super) async fn conflicts_to_open<'p>(
+        &self,
+        ticket_id: TicketId,
+        planned: &'p Plan,
+    ) -> Result<Vec<(ConflictId, &'p Conflict)>, StoreError> {
+        let mut open: Option<HashSet<(EntryKey, ConflictReason)>> = None;
+        let mut fresh = Vec::new();
+        for c in &planned.conflicts {
+            let id = conflict_id(
+                ticket_id,
+                &c.key,
+                c.reason,
+                &planned_context(c.base.as_ref()),
+            );
+            if self.stores.conflicts.get(&id).await?.is_some() {
+                continue;
+            }
+            if open.is_none() {
+                open = Some(self.open_conflict_keys(ticket_id).await?);
+            }
+            let open = open.as_mut().expect("listed above");
+            if open.contains(&(c.key.clone(), c.reason)) {
+                tracing::info!(key = %c.key, reason = c.reason.as_str(), "the same conflict is open already; not opened twice");
+                continue;
+            }
+            open.insert((c.key.clone(), c.reason));
+            fresh.push((id, c));
+        }
+        Ok(fresh)
+    }
+
+    async fn open_conflict_keys(
+        &self,
+        ticket_id: TicketId,
+    ) -> Result<HashSet<(EntryKey, ConflictReason)>, StoreError> {
+        let filter = open_of(ticket_id);
+        let mut page = PageRequest::first(100);
+        let mut keys = HashSet::new();
+        loop {
+            let found = self.stores.conflicts.list(&filter, &page).await?;
+            keys.extend(
+                found
+                    .items
+                    .into_iter()
+                    .map(|r| (r.conflict.key, r.conflict.reason)),
+            );
+            match found.next {
+                Some(next) => {
+                    page = PageRequest {
+                        limit: 100,
+                        after: Some(next),
+                    }
+                }
+                None => return Ok(keys),
+            }
+        }
+    }
+
+    /// A mapping conflict (`unmapped_*`) whose key the plan no longer blocks was fixed by a
+    /// mapping change: it is closed (`dismiss`, actor `system`) so the console does not show a
+    /// solved problem. Other reasons stay for a human, whatever the plan says now: the writer
+    /// raises some of them, and the planner cannot tell that a human's decision is still due.
+    /// Only tickets with an entry in `conflict` state pay for the lookup.
+    pub(super) async fn close_fixed_mapping_conflicts(
+        &self,
+        ticket_id: TicketId,
+        records: &[EntryRecord],
+        planned: &Plan,
+    ) -> Result<usize, StoreError> {
+        let still: HashSet<&EntryKey> = planned.conflicts.iter().map(|c| &c.key).collect();
+        let fixed: HashSet<&EntryKey> = records
+            .iter()
+            .filter(|r| r.status == EntryStatus::Conflict && !still.contains(&r.key))
+            .map(|r| &r.key)
+            .collect();
+        if fixed.is_empty() {
+            return Ok(0);
+        }
+        let filter = open_of(ticket_id);
+        let mut page = PageRequest::first(100);
+        let mut closed = 0;
+        loop {
+            let found = self.stores.conflicts.list(&filter, &page).await?;
+            for record in found.items {
+                let c = &record.conflict;
+                if fixed.contains(&c.key)
+                    && is_mapping_problem(c.reason)
+                    && self.dismiss_fixed(ticket_id, &record).await?
+                {
+                    closed += 1;
+                }
+            }
+            match found.next {
+                Some(next) => {
+                    page = PageRequest {
+                        limit: 100,
+                        after: Some(next),
+                    }
+                }
+                None => return Ok(closed),
+            }
+        }
+    }
+
+    /// Dismisses one fixed mapping conflict; false when it was resolved meanwhile.
+    async fn dismiss_fixed(
+        &self,
+        ticket_id: TicketId,
+        record: &ConflictRecord,
+    ) -> Result<bool, StoreError> {
+        let c = &record.conflict;
+        let resolution = Resolution {
+            action: ResolutionAction::Dismiss,
+            actor: SYSTEM_ACTOR.to_owned(),
+            note: Some("the mapping was fixed; the entry resolves now".to_owned()),
+            resolved_at: self.stores.now(),
+        };
+        let outcome = self
+            .stores
+            .conflicts
+            .resolve(&record.id, &resolution)
+            .await?;
+        let ResolveOutcome::Resolved(_) = outcome else {
+            return Ok(false);
+        };
+        self.stores
+            .audit(
+                "conflict.auto_resolve",
+                serde_json::json!({
+                    "conflict_id": record.id.0,
+                    "ticket_id": ticket_id.0,
+                    "key": c.key.0,
+                    "reason": c.reason.as_str(),
+                }),
+            )
+            .await?;
+        Ok(true)
+    }
+}
+
+/// The ticket's open conflicts, of every reason.
+fn open_of(ticket_id: TicketId) -> ConflictFilter {
+    ConflictFilter {
+        status: ConflictStatus::Open,
+        reason: None,
+        ticket_id: Some(ticket_id),
+    }
+}
+
+fn is_mapping_problem(reason: ConflictReason) -> bool {
+    matches!(
+        reason,
+        ConflictReason::UnmappedUser
+            | ConflictReason::UnmappedActivity
+            | ConflictReason::UnmappedCustomer
+            | ConflictReason::UnmappedProject
+    )
+}

@@ -1,0 +1,184 @@
+//! Zammad's time → desired timesheets: normalised, and resolved by the core against the
+//! catalog, mappings and policy. Keys the mappings cannot place stay unresolved. With
+//! auto-create `on` (and not in a dry run), the Kimai customers and projects they wait for are
+//! created here, and the ticket is resolved again, so its entries are written in this run.
+
+use super::context::{Context, InvocationCache};
+use super::read_zammad::ZammadSide;
+use super::{ReconcileError, Reconciler};
+use crate::autocreate::{Provisioned, describe, provision, refused_reason};
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use sync_core::desired::DesiredTimesheet;
+use sync_core::ids::TicketId;
+use sync_core::mapping::{
+    AutoCreate, Blocker, NeededAction, TicketFacts, Unresolved, resolve_all, zones_for,
+};
+use sync_core::normalise::{TimedEntry, normalise};
+
+/// Rounds of auto-create per ticket: a customer, then its project, then a last resolve.
+const MAX_PROVISION_ROUNDS: usize = 3;
+
+/// What Zammad's time of one ticket should be in Kimai.
+pub(super) struct Wanted {
+    /// The normalised accountings (or aggregates), resolved or not.
+    pub(super) entries: Vec<TimedEntry>,
+    pub(super) desired: Vec<DesiredTimesheet>,
+    pub(super) unresolved: Vec<Unresolved>,
+    /// The Kimai customers and projects auto-create made or found, with what happened to each.
+    pub(super) provisioned: Vec<(NeededAction, Provisioned)>,
+}
+
+impl Reconciler {
+    /// The ticket resolved against `ctx`, after auto-create if the policy asks for it; answers
+    /// the context too, which is read again when auto-create changed the catalog.
+    pub(super) async fn desired(
+        &self,
+        cache: &InvocationCache,
+        mut ctx: Arc<Context>,
+        zammad: &ZammadSide,
+        ticket_id: TicketId,
+        dry_run: bool,
+    ) -> Result<(Arc<Context>, Wanted), ReconcileError> {
+        let (mut entries, mut desired, mut unresolved) =
+            self.resolve_ticket(cache, &ctx, zammad).await?;
+        let mut provisioned: Vec<(NeededAction, Provisioned)> = Vec::new();
+        // Auto-create: make what is missing, re-read the catalog and resolve again, so the
+        // entries are written in this run. A customer comes before its project, so a ticket
+        // may need two rounds (and a third to resolve).
+        if !dry_run && ctx.policy.mappings.customer_auto_create == AutoCreate::On {
+            for _ in 0..MAX_PROVISION_ROUNDS {
+                let changed = self
+                    .create_needed(ticket_id, &ctx, &unresolved, &mut provisioned)
+                    .await?;
+                if !changed {
+                    break;
+                }
+                ctx = self.refresh_context(cache).await?;
+                (entries, desired, unresolved) = self.resolve_ticket(cache, &ctx, zammad).await?;
+            }
+            refused_to_conflicts(&mut unresolved, &provisioned);
+        }
+        let wanted = Wanted {
+            entries,
+            desired,
+            unresolved,
+            provisioned,
+        };
+        Ok((ctx, wanted))
+    }
+
+    /// Zammad → desired timesheets and blocked keys, against `ctx`'s catalog and policy.
+    async fn resolve_ticket(
+        &self,
+        cache: &InvocationCache,
+        ctx: &Context,
+        zammad: &ZammadSide,
+    ) -> Result<(Vec<TimedEntry>, Vec<DesiredTimesheet>, Vec<Unresolved>), ReconcileError> {
+        let Some(ticket) = &zammad.ticket else {
+            return Ok((Vec::new(), Vec::new(), Vec::new()));
+        };
+        let policy = &ctx.policy;
+        let zones = zones_for(
+            &zammad.agents,
+            &policy.mappings,
+            &ctx.catalog,
+            ctx.default_zone,
+        );
+        let time_policy = policy.time_policy(self.zammad_settings.time_unit);
+        let normalised = normalise(&zammad.accountings, &time_policy, &zones, &[])?;
+        let type_names = self.type_names(cache).await?;
+        let facts = TicketFacts {
+            ticket,
+            organisation: zammad.organisation.as_ref(),
+            agents: &zammad.agents,
+            type_names: &type_names,
+        };
+        let (desired, unresolved) =
+            resolve_all(&normalised.entries, &facts, &policy.mappings, &ctx.catalog);
+        Ok((normalised.entries, desired, unresolved))
+    }
+
+    /// One round of auto-create: performs the needed actions not tried yet. Answers whether a
+    /// record was created or found, i.e. whether resolving again can get further; nothing left
+    /// to do, or only refusals, ends the rounds.
+    async fn create_needed(
+        &self,
+        ticket_id: TicketId,
+        ctx: &Context,
+        unresolved: &[Unresolved],
+        provisioned: &mut Vec<(NeededAction, Provisioned)>,
+    ) -> Result<bool, ReconcileError> {
+        let actions: BTreeSet<NeededAction> = needed_actions(unresolved)
+            .filter(|a| !provisioned.iter().any(|(done, _)| done == *a))
+            .cloned()
+            .collect();
+        let mut changed = false;
+        for action in actions {
+            let outcome = provision(&self.kimai, ctx.default_zone, &action).await?;
+            changed |= !matches!(outcome, Provisioned::Refused { .. });
+            self.audit_provisioned(ticket_id, &action, &outcome).await?;
+            provisioned.push((action, outcome));
+        }
+        Ok(changed)
+    }
+
+    /// One audit event per needed action handled: created, found, or refused by Kimai.
+    async fn audit_provisioned(
+        &self,
+        ticket_id: TicketId,
+        action: &NeededAction,
+        outcome: &Provisioned,
+    ) -> Result<(), ReconcileError> {
+        let (event, id, message) = match outcome {
+            Provisioned::Created { id } => ("kimai.record_created", Some(*id), None),
+            Provisioned::Found { id } => ("kimai.record_found", Some(*id), None),
+            Provisioned::Refused { message } => ("kimai.record_refused", None, Some(message)),
+        };
+        tracing::info!(event, what = %describe(action), ?id, ?message, "needed Kimai record");
+        self.stores
+            .audit(
+                event,
+                serde_json::json!({
+                    "ticket_id": ticket_id.0,
+                    "action": action,
+                    "what": describe(action),
+                    "kimai_id": id,
+                    "message": message,
+                }),
+            )
+            .await?;
+        Ok(())
+    }
+}
+
+/// The create actions the blocked keys wait for.
+fn needed_actions(unresolved: &[Unresolved]) -> impl Iterator<Item = &NeededAction> {
+    unresolved.iter().flat_map(|u| match &u.blocker {
+        Blocker::NeedsCreation { actions } => actions.as_slice(),
+        Blocker::Conflict { .. } => &[],
+    })
+}
+
+/// Keys waiting for a record Kimai refused to create become conflicts carrying Kimai's message,
+/// so a human sees why (rather than the keys staying pending without a word).
+fn refused_to_conflicts(
+    unresolved: &mut [Unresolved],
+    provisioned: &[(NeededAction, Provisioned)],
+) {
+    for u in unresolved {
+        let Blocker::NeedsCreation { actions } = &u.blocker else {
+            continue;
+        };
+        let refused = provisioned.iter().find_map(|(a, outcome)| match outcome {
+            Provisioned::Refused { message } if actions.contains(a) => Some((a, message)),
+            _ => None,
+        });
+        if let Some((action, message)) = refused {
+            u.blocker = Blocker::Conflict {
+                reason: refused_reason(action),
+                detail: format!("Kimai refused to create {}: {message}", describe(action)),
+            };
+        }
+    }
+}

@@ -1,0 +1,241 @@
+//! The reconcile step: plan one ticket and hand its writes to the `kimai-write` queue.
+//!
+//! Per `ticket-sync` message: read the ticket, its accountings, agents and organisation from
+//! Zammad; normalise and resolve them with the core against the Kimai catalog, mappings and
+//! policy; load the stored base (one query) and Kimai's current state (linked ids, marker
+//! matches, look-alikes on the same users' days); plan; then persist entry states, links and
+//! conflicts and enqueue one [`KimaiWriteMessage`] per operation, with an id derived from the
+//! operation so a retried reconcile enqueues nothing new. A dry run stops after planning.
+//!
+//! The Kimai catalog, the API user and the policy are read once per invocation
+//! ([`InvocationCache`]), not per ticket.
+//!
+//! [`Reconciler::reconcile`] reads as the sequence of the steps; each step has its file, in
+//! the order one ticket passes through them:
+//! - `context`: the Kimai catalog, API user and policy of the invocation;
+//! - `read_zammad`: the ticket, its accountings, agents and organisation;
+//! - `desired`: Zammad's time resolved to desired timesheets, with the auto-create of missing
+//!   Kimai customers and projects;
+//! - `read_kimai`: what Kimai holds of the ticket now;
+//! - `decisions`: the console's decisions (link, apply Zammad, recreate) applied to the base;
+//! - `plan`: the planner's input;
+//! - `persist`: entry states and links;
+//! - `conflicts`: conflicts opened, and mapping conflicts a fixed mapping closes;
+//! - `enqueue`: one `kimai-write` message per operation;
+//! - `report`: what the run did, counted in the run and audited (or, in a dry run, would do).
+//!
+//! [`KimaiWriteMessage`]: sync_store::queue::KimaiWriteMessage
+
+mod conflicts;
+mod context;
+mod decisions;
+mod desired;
+mod enqueue;
+mod persist;
+mod plan;
+mod read_kimai;
+mod read_zammad;
+mod report;
+
+pub use context::{Context, InvocationCache};
+pub use read_kimai::MAX_LIST_WINDOW_DAYS;
+pub use report::ReconcileReport;
+
+use crate::batch::QueueRecord;
+use crate::policies::PolicyError;
+use crate::settings::ZammadConnection;
+use crate::sync_stores::SyncStores;
+use kimai_client::{KimaiClient, KimaiError};
+use persist::PlanState;
+use std::sync::Arc;
+use sync_core::normalise::NormaliseError;
+use sync_core::plan::Base;
+use sync_core::planner::PlanError;
+use sync_store::StoreError;
+use sync_store::queue::{DecodeError, KimaiWriteMessage, MessageQueue, TicketSyncMessage, decode};
+use sync_store::schema::TICKET_SYNC_QUEUE;
+use thiserror::Error;
+use zammad_client::{ZammadClient, ZammadError};
+
+/// Why a ticket could not be reconciled, and so whether SQS should try again.
+#[derive(Debug, Error)]
+pub enum ReconcileError {
+    /// The body is not a `ticket-sync` message: never retryable, it dead-letters.
+    #[error("undecodable ticket-sync message: {0}")]
+    BadMessage(#[from] DecodeError),
+    #[error("Zammad: {0}")]
+    Zammad(#[from] ZammadError),
+    #[error("Kimai: {0}")]
+    Kimai(#[from] KimaiError),
+    #[error("store: {0}")]
+    Store(#[from] StoreError),
+    #[error("policy: {0}")]
+    Policy(#[from] PolicyError),
+    /// The Zammad connection settings cannot be used (e.g. an unknown default zone).
+    #[error("Zammad connection settings: {0}")]
+    ZammadSettings(String),
+    /// The API user's zone from Kimai is not an IANA zone: a Kimai configuration problem.
+    #[error("the Kimai API user's time zone {0:?} is not an IANA zone")]
+    ApiUserZone(String),
+    /// Zammad data the core refuses (e.g. an amount out of range): a data problem.
+    #[error("the ticket's accountings cannot be normalised: {0}")]
+    Normalise(#[from] NormaliseError),
+    /// Contradictory planner input: a bug, never fixed by retrying.
+    #[error("planner refused its input: {0}")]
+    Plan(#[from] PlanError),
+    #[error("{failed} write messages were not enqueued: {first}")]
+    Enqueue {
+        failed: usize,
+        retryable: bool,
+        first: String,
+    },
+}
+
+impl ReconcileError {
+    /// Retry later (through SQS) or not: a non-retryable error still fails the record, so
+    /// it reaches the DLQ after `maxReceiveCount` and can be replayed once fixed.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            ReconcileError::Zammad(e) => e.is_retryable(),
+            ReconcileError::Kimai(e) => e.is_retryable(),
+            ReconcileError::Store(e) => e.is_retryable(),
+            ReconcileError::Policy(e) => e.is_retryable(),
+            ReconcileError::Enqueue { retryable, .. } => *retryable,
+            ReconcileError::BadMessage(_)
+            | ReconcileError::ZammadSettings(_)
+            | ReconcileError::ApiUserZone(_)
+            | ReconcileError::Normalise(_)
+            | ReconcileError::Plan(_) => false,
+        }
+    }
+}
+
+pub struct Reconciler {
+    pub zammad: ZammadClient,
+    /// The unit of `time_unit` and the default zone of the Zammad connection.
+    pub zammad_settings: ZammadConnection,
+    pub kimai: KimaiClient,
+    pub stores: SyncStores,
+    pub writes: Arc<dyn MessageQueue<KimaiWriteMessage>>,
+    /// The `maxReceiveCount` of the ticket-sync queue as deployed (the schema's value on AWS):
+    /// a failure on that delivery is the last one and is counted and audited as a dead letter.
+    pub max_receive_count: u32,
+}
+
+impl Reconciler {
+    /// Decodes a raw body and reconciles it; an undecodable body is audited as dropped.
+    pub async fn reconcile_body(
+        &self,
+        cache: &InvocationCache,
+        message_id: &str,
+        body: &str,
+    ) -> Result<ReconcileReport, ReconcileError> {
+        let message: TicketSyncMessage = match decode(body) {
+            Ok(m) => m,
+            Err(e) => {
+                tracing::error!(message_id, error = %e, "undecodable ticket-sync message; it will dead-letter");
+                // Auditing is best effort here: the message fails either way.
+                if let Err(audit_err) = self
+                    .stores
+                    .audit(
+                        "message.undecodable",
+                        serde_json::json!({"queue": TICKET_SYNC_QUEUE.logical, "message_id": message_id, "error": e.to_string()}),
+                    )
+                    .await
+                {
+                    tracing::warn!(error = %audit_err, "could not audit the undecodable message");
+                }
+                return Err(e.into());
+            }
+        };
+        self.reconcile(cache, &message).await
+    }
+
+    /// [`Reconciler::reconcile_body`] for one queue record; a failure on the last delivery is
+    /// counted in the run and audited as a dead letter.
+    pub async fn reconcile_record(
+        &self,
+        cache: &InvocationCache,
+        record: &QueueRecord,
+    ) -> Result<ReconcileReport, ReconcileError> {
+        let result = self
+            .reconcile_body(cache, &record.message_id, &record.body)
+            .await;
+        if let Err(e) = &result {
+            if record.is_last_attempt(self.max_receive_count) {
+                let run = decode::<TicketSyncMessage>(&record.body)
+                    .ok()
+                    .and_then(|m| m.run_id);
+                self.stores
+                    .dead_lettered(
+                        TICKET_SYNC_QUEUE.logical,
+                        &record.message_id,
+                        run.as_ref(),
+                        &e.to_string(),
+                    )
+                    .await;
+            }
+        }
+        result
+    }
+
+    /// Plans one ticket and, unless it is a dry run, records and enqueues the plan.
+    #[tracing::instrument(skip(self, cache, message), fields(ticket_id = message.ticket_id.0, dry_run = message.dry_run))]
+    pub async fn reconcile(
+        &self,
+        cache: &InvocationCache,
+        message: &TicketSyncMessage,
+    ) -> Result<ReconcileReport, ReconcileError> {
+        let ticket_id = message.ticket_id;
+        let ctx = self.context(cache).await?;
+        let zammad = self.read_zammad(ticket_id).await?;
+        let (ctx, mut wanted) = self
+            .desired(cache, ctx, &zammad, ticket_id, message.dry_run)
+            .await?;
+
+        // Base: one query.
+        let records = self.stores.entries.load_ticket(ticket_id).await?;
+        let mut base: Vec<Base> = records.iter().filter_map(|r| r.base.clone()).collect();
+        let mut kimai = self
+            .read_kimai(&ctx, ticket_id, &wanted.desired, &base)
+            .await?;
+        let decisions = self.load_decisions(ticket_id).await?;
+        if !message.dry_run {
+            self.apply_decisions(ticket_id, &decisions, &records, &mut base, &mut kimai)
+                .await?;
+        }
+
+        let planned = plan::plan_ticket(
+            ticket_id,
+            &ctx.policy,
+            &wanted,
+            &base,
+            &kimai,
+            zammad.complete,
+            &decisions,
+        )?;
+        let provisioned = std::mem::take(&mut wanted.provisioned);
+        let mut report = ReconcileReport::of_plan(message, zammad.complete, &planned, provisioned);
+        if message.dry_run {
+            return self.finish_dry_run(message, report, planned).await;
+        }
+
+        let state = PlanState {
+            records: &records,
+            wanted: &wanted,
+            planned: &planned,
+            zammad_complete: zammad.complete,
+        };
+        self.persist(ticket_id, state).await?;
+        report.conflicts_opened = self.open_conflicts(ticket_id, &planned).await?;
+        report.conflicts_closed = self
+            .close_fixed_mapping_conflicts(ticket_id, &records, &planned)
+            .await?;
+        report.enqueued = self
+            .enqueue(message, &zammad.accountings, &planned, &decisions)
+            .await?;
+        self.record_run(message, &report).await?;
+        report.plan = planned;
+        Ok(report)
+    }
+}

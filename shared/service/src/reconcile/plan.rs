@@ -1,0 +1,33 @@
+//! The plan of one ticket: the core's planner over what the earlier steps gathered (desired
+//! timesheets, the base, Kimai's state) and the policy and decisions that shape it.
+
+use super::decisions::Decided;
+use super::desired::Wanted;
+use crate::policies::SyncPolicy;
+use sync_core::ids::TicketId;
+use sync_core::kimai::Timesheet;
+use sync_core::plan::{Base, Plan};
+use sync_core::planner::{PlanError, PlanInput, plan};
+
+pub(super) fn plan_ticket(
+    ticket_id: TicketId,
+    policy: &SyncPolicy,
+    wanted: &Wanted,
+    base: &[Base],
+    kimai: &[Timesheet],
+    zammad_complete: bool,
+    decided: &Decided,
+) -> Result<Plan, PlanError> {
+    plan(&PlanInput {
+        ticket_id,
+        desired: &wanted.desired,
+        unresolved: &wanted.unresolved,
+        base,
+        kimai,
+        zammad_complete,
+        approval_required: policy.approval_required,
+        rounding: policy.rounding,
+        create_anyway: decided.create_anyway(),
+        ignored: decided.ignored(),
+    })
+}

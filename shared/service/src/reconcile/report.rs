@@ -1,0 +1,168 @@
+//! What one reconcile did (or, in a dry run, would do): the [`ReconcileReport`] the caller gets,
+//! and the same facts in the run's counters and the audit log.
+
+use super::{ReconcileError, Reconciler};
+use crate::autocreate::Provisioned;
+use serde::Serialize;
+use sync_core::ids::TicketId;
+use sync_core::mapping::NeededAction;
+use sync_core::plan::{Operation, Plan};
+use sync_store::control::RunCounters;
+use sync_store::queue::TicketSyncMessage;
+
+/// What one reconcile did (or, in a dry run, would do).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ReconcileReport {
+    pub ticket_id: TicketId,
+    pub dry_run: bool,
+    /// False when the ticket could not be read from Zammad (then nothing is deleted).
+    pub zammad_complete: bool,
+    pub creates: usize,
+    pub updates: usize,
+    pub deletes: usize,
+    pub awaiting_approval: usize,
+    pub adopted: usize,
+    pub kimai_edits_respected: usize,
+    pub links_dropped: usize,
+    /// Every conflict of the plan (open ones included, also those opened earlier).
+    pub conflicts: usize,
+    /// Conflicts opened by this run (a retry opens none).
+    pub conflicts_opened: usize,
+    /// Open `unmapped_*` conflicts closed because the plan no longer reports them.
+    pub conflicts_closed: usize,
+    pub needed_actions: Vec<NeededAction>,
+    /// Kimai customers and projects this run created or found for needed actions (auto-create
+    /// `on`), with what happened to each.
+    pub provisioned: Vec<(NeededAction, Provisioned)>,
+    /// Messages put on the `kimai-write` queue.
+    pub enqueued: usize,
+    pub plan: Plan,
+}
+
+impl ReconcileReport {
+    /// The counts of a plan; what persisting and enqueueing did is filled in later, and the
+    /// plan itself last.
+    pub(super) fn of_plan(
+        message: &TicketSyncMessage,
+        zammad_complete: bool,
+        planned: &Plan,
+        provisioned: Vec<(NeededAction, Provisioned)>,
+    ) -> Self {
+        ReconcileReport {
+            ticket_id: message.ticket_id,
+            dry_run: message.dry_run,
+            zammad_complete,
+            creates: count_ops(planned, |o| matches!(o, Operation::Create { .. })),
+            updates: count_ops(planned, |o| matches!(o, Operation::Update { .. })),
+            deletes: count_ops(planned, |o| matches!(o, Operation::Delete { .. })),
+            awaiting_approval: planned.awaiting_approval.len(),
+            adopted: planned.adopted.len(),
+            kimai_edits_respected: planned.kimai_edits_respected.len(),
+            links_dropped: planned.links_to_drop.len(),
+            conflicts: planned.conflicts.len(),
+            conflicts_opened: 0,
+            conflicts_closed: 0,
+            needed_actions: planned.needed_actions.clone(),
+            provisioned,
+            enqueued: 0,
+            plan: Plan::default(),
+        }
+    }
+}
+
+impl Reconciler {
+    /// The run shows what a real run would do: the same counters, nothing written.
+    pub(super) async fn finish_dry_run(
+        &self,
+        message: &TicketSyncMessage,
+        mut report: ReconcileReport,
+        planned: Plan,
+    ) -> Result<ReconcileReport, ReconcileError> {
+        let would_open = self
+            .conflicts_to_open(message.ticket_id, &planned)
+            .await?
+            .len();
+        report.conflicts_opened = would_open;
+        tracing::info!(
+            creates = report.creates,
+            updates = report.updates,
+            deletes = report.deletes,
+            adopted = report.adopted,
+            conflicts = would_open,
+            "dry run: nothing persisted or enqueued"
+        );
+        let counters = RunCounters {
+            tickets_done: 1,
+            created: report.creates as u64,
+            updated: report.updates as u64,
+            deleted: report.deletes as u64,
+            adopted: report.adopted as u64,
+            conflicts: would_open as u64,
+            ..RunCounters::default()
+        };
+        self.stores
+            .count(message.run_id.as_ref(), &counters)
+            .await?;
+        report.plan = planned;
+        Ok(report)
+    }
+
+    /// Counts the ticket in its run and audits what reconcile did.
+    pub(super) async fn record_run(
+        &self,
+        message: &TicketSyncMessage,
+        report: &ReconcileReport,
+    ) -> Result<(), ReconcileError> {
+        if !report.needed_actions.is_empty() {
+            // Auto-create is off (or after review) for these: the keys stay blocked (pending)
+            // and the audit log says what is needed.
+            tracing::warn!(actions = ?report.needed_actions, "Kimai records must be created before these entries can sync");
+        }
+        let counters = RunCounters {
+            tickets_done: 1,
+            // Reconcile links adoptions itself; creates, updates and deletes are
+            // counted by the writer once they happened.
+            adopted: report.adopted as u64,
+            conflicts: report.conflicts_opened as u64,
+            ..RunCounters::default()
+        };
+        self.stores
+            .count(message.run_id.as_ref(), &counters)
+            .await?;
+        self.stores
+            .audit(
+                "ticket.reconcile",
+                serde_json::json!({
+                    "ticket_id": message.ticket_id.0,
+                    "reason": message.reason,
+                    "run_id": message.run_id,
+                    "zammad_complete": report.zammad_complete,
+                    "creates": report.creates,
+                    "updates": report.updates,
+                    "deletes": report.deletes,
+                    "awaiting_approval": report.awaiting_approval,
+                    "adopted": report.adopted,
+                    "kimai_edits_respected": report.kimai_edits_respected,
+                    "conflicts": report.conflicts,
+                    "conflicts_opened": report.conflicts_opened,
+                    "conflicts_closed": report.conflicts_closed,
+                    "needed_actions": report.needed_actions,
+                    "enqueued": report.enqueued,
+                }),
+            )
+            .await?;
+        tracing::info!(
+            creates = report.creates,
+            updates = report.updates,
+            deletes = report.deletes,
+            conflicts = report.conflicts,
+            enqueued = report.enqueued,
+            "ticket reconciled"
+        );
+        Ok(())
+    }
+}
+
+fn count_ops(plan: &Plan, f: impl Fn(&Operation) -> bool) -> usize {
+    plan.operations.iter().filter(|o| f(o)).count()
+}
