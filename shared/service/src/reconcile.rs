@@ -38,7 +38,7 @@ use sync_core::planner::{PlanError, PlanInput, plan};
 use sync_core::zammad::{Organisation, Ticket, TimeAccounting, ZammadUser};
 use sync_core::zone::{day_bounds, parse_zone, utc_to_local};
 use sync_store::conflicts::{
-    ConflictFilter, ConflictId, ConflictStatus, Resolution, ResolutionAction, ResolveOutcome,
+    ConflictFilter, ConflictId, ConflictStatus, Resolution, ResolutionEffect, ResolveOutcome,
 };
 use sync_store::control::RunCounters;
 use sync_store::entries::{EntryRecord, EntryStatus, ExpectedLink, LinkOutcome};
@@ -976,7 +976,7 @@ impl Reconciler {
                     continue;
                 }
                 let resolution = Resolution {
-                    action: ResolutionAction::Dismiss,
+                    action: ResolutionEffect::Dismiss,
                     actor: SYSTEM_ACTOR.to_owned(),
                     note: Some("the mapping was fixed; the entry resolves now".to_owned()),
                     resolved_at: self.stores.now(),
