@@ -284,4 +284,64 @@ mod tests {
             .unwrap_err();
         assert!(matches!(err, StoreError::Corrupt(_)), "{err:?}");
     }
+
+    fn decision(key: &str, action: ResolutionAction) -> Decision {
+        Decision {
+            key: EntryKey(key.into()),
+            action,
+            kimai_id: None,
+            conflict_id: Some(ConflictId(format!("c-{key}"))),
+            reason: Some(ConflictReason::DeletedInKimai),
+            actor: Some("admin".into()),
+            at: Some("2026-03-02T10:00:00Z".parse().unwrap()),
+        }
+    }
+
+    #[tokio::test]
+    async fn the_newest_decision_for_a_key_replaces_older_ones_in_the_lists_too() {
+        let control = MemoryControl::new();
+        let now = Utc::now();
+        let ticket = TicketId(7);
+        for d in [
+            decision("ta:2", ResolutionAction::Recreate),
+            decision("ta:1", ResolutionAction::CreateAnyway),
+            decision("ta:2", ResolutionAction::AcceptDeletion),
+        ] {
+            record_decision(&control, ticket, &d, now).await.unwrap();
+        }
+        let d = load_ticket_decisions(&control, ticket).await.unwrap();
+        assert_eq!(d.create_anyway, vec![EntryKey("ta:1".into())]);
+        assert_eq!(d.ignored, vec![EntryKey("ta:2".into())]);
+        let actions: Vec<_> = d.decisions.iter().map(|d| d.action).collect();
+        assert_eq!(
+            actions,
+            [
+                ResolutionAction::CreateAnyway,
+                ResolutionAction::AcceptDeletion
+            ]
+        );
+        assert_eq!(d.write_forced_at(&EntryKey("ta:2".into())), None);
+    }
+
+    #[tokio::test]
+    async fn the_stored_document_keeps_its_json_shape() {
+        let control = MemoryControl::new();
+        let mut link = decision("ta:1", ResolutionAction::Link);
+        link.kimai_id = Some(TimesheetId(51));
+        record_decision(&control, TicketId(9), &link, Utc::now())
+            .await
+            .unwrap();
+        let doc = control
+            .get_document(DocumentKind::Decisions, "decisions.9")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            doc.body,
+            json!({"ticket": 9, "create_anyway": [], "ignored": [], "decisions": [
+                {"key": "ta:1", "action": "link", "kimai_id": 51, "conflict_id": "c-ta:1",
+                 "reason": "deleted_in_kimai", "actor": "admin", "at": "2026-03-02T10:00:00Z"}
+            ]})
+        );
+    }
 }
