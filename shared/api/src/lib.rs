@@ -38,6 +38,7 @@ pub mod state;
 pub mod sync_doc;
 pub mod system;
 pub mod upstream;
+pub mod use_cases;
 
 pub use state::{ApiState, ConsoleSecrets, DeadLetterQueues};
 

@@ -10,7 +10,7 @@ use sync_core::ids::{AccountingId, TicketId};
 use sync_core::plan::{Conflict, ConflictReason};
 use sync_store::audit::{AuditEvent, AuditKind, AuditLog};
 use sync_store::clock::Clock;
-use sync_store::conflicts::{ConflictId, ConflictsStore, Resolution, ResolutionAction};
+use sync_store::conflicts::{ConflictId, ConflictsStore, Resolution, ResolutionEffect};
 
 fn conflict(ticket: u64, accounting: u64, reason: ConflictReason) -> Conflict {
     Conflict {
@@ -49,7 +49,7 @@ async fn conflicts_are_listed_newest_first_filtered_and_paged() {
         .resolve(
             &ConflictId("c4".into()),
             &Resolution {
-                action: ResolutionAction::Dismiss,
+                action: ResolutionEffect::Dismiss,
                 actor: ADMIN.into(),
                 note: None,
                 resolved_at: start,

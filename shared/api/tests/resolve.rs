@@ -10,7 +10,7 @@ use sync_core::desired::EntryKey;
 use sync_core::ids::{AccountingId, TicketId, TimesheetId};
 use sync_core::plan::{Conflict, ConflictReason};
 use sync_store::clock::Clock;
-use sync_store::conflicts::{ConflictId, ConflictStatus, ConflictsStore, ResolutionAction};
+use sync_store::conflicts::{ConflictId, ConflictStatus, ConflictsStore, ResolutionEffect};
 use sync_store::control::{ControlStore, DocumentKind};
 use sync_store::queue::{SyncReason, TicketSyncMessage, decode};
 
@@ -45,7 +45,7 @@ fn queued(app: &App) -> Vec<TicketSyncMessage> {
 
 async fn decisions(app: &App, ticket: u64) -> Value {
     app.control
-        .get_document(DocumentKind::Policy, &format!("decisions.{ticket}"))
+        .get_document(DocumentKind::Decisions, &format!("decisions.{ticket}"))
         .await
         .unwrap()
         .map(|d| d.body)
@@ -87,7 +87,7 @@ async fn resolving_records_the_decision_enqueues_the_ticket_and_audits() {
         .unwrap();
     assert_eq!(stored.status, ConflictStatus::Resolved);
     let resolution = stored.resolution.unwrap();
-    assert_eq!(resolution.action, ResolutionAction::ApplyZammad);
+    assert_eq!(resolution.action, ResolutionEffect::ApplyZammad);
     assert_eq!(resolution.actor, ADMIN);
     assert_eq!(
         resolution.note.as_deref(),
@@ -156,7 +156,7 @@ async fn a_link_names_one_of_the_candidates() {
         .unwrap();
     assert_eq!(
         stored.resolution.unwrap().action,
-        ResolutionAction::Link {
+        ResolutionEffect::Link {
             kimai_id: TimesheetId(71)
         }
     );
@@ -238,7 +238,7 @@ async fn a_second_resolve_is_409_and_keeps_the_first() {
         .unwrap();
     assert_eq!(
         stored.resolution.unwrap().action,
-        ResolutionAction::ApplyZammad
+        ResolutionEffect::ApplyZammad
     );
     assert_eq!(decisions(&app, 41).await["ignored"], json!([]));
     assert_eq!(queued(&app).len(), 1);

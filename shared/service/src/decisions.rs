@@ -4,29 +4,38 @@
 //! "link" makes the chosen Kimai timesheet the key's, "apply Zammad" writes Zammad's version
 //! over what Kimai holds).
 //!
-//! One control-store document per ticket (`policy` / `decisions.<ticket id>`), so a resolution
-//! only contends with resolutions of the same ticket.
+//! One control-store document per ticket (`decisions` / `decisions.<ticket id>`), so a
+//! resolution only contends with resolutions of the same ticket. [`TicketDecisions`] is that
+//! document, written by [`record_decision`] and read by [`load_ticket_decisions`].
 
 use chrono::{DateTime, Utc};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
 use sync_core::desired::EntryKey;
 use sync_core::ids::{TicketId, TimesheetId};
+use sync_core::plan::ConflictReason;
 use sync_store::StoreError;
-use sync_store::control::{ControlStore, DocumentKind};
+use sync_store::conflicts::{ConflictId, ResolutionAction};
+use sync_store::control::{ControlStore, DocumentKind, DocumentWrite, ExpectedVersion};
 
-/// Document kind of the decisions documents (beside the sync policy).
-pub const DECISIONS_KIND: DocumentKind = DocumentKind::Policy;
+/// Document kind of the decisions documents.
+pub const DECISIONS_KIND: DocumentKind = DocumentKind::Decisions;
+/// Attempts at the conditional write of a decisions document before giving up.
+const WRITE_ATTEMPTS: usize = 5;
 
 /// Id of the decisions document of one ticket.
 pub fn decisions_id(ticket: TicketId) -> String {
     format!("decisions.{}", ticket.0)
 }
 
-/// The planner's inputs from a ticket's decisions (`create_anyway`, `ignored`), and the
-/// console's latest action per key (`decisions`), of which reconcile applies `link` and
-/// `apply_zammad` itself. The console keeps more in each action (who, which conflict).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+/// The decisions document of one ticket: the planner's inputs (`create_anyway`, `ignored`),
+/// and the latest decision per key (`decisions`), of which reconcile applies `link`,
+/// `apply_zammad` and `recreate` itself.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TicketDecisions {
+    /// The ticket (absent only in a document nobody wrote through [`record_decision`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ticket: Option<TicketId>,
     #[serde(default)]
     pub create_anyway: Vec<EntryKey>,
     #[serde(default)]
@@ -35,26 +44,29 @@ pub struct TicketDecisions {
     pub decisions: Vec<Decision>,
 }
 
-/// One action a person took on a key (the newest per key; the console replaces older ones).
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+/// One action a person took on a key (the newest per key; a new one replaces it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Decision {
     pub key: EntryKey,
-    /// `link`, `apply_zammad`, `create_anyway`, `keep_kimai`, ... as the console names them.
-    pub action: String,
+    pub action: ResolutionAction,
     /// The timesheet of a `link`.
     #[serde(default)]
     pub kimai_id: Option<TimesheetId>,
+    /// The conflict it resolved.
+    #[serde(default)]
+    pub conflict_id: Option<ConflictId>,
+    #[serde(default)]
+    pub reason: Option<ConflictReason>,
+    /// Console user who decided.
+    #[serde(default)]
+    pub actor: Option<String>,
     /// When it was decided.
     #[serde(default)]
     pub at: Option<DateTime<Utc>>,
 }
 
-pub const LINK: &str = "link";
-pub const APPLY_ZAMMAD: &str = "apply_zammad";
-pub const RECREATE: &str = "recreate";
-
 impl TicketDecisions {
-    fn latest(&self, key: &EntryKey, action: &str) -> Option<&Decision> {
+    fn latest(&self, key: &EntryKey, action: ResolutionAction) -> Option<&Decision> {
         self.decisions
             .iter()
             .rev()
@@ -63,13 +75,14 @@ impl TicketDecisions {
 
     /// The timesheet a person linked `key` to, if the key's decision is a link.
     pub fn link_for(&self, key: &EntryKey) -> Option<TimesheetId> {
-        self.latest(key, LINK).and_then(|d| d.kimai_id)
+        self.latest(key, ResolutionAction::Link)
+            .and_then(|d| d.kimai_id)
     }
 
     /// When a person asked for Zammad's version of `key` to be written, if they did. A decision
     /// without a time counts as the oldest possible one.
     pub fn apply_zammad_at(&self, key: &EntryKey) -> Option<DateTime<Utc>> {
-        self.latest(key, APPLY_ZAMMAD)
+        self.latest(key, ResolutionAction::ApplyZammad)
             .map(|d| d.at.unwrap_or(DateTime::<Utc>::MIN_UTC))
     }
 
@@ -77,8 +90,8 @@ impl TicketDecisions {
     /// Zammad's version, or recreate a deleted timesheet), if they did: the time goes into the
     /// revision of the key's operations, so they get a new id once.
     pub fn write_forced_at(&self, key: &EntryKey) -> Option<DateTime<Utc>> {
-        [APPLY_ZAMMAD, RECREATE]
-            .iter()
+        [ResolutionAction::ApplyZammad, ResolutionAction::Recreate]
+            .into_iter()
             .filter_map(|action| self.latest(key, action))
             .map(|d| d.at.unwrap_or(DateTime::<Utc>::MIN_UTC))
             .max()
@@ -88,8 +101,34 @@ impl TicketDecisions {
     pub fn links(&self) -> impl Iterator<Item = (&EntryKey, TimesheetId)> {
         self.decisions
             .iter()
-            .filter(|d| d.action == LINK)
+            .filter(|d| d.action == ResolutionAction::Link)
             .filter_map(|d| d.kimai_id.map(|id| (&d.key, id)))
+    }
+
+    /// Adds a decision on `ticket`: the newest decision for a key replaces older ones, in the
+    /// list and in `create_anyway` / `ignored` (kept sorted, without duplicates).
+    pub fn record(&mut self, ticket: TicketId, decision: Decision) {
+        let key = &decision.key;
+        let mut create_anyway: BTreeSet<EntryKey> = self.create_anyway.drain(..).collect();
+        let mut ignored: BTreeSet<EntryKey> = self.ignored.drain(..).collect();
+        create_anyway.remove(key);
+        ignored.remove(key);
+        match decision.action {
+            ResolutionAction::CreateAnyway | ResolutionAction::Recreate => {
+                create_anyway.insert(key.clone());
+            }
+            ResolutionAction::KeepKimai
+            | ResolutionAction::AcceptDeletion
+            | ResolutionAction::Ignore => {
+                ignored.insert(key.clone());
+            }
+            ResolutionAction::Link | ResolutionAction::ApplyZammad => {}
+        }
+        self.decisions.retain(|d| &d.key != key);
+        self.decisions.push(decision);
+        self.ticket = Some(ticket);
+        self.create_anyway = create_anyway.into_iter().collect();
+        self.ignored = ignored.into_iter().collect();
     }
 }
 
@@ -98,14 +137,63 @@ pub async fn load_ticket_decisions(
     control: &dyn ControlStore,
     ticket: TicketId,
 ) -> Result<TicketDecisions, StoreError> {
+    Ok(load_versioned(control, ticket)
+        .await?
+        .map(|(decisions, _)| decisions)
+        .unwrap_or_default())
+}
+
+async fn load_versioned(
+    control: &dyn ControlStore,
+    ticket: TicketId,
+) -> Result<Option<(TicketDecisions, u64)>, StoreError> {
     let Some(doc) = control
         .get_document(DECISIONS_KIND, &decisions_id(ticket))
         .await?
     else {
-        return Ok(TicketDecisions::default());
+        return Ok(None);
     };
-    serde_json::from_value(doc.body)
-        .map_err(|e| StoreError::Corrupt(format!("decisions of ticket {}: {e}", ticket.0)))
+    let decisions = serde_json::from_value(doc.body)
+        .map_err(|e| StoreError::Corrupt(format!("decisions of ticket {}: {e}", ticket.0)))?;
+    Ok(Some((decisions, doc.version)))
+}
+
+/// Why a decision was not recorded.
+#[derive(Debug, thiserror::Error)]
+pub enum RecordError {
+    /// Other resolutions of the ticket kept writing first.
+    #[error("the decisions of ticket {} kept changing", .0.0)]
+    KeptChanging(TicketId),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Adds `decision` to the decisions document of `ticket` (see [`TicketDecisions::record`]),
+/// conditional on the version read, reading again when another resolution wrote first.
+pub async fn record_decision(
+    control: &dyn ControlStore,
+    ticket: TicketId,
+    decision: &Decision,
+    now: DateTime<Utc>,
+) -> Result<(), RecordError> {
+    let id = decisions_id(ticket);
+    for _ in 0..WRITE_ATTEMPTS {
+        let (mut decisions, expected) = match load_versioned(control, ticket).await? {
+            Some((d, version)) => (d, ExpectedVersion::Version(version)),
+            None => (TicketDecisions::default(), ExpectedVersion::New),
+        };
+        decisions.record(ticket, decision.clone());
+        let body = serde_json::to_value(&decisions)
+            .map_err(|e| StoreError::Corrupt(format!("decisions of ticket {}: {e}", ticket.0)))?;
+        match control
+            .put_document(DECISIONS_KIND, &id, &body, expected, now)
+            .await?
+        {
+            DocumentWrite::Written { .. } => return Ok(()),
+            DocumentWrite::VersionConflict { .. } => continue,
+        }
+    }
+    Err(RecordError::KeptChanging(ticket))
 }
 
 #[cfg(test)]
@@ -195,5 +283,65 @@ mod tests {
             .await
             .unwrap_err();
         assert!(matches!(err, StoreError::Corrupt(_)), "{err:?}");
+    }
+
+    fn decision(key: &str, action: ResolutionAction) -> Decision {
+        Decision {
+            key: EntryKey(key.into()),
+            action,
+            kimai_id: None,
+            conflict_id: Some(ConflictId(format!("c-{key}"))),
+            reason: Some(ConflictReason::DeletedInKimai),
+            actor: Some("admin".into()),
+            at: Some("2026-03-02T10:00:00Z".parse().unwrap()),
+        }
+    }
+
+    #[tokio::test]
+    async fn the_newest_decision_for_a_key_replaces_older_ones_in_the_lists_too() {
+        let control = MemoryControl::new();
+        let now = Utc::now();
+        let ticket = TicketId(7);
+        for d in [
+            decision("ta:2", ResolutionAction::Recreate),
+            decision("ta:1", ResolutionAction::CreateAnyway),
+            decision("ta:2", ResolutionAction::AcceptDeletion),
+        ] {
+            record_decision(&control, ticket, &d, now).await.unwrap();
+        }
+        let d = load_ticket_decisions(&control, ticket).await.unwrap();
+        assert_eq!(d.create_anyway, vec![EntryKey("ta:1".into())]);
+        assert_eq!(d.ignored, vec![EntryKey("ta:2".into())]);
+        let actions: Vec<_> = d.decisions.iter().map(|d| d.action).collect();
+        assert_eq!(
+            actions,
+            [
+                ResolutionAction::CreateAnyway,
+                ResolutionAction::AcceptDeletion
+            ]
+        );
+        assert_eq!(d.write_forced_at(&EntryKey("ta:2".into())), None);
+    }
+
+    #[tokio::test]
+    async fn the_stored_document_keeps_its_json_shape() {
+        let control = MemoryControl::new();
+        let mut link = decision("ta:1", ResolutionAction::Link);
+        link.kimai_id = Some(TimesheetId(51));
+        record_decision(&control, TicketId(9), &link, Utc::now())
+            .await
+            .unwrap();
+        let doc = control
+            .get_document(DocumentKind::Decisions, "decisions.9")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            doc.body,
+            json!({"ticket": 9, "create_anyway": [], "ignored": [], "decisions": [
+                {"key": "ta:1", "action": "link", "kimai_id": 51, "conflict_id": "c-ta:1",
+                 "reason": "deleted_in_kimai", "actor": "admin", "at": "2026-03-02T10:00:00Z"}
+            ]})
+        );
     }
 }

@@ -7,7 +7,7 @@
 //! | [`ZammadConnection`] | `connection` / `zammad` | not configured: the pipeline cannot run |
 //! | [`KimaiConnection`] | `connection` / `kimai` | not configured |
 //! | [`FetchSettings`] | `policy` / `fetch` | the defaults |
-//! | [`DiscoveryMemory`] (state, written by fetch) | `connection` / `zammad.discovery` | nothing learnt yet |
+//! | [`DiscoveryMemory`] (state, written by fetch) | `discovery` / `zammad.discovery` | nothing learnt yet |
 //!
 //! The names of the secrets holding tokens come from the environment ([`SecretNames`]), never
 //! from a document: a console user may change where Zammad lives, not which secret is read.
@@ -53,7 +53,7 @@ pub const FETCH_POLICY: DocumentName = DocumentName {
     id: "fetch",
 };
 pub const ZAMMAD_DISCOVERY: DocumentName = DocumentName {
-    kind: DocumentKind::Connection,
+    kind: DocumentKind::Discovery,
     id: "zammad.discovery",
 };
 
@@ -272,7 +272,7 @@ impl FetchSettings {
 
 // ---------------------------------------------------------------- learnt state
 
-/// What fetch learnt about the Zammad token (`connection/zammad.discovery`): in `auto` mode, a
+/// What fetch learnt about the Zammad token (`discovery/zammad.discovery`): in `auto` mode, a
 /// token that was refused the global listing is not asked again until `retry_after`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -741,13 +741,13 @@ async fn a_manual_run_of_a_ticket_list_finishes_when_its_tickets_are_reconciled(
 /// Writes the decisions document as the console does after a resolution.
 async fn decide(h: &Harness, key: &str, action: &str, kimai_id: Option<u64>) {
     use sync_service::decisions::{DECISIONS_KIND, decisions_id};
-    use sync_store::conflicts::{ConflictsStore, Resolution, ResolutionAction};
+    use sync_store::conflicts::{ConflictsStore, Resolution, ResolutionEffect};
     use sync_store::control::{ControlStore, ExpectedVersion};
     // The console resolves the key's open conflicts and records the decision together.
     for open in h.open_conflicts().await {
         if open.conflict.key.as_str() == key {
             let resolution = Resolution {
-                action: ResolutionAction::Dismiss,
+                action: ResolutionEffect::Dismiss,
                 actor: "admin".into(),
                 note: Some(action.into()),
                 resolved_at: chrono::Utc::now(),

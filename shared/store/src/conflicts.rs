@@ -41,10 +41,97 @@ impl ConflictStatus {
     }
 }
 
-/// What the human decided.
+// The one resolution action, from the console's request through the decisions document that
+// reconcile reads (same names in both). The doc line below is the API document's description.
+/// What a person decided about a conflict.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = Action))]
+#[serde(rename_all = "snake_case")]
+pub enum ResolutionAction {
+    /// Probable duplicate: the Kimai timesheet `kimai_id` is this entry; link it.
+    Link,
+    /// Probable duplicate: it is not the same work; create ours anyway.
+    CreateAnyway,
+    /// Keep Kimai's timesheet as it is and stop syncing this key.
+    KeepKimai,
+    /// Zammad wins: write Zammad's state again (after a hand edit, an orphan, a rejection).
+    ApplyZammad,
+    /// Deleted in Kimai: create it again.
+    Recreate,
+    /// Deleted in Kimai: leave it deleted.
+    AcceptDeletion,
+    /// Leave this key alone.
+    Ignore,
+}
+
+impl ResolutionAction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ResolutionAction::Link => "link",
+            ResolutionAction::CreateAnyway => "create_anyway",
+            ResolutionAction::KeepKimai => "keep_kimai",
+            ResolutionAction::ApplyZammad => "apply_zammad",
+            ResolutionAction::Recreate => "recreate",
+            ResolutionAction::AcceptDeletion => "accept_deletion",
+            ResolutionAction::Ignore => "ignore",
+        }
+    }
+
+    /// The actions that make sense for a reason (`ignore` always does).
+    pub fn for_reason(reason: ConflictReason) -> &'static [ResolutionAction] {
+        use ResolutionAction::*;
+        match reason {
+            ConflictReason::ProbableDuplicate => &[Link, CreateAnyway, Ignore],
+            ConflictReason::LockedOrExported => &[KeepKimai, Ignore],
+            ConflictReason::BothChanged | ConflictReason::Orphaned => {
+                &[KeepKimai, ApplyZammad, Ignore]
+            }
+            ConflictReason::DeletedInKimai => &[Recreate, AcceptDeletion, Ignore],
+            ConflictReason::KimaiRejected => &[ApplyZammad, Ignore],
+            // Fixing the mapping closes these by itself; a person can only set the key aside.
+            ConflictReason::UnmappedActivity
+            | ConflictReason::UnmappedUser
+            | ConflictReason::UnmappedCustomer
+            | ConflictReason::UnmappedProject
+            | ConflictReason::AmbiguousLocalTime => &[Ignore],
+        }
+    }
+
+    pub fn fits(self, reason: ConflictReason) -> bool {
+        Self::for_reason(reason).contains(&self)
+    }
+
+    /// What the conflict record keeps of this action (`kimai_id`: the timesheet of a link).
+    pub fn effect(self, kimai_id: Option<TimesheetId>) -> ResolutionEffect {
+        match (self, kimai_id) {
+            (ResolutionAction::Link, Some(kimai_id)) => ResolutionEffect::Link { kimai_id },
+            (
+                ResolutionAction::CreateAnyway
+                | ResolutionAction::Recreate
+                | ResolutionAction::ApplyZammad,
+                _,
+            ) => ResolutionEffect::ApplyZammad,
+            (ResolutionAction::KeepKimai, _) => ResolutionEffect::KeepKimai,
+            _ => ResolutionEffect::Dismiss,
+        }
+    }
+}
+
+/// "a, b, c": the actions named in a refusal.
+pub fn action_names(actions: &[ResolutionAction]) -> String {
+    actions
+        .iter()
+        .map(|a| a.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// What a resolution does to the key, as the conflict record keeps it: coarser than the
+/// [`ResolutionAction`] (the exact action is in the note and the decisions document), and
+/// `Dismiss` also for conflicts the sync closes itself.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "action", rename_all = "snake_case")]
-pub enum ResolutionAction {
+pub enum ResolutionEffect {
     /// Write Zammad's version to Kimai (overwrite, recreate, or create despite a duplicate).
     ApplyZammad,
     /// Keep what Kimai has and record it as the base.
@@ -57,7 +144,7 @@ pub enum ResolutionAction {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Resolution {
-    pub action: ResolutionAction,
+    pub action: ResolutionEffect,
     /// Console user who decided.
     pub actor: String,
     pub note: Option<String>,
@@ -144,4 +231,52 @@ pub trait ConflictsStore: Send + Sync {
 
     /// Removes the conflict whatever its status (a GDPR purge); `false` if there was none.
     async fn delete(&self, id: &ConflictId) -> StoreResult<bool>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_reason_allows_ignore_and_link_only_fits_duplicates() {
+        for reason in [
+            ConflictReason::ProbableDuplicate,
+            ConflictReason::LockedOrExported,
+            ConflictReason::BothChanged,
+            ConflictReason::DeletedInKimai,
+            ConflictReason::Orphaned,
+            ConflictReason::UnmappedActivity,
+            ConflictReason::UnmappedUser,
+            ConflictReason::UnmappedCustomer,
+            ConflictReason::UnmappedProject,
+            ConflictReason::KimaiRejected,
+            ConflictReason::AmbiguousLocalTime,
+        ] {
+            let allowed = ResolutionAction::for_reason(reason);
+            assert!(allowed.contains(&ResolutionAction::Ignore), "{reason:?}");
+            assert_eq!(
+                allowed.contains(&ResolutionAction::Link),
+                reason == ConflictReason::ProbableDuplicate
+            );
+            assert_eq!(
+                allowed.contains(&ResolutionAction::Recreate),
+                reason == ConflictReason::DeletedInKimai
+            );
+        }
+    }
+
+    #[test]
+    fn the_names_are_the_serde_names() {
+        for action in [
+            ResolutionAction::Link,
+            ResolutionAction::CreateAnyway,
+            ResolutionAction::KeepKimai,
+            ResolutionAction::ApplyZammad,
+            ResolutionAction::Recreate,
+            ResolutionAction::AcceptDeletion,
+            ResolutionAction::Ignore,
+        ] {
+            assert_eq!(serde_json::to_value(action).unwrap(), action.as_str());
+        }
+    }
 }

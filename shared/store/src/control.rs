@@ -16,7 +16,7 @@ pub const CLAIM_RETENTION_DAYS: i64 = 14;
 
 // ---------------------------------------------------------------- documents
 
-/// The kinds of JSON settings documents. Their content belongs to the service layer.
+/// The kinds of JSON documents in the control store. Their content belongs to the service layer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DocumentKind {
@@ -24,6 +24,10 @@ pub enum DocumentKind {
     Mapping,
     Policy,
     Schedule,
+    /// A person's decisions on one ticket's conflicts (written by the console, read by reconcile).
+    Decisions,
+    /// What the fetch step learnt about discovering Zammad's changes (state, not settings).
+    Discovery,
 }
 
 impl DocumentKind {
@@ -33,6 +37,8 @@ impl DocumentKind {
             DocumentKind::Mapping => "mapping",
             DocumentKind::Policy => "policy",
             DocumentKind::Schedule => "schedule",
+            DocumentKind::Decisions => "decisions",
+            DocumentKind::Discovery => "discovery",
         }
     }
 }

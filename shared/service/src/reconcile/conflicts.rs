@@ -10,7 +10,7 @@ use sync_core::desired::EntryKey;
 use sync_core::ids::TicketId;
 use sync_core::plan::{Conflict, ConflictReason, Plan};
 use sync_store::conflicts::{
-    ConflictFilter, ConflictId, ConflictRecord, ConflictStatus, Resolution, ResolutionAction,
+    ConflictFilter, ConflictId, ConflictRecord, ConflictStatus, Resolution, ResolutionEffect,
     ResolveOutcome,
 };
 use sync_store::entries::{EntryRecord, EntryStatus};
@@ -148,7 +148,7 @@ impl Reconciler {
     ) -> Result<bool, StoreError> {
         let c = &record.conflict;
         let resolution = Resolution {
-            action: ResolutionAction::Dismiss,
+            action: ResolutionEffect::Dismiss,
             actor: SYSTEM_ACTOR.to_owned(),
             note: Some("the mapping was fixed; the entry resolves now".to_owned()),
             resolved_at: self.stores.now(),

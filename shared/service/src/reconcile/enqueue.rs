@@ -4,7 +4,7 @@
 
 use super::decisions::Decided;
 use super::{ReconcileError, Reconciler};
-use crate::idempotency::operation_id;
+use crate::kimai_write;
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
 use sync_core::ids::AccountingId;
@@ -31,11 +31,11 @@ impl Reconciler {
             .iter()
             .map(|op| {
                 let revision = decided.revision(op.key(), revision_of(op, &updated));
-                KimaiWriteMessage::new(
-                    operation_id(message.ticket_id, op, &revision),
+                kimai_write::message(
                     message.ticket_id,
                     message.run_id.clone(),
                     op.clone(),
+                    &revision,
                 )
             })
             .collect();

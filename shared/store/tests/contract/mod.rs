@@ -297,7 +297,7 @@ pub async fn entries_listings_page(store: &impl EntriesStore) {
 
 // ------------------------------------------------------------------ conflicts
 
-fn resolution(action: ResolutionAction, actor: &str) -> Resolution {
+fn resolution(action: ResolutionEffect, actor: &str) -> Resolution {
     Resolution {
         action,
         actor: actor.into(),
@@ -323,9 +323,9 @@ pub async fn conflicts_open_and_resolve_once(store: &impl ConflictsStore) {
     assert_eq!(stored.status, ConflictStatus::Open);
     assert_eq!(stored.opened_at, at);
 
-    let alice = resolution(ResolutionAction::KeepKimai, "alice");
+    let alice = resolution(ResolutionEffect::KeepKimai, "alice");
     let bob = resolution(
-        ResolutionAction::Link {
+        ResolutionEffect::Link {
             kimai_id: TimesheetId(5),
         },
         "bob",
@@ -364,7 +364,7 @@ pub async fn conflicts_list_pages_newest_first(store: &impl ConflictsStore) {
         ids.push(id);
     }
     store
-        .resolve(&ids[0], &resolution(ResolutionAction::Dismiss, "alice"))
+        .resolve(&ids[0], &resolution(ResolutionEffect::Dismiss, "alice"))
         .await
         .unwrap();
 
@@ -1359,7 +1359,7 @@ pub async fn conflicts_delete(store: &impl ConflictsStore) {
         .resolve(
             &resolved,
             &Resolution {
-                action: ResolutionAction::Dismiss,
+                action: ResolutionEffect::Dismiss,
                 actor: "alice".into(),
                 note: None,
                 resolved_at: at,

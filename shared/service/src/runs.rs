@@ -1,0 +1,261 @@
+//! Sync runs started by hand, and the run list.
+//!
+//! - A **ticket list** records a `manual` run and sends one `ticket-sync` message per ticket
+//!   (reason `manual`, the run id, the dry-run flag). Reconcile adds `tickets_done` as it goes.
+//! - A **date range** runs the fetch step's backfill in-process ([`crate::fetch::run_fetch`]
+//!   with `{"mode": "backfill", from, to, dry_run}`): the same discovery, lease and run record
+//!   as a scheduled backfill, so there is one code path for it. It returns when discovery is
+//!   done and every message is sent.
+
+use crate::console::{self, Actor, Invalid};
+use crate::fetch::{FetchDeps, FetchError, FetchOutcome, FetchRequest, ModeName};
+use chrono::{DateTime, Utc};
+use serde_json::json;
+use std::collections::BTreeSet;
+use sync_core::ids::TicketId;
+use sync_store::control::{ControlStore, RunCounters, RunId, RunState, RunTrigger, SyncRun};
+use sync_store::page::MAX_PAGE_SIZE;
+use sync_store::queue::{SyncReason, TicketSyncMessage};
+use sync_store::{Page, PageRequest, StoreError};
+
+/// At most this many tickets in one ticket-list run (larger sets: use a date range).
+pub const MAX_TICKETS: usize = 1_000;
+
+/// What a person asks to sync: a ticket list, or a date range (exactly one of them).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StartRun {
+    pub tickets: Option<Vec<u64>>,
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+    /// Plan and record, but write nothing to Kimai.
+    pub dry_run: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error(transparent)]
+    Invalid(#[from] Invalid),
+    /// The settings do not allow it (not configured, invalid): fix them first.
+    #[error("{0}")]
+    Refused(String),
+    /// Nothing could be queued, or the settings could not be read: try again later.
+    #[error("{0}")]
+    Unavailable(String),
+    /// The run was written but could not be read back.
+    #[error("{0}")]
+    Vanished(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Starts a run (see the module doc), records `sync_run.start`, and answers the run as stored.
+pub async fn start(
+    deps: &FetchDeps<'_>,
+    actor: &Actor,
+    request: &StartRun,
+) -> Result<SyncRun, RunError> {
+    let run = match (&request.tickets, request.from, request.to) {
+        (Some(tickets), None, None) => start_tickets(deps, tickets, request.dry_run).await?,
+        (None, Some(from), Some(to)) => start_range(deps, from, to, request.dry_run).await?,
+        (None, None, None) => return Err(invalid("tickets", "give tickets, or from and to")),
+        (Some(_), _, _) => {
+            return Err(invalid(
+                "tickets",
+                "give either tickets or a date range, not both",
+            ));
+        }
+        (None, _, _) => return Err(invalid("to", "a date range needs both from and to")),
+    };
+    let detail = json!({"run_id": run.id.0, "params": run.params});
+    console::audit(deps.audit, deps.clock, actor, "sync_run.start", detail).await?;
+    Ok(run)
+}
+
+fn invalid(field: &str, message: impl Into<String>) -> RunError {
+    Invalid::field(field, message).into()
+}
+
+async fn start_tickets(
+    deps: &FetchDeps<'_>,
+    tickets: &[u64],
+    dry_run: bool,
+) -> Result<SyncRun, RunError> {
+    if tickets.is_empty() || tickets.len() > MAX_TICKETS {
+        return Err(invalid(
+            "tickets",
+            format!("give 1..={MAX_TICKETS} ticket ids"),
+        ));
+    }
+    if tickets.contains(&0) {
+        return Err(invalid("tickets", "ticket ids are positive"));
+    }
+    let unique: BTreeSet<u64> = tickets.iter().copied().collect();
+    let params = json!({"tickets": unique, "dry_run": dry_run});
+    let run = deps
+        .control
+        .create_run(RunTrigger::Manual, &params, deps.clock.now())
+        .await?;
+    let messages: Vec<TicketSyncMessage> = unique
+        .iter()
+        .map(|t| {
+            let mut m =
+                TicketSyncMessage::new(TicketId(*t), SyncReason::Manual, Some(run.id.clone()));
+            m.dry_run = dry_run;
+            m
+        })
+        .collect();
+    let report = deps.queue.send_many(&messages).await;
+    let delta = RunCounters {
+        tickets_queued: report.sent as u64,
+        failed: report.failed.len() as u64,
+        ..Default::default()
+    };
+    deps.control.add_to_run(&run.id, &delta).await?;
+    if report.sent == 0 {
+        // Nothing reached the queue: the run is over, and the caller may simply try again.
+        deps.control
+            .finish_run(&run.id, RunState::Failed, deps.clock.now())
+            .await?;
+        return Err(RunError::Unavailable(format!(
+            "no ticket could be queued (run {} recorded as failed); try again",
+            run.id
+        )));
+    }
+    reread(deps.control, &run.id).await
+}
+
+async fn start_range(
+    deps: &FetchDeps<'_>,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    dry_run: bool,
+) -> Result<SyncRun, RunError> {
+    let request = FetchRequest {
+        mode: ModeName::Backfill,
+        from: Some(from),
+        to: Some(to),
+        concurrency: None,
+        dry_run,
+    };
+    // The fetch step's own checks (order, at most 366 days) answer first, as invalid input.
+    request.mode().map_err(|e| invalid("from", e.to_string()))?;
+    let outcome = crate::fetch::run_fetch(deps, &request)
+        .await
+        .map_err(|e| match e {
+            FetchError::BadRequest(d) => invalid("from", d),
+            FetchError::Settings(s) if !s.is_retryable() => RunError::Refused(s.to_string()),
+            FetchError::Settings(s) => RunError::Unavailable(s.to_string()),
+            FetchError::Store(s) => s.into(),
+        })?;
+    let run_id = match outcome {
+        FetchOutcome::Ran(report) => report.run_id,
+        FetchOutcome::Skipped { run_id, .. } | FetchOutcome::GaveUp { run_id, .. } => run_id,
+    };
+    reread(deps.control, &run_id).await
+}
+
+async fn reread(control: &dyn ControlStore, id: &RunId) -> Result<SyncRun, RunError> {
+    control
+        .get_run(id)
+        .await?
+        .ok_or_else(|| RunError::Vanished(format!("run {id} vanished after it was written")))
+}
+
+/// Which runs a listing or export shows: by state and start time (`from` inclusive, `to` not).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Selection {
+    state: Option<RunState>,
+    from: Option<DateTime<Utc>>,
+    to: Option<DateTime<Utc>>,
+}
+
+impl Selection {
+    /// Checks the filters: a known state name (empty: any), `from` before `to`.
+    pub fn new(
+        state: Option<&str>,
+        from: Option<DateTime<Utc>>,
+        to: Option<DateTime<Utc>>,
+    ) -> Result<Self, Invalid> {
+        let state = match state {
+            None | Some("") => None,
+            Some(s) => Some(RunState::parse(s).ok_or_else(|| {
+                Invalid::field("state", "must be running, succeeded, failed or cancelled")
+            })?),
+        };
+        if let (Some(f), Some(t)) = (from, to)
+            && f >= t
+        {
+            return Err(Invalid::field("from", "must be before to"));
+        }
+        Ok(Selection { state, from, to })
+    }
+
+    fn keeps(&self, run: &SyncRun) -> bool {
+        self.state.is_none_or(|s| s == run.state)
+            && self.from.is_none_or(|f| run.started_at >= f)
+            && self.to.is_none_or(|t| run.started_at < t)
+    }
+}
+
+/// One page of runs, newest first, filtered (a page may be short while `next` is set).
+pub async fn list(
+    control: &dyn ControlStore,
+    selection: &Selection,
+    page: &PageRequest,
+) -> Result<Page<SyncRun>, RunError> {
+    let found = control.list_runs(page).await.map_err(after_error)?;
+    Ok(Page {
+        items: found
+            .items
+            .into_iter()
+            .filter(|r| selection.keeps(r))
+            .collect(),
+        next: found.next,
+    })
+}
+
+/// Every selected run, newest first, up to `max_rows`; `truncated` when there were more.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Export {
+    pub runs: Vec<SyncRun>,
+    pub truncated: bool,
+}
+
+/// The rows of an export of the selected runs.
+pub async fn export(
+    control: &dyn ControlStore,
+    selection: &Selection,
+    max_rows: usize,
+) -> Result<Export, RunError> {
+    let mut runs = Vec::new();
+    let mut page = PageRequest::first(MAX_PAGE_SIZE);
+    loop {
+        let found = control.list_runs(&page).await.map_err(after_error)?;
+        for run in found.items.into_iter().filter(|r| selection.keeps(r)) {
+            if runs.len() == max_rows {
+                return Ok(Export {
+                    runs,
+                    truncated: true,
+                });
+            }
+            runs.push(run);
+        }
+        match found.next {
+            Some(next) => page = PageRequest::next(MAX_PAGE_SIZE, next),
+            None => {
+                return Ok(Export {
+                    runs,
+                    truncated: false,
+                });
+            }
+        }
+    }
+}
+
+/// A page token the store refuses is the caller's `after`.
+fn after_error(e: StoreError) -> RunError {
+    match e {
+        StoreError::Invalid(d) => Invalid::field("after", d).into(),
+        other => other.into(),
+    }
+}
