@@ -310,4 +310,42 @@ mod tests {
             assert!(!err.is_retryable());
         }
     }
+
+    #[tokio::test]
+    async fn the_console_edits_the_document_keeping_unknown_fields_and_refusing_stale_writes() {
+        let control = MemoryControl::new();
+        let now = Utc::now();
+        let mut doc = SyncPolicyDocument::load(&control).await.unwrap();
+        assert_eq!(doc.version, 0);
+        doc.body.insert("future_field".into(), json!(1));
+        doc.mappings_mut().insert("tags".into(), json!(["a"]));
+        let v1 = doc.save(&control, now).await.unwrap();
+        assert_eq!(doc.version, v1);
+
+        let read = SyncPolicyDocument::load(&control).await.unwrap();
+        assert_eq!(read.body["future_field"], json!(1));
+        assert_eq!(read.parse().unwrap().mappings.tags, ["a"]);
+        assert!(read.check_version(Some(v1)).is_ok());
+        assert!(matches!(
+            read.check_version(Some(v1 + 1)),
+            Err(ConsoleError::Conflict(_))
+        ));
+
+        // Someone else saves after `read` was loaded at v1: saving `read` now is stale.
+        let mut other = SyncPolicyDocument::load(&control).await.unwrap();
+        other.save(&control, now).await.unwrap();
+        let mut stale = read;
+        assert!(matches!(
+            stale.save(&control, now).await,
+            Err(ConsoleError::Conflict(_))
+        ));
+
+        // A result that would not read as a policy is refused and not written.
+        let mut bad = SyncPolicyDocument::load(&control).await.unwrap();
+        bad.body.insert("placement".into(), json!("sideways"));
+        let Err(ConsoleError::Invalid { errors, .. }) = bad.save(&control, now).await else {
+            panic!("an invalid policy was written");
+        };
+        assert_eq!(errors[0].field, "policy");
+    }
 }
