@@ -1,15 +1,25 @@
-//! Access events: every change made through the console, and every login attempt, is written
-//! to the audit log with the actor, the source IP and the user agent. Never secrets.
+//! Access events: the use cases record their own (`sync_service::access_audit`); this is where
+//! the API hands them the audit log, and the one way for a handler to record an event itself.
 
 use crate::context::Origin;
 use crate::problem::ApiError;
 use crate::state::ApiState;
-use serde_json::{Value, json};
-use sync_store::audit::{AuditEvent, AuditKind};
+use serde_json::Value;
+use sync_service::access_audit::AccessLog;
 
-/// Records one access event. A change whose audit record cannot be written is reported as
-/// failed (503) rather than silently unaudited; the change itself stays (it is idempotent to
-/// repeat with the new version).
+impl ApiState {
+    /// Where the console's access events go.
+    pub fn access_log(&self) -> AccessLog<'_> {
+        AccessLog {
+            log: self.audit.as_ref(),
+            clock: self.clock.as_ref(),
+        }
+    }
+}
+
+/// Records one access event by `actor` from `origin`. A change whose audit record cannot be
+/// written is reported as failed (503) rather than silently unaudited; the change itself stays
+/// (it is idempotent to repeat with the new version).
 pub async fn record(
     state: &ApiState,
     actor: &str,
@@ -17,18 +27,6 @@ pub async fn record(
     action: &str,
     detail: Value,
 ) -> Result<(), ApiError> {
-    let mut detail = detail;
-    if let (Some(obj), Some(agent)) = (detail.as_object_mut(), origin.user_agent.as_ref()) {
-        obj.insert("user_agent".into(), json!(agent));
-    }
-    let event = AuditEvent {
-        at: state.clock.now(),
-        kind: AuditKind::Access,
-        action: action.to_owned(),
-        actor: actor.to_owned(),
-        ip: origin.ip.clone(),
-        detail,
-    };
-    state.audit.append(&event).await?;
-    Ok(())
+    let actor = origin.actor(actor);
+    Ok(state.access_log().record(&actor, action, detail).await?)
 }

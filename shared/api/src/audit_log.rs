@@ -1,5 +1,6 @@
-//! The audit log for the console's History section: filter by day range, kind, action, actor
-//! and IP; paged JSON, or CSV of the whole selection (up to [`MAX_CSV_ROWS`]).
+//! `/api/audit`: the audit log for the console's History section (`sync_service::audit_log`):
+//! filter by day range, kind, action, actor and IP; paged JSON, or CSV of the whole selection
+//! (up to [`MAX_CSV_ROWS`]).
 
 use crate::auth::Caller;
 use crate::conflicts::page_request;
@@ -10,16 +11,13 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use chrono::{DateTime, Days, NaiveDate, Utc};
-use serde::{Deserialize, Serialize};
-use sync_store::audit::{AuditFilter, AuditKind, AuditRecord};
-use sync_store::{PageRequest, StoreError};
-use utoipa::{IntoParams, ToSchema};
+use chrono::NaiveDate;
+use serde::Deserialize;
+use sync_service::audit_log::{self, AuditReader, AuditSelection};
+use sync_store::audit::{AuditKind, AuditRecord};
+use utoipa::IntoParams;
 
-/// The CSV export stops here (and says so in a last line) so one request stays bounded.
-pub const MAX_CSV_ROWS: usize = 10_000;
-/// Without `from`, this many days up to `to` are read.
-pub const DEFAULT_DAYS: u64 = 7;
+pub use audit_log::{AuditEntry, AuditPage, DEFAULT_DAYS, MAX_CSV_ROWS, cell};
 
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -40,57 +38,28 @@ pub struct AuditQuery {
     pub after: Option<String>,
 }
 
-#[derive(Serialize, Deserialize, ToSchema)]
-pub struct AuditEntry {
-    pub id: String,
-    pub at: DateTime<Utc>,
-    pub kind: String,
-    pub action: String,
-    pub actor: String,
-    pub ip: Option<String>,
-    #[schema(value_type = Object)]
-    pub detail: serde_json::Value,
-}
-
-#[derive(Serialize, Deserialize, ToSchema)]
-pub struct AuditPage {
-    pub items: Vec<AuditEntry>,
-    pub next: Option<String>,
-}
-
-pub(crate) fn entry(r: AuditRecord) -> AuditEntry {
-    AuditEntry {
-        id: r.id,
-        at: r.event.at,
-        kind: r.event.kind.as_str().to_owned(),
-        action: r.event.action,
-        actor: r.event.actor,
-        ip: r.event.ip,
-        detail: r.event.detail,
+impl AuditQuery {
+    fn selection(&self) -> AuditSelection {
+        AuditSelection {
+            from: self.from,
+            to: self.to,
+            kind: self.kind,
+            action: self.action.clone(),
+            actor: self.actor.clone(),
+            ip: self.ip.clone(),
+        }
     }
 }
 
-fn selection(state: &ApiState, q: &AuditQuery) -> (NaiveDate, NaiveDate, AuditFilter) {
-    let to = q.to.unwrap_or_else(|| state.clock.now().date_naive());
-    let from = q.from.unwrap_or_else(|| {
-        to.checked_sub_days(Days::new(DEFAULT_DAYS - 1))
-            .unwrap_or(to)
-    });
-    let non_empty = |v: &Option<String>| v.clone().filter(|s| !s.is_empty());
-    let filter = AuditFilter {
-        kind: q.kind,
-        action: non_empty(&q.action),
-        actor: non_empty(&q.actor),
-        ip: non_empty(&q.ip),
-    };
-    (from, to, filter)
+/// One audit record as the API shows it.
+pub(crate) fn entry(r: AuditRecord) -> AuditEntry {
+    AuditEntry::from(r)
 }
 
-fn store_error(e: StoreError) -> ApiError {
-    match e {
-        // A reversed or too long range, or a foreign page token: the caller's input.
-        StoreError::Invalid(d) => ApiError::invalid("query", d),
-        other => other.into(),
+fn reader(state: &ApiState) -> AuditReader<'_> {
+    AuditReader {
+        log: state.audit.as_ref(),
+        clock: state.clock.as_ref(),
     }
 }
 
@@ -104,25 +73,8 @@ pub async fn list(
     ApiQuery(q): ApiQuery<AuditQuery>,
 ) -> Result<Json<AuditPage>, ApiError> {
     let page = page_request(q.limit, q.after.clone())?;
-    let (from, to, filter) = selection(&state, &q);
-    let found = state
-        .audit
-        .query(from, to, &filter, &page)
-        .await
-        .map_err(store_error)?;
-    Ok(Json(AuditPage {
-        items: found.items.into_iter().map(entry).collect(),
-        next: found.next.map(|t| t.0),
-    }))
-}
-
-/// A spreadsheet must not run a cell as a formula.
-pub(crate) fn cell(text: &str) -> String {
-    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{text}")
-    } else {
-        text.to_owned()
-    }
+    let found = audit_log::audit_page(reader(&state), &q.selection(), &page).await?;
+    Ok(Json(found))
 }
 
 /// The selected audit events as CSV (`at,kind,action,actor,ip,detail`), newest first.
@@ -134,58 +86,7 @@ pub async fn export_csv(
     State(state): State<ApiState>,
     ApiQuery(q): ApiQuery<AuditQuery>,
 ) -> Result<Response, ApiError> {
-    let (from, to, filter) = selection(&state, &q);
-    let mut writer = csv::Writer::from_writer(Vec::new());
-    let csv_error = |e: csv::Error| ApiError::Internal(e.to_string());
-    writer
-        .write_record(["at", "kind", "action", "actor", "ip", "detail"])
-        .map_err(csv_error)?;
-    let mut page = PageRequest::first(sync_store::page::MAX_PAGE_SIZE);
-    let mut rows = 0;
-    loop {
-        let found = state
-            .audit
-            .query(from, to, &filter, &page)
-            .await
-            .map_err(store_error)?;
-        for r in found.items {
-            if rows == MAX_CSV_ROWS {
-                writer
-                    .write_record([
-                        "",
-                        "",
-                        "",
-                        "",
-                        "",
-                        &format!("truncated after {MAX_CSV_ROWS} rows; narrow the filter"),
-                    ])
-                    .map_err(csv_error)?;
-                return finish(writer);
-            }
-            let e = entry(r);
-            writer
-                .write_record([
-                    e.at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
-                    e.kind,
-                    cell(&e.action),
-                    cell(&e.actor),
-                    cell(e.ip.as_deref().unwrap_or("")),
-                    cell(&e.detail.to_string()),
-                ])
-                .map_err(csv_error)?;
-            rows += 1;
-        }
-        match found.next {
-            Some(next) => page = PageRequest::next(sync_store::page::MAX_PAGE_SIZE, next),
-            None => return finish(writer),
-        }
-    }
-}
-
-fn finish(writer: csv::Writer<Vec<u8>>) -> Result<Response, ApiError> {
-    let bytes = writer
-        .into_inner()
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let bytes = audit_log::audit_csv(reader(&state), &q.selection()).await?;
     let mut response = bytes.into_response();
     response.headers_mut().insert(
         header::CONTENT_TYPE,

@@ -16,6 +16,7 @@ use lambda_http::RequestExt;
 use lambda_http::request::RequestContext;
 use std::convert::Infallible;
 use std::net::SocketAddr;
+use sync_service::access_audit::Actor;
 
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
 
@@ -31,6 +32,17 @@ pub struct SourceIp(pub String);
 pub struct Origin {
     pub ip: Option<String>,
     pub user_agent: Option<String>,
+}
+
+impl Origin {
+    /// `username` acting from here, as the use cases audit it.
+    pub fn actor(&self, username: &str) -> Actor {
+        Actor {
+            username: username.to_owned(),
+            ip: self.ip.clone(),
+            user_agent: self.user_agent.clone(),
+        }
+    }
 }
 
 fn gateway(request: &Request) -> Option<(Option<String>, Option<String>)> {

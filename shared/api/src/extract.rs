@@ -1,10 +1,14 @@
 //! Extractors whose rejections are problem+json 400s instead of axum's plain-text answers, so
-//! bad input never turns into a 500 or an unexplained body.
+//! bad input never turns into a 500 or an unexplained body; and document versions in headers
+//! (`If-Match` in, `ETag` out).
 
 use crate::problem::{ApiError, FieldError};
+use axum::Json;
 use axum::extract::rejection::{BytesRejection, JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts};
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
 
 #[derive(FromRequest)]
 #[from_request(via(axum::Json), rejection(ApiError))]
@@ -84,4 +88,14 @@ pub fn if_match(headers: &HeaderMap) -> Result<Option<u64>, ApiError> {
         .and_then(|v| v.parse::<u64>().ok())
         .map(Some)
         .ok_or_else(|| ApiError::invalid("If-Match", "must be the version number of the document"))
+}
+
+/// `body` as JSON with its document version as `ETag` (send it back as `If-Match`).
+pub fn with_etag(body: impl Serialize, version: u64) -> Response {
+    let mut response = Json(body).into_response();
+    response.headers_mut().insert(
+        header::ETAG,
+        HeaderValue::from_str(&format!("\"{version}\"")).expect("digits are a valid header"),
+    );
+    response
 }

@@ -1,87 +1,19 @@
-//! Read-only lists for the console's pickers, fetched live from Zammad and Kimai with the stored
-//! connection (not configured: 409; the remote failing: 502).
+//! `/api/pickers`: read-only lists for the console's pickers, fetched live from Zammad and
+//! Kimai with the stored connection (`sync_service::pickers`; not configured: 409; the remote
+//! failing: 502).
 
 use crate::auth::Caller;
 use crate::extract::ApiQuery;
 use crate::problem::ApiError;
 use crate::state::ApiState;
-use crate::upstream::{self, upstream};
+use crate::upstream;
 use axum::Json;
 use axum::extract::State;
-use serde::{Deserialize, Serialize};
-use sync_core::ids::CustomerId;
-use utoipa::{IntoParams, ToSchema};
+use serde::Deserialize;
+use sync_service::pickers;
+use utoipa::IntoParams;
 
-#[derive(Serialize, Deserialize, ToSchema)]
-pub struct Pick {
-    pub id: u64,
-    pub name: String,
-    /// Hidden / inactive items are listed too (mappings may point at them), marked here.
-    pub visible: bool,
-    /// Extra facts: a customer's number, a project's customer id, an activity's project id, a
-    /// user's e-mail.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub number: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub customer: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub project: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub email: Option<String>,
-}
-
-fn pick(id: u64, name: String, visible: bool) -> Pick {
-    Pick {
-        id,
-        name,
-        visible,
-        number: None,
-        customer: None,
-        project: None,
-        email: None,
-    }
-}
-
-/// Zammad time accounting types.
-#[utoipa::path(get, path = "/api/pickers/zammad/types", tag = "pickers", security(("bearer" = [])),
-    responses((status = 200, body = Vec<Pick>), (status = 401, body = crate::problem::Problem),
-              (status = 409, body = crate::problem::Problem), (status = 502, body = crate::problem::Problem)))]
-pub async fn zammad_types(
-    _: Caller,
-    State(state): State<ApiState>,
-) -> Result<Json<Vec<Pick>>, ApiError> {
-    let client = upstream::zammad(&state).await?;
-    let types = client
-        .accounting_types()
-        .await
-        .map_err(|e| upstream("Zammad", e))?;
-    Ok(Json(
-        types
-            .into_iter()
-            .map(|t| pick(t.id.0, t.name, t.active))
-            .collect(),
-    ))
-}
-
-/// Zammad organisations.
-#[utoipa::path(get, path = "/api/pickers/zammad/organisations", tag = "pickers", security(("bearer" = [])),
-    responses((status = 200, body = Vec<Pick>), (status = 401, body = crate::problem::Problem),
-              (status = 409, body = crate::problem::Problem), (status = 502, body = crate::problem::Problem)))]
-pub async fn zammad_organisations(
-    _: Caller,
-    State(state): State<ApiState>,
-) -> Result<Json<Vec<Pick>>, ApiError> {
-    let client = upstream::zammad(&state).await?;
-    let orgs = client
-        .organisations()
-        .await
-        .map_err(|e| upstream("Zammad", e))?;
-    Ok(Json(
-        orgs.into_iter()
-            .map(|o| pick(o.id.0, o.name, true))
-            .collect(),
-    ))
-}
+pub use pickers::Pick;
 
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -98,8 +30,28 @@ pub struct ProjectFilter {
     pub customer: Option<u64>,
 }
 
-fn term(t: &Option<String>) -> Option<&str> {
-    t.as_deref().map(str::trim).filter(|t| !t.is_empty())
+/// Zammad time accounting types.
+#[utoipa::path(get, path = "/api/pickers/zammad/types", tag = "pickers", security(("bearer" = [])),
+    responses((status = 200, body = Vec<Pick>), (status = 401, body = crate::problem::Problem),
+              (status = 409, body = crate::problem::Problem), (status = 502, body = crate::problem::Problem)))]
+pub async fn zammad_types(
+    _: Caller,
+    State(state): State<ApiState>,
+) -> Result<Json<Vec<Pick>>, ApiError> {
+    let client = upstream::zammad(&state).await?;
+    Ok(Json(pickers::zammad_types(&client).await?))
+}
+
+/// Zammad organisations.
+#[utoipa::path(get, path = "/api/pickers/zammad/organisations", tag = "pickers", security(("bearer" = [])),
+    responses((status = 200, body = Vec<Pick>), (status = 401, body = crate::problem::Problem),
+              (status = 409, body = crate::problem::Problem), (status = 502, body = crate::problem::Problem)))]
+pub async fn zammad_organisations(
+    _: Caller,
+    State(state): State<ApiState>,
+) -> Result<Json<Vec<Pick>>, ApiError> {
+    let client = upstream::zammad(&state).await?;
+    Ok(Json(pickers::zammad_organisations(&client).await?))
 }
 
 /// Kimai activities (hidden ones included).
@@ -112,18 +64,8 @@ pub async fn kimai_activities(
     ApiQuery(q): ApiQuery<Term>,
 ) -> Result<Json<Vec<Pick>>, ApiError> {
     let client = upstream::kimai(&state).await?;
-    let items = client
-        .activities(None, term(&q.term))
-        .await
-        .map_err(|e| upstream("Kimai", e))?;
     Ok(Json(
-        items
-            .into_iter()
-            .map(|a| Pick {
-                project: a.project.map(|p| p.0),
-                ..pick(a.id.0, a.name, a.visible)
-            })
-            .collect(),
+        pickers::kimai_activities(&client, q.term.as_deref()).await?,
     ))
 }
 
@@ -137,18 +79,8 @@ pub async fn kimai_customers(
     ApiQuery(q): ApiQuery<Term>,
 ) -> Result<Json<Vec<Pick>>, ApiError> {
     let client = upstream::kimai(&state).await?;
-    let items = client
-        .customers(term(&q.term))
-        .await
-        .map_err(|e| upstream("Kimai", e))?;
     Ok(Json(
-        items
-            .into_iter()
-            .map(|c| Pick {
-                number: c.number.clone(),
-                ..pick(c.id.0, c.name, c.visible)
-            })
-            .collect(),
+        pickers::kimai_customers(&client, q.term.as_deref()).await?,
     ))
 }
 
@@ -163,18 +95,8 @@ pub async fn kimai_projects(
     ApiQuery(q): ApiQuery<ProjectFilter>,
 ) -> Result<Json<Vec<Pick>>, ApiError> {
     let client = upstream::kimai(&state).await?;
-    let items = client
-        .projects(q.customer.map(CustomerId), term(&q.term))
-        .await
-        .map_err(|e| upstream("Kimai", e))?;
     Ok(Json(
-        items
-            .into_iter()
-            .map(|p| Pick {
-                customer: Some(p.customer.0),
-                ..pick(p.id.0, p.name, p.visible)
-            })
-            .collect(),
+        pickers::kimai_projects(&client, q.customer, q.term.as_deref()).await?,
     ))
 }
 
@@ -188,21 +110,7 @@ pub async fn kimai_users(
     ApiQuery(q): ApiQuery<Term>,
 ) -> Result<Json<Vec<Pick>>, ApiError> {
     let client = upstream::kimai(&state).await?;
-    let items = client
-        .users(term(&q.term))
-        .await
-        .map_err(|e| upstream("Kimai", e))?;
     Ok(Json(
-        items
-            .into_iter()
-            .map(|u| Pick {
-                email: u.email.clone(),
-                ..pick(
-                    u.id.0,
-                    u.alias.clone().unwrap_or_else(|| u.username.clone()),
-                    u.enabled,
-                )
-            })
-            .collect(),
+        pickers::kimai_users(&client, q.term.as_deref()).await?,
     ))
 }

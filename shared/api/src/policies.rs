@@ -1,192 +1,27 @@
-//! The sync policies (design §4 and §7) as one resource, stored in the `policy/sync` document
-//! beside the mappings: placement, aggregation, rounding, approval mode, project strategy, customer auto-create, unmapped users, description template, default
-//! activity, fallback customer, tags and billable flag. `PUT` replaces them all (fields left
-//! out take their defaults) and never touches the mappings. The time unit and the default zone
-//! belong to the Zammad connection (`/api/connections/zammad`), as in `sync_service::settings`.
+//! `/api/policies`: the sync policies as one resource (`sync_service::policy_settings`), stored
+//! beside the mappings. `PUT` replaces them all (fields left out take their defaults) and never
+//! touches the mappings; `If-Match` makes a concurrent edit a 409. The time unit and the default
+//! zone belong to the Zammad connection (`/api/connections/zammad`).
 
-use crate::audit;
 use crate::auth::{Admin, Caller};
 use crate::context::Origin;
-use crate::extract::ApiJson;
-use crate::problem::{ApiError, FieldError};
+use crate::extract::{ApiJson, if_match, with_etag};
+use crate::problem::ApiError;
 use crate::state::ApiState;
-use crate::sync_doc::{self, with_etag};
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
-use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
-use sync_core::aggregation::Aggregation;
-use sync_core::mapping::{AutoCreate, ProjectStrategy, UnmappedUserPolicy};
-use sync_core::placement::Placement;
-use sync_core::rounding::Rounding;
-use utoipa::ToSchema;
+use sync_service::policy_settings;
 
-/// Placeholders the description template may use (see `sync_core::mapping`).
-pub const PLACEHOLDERS: [&str; 7] = [
-    "marker",
-    "ticket_number",
-    "ticket_title",
-    "ticket_id",
-    "agent",
-    "type",
-    "organisation",
-];
-pub const MAX_TEMPLATE_LEN: usize = 500;
-pub const MAX_TAGS: usize = 20;
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Policies {
-    /// `end_at_logged` or `begin_at_logged`.
-    #[serde(default)]
-    #[schema(value_type = String, example = "end_at_logged")]
-    pub placement: Placement,
-    /// `per_accounting` or `per_ticket_agent_activity_day`.
-    #[serde(default)]
-    #[schema(value_type = String, example = "per_accounting")]
-    pub aggregation: Aggregation,
-    /// `{"mode": "none" | "up" | "down" | "nearest", "step_minutes": 15, "minimum_minutes": null}`.
-    #[serde(default)]
-    #[schema(value_type = Object)]
-    pub rounding: Rounding,
-    /// Approval mode: creates wait for a human before they are posted.
-    #[serde(default)]
-    pub approval_required: bool,
-    /// `{"strategy": "per_customer", "name": "Support"}`, `{"strategy": "per_ticket"}` or
-    /// `{"strategy": "by_group"}`.
-    #[serde(default)]
-    #[schema(value_type = Object)]
-    pub project_strategy: ProjectStrategy,
-    /// `off`, `on` or `after_review`.
-    #[serde(default)]
-    #[schema(value_type = String, example = "off")]
-    pub customer_auto_create: AutoCreate,
-    /// `conflict` or `book_as_api_user`.
-    #[serde(default)]
-    #[schema(value_type = String, example = "conflict")]
-    pub unmapped_user: UnmappedUserPolicy,
-    /// Empty means the default `{marker} #{ticket_number} {ticket_title}`.
-    #[serde(default)]
-    pub description_template: String,
-    #[serde(default)]
-    pub default_activity: Option<u64>,
-    #[serde(default)]
-    pub fallback_customer: Option<u64>,
-    #[serde(default)]
-    pub tags: Vec<String>,
-    /// `null` leaves Kimai's billable mode alone.
-    #[serde(default)]
-    pub billable: Option<bool>,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct PoliciesView {
-    pub version: u64,
-    #[serde(flatten)]
-    pub policies: Policies,
-}
-
-/// Field-level checks, all reported at once.
-fn validate(p: &Policies) -> Vec<FieldError> {
-    let mut errors = Vec::new();
-    if let Err(e) = p.rounding.validate() {
-        errors.push(FieldError::new("rounding", e.to_string()));
-    }
-    if let ProjectStrategy::PerCustomer { name } = &p.project_strategy
-        && (name.trim().is_empty() || name.len() > 150)
-    {
-        errors.push(FieldError::new(
-            "project_strategy.name",
-            "the project name must have 1 to 150 characters",
-        ));
-    }
-    if let Err(e) = check_template(&p.description_template) {
-        errors.push(FieldError::new("description_template", e));
-    }
-    if p.default_activity == Some(0) {
-        errors.push(FieldError::new(
-            "default_activity",
-            "must be a positive Kimai id",
-        ));
-    }
-    if p.fallback_customer == Some(0) {
-        errors.push(FieldError::new(
-            "fallback_customer",
-            "must be a positive Kimai id",
-        ));
-    }
-    if p.tags.len() > MAX_TAGS {
-        errors.push(FieldError::new("tags", format!("at most {MAX_TAGS} tags")));
-    }
-    for tag in &p.tags {
-        // Kimai sends tags as one comma-separated string: a comma would split the tag.
-        if tag.trim().is_empty() || tag.contains(',') || tag.len() > 100 {
-            errors.push(FieldError::new(
-                "tags",
-                format!("{tag:?}: 1 to 100 characters, no commas"),
-            ));
-        }
-    }
-    errors
-}
-
-fn check_template(template: &str) -> Result<(), String> {
-    if template.len() > MAX_TEMPLATE_LEN {
-        return Err(format!("at most {MAX_TEMPLATE_LEN} characters"));
-    }
-    let mut rest = template;
-    while let Some(open) = rest.find('{') {
-        let after = &rest[open + 1..];
-        let close = after
-            .find('}')
-            .ok_or_else(|| "a `{` is not closed".to_owned())?;
-        let name = &after[..close];
-        if !PLACEHOLDERS.contains(&name) {
-            return Err(format!(
-                "unknown placeholder {{{name}}}; known: {}",
-                PLACEHOLDERS.join(", ")
-            ));
-        }
-        rest = &after[close + 1..];
-    }
-    Ok(())
-}
-
-fn read(doc: &sync_doc::SyncDoc) -> Result<Policies, ApiError> {
-    let p = doc
-        .parse()
-        .map_err(|e| ApiError::Internal(format!("policy/sync is unreadable: {e}")))?;
-    let m = p.mappings;
-    Ok(Policies {
-        placement: p.placement,
-        aggregation: p.aggregation,
-        rounding: p.rounding,
-        approval_required: p.approval_required,
-        project_strategy: m.project_strategy,
-        customer_auto_create: m.customer_auto_create,
-        unmapped_user: m.unmapped_user,
-        description_template: m.description_template,
-        default_activity: m.default_activity.map(|a| a.0),
-        fallback_customer: m.fallback_customer.map(|c| c.0),
-        tags: m.tags,
-        billable: m.billable,
-    })
-}
+pub use policy_settings::{MAX_TAGS, MAX_TEMPLATE_LEN, PLACEHOLDERS, Policies, PoliciesView};
 
 /// The sync policies (defaults until saved).
 #[utoipa::path(get, path = "/api/policies", tag = "policies", security(("bearer" = [])),
     responses((status = 200, body = PoliciesView), (status = 401, body = crate::problem::Problem)))]
 pub async fn get_policies(_: Caller, State(state): State<ApiState>) -> Result<Response, ApiError> {
-    let doc = sync_doc::load(&state).await?;
-    let policies = read(&doc)?;
-    Ok(with_etag(
-        PoliciesView {
-            version: doc.version,
-            policies,
-        },
-        doc.version,
-    ))
+    let view = policy_settings::policies(state.control.as_ref()).await?;
+    let version = view.version;
+    Ok(with_etag(view, version))
 }
 
 /// Replaces the sync policies (the mappings stay as they are).
@@ -202,77 +37,10 @@ pub async fn put_policies(
     headers: HeaderMap,
     ApiJson(input): ApiJson<Policies>,
 ) -> Result<Response, ApiError> {
-    let errors = validate(&input);
-    if !errors.is_empty() {
-        return Err(ApiError::invalid_many("the policies are invalid", errors));
-    }
-    let mut doc = sync_doc::load(&state).await?;
-    sync_doc::check_if_match(&headers, &doc)?;
-    doc.body
-        .insert("placement".into(), to_json(&input.placement));
-    doc.body
-        .insert("aggregation".into(), to_json(&input.aggregation));
-    doc.body.insert("rounding".into(), to_json(&input.rounding));
-    doc.body
-        .insert("approval_required".into(), json!(input.approval_required));
-    let m = doc.mappings_mut();
-    m.insert("project_strategy".into(), to_json(&input.project_strategy));
-    m.insert(
-        "customer_auto_create".into(),
-        to_json(&input.customer_auto_create),
-    );
-    m.insert("unmapped_user".into(), to_json(&input.unmapped_user));
-    m.insert(
-        "description_template".into(),
-        json!(input.description_template),
-    );
-    m.insert("default_activity".into(), json!(input.default_activity));
-    m.insert("fallback_customer".into(), json!(input.fallback_customer));
-    m.insert("tags".into(), json!(input.tags));
-    m.insert("billable".into(), json!(input.billable));
-    doc.version = sync_doc::save(&state, &doc).await?;
-    audit::record(
-        &state,
-        &caller.username,
-        &origin,
-        "policies.update",
-        json!({"version": doc.version, "policies": to_json(&input)}),
-    )
-    .await?;
-    let policies = read(&doc)?;
-    Ok(with_etag(
-        PoliciesView {
-            version: doc.version,
-            policies,
-        },
-        doc.version,
-    ))
-}
-
-fn to_json(v: &impl Serialize) -> Value {
-    serde_json::to_value(v).expect("policy types always serialise")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn templates_may_use_known_placeholders_only() {
-        assert_eq!(
-            check_template("{marker} #{ticket_number} for {agent}"),
-            Ok(())
-        );
-        assert_eq!(check_template(""), Ok(()));
-        assert!(
-            check_template("{ticket_nr}")
-                .unwrap_err()
-                .contains("ticket_nr")
-        );
-        assert!(
-            check_template("{marker")
-                .unwrap_err()
-                .contains("not closed")
-        );
-    }
+    let read_at = if_match(&headers)?;
+    let actor = origin.actor(&caller.username);
+    let (control, access) = (state.control.as_ref(), state.access_log());
+    let view = policy_settings::replace_policies(control, access, &actor, read_at, &input).await?;
+    let version = view.version;
+    Ok(with_etag(view, version))
 }

@@ -6,27 +6,14 @@ use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
+use sync_service::console_error::ConsoleError;
 use sync_store::StoreError;
 use utoipa::ToSchema;
 
+/// One invalid input field; defined with the use cases that find them.
+pub use sync_service::console_error::FieldError;
+
 pub const CONTENT_TYPE: &str = "application/problem+json";
-
-/// One invalid input field (only in 400 answers).
-#[derive(Debug, Clone, Serialize, PartialEq, Eq, ToSchema)]
-pub struct FieldError {
-    /// The field (`base_url`), a CSV row (`row 3`) or `body` for unreadable JSON.
-    pub field: String,
-    pub message: String,
-}
-
-impl FieldError {
-    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
-        FieldError {
-            field: field.into(),
-            message: message.into(),
-        }
-    }
-}
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq, ToSchema)]
 pub struct Problem {
@@ -169,6 +156,25 @@ impl From<StoreError> for ApiError {
             StoreError::Unavailable(d) => ApiError::Unavailable(format!("storage: {d}")),
             StoreError::Invalid(d) => ApiError::invalid("query", d),
             other => ApiError::Internal(other.to_string()),
+        }
+    }
+}
+
+/// A use case's error as the answer it has always been: the same status, title and detail.
+impl From<ConsoleError> for ApiError {
+    fn from(e: ConsoleError) -> Self {
+        match e {
+            ConsoleError::Invalid { detail, errors } => ApiError::Invalid { detail, errors },
+            ConsoleError::Unauthenticated(d) => ApiError::Unauthenticated(d),
+            ConsoleError::NotFound(d) => ApiError::NotFound(d),
+            ConsoleError::Conflict(d) => ApiError::Conflict(d),
+            ConsoleError::TooManyLogins { retry_after_secs } => {
+                ApiError::TooManyRequests { retry_after_secs }
+            }
+            ConsoleError::Upstream(d) => ApiError::Upstream(d),
+            ConsoleError::Unavailable(d) => ApiError::Unavailable(d),
+            ConsoleError::Internal(d) => ApiError::Internal(d),
+            ConsoleError::Store(e) => e.into(),
         }
     }
 }

@@ -3,10 +3,15 @@
 //! `sync`. The unit of `time_unit` and the default zone belong to the Zammad connection
 //! (`settings::ZammadConnection`).
 //!
+//! The console edits the same document as a [`SyncPolicyDocument`] (mappings and policies).
+//!
 //! The Kimai API user of the mappings is always the owner of the configured Kimai token (read
 //! with `GET /api/users/me`), whatever the document says: the token decides who writes.
 
+use crate::console_error::{ConsoleError, ConsoleResult, FieldError};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
 use sync_core::aggregation::Aggregation;
 use sync_core::ids::KimaiUserId;
 use sync_core::mapping::Mappings;
@@ -15,7 +20,7 @@ use sync_core::placement::Placement;
 use sync_core::rounding::Rounding;
 use sync_core::units::TimeUnit;
 use sync_store::StoreError;
-use sync_store::control::{ControlStore, DocumentKind};
+use sync_store::control::{ControlStore, DocumentKind, DocumentWrite, ExpectedVersion};
 use thiserror::Error;
 
 /// Id of the policy document.
@@ -96,19 +101,136 @@ pub async fn load_sync_policy(
     else {
         return Ok(SyncPolicy::unconfigured(api_user));
     };
-    let mut body = doc.body;
-    // The token decides the API user; fill it in so the document need not (and cannot) lie.
-    // A document without mappings yet means "nothing mapped".
-    if let Some(b) = body.as_object_mut() {
-        let mappings = b.entry("mappings").or_insert_with(|| serde_json::json!({}));
-        if let Some(m) = mappings.as_object_mut() {
-            m.insert("api_user".into(), serde_json::json!(api_user.0));
-        }
-    }
+    read_policy(doc.body, api_user)
+}
+
+/// The body as a validated policy.
+fn read_policy(mut body: Value, api_user: KimaiUserId) -> Result<SyncPolicy, PolicyError> {
+    fill_in_api_user(&mut body, api_user);
     let policy: SyncPolicy =
         serde_json::from_value(body).map_err(|e| PolicyError::Invalid(e.to_string()))?;
     policy.validate()?;
     Ok(policy)
+}
+
+/// The token decides the API user; it is filled in so the document need not (and cannot) lie.
+/// A document without mappings yet means "nothing mapped".
+fn fill_in_api_user(body: &mut Value, api_user: KimaiUserId) {
+    if let Some(b) = body.as_object_mut() {
+        let mappings = b.entry("mappings").or_insert_with(|| json!({}));
+        if let Some(m) = mappings.as_object_mut() {
+            m.insert("api_user".into(), json!(api_user.0));
+        }
+    }
+}
+
+// ---------------------------------------------------------------- as the console edits it
+
+/// The policy document as the console edits it: the time policy, approval mode and, under
+/// `mappings`, every mapping and mapping policy, in one document, so the pipeline sees exactly
+/// what the console saved. Its version is the unit of optimistic concurrency.
+///
+/// The body is edited as JSON so fields this code does not know survive an edit; every write
+/// is checked by reading it back as a [`SyncPolicy`] first.
+pub struct SyncPolicyDocument {
+    /// An object with a `mappings` object (once edited).
+    pub body: Map<String, Value>,
+    /// 0: not stored yet.
+    pub version: u64,
+}
+
+impl SyncPolicyDocument {
+    /// The stored document, or an empty one at version 0.
+    pub async fn load(control: &dyn ControlStore) -> ConsoleResult<Self> {
+        let doc = control
+            .get_document(DocumentKind::Policy, SYNC_POLICY_ID)
+            .await?;
+        let Some(doc) = doc else {
+            return Ok(SyncPolicyDocument {
+                body: Map::new(),
+                version: 0,
+            });
+        };
+        match doc.body {
+            Value::Object(body) => Ok(SyncPolicyDocument {
+                body,
+                version: doc.version,
+            }),
+            _ => Err(ConsoleError::Internal(
+                "policy/sync is not a JSON object".into(),
+            )),
+        }
+    }
+
+    /// Refuses an edit based on another version than the one just read (`read_at`, when the
+    /// caller names one).
+    pub fn check_version(&self, read_at: Option<u64>) -> ConsoleResult<()> {
+        match read_at {
+            Some(v) if v != self.version => Err(stale(self.version)),
+            _ => Ok(()),
+        }
+    }
+
+    pub fn mappings(&self) -> Option<&Map<String, Value>> {
+        self.body.get("mappings").and_then(Value::as_object)
+    }
+
+    pub fn mappings_mut(&mut self) -> &mut Map<String, Value> {
+        let entry = self
+            .body
+            .entry("mappings")
+            .or_insert_with(|| Value::Object(Map::new()));
+        if !entry.is_object() {
+            *entry = Value::Object(Map::new());
+        }
+        entry.as_object_mut().expect("made an object above")
+    }
+
+    /// Reads the body as the pipeline will (with a placeholder API user: the pipeline fills
+    /// in the token's owner).
+    pub fn parse(&self) -> Result<SyncPolicy, String> {
+        let mut body = Value::Object(self.body.clone());
+        fill_in_api_user(&mut body, KimaiUserId(0));
+        let policy: SyncPolicy = serde_json::from_value(body).map_err(|e| e.to_string())?;
+        policy.validate().map_err(|e| e.to_string())?;
+        Ok(policy)
+    }
+
+    /// Validates and writes the document, conditional on the version it was read at; the new
+    /// version is kept in `self.version`.
+    pub async fn save(
+        &mut self,
+        control: &dyn ControlStore,
+        now: DateTime<Utc>,
+    ) -> ConsoleResult<u64> {
+        if let Err(e) = self.parse() {
+            return Err(ConsoleError::invalid_many(
+                "the result would not be a valid sync policy",
+                vec![FieldError::new("policy", e)],
+            ));
+        }
+        let expected = match self.version {
+            0 => ExpectedVersion::New,
+            v => ExpectedVersion::Version(v),
+        };
+        let body = Value::Object(self.body.clone());
+        let write = control
+            .put_document(DocumentKind::Policy, SYNC_POLICY_ID, &body, expected, now)
+            .await?;
+        match write {
+            DocumentWrite::Written { version } => {
+                self.version = version;
+                Ok(version)
+            }
+            DocumentWrite::VersionConflict { current } => Err(stale(current.unwrap_or(0))),
+        }
+    }
+}
+
+fn stale(current: u64) -> ConsoleError {
+    ConsoleError::Conflict(format!(
+        "the mappings and policies were changed meanwhile (now version {current}); reload and retry"
+    ))
 }
 
 #[cfg(test)]
@@ -187,5 +309,43 @@ mod tests {
             assert!(matches!(err, PolicyError::Invalid(_)), "{body}: {err}");
             assert!(!err.is_retryable());
         }
+    }
+
+    #[tokio::test]
+    async fn the_console_edits_the_document_keeping_unknown_fields_and_refusing_stale_writes() {
+        let control = MemoryControl::new();
+        let now = Utc::now();
+        let mut doc = SyncPolicyDocument::load(&control).await.unwrap();
+        assert_eq!(doc.version, 0);
+        doc.body.insert("future_field".into(), json!(1));
+        doc.mappings_mut().insert("tags".into(), json!(["a"]));
+        let v1 = doc.save(&control, now).await.unwrap();
+        assert_eq!(doc.version, v1);
+
+        let read = SyncPolicyDocument::load(&control).await.unwrap();
+        assert_eq!(read.body["future_field"], json!(1));
+        assert_eq!(read.parse().unwrap().mappings.tags, ["a"]);
+        assert!(read.check_version(Some(v1)).is_ok());
+        assert!(matches!(
+            read.check_version(Some(v1 + 1)),
+            Err(ConsoleError::Conflict(_))
+        ));
+
+        // Someone else saves after `read` was loaded at v1: saving `read` now is stale.
+        let mut other = SyncPolicyDocument::load(&control).await.unwrap();
+        other.save(&control, now).await.unwrap();
+        let mut stale = read;
+        assert!(matches!(
+            stale.save(&control, now).await,
+            Err(ConsoleError::Conflict(_))
+        ));
+
+        // A result that would not read as a policy is refused and not written.
+        let mut bad = SyncPolicyDocument::load(&control).await.unwrap();
+        bad.body.insert("placement".into(), json!("sideways"));
+        let Err(ConsoleError::Invalid { errors, .. }) = bad.save(&control, now).await else {
+            panic!("an invalid policy was written");
+        };
+        assert_eq!(errors[0].field, "policy");
     }
 }

@@ -1,0 +1,251 @@
+//! The sync policies (design §4 and §7) as the console edits them, stored in the `policy/sync`
+//! document beside the mappings ([`SyncPolicyDocument`]): placement, aggregation, rounding,
+//! approval mode, project strategy, customer auto-create, unmapped users, description
+//! template, default activity, fallback customer, tags and billable flag. Saving replaces them
+//! all (fields left out take their defaults) and never touches the mappings. The time unit and
+//! the default zone belong to the Zammad connection, as in [`crate::settings`].
+
+use crate::access_audit::{AccessLog, Actor};
+use crate::console_error::{ConsoleError, ConsoleResult, FieldError};
+use crate::policies::SyncPolicyDocument;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use sync_core::aggregation::Aggregation;
+use sync_core::mapping::{AutoCreate, ProjectStrategy, UnmappedUserPolicy};
+use sync_core::placement::Placement;
+use sync_core::rounding::Rounding;
+use sync_store::control::ControlStore;
+use utoipa::ToSchema;
+
+/// Placeholders the description template may use (see `sync_core::mapping`).
+pub const PLACEHOLDERS: [&str; 7] = [
+    "marker",
+    "ticket_number",
+    "ticket_title",
+    "ticket_id",
+    "agent",
+    "type",
+    "organisation",
+];
+pub const MAX_TEMPLATE_LEN: usize = 500;
+pub const MAX_TAGS: usize = 20;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Policies {
+    /// `end_at_logged` or `begin_at_logged`.
+    #[serde(default)]
+    #[schema(value_type = String, example = "end_at_logged")]
+    pub placement: Placement,
+    /// `per_accounting` or `per_ticket_agent_activity_day`.
+    #[serde(default)]
+    #[schema(value_type = String, example = "per_accounting")]
+    pub aggregation: Aggregation,
+    /// `{"mode": "none" | "up" | "down" | "nearest", "step_minutes": 15, "minimum_minutes": null}`.
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub rounding: Rounding,
+    /// Approval mode: creates wait for a human before they are posted.
+    #[serde(default)]
+    pub approval_required: bool,
+    /// `{"strategy": "per_customer", "name": "Support"}`, `{"strategy": "per_ticket"}` or
+    /// `{"strategy": "by_group"}`.
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub project_strategy: ProjectStrategy,
+    /// `off`, `on` or `after_review`.
+    #[serde(default)]
+    #[schema(value_type = String, example = "off")]
+    pub customer_auto_create: AutoCreate,
+    /// `conflict` or `book_as_api_user`.
+    #[serde(default)]
+    #[schema(value_type = String, example = "conflict")]
+    pub unmapped_user: UnmappedUserPolicy,
+    /// Empty means the default `{marker} #{ticket_number} {ticket_title}`.
+    #[serde(default)]
+    pub description_template: String,
+    #[serde(default)]
+    pub default_activity: Option<u64>,
+    #[serde(default)]
+    pub fallback_customer: Option<u64>,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// `null` leaves Kimai's billable mode alone.
+    #[serde(default)]
+    pub billable: Option<bool>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PoliciesView {
+    pub version: u64,
+    #[serde(flatten)]
+    pub policies: Policies,
+}
+
+/// Field-level checks, all reported at once.
+pub fn validate(p: &Policies) -> Vec<FieldError> {
+    let mut errors = Vec::new();
+    if let Err(e) = p.rounding.validate() {
+        errors.push(FieldError::new("rounding", e.to_string()));
+    }
+    if let ProjectStrategy::PerCustomer { name } = &p.project_strategy
+        && (name.trim().is_empty() || name.len() > 150)
+    {
+        errors.push(FieldError::new(
+            "project_strategy.name",
+            "the project name must have 1 to 150 characters",
+        ));
+    }
+    if let Err(e) = check_template(&p.description_template) {
+        errors.push(FieldError::new("description_template", e));
+    }
+    for (field, id) in [
+        ("default_activity", p.default_activity),
+        ("fallback_customer", p.fallback_customer),
+    ] {
+        if id == Some(0) {
+            errors.push(FieldError::new(field, "must be a positive Kimai id"));
+        }
+    }
+    errors.extend(check_tags(&p.tags));
+    errors
+}
+
+fn check_tags(tags: &[String]) -> Vec<FieldError> {
+    let mut errors = Vec::new();
+    if tags.len() > MAX_TAGS {
+        errors.push(FieldError::new("tags", format!("at most {MAX_TAGS} tags")));
+    }
+    for tag in tags {
+        // Kimai sends tags as one comma-separated string: a comma would split the tag.
+        if tag.trim().is_empty() || tag.contains(',') || tag.len() > 100 {
+            errors.push(FieldError::new(
+                "tags",
+                format!("{tag:?}: 1 to 100 characters, no commas"),
+            ));
+        }
+    }
+    errors
+}
+
+pub fn check_template(template: &str) -> Result<(), String> {
+    if template.len() > MAX_TEMPLATE_LEN {
+        return Err(format!("at most {MAX_TEMPLATE_LEN} characters"));
+    }
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        let after = &rest[open + 1..];
+        let close = after
+            .find('}')
+            .ok_or_else(|| "a `{` is not closed".to_owned())?;
+        let name = &after[..close];
+        if !PLACEHOLDERS.contains(&name) {
+            return Err(format!(
+                "unknown placeholder {{{name}}}; known: {}",
+                PLACEHOLDERS.join(", ")
+            ));
+        }
+        rest = &after[close + 1..];
+    }
+    Ok(())
+}
+
+/// The policies of the document as the pipeline reads them.
+fn view(doc: &SyncPolicyDocument) -> ConsoleResult<PoliciesView> {
+    let p = doc
+        .parse()
+        .map_err(|e| ConsoleError::Internal(format!("policy/sync is unreadable: {e}")))?;
+    let m = p.mappings;
+    let policies = Policies {
+        placement: p.placement,
+        aggregation: p.aggregation,
+        rounding: p.rounding,
+        approval_required: p.approval_required,
+        project_strategy: m.project_strategy,
+        customer_auto_create: m.customer_auto_create,
+        unmapped_user: m.unmapped_user,
+        description_template: m.description_template,
+        default_activity: m.default_activity.map(|a| a.0),
+        fallback_customer: m.fallback_customer.map(|c| c.0),
+        tags: m.tags,
+        billable: m.billable,
+    };
+    Ok(PoliciesView {
+        version: doc.version,
+        policies,
+    })
+}
+
+/// Writes `p` into the document's JSON, leaving the mappings and unknown fields alone.
+fn apply(doc: &mut SyncPolicyDocument, p: &Policies) {
+    doc.body.insert("placement".into(), to_json(&p.placement));
+    doc.body
+        .insert("aggregation".into(), to_json(&p.aggregation));
+    doc.body.insert("rounding".into(), to_json(&p.rounding));
+    doc.body
+        .insert("approval_required".into(), json!(p.approval_required));
+    let m = doc.mappings_mut();
+    m.insert("project_strategy".into(), to_json(&p.project_strategy));
+    m.insert(
+        "customer_auto_create".into(),
+        to_json(&p.customer_auto_create),
+    );
+    m.insert("unmapped_user".into(), to_json(&p.unmapped_user));
+    m.insert("description_template".into(), json!(p.description_template));
+    m.insert("default_activity".into(), json!(p.default_activity));
+    m.insert("fallback_customer".into(), json!(p.fallback_customer));
+    m.insert("tags".into(), json!(p.tags));
+    m.insert("billable".into(), json!(p.billable));
+}
+
+fn to_json(v: &impl Serialize) -> Value {
+    serde_json::to_value(v).expect("policy types always serialise")
+}
+
+/// The sync policies (defaults until saved).
+pub async fn policies(control: &dyn ControlStore) -> ConsoleResult<PoliciesView> {
+    view(&SyncPolicyDocument::load(control).await?)
+}
+
+/// Replaces the sync policies (the mappings stay as they are), conditional on the version the
+/// caller read (`read_at`), audited.
+pub async fn replace_policies(
+    control: &dyn ControlStore,
+    access: AccessLog<'_>,
+    actor: &Actor,
+    read_at: Option<u64>,
+    input: &Policies,
+) -> ConsoleResult<PoliciesView> {
+    ConsoleError::check("the policies are invalid", validate(input))?;
+    let mut doc = SyncPolicyDocument::load(control).await?;
+    doc.check_version(read_at)?;
+    apply(&mut doc, input);
+    let version = doc.save(control, access.clock.now()).await?;
+    let detail = json!({"version": version, "policies": to_json(input)});
+    access.record(actor, "policies.update", detail).await?;
+    view(&doc)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn templates_may_use_known_placeholders_only() {
+        assert_eq!(
+            check_template("{marker} #{ticket_number} for {agent}"),
+            Ok(())
+        );
+        assert_eq!(check_template(""), Ok(()));
+        assert!(
+            check_template("{ticket_nr}")
+                .unwrap_err()
+                .contains("ticket_nr")
+        );
+        assert!(
+            check_template("{marker")
+                .unwrap_err()
+                .contains("not closed")
+        );
+    }
+}

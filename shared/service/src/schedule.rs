@@ -1,0 +1,271 @@
+//! The sync schedule: when scheduled-fetch runs (cron in an IANA zone, on or off, through the
+//! `ScheduleStore` = EventBridge Scheduler), what it does when a run is still going
+//! (`concurrency` in the fetch policy document `policy/fetch`), and who is told about failures
+//! (`schedule/notifications`). Reading it includes the next three runs, in the zone. The cron
+//! forms accepted are described in [`cron`].
+
+pub mod cron;
+
+use crate::access_audit::{AccessLog, Actor};
+use crate::console_error::{ConsoleError, ConsoleResult, FieldError};
+use crate::settings::FETCH_POLICY;
+use chrono_tz::Tz;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use sync_store::control::{ControlStore, DocumentKind, DocumentWrite, ExpectedVersion};
+use sync_store::schedule::{ScheduleSettings, ScheduleStore};
+use utoipa::ToSchema;
+
+pub use cron::{next_runs, to_eventbridge};
+
+/// How many upcoming runs the answer shows.
+pub const NEXT_RUNS: usize = 3;
+pub const MAX_RECIPIENTS: usize = 20;
+const NOTIFICATIONS_ID: &str = "notifications";
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Notifications {
+    /// Addresses told about failed runs and new conflicts.
+    #[serde(default)]
+    pub emails: Vec<String>,
+    #[serde(default)]
+    pub on_failure: bool,
+    #[serde(default)]
+    pub on_conflicts: bool,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ScheduleInput {
+    /// Six EventBridge fields, or five common ones (converted; see the API docs).
+    pub cron: String,
+    /// IANA zone, e.g. `Europe/Berlin`.
+    pub time_zone: String,
+    pub enabled: bool,
+    /// `skip` (default) or `queue`: what a tick does while a run is still going.
+    #[serde(default)]
+    pub concurrency: Option<String>,
+    #[serde(default)]
+    pub notifications: Option<Notifications>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ScheduleView {
+    /// `false` until a schedule was written.
+    pub configured: bool,
+    /// The stored six-field EventBridge form.
+    pub cron: Option<String>,
+    pub time_zone: Option<String>,
+    pub enabled: bool,
+    pub concurrency: String,
+    pub notifications: Notifications,
+    /// The next runs as local times with their offset (empty when disabled or not configured).
+    pub next_runs: Vec<String>,
+}
+
+/// What the schedule lives in: EventBridge, the control store (fetch policy, notifications),
+/// and the access log for changes.
+#[derive(Clone, Copy)]
+pub struct ScheduleStores<'a> {
+    pub schedule: &'a dyn ScheduleStore,
+    pub control: &'a dyn ControlStore,
+    pub access: AccessLog<'a>,
+}
+
+fn validate_email(email: &str) -> bool {
+    let mut parts = email.split('@');
+    matches!((parts.next(), parts.next(), parts.next()), (Some(l), Some(d), None)
+        if !l.is_empty() && d.contains('.') && !d.starts_with('.') && !d.ends_with('.'))
+        && email.len() <= 254
+        && !email
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || c == ',')
+}
+
+async fn read_notifications(control: &dyn ControlStore) -> ConsoleResult<Notifications> {
+    match control
+        .get_document(DocumentKind::Schedule, NOTIFICATIONS_ID)
+        .await?
+    {
+        None => Ok(Notifications::default()),
+        Some(doc) => serde_json::from_value(doc.body).map_err(|e| {
+            ConsoleError::Internal(format!("stored schedule/notifications does not read: {e}"))
+        }),
+    }
+}
+
+async fn read_concurrency(control: &dyn ControlStore) -> ConsoleResult<String> {
+    let doc = control
+        .get_document(FETCH_POLICY.kind, FETCH_POLICY.id)
+        .await?;
+    Ok(doc
+        .and_then(|d| {
+            d.body
+                .get("concurrency")
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        })
+        .unwrap_or_else(|| "skip".to_owned()))
+}
+
+/// The schedule, its concurrency policy, notifications and next runs.
+pub async fn schedule(stores: ScheduleStores<'_>) -> ConsoleResult<ScheduleView> {
+    let stored = stores.schedule.get_schedule().await?;
+    let notifications = read_notifications(stores.control).await?;
+    let concurrency = read_concurrency(stores.control).await?;
+    let Some(s) = stored else {
+        return Ok(ScheduleView {
+            configured: false,
+            cron: None,
+            time_zone: None,
+            enabled: false,
+            concurrency,
+            notifications,
+            next_runs: vec![],
+        });
+    };
+    let now = stores.access.clock.now();
+    let next = match (s.enabled, s.time_zone.parse::<Tz>()) {
+        (true, Ok(zone)) => next_runs(&s.cron, zone, now, NEXT_RUNS)
+            .map_err(|e| ConsoleError::Internal(format!("stored schedule does not parse: {e}")))?,
+        _ => vec![],
+    };
+    Ok(ScheduleView {
+        configured: true,
+        cron: Some(s.cron),
+        time_zone: Some(s.time_zone),
+        enabled: s.enabled,
+        concurrency,
+        notifications,
+        next_runs: next,
+    })
+}
+
+/// Checks every field at once; the schedule to store (cron in its EventBridge form).
+fn checked(input: &ScheduleInput) -> ConsoleResult<ScheduleSettings> {
+    let mut errors = Vec::new();
+    let cron = to_eventbridge(&input.cron)
+        .map_err(|m| errors.push(FieldError::new("cron", m)))
+        .ok();
+    if input.time_zone.parse::<Tz>().is_err() {
+        errors.push(FieldError::new(
+            "time_zone",
+            format!("{:?} is not an IANA time zone", input.time_zone),
+        ));
+    }
+    if let Some(c) = &input.concurrency
+        && c != "skip"
+        && c != "queue"
+    {
+        errors.push(FieldError::new("concurrency", "must be skip or queue"));
+    }
+    let emails = input.notifications.as_ref().map_or(&[][..], |n| &n.emails);
+    if emails.len() > MAX_RECIPIENTS {
+        errors.push(FieldError::new(
+            "notifications.emails",
+            format!("at most {MAX_RECIPIENTS} addresses"),
+        ));
+    }
+    for (i, email) in emails.iter().enumerate() {
+        if !validate_email(email) {
+            errors.push(FieldError::new(
+                format!("notifications.emails[{i}]"),
+                "not an e-mail address",
+            ));
+        }
+    }
+    let Some(cron) = cron.filter(|_| errors.is_empty()) else {
+        return Err(ConsoleError::invalid_many(
+            "the schedule is invalid",
+            errors,
+        ));
+    };
+    Ok(ScheduleSettings {
+        cron,
+        time_zone: input.time_zone.clone(),
+        enabled: input.enabled,
+    })
+}
+
+/// Replaces the schedule (EventBridge), the concurrency policy and the notifications (each of
+/// the last two only when given), audited; the schedule as it is now.
+pub async fn save_schedule(
+    stores: ScheduleStores<'_>,
+    actor: &Actor,
+    input: &ScheduleInput,
+) -> ConsoleResult<ScheduleView> {
+    let settings = checked(input)?;
+    stores.schedule.put_schedule(&settings).await?;
+    if let Some(c) = &input.concurrency {
+        write_concurrency(&stores, c).await?;
+    }
+    if let Some(notifications) = &input.notifications {
+        let now = stores.access.clock.now();
+        let body = json!(notifications);
+        let (kind, any) = (DocumentKind::Schedule, ExpectedVersion::Any);
+        stores
+            .control
+            .put_document(kind, NOTIFICATIONS_ID, &body, any, now)
+            .await?;
+    }
+    let detail = json!({"cron": settings.cron, "time_zone": settings.time_zone,
+           "enabled": settings.enabled, "concurrency": input.concurrency,
+           "notifications": input.notifications.is_some()});
+    stores
+        .access
+        .record(actor, "schedule.update", detail)
+        .await?;
+    schedule(stores).await
+}
+
+/// Sets `concurrency` in `policy/fetch`, keeping its other fields; conditional on the version
+/// read, so a concurrent edit of the fetch policy is a conflict, not a lost update.
+async fn write_concurrency(stores: &ScheduleStores<'_>, value: &str) -> ConsoleResult<()> {
+    let doc = stores
+        .control
+        .get_document(FETCH_POLICY.kind, FETCH_POLICY.id)
+        .await?;
+    let (mut body, expected) = match doc {
+        Some(d) => (d.body, ExpectedVersion::Version(d.version)),
+        None => (json!({}), ExpectedVersion::New),
+    };
+    let Some(obj) = body.as_object_mut() else {
+        return Err(ConsoleError::Internal(
+            "policy/fetch is not a JSON object".into(),
+        ));
+    };
+    obj.insert("concurrency".into(), json!(value));
+    let now = stores.access.clock.now();
+    match stores
+        .control
+        .put_document(FETCH_POLICY.kind, FETCH_POLICY.id, &body, expected, now)
+        .await?
+    {
+        DocumentWrite::Written { .. } => Ok(()),
+        DocumentWrite::VersionConflict { .. } => Err(ConsoleError::Conflict(
+            "the fetch policy changed meanwhile; reload and try again".into(),
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails_are_checked_for_shape() {
+        assert!(validate_email("ops@example.org"));
+        for bad in [
+            "",
+            "ops",
+            "@example.org",
+            "ops@example",
+            "a b@example.org",
+            "a@b@c.de",
+            "x@y.org,z@w.org",
+        ] {
+            assert!(!validate_email(bad), "{bad}");
+        }
+    }
+}
