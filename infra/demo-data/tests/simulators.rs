@@ -4,6 +4,7 @@
 use demo_data::{DemoSpec, Unit, generate};
 use serde_json::Value;
 use std::collections::BTreeSet;
+use test_support::sims::{self, ZammadVersion};
 
 async fn get(client: &reqwest::Client, url: &str, auth: &str) -> Value {
     let response = client
@@ -40,15 +41,7 @@ async fn zammad_tickets(client: &reqwest::Client, base: &str, token: &str) -> Ve
 async fn the_zammad_simulator_serves_every_generated_ticket_and_accounting() {
     let spec = DemoSpec::default();
     let (dataset, _) = generate(&spec);
-    let sim = zammad_sim::serve(
-        zammad_sim::SimConfig {
-            port: 0,
-            ..Default::default()
-        },
-        dataset.clone(),
-    )
-    .await
-    .unwrap();
+    let sim = sims::zammad(ZammadVersion::V6_5, dataset.clone()).await;
     let client = reqwest::Client::new();
     let base = sim.base_url();
 
@@ -93,15 +86,7 @@ async fn the_zammad_simulator_serves_every_generated_ticket_and_accounting() {
 async fn the_hours_variant_is_served_in_hours() {
     let spec = DemoSpec::default().with_unit(Unit::Hours);
     let (dataset, _) = generate(&spec);
-    let sim = zammad_sim::serve(
-        zammad_sim::SimConfig {
-            port: 0,
-            ..Default::default()
-        },
-        dataset,
-    )
-    .await
-    .unwrap();
+    let sim = sims::zammad(ZammadVersion::V6_5, dataset).await;
     let url = format!("{}/api/v1/time_accountings?per_page=1000", sim.base_url());
     let rows = get(
         &reqwest::Client::new(),
@@ -122,9 +107,7 @@ async fn the_hours_variant_is_served_in_hours() {
 #[tokio::test]
 async fn the_kimai_simulator_lists_the_agents_by_email_and_the_existing_timesheets() {
     let (zammad, kimai) = generate(&DemoSpec::default());
-    let sim = kimai_sim::serve(kimai_sim::SimConfig { port: 0, seed: 0 }, kimai.clone())
-        .await
-        .unwrap();
+    let sim = sims::kimai(0, kimai.clone()).await;
     let client = reqwest::Client::new();
     let base = sim.base_url();
     let admin = "Bearer demo-admin-token";

@@ -336,13 +336,9 @@ async fn paging_walks_three_pages() {
 
 #[tokio::test]
 async fn an_older_kimai_without_break_and_user_emails_still_parses() {
-    let dataset = common::dataset_json().replace("\"2.65.0\"", "\"2.40.0\"");
-    let sim = kimai_sim::serve(
-        kimai_sim::SimConfig { port: 0, seed: 1 },
-        kimai_sim::Dataset::from_json(&dataset).unwrap(),
-    )
-    .await
-    .unwrap();
+    let dataset =
+        test_support::datasets::kimai::logistics_json().replace("\"2.65.0\"", "\"2.40.0\"");
+    let sim = test_support::sims::kimai(1, kimai_sim::Dataset::from_json(&dataset).unwrap()).await;
     let kimai = client(&sim, ADMIN_TOKEN);
     let v = kimai.version().await.unwrap();
     assert!(!v.has_user_email());

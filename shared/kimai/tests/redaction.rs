@@ -5,35 +5,14 @@ mod common;
 use common::{ADMIN_TOKEN, config, start_sim};
 use kimai_client::{KimaiClient, NewTimesheet, Retries, TimesheetPatch};
 use kimai_sim::{FaultKind, FaultRule, RouteFaults};
-use std::io::Write;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use sync_core::ids::{ActivityId, ProjectId, TimesheetId};
 use sync_core::kimai::KimaiLocalDateTime;
-
-/// Collects every log line written during the test.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
+use test_support::logs::LogCapture;
 
 #[tokio::test]
 async fn the_token_is_in_no_log_debug_output_or_error() {
-    let logs = Captured::default();
-    let writer = logs.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(move || writer.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (logs, _guard) = LogCapture::this_thread();
 
     let sim = start_sim().await;
     let mut cfg = config(&sim, ADMIN_TOKEN);
@@ -96,7 +75,7 @@ async fn the_token_is_in_no_log_debug_output_or_error() {
     for e in &errors {
         seen.push_str(&format!("{e}\n{e:?}\n"));
     }
-    let logs = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    let logs = logs.text();
     assert!(
         logs.contains("kimai call failed"),
         "the failures were logged: {logs}"

@@ -5,17 +5,13 @@ use rust_decimal::Decimal;
 use std::str::FromStr;
 use std::time::{Duration, Instant};
 use sync_core::ids::{OrganisationId, TicketId, ZammadUserId};
+use test_support::datasets::zammad::{DEMO_ADMIN_TOKEN as ADMIN, DEMO_AGENT_TOKEN as AGENT, demo};
 use url::Url;
 use zammad_client::{ClientConfig, ForbiddenReason, RetryPolicy, ZammadClient, ZammadError};
-use zammad_sim::{Dataset, FaultConfig, FaultRule, RunningSim, SimConfig, ZammadVersion};
-
-const ADMIN: &str = "demo-admin-token";
-const AGENT: &str = "demo-agent-token";
+use zammad_sim::{FaultConfig, FaultRule, RunningSim, ZammadVersion};
 
 async fn start(version: ZammadVersion) -> RunningSim {
-    zammad_sim::serve(SimConfig { port: 0, version }, Dataset::demo())
-        .await
-        .expect("simulator starts")
+    test_support::sims::zammad(version, demo()).await
 }
 
 fn config(sim: &RunningSim, token: &str) -> ClientConfig {

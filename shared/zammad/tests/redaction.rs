@@ -1,54 +1,26 @@
 //! The token never shows in Debug output, error messages or logs (at any level).
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use sync_core::ids::TicketId;
+use test_support::datasets;
+use test_support::logs::LogCapture;
 use url::Url;
 use zammad_client::{ApiToken, ClientConfig, ZammadClient};
 use zammad_sim::dataset::TokenRecord;
-use zammad_sim::{Dataset, FaultConfig, FaultRule, SimConfig, ZammadVersion};
+use zammad_sim::{FaultConfig, FaultRule, ZammadVersion};
 
 const SECRET: &str = "s3cr3t-t0ken-4711";
 
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[tokio::test]
 async fn the_token_appears_in_no_debug_output_error_or_log_line() {
-    let logs = Captured::default();
-    let writer = logs.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (logs, _guard) = LogCapture::this_thread();
 
-    let mut dataset = Dataset::demo();
+    let mut dataset = datasets::zammad::demo();
     dataset.tokens.push(TokenRecord {
         token: SECRET.to_owned(),
         user_id: 2,
     });
-    let sim = zammad_sim::serve(
-        SimConfig {
-            port: 0,
-            version: ZammadVersion::V6_5,
-        },
-        dataset,
-    )
-    .await
-    .unwrap();
+    let sim = test_support::sims::zammad(ZammadVersion::V6_5, dataset).await;
     let base = Url::parse(&sim.base_url()).unwrap();
 
     let mut config = ClientConfig::new(base.clone(), SECRET);
@@ -98,7 +70,7 @@ async fn the_token_appears_in_no_debug_output_error_or_log_line() {
     for text in &texts {
         assert!(!text.contains(SECRET), "token leaked in: {text}");
     }
-    let logged = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    let logged = logs.text();
     assert!(
         logged.contains("retrying Zammad call"),
         "the capture works: {logged}"

@@ -1,0 +1,210 @@
+//! How workers coordinate through the control store: the fetch watermark, the fetch lease,
+//! duplicate webhook deliveries and claims on a write operation.
+
+use crate::contract::data::*;
+use chrono::Duration;
+use sync_store::control::*;
+
+pub async fn control_watermark(store: &impl ControlStore) {
+    let at = now();
+    assert_eq!(store.get_watermark("zammad").await.unwrap(), None);
+    assert_eq!(
+        store.advance_watermark("zammad", at).await.unwrap(),
+        WatermarkOutcome::Advanced
+    );
+    assert_eq!(
+        store
+            .advance_watermark("zammad", at - Duration::minutes(5))
+            .await
+            .unwrap(),
+        WatermarkOutcome::NotNewer { current: at }
+    );
+    assert_eq!(
+        store.advance_watermark("zammad", at).await.unwrap(),
+        WatermarkOutcome::NotNewer { current: at }
+    );
+    let later = at + Duration::minutes(5);
+    assert_eq!(
+        store.advance_watermark("zammad", later).await.unwrap(),
+        WatermarkOutcome::Advanced
+    );
+    assert_eq!(store.get_watermark("zammad").await.unwrap(), Some(later));
+}
+
+pub async fn control_held_lease(store: &impl ControlStore) {
+    let at = now();
+    let ttl = Duration::seconds(60);
+    let LeaseOutcome::Acquired(lease) = store
+        .acquire_lease("fetch", "worker-a", ttl, at)
+        .await
+        .unwrap()
+    else {
+        panic!("a free lease is acquired")
+    };
+    assert_eq!(lease.expires_at, at + ttl);
+    let held = store
+        .acquire_lease("fetch", "worker-b", ttl, at + Duration::seconds(10))
+        .await
+        .unwrap();
+    assert_eq!(
+        held,
+        LeaseOutcome::Held {
+            holder: "worker-a".into(),
+            expires_at: at + ttl
+        }
+    );
+    // The holder may take it again (idempotent) and renew it.
+    assert!(matches!(
+        store
+            .acquire_lease("fetch", "worker-a", ttl, at)
+            .await
+            .unwrap(),
+        LeaseOutcome::Acquired(_)
+    ));
+    let renewed = store
+        .renew_lease(&lease, ttl, at + Duration::seconds(50))
+        .await
+        .unwrap();
+    assert_eq!(
+        renewed,
+        RenewOutcome::Renewed(Lease {
+            expires_at: at + Duration::seconds(110),
+            ..lease.clone()
+        })
+    );
+    // After expiry somebody else takes it; the old holder can neither renew nor release it.
+    let later = at + Duration::seconds(111);
+    let LeaseOutcome::Acquired(taken) = store
+        .acquire_lease("fetch", "worker-b", ttl, later)
+        .await
+        .unwrap()
+    else {
+        panic!("an expired lease is free")
+    };
+    assert_eq!(
+        store.renew_lease(&lease, ttl, later).await.unwrap(),
+        RenewOutcome::Lost
+    );
+    assert!(!store.release_lease(&lease).await.unwrap());
+    assert!(store.release_lease(&taken).await.unwrap());
+    assert!(matches!(
+        store
+            .acquire_lease("fetch", "worker-c", ttl, later)
+            .await
+            .unwrap(),
+        LeaseOutcome::Acquired(_)
+    ));
+}
+
+pub async fn control_duplicate_delivery(store: &impl ControlStore) {
+    let at = now();
+    let keep = Duration::hours(24);
+    assert_eq!(
+        store.record_delivery("d-1", keep, at).await.unwrap(),
+        DeliveryOutcome::First
+    );
+    assert_eq!(
+        store
+            .record_delivery("d-1", keep, at + Duration::minutes(1))
+            .await
+            .unwrap(),
+        DeliveryOutcome::Duplicate
+    );
+    assert_eq!(
+        store.record_delivery("d-2", keep, at).await.unwrap(),
+        DeliveryOutcome::First
+    );
+    // After the retention window a (not yet reaped) id counts as new.
+    assert_eq!(
+        store
+            .record_delivery("d-1", keep, at + Duration::hours(25))
+            .await
+            .unwrap(),
+        DeliveryOutcome::First
+    );
+}
+
+pub async fn control_double_claim(store: &impl ControlStore) {
+    let at = now();
+    let op = OperationId("op-1".into());
+    let lease = Duration::seconds(90);
+    assert_eq!(
+        store
+            .claim_operation(&op, "writer-a", lease, at)
+            .await
+            .unwrap(),
+        ClaimOutcome::Claimed {
+            attempt: 1,
+            lease_until: at + lease
+        }
+    );
+    assert_eq!(
+        store
+            .claim_operation(&op, "writer-b", lease, at + Duration::seconds(1))
+            .await
+            .unwrap(),
+        ClaimOutcome::InFlight {
+            holder: "writer-a".into(),
+            lease_until: at + lease
+        }
+    );
+    // writer-a's lease runs out without a result: the next claim is attempt 2.
+    let later = at + Duration::seconds(91);
+    assert_eq!(
+        store
+            .claim_operation(&op, "writer-b", lease, later)
+            .await
+            .unwrap(),
+        ClaimOutcome::Claimed {
+            attempt: 2,
+            lease_until: later + lease
+        }
+    );
+    let result = serde_json::json!({ "kimai_id": 4711 });
+    assert_eq!(
+        store
+            .complete_operation(&op, "writer-a", &result, later)
+            .await
+            .unwrap(),
+        CompleteOutcome::NotHolder
+    );
+    assert_eq!(
+        store
+            .complete_operation(&op, "writer-b", &result, later)
+            .await
+            .unwrap(),
+        CompleteOutcome::Completed
+    );
+    assert_eq!(
+        store
+            .claim_operation(&op, "writer-c", lease, later + Duration::hours(1))
+            .await
+            .unwrap(),
+        ClaimOutcome::Done {
+            result: result.clone()
+        }
+    );
+    assert_eq!(
+        store
+            .complete_operation(&op, "writer-b", &result, later)
+            .await
+            .unwrap(),
+        CompleteOutcome::NotHolder
+    );
+
+    // Releasing ends an attempt at once.
+    let op2 = OperationId("op-2".into());
+    store
+        .claim_operation(&op2, "writer-a", lease, at)
+        .await
+        .unwrap();
+    assert!(!store.release_operation(&op2, "writer-b", at).await.unwrap());
+    assert!(store.release_operation(&op2, "writer-a", at).await.unwrap());
+    assert!(matches!(
+        store
+            .claim_operation(&op2, "writer-b", lease, at)
+            .await
+            .unwrap(),
+        ClaimOutcome::Claimed { attempt: 2, .. }
+    ));
+}

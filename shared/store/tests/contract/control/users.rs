@@ -1,0 +1,88 @@
+//! The control store's console users and the login throttle.
+
+use crate::contract::data::*;
+use chrono::Duration;
+use sync_store::control::*;
+
+pub async fn control_users_and_login_throttle(store: &impl ControlStore) {
+    let at = now();
+    let alice = ConsoleUser {
+        username: "alice".into(),
+        password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into(),
+        role: Role::Admin,
+        disabled: false,
+        created_at: at,
+    };
+    assert_eq!(store.create_user(&alice).await.unwrap(), UserWrite::Written);
+    assert_eq!(
+        store.create_user(&alice).await.unwrap(),
+        UserWrite::AlreadyExists
+    );
+    let viewer = ConsoleUser {
+        username: "bob".into(),
+        role: Role::Viewer,
+        ..alice.clone()
+    };
+    assert!(
+        !store.update_user(&viewer).await.unwrap(),
+        "update does not create"
+    );
+    store.create_user(&viewer).await.unwrap();
+    let disabled = ConsoleUser {
+        disabled: true,
+        ..alice.clone()
+    };
+    assert!(store.update_user(&disabled).await.unwrap());
+    assert_eq!(
+        store.get_user("alice").await.unwrap(),
+        Some(disabled.clone())
+    );
+    let names: Vec<_> = store
+        .list_users()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|u| u.username)
+        .collect();
+    assert_eq!(names, vec!["alice", "bob"]);
+    assert!(store.delete_user("bob").await.unwrap());
+    assert!(!store.delete_user("bob").await.unwrap());
+    assert_eq!(store.get_user("bob").await.unwrap(), None);
+
+    let window = Duration::minutes(15);
+    // Start of a window, so the three failures below share it.
+    let start = chrono::DateTime::from_timestamp(window_start(window, at), 0).unwrap();
+    for expected in 1..=3 {
+        assert_eq!(
+            store
+                .record_login_failure("alice", window, start)
+                .await
+                .unwrap(),
+            expected
+        );
+    }
+    assert_eq!(
+        store
+            .login_failures("alice", window, start + Duration::minutes(5))
+            .await
+            .unwrap(),
+        3
+    );
+    assert_eq!(store.login_failures("bob", window, start).await.unwrap(), 0);
+    assert_eq!(
+        store
+            .login_failures("alice", window, start + window)
+            .await
+            .unwrap(),
+        0,
+        "next window"
+    );
+    store
+        .clear_login_failures("alice", window, start)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.login_failures("alice", window, start).await.unwrap(),
+        0
+    );
+}

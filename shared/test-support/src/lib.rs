@@ -1,0 +1,18 @@
+//! Scaffolding the workspace's tests share, so each piece is written once. Dev-only: crates
+//! take it as a `[dev-dependency]`, nothing shipped depends on it, and it is never published.
+//!
+//! - [`logs`]: capture what the code under test logs, to assert on it (or on what it must not
+//!   say, like a token).
+//! - [`datasets`]: the small, named simulator datasets; each test keeps the exact data it asserts
+//!   on, so datasets that differ are kept apart under names that say how.
+//! - [`sims`]: the Zammad and Kimai simulators on random loopback ports.
+//! - [`stores`]: every in-memory store adapter in one value, on a manual clock, and the
+//!   pipeline's `SyncStores` over them.
+//! - [`apps`]: the console API served over those stores with both simulators beside it, the
+//!   `spawn_app` of the API's tests; the one place that builds an `ApiState` for tests.
+
+pub mod apps;
+pub mod datasets;
+pub mod logs;
+pub mod sims;
+pub mod stores;

@@ -1,0 +1,123 @@
+//! Every in-memory store adapter of `sync-store` in one value, on one manual clock, and the
+//! pipeline's [`SyncStores`] over them.
+//!
+//! The fields keep their concrete types, so a test can both hand a store to the code under test
+//! and look inside it afterwards (queued bodies, secret reads) through the same `Arc`.
+
+use chrono::{DateTime, Utc};
+use std::sync::Arc;
+use sync_service::sync_stores::SyncStores;
+use sync_store::audit::AuditRetention;
+use sync_store::clock::{Clock, ManualClock};
+use sync_store::memory::{
+    MemoryAuditLog, MemoryConflicts, MemoryControl, MemoryEntries, MemoryQueue, MemorySchedule,
+    MemorySecrets,
+};
+use sync_store::queue::{KimaiWriteMessage, TicketSyncMessage};
+
+/// Fresh, empty in-memory stores and their clock.
+#[derive(Clone)]
+pub struct MemoryStores {
+    pub entries: Arc<MemoryEntries>,
+    pub conflicts: Arc<MemoryConflicts>,
+    /// Keeps the default retention.
+    pub audit: Arc<MemoryAuditLog>,
+    pub control: Arc<MemoryControl>,
+    pub ticket_sync: Arc<MemoryQueue<TicketSyncMessage>>,
+    pub kimai_write: Arc<MemoryQueue<KimaiWriteMessage>>,
+    pub ticket_sync_dlq: Arc<MemoryQueue<TicketSyncMessage>>,
+    pub kimai_write_dlq: Arc<MemoryQueue<KimaiWriteMessage>>,
+    pub schedule: Arc<MemorySchedule>,
+    pub secrets: Arc<MemorySecrets>,
+    /// Stands still until the test moves it.
+    pub clock: Arc<ManualClock>,
+}
+
+impl MemoryStores {
+    /// Empty stores whose clock starts at the real current time, so anything checked against
+    /// wall time elsewhere (a token's expiry, a TTL) agrees with it.
+    pub fn new() -> MemoryStores {
+        MemoryStores::at(Utc::now())
+    }
+
+    /// Empty stores whose clock starts at `start`.
+    pub fn at(start: DateTime<Utc>) -> MemoryStores {
+        MemoryStores {
+            entries: Arc::new(MemoryEntries::new()),
+            conflicts: Arc::new(MemoryConflicts::new()),
+            audit: Arc::new(MemoryAuditLog::new(AuditRetention::default())),
+            control: Arc::new(MemoryControl::new()),
+            ticket_sync: Arc::new(MemoryQueue::new()),
+            kimai_write: Arc::new(MemoryQueue::new()),
+            ticket_sync_dlq: Arc::new(MemoryQueue::new()),
+            kimai_write_dlq: Arc::new(MemoryQueue::new()),
+            schedule: Arc::new(MemorySchedule::new()),
+            secrets: Arc::new(MemorySecrets::new()),
+            clock: Arc::new(ManualClock::new(start)),
+        }
+    }
+
+    /// The clock as the ports take it.
+    pub fn clock(&self) -> Arc<dyn Clock> {
+        self.clock.clone()
+    }
+
+    /// The pipeline's stores (reconcile, writer) over these, on the manual clock.
+    pub fn sync_stores(&self) -> SyncStores {
+        self.sync_stores_on(self.clock())
+    }
+
+    /// The pipeline's stores over these, on another clock (the system clock for a test whose
+    /// code under test waits for real time to pass).
+    pub fn sync_stores_on(&self, clock: Arc<dyn Clock>) -> SyncStores {
+        SyncStores {
+            entries: self.entries.clone(),
+            conflicts: self.conflicts.clone(),
+            audit: self.audit.clone(),
+            control: self.control.clone(),
+            clock,
+        }
+    }
+}
+
+impl Default for MemoryStores {
+    fn default() -> Self {
+        MemoryStores::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{Duration, TimeZone};
+    use sync_store::queue::MessageQueue;
+
+    #[tokio::test]
+    async fn sync_stores_share_the_stores_and_the_manual_clock() {
+        let start = Utc.with_ymd_and_hms(2026, 3, 2, 8, 0, 0).unwrap();
+        let stores = MemoryStores::at(start);
+        let sync = stores.sync_stores();
+        assert_eq!(sync.now(), start);
+        stores.clock.advance(Duration::minutes(5));
+        assert_eq!(sync.now(), start + Duration::minutes(5));
+
+        sync.audit("test.event", serde_json::json!({}))
+            .await
+            .unwrap();
+        let day = start.date_naive();
+        let page = sync_store::audit::AuditLog::query(
+            stores.audit.as_ref(),
+            day,
+            day,
+            &Default::default(),
+            &sync_store::PageRequest::first(10),
+        )
+        .await
+        .unwrap();
+        assert_eq!(page.items.len(), 1, "written through, read back directly");
+
+        let copy = stores.clone();
+        copy.ticket_sync.send_raw("{}").await.unwrap();
+        assert_eq!(stores.ticket_sync.waiting_bodies().len(), 1, "clones share");
+    }
+}
