@@ -5,9 +5,9 @@
 //! Five failed logins of one user name from one IP within 15 minutes lock that pair out until
 //! the window ends.
 
-use crate::access_audit::{AccessLog, Actor};
-use crate::console_error::{ConsoleError, ConsoleResult, FieldError};
-use crate::passwords;
+use crate::console::access::{AccessLog, Actor};
+use crate::console::error::{ConsoleError, ConsoleResult, FieldError};
+use crate::console::passwords;
 use chrono::{DateTime, Duration, Utc};
 use serde_json::json;
 use sync_store::clock::Clock;
