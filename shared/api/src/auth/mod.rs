@@ -36,8 +36,7 @@ pub async fn bootstrap_admin(
     username: &str,
     password: &SecretString,
 ) -> Result<bool, ApiError> {
-    let (control, clock) = (state.control.as_ref(), state.clock.as_ref());
-    Ok(console_users::create_first_admin(control, clock, username, password).await?)
+    Ok(console_users::create_first_admin(state.logins(), username, password).await?)
 }
 
 /// The key tokens are signed with.
