@@ -1,9 +1,8 @@
-//! `/api/audit`: the audit log for the console's History section (`sync_service::audit_log`):
+//! `/api/audit`: the audit log for the console's History section (`sync_service::console::audit_log`):
 //! filter by day range, kind, action, actor and IP; paged JSON, or CSV of the whole selection
-//! (up to [`MAX_CSV_ROWS`]).
+//! (up to `MAX_CSV_ROWS`).
 
 use crate::auth::Caller;
-use crate::conflicts::page_request;
 use crate::extract::ApiQuery;
 use crate::problem::ApiError;
 use crate::state::ApiState;
@@ -13,11 +12,10 @@ use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use chrono::NaiveDate;
 use serde::Deserialize;
-use sync_service::audit_log::{self, AuditReader, AuditSelection};
-use sync_store::audit::{AuditKind, AuditRecord};
+use sync_service::console::audit_log::{self, AuditPage, AuditSelection};
+use sync_service::console::paging::page_request;
+use sync_store::audit::AuditKind;
 use utoipa::IntoParams;
-
-pub use audit_log::{AuditEntry, AuditPage, DEFAULT_DAYS, MAX_CSV_ROWS, cell};
 
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -51,18 +49,6 @@ impl AuditQuery {
     }
 }
 
-/// One audit record as the API shows it.
-pub(crate) fn entry(r: AuditRecord) -> AuditEntry {
-    AuditEntry::from(r)
-}
-
-fn reader(state: &ApiState) -> AuditReader<'_> {
-    AuditReader {
-        log: state.audit.as_ref(),
-        clock: state.clock.as_ref(),
-    }
-}
-
 /// Audit events, newest first.
 #[utoipa::path(get, path = "/api/audit", operation_id = "list_audit", tag = "audit", security(("bearer" = [])), params(AuditQuery),
     responses((status = 200, body = AuditPage), (status = 400, body = crate::problem::Problem),
@@ -73,7 +59,7 @@ pub async fn list(
     ApiQuery(q): ApiQuery<AuditQuery>,
 ) -> Result<Json<AuditPage>, ApiError> {
     let page = page_request(q.limit, q.after.clone())?;
-    let found = audit_log::audit_page(reader(&state), &q.selection(), &page).await?;
+    let found = audit_log::audit_page(state.audit_reader(), &q.selection(), &page).await?;
     Ok(Json(found))
 }
 
@@ -86,7 +72,7 @@ pub async fn export_csv(
     State(state): State<ApiState>,
     ApiQuery(q): ApiQuery<AuditQuery>,
 ) -> Result<Response, ApiError> {
-    let bytes = audit_log::audit_csv(reader(&state), &q.selection()).await?;
+    let bytes = audit_log::audit_csv(state.audit_reader(), &q.selection()).await?;
     let mut response = bytes.into_response();
     response.headers_mut().insert(
         header::CONTENT_TYPE,

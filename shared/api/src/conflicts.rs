@@ -1,5 +1,5 @@
 //! The conflict list of the console's Reconcile section: filter by status, reason and ticket,
-//! newest first, paged with the store's opaque token.
+//! newest first, paged with the store's opaque token (`sync_service::console::conflicts`).
 
 use crate::auth::Caller;
 use crate::extract::ApiQuery;
@@ -10,11 +10,10 @@ use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use sync_core::ids::TicketId;
 use sync_core::plan::ConflictReason;
+use sync_service::console::conflicts;
+use sync_service::console::paging::page_request;
 use sync_store::conflicts::{ConflictFilter, ConflictRecord, ConflictStatus};
-use sync_store::{PageRequest, PageToken};
 use utoipa::{IntoParams, ToSchema};
-
-pub const DEFAULT_PAGE_SIZE: u32 = 50;
 
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -43,20 +42,6 @@ pub struct ConflictPage {
     pub next: Option<String>,
 }
 
-pub fn page_request(limit: Option<u32>, after: Option<String>) -> Result<PageRequest, ApiError> {
-    let limit = limit.unwrap_or(DEFAULT_PAGE_SIZE);
-    if limit == 0 || limit > sync_store::page::MAX_PAGE_SIZE {
-        return Err(ApiError::invalid(
-            "limit",
-            format!("must be 1..={}", sync_store::page::MAX_PAGE_SIZE),
-        ));
-    }
-    Ok(PageRequest {
-        limit,
-        after: after.filter(|a| !a.is_empty()).map(PageToken),
-    })
-}
-
 /// Conflicts, newest first.
 #[utoipa::path(get, path = "/api/conflicts", operation_id = "list_conflicts", tag = "conflicts", security(("bearer" = [])), params(ConflictQuery),
     responses((status = 200, body = ConflictPage), (status = 400, body = crate::problem::Problem),
@@ -72,14 +57,7 @@ pub async fn list(
         reason: q.reason,
         ticket_id: q.ticket.map(TicketId),
     };
-    let found = state
-        .conflicts
-        .list(&filter, &page)
-        .await
-        .map_err(|e| match e {
-            sync_store::StoreError::Invalid(d) => ApiError::invalid("after", d),
-            other => other.into(),
-        })?;
+    let found = conflicts::list(state.conflicts.as_ref(), &filter, &page).await?;
     Ok(Json(ConflictPage {
         items: found.items,
         next: found.next.map(|t| t.0),

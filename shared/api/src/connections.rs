@@ -1,5 +1,5 @@
 //! `/api/connections/{zammad,kimai}`: the connection settings, their write-only tokens and the
-//! connection test (`sync_service::connection_settings`).
+//! connection test (`sync_service::console::connection_settings`).
 //!
 //! Reads answer the document version as `ETag`. Writes are conditional: `If-Match: <version>`
 //! makes a concurrent edit a 409; without it the last writer wins.
@@ -8,30 +8,17 @@ use crate::auth::{Admin, Caller};
 use crate::context::Origin;
 use crate::extract::{ApiJson, if_match, with_etag};
 use crate::problem::ApiError;
-use crate::state::ApiState;
+use crate::state::{ApiState, Upstream};
 use crate::upstream;
 use axum::Json;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
-use sync_service::connection_settings::{
-    self as connections, ConnectionStores, KimaiConnectionInput, KimaiConnectionView,
-    KimaiTestResult, ZammadConnectionInput, ZammadConnectionView, ZammadTestResult,
+use sync_service::console::connection_settings::{
+    self as connections, KimaiConnectionInput, KimaiConnectionView, KimaiTestResult,
+    ZammadConnectionInput, ZammadConnectionView, ZammadTestResult,
 };
 use sync_store::control::ExpectedVersion;
-
-pub use connections::{KimaiUserSummary, NamedItem, TokenState, ZammadUserSummary};
-
-/// The stores of the connection whose token is in `token_secret`.
-fn stores<'a>(state: &'a ApiState, token_secret: &'a str) -> ConnectionStores<'a> {
-    ConnectionStores {
-        control: state.control.as_ref(),
-        secrets: state.secrets.as_ref(),
-        secret_writer: state.secret_writer.as_ref(),
-        access: state.access_log(),
-        token_secret,
-    }
-}
 
 /// `If-Match`: `0` means "must not exist yet", a version "must still be that", none "any".
 fn expected(headers: &HeaderMap) -> Result<ExpectedVersion, ApiError> {
@@ -46,8 +33,8 @@ fn expected(headers: &HeaderMap) -> Result<ExpectedVersion, ApiError> {
 #[utoipa::path(get, path = "/api/connections/zammad", tag = "connections", security(("bearer" = [])),
     responses((status = 200, body = ZammadConnectionView), (status = 401, body = crate::problem::Problem)))]
 pub async fn get_zammad(_: Caller, State(state): State<ApiState>) -> Result<Response, ApiError> {
-    let secret = &state.secret_names.zammad_token;
-    let view = connections::zammad_connection(stores(&state, secret)).await?;
+    let stores = state.connection_stores(Upstream::Zammad);
+    let view = connections::zammad_connection(stores).await?;
     let version = view.version;
     Ok(with_etag(view, version))
 }
@@ -66,7 +53,7 @@ pub async fn put_zammad(
     ApiJson(input): ApiJson<ZammadConnectionInput>,
 ) -> Result<Response, ApiError> {
     let expected = expected(&headers)?;
-    let stores = stores(&state, &state.secret_names.zammad_token);
+    let stores = state.connection_stores(Upstream::Zammad);
     let actor = origin.actor(&caller.username);
     let view = connections::save_zammad_connection(stores, &actor, expected, &input).await?;
     let version = view.version;
@@ -92,8 +79,8 @@ pub async fn test_zammad(
 #[utoipa::path(get, path = "/api/connections/kimai", tag = "connections", security(("bearer" = [])),
     responses((status = 200, body = KimaiConnectionView), (status = 401, body = crate::problem::Problem)))]
 pub async fn get_kimai(_: Caller, State(state): State<ApiState>) -> Result<Response, ApiError> {
-    let secret = &state.secret_names.kimai_token;
-    let view = connections::kimai_connection(stores(&state, secret)).await?;
+    let stores = state.connection_stores(Upstream::Kimai);
+    let view = connections::kimai_connection(stores).await?;
     let version = view.version;
     Ok(with_etag(view, version))
 }
@@ -112,7 +99,7 @@ pub async fn put_kimai(
     ApiJson(input): ApiJson<KimaiConnectionInput>,
 ) -> Result<Response, ApiError> {
     let expected = expected(&headers)?;
-    let stores = stores(&state, &state.secret_names.kimai_token);
+    let stores = state.connection_stores(Upstream::Kimai);
     let actor = origin.actor(&caller.username);
     let view = connections::save_kimai_connection(stores, &actor, expected, &input).await?;
     let version = view.version;

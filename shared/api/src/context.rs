@@ -16,7 +16,7 @@ use lambda_http::RequestExt;
 use lambda_http::request::RequestContext;
 use std::convert::Infallible;
 use std::net::SocketAddr;
-use sync_service::access_audit::Actor;
+use sync_service::console::Actor;
 
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
 
@@ -35,7 +35,8 @@ pub struct Origin {
 }
 
 impl Origin {
-    /// `username` acting from here, as the use cases audit it.
+    /// `username` acting from here, as the use cases audit it (the one way the API names the
+    /// actor of a use case).
     pub fn actor(&self, username: &str) -> Actor {
         Actor {
             username: username.to_owned(),

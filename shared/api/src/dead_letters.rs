@@ -1,5 +1,5 @@
 //! `/api/dead-letters`: dead letters of both queues, listed (they stay in their queues) and
-//! replayed one or all to the queue they came from (`sync_service::dead_letters`).
+//! replayed one or all to the queue they came from (`sync_service::console::dead_letters`).
 
 use crate::auth::{Admin, Caller};
 use crate::context::Origin;
@@ -8,20 +8,9 @@ use crate::problem::ApiError;
 use crate::state::ApiState;
 use axum::Json;
 use axum::extract::State;
-use sync_service::dead_letters::{self, Queues};
-
-pub use dead_letters::{
-    DeadLetter, DeadLetterList, QueueName, ReplayFailure, ReplayRequest, ReplayResult,
+use sync_service::console::dead_letters::{
+    self, DeadLetterList, QueueName, ReplayRequest, ReplayResult,
 };
-
-fn queues(state: &ApiState) -> Queues<'_> {
-    Queues {
-        ticket_sync: state.ticket_sync.as_ref(),
-        ticket_sync_dead: state.dead_letters.ticket_sync.as_ref(),
-        kimai_write: state.kimai_write.as_ref(),
-        kimai_write_dead: state.dead_letters.kimai_write.as_ref(),
-    }
-}
 
 /// Every dead letter of both queues (up to 200 each); they stay where they are.
 #[utoipa::path(get, path = "/api/dead-letters", operation_id = "list_dead_letters", tag = "dead letters", security(("bearer" = [])),
@@ -31,7 +20,9 @@ pub async fn list(
     _: Caller,
     State(state): State<ApiState>,
 ) -> Result<Json<DeadLetterList>, ApiError> {
-    Ok(Json(dead_letters::list_dead_letters(queues(&state)).await?))
+    Ok(Json(
+        dead_letters::list_dead_letters(state.dead_letter_queues()).await?,
+    ))
 }
 
 /// Replays one dead letter (`message_id`) or all of them (`all: true`) to their source queue.
@@ -49,7 +40,7 @@ pub async fn replay(
     ApiJson(body): ApiJson<ReplayRequest>,
 ) -> Result<Json<ReplayResult>, ApiError> {
     let actor = origin.actor(&caller.username);
-    let access = state.access_log();
-    let result = dead_letters::replay(queues(&state), access, &actor, queue, &body).await?;
+    let (queues, access) = (state.dead_letter_queues(), state.access_log());
+    let result = dead_letters::replay(queues, access, &actor, queue, &body).await?;
     Ok(Json(result))
 }

@@ -1,23 +1,22 @@
 //! The entries ledger (one row per desired timesheet key: what Zammad wants, where it stands,
 //! which Kimai timesheet it owns) and approval of entries waiting in approval mode. Which
-//! index a listing reads and how it filters is `sync_service::ledger`'s; approving is
-//! `sync_service::approvals`'. Here only the HTTP shapes.
+//! index a listing reads and how it filters is `sync_service::console::ledger`'s; approving is
+//! `sync_service::console::approvals`'. Here only the HTTP shapes.
 
 use crate::auth::{Admin, Caller};
-use crate::conflicts::page_request;
 use crate::context::Origin;
 use crate::extract::{ApiJson, ApiQuery};
 use crate::problem::ApiError;
 use crate::state::ApiState;
-use crate::use_cases::actor;
 use axum::Json;
 use axum::extract::State;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sync_core::ids::{TicketId, ZammadUserId};
-use sync_service::approvals::{self, ApprovalDeps};
-use sync_service::ledger::{self, LedgerQuery};
+use sync_service::console::approvals;
+use sync_service::console::ledger::{self, LedgerQuery};
+use sync_service::console::paging::page_request;
 use sync_store::entries::EntryRecord;
 use utoipa::{IntoParams, ToSchema};
 
@@ -101,7 +100,7 @@ pub async fn list(
         from: q.from,
         to: q.to,
     };
-    let found = ledger::list(state.entries.as_ref(), state.clock.as_ref(), &query, &page).await?;
+    let found = ledger::list(state.ledger_stores(), &query, &page).await?;
     Ok(Json(EntryPage {
         items: found.items.into_iter().map(EntryView::from).collect(),
         next: found.next.map(|t| t.0),
@@ -150,19 +149,14 @@ pub async fn approve(
     origin: Origin,
     ApiJson(body): ApiJson<ApproveMany>,
 ) -> Result<Json<ApprovalResult>, ApiError> {
-    let deps = ApprovalDeps {
-        entries: state.entries.as_ref(),
-        kimai_write: state.kimai_write.as_ref(),
-        audit: state.audit.as_ref(),
-        clock: state.clock.as_ref(),
-    };
     let entries: Vec<approvals::EntryRef> = (body.entries.into_iter())
         .map(|e| approvals::EntryRef {
             ticket: e.ticket,
             key: e.key,
         })
         .collect();
-    let done = approvals::approve(&deps, &actor(&caller, &origin), &entries).await?;
+    let who = origin.actor(&caller.username);
+    let done = approvals::approve(&state.approval_deps(), &who, &entries).await?;
     let items = done.items.into_iter().map(|i| ApprovalOutcome {
         ticket: i.entry.ticket,
         key: i.entry.key,

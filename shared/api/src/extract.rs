@@ -2,13 +2,14 @@
 //! bad input never turns into a 500 or an unexplained body; and document versions in headers
 //! (`If-Match` in, `ETag` out).
 
-use crate::problem::{ApiError, FieldError};
+use crate::problem::ApiError;
 use axum::Json;
 use axum::extract::rejection::{BytesRejection, JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
+use sync_service::console::FieldError;
 
 #[derive(FromRequest)]
 #[from_request(via(axum::Json), rejection(ApiError))]

@@ -1,5 +1,5 @@
 //! GDPR: export everything the sync holds about one person (an agent), and purge it. What
-//! "about them" means, how they are found and what the purge records is `sync_service::gdpr`'s;
+//! "about them" means, how they are found and what the purge records is `sync_service::console::gdpr`'s;
 //! here only the HTTP shapes and the Zammad client the lookup of their identifiers uses.
 
 use crate::auth::Admin;
@@ -8,11 +8,11 @@ use crate::extract::ApiJson;
 use crate::problem::ApiError;
 use crate::state::ApiState;
 use crate::upstream;
-use crate::use_cases::actor;
 use axum::Json;
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
-use sync_service::gdpr::{self, GdprDeps, ZammadLookup};
+use sync_service::console::audit_log::AuditEntry;
+use sync_service::console::gdpr::{self, ZammadLookup};
 use sync_store::conflicts::ConflictRecord;
 use sync_store::entries::EntryRecord;
 use utoipa::ToSchema;
@@ -46,7 +46,7 @@ pub struct GdprExport {
     pub entries: Vec<EntryRecord>,
     #[schema(value_type = Vec<Object>)]
     pub conflicts: Vec<ConflictRecord>,
-    pub audit: Vec<crate::audit_log::AuditEntry>,
+    pub audit: Vec<AuditEntry>,
 }
 
 #[derive(Serialize, Deserialize, ToSchema)]
@@ -54,15 +54,6 @@ pub struct PurgeResult {
     pub entries: usize,
     pub conflicts: usize,
     pub audit: usize,
-}
-
-fn deps(state: &ApiState) -> GdprDeps<'_> {
-    GdprDeps {
-        entries: state.entries.as_ref(),
-        conflicts: state.conflicts.as_ref(),
-        audit: state.audit.as_ref(),
-        clock: state.clock.as_ref(),
-    }
 }
 
 fn subject(s: Subject) -> gdpr::Subject {
@@ -95,9 +86,9 @@ pub async fn export(
     origin: Origin,
     ApiJson(input): ApiJson<Subject>,
 ) -> Result<Json<GdprExport>, ApiError> {
-    let who = actor(&caller, &origin);
+    let who = origin.actor(&caller.username);
     let lookup = zammad(&state).await;
-    let found = gdpr::export(&deps(&state), &who, &subject(input), lookup).await?;
+    let found = gdpr::export(&state.gdpr_deps(), &who, &subject(input), lookup).await?;
     Ok(Json(GdprExport {
         subject: SubjectView {
             agent_id: found.agent_id,
@@ -106,11 +97,7 @@ pub async fn export(
         },
         entries: found.entries,
         conflicts: found.conflicts,
-        audit: found
-            .audit
-            .into_iter()
-            .map(crate::audit_log::entry)
-            .collect(),
+        audit: found.audit.into_iter().map(AuditEntry::from).collect(),
     }))
 }
 
@@ -126,9 +113,9 @@ pub async fn purge(
     origin: Origin,
     ApiJson(input): ApiJson<Subject>,
 ) -> Result<Json<PurgeResult>, ApiError> {
-    let who = actor(&caller, &origin);
+    let who = origin.actor(&caller.username);
     let lookup = zammad(&state).await;
-    let purged = gdpr::purge(&deps(&state), &who, &subject(input), lookup).await?;
+    let purged = gdpr::purge(&state.gdpr_deps(), &who, &subject(input), lookup).await?;
     Ok(Json(PurgeResult {
         entries: purged.entries,
         conflicts: purged.conflicts,

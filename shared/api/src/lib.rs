@@ -1,7 +1,9 @@
-//! The console REST API under `/api` as one axum [`Router`] over the store ports, so the same
-//! code runs inside Lambda (`lambda_http`), in tests and locally ([`serve`]).
+//! The console REST API under `/api` as one axum [`Router`], so the same code runs inside
+//! Lambda (`lambda_http`), in tests and locally ([`serve`]). HTTP only: each handler extracts
+//! the request, calls one use case of `sync_service::console` and maps its result to a
+//! response ([`state`] hands the use cases their ports; [`problem`] maps their errors).
 //!
-//! - [`context`]: request id, source IP, user agent.
+//! - [`context`]: request id, source IP, user agent (and so the acting user of a use case).
 //! - [`problem`]: errors as `application/problem+json`.
 //! - [`auth`]: login, tokens, roles, the first admin.
 //! - [`connections`], [`pickers`], [`mappings`], [`policies`], [`conflicts`], [`audit_log`]:
@@ -14,7 +16,6 @@
 //! - [`runtime`]: start-up: the secret names from the environment, the first admin (the state's
 //!   AWS adapters are built by `sync_lambda::adapters`).
 
-pub mod audit;
 pub mod audit_log;
 pub mod auth;
 pub mod conflicts;
@@ -35,10 +36,8 @@ pub mod runs;
 pub mod runtime;
 pub mod schedule;
 pub mod state;
-pub mod sync_doc;
 pub mod system;
 pub mod upstream;
-pub mod use_cases;
 
 pub use state::{ApiState, ConsoleSecrets, DeadLetterQueues};
 

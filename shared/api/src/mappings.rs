@@ -1,5 +1,5 @@
 //! `/api/mappings`: the mappings from Zammad to Kimai, one list per kind
-//! (`sync_service::mappings`), with CSV import and export.
+//! (`sync_service::console::mappings`), with CSV import and export.
 //!
 //! Reads answer the document version as `ETag`; changes are conditional on `If-Match` when it
 //! is sent (else on the version just read), so two people editing at once get a 409. A CSV
@@ -14,13 +14,10 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use sync_service::mappings::{self, MappingStores};
-use utoipa::{IntoParams, ToSchema};
-
-pub use mappings::{
-    AllMappings, ImportMode, ImportResult, MAX_IMPORT_ROWS, Mapping, MappingKind, MappingList,
-    NO_TYPE,
+use sync_service::console::mappings::{
+    self, AllMappings, ImportMode, ImportResult, MappingKind, MappingList,
 };
+use utoipa::{IntoParams, ToSchema};
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -36,18 +33,11 @@ pub struct ImportParams {
     pub mode: ImportMode,
 }
 
-fn stores(state: &ApiState) -> MappingStores<'_> {
-    MappingStores {
-        control: state.control.as_ref(),
-        access: state.access_log(),
-    }
-}
-
 /// Every mapping of every kind.
 #[utoipa::path(get, path = "/api/mappings", tag = "mappings", security(("bearer" = [])),
     responses((status = 200, body = AllMappings), (status = 401, body = crate::problem::Problem)))]
 pub async fn list_all(_: Caller, State(state): State<ApiState>) -> Result<Response, ApiError> {
-    let all = mappings::all_mappings(state.control.as_ref()).await?;
+    let all = mappings::all_mappings(state.mapping_stores()).await?;
     let version = all.version;
     Ok(with_etag(all, version))
 }
@@ -62,7 +52,7 @@ pub async fn list_kind(
     State(state): State<ApiState>,
     ApiPath(kind): ApiPath<MappingKind>,
 ) -> Result<Response, ApiError> {
-    let list = mappings::mappings_of(state.control.as_ref(), kind).await?;
+    let list = mappings::mappings_of(state.mapping_stores(), kind).await?;
     let version = list.version;
     Ok(with_etag(list, version))
 }
@@ -85,7 +75,8 @@ pub async fn put_one(
     let read_at = if_match(&headers)?;
     let actor = origin.actor(&caller.username);
     let key = (kind, zammad.as_str());
-    let list = mappings::set_mapping(stores(&state), &actor, read_at, key, target.kimai).await?;
+    let list =
+        mappings::set_mapping(state.mapping_stores(), &actor, read_at, key, target.kimai).await?;
     let version = list.version;
     Ok(with_etag(list, version))
 }
@@ -107,7 +98,7 @@ pub async fn delete_one(
     let read_at = if_match(&headers)?;
     let actor = origin.actor(&caller.username);
     let key = (kind, zammad.as_str());
-    let list = mappings::delete_mapping(stores(&state), &actor, read_at, key).await?;
+    let list = mappings::delete_mapping(state.mapping_stores(), &actor, read_at, key).await?;
     let version = list.version;
     Ok(with_etag(list, version))
 }
@@ -131,7 +122,7 @@ pub async fn import_csv(
     let read_at = if_match(&headers)?;
     let actor = origin.actor(&caller.username);
     let how = (kind, params.mode);
-    let result = mappings::import_csv(stores(&state), &actor, read_at, how, &body).await?;
+    let result = mappings::import_csv(state.mapping_stores(), &actor, read_at, how, &body).await?;
     let version = result.version;
     Ok(with_etag(result, version))
 }
@@ -145,7 +136,7 @@ pub async fn export_csv(
     State(state): State<ApiState>,
     ApiPath(kind): ApiPath<MappingKind>,
 ) -> Result<Response, ApiError> {
-    let csv = mappings::export_csv(state.control.as_ref(), kind).await?;
+    let csv = mappings::export_csv(state.mapping_stores(), kind).await?;
     let mut response = csv.bytes.into_response();
     let headers = response.headers_mut();
     headers.insert(

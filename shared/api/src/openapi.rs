@@ -57,7 +57,7 @@ use utoipa::{Modify, OpenApi};
         crate::gdpr::export,
         crate::gdpr::purge,
     ),
-    components(schemas(crate::problem::Problem, crate::problem::FieldError, crate::mappings::ImportMode)),
+    components(schemas(crate::problem::Problem, sync_service::console::FieldError, sync_service::console::mappings::ImportMode)),
     modifiers(&BearerAuth, &ProblemAnswers, &PoliciesViewSchema)
 )]
 pub struct ApiDoc;

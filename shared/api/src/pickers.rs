@@ -1,5 +1,5 @@
 //! `/api/pickers`: read-only lists for the console's pickers, fetched live from Zammad and
-//! Kimai with the stored connection (`sync_service::pickers`; not configured: 409; the remote
+//! Kimai with the stored connection (`sync_service::console::pickers`; not configured: 409; the remote
 //! failing: 502).
 
 use crate::auth::Caller;
@@ -10,10 +10,8 @@ use crate::upstream;
 use axum::Json;
 use axum::extract::State;
 use serde::Deserialize;
-use sync_service::pickers;
+use sync_service::console::pickers::{self, Pick};
 use utoipa::IntoParams;
-
-pub use pickers::Pick;
 
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]

@@ -1,4 +1,4 @@
-//! `/api/policies`: the sync policies as one resource (`sync_service::policy_settings`), stored
+//! `/api/policies`: the sync policies as one resource (`sync_service::console::policy_settings`), stored
 //! beside the mappings. `PUT` replaces them all (fields left out take their defaults) and never
 //! touches the mappings; `If-Match` makes a concurrent edit a 409. The time unit and the default
 //! zone belong to the Zammad connection (`/api/connections/zammad`).
@@ -11,15 +11,13 @@ use crate::state::ApiState;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
-use sync_service::policy_settings;
-
-pub use policy_settings::{MAX_TAGS, MAX_TEMPLATE_LEN, PLACEHOLDERS, Policies, PoliciesView};
+use sync_service::console::policy_settings::{self, Policies, PoliciesView};
 
 /// The sync policies (defaults until saved).
 #[utoipa::path(get, path = "/api/policies", tag = "policies", security(("bearer" = [])),
     responses((status = 200, body = PoliciesView), (status = 401, body = crate::problem::Problem)))]
 pub async fn get_policies(_: Caller, State(state): State<ApiState>) -> Result<Response, ApiError> {
-    let view = policy_settings::policies(state.control.as_ref()).await?;
+    let view = policy_settings::policies(state.policy_stores()).await?;
     let version = view.version;
     Ok(with_etag(view, version))
 }
@@ -39,8 +37,8 @@ pub async fn put_policies(
 ) -> Result<Response, ApiError> {
     let read_at = if_match(&headers)?;
     let actor = origin.actor(&caller.username);
-    let (control, access) = (state.control.as_ref(), state.access_log());
-    let view = policy_settings::replace_policies(control, access, &actor, read_at, &input).await?;
+    let stores = state.policy_stores();
+    let view = policy_settings::replace_policies(stores, &actor, read_at, &input).await?;
     let version = view.version;
     Ok(with_etag(view, version))
 }

@@ -6,12 +6,9 @@ use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
-use sync_service::console_error::ConsoleError;
+use sync_service::console::{ConsoleError, FieldError};
 use sync_store::StoreError;
 use utoipa::ToSchema;
-
-/// One invalid input field; defined with the use cases that find them.
-pub use sync_service::console_error::FieldError;
 
 pub const CONTENT_TYPE: &str = "application/problem+json";
 
@@ -160,7 +157,8 @@ impl From<StoreError> for ApiError {
     }
 }
 
-/// A use case's error as the answer it has always been: the same status, title and detail.
+/// The one mapping of a console use case's error to an answer: the same status, title and
+/// detail for every use case.
 impl From<ConsoleError> for ApiError {
     fn from(e: ConsoleError) -> Self {
         match e {

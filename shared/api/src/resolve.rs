@@ -1,19 +1,18 @@
 //! Resolving conflicts: one (`POST /api/conflicts/{id}/resolve`) or many by ids or by filter
 //! (`POST /api/conflicts/resolve`). The use case, its checks and what it writes are
-//! `sync_service::resolution`'s; here only the HTTP shapes.
+//! `sync_service::console::resolution`'s; here only the HTTP shapes.
 
 use crate::auth::Admin;
 use crate::context::Origin;
 use crate::extract::{ApiJson, ApiPath};
 use crate::problem::ApiError;
 use crate::state::ApiState;
-use crate::use_cases::actor;
 use axum::Json;
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use sync_core::ids::TicketId;
 use sync_core::plan::ConflictReason;
-use sync_service::resolution::{self, ResolutionDeps, Selection};
+use sync_service::console::resolution::{self, Selection};
 use sync_store::conflicts::{ConflictRecord, ResolutionAction};
 use utoipa::ToSchema;
 
@@ -64,16 +63,6 @@ pub struct BulkResult {
     pub items: Vec<BulkItem>,
 }
 
-fn deps(state: &ApiState) -> ResolutionDeps<'_> {
-    ResolutionDeps {
-        conflicts: state.conflicts.as_ref(),
-        control: state.control.as_ref(),
-        ticket_sync: state.ticket_sync.as_ref(),
-        audit: state.audit.as_ref(),
-        clock: state.clock.as_ref(),
-    }
-}
-
 /// Resolves one conflict with an action that fits its reason.
 #[utoipa::path(post, path = "/api/conflicts/{id}/resolve", tag = "conflicts", security(("bearer" = [])),
     params(("id" = String, Path, description = "conflict id", pattern = r"^[A-Za-z0-9_-]{1,128}$")), request_body = ResolveOne,
@@ -93,8 +82,8 @@ pub async fn resolve_one(
         kimai_id: input.kimai_id,
         note: input.note,
     };
-    let who = actor(&caller, &origin);
-    let resolved = resolution::resolve_one(&deps(&state), &who, &id, &request).await?;
+    let who = origin.actor(&caller.username);
+    let resolved = resolution::resolve_one(&state.resolution_deps(), &who, &id, &request).await?;
     Ok(Json(resolved))
 }
 
@@ -122,8 +111,8 @@ pub async fn resolve_many(
         selection,
         note: input.note,
     };
-    let who = actor(&caller, &origin);
-    let outcome = resolution::resolve_many(&deps(&state), &who, &request).await?;
+    let who = origin.actor(&caller.username);
+    let outcome = resolution::resolve_many(&state.resolution_deps(), &who, &request).await?;
     let items = outcome.items.into_iter().map(|i| BulkItem {
         id: i.id,
         outcome: i.outcome.as_str().to_owned(),

@@ -1,6 +1,6 @@
 //! `/api/schedule`: when scheduled-fetch runs, what it does while a run is still going, who is
-//! told about failures, and the next three runs (`sync_service::schedule`). The cron rule takes
-//! EventBridge's six fields or the common five (converted; see `sync_service::schedule::cron`).
+//! told about failures, and the next three runs (`sync_service::console::schedule`). The cron rule takes
+//! EventBridge's six fields or the common five (converted; see `sync_service::console::schedule::cron`).
 
 use crate::auth::{Admin, Caller};
 use crate::context::Origin;
@@ -9,20 +9,7 @@ use crate::problem::ApiError;
 use crate::state::ApiState;
 use axum::Json;
 use axum::extract::State;
-use sync_service::schedule::{self, ScheduleStores};
-
-pub use schedule::{
-    MAX_RECIPIENTS, NEXT_RUNS, Notifications, ScheduleInput, ScheduleView, next_runs,
-    to_eventbridge,
-};
-
-fn stores(state: &ApiState) -> ScheduleStores<'_> {
-    ScheduleStores {
-        schedule: state.schedule.as_ref(),
-        control: state.control.as_ref(),
-        access: state.access_log(),
-    }
-}
+use sync_service::console::schedule::{self, ScheduleInput, ScheduleView};
 
 /// The schedule, its concurrency policy, notifications and next runs.
 #[utoipa::path(get, path = "/api/schedule", tag = "schedule", security(("bearer" = [])),
@@ -31,7 +18,7 @@ pub async fn get_schedule(
     _: Caller,
     State(state): State<ApiState>,
 ) -> Result<Json<ScheduleView>, ApiError> {
-    Ok(Json(schedule::schedule(stores(&state)).await?))
+    Ok(Json(schedule::schedule(state.schedule_stores()).await?))
 }
 
 /// Replaces the schedule (EventBridge), the concurrency policy and the notifications.
@@ -47,6 +34,6 @@ pub async fn put_schedule(
 ) -> Result<Json<ScheduleView>, ApiError> {
     let actor = origin.actor(&caller.username);
     Ok(Json(
-        schedule::save_schedule(stores(&state), &actor, &input).await?,
+        schedule::save_schedule(state.schedule_stores(), &actor, &input).await?,
     ))
 }

@@ -1,8 +1,25 @@
 //! What every handler can reach: the store ports, the secrets, the clock. Built once (Lambda
 //! init, test setup, local `main`) and cloned cheaply per request.
+//!
+//! This is also the one place that hands the ports to the service's console use cases: each
+//! `fn` below builds the ports one use-case module takes, so a handler never names a store.
 
 use std::sync::Arc;
 use std::time::Duration;
+use sync_service::console::access::AccessLog;
+use sync_service::console::approvals::ApprovalDeps;
+use sync_service::console::audit_log::AuditReader;
+use sync_service::console::connection_settings::ConnectionStores;
+use sync_service::console::dead_letters::Queues;
+use sync_service::console::gdpr::GdprDeps;
+use sync_service::console::kpis::KpiStores;
+use sync_service::console::ledger::LedgerStores;
+use sync_service::console::mappings::MappingStores;
+use sync_service::console::policy_settings::PolicyStores;
+use sync_service::console::resolution::ResolutionDeps;
+use sync_service::console::schedule::ScheduleStores;
+use sync_service::console::users::Logins;
+use sync_service::fetch::FetchDeps;
 use sync_store::audit::AuditLog;
 use sync_store::clock::Clock;
 use sync_store::conflicts::ConflictsStore;
@@ -53,4 +70,135 @@ pub struct ApiState {
     pub health_timeout: Duration,
     /// Timeout of each call to Zammad or Kimai made for the console (test, pickers).
     pub upstream_timeout: Duration,
+}
+
+/// Which connection's settings and token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Upstream {
+    Zammad,
+    Kimai,
+}
+
+impl ApiState {
+    /// Where the console's access events go.
+    pub fn access_log(&self) -> AccessLog<'_> {
+        AccessLog {
+            log: self.audit.as_ref(),
+            clock: self.clock.as_ref(),
+        }
+    }
+
+    pub fn logins(&self) -> Logins<'_> {
+        Logins {
+            control: self.control.as_ref(),
+            access: self.access_log(),
+        }
+    }
+
+    pub fn connection_stores(&self, upstream: Upstream) -> ConnectionStores<'_> {
+        let token_secret = match upstream {
+            Upstream::Zammad => &self.secret_names.zammad_token,
+            Upstream::Kimai => &self.secret_names.kimai_token,
+        };
+        ConnectionStores {
+            control: self.control.as_ref(),
+            secrets: self.secrets.as_ref(),
+            secret_writer: self.secret_writer.as_ref(),
+            access: self.access_log(),
+            token_secret,
+        }
+    }
+
+    pub fn mapping_stores(&self) -> MappingStores<'_> {
+        MappingStores {
+            control: self.control.as_ref(),
+            access: self.access_log(),
+        }
+    }
+
+    pub fn policy_stores(&self) -> PolicyStores<'_> {
+        PolicyStores {
+            control: self.control.as_ref(),
+            access: self.access_log(),
+        }
+    }
+
+    pub fn ledger_stores(&self) -> LedgerStores<'_> {
+        LedgerStores {
+            entries: self.entries.as_ref(),
+            clock: self.clock.as_ref(),
+        }
+    }
+
+    pub fn schedule_stores(&self) -> ScheduleStores<'_> {
+        ScheduleStores {
+            schedule: self.schedule.as_ref(),
+            control: self.control.as_ref(),
+            access: self.access_log(),
+        }
+    }
+
+    pub fn resolution_deps(&self) -> ResolutionDeps<'_> {
+        ResolutionDeps {
+            conflicts: self.conflicts.as_ref(),
+            control: self.control.as_ref(),
+            ticket_sync: self.ticket_sync.as_ref(),
+            access: self.access_log(),
+        }
+    }
+
+    pub fn approval_deps(&self) -> ApprovalDeps<'_> {
+        ApprovalDeps {
+            entries: self.entries.as_ref(),
+            kimai_write: self.kimai_write.as_ref(),
+            access: self.access_log(),
+        }
+    }
+
+    /// A manual run is the fetch step's discovery run in-process (a date range), or its
+    /// enqueueing (a ticket list).
+    pub fn fetch_deps(&self) -> FetchDeps<'_> {
+        FetchDeps {
+            control: self.control.as_ref(),
+            entries: self.entries.as_ref(),
+            queue: self.ticket_sync.as_ref(),
+            audit: self.audit.as_ref(),
+            secrets: self.secrets.as_ref(),
+            zammad_token_secret: &self.secret_names.zammad_token,
+            clock: self.clock.as_ref(),
+        }
+    }
+
+    pub fn gdpr_deps(&self) -> GdprDeps<'_> {
+        GdprDeps {
+            entries: self.entries.as_ref(),
+            conflicts: self.conflicts.as_ref(),
+            access: self.access_log(),
+        }
+    }
+
+    pub fn dead_letter_queues(&self) -> Queues<'_> {
+        Queues {
+            ticket_sync: self.ticket_sync.as_ref(),
+            ticket_sync_dead: self.dead_letters.ticket_sync.as_ref(),
+            kimai_write: self.kimai_write.as_ref(),
+            kimai_write_dead: self.dead_letters.kimai_write.as_ref(),
+        }
+    }
+
+    pub fn kpi_stores(&self) -> KpiStores<'_> {
+        KpiStores {
+            control: self.control.as_ref(),
+            conflicts: self.conflicts.as_ref(),
+            entries: self.entries.as_ref(),
+            clock: self.clock.as_ref(),
+        }
+    }
+
+    pub fn audit_reader(&self) -> AuditReader<'_> {
+        AuditReader {
+            log: self.audit.as_ref(),
+            clock: self.clock.as_ref(),
+        }
+    }
 }

@@ -1,6 +1,6 @@
 //! `GET /api/health` (the control store answers in time) and `GET /api/version`, with no login:
 //! load balancers and the deploy script call them; `GET /api/health/details` (logged in) probes
-//! the store, Zammad and Kimai (`sync_service::health`).
+//! the store, Zammad and Kimai (`sync_service::console::health`).
 
 use crate::problem::ApiError;
 use crate::state::ApiState;
@@ -8,10 +8,8 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
-use sync_service::health::{self, NoClient};
+use sync_service::console::health::{self, Health, HealthDetails, NoClient};
 use utoipa::ToSchema;
-
-pub use health::{Check, Health, HealthDetails};
 
 /// Whether the control store answers.
 #[utoipa::path(get, path = "/api/health", tag = "system",

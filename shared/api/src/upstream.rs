@@ -5,21 +5,9 @@
 use crate::problem::ApiError;
 use crate::state::ApiState;
 use std::time::Duration;
-use sync_service::settings::{self, SettingsError};
+use sync_service::console::ConsoleError;
+use sync_service::settings;
 use sync_store::StoreError;
-
-/// Why a client could not be built: not configured yet, or the stores failed.
-pub fn settings_error(e: SettingsError) -> ApiError {
-    match e {
-        SettingsError::NotConfigured(name) => ApiError::Conflict(format!(
-            "configure the connection first ({name} is not set)"
-        )),
-        SettingsError::Invalid { name, reason } => {
-            ApiError::Conflict(format!("the stored settings {name} are invalid: {reason}"))
-        }
-        SettingsError::Store(e) => e.into(),
-    }
-}
 
 async fn token(state: &ApiState, id: &str, system: &str) -> Result<String, ApiError> {
     match state.secrets.get_secret(id).await {
@@ -34,7 +22,7 @@ async fn token(state: &ApiState, id: &str, system: &str) -> Result<String, ApiEr
 pub async fn zammad(state: &ApiState) -> Result<zammad_client::ZammadClient, ApiError> {
     let conn = settings::load_zammad(state.control.as_ref())
         .await
-        .map_err(settings_error)?;
+        .map_err(ConsoleError::from)?;
     let url = conn.url().map_err(ApiError::Conflict)?;
     let token = token(state, &state.secret_names.zammad_token, "Zammad").await?;
     let mut config = zammad_client::ClientConfig::new(url, zammad_client::ApiToken::new(token));
@@ -47,7 +35,7 @@ pub async fn zammad(state: &ApiState) -> Result<zammad_client::ZammadClient, Api
 pub async fn kimai(state: &ApiState) -> Result<kimai_client::KimaiClient, ApiError> {
     let conn = settings::load_kimai(state.control.as_ref())
         .await
-        .map_err(settings_error)?;
+        .map_err(ConsoleError::from)?;
     let token = token(state, &state.secret_names.kimai_token, "Kimai").await?;
     let mut config =
         kimai_client::KimaiConfig::new(&conn.base_url, kimai_client::ApiToken::new(token))

@@ -1,86 +1,56 @@
-//! What the console's use cases share: who asks (each use case records what they did in the
-//! audit log, as part of doing it), and the input they refuse, field by field.
+//! The console's use cases: what a person can do in the console, one module each, written
+//! against the store ports. The API only translates HTTP to these and back.
+//!
+//! Every use case has the same shape: it takes the ports it reaches (one struct per module, or
+//! the single port it reads), the [`Actor`] when it changes something, and its input; it
+//! answers its result or a [`ConsoleError`]; and a change records its own access event through
+//! [`AccessLog`] as part of doing it.
+//!
+//! What they share:
+//! - [`access`]: who acts ([`Actor`]) and the one way to record it ([`AccessLog`]).
+//! - [`error`]: [`ConsoleError`], said by whose fault it is, with its [`FieldError`]s.
+//! - [`paging`]: the page a listing is asked for.
+//!
+//! Settings:
+//! - [`users`]: login with throttling, the user behind a token, the first admin (password
+//!   hashes in [`passwords`]).
+//! - [`connection_settings`]: the Zammad and Kimai connections, their tokens, the connection test.
+//! - [`mappings`], [`policy_settings`]: the mappings and policies inside the sync policy
+//!   document ([`crate::policies::SyncPolicyDocument`]).
+//! - [`schedule`]: the fetch schedule, its concurrency policy and notifications.
+//!
+//! The sync's results and what a person decides about them:
+//! - [`conflicts`], [`resolution`]: the conflict list; resolving conflicts, one or many (the
+//!   decision goes to [`crate::decisions`], which reconcile reads).
+//! - [`ledger`], [`approvals`]: the entries listing; approving entries waiting in approval mode
+//!   (their creates are [`crate::kimai_write`] messages).
+//! - [`runs`]: manual sync runs (a ticket list or a date range), the run list and export.
+//! - [`dead_letters`]: list and replay dead letters.
+//! - [`gdpr`]: export and purge of one person's data.
+//!
+//! Oversight: [`kpis`] (dashboard numbers), [`audit_log`] (the History section), [`pickers`]
+//! (live lists from Zammad and Kimai), [`health`] (probes).
 
-use serde_json::{Value, json};
-use sync_store::StoreError;
-use sync_store::audit::{AuditEvent, AuditKind, AuditLog};
-use sync_store::clock::Clock;
+pub mod access;
+pub mod approvals;
+pub mod audit_log;
+pub mod conflicts;
+pub mod connection_settings;
+pub mod dead_letters;
+pub mod error;
+pub mod gdpr;
+pub mod health;
+pub mod kpis;
+pub mod ledger;
+pub mod mappings;
+pub mod paging;
+pub mod passwords;
+pub mod pickers;
+pub mod policy_settings;
+pub mod resolution;
+pub mod runs;
+pub mod schedule;
+pub mod users;
 
-/// A console user and where the request came from, for the audit record.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Actor {
-    pub username: String,
-    pub ip: Option<String>,
-    pub user_agent: Option<String>,
-}
-
-/// Records one access event: who did what, from where. Never secrets, and (for GDPR) never
-/// whose data. A change whose record cannot be written is reported as failed rather than
-/// left unaudited; the change itself stays (repeating it is idempotent).
-pub async fn audit(
-    log: &dyn AuditLog,
-    clock: &dyn Clock,
-    actor: &Actor,
-    action: &str,
-    detail: Value,
-) -> Result<(), StoreError> {
-    let mut detail = detail;
-    if let (Some(obj), Some(agent)) = (detail.as_object_mut(), actor.user_agent.as_ref()) {
-        obj.insert("user_agent".into(), json!(agent));
-    }
-    let event = AuditEvent {
-        at: clock.now(),
-        kind: AuditKind::Access,
-        action: action.to_owned(),
-        actor: actor.username.clone(),
-        ip: actor.ip.clone(),
-        detail,
-    };
-    log.append(&event).await.map(|_| ())
-}
-
-/// Input a use case refuses: a summary and what is wrong with which field.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("invalid request: {detail}")]
-pub struct Invalid {
-    pub detail: String,
-    pub fields: Vec<FieldProblem>,
-}
-
-/// One refused field (`note`, `entries[3]`, ...).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FieldProblem {
-    pub field: String,
-    pub message: String,
-}
-
-impl Invalid {
-    /// One field is wrong.
-    pub fn field(field: &str, message: impl Into<String>) -> Self {
-        let message = message.into();
-        Invalid {
-            detail: format!("{field}: {message}"),
-            fields: vec![FieldProblem {
-                field: field.to_owned(),
-                message,
-            }],
-        }
-    }
-
-    /// Several fields are wrong.
-    pub fn many(detail: impl Into<String>, fields: Vec<FieldProblem>) -> Self {
-        Invalid {
-            detail: detail.into(),
-            fields,
-        }
-    }
-}
-
-impl FieldProblem {
-    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
-        FieldProblem {
-            field: field.into(),
-            message: message.into(),
-        }
-    }
-}
+pub use access::{AccessLog, Actor};
+pub use error::{ConsoleError, ConsoleResult, FieldError};

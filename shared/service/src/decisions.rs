@@ -7,6 +7,10 @@
 //! One control-store document per ticket (`decisions` / `decisions.<ticket id>`), so a
 //! resolution only contends with resolutions of the same ticket. [`TicketDecisions`] is that
 //! document, written by [`record_decision`] and read by [`load_ticket_decisions`].
+//!
+//! It lives on the pipeline side, beside the policy document, although the console writes it
+//! (`console::resolution`): it is an input of reconcile's plan, read on every run, and its
+//! format is what reconcile must keep reading.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};

@@ -1,6 +1,10 @@
 //! The one way to build a `kimai-write` message: its operation id is derived from the ticket,
 //! the operation and a revision, so the same write planned twice (a retried reconcile, two
 //! people approving at once) gets the same id, and the writer claims each id once.
+//!
+//! It lives on the pipeline side, beside the writer that consumes the message and the
+//! [`crate::idempotency`] ids it derives from; reconcile plans most of them, and a console
+//! approval (`console::approvals`) sends the rest.
 
 use crate::idempotency::operation_id;
 use sync_core::ids::TicketId;

@@ -1,63 +1,40 @@
-//! The pipeline steps of the sync and (later) the console use-cases, written against the ports
-//! of `sync-store`. The Lambda functions reach them through the Lambda glue (`sync-lambda`);
-//! tests run the same code on the in-memory adapters.
+//! The sync's use cases, written against the ports of `sync-store`: the pipeline steps the
+//! Lambda functions run (through the Lambda glue, `sync-lambda`), and the console's use cases
+//! the console API runs. Tests run the same code on the in-memory adapters.
 //!
-//! - [`settings`]: the settings documents the pipeline reads, their defaults and validation.
+//! The pipeline, in the order a time accounting travels:
 //! - [`ingest`]: the Zammad webhook: verify, drop replays, enqueue one ticket.
 //! - [`fetch`]: the scheduled discovery of changed tickets (watermark, verify sweep, lease).
+//! - [`reconcile`]: plan one ticket and hand its writes to the `kimai-write` queue
+//!   ([`autocreate`] makes missing Kimai customers and projects).
+//! - [`writer`]: apply one planned operation to Kimai, exactly once.
 //!
-//! The console's use cases (each records its own audit event, see [`console`]):
-//! - [`resolution`]: resolve conflicts, one or many; [`decisions`] is the document it writes
-//!   and reconcile reads.
-//! - [`approvals`]: approve entries waiting in approval mode; [`ledger`]: the entries listing.
-//! - [`runs`]: manual sync runs (a ticket list or a date range), the run list and export.
-//! - [`gdpr`]: export and purge of one person's data.
+//! What the pipeline steps read and share:
+//! - [`settings`], [`policies`]: the settings documents and the sync policy document.
+//! - [`decisions`]: a person's decisions on a ticket's conflicts. The console writes them, but
+//!   they live here, beside the policy document: they are an input of reconcile's plan, and
+//!   their format is what reconcile must keep reading.
+//! - [`kimai_write`]: the one constructor of a `kimai-write` message, the writer's input (reconcile
+//!   plans them, a console approval sends one); here for the same reason, beside [`writer`] and
+//!   the [`idempotency`] ids it derives from.
+//! - [`connections`]: the pipeline's Zammad and Kimai clients; [`sync_stores`]: the ports of
+//!   reconcile and the writer; [`batch`]: one delivery of a queue message.
 //!
-//! [`kimai_write`] builds every `kimai-write` message (reconcile's and approvals').
-//!
-//! The console's settings and oversight use cases (the API only translates HTTP to these and back):
-//! - [`console_users`]: login with throttling, the user behind a token, the first admin
-//!   (password hashes in [`passwords`]).
-//! - [`connection_settings`]: the Zammad and Kimai connections, their tokens, the connection test.
-//! - [`mappings`], [`policy_settings`]: the mappings and policies inside the sync policy document
-//!   ([`policies::SyncPolicyDocument`]).
-//! - [`schedule`]: the fetch schedule, its concurrency policy and notifications.
-//! - [`dead_letters`]: list and replay dead letters.
-//! - [`kpis`], [`audit_log`], [`pickers`], [`health`]: dashboard numbers, the History section,
-//!   picker lists, health probes.
-//! - [`console_error`]: their errors; [`access_audit`]: the audit record of each console action.
+//! [`console`]: the console's use cases, one module each (users, connections, mappings,
+//! policies, schedule, conflicts and their resolution, the ledger and approvals, runs, dead
+//! letters, GDPR, dashboard numbers, the audit log, pickers, health).
 
-pub mod access_audit;
-pub mod approvals;
-pub mod audit_log;
-pub mod connection_settings;
-pub mod console;
-pub mod console_error;
-pub mod console_users;
-pub mod dead_letters;
-pub mod fetch;
-pub mod gdpr;
-pub mod health;
-pub mod ingest;
-pub mod kimai_write;
-pub mod kpis;
-pub mod ledger;
-pub mod mappings;
-pub mod passwords;
-pub mod pickers;
-pub mod policy_settings;
-pub mod resolution;
-pub mod runs;
-pub mod schedule;
-pub mod settings;
-
-// Reconcile and kimai-writer (the planning and writing steps).
 pub mod autocreate;
 pub mod batch;
 pub mod connections;
+pub mod console;
 pub mod decisions;
+pub mod fetch;
 pub mod idempotency;
+pub mod ingest;
+pub mod kimai_write;
 pub mod policies;
 pub mod reconcile;
+pub mod settings;
 pub mod sync_stores;
 pub mod writer;

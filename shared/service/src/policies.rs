@@ -8,7 +8,7 @@
 //! The Kimai API user of the mappings is always the owner of the configured Kimai token (read
 //! with `GET /api/users/me`), whatever the document says: the token decides who writes.
 
-use crate::console_error::{ConsoleError, ConsoleResult, FieldError};
+use crate::console::error::{ConsoleError, ConsoleResult, FieldError};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};

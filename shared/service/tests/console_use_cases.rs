@@ -7,13 +7,13 @@ use sync_core::desired::{DesiredTimesheet, EntryKey};
 use sync_core::ids::*;
 use sync_core::kimai::KimaiLocalDateTime;
 use sync_core::plan::{Conflict, ConflictReason, Operation};
-use sync_service::approvals::{self, ApprovalDeps, EntryRef, Outcome};
-use sync_service::console::Actor;
+use sync_service::console::approvals::{self, ApprovalDeps, EntryRef, Outcome};
+use sync_service::console::resolution::{
+    self, ItemOutcome, ResolutionDeps, ResolveMany, ResolveOne, Selection,
+};
+use sync_service::console::{AccessLog, Actor, ConsoleError};
 use sync_service::decisions::load_ticket_decisions;
 use sync_service::kimai_write;
-use sync_service::resolution::{
-    self, ItemOutcome, ResolutionDeps, ResolveError, ResolveMany, ResolveOne, Selection,
-};
 use sync_store::PageRequest;
 use sync_store::audit::{AuditFilter, AuditLog, AuditRecord, AuditRetention};
 use sync_store::clock::ManualClock;
@@ -56,8 +56,7 @@ impl Stores {
             conflicts: &self.conflicts,
             control: &self.control,
             ticket_sync: &self.ticket_sync,
-            audit: &self.audit,
-            clock: &self.clock,
+            access: self.access(),
         }
     }
 
@@ -65,7 +64,13 @@ impl Stores {
         ApprovalDeps {
             entries: &self.entries,
             kimai_write: &self.kimai_write,
-            audit: &self.audit,
+            access: self.access(),
+        }
+    }
+
+    fn access(&self) -> AccessLog<'_> {
+        AccessLog {
+            log: &self.audit,
             clock: &self.clock,
         }
     }
@@ -195,11 +200,11 @@ async fn a_link_names_a_candidate_and_reconcile_reads_it_back() {
         let err = resolution::resolve_one(&deps, &admin(), "dup", &request)
             .await
             .unwrap_err();
-        let ResolveError::Invalid(invalid) = err else {
+        let ConsoleError::Invalid { detail, errors } = err else {
             panic!("{err:?}")
         };
-        assert_eq!(invalid.fields[0].field, "kimai_id");
-        assert!(invalid.detail.contains(why), "{}", invalid.detail);
+        assert_eq!(errors[0].field, "kimai_id");
+        assert!(detail.contains(why), "{detail}");
     }
     let request = one(ResolutionAction::Link, Some(71), None);
     let resolved = resolution::resolve_one(&deps, &admin(), "dup", &request)
@@ -229,7 +234,7 @@ async fn an_action_that_does_not_fit_or_a_second_resolution_is_refused_and_write
         .await
         .unwrap_err();
     assert!(
-        matches!(&err, ResolveError::Invalid(i) if i.fields[0].field == "action"),
+        matches!(&err, ConsoleError::Invalid { errors, .. } if errors[0].field == "action"),
         "{err:?}"
     );
     assert_eq!(
@@ -258,7 +263,7 @@ async fn an_action_that_does_not_fit_or_a_second_resolution_is_refused_and_write
     assert_eq!(s.ticket_sync.waiting_bodies().len(), 1);
 
     let missing = resolution::resolve_one(&deps, &admin(), "nope", &keep).await;
-    assert!(matches!(missing, Err(ResolveError::NotFound(_))));
+    assert!(matches!(missing, Err(ConsoleError::NotFound(_))));
 }
 
 #[tokio::test]
@@ -301,7 +306,7 @@ async fn many_by_ids_report_each_and_audit_once() {
         ..request
     };
     let err = resolution::resolve_many(&deps, &admin(), &link).await;
-    assert!(matches!(err, Err(ResolveError::Invalid(_))));
+    assert!(matches!(err, Err(ConsoleError::Invalid { .. })));
 }
 
 fn desired(ticket: u64, accounting: u64, day: NaiveDate) -> DesiredTimesheet {

@@ -42,7 +42,9 @@ impl ConflictStatus {
 }
 
 // The one resolution action, from the console's request through the decisions document that
-// reconcile reads (same names in both). The doc line below is the API document's description.
+// reconcile reads (same names in both). It is not what the conflict record stores: that is the
+// coarser `ResolutionEffect` (see there, and docs/api.md "Conflict resolution"). The doc line
+// below is the API document's description.
 /// What a person decided about a conflict.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = Action))]
@@ -126,9 +128,10 @@ pub fn action_names(actions: &[ResolutionAction]) -> String {
         .join(", ")
 }
 
-/// What a resolution does to the key, as the conflict record keeps it: coarser than the
-/// [`ResolutionAction`] (the exact action is in the note and the decisions document), and
-/// `Dismiss` also for conflicts the sync closes itself.
+/// What a resolution did to the key, as the conflict record keeps it. A type of its own because
+/// stored records must stay readable: it is coarser than the [`ResolutionAction`] (the exact
+/// action is in the note and the decisions document), and `Dismiss` also closes conflicts the
+/// sync resolves by itself, which no console action does.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "action", rename_all = "snake_case")]
 pub enum ResolutionEffect {

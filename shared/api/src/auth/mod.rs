@@ -1,6 +1,6 @@
 //! Console users, login and the caller extractors.
 //!
-//! - `POST /api/auth/login` checks the password (`sync_service::console_users`: argon2id, five
+//! - `POST /api/auth/login` checks the password (`sync_service::console::users`: argon2id, five
 //!   failed logins of one user name from one IP within 15 minutes lock that pair out with a
 //!   429 until the window ends) and answers a signed token (HS256, 8 h).
 //! - `GET /api/auth/me` says who the token belongs to.
@@ -10,7 +10,7 @@
 pub mod token;
 
 /// Password hashes live with the users they belong to.
-pub use sync_service::passwords as password;
+pub use sync_service::console::passwords as password;
 
 use crate::context::Origin;
 use crate::extract::ApiJson;
@@ -22,14 +22,12 @@ use axum::http::header;
 use axum::http::request::Parts;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use sync_service::console_error::{ConsoleError, ConsoleResult};
-use sync_service::console_users::{self, Logins};
+use sync_service::console::users as console_users;
+use sync_service::console::{ConsoleError, ConsoleResult};
 use sync_store::StoreError;
 use sync_store::control::{ConsoleUser, Role};
 use sync_store::secrets::SecretString;
 use utoipa::ToSchema;
-
-pub use console_users::{LOGIN_WINDOW_MINUTES, MAX_FAILED_LOGINS};
 
 /// Creates the first admin if no user of that name exists (run at start with a password from a
 /// secret). Returns whether a user was created.
@@ -38,8 +36,7 @@ pub async fn bootstrap_admin(
     username: &str,
     password: &SecretString,
 ) -> Result<bool, ApiError> {
-    let (control, clock) = (state.control.as_ref(), state.clock.as_ref());
-    Ok(console_users::create_first_admin(control, clock, username, password).await?)
+    Ok(console_users::create_first_admin(state.logins(), username, password).await?)
 }
 
 /// The key tokens are signed with.
@@ -90,10 +87,7 @@ pub async fn login(
     origin: Origin,
     ApiJson(request): ApiJson<LoginRequest>,
 ) -> Result<Json<LoginResponse>, ApiError> {
-    let logins = Logins {
-        control: state.control.as_ref(),
-        access: state.access_log(),
-    };
+    let logins = state.logins();
     let issue = async |user: &ConsoleUser, now: DateTime<Utc>| {
         let key = signing_key(&state).await?;
         Ok(token::issue(

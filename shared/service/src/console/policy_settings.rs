@@ -5,8 +5,8 @@
 //! all (fields left out take their defaults) and never touches the mappings. The time unit and
 //! the default zone belong to the Zammad connection, as in [`crate::settings`].
 
-use crate::access_audit::{AccessLog, Actor};
-use crate::console_error::{ConsoleError, ConsoleResult, FieldError};
+use crate::console::access::{AccessLog, Actor};
+use crate::console::error::{ConsoleError, ConsoleResult, FieldError};
 use crate::policies::SyncPolicyDocument;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -202,21 +202,28 @@ fn to_json(v: &impl Serialize) -> Value {
     serde_json::to_value(v).expect("policy types always serialise")
 }
 
+/// The policy document's store and (for changes) the access log.
+#[derive(Clone, Copy)]
+pub struct PolicyStores<'a> {
+    pub control: &'a dyn ControlStore,
+    pub access: AccessLog<'a>,
+}
+
 /// The sync policies (defaults until saved).
-pub async fn policies(control: &dyn ControlStore) -> ConsoleResult<PoliciesView> {
-    view(&SyncPolicyDocument::load(control).await?)
+pub async fn policies(stores: PolicyStores<'_>) -> ConsoleResult<PoliciesView> {
+    view(&SyncPolicyDocument::load(stores.control).await?)
 }
 
 /// Replaces the sync policies (the mappings stay as they are), conditional on the version the
 /// caller read (`read_at`), audited.
 pub async fn replace_policies(
-    control: &dyn ControlStore,
-    access: AccessLog<'_>,
+    stores: PolicyStores<'_>,
     actor: &Actor,
     read_at: Option<u64>,
     input: &Policies,
 ) -> ConsoleResult<PoliciesView> {
     ConsoleError::check("the policies are invalid", validate(input))?;
+    let PolicyStores { control, access } = stores;
     let mut doc = SyncPolicyDocument::load(control).await?;
     doc.check_version(read_at)?;
     apply(&mut doc, input);

@@ -5,12 +5,11 @@
 //! Five failed logins of one user name from one IP within 15 minutes lock that pair out until
 //! the window ends.
 
-use crate::access_audit::{AccessLog, Actor};
-use crate::console_error::{ConsoleError, ConsoleResult, FieldError};
-use crate::passwords;
+use crate::console::access::{AccessLog, Actor};
+use crate::console::error::{ConsoleError, ConsoleResult, FieldError};
+use crate::console::passwords;
 use chrono::{DateTime, Duration, Utc};
 use serde_json::json;
-use sync_store::clock::Clock;
 use sync_store::control::{ConsoleUser, ControlStore, Role, UserWrite, window_start};
 use sync_store::secrets::SecretString;
 
@@ -135,8 +134,7 @@ pub async fn current_user(
 /// Creates the first admin if no user of that name exists (run at start with a password from a
 /// secret). Returns whether a user was created.
 pub async fn create_first_admin(
-    control: &dyn ControlStore,
-    clock: &dyn Clock,
+    stores: Logins<'_>,
     username: &str,
     password: &SecretString,
 ) -> ConsoleResult<bool> {
@@ -155,9 +153,9 @@ pub async fn create_first_admin(
         password_hash: passwords::hash(password.expose()),
         role: Role::Admin,
         disabled: false,
-        created_at: clock.now(),
+        created_at: stores.access.clock.now(),
     };
-    Ok(control.create_user(&user).await? == UserWrite::Written)
+    Ok(stores.control.create_user(&user).await? == UserWrite::Written)
 }
 
 fn validate_username(name: &str) -> ConsoleResult<()> {

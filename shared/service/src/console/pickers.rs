@@ -1,7 +1,7 @@
 //! Read-only lists for the console's pickers, fetched live from Zammad and Kimai with the
 //! stored connection. The remote failing is an upstream error.
 
-use crate::console_error::{ConsoleError, ConsoleResult};
+use crate::console::error::{ConsoleError, ConsoleResult};
 use kimai_client::KimaiClient;
 use serde::{Deserialize, Serialize};
 use sync_core::ids::CustomerId;

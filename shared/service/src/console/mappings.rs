@@ -15,8 +15,8 @@
 
 mod csv_rows;
 
-use crate::access_audit::{AccessLog, Actor};
-use crate::console_error::{ConsoleError, ConsoleResult};
+use crate::console::access::{AccessLog, Actor};
+use crate::console::error::{ConsoleError, ConsoleResult};
 use crate::policies::SyncPolicyDocument;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
@@ -204,7 +204,7 @@ fn list(doc: &SyncPolicyDocument, kind: MappingKind, entries: &Entries) -> Mappi
     }
 }
 
-/// What changing mappings needs: the document's store and the access log.
+/// What the mappings use cases need: the document's store and (for changes) the access log.
 #[derive(Clone, Copy)]
 pub struct MappingStores<'a> {
     pub control: &'a dyn ControlStore,
@@ -238,8 +238,8 @@ impl MappingStores<'_> {
 }
 
 /// Every mapping of every kind.
-pub async fn all_mappings(control: &dyn ControlStore) -> ConsoleResult<AllMappings> {
-    let doc = SyncPolicyDocument::load(control).await?;
+pub async fn all_mappings(stores: MappingStores<'_>) -> ConsoleResult<AllMappings> {
+    let doc = SyncPolicyDocument::load(stores.control).await?;
     Ok(AllMappings {
         version: doc.version,
         activity: items(&read(&doc, MappingKind::Activity)),
@@ -251,10 +251,10 @@ pub async fn all_mappings(control: &dyn ControlStore) -> ConsoleResult<AllMappin
 
 /// The mappings of one kind.
 pub async fn mappings_of(
-    control: &dyn ControlStore,
+    stores: MappingStores<'_>,
     kind: MappingKind,
 ) -> ConsoleResult<MappingList> {
-    let doc = SyncPolicyDocument::load(control).await?;
+    let doc = SyncPolicyDocument::load(stores.control).await?;
     Ok(list(&doc, kind, &read(&doc, kind)))
 }
 
@@ -332,10 +332,10 @@ pub async fn import_csv(
 
 /// The mappings of one kind as CSV, the import's format.
 pub async fn export_csv(
-    control: &dyn ControlStore,
+    stores: MappingStores<'_>,
     kind: MappingKind,
 ) -> ConsoleResult<MappingsCsv> {
-    let doc = SyncPolicyDocument::load(control).await?;
+    let doc = SyncPolicyDocument::load(stores.control).await?;
     Ok(MappingsCsv {
         bytes: to_csv(&items(&read(&doc, kind)))?,
         version: doc.version,

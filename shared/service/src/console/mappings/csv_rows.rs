@@ -2,7 +2,7 @@
 //! row reported; row 1 is the header) and writing an export.
 
 use super::{Entries, Mapping, MappingKind, check_kimai, parse_key};
-use crate::console_error::{ConsoleError, ConsoleResult, FieldError};
+use crate::console::error::{ConsoleError, ConsoleResult, FieldError};
 use std::collections::BTreeMap;
 
 /// Largest CSV accepted by the import (a helpdesk has hundreds of mappings, not millions).
@@ -106,7 +106,7 @@ pub fn to_csv(mappings: &[Mapping]) -> ConsoleResult<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::mappings::ZammadKey;
+    use crate::console::mappings::ZammadKey;
 
     #[test]
     fn csv_rows_are_checked_one_by_one() {

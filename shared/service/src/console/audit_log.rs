@@ -1,7 +1,7 @@
 //! The audit log as the console's History section reads it: filter by day range, kind, action,
 //! actor and IP; a page of entries, or CSV of the whole selection (up to [`MAX_CSV_ROWS`]).
 
-use crate::console_error::{ConsoleError, ConsoleResult};
+use crate::console::error::{ConsoleError, ConsoleResult};
 use chrono::{DateTime, Days, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use sync_store::PageRequest;

@@ -1,16 +1,14 @@
 //! Approval mode: entries wait as `awaiting_approval` until a person approves them; approving
 //! sends their creates to the `kimai-write` queue and sets them `pending`.
 
-use crate::console::{self, Actor, FieldProblem, Invalid};
+use crate::console::access::{AccessLog, Actor};
+use crate::console::error::{ConsoleError, ConsoleResult, FieldError};
 use crate::kimai_write;
 use serde_json::json;
 use std::collections::HashMap;
 use sync_core::desired::{DesiredTimesheet, EntryKey};
 use sync_core::ids::TicketId;
 use sync_core::plan::Operation;
-use sync_store::StoreError;
-use sync_store::audit::AuditLog;
-use sync_store::clock::Clock;
 use sync_store::entries::{EntriesStore, EntryRecord, EntryStatus};
 use sync_store::queue::{KimaiWriteMessage, MessageQueue};
 
@@ -21,8 +19,7 @@ pub const MAX_APPROVALS: usize = 500;
 pub struct ApprovalDeps<'a> {
     pub entries: &'a dyn EntriesStore,
     pub kimai_write: &'a dyn MessageQueue<KimaiWriteMessage>,
-    pub audit: &'a dyn AuditLog,
-    pub clock: &'a dyn Clock,
+    pub access: AccessLog<'a>,
 }
 
 /// One entry to approve, as the person named it.
@@ -68,23 +65,16 @@ pub struct Approvals {
     pub items: Vec<Item>,
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum ApproveError {
-    #[error(transparent)]
-    Invalid(#[from] Invalid),
-    /// The queue took none of them; nothing changed.
-    #[error("the kimai-write queue took none of the approved entries; nothing changed, try again")]
-    NoneQueued,
-    #[error(transparent)]
-    Store(#[from] StoreError),
-}
+/// The queue took none of them; nothing changed: try again later.
+const NONE_QUEUED: &str =
+    "the kimai-write queue took none of the approved entries; nothing changed, try again";
 
 /// Approves entries waiting in approval mode: their creates go to the `kimai-write` queue.
 pub async fn approve(
     deps: &ApprovalDeps<'_>,
     actor: &Actor,
     entries: &[EntryRef],
-) -> Result<Approvals, ApproveError> {
+) -> ConsoleResult<Approvals> {
     validate(entries)?;
     let mut items = Vec::with_capacity(entries.len());
     let mut queued: Vec<(usize, EntryRecord, KimaiWriteMessage)> = Vec::new();
@@ -118,7 +108,7 @@ pub async fn approve(
     let approved = send(deps, &mut items, &queued).await?;
     if !approved.is_empty() {
         let detail = json!({ "count": approved.len(), "entries": approved });
-        console::audit(deps.audit, deps.clock, actor, "entries.approve", detail).await?;
+        deps.access.record(actor, "entries.approve", detail).await?;
     }
     Ok(Approvals {
         approved: approved.len(),
@@ -126,28 +116,25 @@ pub async fn approve(
     })
 }
 
-fn validate(entries: &[EntryRef]) -> Result<(), Invalid> {
+fn validate(entries: &[EntryRef]) -> ConsoleResult<()> {
     if entries.is_empty() || entries.len() > MAX_APPROVALS {
-        return Err(Invalid::field(
+        return Err(ConsoleError::invalid(
             "entries",
             format!("name 1..={MAX_APPROVALS} entries"),
         ));
     }
-    let bad: Vec<FieldProblem> = entries
+    let bad: Vec<FieldError> = entries
         .iter()
         .enumerate()
         .filter(|(_, e)| e.ticket == 0 || e.key.is_empty() || e.key.len() > 200)
         .map(|(i, _)| {
-            FieldProblem::new(
+            FieldError::new(
                 format!("entries[{i}]"),
                 "needs a ticket id > 0 and a key of 1..=200 characters",
             )
         })
         .collect();
-    if !bad.is_empty() {
-        return Err(Invalid::many("some entries are not valid", bad));
-    }
-    Ok(())
+    ConsoleError::check("some entries are not valid", bad)
 }
 
 /// The create of an approved entry. The same record approved twice (two people at once)
@@ -168,7 +155,7 @@ async fn send(
     deps: &ApprovalDeps<'_>,
     items: &mut [Item],
     queued: &[(usize, EntryRecord, KimaiWriteMessage)],
-) -> Result<Vec<serde_json::Value>, ApproveError> {
+) -> ConsoleResult<Vec<serde_json::Value>> {
     let messages: Vec<KimaiWriteMessage> = queued.iter().map(|(_, _, m)| m.clone()).collect();
     let report = deps.kimai_write.send_many(&messages).await;
     let failed: HashMap<usize, String> = report
@@ -176,7 +163,7 @@ async fn send(
         .iter()
         .map(|(i, f)| (*i, format!("{f:?}")))
         .collect();
-    let now = deps.clock.now();
+    let now = deps.access.clock.now();
     let mut approved = Vec::new();
     for (i, (item, record, _)) in queued.iter().enumerate() {
         if let Some(why) = failed.get(&i) {
@@ -190,7 +177,7 @@ async fn send(
         approved.push(json!({"ticket": record.ticket_id.0, "key": record.key.0}));
     }
     if !queued.is_empty() && approved.is_empty() {
-        return Err(ApproveError::NoneQueued);
+        return Err(ConsoleError::Unavailable(NONE_QUEUED.into()));
     }
     Ok(approved)
 }

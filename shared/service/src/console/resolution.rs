@@ -8,15 +8,14 @@
 //! 4. an access event `conflict.resolve` (`conflict.resolve_many` once for a bulk request);
 //! 5. a `ticket-sync` message with reason `resolution` per ticket, so reconcile runs again.
 
-use crate::console::{self, Actor, Invalid};
+use crate::console::access::{AccessLog, Actor};
+use crate::console::error::{ConsoleError, ConsoleResult};
 use crate::decisions::{self, Decision, RecordError};
 use serde_json::json;
 use std::collections::BTreeSet;
 use sync_core::ids::{TicketId, TimesheetId};
 use sync_core::plan::ConflictReason;
 use sync_store::StoreError;
-use sync_store::audit::AuditLog;
-use sync_store::clock::Clock;
 use sync_store::conflicts::{
     ConflictFilter, ConflictId, ConflictRecord, ConflictStatus, ConflictsStore, Resolution,
     ResolutionAction, ResolveOutcome, action_names,
@@ -35,8 +34,7 @@ pub struct ResolutionDeps<'a> {
     pub conflicts: &'a dyn ConflictsStore,
     pub control: &'a dyn ControlStore,
     pub ticket_sync: &'a dyn MessageQueue<TicketSyncMessage>,
-    pub audit: &'a dyn AuditLog,
-    pub clock: &'a dyn Clock,
+    pub access: AccessLog<'a>,
 }
 
 /// What a person decided about one conflict.
@@ -101,37 +99,32 @@ pub struct BulkOutcome {
     pub items: Vec<BulkItem>,
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum ResolveError {
-    #[error(transparent)]
-    Invalid(#[from] Invalid),
-    #[error("no conflict {0}")]
-    NotFound(String),
-    /// Someone resolved it first: theirs.
-    #[error("{}", already_resolved(.0))]
-    AlreadyResolved(Box<ConflictRecord>),
-    /// The conflict is resolved, but what follows it (its decision, the follow-up message)
-    /// is not done: the caller should send it again later.
-    #[error("{0}")]
-    Unfinished(String),
-    #[error(transparent)]
-    Store(#[from] StoreError),
+fn not_found(id: &str) -> ConsoleError {
+    ConsoleError::NotFound(format!("no conflict {id}"))
 }
 
-fn already_resolved(record: &ConflictRecord) -> String {
+/// Someone resolved it first: a conflict that names theirs.
+fn already_resolved(record: &ConflictRecord) -> ConsoleError {
     let by = record
         .resolution
         .as_ref()
         .map(|r| format!(" by {} at {}", r.actor, r.resolved_at.to_rfc3339()))
         .unwrap_or_default();
-    format!("conflict {} was already resolved{by}", record.id)
+    ConsoleError::Conflict(format!("conflict {} was already resolved{by}", record.id))
+}
+
+/// The conflict is resolved, but what follows it (its decision, the follow-up message) is not
+/// done: the caller should send it again later.
+fn unfinished(message: String) -> ConsoleError {
+    ConsoleError::Unavailable(message)
 }
 
 /// Why one conflict was not resolved (the single request answers it as an error; the bulk
 /// request reports it per item).
 enum Refusal {
     NotFound,
-    NotApplicable(Invalid),
+    /// The invalid input, as [`ConsoleError::Invalid`].
+    NotApplicable(ConsoleError),
     AlreadyResolved(Box<ConflictRecord>),
 }
 
@@ -141,28 +134,29 @@ pub async fn resolve_one(
     actor: &Actor,
     id: &str,
     request: &ResolveOne,
-) -> Result<ConflictRecord, ResolveError> {
+) -> ConsoleResult<ConflictRecord> {
     validate_note(request.note.as_deref())?;
-    let not_found = || ResolveError::NotFound(id.to_owned());
     let record = deps
         .conflicts
         .get(&ConflictId(id.to_owned()))
         .await?
-        .ok_or_else(not_found)?;
+        .ok_or_else(|| not_found(id))?;
     if record.status == ConflictStatus::Resolved {
-        return Err(ResolveError::AlreadyResolved(Box::new(record)));
+        return Err(already_resolved(&record));
     }
     let resolved = match resolve_record(deps, actor, &record, request).await? {
         Ok(r) => r,
-        Err(Refusal::NotFound) => return Err(not_found()),
-        Err(Refusal::AlreadyResolved(theirs)) => return Err(ResolveError::AlreadyResolved(theirs)),
-        Err(Refusal::NotApplicable(why)) => return Err(why.into()),
+        Err(Refusal::NotFound) => return Err(not_found(id)),
+        Err(Refusal::AlreadyResolved(theirs)) => return Err(already_resolved(&theirs)),
+        Err(Refusal::NotApplicable(why)) => return Err(why),
     };
     // Audited before the follow-up: the resolution is done even if the message fails.
     let c = &resolved.conflict;
     let detail = json!({"id": resolved.id, "action": request.action, "kimai_id": request.kimai_id,
                         "ticket": c.ticket_id, "key": c.key, "reason": c.reason});
-    console::audit(deps.audit, deps.clock, actor, "conflict.resolve", detail).await?;
+    deps.access
+        .record(actor, "conflict.resolve", detail)
+        .await?;
     follow_up(deps, &BTreeSet::from([c.ticket_id])).await?;
     Ok(resolved)
 }
@@ -172,14 +166,13 @@ pub async fn resolve_many(
     deps: &ResolutionDeps<'_>,
     actor: &Actor,
     request: &ResolveMany,
-) -> Result<BulkOutcome, ResolveError> {
+) -> ConsoleResult<BulkOutcome> {
     validate_note(request.note.as_deref())?;
     if request.action == ResolutionAction::Link {
-        return Err(Invalid::field(
+        return Err(ConsoleError::invalid(
             "action",
             "link names one timesheet; resolve such conflicts one by one",
-        )
-        .into());
+        ));
     }
     let (records, mut items) = select(deps, request).await?;
     let one = ResolveOne {
@@ -215,14 +208,9 @@ pub async fn resolve_many(
     if !resolved.is_empty() {
         let detail = json!({"action": request.action, "ids": resolved,
                             "tickets": tickets.iter().map(|t| t.0).collect::<Vec<_>>()});
-        console::audit(
-            deps.audit,
-            deps.clock,
-            actor,
-            "conflict.resolve_many",
-            detail,
-        )
-        .await?;
+        deps.access
+            .record(actor, "conflict.resolve_many", detail)
+            .await?;
     }
     follow_up(deps, &tickets).await?;
     Ok(BulkOutcome {
@@ -231,18 +219,21 @@ pub async fn resolve_many(
     })
 }
 
-fn message(invalid: Invalid) -> String {
-    invalid
-        .fields
-        .into_iter()
-        .next()
-        .map(|f| f.message)
-        .unwrap_or(invalid.detail)
+/// What a bulk item says of input that does not fit: its first field's message.
+fn message(invalid: ConsoleError) -> String {
+    match invalid {
+        ConsoleError::Invalid { detail, errors } => errors
+            .into_iter()
+            .next()
+            .map(|f| f.message)
+            .unwrap_or(detail),
+        other => other.to_string(),
+    }
 }
 
-fn validate_note(note: Option<&str>) -> Result<(), Invalid> {
+fn validate_note(note: Option<&str>) -> ConsoleResult<()> {
     if note.is_some_and(|n| n.chars().count() > MAX_NOTE_CHARS) {
-        return Err(Invalid::field("note", "at most 1000 characters"));
+        return Err(ConsoleError::invalid("note", "at most 1000 characters"));
     }
     Ok(())
 }
@@ -251,11 +242,14 @@ fn validate_note(note: Option<&str>) -> Result<(), Invalid> {
 async fn select(
     deps: &ResolutionDeps<'_>,
     request: &ResolveMany,
-) -> Result<(Vec<ConflictRecord>, Vec<BulkItem>), ResolveError> {
+) -> ConsoleResult<(Vec<ConflictRecord>, Vec<BulkItem>)> {
     match &request.selection {
         Some(Selection::Ids(ids)) => {
             if ids.is_empty() || ids.len() > MAX_BULK {
-                return Err(Invalid::field("ids", format!("give 1..={MAX_BULK} ids")).into());
+                return Err(ConsoleError::invalid(
+                    "ids",
+                    format!("give 1..={MAX_BULK} ids"),
+                ));
             }
             let unique: BTreeSet<&String> = ids.iter().collect();
             let (mut found, mut missing) = (Vec::new(), Vec::new());
@@ -275,16 +269,16 @@ async fn select(
             if let Some(reason) = *reason
                 && !request.action.fits(reason)
             {
-                return Err(does_not_fit(request.action, reason).into());
+                return Err(does_not_fit(request.action, reason));
             }
             Ok((open_matching(deps, *reason, *ticket).await?, Vec::new()))
         }
-        None => Err(Invalid::field("ids", "give either ids or filter").into()),
+        None => Err(ConsoleError::invalid("ids", "give either ids or filter")),
     }
 }
 
-fn does_not_fit(action: ResolutionAction, reason: ConflictReason) -> Invalid {
-    Invalid::field(
+fn does_not_fit(action: ResolutionAction, reason: ConflictReason) -> ConsoleError {
+    ConsoleError::invalid(
         "action",
         format!(
             "{} does not fit a {} conflict; use one of: {}",
@@ -296,12 +290,12 @@ fn does_not_fit(action: ResolutionAction, reason: ConflictReason) -> Invalid {
 }
 
 /// Whether the action (and its timesheet) fits the conflict.
-fn check(record: &ConflictRecord, request: &ResolveOne) -> Result<(), Invalid> {
+fn check(record: &ConflictRecord, request: &ResolveOne) -> ConsoleResult<()> {
     let reason = record.conflict.reason;
     if !request.action.fits(reason) {
         return Err(does_not_fit(request.action, reason));
     }
-    let refuse = |message: String| Err(Invalid::field("kimai_id", message));
+    let refuse = |message: String| Err(ConsoleError::invalid("kimai_id", message));
     match (request.action, request.kimai_id) {
         (ResolutionAction::Link, None) => {
             refuse("link needs kimai_id, the timesheet to link".into())
@@ -338,7 +332,7 @@ async fn resolve_record(
     actor: &Actor,
     record: &ConflictRecord,
     request: &ResolveOne,
-) -> Result<Result<ConflictRecord, Refusal>, ResolveError> {
+) -> ConsoleResult<Result<ConflictRecord, Refusal>> {
     if let Err(why) = check(record, request) {
         return Ok(Err(Refusal::NotApplicable(why)));
     }
@@ -347,7 +341,7 @@ async fn resolve_record(
         action: request.action.effect(kimai_id),
         actor: actor.username.clone(),
         note: Some(note_of(request.action, request.note.as_deref())),
-        resolved_at: deps.clock.now(),
+        resolved_at: deps.access.clock.now(),
     };
     let resolved = match deps.conflicts.resolve(&record.id, &resolution).await? {
         ResolveOutcome::Resolved(r) => r,
@@ -363,13 +357,14 @@ async fn resolve_record(
         conflict_id: Some(resolved.id.clone()),
         reason: Some(resolved.conflict.reason),
         actor: Some(actor.username.clone()),
-        at: Some(deps.clock.now()),
+        at: Some(deps.access.clock.now()),
     };
     let ticket = resolved.conflict.ticket_id;
-    match decisions::record_decision(deps.control, ticket, &decision, deps.clock.now()).await {
+    match decisions::record_decision(deps.control, ticket, &decision, deps.access.clock.now()).await
+    {
         Ok(()) => Ok(Ok(resolved)),
         Err(RecordError::Store(e)) => Err(e.into()),
-        Err(RecordError::KeptChanging(t)) => Err(ResolveError::Unfinished(format!(
+        Err(RecordError::KeptChanging(t)) => Err(unfinished(format!(
             "the decisions of ticket {} kept changing; the conflict is resolved, send the \
              resolution of ticket {} again later",
             t.0, t.0
@@ -378,17 +373,14 @@ async fn resolve_record(
 }
 
 /// Sends reconcile back to each ticket.
-async fn follow_up(
-    deps: &ResolutionDeps<'_>,
-    tickets: &BTreeSet<TicketId>,
-) -> Result<(), ResolveError> {
+async fn follow_up(deps: &ResolutionDeps<'_>, tickets: &BTreeSet<TicketId>) -> ConsoleResult<()> {
     let messages: Vec<TicketSyncMessage> = tickets
         .iter()
         .map(|t| TicketSyncMessage::new(*t, SyncReason::Resolution, None))
         .collect();
     let report = deps.ticket_sync.send_many(&messages).await;
     if !report.failed.is_empty() {
-        return Err(ResolveError::Unfinished(format!(
+        return Err(unfinished(format!(
             "the conflict is resolved, but {} follow-up sync message(s) could not be queued; \
              start a sync run for the ticket",
             report.failed.len()

@@ -7,7 +7,7 @@
 //! range; `status` → `by-status`, newest change first; otherwise the days `from..=to`
 //! (default: the last [`DEFAULT_DAYS`] days) through `by-day`, newest day first.
 
-use crate::console::Invalid;
+use crate::console::error::{ConsoleError, ConsoleResult};
 use chrono::{Days, NaiveDate};
 use sync_core::ids::{TicketId, ZammadUserId};
 use sync_store::clock::Clock;
@@ -32,26 +32,25 @@ pub struct LedgerQuery {
     pub to: Option<NaiveDate>,
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum LedgerError {
-    #[error(transparent)]
-    Invalid(#[from] Invalid),
-    #[error(transparent)]
-    Store(#[from] StoreError),
+/// The entries store, and the clock that says what "today" is.
+#[derive(Clone, Copy)]
+pub struct LedgerStores<'a> {
+    pub entries: &'a dyn EntriesStore,
+    pub clock: &'a dyn Clock,
 }
 
 /// One page of the ledger.
 pub async fn list(
-    entries: &dyn EntriesStore,
-    clock: &dyn Clock,
+    stores: LedgerStores<'_>,
     q: &LedgerQuery,
     page: &PageRequest,
-) -> Result<Page<EntryRecord>, LedgerError> {
+) -> ConsoleResult<Page<EntryRecord>> {
+    let LedgerStores { entries, clock } = stores;
     let status = q.status.as_deref().map(parse_status).transpose()?;
     if let (Some(from), Some(to)) = (q.from, q.to)
         && from > to
     {
-        return Err(Invalid::field("from", "must not be after to").into());
+        return Err(ConsoleError::invalid("from", "must not be after to"));
     }
     let found = if let Some(ticket) = q.ticket {
         Page {
@@ -85,9 +84,9 @@ pub async fn list(
     })
 }
 
-fn parse_status(s: &str) -> Result<EntryStatus, Invalid> {
+fn parse_status(s: &str) -> ConsoleResult<EntryStatus> {
     EntryStatus::parse(s).ok_or_else(|| {
-        Invalid::field(
+        ConsoleError::invalid(
             "status",
             format!(
                 "must be one of {}",
@@ -98,9 +97,9 @@ fn parse_status(s: &str) -> Result<EntryStatus, Invalid> {
 }
 
 /// A page token the store refuses is the caller's `after`.
-fn after_error(e: StoreError) -> LedgerError {
+fn after_error(e: StoreError) -> ConsoleError {
     match e {
-        StoreError::Invalid(d) => Invalid::field("after", d).into(),
+        StoreError::Invalid(d) => ConsoleError::invalid("after", d),
         other => other.into(),
     }
 }
@@ -110,17 +109,17 @@ fn day_range(
     clock: &dyn Clock,
     from: Option<NaiveDate>,
     to: Option<NaiveDate>,
-) -> Result<(NaiveDate, NaiveDate), Invalid> {
+) -> ConsoleResult<(NaiveDate, NaiveDate)> {
     let to = to.unwrap_or_else(|| clock.now().date_naive());
     let from = from.unwrap_or_else(|| {
         to.checked_sub_days(Days::new(DEFAULT_DAYS - 1))
             .unwrap_or(to)
     });
     if from > to {
-        return Err(Invalid::field("from", "must not be after to"));
+        return Err(ConsoleError::invalid("from", "must not be after to"));
     }
     if (to - from).num_days() >= MAX_DAYS {
-        return Err(Invalid::field(
+        return Err(ConsoleError::invalid(
             "to",
             format!("the range may span at most {MAX_DAYS} days"),
         ));
@@ -144,7 +143,7 @@ async fn by_days(
     from: NaiveDate,
     to: NaiveDate,
     page: &PageRequest,
-) -> Result<Page<EntryRecord>, LedgerError> {
+) -> ConsoleResult<Page<EntryRecord>> {
     let (mut day, mut inner) = start_of(page, from, to)?;
     let mut items = Vec::new();
     loop {
@@ -183,8 +182,8 @@ fn start_of(
     page: &PageRequest,
     from: NaiveDate,
     to: NaiveDate,
-) -> Result<(NaiveDate, Option<PageToken>), Invalid> {
-    let bad = || Invalid::field("after", "not a token of this listing");
+) -> ConsoleResult<(NaiveDate, Option<PageToken>)> {
+    let bad = || ConsoleError::invalid("after", "not a token of this listing");
     let Some(PageToken(t)) = &page.after else {
         return Ok((to, None));
     };

@@ -6,8 +6,8 @@
 
 pub mod cron;
 
-use crate::access_audit::{AccessLog, Actor};
-use crate::console_error::{ConsoleError, ConsoleResult, FieldError};
+use crate::console::access::{AccessLog, Actor};
+use crate::console::error::{ConsoleError, ConsoleResult, FieldError};
 use crate::settings::FETCH_POLICY;
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};

@@ -6,8 +6,8 @@
 //! without one the last writer wins. Saving stores the document first, so a refused document
 //! never leaves a token behind.
 
-use crate::access_audit::{AccessLog, Actor};
-use crate::console_error::{ConsoleError, ConsoleResult, FieldError};
+use crate::console::access::{AccessLog, Actor};
+use crate::console::error::{ConsoleError, ConsoleResult, FieldError};
 use crate::settings::{
     self, DiscoveryMode, KIMAI_CONNECTION, KimaiConnection, ZAMMAD_CONNECTION, ZammadConnection,
 };

@@ -1,13 +1,14 @@
-//! Access events: every change made through the console, and every login attempt, is written
-//! to the audit log with the actor, the source IP and the user agent. Never secrets. Each
-//! console use case records its own event: who did what is part of doing it.
+//! Who acts through the console, and the one way a use case records what they did: every
+//! change made through the console, and every login attempt, is an access event in the audit
+//! log with the actor, the source IP and the user agent. Never secrets, and (for GDPR) never
+//! whose data. Each use case records its own event: who did what is part of doing it.
 
 use serde_json::{Value, json};
 use sync_store::StoreResult;
 use sync_store::audit::{AuditEvent, AuditKind, AuditLog};
 use sync_store::clock::Clock;
 
-/// Who acts through the console, and from where.
+/// A console user and where the request came from, for the audit record.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Actor {
     /// The logged-in user (for a login attempt: the user name tried).
@@ -25,8 +26,8 @@ pub struct AccessLog<'a> {
 
 impl AccessLog<'_> {
     /// Records one access event; the user agent joins `detail` when it is an object. A change
-    /// whose record cannot be written is reported as failed rather than silently unaudited; the
-    /// change itself stays (it is idempotent to repeat with the new version).
+    /// whose record cannot be written is reported as failed rather than left unaudited; the
+    /// change itself stays (repeating it is idempotent).
     pub async fn record(&self, actor: &Actor, action: &str, detail: Value) -> StoreResult<()> {
         let mut detail = detail;
         if let (Some(obj), Some(agent)) = (detail.as_object_mut(), actor.user_agent.as_ref()) {

@@ -7,9 +7,12 @@
 //!   as a scheduled backfill, so there is one code path for it. It returns when discovery is
 //!   done and every message is sent.
 
-use crate::console::{self, Actor, Invalid};
+use crate::console::access::{AccessLog, Actor};
+use crate::console::audit_log::{MAX_CSV_ROWS, cell};
+use crate::console::error::{ConsoleError, ConsoleResult};
 use crate::fetch::{FetchDeps, FetchError, FetchOutcome, FetchRequest, ModeName};
 use chrono::{DateTime, Utc};
+use serde::Serialize;
 use serde_json::json;
 use std::collections::BTreeSet;
 use sync_core::ids::TicketId;
@@ -17,6 +20,7 @@ use sync_store::control::{ControlStore, RunCounters, RunId, RunState, RunTrigger
 use sync_store::page::MAX_PAGE_SIZE;
 use sync_store::queue::{SyncReason, TicketSyncMessage};
 use sync_store::{Page, PageRequest, StoreError};
+use utoipa::ToSchema;
 
 /// At most this many tickets in one ticket-list run (larger sets: use a date range).
 pub const MAX_TICKETS: usize = 1_000;
@@ -31,21 +35,40 @@ pub struct StartRun {
     pub dry_run: bool,
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum RunError {
-    #[error(transparent)]
-    Invalid(#[from] Invalid),
-    /// The settings do not allow it (not configured, invalid): fix them first.
-    #[error("{0}")]
-    Refused(String),
-    /// Nothing could be queued, or the settings could not be read: try again later.
-    #[error("{0}")]
-    Unavailable(String),
-    /// The run was written but could not be read back.
-    #[error("{0}")]
-    Vanished(String),
-    #[error(transparent)]
-    Store(#[from] StoreError),
+// A run as the console shows it: the run list, one run, the dashboard's last run. (No doc
+// comment: it would become the description of the API document's schema.)
+#[derive(Serialize, ToSchema)]
+pub struct RunView {
+    pub id: String,
+    /// `schedule`, `manual`, `backfill`, `verify`.
+    pub trigger: String,
+    /// `running`, `succeeded`, `failed`, `cancelled`.
+    pub state: String,
+    #[schema(value_type = Object)]
+    pub params: serde_json::Value,
+    pub started_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+    #[schema(value_type = Object)]
+    pub counters: RunCounters,
+    /// `tickets_done / tickets_queued` (0..=1); `null` while nothing is queued.
+    pub progress: Option<f64>,
+}
+
+impl From<SyncRun> for RunView {
+    fn from(run: SyncRun) -> Self {
+        let c = run.counters;
+        RunView {
+            id: run.id.0,
+            trigger: json!(run.trigger).as_str().unwrap_or_default().to_owned(),
+            state: run.state.as_str().to_owned(),
+            params: run.params,
+            started_at: run.started_at,
+            finished_at: run.finished_at,
+            counters: c,
+            progress: (c.tickets_queued > 0)
+                .then(|| (c.tickets_done as f64 / c.tickets_queued as f64).min(1.0)),
+        }
+    }
 }
 
 /// Starts a run (see the module doc), records `sync_run.start`, and answers the run as stored.
@@ -53,7 +76,7 @@ pub async fn start(
     deps: &FetchDeps<'_>,
     actor: &Actor,
     request: &StartRun,
-) -> Result<SyncRun, RunError> {
+) -> ConsoleResult<SyncRun> {
     let run = match (&request.tickets, request.from, request.to) {
         (Some(tickets), None, None) => start_tickets(deps, tickets, request.dry_run).await?,
         (None, Some(from), Some(to)) => start_range(deps, from, to, request.dry_run).await?,
@@ -67,19 +90,23 @@ pub async fn start(
         (None, _, _) => return Err(invalid("to", "a date range needs both from and to")),
     };
     let detail = json!({"run_id": run.id.0, "params": run.params});
-    console::audit(deps.audit, deps.clock, actor, "sync_run.start", detail).await?;
+    let access = AccessLog {
+        log: deps.audit,
+        clock: deps.clock,
+    };
+    access.record(actor, "sync_run.start", detail).await?;
     Ok(run)
 }
 
-fn invalid(field: &str, message: impl Into<String>) -> RunError {
-    Invalid::field(field, message).into()
+fn invalid(field: &str, message: impl Into<String>) -> ConsoleError {
+    ConsoleError::invalid(field, message)
 }
 
 async fn start_tickets(
     deps: &FetchDeps<'_>,
     tickets: &[u64],
     dry_run: bool,
-) -> Result<SyncRun, RunError> {
+) -> ConsoleResult<SyncRun> {
     if tickets.is_empty() || tickets.len() > MAX_TICKETS {
         return Err(invalid(
             "tickets",
@@ -116,7 +143,7 @@ async fn start_tickets(
         deps.control
             .finish_run(&run.id, RunState::Failed, deps.clock.now())
             .await?;
-        return Err(RunError::Unavailable(format!(
+        return Err(ConsoleError::Unavailable(format!(
             "no ticket could be queued (run {} recorded as failed); try again",
             run.id
         )));
@@ -129,7 +156,7 @@ async fn start_range(
     from: DateTime<Utc>,
     to: DateTime<Utc>,
     dry_run: bool,
-) -> Result<SyncRun, RunError> {
+) -> ConsoleResult<SyncRun> {
     let request = FetchRequest {
         mode: ModeName::Backfill,
         from: Some(from),
@@ -143,8 +170,8 @@ async fn start_range(
         .await
         .map_err(|e| match e {
             FetchError::BadRequest(d) => invalid("from", d),
-            FetchError::Settings(s) if !s.is_retryable() => RunError::Refused(s.to_string()),
-            FetchError::Settings(s) => RunError::Unavailable(s.to_string()),
+            FetchError::Settings(s) if !s.is_retryable() => ConsoleError::Conflict(s.to_string()),
+            FetchError::Settings(s) => ConsoleError::Unavailable(s.to_string()),
             FetchError::Store(s) => s.into(),
         })?;
     let run_id = match outcome {
@@ -154,11 +181,20 @@ async fn start_range(
     reread(deps.control, &run_id).await
 }
 
-async fn reread(control: &dyn ControlStore, id: &RunId) -> Result<SyncRun, RunError> {
+/// The run just written; gone already is a store fault, not the caller's.
+async fn reread(control: &dyn ControlStore, id: &RunId) -> ConsoleResult<SyncRun> {
     control
         .get_run(id)
         .await?
-        .ok_or_else(|| RunError::Vanished(format!("run {id} vanished after it was written")))
+        .ok_or_else(|| ConsoleError::Internal(format!("run {id} vanished after it was written")))
+}
+
+/// One run.
+pub async fn get(deps: &FetchDeps<'_>, id: &str) -> ConsoleResult<SyncRun> {
+    deps.control
+        .get_run(&RunId(id.to_owned()))
+        .await?
+        .ok_or_else(|| ConsoleError::NotFound(format!("no sync run {id}")))
 }
 
 /// Which runs a listing or export shows: by state and start time (`from` inclusive, `to` not).
@@ -175,17 +211,17 @@ impl Selection {
         state: Option<&str>,
         from: Option<DateTime<Utc>>,
         to: Option<DateTime<Utc>>,
-    ) -> Result<Self, Invalid> {
+    ) -> ConsoleResult<Self> {
         let state = match state {
             None | Some("") => None,
             Some(s) => Some(RunState::parse(s).ok_or_else(|| {
-                Invalid::field("state", "must be running, succeeded, failed or cancelled")
+                ConsoleError::invalid("state", "must be running, succeeded, failed or cancelled")
             })?),
         };
         if let (Some(f), Some(t)) = (from, to)
             && f >= t
         {
-            return Err(Invalid::field("from", "must be before to"));
+            return Err(ConsoleError::invalid("from", "must be before to"));
         }
         Ok(Selection { state, from, to })
     }
@@ -199,11 +235,11 @@ impl Selection {
 
 /// One page of runs, newest first, filtered (a page may be short while `next` is set).
 pub async fn list(
-    control: &dyn ControlStore,
+    deps: &FetchDeps<'_>,
     selection: &Selection,
     page: &PageRequest,
-) -> Result<Page<SyncRun>, RunError> {
-    let found = control.list_runs(page).await.map_err(after_error)?;
+) -> ConsoleResult<Page<SyncRun>> {
+    let found = deps.control.list_runs(page).await.map_err(after_error)?;
     Ok(Page {
         items: found
             .items
@@ -226,7 +262,7 @@ pub async fn export(
     control: &dyn ControlStore,
     selection: &Selection,
     max_rows: usize,
-) -> Result<Export, RunError> {
+) -> ConsoleResult<Export> {
     let mut runs = Vec::new();
     let mut page = PageRequest::first(MAX_PAGE_SIZE);
     loop {
@@ -253,9 +289,43 @@ pub async fn export(
 }
 
 /// A page token the store refuses is the caller's `after`.
-fn after_error(e: StoreError) -> RunError {
+fn after_error(e: StoreError) -> ConsoleError {
     match e {
-        StoreError::Invalid(d) => Invalid::field("after", d).into(),
+        StoreError::Invalid(d) => ConsoleError::invalid("after", d),
         other => other.into(),
     }
+}
+
+/// The selected runs as CSV, newest first (up to [`MAX_CSV_ROWS`]): a header, one row per run,
+/// and a last row saying so if the export was cut short.
+pub async fn export_csv(deps: &FetchDeps<'_>, selection: &Selection) -> ConsoleResult<Vec<u8>> {
+    let export = export(deps.control, selection, MAX_CSV_ROWS).await?;
+    csv_text(export).map_err(|e| ConsoleError::Internal(e.to_string()))
+}
+
+fn csv_text(export: Export) -> Result<Vec<u8>, Box<dyn std::error::Error>> {
+    let mut writer = csv::WriterBuilder::new()
+        .flexible(true)
+        .from_writer(Vec::new());
+    let mut header = vec!["id", "trigger", "state", "started_at", "finished_at"];
+    header.extend(RunCounters::default().fields().map(|(name, _)| name));
+    writer.write_record(&header)?;
+    for run in export.runs {
+        let v = RunView::from(run);
+        let mut record = vec![
+            cell(&v.id),
+            v.trigger,
+            v.state,
+            v.started_at.to_rfc3339(),
+            v.finished_at.map(|t| t.to_rfc3339()).unwrap_or_default(),
+        ];
+        record.extend(v.counters.fields().map(|(_, n)| n.to_string()));
+        writer.write_record(&record)?;
+    }
+    if export.truncated {
+        writer.write_record([format!(
+            "truncated after {MAX_CSV_ROWS} rows; narrow the filter"
+        )])?;
+    }
+    Ok(writer.into_inner().map_err(|e| e.to_string())?)
 }

@@ -18,15 +18,15 @@
 //! numeric ids in the user map, runs hold ticket ids); an agent's mapping is removed with the
 //! mappings.
 
-use crate::console::{self, Actor, FieldProblem, Invalid};
+use crate::console::access::{AccessLog, Actor};
+use crate::console::error::{ConsoleError, ConsoleResult, FieldError};
 use chrono::{Days, NaiveDate};
 use serde::Serialize;
 use serde_json::json;
 use std::collections::HashSet;
 use sync_core::desired::EntryKey;
 use sync_core::ids::{TicketId, ZammadUserId};
-use sync_store::audit::{AuditFilter, AuditLog, AuditRecord, MAX_QUERY_DAYS};
-use sync_store::clock::Clock;
+use sync_store::audit::{AuditFilter, AuditRecord, MAX_QUERY_DAYS};
 use sync_store::conflicts::{ConflictFilter, ConflictRecord, ConflictStatus, ConflictsStore};
 use sync_store::entries::{EntriesStore, EntryRecord};
 use sync_store::{PageRequest, StoreError, page::MAX_PAGE_SIZE};
@@ -41,8 +41,8 @@ const MAX_IDENTIFIERS: usize = 20;
 pub struct GdprDeps<'a> {
     pub entries: &'a dyn EntriesStore,
     pub conflicts: &'a dyn ConflictsStore,
-    pub audit: &'a dyn AuditLog,
-    pub clock: &'a dyn Clock,
+    /// Where the export and the purge are recorded; also the log they search and purge.
+    pub access: AccessLog<'a>,
 }
 
 /// The person, as the request names them.
@@ -83,14 +83,6 @@ pub struct Purged {
     pub audit: usize,
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum GdprError {
-    #[error(transparent)]
-    Invalid(#[from] Invalid),
-    #[error(transparent)]
-    Store(#[from] StoreError),
-}
-
 /// Everything held about one person; records `gdpr.export` with counts (who exported, and
 /// how much; not whose data).
 pub async fn export(
@@ -98,12 +90,12 @@ pub async fn export(
     actor: &Actor,
     subject: &Subject,
     zammad: ZammadLookup,
-) -> Result<Found, GdprError> {
+) -> ConsoleResult<Found> {
     validate(subject)?;
     let found = find(deps, subject, zammad).await?;
     let detail = json!({"entries": found.entries.len(), "conflicts": found.conflicts.len(),
                         "audit": found.audit.len()});
-    console::audit(deps.audit, deps.clock, actor, "gdpr.export", detail).await?;
+    deps.access.record(actor, "gdpr.export", detail).await?;
     Ok(found)
 }
 
@@ -113,7 +105,7 @@ pub async fn purge(
     actor: &Actor,
     subject: &Subject,
     zammad: ZammadLookup,
-) -> Result<Purged, GdprError> {
+) -> ConsoleResult<Purged> {
     validate(subject)?;
     let found = find(deps, subject, zammad).await?;
     // Deleting is idempotent: after a failure part way, the same request finishes the job.
@@ -124,7 +116,10 @@ pub async fn purge(
         deps.conflicts.delete(&c.id).await?;
     }
     for a in &found.audit {
-        deps.audit.delete(a.event.at.date_naive(), &a.id).await?;
+        deps.access
+            .log
+            .delete(a.event.at.date_naive(), &a.id)
+            .await?;
     }
     let purged = Purged {
         entries: found.entries.len(),
@@ -133,29 +128,23 @@ pub async fn purge(
     };
     let detail = json!({"entries": purged.entries, "conflicts": purged.conflicts,
                         "audit": purged.audit});
-    console::audit(deps.audit, deps.clock, actor, "gdpr.purge", detail).await?;
+    deps.access.record(actor, "gdpr.purge", detail).await?;
     Ok(purged)
 }
 
-fn validate(subject: &Subject) -> Result<(), Invalid> {
+fn validate(subject: &Subject) -> ConsoleResult<()> {
     let mut errors = Vec::new();
     if subject.agent_id == 0 {
-        errors.push(FieldProblem::new(
-            "agent_id",
-            "must be a Zammad user id > 0",
-        ));
+        errors.push(FieldError::new("agent_id", "must be a Zammad user id > 0"));
     }
     for (field, list) in [("emails", &subject.emails), ("names", &subject.names)] {
         if list.len() > MAX_IDENTIFIERS {
-            errors.push(FieldProblem::new(
-                field,
-                format!("at most {MAX_IDENTIFIERS}"),
-            ));
+            errors.push(FieldError::new(field, format!("at most {MAX_IDENTIFIERS}")));
         }
         for (i, v) in list.iter().enumerate() {
             let n = v.trim().chars().count();
             if !(MIN_IDENTIFIER_LEN..=200).contains(&n) {
-                errors.push(FieldProblem::new(
+                errors.push(FieldError::new(
                     format!("{field}[{i}]"),
                     format!("{MIN_IDENTIFIER_LEN}..=200 characters"),
                 ));
@@ -164,17 +153,13 @@ fn validate(subject: &Subject) -> Result<(), Invalid> {
     }
     for (i, e) in subject.emails.iter().enumerate() {
         if !e.contains('@') {
-            errors.push(FieldProblem::new(
+            errors.push(FieldError::new(
                 format!("emails[{i}]"),
                 "not an e-mail address",
             ));
         }
     }
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(Invalid::many("the person is not named well", errors))
-    }
+    ConsoleError::check("the person is not named well", errors)
 }
 
 /// The given identifiers plus Zammad's, lower-cased, long enough, without duplicates; and how
@@ -295,14 +280,15 @@ async fn audit_mentioning(
     if ids.is_empty() {
         return Ok(rows);
     }
-    let today = deps.clock.now().date_naive();
+    let today = deps.access.clock.now().date_naive();
     let from = today
         .checked_sub_days(Days::new(AUDIT_DAYS as u64))
         .unwrap_or(today);
     let mut request = PageRequest::first(MAX_PAGE_SIZE);
     loop {
         let page = deps
-            .audit
+            .access
+            .log
             .query(from, today, &AuditFilter::default(), &request)
             .await?;
         rows.extend(page.items.into_iter().filter(|r| mentions(&r.event, ids)));

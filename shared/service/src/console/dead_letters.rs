@@ -2,8 +2,8 @@
 //! the queue they came from (receive → send → delete; see `sync_store::dead_letters`). A replay
 //! that moved anything is audited.
 
-use crate::access_audit::{AccessLog, Actor};
-use crate::console_error::{ConsoleError, ConsoleResult};
+use crate::console::access::{AccessLog, Actor};
+use crate::console::error::{ConsoleError, ConsoleResult};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sync_store::dead_letters::{self, MAX_PEEK, ReplayReport, ReplaySelection, check_message_id};

@@ -9,7 +9,8 @@
 //!   (`failed`) divided by everything the runs finished (`created + updated + deleted +
 //!   failed`); `null` when they did nothing.
 
-use crate::console_error::ConsoleResult;
+use crate::console::error::ConsoleResult;
+use crate::console::runs::RunView;
 use chrono::{Days, Duration, NaiveDate};
 use serde::{Deserialize, Serialize};
 use sync_store::clock::Clock;
@@ -62,11 +63,13 @@ impl ErrorRate {
     }
 }
 
-/// The dashboard's numbers; the API shows `last_run` as it shows every run.
-pub struct Dashboard {
+// The dashboard's numbers; `last_run` is shown as every run is. (No doc comment: it would
+// become the description of the API document's schema.)
+#[derive(Serialize, ToSchema)]
+pub struct Kpis {
     pub open_conflicts: u64,
     pub open_conflicts_capped: bool,
-    pub last_run: Option<SyncRun>,
+    pub last_run: Option<RunView>,
     /// The last 30 local days, oldest first (today last).
     pub minutes_per_day: Vec<DayMinutes>,
     pub minutes_7d: f64,
@@ -84,7 +87,7 @@ pub struct KpiStores<'a> {
 }
 
 /// Numbers for the dashboard.
-pub async fn dashboard(stores: KpiStores<'_>) -> ConsoleResult<Dashboard> {
+pub async fn dashboard(stores: KpiStores<'_>) -> ConsoleResult<Kpis> {
     let (open_conflicts, open_conflicts_capped) = count_open_conflicts(stores.conflicts).await?;
     let today = stores.clock.now().date_naive();
     let mut minutes_per_day = Vec::new();
@@ -94,10 +97,10 @@ pub async fn dashboard(stores: KpiStores<'_>) -> ConsoleResult<Dashboard> {
         minutes_per_day.push(DayMinutes { day, minutes });
     }
     let (last_run, error_rate) = recent_runs(stores).await?;
-    Ok(Dashboard {
+    Ok(Kpis {
         open_conflicts,
         open_conflicts_capped,
-        last_run,
+        last_run: last_run.map(RunView::from),
         minutes_7d: sum_of_last(&minutes_per_day, 7),
         minutes_30d: sum_of_last(&minutes_per_day, DAYS as usize),
         minutes_per_day,
