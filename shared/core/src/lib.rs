@@ -23,6 +23,7 @@ pub mod ids;
 pub mod kimai;
 pub mod mapping;
 pub mod marker;
+pub mod needed_action;
 pub mod netting;
 pub mod normalise;
 pub mod placement;

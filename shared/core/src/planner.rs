@@ -27,7 +27,8 @@
 use crate::desired::{DesiredTimesheet, EntryKey};
 use crate::ids::{ActivityId, KimaiUserId, ProjectId, TicketId, TimesheetId};
 use crate::kimai::Timesheet;
-use crate::mapping::{Blocker, NeededAction, Unresolved};
+use crate::mapping::{Blocker, Unresolved};
+use crate::needed_action::NeededAction;
 use crate::marker::Marker;
 use crate::plan::{Base, Conflict, ConflictReason, Operation, Plan};
 use crate::rounding::Rounding;

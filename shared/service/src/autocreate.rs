@@ -9,7 +9,7 @@
 use chrono_tz::Tz;
 use kimai_client::{KimaiClient, KimaiError, NewCustomer, NewProject};
 use serde::Serialize;
-use sync_core::mapping::NeededAction;
+use sync_core::needed_action::NeededAction;
 use sync_core::plan::ConflictReason;
 
 /// What happened to one needed action.
