@@ -11,9 +11,8 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 use sync_core::desired::DesiredTimesheet;
 use sync_core::ids::TicketId;
-use sync_core::mapping::{
-    AutoCreate, Blocker, NeededAction, TicketFacts, Unresolved, resolve_all, zones_for,
-};
+use sync_core::mapping::{AutoCreate, Blocker, TicketFacts, Unresolved, resolve_all, zones_for};
+use sync_core::needed_action::NeededAction;
 use sync_core::normalise::{TimedEntry, normalise};
 
 /// Rounds of auto-create per ticket: a customer, then its project, then a last resolve.
