@@ -6,9 +6,9 @@
 //! something is never retried: after a timeout or a 5xx it may have been committed, and only the
 //! caller (who can search by its marker) can decide what to do.
 
+use crate::catalog_wire::{ActivityWire, CustomerWire, ProjectWire, UserWire, list_of};
 use crate::config::KimaiConfig;
 use crate::error::{CallKind, KimaiError, classify_response};
-use crate::catalog_wire::{ActivityWire, CustomerWire, ProjectWire, UserWire, list_of};
 use crate::model::{
     CurrentUser, NewCustomer, NewProject, NewTag, NewTimesheet, Tag, TimesheetPatch,
     TimesheetQuery, Version,

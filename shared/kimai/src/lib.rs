@@ -13,10 +13,10 @@ pub mod error;
 pub mod model;
 pub mod token;
 
+pub use catalog_wire::FromWire;
 pub use client::{KimaiClient, Retries, TimesheetPage};
 pub use config::KimaiConfig;
 pub use error::{CallKind, KimaiError, ValidationErrors};
-pub use catalog_wire::FromWire;
 pub use model::{
     CurrentUser, NewCustomer, NewProject, NewTag, NewTimesheet, Tag, TimesheetPatch,
     TimesheetQuery, UserFilter, Version,

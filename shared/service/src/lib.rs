@@ -15,6 +15,10 @@
 //!
 //! [`kimai_write`] builds every `kimai-write` message (reconcile's and approvals').
 //!
+//! [`upstream`] holds the ports of Zammad and Kimai (what fetch, reconcile, auto-create and the
+//! writer call) and the one builder of each client; [`connections`] is the functions' cached
+//! front that reads the token secrets and builds through it.
+//!
 //! The console's settings and oversight use cases (the API only translates HTTP to these and back):
 //! - [`console_users`]: login with throttling, the user behind a token, the first admin
 //!   (password hashes in [`passwords`]).
@@ -60,4 +64,5 @@ pub mod idempotency;
 pub mod policies;
 pub mod reconcile;
 pub mod sync_stores;
+pub mod upstream;
 pub mod writer;

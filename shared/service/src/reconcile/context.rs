@@ -65,10 +65,10 @@ impl Reconciler {
         let k = &self.kimai;
         let (me, customers, projects, activities, users) = tokio::try_join!(
             k.me(),
-            k.customers(None),
-            k.projects(None, None),
-            k.activities(None, None),
-            k.users(None),
+            k.customers(),
+            k.projects(None),
+            k.activities(),
+            k.users(),
         )?;
         let api_zone = parse_zone(&me.timezone)
             .map_err(|_| ReconcileError::ApiUserZone(me.timezone.clone()))?;

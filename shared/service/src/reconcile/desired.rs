@@ -114,7 +114,7 @@ impl Reconciler {
             .collect();
         let mut changed = false;
         for action in actions {
-            let outcome = provision(&self.kimai, ctx.default_zone, &action).await?;
+            let outcome = provision(self.kimai.as_ref(), ctx.default_zone, &action).await?;
             changed |= !matches!(outcome, Provisioned::Refused { .. });
             self.audit_provisioned(ticket_id, &action, &outcome).await?;
             provisioned.push((action, outcome));
