@@ -51,13 +51,16 @@ fn fingerprint(url: &str, token: &str) -> [u8; 32] {
     h.finalize().into()
 }
 
+/// A built client and the fingerprint of what it was built from.
+type Cached<T> = Mutex<Option<([u8; 32], Arc<T>)>>;
+
 pub struct Connections {
     control: Arc<dyn ControlStore>,
     secrets: Arc<dyn SecretSource>,
     zammad_secret: Option<String>,
     kimai_secret: Option<String>,
-    zammad: Mutex<Option<([u8; 32], Arc<dyn Zammad>)>>,
-    kimai: Mutex<Option<([u8; 32], Arc<dyn Kimai>)>>,
+    zammad: Cached<dyn Zammad>,
+    kimai: Cached<dyn Kimai>,
 }
 
 impl Connections {
