@@ -1,8 +1,8 @@
 //! Kimai records the sync must create before blocked entries can be resolved (auto-create).
 //!
-//! Its own module because both ends use it: [`crate::mapping`] asks for these actions and
-//! [`crate::plan`] carries them out of the planner, and `plan` must not depend on `mapping`
-//! (which already uses the plan's conflict reasons).
+//! Its own module because both ends use it: `mapping` asks for these actions and `plan`
+//! carries them out of the planner, and `plan` must not depend on `mapping` (which already
+//! uses the plan's conflict reasons).
 
 use crate::ids::CustomerId;
 use serde::{Deserialize, Serialize};
