@@ -189,6 +189,8 @@ impl World {
                     }
                     .into(),
                 ),
+                alias: None,
+                enabled: true,
             })
             .collect();
         let catalog = Catalog::new(
@@ -196,17 +198,21 @@ impl World {
                 id: CustomerId(1),
                 name: "ACME".into(),
                 number: Some("OID-1".into()),
+                visible: true,
             }],
             &[KimaiProject {
                 id: ProjectId(1),
                 name: "Support".into(),
                 customer: CustomerId(1),
                 number: None,
+                visible: true,
+                global_activities: true,
             }],
             &[KimaiActivity {
                 id: ActivityId(1),
                 name: "Support".into(),
                 project: None,
+                visible: true,
             }],
             &users,
         );

@@ -1,6 +1,7 @@
-//! Lookup tables of what exists in Kimai (customers, projects, activities, users), passed into
-//! mapping resolution as plain values so resolution stays pure. Built once per run; every lookup
-//! is a hash map access.
+//! The Kimai catalog: the customers, projects, activities and users the sync sees (the one set of
+//! types; the Kimai client parses its wire format into them at its edge), and the lookup tables
+//! built from them, passed into mapping resolution as plain values so resolution stays pure.
+//! Built once per run; every lookup is a hash map access.
 
 use crate::ids::{ActivityId, CustomerId, KimaiUserId, ProjectId};
 use serde::{Deserialize, Serialize};
@@ -12,6 +13,9 @@ pub struct KimaiCustomer {
     pub name: String,
     #[serde(default)]
     pub number: Option<String>,
+    /// Hidden customers are still listed (mappings may point at them).
+    #[serde(default = "yes")]
+    pub visible: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -19,8 +23,14 @@ pub struct KimaiProject {
     pub id: ProjectId,
     pub name: String,
     pub customer: CustomerId,
+    /// Free text in Kimai; we use it as a stable key (`TID-<ticket id>`).
     #[serde(default)]
     pub number: Option<String>,
+    #[serde(default = "yes")]
+    pub visible: bool,
+    /// Whether global activities may be booked on it.
+    #[serde(default = "yes")]
+    pub global_activities: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -30,18 +40,29 @@ pub struct KimaiActivity {
     /// `None` for a global activity.
     #[serde(default)]
     pub project: Option<ProjectId>,
+    #[serde(default = "yes")]
+    pub visible: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KimaiUser {
     pub id: KimaiUserId,
     pub username: String,
+    /// The display name, when set.
+    #[serde(default)]
+    pub alias: Option<String>,
     /// Only in Kimai ≥ 2.45 responses; older ones need an explicit mapping.
     #[serde(default)]
     pub email: Option<String>,
-    /// IANA zone name of the user's preference, when known.
+    /// IANA zone name of the user's preference, when known (Kimai ≥ 2.45 lists).
     #[serde(default)]
     pub timezone: Option<String>,
+    #[serde(default = "yes")]
+    pub enabled: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// A name or number that matched more than one Kimai record: never guess between them.
@@ -175,16 +196,19 @@ mod tests {
                     id: CustomerId(1),
                     name: "ACME".into(),
                     number: Some("OID-5".into()),
+                    visible: true,
                 },
                 KimaiCustomer {
                     id: CustomerId(2),
                     name: "Twin".into(),
                     number: None,
+                    visible: true,
                 },
                 KimaiCustomer {
                     id: CustomerId(3),
                     name: "Twin".into(),
                     number: Some(String::new()),
+                    visible: true,
                 },
             ],
             &[KimaiProject {
@@ -192,13 +216,17 @@ mod tests {
                 name: "Support".into(),
                 customer: CustomerId(1),
                 number: Some("TID-4".into()),
+                visible: true,
+                global_activities: true,
             }],
             &[],
             &[KimaiUser {
                 id: KimaiUserId(7),
                 username: "anna".into(),
+                alias: None,
                 email: Some(" Anna@Example.com".into()),
                 timezone: None,
+                enabled: true,
             }],
         );
         assert_eq!(cat.customer_by_number("OID-5"), Lookup::One(CustomerId(1)));

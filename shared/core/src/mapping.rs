@@ -24,6 +24,7 @@ use crate::ids::{
     TicketId, ZammadUserId,
 };
 use crate::marker::Marker;
+use crate::needed_action::NeededAction;
 use crate::normalise::{TimedEntry, Zones};
 use crate::plan::ConflictReason;
 use crate::zammad::{Organisation, Ticket, ZammadUser};
@@ -145,22 +146,6 @@ pub struct TicketFacts<'a> {
     pub organisation: Option<&'a Organisation>,
     pub agents: &'a HashMap<ZammadUserId, ZammadUser>,
     pub type_names: &'a HashMap<AccountingTypeId, String>,
-}
-
-/// Something to create in Kimai before the entry can be written (no IO here: the caller does it,
-/// refreshes the catalog and resolves again).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(tag = "action", rename_all = "snake_case")]
-pub enum NeededAction {
-    CreateCustomer {
-        name: String,
-        number: String,
-    },
-    CreateProject {
-        customer: CustomerId,
-        name: String,
-        number: Option<String>,
-    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -3,7 +3,7 @@
 use crate::desired::{DesiredTimesheet, EntryKey};
 use crate::ids::{TicketId, TimesheetId};
 use crate::kimai::Timesheet;
-use crate::mapping::NeededAction;
+use crate::needed_action::NeededAction;
 use serde::{Deserialize, Serialize};
 
 /// The base of one key: what we last wrote to (or adopted from) Kimai.

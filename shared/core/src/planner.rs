@@ -27,8 +27,9 @@
 use crate::desired::{DesiredTimesheet, EntryKey};
 use crate::ids::{ActivityId, KimaiUserId, ProjectId, TicketId, TimesheetId};
 use crate::kimai::Timesheet;
-use crate::mapping::{Blocker, NeededAction, Unresolved};
+use crate::mapping::{Blocker, Unresolved};
 use crate::marker::Marker;
+use crate::needed_action::NeededAction;
 use crate::plan::{Base, Conflict, ConflictReason, Operation, Plan};
 use crate::rounding::Rounding;
 use chrono::NaiveDate;

@@ -6,6 +6,7 @@ use sync_core::catalog::{Catalog, KimaiActivity, KimaiCustomer, KimaiProject, Ki
 use sync_core::desired::{DesiredTimesheet, EntryKey};
 use sync_core::ids::*;
 use sync_core::mapping::*;
+use sync_core::needed_action::NeededAction;
 use sync_core::normalise::TimedEntry;
 use sync_core::plan::ConflictReason;
 use sync_core::zammad::{Organisation, Ticket, ZammadUser};
@@ -44,16 +45,19 @@ fn catalog() -> Catalog {
                 id: CustomerId(10),
                 name: "ACME".into(),
                 number: Some("OID-5".into()),
+                visible: true,
             },
             KimaiCustomer {
                 id: CustomerId(11),
                 name: "Globex".into(),
                 number: None,
+                visible: true,
             },
             KimaiCustomer {
                 id: CustomerId(12),
                 name: "Fallback".into(),
                 number: None,
+                visible: true,
             },
         ],
         &[
@@ -62,30 +66,40 @@ fn catalog() -> Catalog {
                 name: "Support".into(),
                 customer: CustomerId(10),
                 number: None,
+                visible: true,
+                global_activities: true,
             },
             KimaiProject {
                 id: ProjectId(21),
                 name: "Support".into(),
                 customer: CustomerId(11),
                 number: None,
+                visible: true,
+                global_activities: true,
             },
             KimaiProject {
                 id: ProjectId(22),
                 name: "Support".into(),
                 customer: CustomerId(12),
                 number: None,
+                visible: true,
+                global_activities: true,
             },
             KimaiProject {
                 id: ProjectId(23),
                 name: "Old name".into(),
                 customer: CustomerId(10),
                 number: Some("TID-42".into()),
+                visible: true,
+                global_activities: true,
             },
             KimaiProject {
                 id: ProjectId(24),
                 name: "Group project".into(),
                 customer: CustomerId(11),
                 number: None,
+                visible: true,
+                global_activities: true,
             },
         ],
         &[
@@ -93,16 +107,19 @@ fn catalog() -> Catalog {
                 id: ActivityId(30),
                 name: "Support".into(),
                 project: None,
+                visible: true,
             },
             KimaiActivity {
                 id: ActivityId(31),
                 name: "Onsite".into(),
                 project: None,
+                visible: true,
             },
             KimaiActivity {
                 id: ActivityId(32),
                 name: "Special".into(),
                 project: Some(ProjectId(24)),
+                visible: true,
             },
         ],
         &[
@@ -111,12 +128,16 @@ fn catalog() -> Catalog {
                 username: "api".into(),
                 email: None,
                 timezone: Some("Europe/Berlin".into()),
+                alias: None,
+                enabled: true,
             },
             KimaiUser {
                 id: KimaiUserId(5),
                 username: "anna".into(),
                 email: Some("anna@example.com".into()),
                 timezone: Some("America/New_York".into()),
+                alias: None,
+                enabled: true,
             },
         ],
     )

@@ -75,17 +75,21 @@ fn setup() -> Setup {
                 id: CustomerId(10),
                 name: "ACME".into(),
                 number: None,
+                visible: true,
             }],
             &[KimaiProject {
                 id: ProjectId(20),
                 name: "Support".into(),
                 customer: CustomerId(10),
                 number: None,
+                visible: true,
+                global_activities: true,
             }],
             &[KimaiActivity {
                 id: ActivityId(30),
                 name: "Support".into(),
                 project: None,
+                visible: true,
             }],
             &[
                 KimaiUser {
@@ -93,12 +97,16 @@ fn setup() -> Setup {
                     username: "b".into(),
                     email: Some("berlin@example.com".into()),
                     timezone: Some("Europe/Berlin".into()),
+                    alias: None,
+                    enabled: true,
                 },
                 KimaiUser {
                     id: KimaiUserId(6),
                     username: "n".into(),
                     email: Some("ny@example.com".into()),
                     timezone: Some("America/New_York".into()),
+                    alias: None,
+                    enabled: true,
                 },
             ],
         ),

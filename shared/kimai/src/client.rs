@@ -6,11 +6,12 @@
 //! something is never retried: after a timeout or a 5xx it may have been committed, and only the
 //! caller (who can search by its marker) can decide what to do.
 
+use crate::catalog_wire::{ActivityWire, CustomerWire, ProjectWire, UserWire, list_of};
 use crate::config::KimaiConfig;
 use crate::error::{CallKind, KimaiError, classify_response};
 use crate::model::{
-    Activity, CurrentUser, Customer, NewCustomer, NewProject, NewTag, NewTimesheet, Project, Tag,
-    TimesheetPatch, TimesheetQuery, User, Version,
+    CurrentUser, NewCustomer, NewProject, NewTag, NewTimesheet, Tag, TimesheetPatch,
+    TimesheetQuery, Version,
 };
 use backon::{ExponentialBuilder, Retryable};
 use reqwest::header::{AUTHORIZATION, HeaderMap, LOCATION, RETRY_AFTER};
@@ -19,6 +20,7 @@ use serde::de::DeserializeOwned;
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
+use sync_core::catalog::{KimaiActivity, KimaiCustomer, KimaiProject, KimaiUser};
 use sync_core::ids::{CustomerId, ProjectId, TimesheetId};
 use sync_core::kimai::Timesheet;
 use tokio::sync::Semaphore;
@@ -380,12 +382,13 @@ impl KimaiClient {
     }
 
     /// All customers, hidden ones included (`visible=3`), optionally filtered by `term`.
-    pub async fn customers(&self, term: Option<&str>) -> Result<Vec<Customer>, KimaiError> {
+    pub async fn customers(&self, term: Option<&str>) -> Result<Vec<KimaiCustomer>, KimaiError> {
         let mut q = vec![("visible", "3".to_owned())];
         if let Some(t) = term {
             q.push(("term", t.to_owned()));
         }
-        self.get("api/customers", &q).await
+        let wire: Vec<CustomerWire> = self.get("api/customers", &q).await?;
+        Ok(list_of(wire))
     }
 
     /// All projects, hidden and finished ones included, optionally of one customer.
@@ -393,7 +396,7 @@ impl KimaiClient {
         &self,
         customer: Option<CustomerId>,
         term: Option<&str>,
-    ) -> Result<Vec<Project>, KimaiError> {
+    ) -> Result<Vec<KimaiProject>, KimaiError> {
         let mut q = vec![("visible", "3".to_owned()), ("ignoreDates", "1".to_owned())];
         if let Some(c) = customer {
             q.push(("customer", c.to_string()));
@@ -401,7 +404,8 @@ impl KimaiClient {
         if let Some(t) = term {
             q.push(("term", t.to_owned()));
         }
-        self.get("api/projects", &q).await
+        let wire: Vec<ProjectWire> = self.get("api/projects", &q).await?;
+        Ok(list_of(wire))
     }
 
     /// Activities, hidden ones included. With a project: its own activities plus the global
@@ -410,7 +414,7 @@ impl KimaiClient {
         &self,
         project: Option<ProjectId>,
         term: Option<&str>,
-    ) -> Result<Vec<Activity>, KimaiError> {
+    ) -> Result<Vec<KimaiActivity>, KimaiError> {
         let mut q = vec![("visible", "3".to_owned())];
         if let Some(p) = project {
             q.push(("project", p.to_string()));
@@ -418,17 +422,19 @@ impl KimaiClient {
         if let Some(t) = term {
             q.push(("term", t.to_owned()));
         }
-        self.get("api/activities", &q).await
+        let wire: Vec<ActivityWire> = self.get("api/activities", &q).await?;
+        Ok(list_of(wire))
     }
 
     /// Users (needs `view_user`). `term` also matches the email, even before 2.45 where the
     /// email is not in the JSON: use it to find the user for a Zammad agent's address.
-    pub async fn users(&self, term: Option<&str>) -> Result<Vec<User>, KimaiError> {
+    pub async fn users(&self, term: Option<&str>) -> Result<Vec<KimaiUser>, KimaiError> {
         let mut q = vec![("visible", "3".to_owned())];
         if let Some(t) = term {
             q.push(("term", t.to_owned()));
         }
-        self.get("api/users", &q).await
+        let wire: Vec<UserWire> = self.get("api/users", &q).await?;
+        Ok(list_of(wire))
     }
 
     /// Tags whose name contains `name` (all tags without it).
@@ -474,7 +480,10 @@ impl KimaiClient {
     /// The customers whose `number` is exactly `number`, hidden ones included. Kimai's `term`
     /// search is fuzzy and its fields differ between releases, so the full (unpaginated) list
     /// is filtered here.
-    pub async fn customers_by_number(&self, number: &str) -> Result<Vec<Customer>, KimaiError> {
+    pub async fn customers_by_number(
+        &self,
+        number: &str,
+    ) -> Result<Vec<KimaiCustomer>, KimaiError> {
         let all = self.customers(None).await?;
         Ok(all
             .into_iter()
@@ -488,7 +497,7 @@ impl KimaiClient {
         &self,
         customer: CustomerId,
         number: &str,
-    ) -> Result<Vec<Project>, KimaiError> {
+    ) -> Result<Vec<KimaiProject>, KimaiError> {
         let all = self.projects(Some(customer), None).await?;
         Ok(all
             .into_iter()
@@ -498,14 +507,16 @@ impl KimaiClient {
 
     /// `POST /api/customers` (needs `create_customer`). Never retried: after a timeout or a
     /// 5xx the customer may exist, so look it up by number before creating it again.
-    pub async fn create_customer(&self, new: &NewCustomer) -> Result<Customer, KimaiError> {
-        self.post_record("api/customers", new).await
+    pub async fn create_customer(&self, new: &NewCustomer) -> Result<KimaiCustomer, KimaiError> {
+        let wire: CustomerWire = self.post_record("api/customers", new).await?;
+        Ok(wire.into())
     }
 
     /// `POST /api/projects` (needs `create_project`). Never retried, as
     /// [`KimaiClient::create_customer`].
-    pub async fn create_project(&self, new: &NewProject) -> Result<Project, KimaiError> {
-        self.post_record("api/projects", new).await
+    pub async fn create_project(&self, new: &NewProject) -> Result<KimaiProject, KimaiError> {
+        let wire: ProjectWire = self.post_record("api/projects", new).await?;
+        Ok(wire.into())
     }
 
     async fn post_record<B: serde::Serialize, T: DeserializeOwned>(

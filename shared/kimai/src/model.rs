@@ -1,36 +1,12 @@
 //! Request and response types of the Kimai endpoints we use, other than `Timesheet` (which lives
-//! in `sync_core::kimai`). Responses keep only the fields the sync needs; unknown fields are
+//! in `sync_core::kimai`) and the catalog records (parsed into `sync_core::catalog` by
+//! [`crate::catalog_wire`]). Responses keep only the fields the sync needs; unknown fields are
 //! ignored so newer Kimai versions do not break us.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize, Serializer};
 use sync_core::ids::{ActivityId, CustomerId, KimaiUserId, ProjectId};
 use sync_core::kimai::KimaiLocalDateTime;
-
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-pub struct Customer {
-    pub id: CustomerId,
-    pub name: String,
-    #[serde(default)]
-    pub number: Option<String>,
-    #[serde(default = "yes")]
-    pub visible: bool,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Project {
-    pub id: ProjectId,
-    pub name: String,
-    pub customer: CustomerId,
-    /// Free text in Kimai; we use it as a stable key (`TID-<ticket id>`).
-    #[serde(default)]
-    pub number: Option<String>,
-    #[serde(default = "yes")]
-    pub visible: bool,
-    #[serde(default = "yes")]
-    pub global_activities: bool,
-}
 
 /// Body of `POST /api/customers`. Only `name` is really required: Kimai (2.0 and later) fills
 /// `country` and `currency` from its configured defaults when they are left out, which is
@@ -61,35 +37,6 @@ pub struct NewProject {
     pub number: Option<String>,
     pub visible: bool,
     pub global_activities: bool,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-pub struct Activity {
-    pub id: ActivityId,
-    pub name: String,
-    /// `None` = a global activity, usable with every project that allows global activities.
-    #[serde(default)]
-    pub project: Option<ProjectId>,
-    #[serde(default = "yes")]
-    pub visible: bool,
-}
-
-/// A user as listed by `GET /api/users`.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct User {
-    pub id: KimaiUserId,
-    pub username: String,
-    #[serde(default)]
-    pub alias: Option<String>,
-    /// Only in Kimai ≥ 2.45; older versions need `term` search or a configured mapping.
-    #[serde(default)]
-    pub email: Option<String>,
-    /// Only in collections from Kimai 2.45.
-    #[serde(default)]
-    pub timezone: Option<String>,
-    #[serde(default = "yes")]
-    pub enabled: bool,
 }
 
 /// The API user (`GET /api/users/me`). Its `timezone` is how Kimai reads `begin`/`end` of a POST.
@@ -346,11 +293,7 @@ mod tests {
     }
 
     #[test]
-    fn user_email_and_timezone_are_optional_before_2_45() {
-        let old: User =
-            serde_json::from_str(r#"{"id":3,"username":"anna","alias":null,"enabled":true}"#)
-                .unwrap();
-        assert_eq!(old.email, None);
+    fn user_email_is_known_from_2_45() {
         let v: Version = serde_json::from_str(
             r#"{"version":"2.30.0","versionId":23000,"copyright":"Kimai 2.30.0"}"#,
         )

@@ -15,12 +15,13 @@
 use chrono::{Duration, Utc};
 use kimai_client::error::{CallKind, classify_response};
 use kimai_client::{
-    Activity, ApiToken, CurrentUser, Customer, KimaiClient, KimaiConfig, KimaiError, NewTag,
-    NewTimesheet, Project, Tag, TimesheetPatch, TimesheetQuery, User, UserFilter, Version,
+    ApiToken, CurrentUser, FromWire, KimaiClient, KimaiConfig, KimaiError, NewTag, NewTimesheet,
+    Tag, TimesheetPatch, TimesheetQuery, UserFilter, Version,
 };
 use kimai_sim::{Dataset, SimConfig};
 use serde_json::{Map, Value, json};
 use std::path::{Path, PathBuf};
+use sync_core::catalog::{KimaiActivity, KimaiCustomer, KimaiProject, KimaiUser};
 use sync_core::ids::{ActivityId, CustomerId, KimaiUserId, ProjectId};
 use sync_core::kimai::{KimaiLocalDateTime, Timesheet};
 
@@ -215,16 +216,16 @@ fn timesheet_schemas_parse_into_our_timesheet() {
 fn catalog_schemas_parse_into_our_types() {
     for api in OpenApi::all() {
         let n = api.name;
-        let c: Customer = serde_json::from_value(api.sample_of("CustomerCollection"))
+        let c = KimaiCustomer::from_wire(api.sample_of("CustomerCollection"))
             .unwrap_or_else(|e| panic!("{n} CustomerCollection: {e}"));
         assert_eq!(c.id, CustomerId(7));
-        let p: Project = serde_json::from_value(api.sample_of("ProjectCollection"))
+        let p = KimaiProject::from_wire(api.sample_of("ProjectCollection"))
             .unwrap_or_else(|e| panic!("{n} ProjectCollection: {e}"));
         assert_eq!(p.customer, CustomerId(7));
-        let a: Activity = serde_json::from_value(api.sample_of("ActivityCollection"))
+        let a = KimaiActivity::from_wire(api.sample_of("ActivityCollection"))
             .unwrap_or_else(|e| panic!("{n} ActivityCollection: {e}"));
         assert_eq!(a.project, Some(ProjectId(7)));
-        let u: User = serde_json::from_value(api.sample_of("UserCollection"))
+        let u = KimaiUser::from_wire(api.sample_of("UserCollection"))
             .unwrap_or_else(|e| panic!("{n} UserCollection: {e}"));
         assert_eq!(
             (u.id, u.email),

@@ -6,10 +6,11 @@
 //! reconcile may have created the record meanwhile, and a create whose answer was lost may have
 //! landed. Only when nothing matches is it created, with one POST that is never retried.
 
+use crate::upstream::Kimai;
 use chrono_tz::Tz;
-use kimai_client::{KimaiClient, KimaiError, NewCustomer, NewProject};
+use kimai_client::{KimaiError, NewCustomer, NewProject};
 use serde::Serialize;
-use sync_core::mapping::NeededAction;
+use sync_core::needed_action::NeededAction;
 use sync_core::plan::ConflictReason;
 
 /// What happened to one needed action.
@@ -57,7 +58,7 @@ pub fn describe(action: &NeededAction) -> String {
 /// 5xx, a bad token) are handed back: the caller fails the ticket so that SQS retries it, and
 /// the retry finds a record that did land.
 pub async fn provision(
-    kimai: &KimaiClient,
+    kimai: &dyn Kimai,
     zone: Tz,
     action: &NeededAction,
 ) -> Result<Provisioned, KimaiError> {
@@ -86,7 +87,7 @@ pub async fn provision(
             let existing = match number {
                 Some(n) => kimai.projects_by_number(*customer, n).await?,
                 None => kimai
-                    .projects(Some(*customer), None)
+                    .projects(Some(*customer))
                     .await?
                     .into_iter()
                     .filter(|p| p.customer == *customer && p.name.eq_ignore_ascii_case(name))

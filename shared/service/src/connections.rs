@@ -1,19 +1,19 @@
-//! The Zammad and Kimai clients of the pipeline, built from the connection settings (control
-//! store) and the token secrets (Secrets Manager through `CachedSecrets`).
+//! The Zammad and Kimai clients of the functions, built from the connection settings (control
+//! store) and the token secrets (Secrets Manager through `CachedSecrets`) by the builders of
+//! [`crate::upstream`], and handed out as the [`Zammad`] and [`Kimai`] ports.
 //!
 //! A function keeps one [`Connections`] for its lifetime. Each invocation asks it for the
 //! clients; they are rebuilt only when the base URL or the token changed (a console edit, a
 //! rotated secret), so a warm function reuses its connection pools.
 
 use crate::settings::{self, SettingsError, ZammadConnection};
-use kimai_client::{ApiToken, KimaiClient, KimaiConfig};
+use crate::upstream::{self, Kimai, Timeouts, Zammad};
 use sha2::{Digest, Sha256};
 use std::sync::{Arc, Mutex};
 use sync_store::StoreError;
 use sync_store::control::ControlStore;
 use sync_store::secrets::SecretSource;
 use thiserror::Error;
-use zammad_client::{ClientConfig, ZammadClient};
 
 #[derive(Debug, Error)]
 pub enum ConnectionError {
@@ -51,13 +51,16 @@ fn fingerprint(url: &str, token: &str) -> [u8; 32] {
     h.finalize().into()
 }
 
+/// A built client and the fingerprint of what it was built from.
+type Cached<T> = Mutex<Option<([u8; 32], Arc<T>)>>;
+
 pub struct Connections {
     control: Arc<dyn ControlStore>,
     secrets: Arc<dyn SecretSource>,
     zammad_secret: Option<String>,
     kimai_secret: Option<String>,
-    zammad: Mutex<Option<([u8; 32], ZammadClient)>>,
-    kimai: Mutex<Option<([u8; 32], KimaiClient)>>,
+    zammad: Cached<dyn Zammad>,
+    kimai: Cached<dyn Kimai>,
 }
 
 impl Connections {
@@ -99,7 +102,7 @@ impl Connections {
     }
 
     /// The Zammad client and the connection settings (unit, default zone) it was built from.
-    pub async fn zammad(&self) -> Result<(ZammadClient, ZammadConnection), ConnectionError> {
+    pub async fn zammad(&self) -> Result<(Arc<dyn Zammad>, ZammadConnection), ConnectionError> {
         let settings = settings::load_zammad(self.control.as_ref()).await?;
         let token = self
             .token(&self.zammad_secret, sync_store::env::ZAMMAD_TOKEN_SECRET)
@@ -111,21 +114,19 @@ impl Connections {
                 return Ok((client.clone(), settings));
             }
         }
-        let url = settings.url().map_err(|reason| ConnectionError::Client {
-            system: "Zammad",
-            reason,
-        })?;
-        let client = ZammadClient::new(ClientConfig::new(url, token.as_str())).map_err(|e| {
-            ConnectionError::Client {
-                system: "Zammad",
-                reason: e.to_string(),
-            }
-        })?;
+        let client: Arc<dyn Zammad> = Arc::new(
+            upstream::zammad_client(&settings, &token, Timeouts::Unattended).map_err(|reason| {
+                ConnectionError::Client {
+                    system: "Zammad",
+                    reason,
+                }
+            })?,
+        );
         *slot = Some((key, client.clone()));
         Ok((client, settings))
     }
 
-    pub async fn kimai(&self) -> Result<KimaiClient, ConnectionError> {
+    pub async fn kimai(&self) -> Result<Arc<dyn Kimai>, ConnectionError> {
         let settings = settings::load_kimai(self.control.as_ref()).await?;
         let token = self
             .token(&self.kimai_secret, sync_store::env::KIMAI_TOKEN_SECRET)
@@ -137,13 +138,14 @@ impl Connections {
                 return Ok(client.clone());
             }
         }
-        let client_err = |reason: String| ConnectionError::Client {
-            system: "Kimai",
-            reason,
-        };
-        let config = KimaiConfig::new(&settings.base_url, ApiToken::new(token))
-            .map_err(|e| client_err(e.to_string()))?;
-        let client = KimaiClient::new(config).map_err(|e| client_err(e.to_string()))?;
+        let client: Arc<dyn Kimai> = Arc::new(
+            upstream::kimai_client(&settings, &token, Timeouts::Unattended).map_err(|reason| {
+                ConnectionError::Client {
+                    system: "Kimai",
+                    reason,
+                }
+            })?,
+        );
         *slot = Some((key, client.clone()));
         Ok(client)
     }

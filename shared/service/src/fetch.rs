@@ -21,11 +21,13 @@ use crate::settings::{
     self, ConcurrencyPolicy, DiscoveryMemory, DiscoveryMode, FetchSettings, MAX_WINDOW_DAYS,
     SettingsError, ZammadConnection,
 };
+use crate::upstream::{self, Timeouts, Zammad};
 use chrono::{DateTime, Duration, NaiveDate, SubsecRound, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
 use sync_core::ids::TicketId;
+use sync_store::StoreError;
 use sync_store::audit::{AuditEvent, AuditKind, AuditLog};
 use sync_store::clock::Clock;
 use sync_store::control::{
@@ -35,9 +37,8 @@ use sync_store::entries::EntriesStore;
 use sync_store::page::{MAX_PAGE_SIZE, PageRequest};
 use sync_store::queue::{MessageQueue, SyncReason, TicketSyncMessage};
 use sync_store::secrets::SecretSource;
-use sync_store::{StoreError, env};
 use thiserror::Error;
-use zammad_client::{ClientConfig, INDEX_PAGE_SIZE, ZammadClient, ZammadError};
+use zammad_client::ZammadError;
 
 /// The watermark of the incremental fetch.
 pub const WATERMARK: &str = "zammad-incremental";
@@ -459,7 +460,8 @@ async fn discover(
     mode: FetchMode,
     now: DateTime<Utc>,
 ) -> Result<Found, String> {
-    let client = zammad_client(deps, zammad).await?;
+    let client = connect_zammad(deps, zammad).await?;
+    let client = client.as_ref();
     let (since, known_days) = match mode {
         FetchMode::Incremental => {
             let watermark = deps
@@ -480,30 +482,31 @@ async fn discover(
         FetchMode::Backfill { from, to } => (from, Some((from, to))),
     };
 
-    let (mut tickets, used) = zammad_changes(deps, &client, zammad.discovery, since, now).await?;
+    let (mut tickets, used) = zammad_changes(deps, client, zammad.discovery, since, now).await?;
     if let Some((from, to)) = known_days {
         tickets.extend(known_tickets(deps.entries, from, to).await?);
     }
     Ok(Found { tickets, used })
 }
 
-async fn zammad_client(
+/// The Zammad client of one run, built with the token as it is now (it may have been rotated).
+async fn connect_zammad(
     deps: &FetchDeps<'_>,
     zammad: &ZammadConnection,
-) -> Result<ZammadClient, String> {
+) -> Result<Box<dyn Zammad>, String> {
     let token = deps
         .secrets
         .get_secret(deps.zammad_token_secret)
         .await
         .map_err(|e| format!("read the Zammad token: {e}"))?;
-    let url = zammad.url()?;
-    ZammadClient::new(ClientConfig::new(url, token.expose())).map_err(|e| e.to_string())
+    let client = upstream::zammad_client(zammad, token.expose(), Timeouts::Unattended)?;
+    Ok(Box::new(client))
 }
 
 /// Tickets Zammad reports changed at or after `since`, through the configured listing.
 async fn zammad_changes(
     deps: &FetchDeps<'_>,
-    client: &ZammadClient,
+    client: &dyn Zammad,
     configured: DiscoveryMode,
     since: DateTime<Utc>,
     now: DateTime<Utc>,
@@ -529,10 +532,7 @@ async fn zammad_changes(
         DiscoveryMode::GlobalListing => global_listing(client, since)
             .await
             .map(|t| (t, DiscoveryMode::GlobalListing)),
-        DiscoveryMode::Auto => match client
-            .time_accountings_updated_since(Some(since), INDEX_PAGE_SIZE)
-            .await
-        {
+        DiscoveryMode::Auto => match client.time_accountings_updated_since(since).await {
             Ok(accountings) => Ok((
                 accountings.iter().map(|a| a.ticket_id).collect(),
                 DiscoveryMode::GlobalListing,
@@ -558,17 +558,17 @@ async fn zammad_changes(
 }
 
 async fn global_listing(
-    client: &ZammadClient,
+    client: &dyn Zammad,
     since: DateTime<Utc>,
 ) -> Result<BTreeSet<TicketId>, String> {
     client
-        .time_accountings_updated_since(Some(since), INDEX_PAGE_SIZE)
+        .time_accountings_updated_since(since)
         .await
         .map(|list| list.iter().map(|a| a.ticket_id).collect())
         .map_err(|e| zammad_failure("global time accounting listing", &e))
 }
 
-async fn search(client: &ZammadClient, since: DateTime<Utc>) -> Result<BTreeSet<TicketId>, String> {
+async fn search(client: &dyn Zammad, since: DateTime<Utc>) -> Result<BTreeSet<TicketId>, String> {
     client
         .tickets_updated_since(since)
         .await
@@ -635,11 +635,6 @@ async fn audit(deps: &FetchDeps<'_>, action: &str, detail: Value) {
     if let Err(e) = deps.audit.append(&event).await {
         tracing::error!(error = %e, action, "audit write failed");
     }
-}
-
-/// The secret name fetch needs, from the environment.
-pub fn zammad_token_secret_from_env() -> Result<String, StoreError> {
-    env::required(env::ZAMMAD_TOKEN_SECRET)
 }
 
 #[cfg(test)]

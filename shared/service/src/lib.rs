@@ -20,6 +20,10 @@
 //! - [`connections`]: the pipeline's Zammad and Kimai clients; [`sync_stores`]: the ports of
 //!   reconcile and the writer; [`batch`]: one delivery of a queue message.
 //!
+//! [`upstream`] holds the ports of Zammad and Kimai (what fetch, reconcile, auto-create and the
+//! writer call) and the one builder of each client; [`connections`] is the functions' cached
+//! front that reads the token secrets and builds through it.
+//!
 //! [`console`]: the console's use cases, one module each (users, connections, mappings,
 //! policies, schedule, conflicts and their resolution, the ledger and approvals, runs, dead
 //! letters, GDPR, dashboard numbers, the audit log, pickers, health).
@@ -37,4 +41,5 @@ pub mod policies;
 pub mod reconcile;
 pub mod settings;
 pub mod sync_stores;
+pub mod upstream;
 pub mod writer;

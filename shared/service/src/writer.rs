@@ -25,10 +25,12 @@
 
 use crate::batch::QueueRecord;
 use crate::sync_stores::SyncStores;
+use crate::upstream::Kimai;
 use chrono::Duration;
-use kimai_client::{KimaiClient, KimaiError};
+use kimai_client::KimaiError;
 use park::Parked;
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 use sync_core::ids::TimesheetId;
 use sync_core::plan::{ConflictReason, Operation};
 use sync_store::StoreError;
@@ -120,7 +122,7 @@ impl WriteError {
 }
 
 pub struct Writer {
-    pub kimai: KimaiClient,
+    pub kimai: Arc<dyn Kimai>,
     pub stores: SyncStores,
     /// Who claims (the function instance); a claim can only be completed by its holder.
     pub holder: String,
@@ -137,7 +139,7 @@ enum Step {
 }
 
 impl Writer {
-    pub fn new(kimai: KimaiClient, stores: SyncStores, holder: impl Into<String>) -> Self {
+    pub fn new(kimai: Arc<dyn Kimai>, stores: SyncStores, holder: impl Into<String>) -> Self {
         Writer {
             kimai,
             stores,
@@ -213,7 +215,7 @@ impl Writer {
         cache: &WriterCache,
         message: &KimaiWriteMessage,
     ) -> Result<WriteOutcome, WriteError> {
-        cache.use_kimai(self.kimai.config().base_url.as_str());
+        cache.use_kimai(self.kimai.base_url());
         let key = message.operation.key();
         let key_lock = cache.key_lock(message.ticket_id, key);
         let result = {

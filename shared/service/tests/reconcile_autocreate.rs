@@ -5,7 +5,7 @@ mod reconcile_support;
 use reconcile_support::{Harness, TICKET, kimai_client, kimai_dataset, zammad_dataset};
 use serde_json::{Value, json};
 use sync_core::ids::CustomerId;
-use sync_core::mapping::NeededAction;
+use sync_core::needed_action::NeededAction;
 use sync_core::plan::ConflictReason;
 use sync_service::autocreate::{Provisioned, provision};
 use sync_store::audit::{AuditFilter, AuditLog};

@@ -96,7 +96,11 @@ fn batch_writer(h: &Harness) -> Arc<Writer> {
         control: h.control.clone(),
         clock: Arc::new(SystemClock),
     };
-    Arc::new(Writer::new(kimai_client(&h.kimai), stores, "batch-writer"))
+    Arc::new(Writer::new(
+        Arc::new(kimai_client(&h.kimai)),
+        stores,
+        "batch-writer",
+    ))
 }
 
 /// What one [`sync_batch`] did.

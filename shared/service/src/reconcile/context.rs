@@ -6,10 +6,10 @@
 use super::{ReconcileError, Reconciler};
 use crate::policies::{SyncPolicy, load_sync_policy};
 use chrono_tz::Tz;
-use kimai_client::{Activity, CurrentUser, Customer, Project, User};
+use kimai_client::CurrentUser;
 use std::collections::HashMap;
 use std::sync::Arc;
-use sync_core::catalog::{Catalog, KimaiActivity, KimaiCustomer, KimaiProject, KimaiUser};
+use sync_core::catalog::Catalog;
 use sync_core::ids::AccountingTypeId;
 use sync_core::zone::parse_zone;
 use tokio::sync::{Mutex, OnceCell};
@@ -65,10 +65,10 @@ impl Reconciler {
         let k = &self.kimai;
         let (me, customers, projects, activities, users) = tokio::try_join!(
             k.me(),
-            k.customers(None),
-            k.projects(None, None),
-            k.activities(None, None),
-            k.users(None),
+            k.customers(),
+            k.projects(None),
+            k.activities(),
+            k.users(),
         )?;
         let api_zone = parse_zone(&me.timezone)
             .map_err(|_| ReconcileError::ApiUserZone(me.timezone.clone()))?;
@@ -80,7 +80,7 @@ impl Reconciler {
         Ok(Context {
             api_user: me,
             api_zone,
-            catalog: catalog_of(customers, projects, activities, users),
+            catalog: Catalog::new(&customers, &projects, &activities, &users),
             policy,
             default_zone,
         })
@@ -109,49 +109,4 @@ impl Reconciler {
             .await
             .cloned()
     }
-}
-
-/// The core's catalog from Kimai's lists.
-fn catalog_of(
-    customers: Vec<Customer>,
-    projects: Vec<Project>,
-    activities: Vec<Activity>,
-    users: Vec<User>,
-) -> Catalog {
-    Catalog::new(
-        &customers
-            .into_iter()
-            .map(|c| KimaiCustomer {
-                id: c.id,
-                name: c.name,
-                number: c.number,
-            })
-            .collect::<Vec<_>>(),
-        &projects
-            .into_iter()
-            .map(|p| KimaiProject {
-                id: p.id,
-                name: p.name,
-                customer: p.customer,
-                number: p.number,
-            })
-            .collect::<Vec<_>>(),
-        &activities
-            .into_iter()
-            .map(|a| KimaiActivity {
-                id: a.id,
-                name: a.name,
-                project: a.project,
-            })
-            .collect::<Vec<_>>(),
-        &users
-            .into_iter()
-            .map(|u| KimaiUser {
-                id: u.id,
-                username: u.username,
-                email: u.email,
-                timezone: u.timezone,
-            })
-            .collect::<Vec<_>>(),
-    )
 }

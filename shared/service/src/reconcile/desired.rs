@@ -11,9 +11,8 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 use sync_core::desired::DesiredTimesheet;
 use sync_core::ids::TicketId;
-use sync_core::mapping::{
-    AutoCreate, Blocker, NeededAction, TicketFacts, Unresolved, resolve_all, zones_for,
-};
+use sync_core::mapping::{AutoCreate, Blocker, TicketFacts, Unresolved, resolve_all, zones_for};
+use sync_core::needed_action::NeededAction;
 use sync_core::normalise::{TimedEntry, normalise};
 
 /// Rounds of auto-create per ticket: a customer, then its project, then a last resolve.
@@ -115,7 +114,7 @@ impl Reconciler {
             .collect();
         let mut changed = false;
         for action in actions {
-            let outcome = provision(&self.kimai, ctx.default_zone, &action).await?;
+            let outcome = provision(self.kimai.as_ref(), ctx.default_zone, &action).await?;
             changed |= !matches!(outcome, Provisioned::Refused { .. });
             self.audit_provisioned(ticket_id, &action, &outcome).await?;
             provisioned.push((action, outcome));

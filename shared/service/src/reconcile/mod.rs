@@ -45,7 +45,8 @@ use crate::batch::QueueRecord;
 use crate::policies::PolicyError;
 use crate::settings::ZammadConnection;
 use crate::sync_stores::SyncStores;
-use kimai_client::{KimaiClient, KimaiError};
+use crate::upstream::{Kimai, Zammad};
+use kimai_client::KimaiError;
 use persist::PlanState;
 use std::sync::Arc;
 use sync_core::normalise::NormaliseError;
@@ -55,7 +56,7 @@ use sync_store::StoreError;
 use sync_store::queue::{DecodeError, KimaiWriteMessage, MessageQueue, TicketSyncMessage, decode};
 use sync_store::schema::TICKET_SYNC_QUEUE;
 use thiserror::Error;
-use zammad_client::{ZammadClient, ZammadError};
+use zammad_client::ZammadError;
 
 /// Why a ticket could not be reconciled, and so whether SQS should try again.
 #[derive(Debug, Error)]
@@ -111,10 +112,10 @@ impl ReconcileError {
 }
 
 pub struct Reconciler {
-    pub zammad: ZammadClient,
+    pub zammad: Arc<dyn Zammad>,
     /// The unit of `time_unit` and the default zone of the Zammad connection.
     pub zammad_settings: ZammadConnection,
-    pub kimai: KimaiClient,
+    pub kimai: Arc<dyn Kimai>,
     pub stores: SyncStores,
     pub writes: Arc<dyn MessageQueue<KimaiWriteMessage>>,
     /// The `maxReceiveCount` of the ticket-sync queue as deployed (the schema's value on AWS):

@@ -5,7 +5,7 @@ use super::{ReconcileError, Reconciler};
 use crate::autocreate::Provisioned;
 use serde::Serialize;
 use sync_core::ids::TicketId;
-use sync_core::mapping::NeededAction;
+use sync_core::needed_action::NeededAction;
 use sync_core::plan::{Operation, Plan};
 use sync_store::control::RunCounters;
 use sync_store::queue::TicketSyncMessage;

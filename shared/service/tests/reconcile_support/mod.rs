@@ -153,18 +153,18 @@ impl Harness {
             clock: Arc::new(SystemClock),
         };
         let reconciler = Reconciler {
-            zammad: zammad_client(&zammad),
+            zammad: Arc::new(zammad_client(&zammad)),
             zammad_settings: ZammadConnection::new(
                 zammad.base_url(),
                 TimeUnit::Minutes,
                 "Europe/Berlin",
             ),
-            kimai: kimai_client(&kimai),
+            kimai: Arc::new(kimai_client(&kimai)),
             stores: stores.clone(),
             writes: writes.clone(),
             max_receive_count: sync_store::schema::TICKET_SYNC_QUEUE.max_receive_count,
         };
-        let writer = Writer::new(kimai_client(&kimai), stores, "test-writer");
+        let writer = Writer::new(Arc::new(kimai_client(&kimai)), stores, "test-writer");
         Harness {
             zammad,
             kimai,
