@@ -16,7 +16,7 @@ use sync_core::plan::ConflictReason;
 /// What happened to one needed action.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
-pub enum Provisioned {
+pub enum AutoCreated {
     /// Kimai already had it (made by someone else, or by an earlier attempt).
     Found { id: u64 },
     /// Created now.
@@ -57,15 +57,15 @@ pub fn describe(action: &NeededAction) -> String {
 /// Kimai's configured defaults for country and currency. Errors other than a refusal (timeouts,
 /// 5xx, a bad token) are handed back: the caller fails the ticket so that SQS retries it, and
 /// the retry finds a record that did land.
-pub async fn provision(
+pub async fn find_or_create(
     kimai: &dyn Kimai,
     zone: Tz,
     action: &NeededAction,
-) -> Result<Provisioned, KimaiError> {
+) -> Result<AutoCreated, KimaiError> {
     let created = match action {
         NeededAction::CreateCustomer { name, number } => {
             if let Some(c) = kimai.customers_by_number(number).await?.first() {
-                return Ok(Provisioned::Found { id: c.id.0 });
+                return Ok(AutoCreated::Found { id: c.id.0 });
             }
             kimai
                 .create_customer(&NewCustomer {
@@ -94,7 +94,7 @@ pub async fn provision(
                     .collect(),
             };
             if let Some(p) = existing.first() {
-                return Ok(Provisioned::Found { id: p.id.0 });
+                return Ok(AutoCreated::Found { id: p.id.0 });
             }
             kimai
                 .create_project(&NewProject {
@@ -109,9 +109,9 @@ pub async fn provision(
         }
     };
     match created {
-        Ok(id) => Ok(Provisioned::Created { id }),
+        Ok(id) => Ok(AutoCreated::Created { id }),
         Err(e) => match refusal(&e) {
-            Some(message) => Ok(Provisioned::Refused { message }),
+            Some(message) => Ok(AutoCreated::Refused { message }),
             None => Err(e),
         },
     }

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use sync_core::ids::CustomerId;
 use sync_core::needed_action::NeededAction;
 use sync_core::plan::ConflictReason;
-use sync_service::autocreate::{Provisioned, provision};
+use sync_service::autocreate::{AutoCreated, find_or_create};
 use sync_store::audit::{AuditFilter, AuditLog};
 
 /// The harness's Kimai, with (or without) the permissions to create customers and projects.
@@ -97,7 +97,7 @@ async fn one_project_per_ticket_is_created_once_and_the_time_lands_on_it() {
 
     // A second reconcile (a new invocation) finds the project in the catalog.
     let again = h.reconcile(TICKET).await.expect("second reconcile");
-    assert!(again.provisioned.is_empty(), "{again:?}");
+    assert!(again.auto_created.is_empty(), "{again:?}");
     assert_eq!(again.creates, 0);
     assert_eq!(h.kimai_calls("POST /api/projects"), 1);
     assert_eq!(projects_named(&h, "Ticket-31010").len(), 1);
@@ -113,7 +113,7 @@ async fn a_missing_customer_is_created_then_its_project_in_the_same_run() {
     let report = h.reconcile(TICKET).await.expect("reconcile");
     assert_eq!(report.creates, 2, "{report:?}");
     let kinds: Vec<_> = report
-        .provisioned
+        .auto_created
         .iter()
         .map(|(a, o)| (matches!(a, NeededAction::CreateCustomer { .. }), o.clone()))
         .collect();
@@ -121,8 +121,8 @@ async fn a_missing_customer_is_created_then_its_project_in_the_same_run() {
         matches!(
             kinds[..],
             [
-                (true, Provisioned::Created { .. }),
-                (false, Provisioned::Created { .. })
+                (true, AutoCreated::Created { .. }),
+                (false, AutoCreated::Created { .. })
             ]
         ),
         "{kinds:?}"
@@ -169,13 +169,13 @@ async fn a_record_made_after_the_catalog_was_read_is_found_not_created_again() {
         number: Some("TID-10".into()),
     };
     let zone = chrono_tz::Europe::Berlin;
-    let first = provision(&kimai, zone, &action).await.expect("create");
-    let Provisioned::Created { id } = first else {
+    let first = find_or_create(&kimai, zone, &action).await.expect("create");
+    let AutoCreated::Created { id } = first else {
         panic!("{first:?}")
     };
     // The retry (or a concurrent reconcile) looks up by number first.
-    let second = provision(&kimai, zone, &action).await.expect("find");
-    assert_eq!(second, Provisioned::Found { id });
+    let second = find_or_create(&kimai, zone, &action).await.expect("find");
+    assert_eq!(second, AutoCreated::Found { id });
     assert_eq!(h.kimai_calls("POST /api/projects"), 1);
 }
 
@@ -244,7 +244,7 @@ async fn with_auto_create_off_nothing_is_created() {
     .await;
     let report = h.reconcile(TICKET).await.expect("reconcile");
     assert_eq!(report.creates, 0);
-    assert!(report.provisioned.is_empty());
+    assert!(report.auto_created.is_empty());
     assert!(report.needed_actions.is_empty(), "{report:?}");
     // The missing project is shown to a human, not left waiting silently.
     let open = h.open_conflicts().await;

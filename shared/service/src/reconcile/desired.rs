@@ -6,7 +6,7 @@
 use super::context::{Context, InvocationCache};
 use super::read_zammad::ZammadSide;
 use super::{ReconcileError, Reconciler};
-use crate::autocreate::{Provisioned, describe, provision, refused_reason};
+use crate::autocreate::{AutoCreated, describe, find_or_create, refused_reason};
 use std::collections::BTreeSet;
 use std::sync::Arc;
 use sync_core::desired::DesiredTimesheet;
@@ -25,7 +25,7 @@ pub(super) struct Wanted {
     pub(super) desired: Vec<DesiredTimesheet>,
     pub(super) unresolved: Vec<Unresolved>,
     /// The Kimai customers and projects auto-create made or found, with what happened to each.
-    pub(super) provisioned: Vec<(NeededAction, Provisioned)>,
+    pub(super) auto_created: Vec<(NeededAction, AutoCreated)>,
 }
 
 impl Reconciler {
@@ -41,14 +41,14 @@ impl Reconciler {
     ) -> Result<(Arc<Context>, Wanted), ReconcileError> {
         let (mut entries, mut desired, mut unresolved) =
             self.resolve_ticket(cache, &ctx, zammad).await?;
-        let mut provisioned: Vec<(NeededAction, Provisioned)> = Vec::new();
+        let mut auto_created: Vec<(NeededAction, AutoCreated)> = Vec::new();
         // Auto-create: make what is missing, re-read the catalog and resolve again, so the
         // entries are written in this run. A customer comes before its project, so a ticket
         // may need two rounds (and a third to resolve).
         if !dry_run && ctx.policy.mappings.customer_auto_create == AutoCreate::On {
             for _ in 0..MAX_PROVISION_ROUNDS {
                 let changed = self
-                    .create_needed(ticket_id, &ctx, &unresolved, &mut provisioned)
+                    .create_needed(ticket_id, &ctx, &unresolved, &mut auto_created)
                     .await?;
                 if !changed {
                     break;
@@ -56,13 +56,13 @@ impl Reconciler {
                 ctx = self.refresh_context(cache).await?;
                 (entries, desired, unresolved) = self.resolve_ticket(cache, &ctx, zammad).await?;
             }
-            refused_to_conflicts(&mut unresolved, &provisioned);
+            refused_to_conflicts(&mut unresolved, &auto_created);
         }
         let wanted = Wanted {
             entries,
             desired,
             unresolved,
-            provisioned,
+            auto_created,
         };
         Ok((ctx, wanted))
     }
@@ -106,33 +106,34 @@ impl Reconciler {
         ticket_id: TicketId,
         ctx: &Context,
         unresolved: &[Unresolved],
-        provisioned: &mut Vec<(NeededAction, Provisioned)>,
+        auto_created: &mut Vec<(NeededAction, AutoCreated)>,
     ) -> Result<bool, ReconcileError> {
         let actions: BTreeSet<NeededAction> = needed_actions(unresolved)
-            .filter(|a| !provisioned.iter().any(|(done, _)| done == *a))
+            .filter(|a| !auto_created.iter().any(|(done, _)| done == *a))
             .cloned()
             .collect();
         let mut changed = false;
         for action in actions {
-            let outcome = provision(self.kimai.as_ref(), ctx.default_zone, &action).await?;
-            changed |= !matches!(outcome, Provisioned::Refused { .. });
-            self.audit_provisioned(ticket_id, &action, &outcome).await?;
-            provisioned.push((action, outcome));
+            let outcome = find_or_create(self.kimai.as_ref(), ctx.default_zone, &action).await?;
+            changed |= !matches!(outcome, AutoCreated::Refused { .. });
+            self.audit_auto_created(ticket_id, &action, &outcome)
+                .await?;
+            auto_created.push((action, outcome));
         }
         Ok(changed)
     }
 
     /// One audit event per needed action handled: created, found, or refused by Kimai.
-    async fn audit_provisioned(
+    async fn audit_auto_created(
         &self,
         ticket_id: TicketId,
         action: &NeededAction,
-        outcome: &Provisioned,
+        outcome: &AutoCreated,
     ) -> Result<(), ReconcileError> {
         let (event, id, message) = match outcome {
-            Provisioned::Created { id } => ("kimai.record_created", Some(*id), None),
-            Provisioned::Found { id } => ("kimai.record_found", Some(*id), None),
-            Provisioned::Refused { message } => ("kimai.record_refused", None, Some(message)),
+            AutoCreated::Created { id } => ("kimai.record_created", Some(*id), None),
+            AutoCreated::Found { id } => ("kimai.record_found", Some(*id), None),
+            AutoCreated::Refused { message } => ("kimai.record_refused", None, Some(message)),
         };
         tracing::info!(event, what = %describe(action), ?id, ?message, "needed Kimai record");
         self.stores
@@ -163,14 +164,14 @@ fn needed_actions(unresolved: &[Unresolved]) -> impl Iterator<Item = &NeededActi
 /// so a human sees why (rather than the keys staying pending without a word).
 fn refused_to_conflicts(
     unresolved: &mut [Unresolved],
-    provisioned: &[(NeededAction, Provisioned)],
+    auto_created: &[(NeededAction, AutoCreated)],
 ) {
     for u in unresolved {
         let Blocker::NeedsCreation { actions } = &u.blocker else {
             continue;
         };
-        let refused = provisioned.iter().find_map(|(a, outcome)| match outcome {
-            Provisioned::Refused { message } if actions.contains(a) => Some((a, message)),
+        let refused = auto_created.iter().find_map(|(a, outcome)| match outcome {
+            AutoCreated::Refused { message } if actions.contains(a) => Some((a, message)),
             _ => None,
         });
         if let Some((action, message)) = refused {

@@ -215,8 +215,8 @@ impl Reconciler {
             zammad.complete,
             &decisions,
         )?;
-        let provisioned = std::mem::take(&mut wanted.provisioned);
-        let mut report = ReconcileReport::of_plan(message, zammad.complete, &planned, provisioned);
+        let auto_created = std::mem::take(&mut wanted.auto_created);
+        let mut report = ReconcileReport::of_plan(message, zammad.complete, &planned, auto_created);
         if message.dry_run {
             return self.finish_dry_run(message, report, planned).await;
         }

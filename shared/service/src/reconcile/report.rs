@@ -2,7 +2,7 @@
 //! and the same facts in the run's counters and the audit log.
 
 use super::{ReconcileError, Reconciler};
-use crate::autocreate::Provisioned;
+use crate::autocreate::AutoCreated;
 use serde::Serialize;
 use sync_core::ids::TicketId;
 use sync_core::needed_action::NeededAction;
@@ -33,7 +33,7 @@ pub struct ReconcileReport {
     pub needed_actions: Vec<NeededAction>,
     /// Kimai customers and projects this run created or found for needed actions (auto-create
     /// `on`), with what happened to each.
-    pub provisioned: Vec<(NeededAction, Provisioned)>,
+    pub auto_created: Vec<(NeededAction, AutoCreated)>,
     /// Messages put on the `kimai-write` queue.
     pub enqueued: usize,
     pub plan: Plan,
@@ -46,7 +46,7 @@ impl ReconcileReport {
         message: &TicketSyncMessage,
         zammad_complete: bool,
         planned: &Plan,
-        provisioned: Vec<(NeededAction, Provisioned)>,
+        auto_created: Vec<(NeededAction, AutoCreated)>,
     ) -> Self {
         ReconcileReport {
             ticket_id: message.ticket_id,
@@ -63,7 +63,7 @@ impl ReconcileReport {
             conflicts_opened: 0,
             conflicts_closed: 0,
             needed_actions: planned.needed_actions.clone(),
-            provisioned,
+            auto_created,
             enqueued: 0,
             plan: Plan::default(),
         }
