@@ -4,7 +4,7 @@
 //! The fields keep their concrete types, so a test can both hand a store to the code under test
 //! and look inside it afterwards (queued bodies, secret reads) through the same `Arc`.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 use std::sync::Arc;
 use sync_service::sync_stores::SyncStores;
 use sync_store::audit::AuditRetention;
@@ -14,6 +14,10 @@ use sync_store::memory::{
     MemorySecrets,
 };
 use sync_store::queue::{KimaiWriteMessage, TicketSyncMessage};
+
+/// How long a test's secret cache keeps a secret it read: the five minutes of the deployed
+/// functions and console.
+pub const SECRET_CACHE_TTL: Duration = Duration::minutes(5);
 
 /// Fresh, empty in-memory stores and their clock.
 #[derive(Clone)]
