@@ -2,8 +2,7 @@
 //! Zammad computes over its exact bytes verifies, a failed enqueue is retried by Zammad with
 //! the same delivery id and then goes through once, and a trigger with another token is refused.
 
-mod common;
-
+use test_support::stores::audit_today;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
@@ -75,7 +74,7 @@ async fn start_receiver() -> (Arc<Receiver>, String) {
     let receiver = Arc::new(Receiver {
         control: MemoryControl::new(),
         queue: MemoryQueue::new(),
-        down_queue: common::unreachable_queue(),
+        down_queue: test_support::aws::unreachable_queue("ticket-sync"),
         audit: MemoryAuditLog::new(AuditRetention::default()),
         secrets,
         clock: SystemClock,
@@ -168,7 +167,7 @@ async fn zammads_retry_after_a_failed_enqueue_is_queued_exactly_once() {
         .collect();
     assert_eq!(queued.len(), 1);
     assert_eq!(queued[0].ticket_id.0, 101);
-    let audit = common::audit_today(&receiver.audit).await;
+    let audit = audit_today(&receiver.audit).await;
     assert!(audit.iter().any(|r| r.event.action == "webhook.failed"));
     sim.shutdown().await;
 }
@@ -182,7 +181,7 @@ async fn a_trigger_with_another_token_is_refused_on_every_attempt() {
     let seen = deliveries_until(&sim, |d| d.len() == 5).await;
     assert!(seen.iter().all(|a| a.status == Some(401)), "{seen:?}");
     assert!(receiver.queue.waiting_bodies().is_empty());
-    let audit = common::audit_today(&receiver.audit).await;
+    let audit = audit_today(&receiver.audit).await;
     assert_eq!(
         audit
             .iter()

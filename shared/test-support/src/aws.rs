@@ -1,12 +1,14 @@
-//! The AWS side of the tests: the local emulator's configuration, fresh resource names, and an
-//! SQS queue that is never reachable.
+//! The AWS side of the tests: the local emulator's configuration, tables under fresh names, and
+//! an SQS queue that is never reachable.
 //!
 //! Tests on the emulator (files named `*aws*`) run with `AWS_ENDPOINT_URL` at a loopback port,
 //! through `make test` or `infra/local-aws/with-emulator.sh cargo nextest run -p <crate>`.
 //! They never talk to a real AWS account: [`emulator_config`] refuses any other endpoint.
 
 use sync_store::aws::SqsQueue;
+use sync_store::aws::provision::create_table;
 use sync_store::queue::QueueMessage;
+use sync_store::schema::TableDef;
 
 /// The SDK configuration of the local emulator; panics, saying how to start it, unless
 /// `AWS_ENDPOINT_URL` points at loopback.
@@ -28,9 +30,18 @@ pub fn unique(name: &str) -> String {
 }
 
 /// A random prefix for a test's resources: `t` and 10 hex digits.
-pub fn unique_prefix() -> String {
+fn unique_prefix() -> String {
     let id = uuid::Uuid::new_v4().simple().to_string();
     format!("t{}", &id[..10])
+}
+
+/// Creates the table of `def` in the emulator under a [`unique`] name; that name.
+pub async fn table(dynamo: &aws_sdk_dynamodb::Client, def: &TableDef) -> String {
+    let name = unique(def.logical);
+    create_table(dynamo, def, &name)
+        .await
+        .expect("create table");
+    name
 }
 
 /// The real SQS adapter, pointed at a loopback port nobody listens on, for the queue `name`:

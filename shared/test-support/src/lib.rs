@@ -9,7 +9,7 @@
 //! - [`stores`]: every in-memory store adapter in one value, on a manual clock, and the
 //!   pipeline's `SyncStores` over them.
 //! - [`pipeline`]: reconcile and the writer over those stores between both simulators; the one
-//!   place that builds a `Reconciler` and a `Writer` for tests.
+//!   place that builds a `Reconciler` for tests.
 //! - [`aws`]: the local AWS emulator's configuration, fresh resource names, and a queue that is
 //!   never reachable.
 //! - `apps` (feature `console`, on by default): the console API served over those stores with

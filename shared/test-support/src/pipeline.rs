@@ -1,8 +1,8 @@
 //! The sync pipeline between both simulators: reconcile and the writer over in-memory stores,
 //! with helpers that run reconcile and then the writer on whatever reconcile queued.
 //!
-//! [`Harness::start`] is the one place a test builds a `Reconciler` and a `Writer` over
-//! in-memory stores: when their construction changes, this module is the one fix.
+//! [`reconciler`] is the one place a test builds a `Reconciler` (the [`Harness`] over in-memory
+//! stores, the AWS tests over theirs): when its construction changes, this is the one fix.
 
 use crate::datasets;
 use crate::sims::{self, RunningKimai, RunningZammad, ZammadVersion};
@@ -16,6 +16,7 @@ use sync_core::units::TimeUnit;
 use sync_service::policies::SYNC_POLICY_ID;
 use sync_service::reconcile::{InvocationCache, ReconcileError, ReconcileReport, Reconciler};
 use sync_service::settings::ZammadConnection;
+use sync_service::sync_stores::SyncStores;
 use sync_service::writer::{WriteError, WriteOutcome, Writer, WriterCache};
 use sync_store::clock::SystemClock;
 use sync_store::control::{ControlStore, DocumentKind, ExpectedVersion};
@@ -55,6 +56,8 @@ pub struct Harness {
     pub control: Arc<MemoryControl>,
     /// The kimai-write queue reconcile sends to.
     pub writes: Arc<MemoryQueue<KimaiWriteMessage>>,
+    /// The stores the steps run on, for another step of a test's own over the same data.
+    pub sync_stores: SyncStores,
     pub reconciler: Reconciler,
     pub writer: Writer,
 }
@@ -85,19 +88,14 @@ impl Harness {
         put_policy(stores.control.as_ref(), &policy).await;
         // The system clock: the steps stamp what they store with the real time, as deployed.
         let sync_stores = stores.sync_stores_on(Arc::new(SystemClock));
-        let reconciler = Reconciler {
-            zammad: zammad_client(&zammad),
-            zammad_settings: ZammadConnection::new(
-                zammad.base_url(),
-                TimeUnit::Minutes,
-                "Europe/Berlin",
-            ),
-            kimai: kimai_client(&kimai),
-            stores: sync_stores.clone(),
-            writes: stores.kimai_write.clone(),
-            max_receive_count: sync_store::schema::TICKET_SYNC_QUEUE.max_receive_count,
-        };
-        let writer = Writer::new(kimai_client(&kimai), sync_stores, "test-writer");
+        let reconciler = reconciler(
+            zammad_client(&zammad),
+            ZammadConnection::new(zammad.base_url(), TimeUnit::Minutes, "Europe/Berlin"),
+            kimai_client(&kimai),
+            sync_stores.clone(),
+            stores.kimai_write.clone(),
+        );
+        let writer = Writer::new(kimai_client(&kimai), sync_stores.clone(), "test-writer");
         Harness {
             zammad,
             kimai,
@@ -106,6 +104,7 @@ impl Harness {
             audit: stores.audit,
             control: stores.control,
             writes: stores.kimai_write,
+            sync_stores,
             reconciler,
             writer,
         }
@@ -199,6 +198,25 @@ impl Harness {
             .await
             .expect("conflicts");
         page.items
+    }
+}
+
+/// Reconcile over `stores`, sending its writes to `writes`, and failing for good on the
+/// ticket-sync queue's deployed last delivery.
+pub fn reconciler(
+    zammad: ZammadClient,
+    zammad_settings: ZammadConnection,
+    kimai: KimaiClient,
+    stores: SyncStores,
+    writes: Arc<dyn MessageQueue<KimaiWriteMessage>>,
+) -> Reconciler {
+    Reconciler {
+        zammad,
+        zammad_settings,
+        kimai,
+        stores,
+        writes,
+        max_receive_count: sync_store::schema::TICKET_SYNC_QUEUE.max_receive_count,
     }
 }
 
