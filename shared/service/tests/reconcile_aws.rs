@@ -9,16 +9,14 @@
 
 use chrono::Utc;
 use test_support::aws::{emulator_config, table, unique};
-use test_support::pipeline::{TICKET, policy, reconciler};
+use test_support::pipeline::{TICKET, policy, reconciler, save_connections};
 use test_support::sims::{self, ZammadVersion};
 use test_support::stores::SECRET_CACHE_TTL;
 use test_support::datasets::{zammad::printer_jam_two_accountings, kimai::acme_two_activities};
 use std::sync::Arc;
-use sync_core::units::TimeUnit;
 use sync_service::connections::Connections;
 use sync_service::policies::SYNC_POLICY_ID;
 use sync_service::reconcile::{InvocationCache, Reconciler};
-use sync_service::settings::{self, KimaiConnection, ZammadConnection};
 use sync_service::sync_stores::SyncStores;
 use sync_service::writer::{WriteOutcome, Writer, WriterCache};
 use sync_store::audit::AuditRetention;
@@ -86,23 +84,8 @@ impl Stack {
 
         let zammad = sims::zammad(ZammadVersion::V6_5, printer_jam_two_accountings()).await;
         let kimai = sims::kimai(1, acme_two_activities()).await;
+        save_connections(control.as_ref(), &zammad, &kimai).await;
         let now = Utc::now();
-        settings::save_zammad(
-            control.as_ref(),
-            &ZammadConnection::new(zammad.base_url(), TimeUnit::Minutes, "Europe/Berlin"),
-            ExpectedVersion::Any,
-            now,
-        )
-        .await
-        .expect("zammad settings");
-        settings::save_kimai(
-            control.as_ref(),
-            &KimaiConnection::new(kimai.base_url()),
-            ExpectedVersion::Any,
-            now,
-        )
-        .await
-        .expect("kimai settings");
         control
             .put_document(
                 DocumentKind::Policy,

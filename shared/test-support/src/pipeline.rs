@@ -15,7 +15,7 @@ use sync_core::ids::TicketId;
 use sync_core::units::TimeUnit;
 use sync_service::policies::SYNC_POLICY_ID;
 use sync_service::reconcile::{InvocationCache, ReconcileError, ReconcileReport, Reconciler};
-use sync_service::settings::ZammadConnection;
+use sync_service::settings::{self, KimaiConnection, ZammadConnection};
 use sync_service::sync_stores::SyncStores;
 use sync_service::writer::{WriteError, WriteOutcome, Writer, WriterCache};
 use sync_store::clock::SystemClock;
@@ -90,7 +90,7 @@ impl Harness {
         let sync_stores = stores.sync_stores_on(Arc::new(SystemClock));
         let reconciler = reconciler(
             zammad_client(&zammad),
-            ZammadConnection::new(zammad.base_url(), TimeUnit::Minutes, "Europe/Berlin"),
+            zammad_connection(&zammad),
             kimai_client(&kimai),
             sync_stores.clone(),
             stores.kimai_write.clone(),
@@ -231,6 +231,38 @@ async fn put_policy(control: &dyn ControlStore, policy: &serde_json::Value) {
         )
         .await
         .expect("policy");
+}
+
+/// The Zammad connection to `sim` as the tests save it: time in minutes, Europe/Berlin where
+/// an agent has no zone of their own.
+pub fn zammad_connection(sim: &RunningZammad) -> ZammadConnection {
+    ZammadConnection::new(sim.base_url(), TimeUnit::Minutes, "Europe/Berlin")
+}
+
+/// Saves both connections, to `zammad` ([`zammad_connection`]) and to `kimai`, as the console
+/// does; the functions read them from there.
+pub async fn save_connections(control: &dyn ControlStore, zammad: &RunningZammad, kimai: &RunningKimai) {
+    settings::save_zammad(
+        control,
+        &zammad_connection(zammad),
+        ExpectedVersion::Any,
+        Utc::now(),
+    )
+    .await
+    .expect("save the Zammad connection");
+    save_kimai_connection(control, kimai).await;
+}
+
+/// Saves the Kimai connection to `sim`.
+pub async fn save_kimai_connection(control: &dyn ControlStore, sim: &RunningKimai) {
+    settings::save_kimai(
+        control,
+        &KimaiConnection::new(sim.base_url()),
+        ExpectedVersion::Any,
+        Utc::now(),
+    )
+    .await
+    .expect("save the Kimai connection");
 }
 
 /// A Zammad client of the simulator, as its admin in the Acme datasets.
