@@ -4,16 +4,12 @@
 //! sync-service`. Without `AWS_ENDPOINT_URL` pointing at loopback these fail and say so: they
 //! never talk to a real AWS account. Each test creates its own resources under a random prefix.
 
-use test_support::stores::audit_today;
 use chrono::{Duration, Utc};
 use rust_decimal::Decimal;
 use std::sync::Arc;
-use sync_core::units::TimeUnit;
-use test_support::aws::{emulator_config, table, unique};
-use test_support::stores::SECRET_CACHE_TTL;
 use sync_service::fetch::{FetchDeps, FetchOutcome, FetchRequest, LEASE, WATERMARK, run_fetch};
 use sync_service::ingest::{IngestDeps, IngestOutcome, WebhookRequest, ingest, signature_for};
-use sync_service::settings::{self, ZammadConnection};
+use sync_service::settings;
 use sync_store::audit::AuditRetention;
 use sync_store::aws::provision::{create_queue, put_secret};
 use sync_store::aws::{
@@ -24,7 +20,13 @@ use sync_store::control::{ControlStore, ExpectedVersion, RunState};
 use sync_store::queue::{MessageQueue, SyncReason, TicketSyncMessage};
 use sync_store::schema;
 use sync_store::secrets::CachedSecrets;
-use zammad_sim::{Dataset, NewAccounting, SimConfig, ZammadVersion};
+use test_support::aws::{emulator_config, table, unique};
+use test_support::datasets;
+use test_support::pipeline::zammad_connection;
+use test_support::sims;
+use test_support::stores::SECRET_CACHE_TTL;
+use test_support::stores::audit_today;
+use zammad_sim::{NewAccounting, ZammadVersion};
 
 /// Tables, queue and secrets of one test.
 struct Stack {
@@ -42,8 +44,14 @@ impl Stack {
     async fn new() -> Self {
         let config = emulator_config().await;
         let dynamo = aws_sdk_dynamodb::Client::new(&config);
-        let control = DynamoControl::new(dynamo.clone(), table(&dynamo, &schema::control::TABLE).await);
-        let entries = DynamoEntries::new(dynamo.clone(), table(&dynamo, &schema::entries::TABLE).await);
+        let control = DynamoControl::new(
+            dynamo.clone(),
+            table(&dynamo, &schema::control::TABLE).await,
+        );
+        let entries = DynamoEntries::new(
+            dynamo.clone(),
+            table(&dynamo, &schema::entries::TABLE).await,
+        );
         let audit = DynamoAuditLog::new(
             dynamo.clone(),
             table(&dynamo, &schema::audit::TABLE).await,
@@ -152,17 +160,9 @@ async fn webhook_ingest_on_the_emulator() {
 #[tokio::test]
 async fn scheduled_fetch_on_the_emulator() {
     let stack = Stack::new().await;
-    let sim = zammad_sim::serve(
-        SimConfig {
-            port: 0,
-            version: ZammadVersion::V6_5,
-        },
-        Dataset::demo(),
-    )
-    .await
-    .expect("simulator");
+    let sim = sims::zammad(ZammadVersion::V6_5, datasets::zammad::demo()).await;
     let token_secret = stack.put_secret("zammad", "demo-agent-token").await;
-    let connection = ZammadConnection::new(sim.base_url(), TimeUnit::Minutes, "Europe/Berlin");
+    let connection = zammad_connection(&sim);
     settings::save_zammad(
         &stack.control,
         &connection,

@@ -2,7 +2,6 @@
 //! loopback port: discovery (global listing, fallback to ticket search), watermark overlap and
 //! non-advance on failure, the lease policies, deduplication and the verify sweep.
 
-use test_support::stores::audit_today;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use std::collections::BTreeSet;
@@ -25,9 +24,10 @@ use sync_store::memory::{
     MemoryAuditLog, MemoryControl, MemoryEntries, MemoryQueue, MemorySecrets,
 };
 use sync_store::queue::{MessageQueue, SyncReason, TicketSyncMessage, decode};
-use zammad_sim::{
-    Dataset, FaultConfig, FaultRule, NewAccounting, RunningSim, SimConfig, ZammadVersion,
-};
+use test_support::datasets;
+use test_support::sims;
+use test_support::stores::audit_today;
+use zammad_sim::{FaultConfig, FaultRule, NewAccounting, RunningSim, ZammadVersion};
 
 const TOKEN_SECRET: &str = "zammad-token";
 const ADMIN: &str = "demo-admin-token";
@@ -52,15 +52,7 @@ impl World {
     }
 
     async fn with_settings(token: &str, fetch: FetchSettings) -> Self {
-        let sim = zammad_sim::serve(
-            SimConfig {
-                port: 0,
-                version: ZammadVersion::V6_5,
-            },
-            Dataset::demo(),
-        )
-        .await
-        .expect("start the Zammad simulator");
+        let sim = sims::zammad(ZammadVersion::V6_5, datasets::zammad::demo()).await;
         let world = World {
             control: MemoryControl::new(),
             entries: MemoryEntries::new(),

@@ -1,7 +1,6 @@
 //! webhook-ingest on the in-memory adapters (and the real SQS adapter with its endpoint down,
 //! for the enqueue failure): every acceptance and rejection path.
 
-use test_support::stores::audit_today;
 use base64::Engine;
 use chrono::Utc;
 use std::sync::Arc;
@@ -15,6 +14,7 @@ use sync_store::clock::{Clock, ManualClock};
 use sync_store::control::{ControlStore, LeaseOutcome};
 use sync_store::memory::{MemoryAuditLog, MemoryControl, MemoryQueue, MemorySecrets};
 use sync_store::queue::{MessageQueue, SyncReason, TicketSyncMessage, decode};
+use test_support::stores::audit_today;
 
 const SECRET_ID: &str = "webhook-hmac";
 const SECRET: &str = "zammad-trigger-secret";

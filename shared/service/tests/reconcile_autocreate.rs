@@ -1,14 +1,13 @@
 //! Auto-create of Kimai customers and projects during reconcile, against the real simulators.
 
-
-use test_support::pipeline::{Harness, TICKET, kimai_client};
-use test_support::datasets::{zammad::printer_jam_two_accountings, kimai::acme_two_activities};
 use serde_json::{Value, json};
 use sync_core::ids::CustomerId;
 use sync_core::mapping::NeededAction;
 use sync_core::plan::ConflictReason;
 use sync_service::autocreate::{Provisioned, provision};
 use sync_store::audit::{AuditFilter, AuditLog};
+use test_support::datasets::{kimai::acme_two_activities, zammad::printer_jam_two_accountings};
+use test_support::pipeline::{Harness, TICKET, kimai_client};
 
 /// The harness's Kimai, with (or without) the permissions to create customers and projects.
 fn kimai_data(may_create: bool, extra: impl FnOnce(&mut Value)) -> kimai_sim::Dataset {
@@ -24,7 +23,8 @@ fn kimai_data(may_create: bool, extra: impl FnOnce(&mut Value)) -> kimai_sim::Da
 
 /// The harness's Zammad, with the organisation renamed.
 fn zammad_data(org_name: &str) -> zammad_sim::dataset::Dataset {
-    let mut json: Value = serde_json::to_value(printer_jam_two_accountings()).expect("dataset json");
+    let mut json: Value =
+        serde_json::to_value(printer_jam_two_accountings()).expect("dataset json");
     json["organisations"][0]["name"] = json!(org_name);
     zammad_sim::dataset::Dataset::from_json(&json.to_string()).expect("zammad dataset")
 }
@@ -72,7 +72,12 @@ fn projects_named(h: &Harness, name: &str) -> Vec<kimai_sim::ProjectRecord> {
 
 #[tokio::test]
 async fn one_project_per_ticket_is_created_once_and_the_time_lands_on_it() {
-    let h = Harness::start_with(printer_jam_two_accountings(), kimai_data(true, |_| {}), per_ticket("on")).await;
+    let h = Harness::start_with(
+        printer_jam_two_accountings(),
+        kimai_data(true, |_| {}),
+        per_ticket("on"),
+    )
+    .await;
     let report = h.reconcile(TICKET).await.expect("reconcile");
     assert_eq!(report.creates, 2, "{report:?}");
     assert!(report.needed_actions.is_empty(), "{report:?}");
@@ -161,7 +166,12 @@ async fn an_existing_project_with_the_number_is_reused() {
 
 #[tokio::test]
 async fn a_record_made_after_the_catalog_was_read_is_found_not_created_again() {
-    let h = Harness::start_with(printer_jam_two_accountings(), kimai_data(true, |_| {}), per_ticket("on")).await;
+    let h = Harness::start_with(
+        printer_jam_two_accountings(),
+        kimai_data(true, |_| {}),
+        per_ticket("on"),
+    )
+    .await;
     let kimai = kimai_client(&h.kimai);
     let action = NeededAction::CreateProject {
         customer: CustomerId(1),
@@ -262,7 +272,12 @@ async fn with_auto_create_off_nothing_is_created() {
 
 #[tokio::test]
 async fn a_dry_run_creates_nothing() {
-    let h = Harness::start_with(printer_jam_two_accountings(), kimai_data(true, |_| {}), per_ticket("on")).await;
+    let h = Harness::start_with(
+        printer_jam_two_accountings(),
+        kimai_data(true, |_| {}),
+        per_ticket("on"),
+    )
+    .await;
     let mut message = sync_store::queue::TicketSyncMessage::new(
         TICKET,
         sync_store::queue::SyncReason::Manual,

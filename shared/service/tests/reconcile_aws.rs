@@ -6,13 +6,7 @@
 //! sync-service -E 'binary(reconcile_aws)'`. Without `AWS_ENDPOINT_URL` pointing at loopback
 //! these fail and say so. Each test creates its own resources under a random prefix.
 
-
 use chrono::Utc;
-use test_support::aws::{emulator_config, table, unique};
-use test_support::pipeline::{TICKET, policy, reconciler, save_connections};
-use test_support::sims::{self, ZammadVersion};
-use test_support::stores::SECRET_CACHE_TTL;
-use test_support::datasets::{zammad::printer_jam_two_accountings, kimai::acme_two_activities};
 use std::sync::Arc;
 use sync_service::connections::Connections;
 use sync_service::policies::SYNC_POLICY_ID;
@@ -30,6 +24,11 @@ use sync_store::entries::{EntriesStore, EntryStatus};
 use sync_store::queue::{KimaiWriteMessage, MessageQueue, SyncReason, TicketSyncMessage};
 use sync_store::schema;
 use sync_store::secrets::CachedSecrets;
+use test_support::aws::{emulator_config, table, unique};
+use test_support::datasets::{kimai::acme_two_activities, zammad::printer_jam_two_accountings};
+use test_support::pipeline::{TICKET, policy, reconciler, save_connections};
+use test_support::sims::{self, ZammadVersion};
+use test_support::stores::SECRET_CACHE_TTL;
 
 struct Stack {
     _zammad: zammad_sim::RunningSim,

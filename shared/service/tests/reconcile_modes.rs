@@ -2,16 +2,15 @@
 //! writes nothing, approval mode switched on later holds new time, and an unchanged ticket
 //! never opens a second conflict for the same key and reason.
 
-
 use chrono::Utc;
-use test_support::pipeline::{Harness, TICKET, policy};
-use test_support::datasets::{zammad::printer_jam_two_accountings, kimai::acme_two_activities};
 use rust_decimal::Decimal;
 use sync_core::plan::{Conflict, ConflictReason};
 use sync_store::conflicts::{ConflictId, ConflictsStore, OpenOutcome};
 use sync_store::control::{ControlStore, RunCounters, RunState, RunTrigger};
 use sync_store::entries::{EntriesStore, EntryStatus};
 use sync_store::queue::{SyncReason, TicketSyncMessage};
+use test_support::datasets::{kimai::acme_two_activities, zammad::printer_jam_two_accountings};
+use test_support::pipeline::{Harness, TICKET, policy};
 use zammad_sim::NewAccounting;
 
 /// A manual run of one ticket, as the console's "Sync now" records it.

@@ -1,15 +1,14 @@
 //! Reconcile and the writer end to end against the real Zammad and Kimai simulators.
 
-
-use test_support::stores::audit_today_of;
-use test_support::pipeline::{Harness, TICKET, policy};
-use test_support::datasets::{zammad::printer_jam_two_accountings, kimai::acme_two_activities};
 use sync_core::desired::EntryKey;
 use sync_core::plan::ConflictReason;
 use sync_service::reconcile::{InvocationCache, ReconcileError};
 use sync_service::writer::WriteOutcome;
 use sync_store::entries::{EntriesStore, EntryStatus};
 use sync_store::queue::{SyncReason, TicketSyncMessage};
+use test_support::datasets::{kimai::acme_two_activities, zammad::printer_jam_two_accountings};
+use test_support::pipeline::{Harness, TICKET, policy};
+use test_support::stores::audit_today_of;
 use zammad_sim::AccountingChange;
 
 fn sheet_with_marker<'a>(
@@ -316,7 +315,12 @@ async fn a_dry_run_plans_but_persists_and_enqueues_nothing() {
 
 #[tokio::test]
 async fn approval_mode_parks_creates_as_awaiting_approval() {
-    let h = Harness::start_with(printer_jam_two_accountings(), acme_two_activities(), policy(true)).await;
+    let h = Harness::start_with(
+        printer_jam_two_accountings(),
+        acme_two_activities(),
+        policy(true),
+    )
+    .await;
     let report = h.reconcile(TICKET).await.unwrap();
     assert_eq!(report.awaiting_approval, 2, "{report:?}");
     assert_eq!(report.enqueued, 0);

@@ -2,7 +2,6 @@
 //! Zammad computes over its exact bytes verifies, a failed enqueue is retried by Zammad with
 //! the same delivery id and then goes through once, and a trigger with another token is refused.
 
-use test_support::stores::audit_today;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
@@ -18,9 +17,10 @@ use sync_store::aws::SqsQueue;
 use sync_store::clock::SystemClock;
 use sync_store::memory::{MemoryAuditLog, MemoryControl, MemoryQueue, MemorySecrets};
 use sync_store::queue::{MessageQueue, TicketSyncMessage, decode};
-use zammad_sim::{
-    Dataset, DeliveryAttempt, NewAccounting, RunningSim, SimConfig, WebhookConfig, ZammadVersion,
-};
+use test_support::datasets;
+use test_support::sims;
+use test_support::stores::audit_today;
+use zammad_sim::{DeliveryAttempt, NewAccounting, RunningSim, WebhookConfig, ZammadVersion};
 
 const SECRET: &str = "trigger-token";
 
@@ -90,15 +90,7 @@ async fn start_receiver() -> (Arc<Receiver>, String) {
 }
 
 async fn start_sim(url: &str, token: &str) -> RunningSim {
-    let sim = zammad_sim::serve(
-        SimConfig {
-            port: 0,
-            version: ZammadVersion::V6_5,
-        },
-        Dataset::demo(),
-    )
-    .await
-    .unwrap();
+    let sim = sims::zammad(ZammadVersion::V6_5, datasets::zammad::demo()).await;
     sim.sim().set_webhook(Some(WebhookConfig {
         url: url.to_owned(),
         signature_token: Some(token.to_owned()),

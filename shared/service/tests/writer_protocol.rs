@@ -1,14 +1,13 @@
 //! The writer protocol step by step (design §5) against the real Kimai simulator: what happens
 //! when Kimai changes between planning and writing, refuses, or fails half way.
 
-
 use chrono::{Duration, Utc};
-use test_support::pipeline::{Harness, TICKET, policy_with_users};
 use sync_core::desired::EntryKey;
 use sync_core::plan::{ConflictReason, Operation};
 use sync_service::writer::{WriteError, WriteOutcome, WriterCache};
 use sync_store::control::{ClaimOutcome, ControlStore};
 use sync_store::entries::{EntriesStore, EntryStatus};
+use test_support::pipeline::{Harness, TICKET, policy_with_users};
 
 fn faults(json: serde_json::Value) -> kimai_sim::RouteFaults {
     serde_json::from_value(json).expect("faults")

@@ -20,7 +20,9 @@ use sync_service::sync_stores::SyncStores;
 use sync_service::writer::{WriteError, WriteOutcome, Writer, WriterCache};
 use sync_store::clock::SystemClock;
 use sync_store::control::{ControlStore, DocumentKind, ExpectedVersion};
-use sync_store::memory::{MemoryAuditLog, MemoryConflicts, MemoryControl, MemoryEntries, MemoryQueue};
+use sync_store::memory::{
+    MemoryAuditLog, MemoryConflicts, MemoryControl, MemoryEntries, MemoryQueue,
+};
 use sync_store::queue::{KimaiWriteMessage, MessageQueue, SyncReason, TicketSyncMessage};
 use zammad_client::{ClientConfig, ZammadClient};
 
@@ -241,7 +243,11 @@ pub fn zammad_connection(sim: &RunningZammad) -> ZammadConnection {
 
 /// Saves both connections, to `zammad` ([`zammad_connection`]) and to `kimai`, as the console
 /// does; the functions read them from there.
-pub async fn save_connections(control: &dyn ControlStore, zammad: &RunningZammad, kimai: &RunningKimai) {
+pub async fn save_connections(
+    control: &dyn ControlStore,
+    zammad: &RunningZammad,
+    kimai: &RunningKimai,
+) {
     settings::save_zammad(
         control,
         &zammad_connection(zammad),
