@@ -8,6 +8,8 @@
 //! - [`sims`]: the Zammad and Kimai simulators on random loopback ports.
 //! - [`stores`]: every in-memory store adapter in one value, on a manual clock, and the
 //!   pipeline's `SyncStores` over them.
+//! - [`records`]: a desired timesheet, its entry record and a conflict, as the console's tests
+//!   store them before they act.
 //! - [`pipeline`]: reconcile and the writer over those stores between both simulators; the one
 //!   place that builds a `Reconciler` for tests.
 //! - [`aws`]: the local AWS emulator's configuration, fresh resource names, and a queue that is
@@ -23,5 +25,6 @@ pub mod aws;
 pub mod datasets;
 pub mod logs;
 pub mod pipeline;
+pub mod records;
 pub mod sims;
 pub mod stores;

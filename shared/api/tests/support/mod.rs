@@ -3,7 +3,6 @@
 //! `spawn_app` and `LogCapture`), with the requests and checks the API's tests share.
 #![allow(dead_code)]
 
-use chrono::{DateTime, Utc};
 use console_api::ApiState;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -293,58 +292,7 @@ pub async fn serve_state(state: ApiState) -> String {
     test_support::apps::serve(state).await
 }
 
-/// A desired timesheet of 45 minutes on `day` (test data written for these tests).
-pub fn desired(
-    ticket: u64,
-    accounting: u64,
-    agent: u64,
-    day: chrono::NaiveDate,
-) -> sync_core::desired::DesiredTimesheet {
-    use sync_core::ids::*;
-    let begin = day.and_hms_opt(9, 0, 0).unwrap();
-    let end = day.and_hms_opt(9, 45, 0).unwrap();
-    sync_core::desired::DesiredTimesheet {
-        key: sync_core::desired::EntryKey::for_accounting(AccountingId(accounting)),
-        ticket_id: TicketId(ticket),
-        agent_id: ZammadUserId(agent),
-        accounting_ids: vec![AccountingId(accounting)],
-        zone: "Europe/Berlin".into(),
-        day,
-        begin: sync_core::kimai::KimaiLocalDateTime(begin),
-        end: sync_core::kimai::KimaiLocalDateTime(end),
-        begin_utc: begin.and_utc(),
-        end_utc: end.and_utc(),
-        duration_secs: 45 * 60,
-        user: KimaiUserId(3),
-        project: ProjectId(7),
-        activity: ActivityId(2),
-        description: format!("[zammad:ta={accounting}] #{ticket} Printer"),
-        tags: vec![],
-        billable: Some(true),
-    }
-}
-
-/// An entry record around [`desired`].
-pub fn entry_record(
-    ticket: u64,
-    accounting: u64,
-    agent: u64,
-    day: chrono::NaiveDate,
-    status: sync_store::entries::EntryStatus,
-    at: DateTime<Utc>,
-) -> sync_store::entries::EntryRecord {
-    let d = desired(ticket, accounting, agent, day);
-    sync_store::entries::EntryRecord {
-        ticket_id: sync_core::ids::TicketId(ticket),
-        key: d.key.clone(),
-        agent_id: sync_core::ids::ZammadUserId(agent),
-        day,
-        status,
-        desired: Some(d),
-        base: None,
-        updated_at: at,
-    }
-}
+pub use test_support::records::entry_record;
 
 /// The person of the GDPR tests: Zammad user 3 of the simulator's demo data.
 pub const PERSON_ID: u64 = 3;
