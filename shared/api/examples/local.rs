@@ -1,17 +1,18 @@
 //! The console API on a laptop: in-memory stores, the Zammad and Kimai simulators with their
-//! demo data, 127.0.0.1 only.
+//! demo data, 127.0.0.1 only. Built from the tests' scaffolding (`test-support`), so it runs
+//! the same console the API's tests run.
 //!
 //! `cargo run -p console-api --example local -- [PORT]` (default 8090). The admin is `admin`
 //! with the password from `CONSOLE_ADMIN_PASSWORD` (at least 12 characters), else a random
 //! one printed once at start. State is lost when it stops.
 
-use chrono::Duration;
-use console_api::{ApiState, ConsoleSecrets};
 use std::sync::Arc;
-use sync_store::audit::AuditRetention;
 use sync_store::clock::SystemClock;
-use sync_store::memory::{MemoryAuditLog, MemoryConflicts, MemoryControl, MemorySecrets};
-use sync_store::secrets::{CachedSecrets, SecretString};
+use sync_store::secrets::SecretString;
+use test_support::apps::{SIGNING_KEY_SECRET, api_state_on};
+use test_support::datasets;
+use test_support::sims::{self, ZammadVersion};
+use test_support::stores::MemoryStores;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -22,36 +23,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .transpose()?
         .unwrap_or(8090);
 
-    let secrets = Arc::new(MemorySecrets::new());
-    secrets.set("console-signing-key", &random(48));
-    let cached = Arc::new(CachedSecrets::new(
-        secrets,
-        Arc::new(SystemClock),
-        Duration::minutes(5),
-    ));
-    let state = ApiState {
-        control: Arc::new(MemoryControl::new()),
-        audit: Arc::new(MemoryAuditLog::new(AuditRetention::default())),
-        conflicts: Arc::new(MemoryConflicts::new()),
-        entries: Arc::new(sync_store::memory::MemoryEntries::new()),
-        ticket_sync: Arc::new(sync_store::memory::MemoryQueue::new()),
-        kimai_write: Arc::new(sync_store::memory::MemoryQueue::new()),
-        dead_letters: console_api::DeadLetterQueues {
-            ticket_sync: Arc::new(sync_store::memory::MemoryQueue::new()),
-            kimai_write: Arc::new(sync_store::memory::MemoryQueue::new()),
-        },
-        schedule: Arc::new(sync_store::memory::MemorySchedule::new()),
-        secrets: cached.clone(),
-        secret_writer: cached,
-        secret_names: ConsoleSecrets {
-            zammad_token: "zammad-token".into(),
-            kimai_token: "kimai-token".into(),
-            signing_key: "console-signing-key".into(),
-        },
-        clock: Arc::new(SystemClock),
-        health_timeout: std::time::Duration::from_secs(2),
-        upstream_timeout: std::time::Duration::from_secs(10),
-    };
+    // The tests' console state over fresh in-memory stores, on the real clock, with a signing
+    // key of this run's own (set before the first read, so the cache never saw the tests' key)
+    // and the longer upstream timeout of a deployment.
+    let stores = MemoryStores::new();
+    let mut state = api_state_on(&stores, Arc::new(SystemClock));
+    stores.secrets.set(SIGNING_KEY_SECRET, &random(48));
+    state.upstream_timeout = std::time::Duration::from_secs(10);
     let (password, generated) = match std::env::var("CONSOLE_ADMIN_PASSWORD") {
         Ok(p) => (p, false),
         Err(_) => (random(16), true),
@@ -60,19 +38,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .await
         .map_err(|e| e.to_string())?;
 
-    let zammad = zammad_sim::serve(
-        zammad_sim::SimConfig {
-            port: 0,
-            ..Default::default()
-        },
-        zammad_sim::Dataset::demo(),
-    )
-    .await?;
-    let kimai = kimai_sim::serve(
-        kimai_sim::SimConfig { port: 0, seed: 0 },
-        kimai_sim::Dataset::from_json(include_str!("../../../infra/kimai-sim/data/demo.json"))?,
-    )
-    .await?;
+    let zammad = sims::zammad(ZammadVersion::V6_5, datasets::zammad::demo()).await;
+    let kimai = sims::kimai(0, datasets::kimai::demo()).await;
 
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
     println!(
@@ -83,12 +50,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         println!("admin password (shown once): {password}");
     }
     println!(
-        "Zammad simulator: {} (token demo-admin-token)",
-        zammad.base_url()
+        "Zammad simulator: {} (token {})",
+        zammad.base_url(),
+        datasets::zammad::DEMO_ADMIN_TOKEN
     );
     println!(
-        "Kimai simulator:  {} (token demo-admin-token)",
-        kimai.base_url()
+        "Kimai simulator:  {} (token {})",
+        kimai.base_url(),
+        datasets::kimai::DEMO_ADMIN_TOKEN
     );
     console_api::serve(listener, console_api::router(state)).await?;
     Ok(())

@@ -5,41 +5,27 @@
 mod support;
 
 use aws_sdk_dynamodb::Client;
-use chrono::Duration;
-use console_api::{ApiState, ConsoleSecrets, DeadLetterQueues};
+use console_api::ApiState;
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 use std::sync::Arc;
 use support::*;
 use sync_store::audit::AuditRetention;
-use sync_store::aws::provision::create_table;
 use sync_store::aws::{DynamoAuditLog, DynamoConflicts, DynamoControl, DynamoEntries};
 use sync_store::clock::SystemClock;
-use sync_store::memory::{MemoryQueue, MemorySchedule, MemorySecrets};
 use sync_store::schema;
-use sync_store::secrets::{CachedSecrets, SecretString};
+use sync_store::secrets::SecretString;
+use test_support::apps::api_state_on;
+use test_support::aws::{self, emulator_config};
+use test_support::stores::MemoryStores;
 
-async fn aws_config() -> aws_config::SdkConfig {
-    let endpoint = std::env::var("AWS_ENDPOINT_URL").unwrap_or_default();
-    assert!(
-        endpoint.starts_with("http://127.0.0.1:") || endpoint.starts_with("http://localhost:"),
-        "AWS_ENDPOINT_URL must point at the local emulator (got {endpoint:?}); run through \
-         `make test` or `infra/local-aws/with-emulator.sh cargo nextest run -p console-api`"
-    );
-    sync_store::aws::load_config().await
-}
-
-/// The four tables under fresh names; the console state over them.
+/// The four tables under fresh names; the console state over them (the queues, schedule and
+/// secrets in memory, on the system clock).
 async fn aws_state() -> (ApiState, Client, Vec<String>) {
-    let client = Client::new(&aws_config().await);
-    let prefix = uuid::Uuid::new_v4().simple().to_string()[..10].to_owned();
+    let client = Client::new(&emulator_config().await);
     let mut names = Vec::new();
     for def in schema::TABLES {
-        let name = format!("t{prefix}-{}", def.logical);
-        create_table(&client, &def, &name)
-            .await
-            .expect("create table");
-        names.push(name);
+        names.push(aws::table(&client, &def).await);
     }
     let table = |logical: &str| {
         names
@@ -48,40 +34,15 @@ async fn aws_state() -> (ApiState, Client, Vec<String>) {
             .unwrap()
             .clone()
     };
-    let secrets = Arc::new(MemorySecrets::new());
-    secrets.set("console-signing-key", SIGNING_KEY);
-    let cached = Arc::new(CachedSecrets::new(
-        secrets,
-        Arc::new(SystemClock),
-        Duration::minutes(5),
+    let mut state = api_state_on(&MemoryStores::new(), Arc::new(SystemClock));
+    state.control = Arc::new(DynamoControl::new(client.clone(), table("control")));
+    state.audit = Arc::new(DynamoAuditLog::new(
+        client.clone(),
+        table("audit"),
+        AuditRetention::default(),
     ));
-    let state = ApiState {
-        control: Arc::new(DynamoControl::new(client.clone(), table("control"))),
-        audit: Arc::new(DynamoAuditLog::new(
-            client.clone(),
-            table("audit"),
-            AuditRetention::default(),
-        )),
-        conflicts: Arc::new(DynamoConflicts::new(client.clone(), table("conflicts"))),
-        entries: Arc::new(DynamoEntries::new(client.clone(), table("entries"))),
-        ticket_sync: Arc::new(MemoryQueue::new()),
-        kimai_write: Arc::new(MemoryQueue::new()),
-        dead_letters: DeadLetterQueues {
-            ticket_sync: Arc::new(MemoryQueue::new()),
-            kimai_write: Arc::new(MemoryQueue::new()),
-        },
-        schedule: Arc::new(MemorySchedule::new()),
-        secrets: cached.clone(),
-        secret_writer: cached,
-        secret_names: ConsoleSecrets {
-            zammad_token: "zammad-token".into(),
-            kimai_token: "kimai-token".into(),
-            signing_key: "console-signing-key".into(),
-        },
-        clock: Arc::new(SystemClock),
-        health_timeout: std::time::Duration::from_secs(2),
-        upstream_timeout: std::time::Duration::from_secs(5),
-    };
+    state.conflicts = Arc::new(DynamoConflicts::new(client.clone(), table("conflicts")));
+    state.entries = Arc::new(DynamoEntries::new(client.clone(), table("entries")));
     (state, client, names)
 }
 

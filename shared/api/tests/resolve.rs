@@ -6,29 +6,15 @@ mod support;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use support::*;
-use sync_core::desired::EntryKey;
-use sync_core::ids::{AccountingId, TicketId, TimesheetId};
-use sync_core::plan::{Conflict, ConflictReason};
+use sync_core::ids::TimesheetId;
+use sync_core::plan::ConflictReason;
 use sync_store::clock::Clock;
 use sync_store::conflicts::{ConflictId, ConflictStatus, ConflictsStore, ResolutionEffect};
 use sync_store::control::{ControlStore, DocumentKind};
 use sync_store::queue::{SyncReason, TicketSyncMessage, decode};
 
 async fn open(app: &App, id: &str, ticket: u64, accounting: u64, reason: ConflictReason) {
-    let conflict = Conflict {
-        key: EntryKey::for_accounting(AccountingId(accounting)),
-        ticket_id: TicketId(ticket),
-        reason,
-        detail: "test".into(),
-        desired: None,
-        base: None,
-        kimai: None,
-        candidates: if reason == ConflictReason::ProbableDuplicate {
-            vec![TimesheetId(70), TimesheetId(71)]
-        } else {
-            vec![]
-        },
-    };
+    let conflict = test_support::records::conflict(ticket, accounting, reason);
     app.conflicts
         .open(&ConflictId(id.into()), &conflict, app.clock.now())
         .await

@@ -16,15 +16,8 @@ struct Served {
 }
 
 async fn serve(state: ApiState) -> Served {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        console_api::serve(listener, console_api::router(state))
-            .await
-            .unwrap()
-    });
     Served {
-        base: format!("http://{addr}"),
+        base: test_support::apps::serve(state).await,
         client: reqwest::Client::new(),
     }
 }

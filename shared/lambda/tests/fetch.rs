@@ -3,9 +3,8 @@
 
 use chrono::Utc;
 use serde_json::Value;
-use sync_core::units::TimeUnit;
 use sync_service::fetch::{FetchDeps, FetchRequest, ModeName, WATERMARK};
-use sync_service::settings::{self, ZammadConnection};
+use sync_service::settings;
 use sync_store::audit::AuditRetention;
 use sync_store::clock::SystemClock;
 use sync_store::control::{ControlStore, ExpectedVersion};
@@ -13,7 +12,10 @@ use sync_store::memory::{
     MemoryAuditLog, MemoryControl, MemoryEntries, MemoryQueue, MemorySecrets,
 };
 use sync_store::queue::{SyncReason, TicketSyncMessage, decode};
-use zammad_sim::{Dataset, RunningSim, SimConfig, ZammadVersion};
+use test_support::datasets;
+use test_support::pipeline::zammad_connection;
+use test_support::sims;
+use zammad_sim::{RunningSim, ZammadVersion};
 
 fn payload(name: &str) -> Value {
     let path = format!("{}/tests/events/fetch/{name}", env!("CARGO_MANIFEST_DIR"));
@@ -32,17 +34,9 @@ struct Ports {
 
 impl Ports {
     async fn new() -> Self {
-        let sim = zammad_sim::serve(
-            SimConfig {
-                port: 0,
-                version: ZammadVersion::V6_5,
-            },
-            Dataset::demo(),
-        )
-        .await
-        .expect("simulator");
+        let sim = sims::zammad(ZammadVersion::V6_5, datasets::zammad::demo()).await;
         let control = MemoryControl::new();
-        let connection = ZammadConnection::new(sim.base_url(), TimeUnit::Minutes, "Europe/Berlin");
+        let connection = zammad_connection(&sim);
         settings::save_zammad(&control, &connection, ExpectedVersion::New, Utc::now())
             .await
             .unwrap();

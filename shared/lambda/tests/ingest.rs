@@ -2,12 +2,10 @@
 
 use aws_lambda_events::apigw::ApiGatewayV2httpRequest;
 use aws_lambda_events::encodings::Body;
-use chrono::Utc;
 use sync_service::ingest::IngestDeps;
-use sync_store::audit::{AuditFilter, AuditLog, AuditRetention};
+use sync_store::audit::AuditRetention;
 use sync_store::clock::SystemClock;
 use sync_store::memory::{MemoryAuditLog, MemoryControl, MemoryQueue, MemorySecrets};
-use sync_store::page::PageRequest;
 use sync_store::queue::{SyncReason, TicketSyncMessage, decode};
 
 /// The secret the events in `tests/events/` are signed with.
@@ -110,18 +108,7 @@ async fn an_unsigned_event_is_401_problem_json_and_audited_with_the_source_ip() 
     assert_eq!(problem["request_id"], "req-unsigned");
     assert!(ports.queued().is_empty());
 
-    let today = Utc::now().date_naive();
-    let audit = ports
-        .audit
-        .query(
-            today,
-            today,
-            &AuditFilter::default(),
-            &PageRequest::first(10),
-        )
-        .await
-        .unwrap()
-        .items;
+    let audit = test_support::stores::audit_today(&ports.audit).await;
     assert_eq!(audit.len(), 1);
     assert_eq!(audit[0].event.ip.as_deref(), Some("198.51.100.23"));
     assert_eq!(audit[0].event.detail["user_agent"], "Zammad User Agent");

@@ -3,17 +3,17 @@
 use aws_lambda_events::event::sqs::SqsEvent;
 use chrono::Utc;
 use std::sync::Arc;
-use sync_core::units::TimeUnit;
 use sync_service::connections::Connections;
 use sync_service::policies::SYNC_POLICY_ID;
-use sync_service::settings::{self, KimaiConnection, ZammadConnection};
-use sync_service::sync_stores::SyncStores;
 use sync_store::clock::SystemClock;
 use sync_store::control::{ControlStore, DocumentKind, ExpectedVersion};
-use sync_store::memory::{
-    MemoryAuditLog, MemoryConflicts, MemoryControl, MemoryEntries, MemoryQueue, MemorySecrets,
-};
+use sync_store::memory::{MemoryControl, MemoryEntries, MemoryQueue};
 use sync_store::queue::KimaiWriteMessage;
+use test_support::datasets::kimai::{ACME_TOKEN, acme_one_activity};
+use test_support::datasets::zammad::{ONE_ACCOUNTING_TOKEN, printer_jam_one_accounting};
+use test_support::pipeline::save_connections;
+use test_support::sims::{self, ZammadVersion};
+use test_support::stores::MemoryStores;
 
 fn event(name: &str) -> SqsEvent {
     let path = format!(
@@ -35,80 +35,17 @@ struct Setup {
 
 /// Ticket 10 with one accounting of agent 2 (Anna), who is Kimai user 2.
 async fn setup(configured: bool) -> Setup {
-    let zammad = zammad_sim::serve(
-        zammad_sim::SimConfig {
-            port: 0,
-            ..Default::default()
-        },
-        zammad_sim::Dataset::from_json(
-            &serde_json::json!({
-                "organisations": [{"id": 1, "name": "Acme"}],
-                "groups": [{"id": 1, "name": "Support"}],
-                "users": [
-                    {"id": 1, "login": "admin", "email": "admin@example.com", "role": "admin"},
-                    {"id": 2, "login": "anna", "firstname": "Anna", "email": "anna@example.com",
-                     "role": "agent", "group_ids": [1]},
-                    {"id": 3, "login": "carl", "role": "customer", "organization_id": 1}
-                ],
-                "tickets": [{"id": 10, "number": "31010", "title": "Printer jam", "group_id": 1,
-                             "customer_id": 3, "organization_id": 1,
-                             "created_at": "2026-03-02T08:00:00Z"}],
-                "accountings": [{"id": 100, "ticket_id": 10, "time_unit": "30",
-                                 "created_by_id": 2, "created_at": "2026-03-02T10:00:00Z"}],
-                "tokens": [{"token": "zammad-token", "user_id": 1}]
-            })
-            .to_string(),
-        )
-        .unwrap(),
-    )
-    .await
-    .unwrap();
-    let kimai = kimai_sim::serve(
-        kimai_sim::SimConfig { port: 0, seed: 1 },
-        kimai_sim::Dataset::from_json(
-            &serde_json::json!({
-                "users": [
-                    {"id": 1, "username": "sync", "email": "sync@example.org", "timezone": "UTC",
-                     "roles": ["ROLE_ADMIN"]},
-                    {"id": 2, "username": "anna", "email": "anna@example.com",
-                     "timezone": "Europe/Berlin"}
-                ],
-                "tokens": [{"token": "kimai-token", "user": 1}],
-                "customers": [{"id": 1, "name": "Acme", "number": "OID-1"}],
-                "projects": [{"id": 1, "customer": 1, "name": "Support"}],
-                "activities": [{"id": 1, "name": "Remote"}]
-            })
-            .to_string(),
-        )
-        .unwrap(),
-    )
-    .await
-    .unwrap();
+    let zammad = sims::zammad(ZammadVersion::V6_5, printer_jam_one_accounting()).await;
+    let kimai = sims::kimai(1, acme_one_activity()).await;
 
-    let control = Arc::new(MemoryControl::new());
-    let secrets = Arc::new(MemorySecrets::new());
+    let stores = MemoryStores::new();
     if configured {
-        let now = Utc::now();
-        settings::save_zammad(
-            control.as_ref(),
-            &ZammadConnection::new(zammad.base_url(), TimeUnit::Minutes, "Europe/Berlin"),
-            ExpectedVersion::Any,
-            now,
-        )
-        .await
-        .unwrap();
-        settings::save_kimai(
-            control.as_ref(),
-            &KimaiConnection::new(kimai.base_url()),
-            ExpectedVersion::Any,
-            now,
-        )
-        .await
-        .unwrap();
-        secrets.set("zammad-secret", "zammad-token");
-        secrets.set("kimai-secret", "kimai-token");
+        save_connections(stores.control.as_ref(), &zammad, &kimai).await;
+        stores.secrets.set("zammad-secret", ONE_ACCOUNTING_TOKEN);
+        stores.secrets.set("kimai-secret", ACME_TOKEN);
     }
-    control
+    stores
+        .control
         .put_document(
             DocumentKind::Policy,
             SYNC_POLICY_ID,
@@ -118,20 +55,12 @@ async fn setup(configured: bool) -> Setup {
         )
         .await
         .unwrap();
-    let entries = Arc::new(MemoryEntries::new());
-    let writes = Arc::new(MemoryQueue::<KimaiWriteMessage>::new());
     let deps = sync_lambda::reconcile::Deps {
-        stores: SyncStores {
-            entries: entries.clone(),
-            conflicts: Arc::new(MemoryConflicts::new()),
-            audit: Arc::new(MemoryAuditLog::new(Default::default())),
-            control: control.clone(),
-            clock: Arc::new(SystemClock),
-        },
-        writes: writes.clone(),
+        stores: stores.sync_stores_on(Arc::new(SystemClock)),
+        writes: stores.kimai_write.clone(),
         connections: Connections::new(
-            control.clone(),
-            secrets,
+            stores.control.clone(),
+            stores.secrets.clone(),
             Some("zammad-secret".into()),
             Some("kimai-secret".into()),
         ),
@@ -141,9 +70,9 @@ async fn setup(configured: bool) -> Setup {
     Setup {
         _zammad: zammad,
         _kimai: kimai,
-        control,
-        entries,
-        writes,
+        control: stores.control,
+        entries: stores.entries,
+        writes: stores.kimai_write,
         deps,
     }
 }

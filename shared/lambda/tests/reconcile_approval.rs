@@ -5,29 +5,27 @@
 //! real simulators, all on 127.0.0.1.
 
 use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
-use chrono::{Duration, Utc};
-use console_api::{ApiState, ConsoleSecrets, DeadLetterQueues};
+use chrono::Utc;
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use sync_core::desired::EntryKey;
 use sync_core::ids::TicketId;
-use sync_core::units::TimeUnit;
 use sync_service::connections::Connections;
 use sync_service::policies::SYNC_POLICY_ID;
-use sync_service::settings::{self, KimaiConnection, ZammadConnection};
-use sync_service::sync_stores::SyncStores;
 use sync_service::writer::{WriteOutcome, Writer, WriterCache};
 use sync_store::clock::{Clock, SystemClock};
 use sync_store::control::{DocumentKind, ExpectedVersion};
 use sync_store::entries::{EntriesStore, EntryStatus};
-use sync_store::memory::{
-    MemoryAuditLog, MemoryConflicts, MemoryControl, MemoryEntries, MemoryQueue, MemorySchedule,
-    MemorySecrets,
-};
+use sync_store::memory::{MemoryEntries, MemoryQueue};
 use sync_store::queue::{KimaiWriteMessage, MessageQueue, SyncReason, TicketSyncMessage, encode};
-use sync_store::secrets::{CachedSecrets, SecretString};
+use test_support::apps::{KIMAI_TOKEN_SECRET, ZAMMAD_TOKEN_SECRET, add_admin, api_state_on, serve};
+use test_support::datasets::kimai::{ACME_TOKEN, acme_one_activity_with_permissions};
+use test_support::datasets::zammad::{ONE_ACCOUNTING_TOKEN, printer_jam_one_accounting};
+use test_support::pipeline::save_connections;
+use test_support::sims::{self, ZammadVersion};
+use test_support::stores::MemoryStores;
 
 const TICKET: TicketId = TicketId(10);
 /// Message ids of the deliveries made here.
@@ -47,151 +45,42 @@ struct Stack {
 }
 
 async fn start() -> Stack {
-    let zammad = zammad_sim::serve(
-        zammad_sim::SimConfig {
-            port: 0,
-            ..Default::default()
-        },
-        zammad_sim::Dataset::from_json(
-            &json!({
-                "organisations": [{"id": 1, "name": "Acme"}],
-                "groups": [{"id": 1, "name": "Support"}],
-                "users": [
-                    {"id": 1, "login": "admin", "email": "admin@example.com", "role": "admin"},
-                    {"id": 2, "login": "anna", "firstname": "Anna", "email": "anna@example.com",
-                     "role": "agent", "group_ids": [1]},
-                    {"id": 3, "login": "carl", "role": "customer", "organization_id": 1}
-                ],
-                "tickets": [{"id": 10, "number": "31010", "title": "Printer jam", "group_id": 1,
-                             "customer_id": 3, "organization_id": 1,
-                             "created_at": "2026-03-02T08:00:00Z"}],
-                "accountings": [{"id": 100, "ticket_id": 10, "time_unit": "30",
-                                 "created_by_id": 2, "created_at": "2026-03-02T10:00:00Z"}],
-                "tokens": [{"token": "zammad-token", "user_id": 1}]
-            })
-            .to_string(),
-        )
-        .unwrap(),
-    )
-    .await
-    .unwrap();
-    let kimai = kimai_sim::serve(
-        kimai_sim::SimConfig { port: 0, seed: 1 },
-        kimai_sim::Dataset::from_json(
-            &json!({
-                "users": [
-                    {"id": 1, "username": "sync", "email": "sync@example.org", "timezone": "UTC",
-                     "roles": ["ROLE_ADMIN"],
-                     "permissions": ["view_other_timesheet", "edit_other_timesheet",
-                                     "delete_other_timesheet", "create_other_timesheet",
-                                     "edit_billable", "view_user", "create_tag"]},
-                    {"id": 2, "username": "anna", "email": "anna@example.com",
-                     "timezone": "Europe/Berlin"}
-                ],
-                "tokens": [{"token": "kimai-token", "user": 1}],
-                "customers": [{"id": 1, "name": "Acme", "number": "OID-1"}],
-                "projects": [{"id": 1, "customer": 1, "name": "Support"}],
-                "activities": [{"id": 1, "name": "Remote"}]
-            })
-            .to_string(),
-        )
-        .unwrap(),
-    )
-    .await
-    .unwrap();
+    let zammad = sims::zammad(ZammadVersion::V6_5, printer_jam_one_accounting()).await;
+    let kimai = sims::kimai(1, acme_one_activity_with_permissions()).await;
 
+    // One set of stores for the pipeline and the console, all on the system clock.
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let control = Arc::new(MemoryControl::new());
-    let entries = Arc::new(MemoryEntries::new());
-    let conflicts = Arc::new(MemoryConflicts::new());
-    let audit = Arc::new(MemoryAuditLog::new(Default::default()));
-    let writes = Arc::new(MemoryQueue::<KimaiWriteMessage>::new());
-    let secrets = Arc::new(MemorySecrets::new());
-    secrets.set("zammad-secret", "zammad-token");
-    secrets.set("kimai-secret", "kimai-token");
-    secrets.set(
-        "console-signing-key",
-        "approval test signing key, 32 bytes+",
-    );
-    let now = Utc::now();
-    settings::save_zammad(
-        control.as_ref(),
-        &ZammadConnection::new(zammad.base_url(), TimeUnit::Minutes, "Europe/Berlin"),
-        ExpectedVersion::Any,
-        now,
-    )
-    .await
-    .unwrap();
-    settings::save_kimai(
-        control.as_ref(),
-        &KimaiConnection::new(kimai.base_url()),
-        ExpectedVersion::Any,
-        now,
-    )
-    .await
-    .unwrap();
+    let stores = MemoryStores::new();
+    stores
+        .secrets
+        .set(ZAMMAD_TOKEN_SECRET, ONE_ACCOUNTING_TOKEN);
+    stores.secrets.set(KIMAI_TOKEN_SECRET, ACME_TOKEN);
+    save_connections(stores.control.as_ref(), &zammad, &kimai).await;
 
-    let stores = SyncStores {
-        entries: entries.clone(),
-        conflicts: conflicts.clone(),
-        audit: audit.clone(),
-        control: control.clone(),
-        clock: clock.clone(),
-    };
+    let sync_stores = stores.sync_stores_on(clock.clone());
     let connections = Connections::new(
-        control.clone(),
-        secrets.clone(),
-        Some("zammad-secret".into()),
-        Some("kimai-secret".into()),
+        stores.control.clone(),
+        stores.secrets.clone(),
+        Some(ZAMMAD_TOKEN_SECRET.into()),
+        Some(KIMAI_TOKEN_SECRET.into()),
     );
     let writer = Writer::new(
         connections.kimai().await.unwrap(),
-        stores.clone(),
+        sync_stores.clone(),
         "approval-test-writer",
     );
     let deps = sync_lambda::reconcile::Deps {
-        stores,
-        writes: writes.clone(),
+        stores: sync_stores,
+        writes: stores.kimai_write.clone(),
         connections,
         concurrency: sync_lambda::reconcile::CONCURRENCY,
         max_receive_count: 5,
     };
 
     // The console API over the same stores.
-    let cached = Arc::new(CachedSecrets::new(
-        secrets.clone(),
-        clock.clone(),
-        Duration::minutes(5),
-    ));
-    let state = ApiState {
-        control: control.clone(),
-        audit,
-        conflicts,
-        entries: entries.clone(),
-        ticket_sync: Arc::new(MemoryQueue::<TicketSyncMessage>::new()),
-        kimai_write: writes.clone(),
-        dead_letters: DeadLetterQueues {
-            ticket_sync: Arc::new(MemoryQueue::<TicketSyncMessage>::new()),
-            kimai_write: Arc::new(MemoryQueue::<KimaiWriteMessage>::new()),
-        },
-        schedule: Arc::new(MemorySchedule::new()),
-        secrets: cached.clone(),
-        secret_writer: cached,
-        secret_names: ConsoleSecrets {
-            zammad_token: "zammad-secret".into(),
-            kimai_token: "kimai-secret".into(),
-            signing_key: "console-signing-key".into(),
-        },
-        clock,
-        health_timeout: std::time::Duration::from_secs(2),
-        upstream_timeout: std::time::Duration::from_secs(5),
-    };
-    console_api::auth::bootstrap_admin(&state, "admin", &SecretString::new(ADMIN_PASSWORD))
-        .await
-        .unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let api = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(console_api::serve(listener, console_api::router(state)));
+    let state = api_state_on(&stores, clock);
+    add_admin(&state, "admin", ADMIN_PASSWORD).await;
+    let api = serve(state).await;
     let http = reqwest::Client::builder()
         .user_agent("reconcile-approval-test/1")
         .build()
@@ -210,8 +99,8 @@ async fn start() -> Stack {
     Stack {
         zammad,
         kimai,
-        entries,
-        writes,
+        entries: stores.entries,
+        writes: stores.kimai_write,
         deps,
         writer,
         api,

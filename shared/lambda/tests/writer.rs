@@ -2,17 +2,14 @@
 //! simulator.
 
 use aws_lambda_events::event::sqs::SqsEvent;
-use chrono::Utc;
 use std::sync::Arc;
 use sync_service::connections::Connections;
-use sync_service::settings::{self, KimaiConnection};
-use sync_service::sync_stores::SyncStores;
 use sync_service::writer::WriterCache;
 use sync_store::clock::SystemClock;
-use sync_store::control::ExpectedVersion;
-use sync_store::memory::{
-    MemoryAuditLog, MemoryConflicts, MemoryControl, MemoryEntries, MemorySecrets,
-};
+use test_support::datasets::kimai::{ACME_TOKEN, acme_one_activity};
+use test_support::pipeline::save_kimai_connection;
+use test_support::sims::{self, RunningKimai};
+use test_support::stores::{MemoryStores, audit_today_of};
 
 fn event(name: &str) -> SqsEvent {
     let path = format!("{}/tests/events/writer/{name}", env!("CARGO_MANIFEST_DIR"));
@@ -21,50 +18,21 @@ fn event(name: &str) -> SqsEvent {
 }
 
 /// The API user `sync` lives in UTC, Anna (user 2) in Europe/Berlin.
-async fn setup(configured: bool) -> (kimai_sim::RunningSim, sync_lambda::writer::Deps) {
-    let kimai = kimai_sim::serve(
-        kimai_sim::SimConfig { port: 0, seed: 1 },
-        kimai_sim::Dataset::from_json(
-            &serde_json::json!({
-                "users": [
-                    {"id": 1, "username": "sync", "email": "sync@example.org", "timezone": "UTC",
-                     "roles": ["ROLE_ADMIN"]},
-                    {"id": 2, "username": "anna", "email": "anna@example.com",
-                     "timezone": "Europe/Berlin"}
-                ],
-                "tokens": [{"token": "kimai-token", "user": 1}],
-                "customers": [{"id": 1, "name": "Acme", "number": "OID-1"}],
-                "projects": [{"id": 1, "customer": 1, "name": "Support"}],
-                "activities": [{"id": 1, "name": "Remote"}]
-            })
-            .to_string(),
-        )
-        .unwrap(),
-    )
-    .await
-    .unwrap();
-    let control = Arc::new(MemoryControl::new());
-    let secrets = Arc::new(MemorySecrets::new());
+async fn setup(configured: bool) -> (RunningKimai, sync_lambda::writer::Deps) {
+    let kimai = sims::kimai(1, acme_one_activity()).await;
+    let stores = MemoryStores::new();
     if configured {
-        settings::save_kimai(
-            control.as_ref(),
-            &KimaiConnection::new(kimai.base_url()),
-            ExpectedVersion::Any,
-            Utc::now(),
-        )
-        .await
-        .unwrap();
-        secrets.set("kimai-secret", "kimai-token");
+        save_kimai_connection(stores.control.as_ref(), &kimai).await;
+        stores.secrets.set("kimai-secret", ACME_TOKEN);
     }
     let deps = sync_lambda::writer::Deps {
-        stores: SyncStores {
-            entries: Arc::new(MemoryEntries::new()),
-            conflicts: Arc::new(MemoryConflicts::new()),
-            audit: Arc::new(MemoryAuditLog::new(Default::default())),
-            control: control.clone(),
-            clock: Arc::new(SystemClock),
-        },
-        connections: Connections::new(control, secrets, None, Some("kimai-secret".into())),
+        stores: stores.sync_stores_on(Arc::new(SystemClock)),
+        connections: Connections::new(
+            stores.control.clone(),
+            stores.secrets.clone(),
+            None,
+            Some("kimai-secret".into()),
+        ),
         holder: "writer-test".into(),
         concurrency: sync_lambda::writer::CONCURRENCY,
         max_receive_count: 5,
@@ -120,41 +88,14 @@ async fn failures_on_the_last_delivery_are_audited_as_dead_letters() {
     }
     let response = sync_lambda::writer::handle(&deps, last).await;
     assert_eq!(response.batch_item_failures.len(), 2);
-    let today = Utc::now().date_naive();
-    let dead = deps
-        .stores
-        .audit
-        .query(
-            today,
-            today,
-            &sync_store::audit::AuditFilter {
-                action: Some("message.dead_letter".into()),
-                ..Default::default()
-            },
-            &sync_store::PageRequest::first(10),
-        )
-        .await
-        .unwrap();
-    assert_eq!(dead.items.len(), 2, "the two undecodable records");
+    let dead = audit_today_of(deps.stores.audit.as_ref(), "message.dead_letter").await;
+    assert_eq!(dead.len(), 2, "the two undecodable records");
 
     // On an earlier delivery a failure is no dead letter yet.
     let (_kimai, deps) = setup(true).await;
     sync_lambda::writer::handle(&deps, event("kimai_write_batch.json")).await;
-    let none = deps
-        .stores
-        .audit
-        .query(
-            today,
-            today,
-            &sync_store::audit::AuditFilter {
-                action: Some("message.dead_letter".into()),
-                ..Default::default()
-            },
-            &sync_store::PageRequest::first(10),
-        )
-        .await
-        .unwrap();
-    assert!(none.items.is_empty());
+    let none = audit_today_of(deps.stores.audit.as_ref(), "message.dead_letter").await;
+    assert!(none.is_empty());
 }
 
 #[tokio::test]
@@ -165,20 +106,8 @@ async fn the_deployed_max_receive_count_decides_the_last_delivery() {
     let dead_letters = |deps: &sync_lambda::writer::Deps| {
         let audit = deps.stores.audit.clone();
         async move {
-            let today = Utc::now().date_naive();
-            audit
-                .query(
-                    today,
-                    today,
-                    &sync_store::audit::AuditFilter {
-                        action: Some("message.dead_letter".into()),
-                        ..Default::default()
-                    },
-                    &sync_store::PageRequest::first(10),
-                )
+            audit_today_of(audit.as_ref(), "message.dead_letter")
                 .await
-                .unwrap()
-                .items
                 .len()
         }
     };

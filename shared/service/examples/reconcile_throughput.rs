@@ -9,11 +9,9 @@
 //! applying them, and a second reconcile of the unchanged ticket. Results are written down in
 //! `docs/pipeline.md`; nothing here asserts a time.
 
-#[path = "../tests/reconcile_support/mod.rs"]
-mod reconcile_support;
-
-use reconcile_support::{Harness, TICKET, kimai_dataset, policy, zammad_dataset};
 use std::time::Instant;
+use test_support::datasets::{kimai::acme_two_activities, zammad::printer_jam_two_accountings};
+use test_support::pipeline::{Harness, TICKET, policy};
 
 #[tokio::main]
 async fn main() {
@@ -21,7 +19,7 @@ async fn main() {
         .nth(1)
         .map(|a| a.parse().expect("a number of accountings"))
         .unwrap_or(500);
-    let mut zammad = zammad_dataset();
+    let mut zammad = printer_jam_two_accountings();
     // n accountings of 10 minutes, one every 15 minutes from 2026-03-02 07:00 UTC.
     let start = chrono::DateTime::parse_from_rfc3339("2026-03-02T07:00:00Z").unwrap();
     zammad.accountings = (0..n)
@@ -33,7 +31,7 @@ async fn main() {
             .expect("accounting")
         })
         .collect();
-    let h = Harness::start_with(zammad, kimai_dataset(), policy(false)).await;
+    let h = Harness::start_with(zammad, acme_two_activities(), policy(false)).await;
 
     let calls = |h: &Harness| {
         [

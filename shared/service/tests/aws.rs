@@ -4,43 +4,29 @@
 //! sync-service`. Without `AWS_ENDPOINT_URL` pointing at loopback these fail and say so: they
 //! never talk to a real AWS account. Each test creates its own resources under a random prefix.
 
-mod common;
-
 use chrono::{Duration, Utc};
 use rust_decimal::Decimal;
 use std::sync::Arc;
-use sync_core::units::TimeUnit;
-use sync_lambda::adapters::SECRET_CACHE_TTL;
 use sync_service::fetch::{FetchDeps, FetchOutcome, FetchRequest, LEASE, WATERMARK, run_fetch};
 use sync_service::ingest::{IngestDeps, IngestOutcome, WebhookRequest, ingest, signature_for};
-use sync_service::settings::{self, ZammadConnection};
+use sync_service::settings;
 use sync_store::audit::AuditRetention;
-use sync_store::aws::provision::{create_queue, create_table, put_secret};
+use sync_store::aws::provision::{create_queue, put_secret};
 use sync_store::aws::{
     DynamoAuditLog, DynamoControl, DynamoEntries, SecretsManagerSource, SqsQueue,
 };
 use sync_store::clock::SystemClock;
 use sync_store::control::{ControlStore, ExpectedVersion, RunState};
 use sync_store::queue::{MessageQueue, SyncReason, TicketSyncMessage};
-use sync_store::schema::{self, TableDef};
+use sync_store::schema;
 use sync_store::secrets::CachedSecrets;
-use zammad_sim::{Dataset, NewAccounting, SimConfig, ZammadVersion};
-
-async fn aws_config() -> aws_config::SdkConfig {
-    let endpoint = std::env::var("AWS_ENDPOINT_URL").unwrap_or_default();
-    assert!(
-        endpoint.starts_with("http://127.0.0.1:") || endpoint.starts_with("http://localhost:"),
-        "AWS_ENDPOINT_URL must point at the local emulator (got {endpoint:?}). Start it and run \
-         the tests through `make test`, or `infra/local-aws/with-emulator.sh cargo nextest run \
-         -p sync-service`."
-    );
-    sync_store::aws::load_config().await
-}
-
-fn unique(name: &str) -> String {
-    let id = uuid::Uuid::new_v4().simple().to_string();
-    format!("t{}-{name}", &id[..10])
-}
+use test_support::aws::{emulator_config, table, unique};
+use test_support::datasets;
+use test_support::pipeline::zammad_connection;
+use test_support::sims;
+use test_support::stores::SECRET_CACHE_TTL;
+use test_support::stores::audit_today;
+use zammad_sim::{NewAccounting, ZammadVersion};
 
 /// Tables, queue and secrets of one test.
 struct Stack {
@@ -56,23 +42,19 @@ struct Stack {
 
 impl Stack {
     async fn new() -> Self {
-        let config = aws_config().await;
+        let config = emulator_config().await;
         let dynamo = aws_sdk_dynamodb::Client::new(&config);
-        let table = |def: &'static TableDef| {
-            let dynamo = dynamo.clone();
-            async move {
-                let name = unique(def.logical);
-                create_table(&dynamo, def, &name)
-                    .await
-                    .expect("create table");
-                name
-            }
-        };
-        let control = DynamoControl::new(dynamo.clone(), table(&schema::control::TABLE).await);
-        let entries = DynamoEntries::new(dynamo.clone(), table(&schema::entries::TABLE).await);
+        let control = DynamoControl::new(
+            dynamo.clone(),
+            table(&dynamo, &schema::control::TABLE).await,
+        );
+        let entries = DynamoEntries::new(
+            dynamo.clone(),
+            table(&dynamo, &schema::entries::TABLE).await,
+        );
         let audit = DynamoAuditLog::new(
             dynamo.clone(),
-            table(&schema::audit::TABLE).await,
+            table(&dynamo, &schema::audit::TABLE).await,
             AuditRetention::default(),
         );
         let sqs = aws_sdk_sqs::Client::new(&config);
@@ -166,7 +148,7 @@ async fn webhook_ingest_on_the_emulator() {
     assert_eq!(messages.len(), 1);
     assert_eq!(messages[0].ticket_id.0, 4711);
     assert_eq!(messages[0].reason, SyncReason::Webhook);
-    let audit = common::audit_today(&stack.audit).await;
+    let audit = audit_today(&stack.audit).await;
     assert!(
         audit
             .iter()
@@ -178,17 +160,9 @@ async fn webhook_ingest_on_the_emulator() {
 #[tokio::test]
 async fn scheduled_fetch_on_the_emulator() {
     let stack = Stack::new().await;
-    let sim = zammad_sim::serve(
-        SimConfig {
-            port: 0,
-            version: ZammadVersion::V6_5,
-        },
-        Dataset::demo(),
-    )
-    .await
-    .expect("simulator");
+    let sim = sims::zammad(ZammadVersion::V6_5, datasets::zammad::demo()).await;
     let token_secret = stack.put_secret("zammad", "demo-agent-token").await;
-    let connection = ZammadConnection::new(sim.base_url(), TimeUnit::Minutes, "Europe/Berlin");
+    let connection = zammad_connection(&sim);
     settings::save_zammad(
         &stack.control,
         &connection,

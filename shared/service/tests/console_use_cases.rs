@@ -5,8 +5,7 @@
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use sync_core::desired::{DesiredTimesheet, EntryKey};
 use sync_core::ids::*;
-use sync_core::kimai::KimaiLocalDateTime;
-use sync_core::plan::{Conflict, ConflictReason, Operation};
+use sync_core::plan::{ConflictReason, Operation};
 use sync_service::console::approvals::{self, ApprovalDeps, EntryRef, Outcome};
 use sync_service::console::resolution::{
     self, ItemOutcome, ResolutionDeps, ResolveMany, ResolveOne, Selection,
@@ -76,20 +75,7 @@ impl Stores {
     }
 
     async fn open(&self, id: &str, ticket: u64, accounting: u64, reason: ConflictReason) {
-        let conflict = Conflict {
-            key: EntryKey::for_accounting(AccountingId(accounting)),
-            ticket_id: TicketId(ticket),
-            reason,
-            detail: "test".into(),
-            desired: None,
-            base: None,
-            kimai: None,
-            candidates: if reason == ConflictReason::ProbableDuplicate {
-                vec![TimesheetId(70), TimesheetId(71)]
-            } else {
-                vec![]
-            },
-        };
+        let conflict = test_support::records::conflict(ticket, accounting, reason);
         self.conflicts
             .open(&ConflictId(id.into()), &conflict, now())
             .await
@@ -309,28 +295,9 @@ async fn many_by_ids_report_each_and_audit_once() {
     assert!(matches!(err, Err(ConsoleError::Invalid { .. })));
 }
 
+/// A desired timesheet of agent 5.
 fn desired(ticket: u64, accounting: u64, day: NaiveDate) -> DesiredTimesheet {
-    let begin = day.and_hms_opt(9, 0, 0).unwrap();
-    let end = day.and_hms_opt(9, 45, 0).unwrap();
-    DesiredTimesheet {
-        key: EntryKey::for_accounting(AccountingId(accounting)),
-        ticket_id: TicketId(ticket),
-        agent_id: ZammadUserId(5),
-        accounting_ids: vec![AccountingId(accounting)],
-        zone: "Europe/Berlin".into(),
-        day,
-        begin: KimaiLocalDateTime(begin),
-        end: KimaiLocalDateTime(end),
-        begin_utc: begin.and_utc(),
-        end_utc: end.and_utc(),
-        duration_secs: 45 * 60,
-        user: KimaiUserId(3),
-        project: ProjectId(7),
-        activity: ActivityId(2),
-        description: format!("[zammad:ta={accounting}] #{ticket} Printer"),
-        tags: vec![],
-        billable: Some(true),
-    }
+    test_support::records::desired(ticket, accounting, 5, day)
 }
 
 #[tokio::test]

@@ -2,8 +2,6 @@
 //! loopback port: discovery (global listing, fallback to ticket search), watermark overlap and
 //! non-advance on failure, the lease policies, deduplication and the verify sweep.
 
-mod common;
-
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use std::collections::BTreeSet;
@@ -26,9 +24,10 @@ use sync_store::memory::{
     MemoryAuditLog, MemoryControl, MemoryEntries, MemoryQueue, MemorySecrets,
 };
 use sync_store::queue::{MessageQueue, SyncReason, TicketSyncMessage, decode};
-use zammad_sim::{
-    Dataset, FaultConfig, FaultRule, NewAccounting, RunningSim, SimConfig, ZammadVersion,
-};
+use test_support::datasets;
+use test_support::sims;
+use test_support::stores::audit_today;
+use zammad_sim::{FaultConfig, FaultRule, NewAccounting, RunningSim, ZammadVersion};
 
 const TOKEN_SECRET: &str = "zammad-token";
 const ADMIN: &str = "demo-admin-token";
@@ -53,15 +52,7 @@ impl World {
     }
 
     async fn with_settings(token: &str, fetch: FetchSettings) -> Self {
-        let sim = zammad_sim::serve(
-            SimConfig {
-                port: 0,
-                version: ZammadVersion::V6_5,
-            },
-            Dataset::demo(),
-        )
-        .await
-        .expect("start the Zammad simulator");
+        let sim = sims::zammad(ZammadVersion::V6_5, datasets::zammad::demo()).await;
         let world = World {
             control: MemoryControl::new(),
             entries: MemoryEntries::new(),
@@ -241,7 +232,7 @@ async fn an_admin_token_discovers_through_the_global_listing_one_message_per_tic
     assert_eq!(run.trigger, RunTrigger::Schedule);
     assert_eq!(run.counters.tickets_queued, 2);
     assert_eq!(run.counters.failed, 0);
-    let audit = common::audit_today(&world.audit).await;
+    let audit = audit_today(&world.audit).await;
     let finished = audit
         .iter()
         .find(|r| r.event.action == "fetch.finished")
@@ -363,7 +354,7 @@ async fn a_zammad_failure_fails_the_run_and_keeps_the_watermark() {
         .unwrap()
         .unwrap();
     assert_eq!(run.state, RunState::Failed);
-    let audit = common::audit_today(&world.audit).await;
+    let audit = audit_today(&world.audit).await;
     let failed = audit
         .iter()
         .find(|r| r.event.action == "fetch.failed")
@@ -431,7 +422,7 @@ async fn a_search_failure_after_the_fallback_fails_the_run_too() {
 async fn an_unsent_message_fails_the_run_and_keeps_the_watermark() {
     let world = World::new(ADMIN).await;
     world.book(101, 4);
-    let down = common::unreachable_queue::<TicketSyncMessage>();
+    let down = test_support::aws::unreachable_queue::<TicketSyncMessage>("ticket-sync");
     let outcome = run_fetch(&world.deps_with_queue(&down), &incremental())
         .await
         .unwrap();
@@ -537,7 +528,7 @@ async fn the_queue_policy_gives_up_visibly_after_its_bound() {
     let run = world.control.get_run(&run_id).await.unwrap().unwrap();
     assert_eq!(run.state, RunState::Failed);
     assert!(run.params["gave_up"]["waited_ms"].as_u64().is_some());
-    let audit = common::audit_today(&world.audit).await;
+    let audit = audit_today(&world.audit).await;
     assert!(audit.iter().any(|r| r.event.action == "fetch.failed"));
 
     // The request's own policy wins over the settings.

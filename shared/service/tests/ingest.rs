@@ -1,8 +1,6 @@
 //! webhook-ingest on the in-memory adapters (and the real SQS adapter with its endpoint down,
 //! for the enqueue failure): every acceptance and rejection path.
 
-mod common;
-
 use base64::Engine;
 use chrono::Utc;
 use std::sync::Arc;
@@ -16,6 +14,7 @@ use sync_store::clock::{Clock, ManualClock};
 use sync_store::control::{ControlStore, LeaseOutcome};
 use sync_store::memory::{MemoryAuditLog, MemoryControl, MemoryQueue, MemorySecrets};
 use sync_store::queue::{MessageQueue, SyncReason, TicketSyncMessage, decode};
+use test_support::stores::audit_today;
 
 const SECRET_ID: &str = "webhook-hmac";
 const SECRET: &str = "zammad-trigger-secret";
@@ -126,7 +125,7 @@ async fn assert_rejected(world: &World, outcome: IngestOutcome, expected: Reject
     assert_eq!(problem["request_id"], "req-1");
 
     assert!(world.queued().is_empty(), "nothing may be queued");
-    let audit = common::audit_today(&world.audit).await;
+    let audit = audit_today(&world.audit).await;
     let row = audit
         .iter()
         .find(|r| r.event.action == "webhook.reject")
@@ -160,7 +159,7 @@ async fn a_signed_webhook_enqueues_its_ticket() {
     assert_eq!(queued[0].ticket_id, TicketId(101));
     assert_eq!(queued[0].reason, SyncReason::Webhook);
     assert_eq!(queued[0].run_id, None);
-    assert!(common::audit_today(&world.audit).await.is_empty());
+    assert!(audit_today(&world.audit).await.is_empty());
 }
 
 #[tokio::test]
@@ -335,7 +334,7 @@ async fn a_repeated_delivery_is_200_and_enqueues_nothing() {
     ));
     assert_eq!(world.queued().len(), 1);
 
-    let audit = common::audit_today(&world.audit).await;
+    let audit = audit_today(&world.audit).await;
     assert_eq!(
         audit
             .iter()
@@ -403,7 +402,7 @@ async fn a_delivery_being_processed_elsewhere_is_409_until_its_claim_lapses() {
 #[tokio::test]
 async fn an_enqueue_failure_is_503_and_the_retry_goes_through() {
     let world = World::new();
-    let down = common::unreachable_queue::<TicketSyncMessage>();
+    let down = test_support::aws::unreachable_queue::<TicketSyncMessage>("ticket-sync");
     let r = request(&zammad_body(106), SECRET, "d-retry");
 
     let failed = ingest(&world.deps_with_queue(&down), &r).await;
@@ -414,7 +413,7 @@ async fn an_enqueue_failure_is_503_and_the_retry_goes_through() {
     let response = failed.response(Some("req-1"));
     assert_eq!(response.status, 503);
     assert_eq!(response.content_type, "application/problem+json");
-    let audit = common::audit_today(&world.audit).await;
+    let audit = audit_today(&world.audit).await;
     assert!(audit.iter().any(|r| r.event.action == "webhook.failed"));
 
     // Zammad retries the same delivery a little later; the queue is back.

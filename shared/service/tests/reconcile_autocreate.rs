@@ -1,18 +1,17 @@
 //! Auto-create of Kimai customers and projects during reconcile, against the real simulators.
 
-mod reconcile_support;
-
-use reconcile_support::{Harness, TICKET, kimai_client, kimai_dataset, zammad_dataset};
 use serde_json::{Value, json};
 use sync_core::ids::CustomerId;
 use sync_core::needed_action::NeededAction;
 use sync_core::plan::ConflictReason;
 use sync_service::autocreate::{AutoCreated, find_or_create};
 use sync_store::audit::{AuditFilter, AuditLog};
+use test_support::datasets::{kimai::acme_two_activities, zammad::printer_jam_two_accountings};
+use test_support::pipeline::{Harness, TICKET, kimai_client};
 
 /// The harness's Kimai, with (or without) the permissions to create customers and projects.
 fn kimai_data(may_create: bool, extra: impl FnOnce(&mut Value)) -> kimai_sim::Dataset {
-    let mut json: Value = serde_json::to_value(kimai_dataset()).expect("dataset json");
+    let mut json: Value = serde_json::to_value(acme_two_activities()).expect("dataset json");
     if may_create {
         let perms = json["users"][0]["permissions"].as_array_mut().unwrap();
         perms.push(json!("create_customer"));
@@ -24,7 +23,8 @@ fn kimai_data(may_create: bool, extra: impl FnOnce(&mut Value)) -> kimai_sim::Da
 
 /// The harness's Zammad, with the organisation renamed.
 fn zammad_data(org_name: &str) -> zammad_sim::dataset::Dataset {
-    let mut json: Value = serde_json::to_value(zammad_dataset()).expect("dataset json");
+    let mut json: Value =
+        serde_json::to_value(printer_jam_two_accountings()).expect("dataset json");
     json["organisations"][0]["name"] = json!(org_name);
     zammad_sim::dataset::Dataset::from_json(&json.to_string()).expect("zammad dataset")
 }
@@ -72,7 +72,12 @@ fn projects_named(h: &Harness, name: &str) -> Vec<kimai_sim::ProjectRecord> {
 
 #[tokio::test]
 async fn one_project_per_ticket_is_created_once_and_the_time_lands_on_it() {
-    let h = Harness::start_with(zammad_dataset(), kimai_data(true, |_| {}), per_ticket("on")).await;
+    let h = Harness::start_with(
+        printer_jam_two_accountings(),
+        kimai_data(true, |_| {}),
+        per_ticket("on"),
+    )
+    .await;
     let report = h.reconcile(TICKET).await.expect("reconcile");
     assert_eq!(report.creates, 2, "{report:?}");
     assert!(report.needed_actions.is_empty(), "{report:?}");
@@ -149,7 +154,7 @@ async fn an_existing_project_with_the_number_is_reused() {
             json!({"id": 7, "customer": 1, "name": "Printer (old name)", "number": "TID-10"}),
         );
     });
-    let h = Harness::start_with(zammad_dataset(), kimai, per_ticket("on")).await;
+    let h = Harness::start_with(printer_jam_two_accountings(), kimai, per_ticket("on")).await;
     let report = h.reconcile(TICKET).await.expect("reconcile");
     assert_eq!(report.creates, 2, "{report:?}");
     assert_eq!(h.kimai_calls("POST /api/projects"), 0);
@@ -161,7 +166,12 @@ async fn an_existing_project_with_the_number_is_reused() {
 
 #[tokio::test]
 async fn a_record_made_after_the_catalog_was_read_is_found_not_created_again() {
-    let h = Harness::start_with(zammad_dataset(), kimai_data(true, |_| {}), per_ticket("on")).await;
+    let h = Harness::start_with(
+        printer_jam_two_accountings(),
+        kimai_data(true, |_| {}),
+        per_ticket("on"),
+    )
+    .await;
     let kimai = kimai_client(&h.kimai);
     let action = NeededAction::CreateProject {
         customer: CustomerId(1),
@@ -217,7 +227,7 @@ async fn a_customer_kimai_refuses_becomes_a_conflict_with_its_message() {
 #[tokio::test]
 async fn a_project_without_the_permission_becomes_a_conflict() {
     let h = Harness::start_with(
-        zammad_dataset(),
+        printer_jam_two_accountings(),
         kimai_data(false, |_| {}),
         per_ticket("on"),
     )
@@ -237,7 +247,7 @@ async fn a_project_without_the_permission_becomes_a_conflict() {
 #[tokio::test]
 async fn with_auto_create_off_nothing_is_created() {
     let h = Harness::start_with(
-        zammad_dataset(),
+        printer_jam_two_accountings(),
         kimai_data(true, |_| {}),
         per_ticket("off"),
     )
@@ -262,7 +272,12 @@ async fn with_auto_create_off_nothing_is_created() {
 
 #[tokio::test]
 async fn a_dry_run_creates_nothing() {
-    let h = Harness::start_with(zammad_dataset(), kimai_data(true, |_| {}), per_ticket("on")).await;
+    let h = Harness::start_with(
+        printer_jam_two_accountings(),
+        kimai_data(true, |_| {}),
+        per_ticket("on"),
+    )
+    .await;
     let mut message = sync_store::queue::TicketSyncMessage::new(
         TICKET,
         sync_store::queue::SyncReason::Manual,

@@ -6,21 +6,15 @@
 //! sync-service -E 'binary(reconcile_aws)'`. Without `AWS_ENDPOINT_URL` pointing at loopback
 //! these fail and say so. Each test creates its own resources under a random prefix.
 
-mod reconcile_support;
-
 use chrono::Utc;
-use reconcile_support::{TICKET, kimai_dataset, policy, zammad_dataset};
 use std::sync::Arc;
-use sync_core::units::TimeUnit;
-use sync_lambda::adapters::SECRET_CACHE_TTL;
 use sync_service::connections::Connections;
 use sync_service::policies::SYNC_POLICY_ID;
 use sync_service::reconcile::{InvocationCache, Reconciler};
-use sync_service::settings::{self, KimaiConnection, ZammadConnection};
 use sync_service::sync_stores::SyncStores;
 use sync_service::writer::{WriteOutcome, Writer, WriterCache};
 use sync_store::audit::AuditRetention;
-use sync_store::aws::provision::{create_queue, create_table, put_secret};
+use sync_store::aws::provision::{create_queue, put_secret};
 use sync_store::aws::{
     DynamoAuditLog, DynamoConflicts, DynamoControl, DynamoEntries, SecretsManagerSource, SqsQueue,
 };
@@ -28,24 +22,13 @@ use sync_store::clock::SystemClock;
 use sync_store::control::{ControlStore, DocumentKind, ExpectedVersion};
 use sync_store::entries::{EntriesStore, EntryStatus};
 use sync_store::queue::{KimaiWriteMessage, MessageQueue, SyncReason, TicketSyncMessage};
-use sync_store::schema::{self, TableDef};
+use sync_store::schema;
 use sync_store::secrets::CachedSecrets;
-
-async fn aws_config() -> aws_config::SdkConfig {
-    let endpoint = std::env::var("AWS_ENDPOINT_URL").unwrap_or_default();
-    assert!(
-        endpoint.starts_with("http://127.0.0.1:") || endpoint.starts_with("http://localhost:"),
-        "AWS_ENDPOINT_URL must point at the local emulator (got {endpoint:?}). Start it and run \
-         the tests through `make test`, or `infra/local-aws/with-emulator.sh cargo nextest run \
-         -p sync-service`."
-    );
-    sync_store::aws::load_config().await
-}
-
-fn unique(name: &str) -> String {
-    let id = uuid::Uuid::new_v4().simple().to_string();
-    format!("t{}-{name}", &id[..10])
-}
+use test_support::aws::{emulator_config, table, unique};
+use test_support::datasets::{kimai::acme_two_activities, zammad::printer_jam_two_accountings};
+use test_support::pipeline::{TICKET, policy, reconciler, save_connections};
+use test_support::sims::{self, ZammadVersion};
+use test_support::stores::SECRET_CACHE_TTL;
 
 struct Stack {
     _zammad: zammad_sim::RunningSim,
@@ -58,33 +41,23 @@ struct Stack {
 
 impl Stack {
     async fn new() -> Stack {
-        let config = aws_config().await;
+        let config = emulator_config().await;
         let dynamo = aws_sdk_dynamodb::Client::new(&config);
-        let table = |def: &'static TableDef| {
-            let dynamo = dynamo.clone();
-            async move {
-                let name = unique(def.logical);
-                create_table(&dynamo, def, &name)
-                    .await
-                    .expect("create table");
-                name
-            }
-        };
         let control = Arc::new(DynamoControl::new(
             dynamo.clone(),
-            table(&schema::control::TABLE).await,
+            table(&dynamo, &schema::control::TABLE).await,
         ));
         let entries = Arc::new(DynamoEntries::new(
             dynamo.clone(),
-            table(&schema::entries::TABLE).await,
+            table(&dynamo, &schema::entries::TABLE).await,
         ));
         let conflicts = Arc::new(DynamoConflicts::new(
             dynamo.clone(),
-            table(&schema::conflicts::TABLE).await,
+            table(&dynamo, &schema::conflicts::TABLE).await,
         ));
         let audit = Arc::new(DynamoAuditLog::new(
             dynamo.clone(),
-            table(&schema::audit::TABLE).await,
+            table(&dynamo, &schema::audit::TABLE).await,
             AuditRetention::default(),
         ));
         let sqs = aws_sdk_sqs::Client::new(&config);
@@ -108,35 +81,10 @@ impl Stack {
             SECRET_CACHE_TTL,
         ));
 
-        let zammad = zammad_sim::serve(
-            zammad_sim::SimConfig {
-                port: 0,
-                ..Default::default()
-            },
-            zammad_dataset(),
-        )
-        .await
-        .expect("zammad-sim");
-        let kimai = kimai_sim::serve(kimai_sim::SimConfig { port: 0, seed: 1 }, kimai_dataset())
-            .await
-            .expect("kimai-sim");
+        let zammad = sims::zammad(ZammadVersion::V6_5, printer_jam_two_accountings()).await;
+        let kimai = sims::kimai(1, acme_two_activities()).await;
+        save_connections(control.as_ref(), &zammad, &kimai).await;
         let now = Utc::now();
-        settings::save_zammad(
-            control.as_ref(),
-            &ZammadConnection::new(zammad.base_url(), TimeUnit::Minutes, "Europe/Berlin"),
-            ExpectedVersion::Any,
-            now,
-        )
-        .await
-        .expect("zammad settings");
-        settings::save_kimai(
-            control.as_ref(),
-            &KimaiConnection::new(kimai.base_url()),
-            ExpectedVersion::Any,
-            now,
-        )
-        .await
-        .expect("kimai settings");
         control
             .put_document(
                 DocumentKind::Policy,
@@ -163,14 +111,13 @@ impl Stack {
             control,
             clock: Arc::new(SystemClock),
         };
-        let reconciler = Reconciler {
-            zammad: zammad_client,
+        let reconciler = reconciler(
+            zammad_client,
             zammad_settings,
-            kimai: kimai_client.clone(),
-            stores: stores.clone(),
-            writes: writes.clone(),
-            max_receive_count: sync_store::schema::TICKET_SYNC_QUEUE.max_receive_count,
-        };
+            kimai_client.clone(),
+            stores.clone(),
+            writes.clone(),
+        );
         let writer = Writer::new(kimai_client, stores, "aws-test-writer");
         Stack {
             _zammad: zammad,

@@ -2,16 +2,15 @@
 //! writes nothing, approval mode switched on later holds new time, and an unchanged ticket
 //! never opens a second conflict for the same key and reason.
 
-mod reconcile_support;
-
 use chrono::Utc;
-use reconcile_support::{Harness, TICKET, kimai_dataset, policy, zammad_dataset};
 use rust_decimal::Decimal;
 use sync_core::plan::{Conflict, ConflictReason};
 use sync_store::conflicts::{ConflictId, ConflictsStore, OpenOutcome};
 use sync_store::control::{ControlStore, RunCounters, RunState, RunTrigger};
 use sync_store::entries::{EntriesStore, EntryStatus};
 use sync_store::queue::{SyncReason, TicketSyncMessage};
+use test_support::datasets::{kimai::acme_two_activities, zammad::printer_jam_two_accountings};
+use test_support::pipeline::{Harness, TICKET, policy};
 use zammad_sim::NewAccounting;
 
 /// A manual run of one ticket, as the console's "Sync now" records it.
@@ -71,7 +70,7 @@ async fn a_dry_run_counts_the_creates_it_would_make_on_its_run_and_writes_nothin
 
 #[tokio::test]
 async fn a_dry_run_counts_adoptions_updates_and_the_conflicts_it_would_open() {
-    let mut kimai = kimai_dataset();
+    let mut kimai = acme_two_activities();
     kimai.timesheets = serde_json::from_value(serde_json::json!([
         // Written by the older tool for accounting 100: adopted, and its marker rewritten.
         {"id": 50, "user": 2, "project": 1, "activity": 1,
@@ -85,7 +84,7 @@ async fn a_dry_run_counts_adoptions_updates_and_the_conflicts_it_would_open() {
          "billable": true, "modified_at": "2026-03-02T15:00:00Z"}
     ]))
     .unwrap();
-    let h = Harness::start_with(zammad_dataset(), kimai, policy(false)).await;
+    let h = Harness::start_with(printer_jam_two_accountings(), kimai, policy(false)).await;
     let run = manual_run(&h, true).await;
 
     let report = h.reconcile_message(&dry_message(&run)).await.unwrap();
@@ -155,9 +154,9 @@ async fn approval_switched_on_later_holds_new_time_and_queues_no_write() {
 
 #[tokio::test]
 async fn an_unchanged_ticket_never_opens_a_second_conflict_for_the_same_key_and_reason() {
-    let mut kimai = kimai_dataset();
+    let mut kimai = acme_two_activities();
     kimai.users[1].email = "someone-else@example.com".into();
-    let h = Harness::start_with(zammad_dataset(), kimai, policy(false)).await;
+    let h = Harness::start_with(printer_jam_two_accountings(), kimai, policy(false)).await;
 
     let first = h.reconcile(TICKET).await.unwrap();
     assert_eq!(first.conflicts_opened, 2, "one per accounting: {first:?}");
@@ -177,9 +176,9 @@ async fn an_unchanged_ticket_never_opens_a_second_conflict_for_the_same_key_and_
 
 #[tokio::test]
 async fn a_conflict_open_under_another_id_is_not_opened_a_second_time() {
-    let mut kimai = kimai_dataset();
+    let mut kimai = acme_two_activities();
     kimai.users[1].email = "someone-else@example.com".into();
-    let h = Harness::start_with(zammad_dataset(), kimai, policy(false)).await;
+    let h = Harness::start_with(printer_jam_two_accountings(), kimai, policy(false)).await;
     // Conflicts opened by an older version, whose ids were made another way.
     let key_of = |id: u64| sync_core::desired::EntryKey(format!("ta:{id}"));
     for accounting in [100, 101] {

@@ -1,15 +1,14 @@
 //! Reconcile and the writer end to end against the real Zammad and Kimai simulators.
 
-mod reconcile_support;
-
-use reconcile_support::{Harness, TICKET, kimai_dataset, policy, zammad_dataset};
 use sync_core::desired::EntryKey;
 use sync_core::plan::ConflictReason;
 use sync_service::reconcile::{InvocationCache, ReconcileError};
 use sync_service::writer::WriteOutcome;
-use sync_store::audit::{AuditFilter, AuditLog};
 use sync_store::entries::{EntriesStore, EntryStatus};
 use sync_store::queue::{SyncReason, TicketSyncMessage};
+use test_support::datasets::{kimai::acme_two_activities, zammad::printer_jam_two_accountings};
+use test_support::pipeline::{Harness, TICKET, policy};
+use test_support::stores::audit_today_of;
 use zammad_sim::AccountingChange;
 
 fn sheet_with_marker<'a>(
@@ -316,7 +315,12 @@ async fn a_dry_run_plans_but_persists_and_enqueues_nothing() {
 
 #[tokio::test]
 async fn approval_mode_parks_creates_as_awaiting_approval() {
-    let h = Harness::start_with(zammad_dataset(), kimai_dataset(), policy(true)).await;
+    let h = Harness::start_with(
+        printer_jam_two_accountings(),
+        acme_two_activities(),
+        policy(true),
+    )
+    .await;
     let report = h.reconcile(TICKET).await.unwrap();
     assert_eq!(report.awaiting_approval, 2, "{report:?}");
     assert_eq!(report.enqueued, 0);
@@ -333,9 +337,9 @@ async fn approval_mode_parks_creates_as_awaiting_approval() {
 
 #[tokio::test]
 async fn an_unmapped_agent_becomes_a_conflict_and_nothing_is_written() {
-    let mut kimai = kimai_dataset();
+    let mut kimai = acme_two_activities();
     kimai.users[1].email = "someone-else@example.com".into();
-    let h = Harness::start_with(zammad_dataset(), kimai, policy(false)).await;
+    let h = Harness::start_with(printer_jam_two_accountings(), kimai, policy(false)).await;
     let report = h.reconcile(TICKET).await.unwrap();
     assert_eq!(report.enqueued, 0, "{report:?}");
     let conflicts = h.open_conflicts().await;
@@ -418,21 +422,8 @@ async fn an_undecodable_message_fails_without_panicking_and_is_audited() {
         assert!(matches!(err, ReconcileError::BadMessage(_)), "{err}");
         assert!(!err.is_retryable());
     }
-    let today = chrono::Utc::now().date_naive();
-    let events = h
-        .audit
-        .query(
-            today,
-            today,
-            &AuditFilter {
-                action: Some("message.undecodable".into()),
-                ..Default::default()
-            },
-            &sync_store::PageRequest::first(10),
-        )
-        .await
-        .unwrap();
-    assert_eq!(events.items.len(), 3);
+    let events = audit_today_of(h.audit.as_ref(), "message.undecodable").await;
+    assert_eq!(events.len(), 3);
 }
 
 #[tokio::test]
@@ -465,18 +456,8 @@ async fn run_counters_and_the_audit_log_follow_the_work() {
         (0, 0, 0)
     );
 
-    let today = chrono::Utc::now().date_naive();
-    let actions: Vec<String> = h
-        .audit
-        .query(
-            today,
-            today,
-            &AuditFilter::default(),
-            &sync_store::PageRequest::first(50),
-        )
+    let actions: Vec<String> = test_support::stores::audit_today(h.audit.as_ref())
         .await
-        .unwrap()
-        .items
         .into_iter()
         .map(|r| r.event.action)
         .collect();
@@ -513,7 +494,7 @@ async fn a_kimai_outage_while_reading_is_retryable_and_changes_nothing() {
 
 #[tokio::test]
 async fn a_legacy_marked_timesheet_is_adopted_and_an_unmarked_lookalike_is_a_probable_duplicate() {
-    let mut kimai = kimai_dataset();
+    let mut kimai = acme_two_activities();
     let sheets: Vec<kimai_sim::dataset::TimesheetRecord> =
         serde_json::from_value(serde_json::json!([
             // Written by the older tool for accounting 100, one line marker first.
@@ -529,7 +510,7 @@ async fn a_legacy_marked_timesheet_is_adopted_and_an_unmarked_lookalike_is_a_pro
         ]))
         .unwrap();
     kimai.timesheets = sheets;
-    let h = Harness::start_with(zammad_dataset(), kimai, policy(false)).await;
+    let h = Harness::start_with(printer_jam_two_accountings(), kimai, policy(false)).await;
 
     let report = h.reconcile(TICKET).await.unwrap();
     assert_eq!(report.adopted, 1, "{report:?}");
@@ -564,14 +545,14 @@ async fn a_legacy_marked_timesheet_is_adopted_and_an_unmarked_lookalike_is_a_pro
 
 #[tokio::test]
 async fn fixing_the_mapping_closes_the_unmapped_conflicts_and_the_time_syncs() {
-    let mut kimai = kimai_dataset();
+    let mut kimai = acme_two_activities();
     kimai.users[1].email = "anna.agent@example.com".into();
-    let h = Harness::start_with(zammad_dataset(), kimai, policy(false)).await;
+    let h = Harness::start_with(printer_jam_two_accountings(), kimai, policy(false)).await;
     h.reconcile(TICKET).await.unwrap();
     assert_eq!(h.open_conflicts().await.len(), 2);
 
     // A person maps agent 2 to Kimai user 2 explicitly.
-    h.set_policy(reconcile_support::policy_with_users(
+    h.set_policy(test_support::pipeline::policy_with_users(
         false,
         serde_json::json!({"2": 2}),
     ))
@@ -630,22 +611,9 @@ async fn a_failure_on_the_last_delivery_is_counted_once_in_the_run_and_audited()
     let counters = h.control.get_run(&run.id).await.unwrap().unwrap().counters;
     assert_eq!(counters.failed, 1, "only the last delivery counts");
     assert_eq!(counters.tickets_done, 0);
-    let today = chrono::Utc::now().date_naive();
-    let dead = h
-        .audit
-        .query(
-            today,
-            today,
-            &AuditFilter {
-                action: Some("message.dead_letter".into()),
-                ..Default::default()
-            },
-            &sync_store::PageRequest::first(10),
-        )
-        .await
-        .unwrap();
-    assert_eq!(dead.items.len(), 1);
-    assert_eq!(dead.items[0].event.detail["queue"], "ticket-sync");
+    let dead = audit_today_of(h.audit.as_ref(), "message.dead_letter").await;
+    assert_eq!(dead.len(), 1);
+    assert_eq!(dead[0].event.detail["queue"], "ticket-sync");
 }
 
 #[tokio::test]
@@ -654,7 +622,7 @@ async fn a_create_anyway_decision_is_honoured_by_the_next_reconcile() {
     use sync_service::decisions::{DECISIONS_KIND, decisions_id};
     use sync_store::control::{ControlStore, ExpectedVersion};
 
-    let mut kimai = kimai_dataset();
+    let mut kimai = acme_two_activities();
     kimai.timesheets = serde_json::from_value(serde_json::json!([
         // Typed by hand: same user, project, day and 15 minutes as accounting 101.
         {"id": 51, "user": 2, "project": 1, "activity": 2,
@@ -663,7 +631,7 @@ async fn a_create_anyway_decision_is_honoured_by_the_next_reconcile() {
          "billable": true, "modified_at": "2026-03-02T15:00:00Z"}
     ]))
     .unwrap();
-    let h = Harness::start_with(zammad_dataset(), kimai, policy(false)).await;
+    let h = Harness::start_with(printer_jam_two_accountings(), kimai, policy(false)).await;
     let first = h.reconcile(TICKET).await.unwrap();
     assert_eq!(first.creates, 1, "only the other accounting: {first:?}");
     let conflicts = h.open_conflicts().await;
@@ -771,7 +739,7 @@ async fn decide(h: &Harness, key: &str, action: &str, kimai_id: Option<u64>) {
 
 #[tokio::test]
 async fn a_link_decision_links_the_key_to_the_chosen_timesheet_instead_of_creating_one() {
-    let mut kimai = kimai_dataset();
+    let mut kimai = acme_two_activities();
     kimai.timesheets = serde_json::from_value(serde_json::json!([
         // Typed by hand: same user, project, day and 15 minutes as accounting 101.
         {"id": 51, "user": 2, "project": 1, "activity": 2,
@@ -780,7 +748,7 @@ async fn a_link_decision_links_the_key_to_the_chosen_timesheet_instead_of_creati
          "billable": true, "modified_at": "2026-03-02T15:00:00Z"}
     ]))
     .unwrap();
-    let h = Harness::start_with(zammad_dataset(), kimai, policy(false)).await;
+    let h = Harness::start_with(printer_jam_two_accountings(), kimai, policy(false)).await;
     h.reconcile(TICKET).await.unwrap();
     let conflicts = h.open_conflicts().await;
     assert_eq!(conflicts.len(), 1);
@@ -946,7 +914,7 @@ async fn recreate_after_deleted_in_kimai_creates_a_new_timesheet_and_relinks_the
     h.sync(TICKET).await;
     let gone = sheet_with_marker(&h.kimai_sheets(), "[zammad:ta=100]").id;
     // Someone deletes our timesheet in Kimai.
-    reconcile_support::kimai_client(&h.kimai)
+    test_support::pipeline::kimai_client(&h.kimai)
         .delete_timesheet(
             sync_core::ids::TimesheetId(gone),
             kimai_client::Retries::Never,

@@ -2,8 +2,6 @@
 //! Zammad computes over its exact bytes verifies, a failed enqueue is retried by Zammad with
 //! the same delivery id and then goes through once, and a trigger with another token is refused.
 
-mod common;
-
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
@@ -19,9 +17,10 @@ use sync_store::aws::SqsQueue;
 use sync_store::clock::SystemClock;
 use sync_store::memory::{MemoryAuditLog, MemoryControl, MemoryQueue, MemorySecrets};
 use sync_store::queue::{MessageQueue, TicketSyncMessage, decode};
-use zammad_sim::{
-    Dataset, DeliveryAttempt, NewAccounting, RunningSim, SimConfig, WebhookConfig, ZammadVersion,
-};
+use test_support::datasets;
+use test_support::sims;
+use test_support::stores::audit_today;
+use zammad_sim::{DeliveryAttempt, NewAccounting, RunningSim, WebhookConfig, ZammadVersion};
 
 const SECRET: &str = "trigger-token";
 
@@ -75,7 +74,7 @@ async fn start_receiver() -> (Arc<Receiver>, String) {
     let receiver = Arc::new(Receiver {
         control: MemoryControl::new(),
         queue: MemoryQueue::new(),
-        down_queue: common::unreachable_queue(),
+        down_queue: test_support::aws::unreachable_queue("ticket-sync"),
         audit: MemoryAuditLog::new(AuditRetention::default()),
         secrets,
         clock: SystemClock,
@@ -91,15 +90,7 @@ async fn start_receiver() -> (Arc<Receiver>, String) {
 }
 
 async fn start_sim(url: &str, token: &str) -> RunningSim {
-    let sim = zammad_sim::serve(
-        SimConfig {
-            port: 0,
-            version: ZammadVersion::V6_5,
-        },
-        Dataset::demo(),
-    )
-    .await
-    .unwrap();
+    let sim = sims::zammad(ZammadVersion::V6_5, datasets::zammad::demo()).await;
     sim.sim().set_webhook(Some(WebhookConfig {
         url: url.to_owned(),
         signature_token: Some(token.to_owned()),
@@ -168,7 +159,7 @@ async fn zammads_retry_after_a_failed_enqueue_is_queued_exactly_once() {
         .collect();
     assert_eq!(queued.len(), 1);
     assert_eq!(queued[0].ticket_id.0, 101);
-    let audit = common::audit_today(&receiver.audit).await;
+    let audit = audit_today(&receiver.audit).await;
     assert!(audit.iter().any(|r| r.event.action == "webhook.failed"));
     sim.shutdown().await;
 }
@@ -182,7 +173,7 @@ async fn a_trigger_with_another_token_is_refused_on_every_attempt() {
     let seen = deliveries_until(&sim, |d| d.len() == 5).await;
     assert!(seen.iter().all(|a| a.status == Some(401)), "{seen:?}");
     assert!(receiver.queue.waiting_bodies().is_empty());
-    let audit = common::audit_today(&receiver.audit).await;
+    let audit = audit_today(&receiver.audit).await;
     assert_eq!(
         audit
             .iter()

@@ -1,15 +1,13 @@
 //! The writer protocol step by step (design §5) against the real Kimai simulator: what happens
 //! when Kimai changes between planning and writing, refuses, or fails half way.
 
-mod reconcile_support;
-
 use chrono::{Duration, Utc};
-use reconcile_support::{Harness, TICKET, policy_with_users};
 use sync_core::desired::EntryKey;
 use sync_core::plan::{ConflictReason, Operation};
 use sync_service::writer::{WriteError, WriteOutcome, WriterCache};
 use sync_store::control::{ClaimOutcome, ControlStore};
 use sync_store::entries::{EntriesStore, EntryStatus};
+use test_support::pipeline::{Harness, TICKET, policy_with_users};
 
 fn faults(json: serde_json::Value) -> kimai_sim::RouteFaults {
     serde_json::from_value(json).expect("faults")
@@ -207,7 +205,7 @@ async fn deleted_in_kimai_after_planning_is_a_conflict_for_update_and_done_for_d
     h.zammad.sim().delete_accounting(101).unwrap();
     h.reconcile(TICKET).await.unwrap();
     // Delete both timesheets in Kimai through the API, as a person would.
-    let kimai = reconcile_support::kimai_client(&h.kimai);
+    let kimai = test_support::pipeline::kimai_client(&h.kimai);
     for s in h.kimai_sheets() {
         kimai
             .delete_timesheet(

@@ -6,10 +6,10 @@
 
 use crate::datasets;
 use crate::sims::{self, RunningKimai, RunningZammad, ZammadVersion};
-use crate::stores::MemoryStores;
-use chrono::Duration;
+use crate::stores::{MemoryStores, SECRET_CACHE_TTL};
 use console_api::{ApiState, ConsoleSecrets, DeadLetterQueues};
 use std::sync::Arc;
+use sync_store::clock::Clock;
 use sync_store::control::{ConsoleUser, Role};
 use sync_store::secrets::{CachedSecrets, SecretString};
 
@@ -22,18 +22,21 @@ pub const SIGNING_KEY_SECRET: &str = "console-signing-key";
 /// The signing key [`api_state`] stores (at least 32 bytes, as the console demands).
 pub const SIGNING_KEY: &str = "test signing key of at least 32 bytes!";
 
-/// How long the console caches a secret it read.
-const SECRET_CACHE_TTL_MINUTES: i64 = 5;
-
 /// The console's state over `stores`, on their manual clock, with the signing key stored in
 /// their secrets under [`SIGNING_KEY_SECRET`]. No user exists yet: see [`add_admin`].
 pub fn api_state(stores: &MemoryStores) -> ApiState {
+    api_state_on(stores, stores.clock())
+}
+
+/// [`api_state`] on another clock (the system clock for a console beside a pipeline that
+/// stamps with the real time). A test needing another store or queue sets that field after.
+pub fn api_state_on(stores: &MemoryStores, clock: Arc<dyn Clock>) -> ApiState {
     stores.secrets.set(SIGNING_KEY_SECRET, SIGNING_KEY);
     // One cache for reads and writes, so a token the console saves is read back at once.
     let cached = Arc::new(CachedSecrets::new(
         stores.secrets.clone(),
-        stores.clock(),
-        Duration::minutes(SECRET_CACHE_TTL_MINUTES),
+        clock.clone(),
+        SECRET_CACHE_TTL,
     ));
     ApiState {
         control: stores.control.clone(),
@@ -54,7 +57,7 @@ pub fn api_state(stores: &MemoryStores) -> ApiState {
             kimai_token: KIMAI_TOKEN_SECRET.into(),
             signing_key: SIGNING_KEY_SECRET.into(),
         },
-        clock: stores.clock(),
+        clock,
         health_timeout: std::time::Duration::from_secs(2),
         upstream_timeout: std::time::Duration::from_secs(5),
     }

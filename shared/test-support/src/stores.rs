@@ -1,19 +1,24 @@
 //! Every in-memory store adapter of `sync-store` in one value, on one manual clock, and the
-//! pipeline's [`SyncStores`] over them.
+//! pipeline's [`SyncStores`] over them; and today's audit records of any audit log.
 //!
 //! The fields keep their concrete types, so a test can both hand a store to the code under test
 //! and look inside it afterwards (queued bodies, secret reads) through the same `Arc`.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 use std::sync::Arc;
 use sync_service::sync_stores::SyncStores;
-use sync_store::audit::AuditRetention;
+use sync_store::PageRequest;
+use sync_store::audit::{AuditFilter, AuditLog, AuditRecord, AuditRetention};
 use sync_store::clock::{Clock, ManualClock};
 use sync_store::memory::{
     MemoryAuditLog, MemoryConflicts, MemoryControl, MemoryEntries, MemoryQueue, MemorySchedule,
     MemorySecrets,
 };
 use sync_store::queue::{KimaiWriteMessage, TicketSyncMessage};
+
+/// How long a test's secret cache keeps a secret it read: the five minutes of the deployed
+/// functions and console.
+pub const SECRET_CACHE_TTL: Duration = Duration::minutes(5);
 
 /// Fresh, empty in-memory stores and their clock.
 #[derive(Clone)]
@@ -78,6 +83,29 @@ impl MemoryStores {
             clock,
         }
     }
+}
+
+/// Every audit record of today (UTC) in `audit`, newest first (up to 500).
+pub async fn audit_today(audit: &dyn AuditLog) -> Vec<AuditRecord> {
+    audit_today_matching(audit, &AuditFilter::default()).await
+}
+
+/// Today's audit records of `action` (`"message.dead_letter"`), newest first.
+pub async fn audit_today_of(audit: &dyn AuditLog, action: &str) -> Vec<AuditRecord> {
+    let filter = AuditFilter {
+        action: Some(action.into()),
+        ..AuditFilter::default()
+    };
+    audit_today_matching(audit, &filter).await
+}
+
+async fn audit_today_matching(audit: &dyn AuditLog, filter: &AuditFilter) -> Vec<AuditRecord> {
+    let today = Utc::now().date_naive();
+    audit
+        .query(today, today, filter, &PageRequest::first(500))
+        .await
+        .expect("audit query")
+        .items
 }
 
 impl Default for MemoryStores {

@@ -1,60 +1,32 @@
 //! Test harness: the console router on a random 127.0.0.1 port over the in-memory stores, the
-//! Zammad and Kimai simulators beside it, a manual clock, and a log capture.
+//! Zammad and Kimai simulators beside it, a manual clock, and a log capture (test-support's
+//! `spawn_app` and `LogCapture`), with the requests and checks the API's tests share.
 #![allow(dead_code)]
 
-use chrono::{DateTime, Duration, Utc};
-use console_api::auth::password;
-use console_api::{ApiState, ConsoleSecrets};
+use console_api::ApiState;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use std::io::Write;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 use sync_store::PageRequest;
-use sync_store::audit::{AuditFilter, AuditLog, AuditRecord, AuditRetention};
+use sync_store::audit::{AuditFilter, AuditLog, AuditRecord};
 use sync_store::clock::{Clock, ManualClock};
-use sync_store::control::{ConsoleUser, ControlStore, Role};
+use sync_store::control::Role;
 use sync_store::memory::{
     MemoryAuditLog, MemoryConflicts, MemoryControl, MemoryEntries, MemoryQueue, MemorySchedule,
     MemorySecrets,
 };
 use sync_store::queue::{KimaiWriteMessage, TicketSyncMessage};
-use sync_store::secrets::CachedSecrets;
+use test_support::apps::{SpawnedApp, add_admin, add_user, spawn_app};
+use test_support::logs::LogCapture;
 
 pub const ADMIN: &str = "admin";
 pub const ADMIN_PASSWORD: &str = "first admin password 1";
 pub const VIEWER: &str = "vera";
 pub const VIEWER_PASSWORD: &str = "viewer password 12";
-pub const SIGNING_KEY: &str = "test signing key of at least 32 bytes!";
-pub const ZAMMAD_TOKEN: &str = "demo-admin-token";
-pub const KIMAI_TOKEN: &str = "demo-admin-token";
+pub const SIGNING_KEY: &str = test_support::apps::SIGNING_KEY;
+pub const ZAMMAD_TOKEN: &str = test_support::datasets::zammad::DEMO_ADMIN_TOKEN;
+pub const KIMAI_TOKEN: &str = test_support::datasets::kimai::DEMO_ADMIN_TOKEN;
 pub const USER_AGENT: &str = "console-api-tests/1";
-
-/// Everything written to the log by this process (one test per process under nextest).
-static LOGS: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
-
-struct Capture(Arc<Mutex<Vec<u8>>>);
-impl Write for Capture {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-fn capture_logs() -> Arc<Mutex<Vec<u8>>> {
-    LOGS.get_or_init(|| {
-        let buffer = Arc::new(Mutex::new(Vec::new()));
-        let writer = buffer.clone();
-        let _ = tracing_subscriber::fmt()
-            .with_max_level(tracing::Level::TRACE)
-            .with_writer(move || Capture(writer.clone()))
-            .try_init();
-        buffer
-    })
-    .clone()
-}
 
 pub struct App {
     pub base: String,
@@ -77,113 +49,38 @@ pub struct App {
     pub bodies: Mutex<Vec<String>>,
 }
 
-pub fn now() -> DateTime<Utc> {
-    // Real current time: login windows and tokens are checked against the manual clock.
-    Utc::now()
-}
-
 impl App {
+    /// The console over fresh stores (clock at the real current time: login windows and tokens
+    /// are checked against it) with its admin and a viewer, both simulators on their demo data.
     pub async fn start() -> App {
-        capture_logs();
-        let clock = Arc::new(ManualClock::new(now()));
-        let control = Arc::new(MemoryControl::new());
-        let audit = Arc::new(MemoryAuditLog::new(AuditRetention::default()));
-        let secrets = Arc::new(MemorySecrets::new());
-        let conflicts = Arc::new(MemoryConflicts::new());
-        let entries = Arc::new(MemoryEntries::new());
-        let ticket_sync = Arc::new(MemoryQueue::<TicketSyncMessage>::new());
-        let schedule = Arc::new(MemorySchedule::new());
-        let kimai_write = Arc::new(MemoryQueue::<KimaiWriteMessage>::new());
-        let ticket_sync_dlq = Arc::new(MemoryQueue::<TicketSyncMessage>::new());
-        let kimai_write_dlq = Arc::new(MemoryQueue::<KimaiWriteMessage>::new());
-        secrets.set("console-signing-key", SIGNING_KEY);
-        let cached = Arc::new(CachedSecrets::new(
-            secrets.clone(),
-            clock.clone() as Arc<dyn Clock>,
-            Duration::minutes(5),
-        ));
-        let state = ApiState {
-            control: control.clone(),
-            audit: audit.clone(),
-            conflicts: conflicts.clone(),
-            entries: entries.clone(),
-            ticket_sync: ticket_sync.clone(),
-            kimai_write: kimai_write.clone(),
-            dead_letters: console_api::DeadLetterQueues {
-                ticket_sync: ticket_sync_dlq.clone(),
-                kimai_write: kimai_write_dlq.clone(),
-            },
-            schedule: schedule.clone(),
-            secrets: cached.clone(),
-            secret_writer: cached,
-            secret_names: ConsoleSecrets {
-                zammad_token: "zammad-token".into(),
-                kimai_token: "kimai-token".into(),
-                signing_key: "console-signing-key".into(),
-            },
-            clock: clock.clone(),
-            health_timeout: std::time::Duration::from_secs(2),
-            upstream_timeout: std::time::Duration::from_secs(5),
-        };
-        let created = console_api::auth::bootstrap_admin(
-            &state,
-            ADMIN,
-            &sync_store::secrets::SecretString::new(ADMIN_PASSWORD),
-        )
-        .await
-        .unwrap();
-        assert!(created);
-        control
-            .create_user(&ConsoleUser {
-                username: VIEWER.into(),
-                password_hash: password::hash(VIEWER_PASSWORD),
-                role: Role::Viewer,
-                disabled: false,
-                created_at: now(),
-            })
-            .await
-            .unwrap();
-
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let router = console_api::router(state.clone());
-        tokio::spawn(console_api::serve(listener, router));
-
-        let zammad = zammad_sim::serve(
-            zammad_sim::SimConfig {
-                port: 0,
-                ..Default::default()
-            },
-            zammad_sim::Dataset::demo(),
-        )
-        .await
-        .unwrap();
-        let kimai = kimai_sim::serve(
-            kimai_sim::SimConfig { port: 0, seed: 1 },
-            kimai_sim::Dataset::from_json(include_str!(
-                "../../../../infra/kimai-sim/data/demo.json"
-            ))
-            .unwrap(),
-        )
-        .await
-        .unwrap();
+        // Before anything logs: the served router logs from other threads.
+        LogCapture::this_process();
+        let SpawnedApp {
+            base,
+            state,
+            stores,
+            zammad,
+            kimai,
+        } = spawn_app().await;
+        add_admin(&state, ADMIN, ADMIN_PASSWORD).await;
+        add_user(&state, VIEWER, VIEWER_PASSWORD, Role::Viewer).await;
         App {
-            base: format!("http://{addr}"),
+            base,
             http: reqwest::Client::builder()
                 .user_agent(USER_AGENT)
                 .build()
                 .unwrap(),
-            clock,
-            control,
-            audit,
-            conflicts,
-            entries,
-            ticket_sync,
-            kimai_write,
-            ticket_sync_dlq,
-            kimai_write_dlq,
-            schedule,
-            secrets,
+            clock: stores.clock,
+            control: stores.control,
+            audit: stores.audit,
+            conflicts: stores.conflicts,
+            entries: stores.entries,
+            ticket_sync: stores.ticket_sync,
+            kimai_write: stores.kimai_write,
+            ticket_sync_dlq: stores.ticket_sync_dlq,
+            kimai_write_dlq: stores.kimai_write_dlq,
+            schedule: stores.schedule,
+            secrets: stores.secrets,
             state,
             zammad,
             kimai,
@@ -301,7 +198,7 @@ impl App {
 
     /// No response and no log line so far holds any of `secrets`.
     pub fn assert_never_sent_or_logged(&self, secrets: &[&str]) {
-        let logs = String::from_utf8_lossy(&capture_logs().lock().unwrap()).into_owned();
+        let logs = self.logs();
         let bodies = self.bodies.lock().unwrap();
         assert!(!bodies.is_empty());
         for secret in secrets {
@@ -316,7 +213,7 @@ impl App {
     }
 
     pub fn logs(&self) -> String {
-        String::from_utf8_lossy(&capture_logs().lock().unwrap()).into_owned()
+        LogCapture::this_process().text()
     }
 }
 
@@ -363,20 +260,8 @@ impl Reply {
 
 /// A `ticket-sync` queue at an SQS endpoint where nothing listens: every send fails (retryably).
 pub async fn unreachable_queue() -> Arc<dyn sync_store::queue::MessageQueue<TicketSyncMessage>> {
-    use aws_sdk_sqs::config::{BehaviorVersion, Credentials, Region};
-    let closed = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let endpoint = format!("http://{}", closed.local_addr().unwrap());
-    drop(closed);
-    let config = aws_sdk_sqs::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .endpoint_url(endpoint.clone())
-        .region(Region::new("us-east-1"))
-        .credentials_provider(Credentials::new("test", "test", None, None, "test"))
-        .retry_config(aws_sdk_sqs::config::retry::RetryConfig::disabled())
-        .build();
-    Arc::new(sync_store::aws::SqsQueue::new(
-        aws_sdk_sqs::Client::from_conf(config),
-        format!("{endpoint}/000000000000/ticket-sync"),
+    Arc::new(test_support::aws::unreachable_queue::<TicketSyncMessage>(
+        "ticket-sync",
     ))
 }
 
@@ -388,30 +273,13 @@ impl App {
     ) -> String {
         let mut state = self.state.clone();
         state.ticket_sync = queue;
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
-        tokio::spawn(console_api::serve(listener, console_api::router(state)));
-        base
+        serve_state(state).await
     }
 }
 
 /// An SQS queue of `M` at an endpoint where nothing listens: every call fails (retryably).
 pub async fn unreachable<M: sync_store::queue::QueueMessage>() -> sync_store::aws::SqsQueue<M> {
-    use aws_sdk_sqs::config::{BehaviorVersion, Credentials, Region};
-    let closed = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let endpoint = format!("http://{}", closed.local_addr().unwrap());
-    drop(closed);
-    let config = aws_sdk_sqs::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .endpoint_url(endpoint.clone())
-        .region(Region::new("us-east-1"))
-        .credentials_provider(Credentials::new("test", "test", None, None, "test"))
-        .retry_config(aws_sdk_sqs::config::retry::RetryConfig::disabled())
-        .build();
-    sync_store::aws::SqsQueue::new(
-        aws_sdk_sqs::Client::from_conf(config),
-        format!("{endpoint}/000000000000/unreachable"),
-    )
+    test_support::aws::unreachable_queue::<M>("unreachable")
 }
 
 pub async fn unreachable_write_queue() -> Arc<dyn sync_store::queue::MessageQueue<KimaiWriteMessage>>
@@ -421,64 +289,10 @@ pub async fn unreachable_write_queue() -> Arc<dyn sync_store::queue::MessageQueu
 
 /// Serves `state` on a new random port; its base URL.
 pub async fn serve_state(state: ApiState) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(console_api::serve(listener, console_api::router(state)));
-    base
+    test_support::apps::serve(state).await
 }
 
-/// A desired timesheet of 45 minutes on `day` (test data written for these tests).
-pub fn desired(
-    ticket: u64,
-    accounting: u64,
-    agent: u64,
-    day: chrono::NaiveDate,
-) -> sync_core::desired::DesiredTimesheet {
-    use sync_core::ids::*;
-    let begin = day.and_hms_opt(9, 0, 0).unwrap();
-    let end = day.and_hms_opt(9, 45, 0).unwrap();
-    sync_core::desired::DesiredTimesheet {
-        key: sync_core::desired::EntryKey::for_accounting(AccountingId(accounting)),
-        ticket_id: TicketId(ticket),
-        agent_id: ZammadUserId(agent),
-        accounting_ids: vec![AccountingId(accounting)],
-        zone: "Europe/Berlin".into(),
-        day,
-        begin: sync_core::kimai::KimaiLocalDateTime(begin),
-        end: sync_core::kimai::KimaiLocalDateTime(end),
-        begin_utc: begin.and_utc(),
-        end_utc: end.and_utc(),
-        duration_secs: 45 * 60,
-        user: KimaiUserId(3),
-        project: ProjectId(7),
-        activity: ActivityId(2),
-        description: format!("[zammad:ta={accounting}] #{ticket} Printer"),
-        tags: vec![],
-        billable: Some(true),
-    }
-}
-
-/// An entry record around [`desired`].
-pub fn entry_record(
-    ticket: u64,
-    accounting: u64,
-    agent: u64,
-    day: chrono::NaiveDate,
-    status: sync_store::entries::EntryStatus,
-    at: DateTime<Utc>,
-) -> sync_store::entries::EntryRecord {
-    let d = desired(ticket, accounting, agent, day);
-    sync_store::entries::EntryRecord {
-        ticket_id: sync_core::ids::TicketId(ticket),
-        key: d.key.clone(),
-        agent_id: sync_core::ids::ZammadUserId(agent),
-        day,
-        status,
-        desired: Some(d),
-        base: None,
-        updated_at: at,
-    }
-}
+pub use test_support::records::entry_record;
 
 /// The person of the GDPR tests: Zammad user 3 of the simulator's demo data.
 pub const PERSON_ID: u64 = 3;

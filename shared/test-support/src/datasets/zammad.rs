@@ -1,5 +1,5 @@
-//! Zammad datasets: the simulator's demo data, and ticket 10 ("Printer jam") of Anna, agent 2,
-//! with one or two accountings on 2026-03-02.
+//! Zammad datasets: the simulator's demo data, ticket 10 ("Printer jam") of Anna, agent 2, with
+//! one or two accountings on 2026-03-02, and three such tickets with many accountings each.
 
 use serde_json::json;
 use zammad_sim::Dataset;
@@ -73,6 +73,47 @@ pub fn printer_jam_one_accounting() -> Dataset {
     }))
 }
 
+/// Admin token of [`printer_jam_three_tickets`] (the same as [`TWO_ACCOUNTINGS_TOKEN`]).
+pub const THREE_TICKETS_TOKEN: &str = TWO_ACCOUNTINGS_TOKEN;
+
+/// The people of [`printer_jam_two_accountings`] with Anna's tickets 10, 11 and 12 ("Printer
+/// jam", numbers `31010` to `31012`), each with `per_ticket` untyped accountings of 30 minutes
+/// an hour apart: ticket `t` on 2026-03-(t-8) from 08:00Z, accounting ids `t * 100 + n`. No
+/// accounting types.
+pub fn printer_jam_three_tickets(per_ticket: u64) -> Dataset {
+    let tickets: Vec<serde_json::Value> = (10..=12)
+        .map(|t| {
+            json!({"id": t, "number": format!("310{t}"), "title": "Printer jam",
+                "group_id": 1, "customer_id": 3, "organization_id": 1,
+                "created_at": "2026-03-01T08:00:00Z"})
+        })
+        .collect();
+    let accountings: Vec<serde_json::Value> = (10..=12u64)
+        .flat_map(|t| {
+            (0..per_ticket).map(move |n| {
+                json!({"id": t * 100 + n, "ticket_id": t, "time_unit": "30",
+                    "created_by_id": 2,
+                    "created_at": format!("2026-03-{:02}T{:02}:00:00Z", t - 8, 8 + n)})
+            })
+        })
+        .collect();
+    from_json(json!({
+        "organisations": [{"id": 1, "name": "Acme"}],
+        "groups": [{"id": 1, "name": "Support"}],
+        "users": [
+            {"id": 1, "login": "admin", "firstname": "Ada", "lastname": "Admin",
+             "email": "admin@example.com", "role": "admin", "group_ids": [1]},
+            {"id": 2, "login": "anna", "firstname": "Anna", "lastname": "Agent",
+             "email": "anna@example.com", "role": "agent", "group_ids": [1]},
+            {"id": 3, "login": "carl", "firstname": "Carl", "lastname": "Customer",
+             "email": "carl@acme.example", "role": "customer", "organization_id": 1}
+        ],
+        "tickets": tickets,
+        "accountings": accountings,
+        "tokens": [{"token": THREE_TICKETS_TOKEN, "user_id": 1}]
+    }))
+}
+
 fn from_json(json: serde_json::Value) -> Dataset {
     Dataset::from_json(&json.to_string()).expect("a valid Zammad dataset")
 }
@@ -88,6 +129,7 @@ mod tests {
             (demo(), DEMO_AGENT_TOKEN),
             (printer_jam_two_accountings(), TWO_ACCOUNTINGS_TOKEN),
             (printer_jam_one_accounting(), ONE_ACCOUNTING_TOKEN),
+            (printer_jam_three_tickets(2), THREE_TICKETS_TOKEN),
         ] {
             assert!(dataset.tokens.iter().any(|t| t.token == token), "{token}");
         }
