@@ -68,19 +68,13 @@ pub enum ApiError {
 }
 
 impl ApiError {
+    /// One bad field; the same shape as the use cases' refusals ([`ConsoleError::invalid`]).
     pub fn invalid(field: &str, message: impl Into<String>) -> Self {
-        let message = message.into();
-        ApiError::Invalid {
-            detail: format!("{field}: {message}"),
-            errors: vec![FieldError::new(field, message)],
-        }
+        ConsoleError::invalid(field, message).into()
     }
 
     pub fn invalid_many(detail: impl Into<String>, errors: Vec<FieldError>) -> Self {
-        ApiError::Invalid {
-            detail: detail.into(),
-            errors,
-        }
+        ConsoleError::invalid_many(detail, errors).into()
     }
 
     fn status(&self) -> StatusCode {
