@@ -280,9 +280,17 @@ async function main() {
       if (!has("/api/kpis")) {
         await chart.getByTestId("not-available").waitFor();
       } else if (stack) {
-        await page.reload();
-        await chart.locator(".recharts-bar-rectangle").first().waitFor();
-        const today = await sec.getByTestId("kpi-synced-today").locator(".font-semibold").innerText();
+        // "100 %" means the tickets were planned; the Kimai writer books them from its own
+        // queue a moment later, and only booked (synced) minutes count. So reload until they
+        // show, for at most a minute.
+        let today = "";
+        for (const started = Date.now(); Date.now() - started < 60_000; ) {
+          await page.reload();
+          await chart.locator(".recharts-bar-rectangle").first().waitFor();
+          today = await sec.getByTestId("kpi-synced-today").locator(".font-semibold").innerText();
+          if (/\d/.test(today) && today !== "0 min") break;
+          await page.waitForTimeout(2_000);
+        }
         expect(/\d/.test(today) && today !== "0 min", `minutes synced today shows ${today}`);
       } else {
         // Nothing processes runs without the stack: no minutes are synced.
