@@ -9,3 +9,7 @@ MINISTACK_STATE="$LOCAL_DIR/ministack-$MINISTACK_PORT"
 MINISTACK_PIDFILE="$MINISTACK_STATE/ministack.pid"
 MINISTACK_LOG="$MINISTACK_STATE/ministack.log"
 MINISTACK_URL="http://127.0.0.1:$MINISTACK_PORT"
+# "true": the emulator evaluates IAM, and each function runs as its own execution role, so a
+# permission the template does not grant is an AccessDenied here as on AWS. The stack scripts
+# turn it on (local-stack/env.sh); the adapter tests call as the account root either way.
+MINISTACK_AUTH="${MINISTACK_AUTH:-false}"

@@ -9,7 +9,20 @@ healthy() { curl -fsS --max-time 2 "$MINISTACK_URL/_ministack/health" >/dev/null
 
 "$(dirname "$0")/install.sh"
 
+# A healthy emulator is reused only if it evaluates IAM as asked: a stack tested on one that
+# does not would pass what AWS refuses.
+auth_mode() {
+    curl -fsS --max-time 2 "$MINISTACK_URL/_ministack/health" 2>/dev/null \
+        | grep -o '"auth": *"[a-z]*"' | grep -o '[a-z]*"$' | tr -d '"'
+}
+want_auth="disabled"
+[[ "$MINISTACK_AUTH" == "true" ]] && want_auth="enabled"
+
 if healthy; then
+    if [[ "$(auth_mode)" != "$want_auth" ]]; then
+        echo "the emulator on $MINISTACK_URL runs with IAM evaluation $(auth_mode), this run needs it $want_auth; stop it (infra/local-aws/stop.sh) or use another MINISTACK_PORT" >&2
+        exit 1
+    fi
     echo "$MINISTACK_URL"
     exit 0
 fi
@@ -26,7 +39,8 @@ fi
     export BIND_HOST=127.0.0.1 GATEWAY_PORT="$MINISTACK_PORT" \
         IOT_MTLS_ENABLED=0 SFTP_ENABLED=0 \
         AWS_ENDPOINT_URL="$MINISTACK_URL" \
-        AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=us-east-1
+        AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=us-east-1 \
+        AUTH="$MINISTACK_AUTH"
     setsid nohup "$MINISTACK_VENV/bin/ministack" >"$MINISTACK_LOG" 2>&1 </dev/null &
     echo $! >"$MINISTACK_PIDFILE"
 )

@@ -12,7 +12,7 @@ source "$(dirname "$0")/env.sh"
 export PATH="$STACK_TOOLS_VENV/bin:$PATH"
 
 # A profile defined through the environment keeps the workspace's Cargo.toml untouched:
-# like release (panic = abort, strip) but no LTO, parallel codegen, light optimisation.
+# like release (panics unwind, strip) but no LTO, parallel codegen, light optimisation.
 export CARGO_PROFILE_LAMBDALOCAL_INHERITS=release
 export CARGO_PROFILE_LAMBDALOCAL_LTO=false
 export CARGO_PROFILE_LAMBDALOCAL_CODEGEN_UNITS=16

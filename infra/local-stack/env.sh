@@ -1,5 +1,9 @@
 # Shared settings of the local stack scripts. Sourced, not run.
 # Everything they install or start lives under <repo>/.local (gitignored).
+# The stack runs on an emulator that evaluates IAM: every function calls AWS as its own
+# execution role, as it will on AWS (MINISTACK_AUTH=false turns it off, to tell a permission
+# problem from another one).
+MINISTACK_AUTH="${MINISTACK_AUTH:-true}"
 source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/../local-aws/env.sh"
 REPO_ROOT="$LOCAL_AWS_ROOT"
 

@@ -12,17 +12,20 @@
 #[path = "e2e/stack.rs"]
 mod stack;
 
+use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
 use chrono::{TimeZone, Utc};
 use serde_json::{Value, json};
 use stack::{Stack, at, eventually, marker};
 use std::time::Duration;
-use sync_core::ids::TimesheetId;
+use sync_core::ids::{TicketId, TimesheetId};
 use sync_core::plan::ConflictReason;
+use sync_lambda::reconcile::PANIC_TICKET;
 use sync_store::PageRequest;
 use sync_store::audit::{AuditFilter, AuditLog};
 use sync_store::conflicts::{ConflictFilter, ConflictStatus, ConflictsStore};
 use sync_store::control::{ControlStore, RunId};
 use sync_store::entries::EntryStatus;
+use sync_store::queue::{SyncReason, TicketSyncMessage, encode};
 
 /// Long enough for a cold function start in the emulator and one queue retry (10 s locally).
 const SYNC: Duration = Duration::from_secs(60);
@@ -612,6 +615,134 @@ async fn a_poison_message_ends_in_the_dead_letter_queue() {
             .any(|r| r.event.detail["message_id"] == message_id.as_str()),
         "message.dead_letter audited for {message_id}"
     );
+}
+
+/// Sets (or, with `None`, removes) one environment variable of a deployed function and waits
+/// until the change is in effect.
+async fn set_function_env(s: &Stack, function: &str, name: &str, value: Option<String>) {
+    let current = s
+        .lambda
+        .get_function_configuration()
+        .function_name(function)
+        .send()
+        .await
+        .expect("read the function's configuration");
+    let mut variables = current
+        .environment
+        .and_then(|e| e.variables)
+        .unwrap_or_default();
+    match value {
+        Some(v) => variables.insert(name.to_owned(), v),
+        None => variables.remove(name),
+    };
+    s.lambda
+        .update_function_configuration()
+        .function_name(function)
+        .environment(
+            aws_sdk_lambda::types::Environment::builder()
+                .set_variables(Some(variables))
+                .build(),
+        )
+        .send()
+        .await
+        .expect("update the function's environment");
+    eventually(
+        Duration::from_secs(30),
+        "the configuration update",
+        || async {
+            let c = s
+                .lambda
+                .get_function_configuration()
+                .function_name(function)
+                .send()
+                .await
+                .map_err(|e| e.to_string())?;
+            match c.last_update_status {
+                Some(aws_sdk_lambda::types::LastUpdateStatus::InProgress) => {
+                    Err("in progress".into())
+                }
+                _ => Ok(()),
+            }
+        },
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_panicking_record_fails_alone_in_the_deployed_build() {
+    let s = Stack::open().await;
+    s.prepare(false).await;
+    // No Zammad ticket has this id; the deployed reconcile panics on a record naming it.
+    const POISON: u64 = 999_999_901;
+    let function = s.output("ReconcileFunctionName").to_owned();
+    set_function_env(&s, &function, PANIC_TICKET, Some(POISON.to_string())).await;
+
+    let ticket = s.new_ticket("e2e: a panicking record beside it").await;
+    let accounting = s.book(ticket, ANNA, 20, 1, "2026-03-03T09:00:00Z").await;
+    // In one batch: the poison record and the good one. Were a panic to abort the process,
+    // every delivery of the batch would fail and both messages would end in the DLQ.
+    let message = |id: u64| {
+        encode(&TicketSyncMessage::new(
+            TicketId(id),
+            SyncReason::Manual,
+            None,
+        ))
+    };
+    let poison_body = message(POISON);
+    s.sqs
+        .send_message_batch()
+        .queue_url(s.output("TicketSyncQueueUrl"))
+        .entries(
+            SendMessageBatchRequestEntry::builder()
+                .id("poison")
+                .message_body(&poison_body)
+                .build()
+                .unwrap(),
+        )
+        .entries(
+            SendMessageBatchRequestEntry::builder()
+                .id("good")
+                .message_body(message(ticket))
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .expect("send the batch");
+
+    let synced = synced_timesheet(&s, accounting).await;
+    assert_eq!(synced["duration"], 20 * 60, "{synced}");
+    let dlq = s.output("TicketSyncDeadLetterQueueUrl").to_owned();
+    let dead = eventually(
+        Duration::from_secs(90),
+        "the panicking record in the DLQ",
+        || async {
+            let received = s
+                .sqs
+                .receive_message()
+                .queue_url(&dlq)
+                .max_number_of_messages(10)
+                .visibility_timeout(1)
+                .send()
+                .await
+                .map_err(|e| e.to_string())?;
+            received
+                .messages
+                .unwrap_or_default()
+                .into_iter()
+                .find(|m| m.body.as_deref() == Some(poison_body.as_str()))
+                .ok_or_else(|| "not there yet".to_owned())
+        },
+    )
+    .await;
+    s.sqs
+        .delete_message()
+        .queue_url(&dlq)
+        .receipt_handle(dead.receipt_handle.unwrap())
+        .send()
+        .await
+        .expect("remove it from the DLQ");
+    set_function_env(&s, &function, PANIC_TICKET, None).await;
 }
 
 #[tokio::test]

@@ -148,10 +148,17 @@ impl KimaiClient {
             .acquire()
             .await
             .map_err(|_| KimaiError::Config("client is shut down".into()))?;
+        // The invocation's deadline shortens the attempt, or refuses it when too little is left.
+        let Some(timeout) = call_deadline::attempt_timeout(self.inner.config.request_timeout)
+        else {
+            tracing::warn!(%method, path, "kimai call not made: the invocation's time is up");
+            return Err(KimaiError::Timeout);
+        };
         let mut req = self
             .inner
             .http
             .request(method.clone(), url)
+            .timeout(timeout)
             .header(AUTHORIZATION, self.inner.config.token.bearer_header())
             .header("Accept", "application/json");
         if !query.is_empty() {
@@ -216,13 +223,18 @@ impl KimaiClient {
         (|| self.send_once(&method, path, query, body, kind))
             .retry(backoff)
             .when(KimaiError::is_retryable)
-            .adjust(move |err, planned| match (planned, err.retry_after()) {
-                // Kimai (or its proxy) said how long to wait: wait that long, unless it is
-                // longer than we are willing to block.
-                (Some(_), Some(wait)) if wait <= max_retry_after => Some(wait),
-                (Some(_), Some(_)) => None,
-                (planned, None) => planned,
-                (None, Some(_)) => None,
+            .adjust(move |err, planned| {
+                let wait = match (planned, err.retry_after()) {
+                    // Kimai (or its proxy) said how long to wait: wait that long, unless it is
+                    // longer than we are willing to block.
+                    (Some(_), Some(wait)) if wait <= max_retry_after => Some(wait),
+                    (Some(_), Some(_)) => None,
+                    (planned, None) => planned,
+                    (None, Some(_)) => None,
+                };
+                // No retry that would end after the invocation's deadline: the caller reports
+                // the error while it still can.
+                wait.filter(|w| call_deadline::allows_wait(*w))
             })
             .notify(|err, wait| {
                 tracing::info!(path, error = %err, wait_ms = wait.as_millis() as u64, "retrying kimai call");

@@ -564,3 +564,58 @@ async fn concurrency_is_bounded_by_the_semaphore() {
         started.elapsed()
     );
 }
+
+#[tokio::test]
+async fn under_an_invocation_deadline_an_attempt_is_cut_short_and_no_retry_outlives_it() {
+    let sim = start_sim().await;
+    // Hangs far past the configured 5 s request timeout and the deadline.
+    sim.admin().set_faults(
+        "GET /api/version",
+        faults(vec![rule(FaultKind::Timeout { hang_ms: 30_000 }, 10)]),
+    );
+    let kimai = client(&sim, ADMIN_TOKEN);
+    let started = Instant::now();
+    let deadline = tokio::time::Instant::now() + Duration::from_millis(1_500);
+    let e = call_deadline::run_until(deadline, kimai.version())
+        .await
+        .unwrap_err();
+    assert_eq!(e, KimaiError::Timeout);
+    let took = started.elapsed();
+    assert!(
+        took < Duration::from_millis(2_500),
+        "ends at the deadline, not after 5 s × retries: {took:?}"
+    );
+    assert_eq!(
+        sim.admin().call_count("GET /api/version"),
+        1,
+        "no retry started with less than an attempt's time left"
+    );
+}
+
+#[tokio::test]
+async fn a_retry_after_that_would_end_past_the_deadline_is_not_waited_for() {
+    let sim = start_sim().await;
+    sim.admin().set_faults(
+        "GET /api/version",
+        faults(vec![rule(
+            FaultKind::RateLimit {
+                retry_after_secs: 3,
+            },
+            1,
+        )]),
+    );
+    let kimai = client(&sim, ADMIN_TOKEN);
+    let started = Instant::now();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(2);
+    let e = call_deadline::run_until(deadline, kimai.version())
+        .await
+        .unwrap_err();
+    assert_eq!(e.retry_after(), Some(Duration::from_secs(3)));
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "answered at once"
+    );
+    assert_eq!(sim.admin().call_count("GET /api/version"), 1);
+    // Without a deadline the same answer is waited for and retried.
+    assert!(kimai.version().await.is_ok());
+}

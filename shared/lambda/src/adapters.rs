@@ -172,6 +172,9 @@ pub fn reconcile(aws: &Aws) -> StoreResult<reconcile::Deps> {
         stores,
         concurrency: reconcile::CONCURRENCY,
         max_receive_count: max_receive_count(TICKET_SYNC_QUEUE)?,
+        panic_ticket: std::env::var(reconcile::PANIC_TICKET)
+            .ok()
+            .and_then(|t| t.parse().ok()),
     })
 }
 

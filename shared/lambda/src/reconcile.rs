@@ -3,7 +3,7 @@
 //! Failed records are reported as batch item failures ([`crate::sqs`]), so SQS retries only
 //! those and dead-letters them after `maxReceiveCount`.
 
-use crate::sqs::{Record, all_failed, process_batch};
+use crate::sqs::{Deadline, Record, all_failed, process_batch};
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 use std::sync::Arc;
@@ -25,19 +25,28 @@ pub struct Deps {
     pub concurrency: usize,
     /// The ticket-sync queue's deployed `maxReceiveCount` (`QUEUE_MAX_RECEIVE_COUNT`).
     pub max_receive_count: u32,
+    /// A ticket whose record panics ([`PANIC_TICKET`]); `None` in every real deploy.
+    pub panic_ticket: Option<u64>,
 }
+
+/// Fault injection for the end-to-end suite: a record naming this ticket panics, which proves
+/// on the deployed build that a panic fails only its own record. The template never sets it;
+/// the suite sets it on the local stack for one test.
+pub const PANIC_TICKET: &str = "SYNC_FAULT_PANIC_TICKET";
 
 /// Serves SQS batches until the runtime stops.
 pub async fn run(deps: Deps) -> Result<(), Error> {
     let deps = &deps;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {
-        Ok::<_, Error>(handle(deps, event.payload).await)
+        let deadline = Deadline::of(&event.context);
+        Ok::<_, Error>(handle(deps, event.payload, Some(deadline)).await)
     }))
     .await
 }
 
 #[tracing::instrument(skip_all, fields(records = event.records.len()))]
-pub async fn handle(deps: &Deps, event: SqsEvent) -> SqsBatchResponse {
+/// `deadline`: when the invocation's work must end (`None`: no limit, in tests).
+pub async fn handle(deps: &Deps, event: SqsEvent, deadline: Option<Deadline>) -> SqsBatchResponse {
     let clients = async {
         Ok::<_, ConnectionError>((
             deps.connections.zammad().await?,
@@ -62,13 +71,20 @@ pub async fn handle(deps: &Deps, event: SqsEvent) -> SqsBatchResponse {
     });
     // One cache per invocation: the Kimai catalog and the policy are read once per batch.
     let cache = Arc::new(InvocationCache::new());
+    let panic_ticket = deps.panic_ticket;
     process_batch(
         event,
         deps.concurrency,
+        deadline,
         move |record: Record<TicketSyncMessage>| {
             let reconciler = reconciler.clone();
             let cache = cache.clone();
             async move {
+                if let (Some(ticket), Ok(message)) = (panic_ticket, &record.message) {
+                    if message.ticket_id.0 == ticket {
+                        panic!("fault injected: {PANIC_TICKET}={ticket}");
+                    }
+                }
                 // The service reads the delivery itself: it audits an undecodable message and
                 // dead-letters a record on its last delivery.
                 reconciler

@@ -8,13 +8,20 @@
 //! reaches the consumer like any other (its [`Record::message`] is the decode error), because
 //! the service audits an undecodable message and dead-letters it on its last delivery. It is
 //! reported as failed either way, never dropped. A record that panics fails only itself.
+//!
+//! Records run until the invocation's deadline ([`Deadline`]): their upstream calls end by
+//! then ([`call_deadline`]), and a record still running a moment later is stopped and reported
+//! as failed, so the invocation answers instead of being killed at its time limit (which
+//! would send the whole batch back, finished records included).
 
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
 use std::future::Future;
 use std::sync::Arc;
+use std::time::{Duration, SystemTime};
 use sync_store::queue::{DecodeError, QueueMessage, decode};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
+use tokio::time::Instant;
 use tracing::Instrument;
 
 pub use sync_service::batch::QueueRecord;
@@ -29,11 +36,48 @@ pub struct Record<M> {
     pub message: Result<M, DecodeError>,
 }
 
+/// When an invocation's work must end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Deadline {
+    /// Upstream calls and their retries end by then ([`call_deadline::run_until`]).
+    pub calls: Instant,
+    /// A record still running then is stopped and reported as failed: the time between the
+    /// two lets a record whose call gave up record its failure.
+    pub stop: Instant,
+}
+
+/// Time kept free at the end of an invocation: after the calls' deadline a record writes its
+/// failure (audit, counters), then the response goes out.
+pub const CALLS_MARGIN: Duration = Duration::from_secs(6);
+/// A record still running this long before the time limit is stopped.
+pub const STOP_MARGIN: Duration = Duration::from_secs(2);
+
+impl Deadline {
+    /// The deadline of an invocation that ends `left` from now.
+    pub fn ending_in(left: Duration) -> Self {
+        Deadline {
+            calls: call_deadline::before_end(left, CALLS_MARGIN),
+            stop: call_deadline::before_end(left, STOP_MARGIN),
+        }
+    }
+
+    /// The deadline of the invocation of `context` (Lambda's deadline is wall-clock time).
+    pub fn of(context: &lambda_runtime::Context) -> Self {
+        let left = context
+            .deadline()
+            .duration_since(SystemTime::now())
+            .unwrap_or(Duration::ZERO);
+        Self::ending_in(left)
+    }
+}
+
 /// Runs `process` on every record of `event` as its message type `M`, at most `concurrency` at
-/// once, and answers with the records whose processing failed (or panicked).
+/// once, until `deadline`, and answers with the records whose processing failed (or panicked,
+/// or was stopped at the deadline).
 pub async fn process_batch<M, F, Fut, E>(
     event: SqsEvent,
     concurrency: usize,
+    deadline: Option<Deadline>,
     process: F,
 ) -> SqsBatchResponse
 where
@@ -42,7 +86,7 @@ where
     Fut: Future<Output = Result<(), E>> + Send + 'static,
     E: std::fmt::Display + Send + 'static,
 {
-    let failed = process_records(records(event), concurrency, move |delivery| {
+    let failed = process_records(records(event), concurrency, deadline, move |delivery| {
         let message = decode::<M>(&delivery.body);
         process(Record { delivery, message })
     })
@@ -90,10 +134,11 @@ pub fn response(failed: Vec<String>) -> SqsBatchResponse {
 
 /// Runs `process` on every record, at most `concurrency` at once, each in a span named by its
 /// message id, and returns the message ids of the records whose processing failed (or
-/// panicked), in input order.
+/// panicked, or was still running at `deadline.stop`), in input order.
 pub async fn process_records<F, Fut, E>(
     records: Vec<QueueRecord>,
     concurrency: usize,
+    deadline: Option<Deadline>,
     process: F,
 ) -> Vec<String>
 where
@@ -113,7 +158,11 @@ where
             async move {
                 // The semaphore is never closed, so acquiring only waits.
                 let _permit = permits.acquire_owned().await;
-                let result = process(record).await;
+                let work = process(record);
+                let result = match deadline {
+                    Some(d) => call_deadline::run_until(d.calls, work).await,
+                    None => work.await,
+                };
                 if let Err(e) = &result {
                     tracing::warn!(error = %e, "record failed");
                 }
@@ -123,11 +172,28 @@ where
         );
     }
     let mut ok = vec![false; ids.len()];
-    while let Some(joined) = tasks.join_next().await {
-        match joined {
-            Ok((index, success)) => ok[index] = success,
+    loop {
+        let next = match deadline {
+            Some(d) => match tokio::time::timeout_at(d.stop, tasks.join_next()).await {
+                Ok(next) => next,
+                Err(_) => {
+                    // Like a crash of this instance, which the write protocol is made for:
+                    // the records go back to the queue and are retried whole.
+                    tracing::error!(
+                        unfinished = tasks.len(),
+                        "records still running at the invocation's deadline: stopped and reported as failed"
+                    );
+                    tasks.abort_all();
+                    break;
+                }
+            },
+            None => tasks.join_next().await,
+        };
+        match next {
+            None => break,
+            Some(Ok((index, success))) => ok[index] = success,
             // A panicking record counts as failed; the others are unaffected.
-            Err(e) => tracing::error!(error = %e, "record task panicked"),
+            Some(Err(e)) => tracing::error!(error = %e, "record task panicked"),
         }
     }
     ids.into_iter()
@@ -156,7 +222,7 @@ mod tests {
 
     #[tokio::test]
     async fn failed_and_panicking_records_are_reported_in_input_order() {
-        let failed = process_records(records(6), 3, |r: QueueRecord| async move {
+        let failed = process_records(records(6), 3, None, |r: QueueRecord| async move {
             match r.body.as_str() {
                 "1" | "4" => Err(format!("bad {}", r.body)),
                 "2" => panic!("boom"),
@@ -172,7 +238,7 @@ mod tests {
         let running = Arc::new(AtomicUsize::new(0));
         let peak = Arc::new(AtomicUsize::new(0));
         let (r, p) = (running.clone(), peak.clone());
-        let failed = process_records(records(10), 2, move |_| {
+        let failed = process_records(records(10), 2, None, move |_| {
             let (r, p) = (r.clone(), p.clone());
             async move {
                 let now = r.fetch_add(1, Ordering::SeqCst) + 1;
@@ -185,6 +251,63 @@ mod tests {
         .await;
         assert!(failed.is_empty());
         assert_eq!(peak.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn records_see_the_calls_deadline_and_those_running_past_the_stop_fail_alone() {
+        let deadline = Deadline {
+            calls: Instant::now() + Duration::from_millis(300),
+            stop: Instant::now() + Duration::from_millis(600),
+        };
+        let started = std::time::Instant::now();
+        let failed = process_records(records(4), 4, Some(deadline), move |r| async move {
+            assert_eq!(call_deadline::current(), Some(deadline.calls));
+            match r.body.as_str() {
+                // Hangs past the stop (an upstream call that ignores the deadline).
+                "1" => tokio::time::sleep(Duration::from_secs(60)).await,
+                // Gives up at the calls' deadline, as the clients do, and fails.
+                "2" => {
+                    tokio::time::sleep(call_deadline::remaining().unwrap()).await;
+                    return Err("out of time".to_owned());
+                }
+                _ => {}
+            }
+            Ok(())
+        })
+        .await;
+        assert_eq!(failed, vec!["m1", "m2"]);
+        let took = started.elapsed();
+        assert!(
+            took < Duration::from_secs(5),
+            "answered at the stop, not after the hang: {took:?}"
+        );
+    }
+
+    #[test]
+    fn an_invocation_keeps_its_margins_before_the_time_limit() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let now = Instant::now();
+            let d = Deadline::ending_in(Duration::from_secs(60));
+            assert!(
+                d.calls >= now + Duration::from_secs(54) && d.calls < now + Duration::from_secs(55)
+            );
+            assert!(
+                d.stop >= now + Duration::from_secs(58) && d.stop < now + Duration::from_secs(59)
+            );
+            let mut context = lambda_runtime::Context::default();
+            context.deadline = (SystemTime::now() + Duration::from_secs(30))
+                .duration_since(SystemTime::UNIX_EPOCH)
+                .unwrap()
+                .as_millis() as u64;
+            let d = Deadline::of(&context);
+            assert!(
+                d.stop > now + Duration::from_secs(27) && d.stop <= now + Duration::from_secs(28)
+            );
+        });
     }
 
     fn message(id: &str, body: Option<String>, receive_count: Option<&str>) -> SqsMessage {
@@ -213,7 +336,7 @@ mod tests {
         ];
         let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
         let log = seen.clone();
-        let response = process_batch(event, 2, move |r: Record<TicketSyncMessage>| {
+        let response = process_batch(event, 2, None, move |r: Record<TicketSyncMessage>| {
             let log = log.clone();
             async move {
                 let ticket = r.message.as_ref().ok().map(|m| m.ticket_id.0);

@@ -3,7 +3,7 @@
 //! retryably (or cannot be read) are reported as batch item failures ([`crate::sqs`]); Kimai's
 //! refusals become conflicts and are acknowledged.
 
-use crate::sqs::{Record, all_failed, process_batch};
+use crate::sqs::{Deadline, Record, all_failed, process_batch};
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 use std::sync::Arc;
@@ -34,13 +34,15 @@ pub struct Deps {
 pub async fn run(deps: Deps) -> Result<(), Error> {
     let deps = &deps;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {
-        Ok::<_, Error>(handle(deps, event.payload).await)
+        let deadline = Deadline::of(&event.context);
+        Ok::<_, Error>(handle(deps, event.payload, Some(deadline)).await)
     }))
     .await
 }
 
 #[tracing::instrument(skip_all, fields(records = event.records.len()))]
-pub async fn handle(deps: &Deps, event: SqsEvent) -> SqsBatchResponse {
+/// `deadline`: when the invocation's work must end (`None`: no limit, in tests).
+pub async fn handle(deps: &Deps, event: SqsEvent, deadline: Option<Deadline>) -> SqsBatchResponse {
     let kimai = match deps.connections.kimai().await {
         Ok(k) => k,
         Err(e) => {
@@ -56,6 +58,7 @@ pub async fn handle(deps: &Deps, event: SqsEvent) -> SqsBatchResponse {
     process_batch(
         event,
         deps.concurrency,
+        deadline,
         move |record: Record<KimaiWriteMessage>| {
             let writer = writer.clone();
             let cache = cache.clone();

@@ -66,6 +66,7 @@ async fn setup(configured: bool) -> Setup {
         ),
         concurrency: sync_lambda::reconcile::CONCURRENCY,
         max_receive_count: 5,
+        panic_ticket: None,
     };
     Setup {
         _zammad: zammad,
@@ -88,7 +89,8 @@ fn failed_ids(response: &aws_lambda_events::event::sqs::SqsBatchResponse) -> Vec
 #[tokio::test]
 async fn good_records_are_planned_and_only_undecodable_ones_fail() {
     let s = setup(true).await;
-    let response = sync_lambda::reconcile::handle(&s.deps, event("ticket_sync_batch.json")).await;
+    let response =
+        sync_lambda::reconcile::handle(&s.deps, event("ticket_sync_batch.json"), None).await;
     assert_eq!(
         failed_ids(&response),
         vec![
@@ -118,7 +120,8 @@ async fn good_records_are_planned_and_only_undecodable_ones_fail() {
 #[tokio::test]
 async fn a_dry_run_event_enqueues_nothing() {
     let s = setup(true).await;
-    let response = sync_lambda::reconcile::handle(&s.deps, event("ticket_sync_dry_run.json")).await;
+    let response =
+        sync_lambda::reconcile::handle(&s.deps, event("ticket_sync_dry_run.json"), None).await;
     assert!(response.batch_item_failures.is_empty());
     assert!(s.writes.waiting_bodies().is_empty());
 }
@@ -126,7 +129,8 @@ async fn a_dry_run_event_enqueues_nothing() {
 #[tokio::test]
 async fn without_connection_settings_every_record_goes_back_to_the_queue() {
     let s = setup(false).await;
-    let response = sync_lambda::reconcile::handle(&s.deps, event("ticket_sync_batch.json")).await;
+    let response =
+        sync_lambda::reconcile::handle(&s.deps, event("ticket_sync_batch.json"), None).await;
     assert_eq!(failed_ids(&response).len(), 3);
     assert!(s.writes.waiting_bodies().is_empty());
     assert!(
@@ -136,4 +140,22 @@ async fn without_connection_settings_every_record_goes_back_to_the_queue() {
             .unwrap()
             .is_none()
     );
+}
+
+#[tokio::test]
+async fn a_record_that_panics_fails_alone_and_the_invocation_answers() {
+    let mut s = setup(true).await;
+    s.deps.panic_ticket = Some(10);
+    let response =
+        sync_lambda::reconcile::handle(&s.deps, event("ticket_sync_batch.json"), None).await;
+    assert_eq!(
+        failed_ids(&response),
+        vec![
+            "0b6a1c2e-0001-4d6f-9a61-000000000001",
+            "0b6a1c2e-0002-4d6f-9a61-000000000002",
+            "0b6a1c2e-0003-4d6f-9a61-000000000003"
+        ],
+        "the panicking record is reported with the two undecodable ones"
+    );
+    assert!(s.writes.waiting_bodies().is_empty());
 }

@@ -75,6 +75,7 @@ async fn start() -> Stack {
         connections,
         concurrency: sync_lambda::reconcile::CONCURRENCY,
         max_receive_count: 5,
+        panic_ticket: None,
     };
 
     // The console API over the same stores.
@@ -146,7 +147,7 @@ impl Stack {
         )));
         let mut event = SqsEvent::default();
         event.records = vec![record];
-        let response = sync_lambda::reconcile::handle(&self.deps, event).await;
+        let response = sync_lambda::reconcile::handle(&self.deps, event, None).await;
         assert!(response.batch_item_failures.is_empty(), "a record failed");
     }
 

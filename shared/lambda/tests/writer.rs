@@ -44,7 +44,7 @@ async fn setup(configured: bool) -> (RunningKimai, sync_lambda::writer::Deps) {
 #[tokio::test]
 async fn a_create_is_written_once_and_undecodable_records_fail() {
     let (kimai, deps) = setup(true).await;
-    let response = sync_lambda::writer::handle(&deps, event("kimai_write_batch.json")).await;
+    let response = sync_lambda::writer::handle(&deps, event("kimai_write_batch.json"), None).await;
     let failed: Vec<&str> = response
         .batch_item_failures
         .iter()
@@ -64,7 +64,7 @@ async fn a_create_is_written_once_and_undecodable_records_fail() {
     assert_eq!(sheets[0].tags, vec!["zammad".to_owned()]);
 
     // SQS delivers the same batch again: the create is done, nothing new in Kimai.
-    let again = sync_lambda::writer::handle(&deps, event("kimai_write_batch.json")).await;
+    let again = sync_lambda::writer::handle(&deps, event("kimai_write_batch.json"), None).await;
     assert_eq!(again.batch_item_failures.len(), 2);
     assert_eq!(kimai.admin().timesheets().len(), 1);
     assert_eq!(kimai.admin().call_count("POST /api/timesheets"), 1);
@@ -73,7 +73,7 @@ async fn a_create_is_written_once_and_undecodable_records_fail() {
 #[tokio::test]
 async fn without_kimai_settings_every_record_goes_back_to_the_queue() {
     let (kimai, deps) = setup(false).await;
-    let response = sync_lambda::writer::handle(&deps, event("kimai_write_batch.json")).await;
+    let response = sync_lambda::writer::handle(&deps, event("kimai_write_batch.json"), None).await;
     assert_eq!(response.batch_item_failures.len(), 3);
     assert!(kimai.admin().timesheets().is_empty());
 }
@@ -86,14 +86,14 @@ async fn failures_on_the_last_delivery_are_audited_as_dead_letters() {
         r.attributes
             .insert("ApproximateReceiveCount".into(), "5".into());
     }
-    let response = sync_lambda::writer::handle(&deps, last).await;
+    let response = sync_lambda::writer::handle(&deps, last, None).await;
     assert_eq!(response.batch_item_failures.len(), 2);
     let dead = audit_today_of(deps.stores.audit.as_ref(), "message.dead_letter").await;
     assert_eq!(dead.len(), 2, "the two undecodable records");
 
     // On an earlier delivery a failure is no dead letter yet.
     let (_kimai, deps) = setup(true).await;
-    sync_lambda::writer::handle(&deps, event("kimai_write_batch.json")).await;
+    sync_lambda::writer::handle(&deps, event("kimai_write_batch.json"), None).await;
     let none = audit_today_of(deps.stores.audit.as_ref(), "message.dead_letter").await;
     assert!(none.is_empty());
 }
@@ -119,9 +119,9 @@ async fn the_deployed_max_receive_count_decides_the_last_delivery() {
         }
         e
     };
-    sync_lambda::writer::handle(&deps, delivery("2")).await;
+    sync_lambda::writer::handle(&deps, delivery("2"), None).await;
     assert_eq!(dead_letters(&deps).await, 0, "delivery 2 of 3 is retried");
-    sync_lambda::writer::handle(&deps, delivery("3")).await;
+    sync_lambda::writer::handle(&deps, delivery("3"), None).await;
     assert_eq!(dead_letters(&deps).await, 2, "the two undecodable records");
 }
 
@@ -156,9 +156,9 @@ fn creates(first: u64, count: u64) -> SqsEvent {
 #[tokio::test]
 async fn a_warm_instance_looks_the_api_user_and_tags_up_once_across_invocations() {
     let (kimai, deps) = setup(true).await;
-    let first = sync_lambda::writer::handle(&deps, creates(200, 4)).await;
+    let first = sync_lambda::writer::handle(&deps, creates(200, 4), None).await;
     assert!(first.batch_item_failures.is_empty());
-    let second = sync_lambda::writer::handle(&deps, creates(300, 4)).await;
+    let second = sync_lambda::writer::handle(&deps, creates(300, 4), None).await;
     assert!(second.batch_item_failures.is_empty());
 
     let sheets = kimai.admin().timesheets();

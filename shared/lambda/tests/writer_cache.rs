@@ -65,7 +65,7 @@ async fn sync_batch(
         })
         .collect();
     let (writer, shared_cache) = (writer.clone(), cache.clone());
-    let failed = process_records(records, CONCURRENCY, move |record| {
+    let failed = process_records(records, CONCURRENCY, None, move |record| {
         let (writer, cache) = (writer.clone(), shared_cache.clone());
         async move {
             match writer.apply_record(&cache, &record).await? {

@@ -34,6 +34,8 @@ struct Inner {
     http: reqwest::Client,
     api_root: Url,
     retry: RetryPolicy,
+    /// The configured time for one request; an invocation's deadline may shorten it.
+    request_timeout: Duration,
     limiter: Semaphore,
     users: Mutex<HashMap<ZammadUserId, ZammadUser>>,
 }
@@ -93,6 +95,7 @@ impl ZammadClient {
                 http,
                 api_root,
                 retry: config.retry,
+                request_timeout: config.request_timeout,
                 limiter: Semaphore::new(config.max_concurrency.max(1)),
                 users: Mutex::new(HashMap::new()),
             }),
@@ -313,16 +316,21 @@ impl ZammadClient {
             .retry(backoff)
             .sleep(tokio::time::sleep)
             .when(ZammadError::is_retryable)
-            .adjust(move |err, planned| match (err, planned) {
-                // Honour the server's wish, but only while the policy still allows a retry.
-                (
-                    ZammadError::RateLimited {
-                        retry_after: Some(wait),
-                        ..
-                    },
-                    Some(_),
-                ) => Some((*wait).min(max_retry_after)),
-                (_, planned) => planned,
+            .adjust(move |err, planned| {
+                let wait = match (err, planned) {
+                    // Honour the server's wish, but only while the policy still allows a retry.
+                    (
+                        ZammadError::RateLimited {
+                            retry_after: Some(wait),
+                            ..
+                        },
+                        Some(_),
+                    ) => Some((*wait).min(max_retry_after)),
+                    (_, planned) => planned,
+                };
+                // No retry that would end after the invocation's deadline: the caller reports
+                // the error while it still can.
+                wait.filter(|w| call_deadline::allows_wait(*w))
             })
             .notify(|err, wait| {
                 tracing::warn!(error = %err, wait_ms = wait.as_millis() as u64, "retrying Zammad call");
@@ -348,11 +356,19 @@ impl ZammadClient {
             .acquire()
             .await
             .expect("the semaphore is never closed");
+        // The invocation's deadline shortens the attempt, or refuses it when too little is left.
+        let Some(timeout) = call_deadline::attempt_timeout(self.inner.request_timeout) else {
+            tracing::warn!(path, "Zammad call not made: the invocation's time is up");
+            return Err(ZammadError::Timeout {
+                path: path.to_owned(),
+            });
+        };
         tracing::debug!(path, "GET Zammad");
         let response = self
             .inner
             .http
             .get(url)
+            .timeout(timeout)
             .query(query)
             .send()
             .await

@@ -458,6 +458,34 @@ async fn a_held_request_times_out_and_is_retried() {
 }
 
 #[tokio::test]
+async fn under_an_invocation_deadline_a_held_request_ends_with_it_and_is_not_retried() {
+    let sim = start(ZammadVersion::V6_5).await;
+    inject(
+        &sim,
+        FaultRule {
+            timeout_rate: 1.0,
+            hold_ms: 30_000,
+            ..fault("*")
+        },
+    );
+    // The configured timeout (5 s) and 3 retries would take 20 s; the deadline is 1.5 s.
+    let client = ZammadClient::new(config(&sim, ADMIN)).unwrap();
+    let started = Instant::now();
+    let deadline = tokio::time::Instant::now() + Duration::from_millis(1_500);
+    let err = call_deadline::run_until(deadline, client.ticket(TicketId(101)))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ZammadError::Timeout { .. }), "{err:?}");
+    let took = started.elapsed();
+    assert!(
+        took < Duration::from_millis(2_500),
+        "ended at the deadline: {took:?}"
+    );
+    assert_eq!(sim.sim().count("GET /api/v1/tickets/{id}"), 1);
+    sim.shutdown().await;
+}
+
+#[tokio::test]
 async fn a_truncated_body_is_malformed_and_not_retried() {
     let sim = start(ZammadVersion::V6_5).await;
     inject(
