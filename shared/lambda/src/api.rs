@@ -3,11 +3,17 @@
 //! The router and the first-admin bootstrap live in `console-api`, its state is built by
 //! [`crate::adapters::console_api`]; this module only puts them together at start-up and
 //! serves the router. API Gateway's request context (request id, source IP) reaches the router
-//! through `lambda_http`'s request extensions, which `console-api`'s middleware reads.
+//! through `lambda_http`'s request extensions, which `console-api`'s middleware reads; the
+//! invocation's deadline reaches the upstream clients the same way ([`within_deadline`]).
 
 use crate::adapters::{self, Aws};
+use crate::deadline::Deadline;
 use axum::Router;
+use axum::extract::Request;
+use axum::middleware::{self, Next};
+use axum::response::Response;
 use console_api::problem::ApiError;
+use lambda_http::RequestExt;
 use sync_store::StoreError;
 
 /// Why the function could not start. Every variant is a deployment fault: the init phase fails
@@ -35,5 +41,15 @@ pub async fn init(aws: &Aws, lookup: impl Fn(&str) -> Option<String>) -> Result<
 /// broken deployment shows at once.
 pub async fn run(aws: &Aws) -> Result<(), lambda_http::Error> {
     let app = init(aws, sync_store::env::optional).await?;
-    lambda_http::run(app).await
+    lambda_http::run(app.layer(middleware::from_fn(within_deadline))).await
+}
+
+/// Runs the request with the invocation's deadline (API Gateway's and the function's time
+/// limit, minus a margin): a connection test or a catalog read against a slow Kimai or Zammad
+/// answers with an error before the function is killed.
+async fn within_deadline(request: Request, next: Next) -> Response {
+    match request.lambda_context_ref().map(Deadline::of) {
+        Some(deadline) => call_deadline::run_until(deadline.calls, next.run(request)).await,
+        None => next.run(request).await,
+    }
 }

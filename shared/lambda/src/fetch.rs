@@ -1,6 +1,7 @@
 //! scheduled-fetch: the schedule's JSON payload in, [`sync_service::fetch`] in the middle, the
 //! run's outcome out. This module only reads the payload and maps errors.
 
+use crate::deadline::Deadline;
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 use serde_json::Value;
 use std::sync::Arc;
@@ -44,7 +45,10 @@ pub async fn run(ports: Ports) -> Result<(), Error> {
     let deps = ports.deps();
     let deps = &deps;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
-        handle(deps, event.payload).await
+        // Zammad calls end by the deadline: a run that cannot finish in time fails as a
+        // recorded run (lease freed), instead of being killed while it holds the lease.
+        let deadline = Deadline::of(&event.context);
+        call_deadline::run_until(deadline.calls, handle(deps, event.payload)).await
     }))
     .await
 }

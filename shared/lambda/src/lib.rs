@@ -17,12 +17,14 @@
 //!   five functions (one secret cache per process).
 //! - [`sqs`]: the one SQS-batch helper of the two queue consumers (typed records, processed
 //!   concurrently, partial batch failures).
+//! - [`deadline`]: when an invocation's work must end (Lambda's deadline minus margins).
 //! - One module per function, with its handler and what it needs:
 //!   [`ingest`] (webhook-ingest), [`fetch`] (scheduled-fetch), [`reconcile`], [`writer`]
 //!   (kimai-writer), [`api`] (the console API).
 
 pub mod adapters;
 pub mod api;
+pub mod deadline;
 pub mod fetch;
 pub mod ingest;
 pub mod reconcile;

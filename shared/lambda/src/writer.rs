@@ -3,7 +3,8 @@
 //! retryably (or cannot be read) are reported as batch item failures ([`crate::sqs`]); Kimai's
 //! refusals become conflicts and are acknowledged.
 
-use crate::sqs::{Deadline, Record, all_failed, process_batch};
+use crate::deadline::Deadline;
+use crate::sqs::{Record, all_failed, process_batch};
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 use std::sync::Arc;
