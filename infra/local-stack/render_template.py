@@ -6,6 +6,10 @@
 - A function whose binary does not exist (its crate has not been written yet) is left out,
   together with everything that refers to it (routes, permissions, schedule, outputs), so the
   rest of the stack still deploys; the function joins on the next run once its crate builds.
+- The minimum of `QueueVisibilityTimeout` (6 x the consumers' timeout, as AWS advises) is
+  dropped: the local stack deploys a visibility of seconds, so the end-to-end suite sees
+  retries and dead letters without waiting minutes (local-stack/env.sh). Nothing else about
+  the parameters changes.
 
 Usage: render_template.py TEMPLATE LAMBDA_DIR OUTPUT_JSON
 Prints the names of the functions left out, one per line, on stderr.
@@ -65,6 +69,9 @@ def references(node):
 
 
 def render(template, lambda_dir):
+    visibility = template.get("Parameters", {}).get("QueueVisibilityTimeout")
+    if visibility is not None:
+        visibility.pop("MinValue", None)
     resources = template["Resources"]
     missing = []
     for logical, resource in resources.items():

@@ -10,6 +10,9 @@ import yaml
 from render_template import CfnLoader, references, render
 
 TEMPLATE = """
+Parameters:
+  QueueVisibilityTimeout: { Type: Number, Default: 360, MinValue: 360, MaxValue: 43200 }
+  Other: { Type: Number, MinValue: 2 }
 Resources:
   Table:
     Type: AWS::DynamoDB::Table
@@ -61,6 +64,14 @@ class RenderTemplate(unittest.TestCase):
             sorted(rendered["Resources"]), ["Alone", "Permission", "Shadowed", "Table"]
         )
         self.assertEqual(sorted(rendered["Outputs"]), ["Kept"])
+
+    def test_only_the_queue_visibility_minimum_is_dropped(self):
+        rendered, _ = render(self.template, self.dir)
+        self.assertEqual(
+            rendered["Parameters"]["QueueVisibilityTimeout"],
+            {"Type": "Number", "Default": 360, "MaxValue": 43200},
+        )
+        self.assertEqual(rendered["Parameters"]["Other"], {"Type": "Number", "MinValue": 2})
 
     def test_short_form_tags_read_as_long_form(self):
         self.assertEqual(

@@ -223,6 +223,12 @@ impl Default for FetchSettings {
 /// Longest verify window and backfill range (bounds the work of one invocation).
 pub const MAX_WINDOW_DAYS: u32 = 366;
 
+/// scheduled-fetch's `Timeout` in template.yaml (a test of the template keeps the two equal):
+/// the longest a run lasts, so what the lease and the queue wait are measured against.
+pub const FETCH_FUNCTION_TIMEOUT_SECS: u32 = 300;
+/// Time a `queue` run keeps for its own work after waiting for the lease.
+pub const MIN_RUN_AFTER_WAIT_SECS: u32 = 60;
+
 impl FetchSettings {
     pub fn overlap(&self) -> Duration {
         Duration::minutes(i64::from(self.overlap_minutes))
@@ -257,14 +263,21 @@ impl FetchSettings {
         if self.verify_window_days == 0 || self.verify_window_days > MAX_WINDOW_DAYS {
             return Err(format!("verify_window_days must be 1..={MAX_WINDOW_DAYS}"));
         }
-        if self.lease_ttl_secs < 60 {
-            return Err("lease_ttl_secs must be at least 60".into());
+        // A lease shorter than a run would let a second run start beside a live one.
+        if self.lease_ttl_secs < FETCH_FUNCTION_TIMEOUT_SECS {
+            return Err(format!(
+                "lease_ttl_secs must be at least {FETCH_FUNCTION_TIMEOUT_SECS} (the fetch function's timeout: a lease outlives the longest run)"
+            ));
         }
         if self.lease_poll_millis == 0 {
             return Err("lease_poll_millis must be positive".into());
         }
-        if self.queue_wait_secs > 600 {
-            return Err("queue_wait_secs must be at most 600".into());
+        // The wait happens inside the function: a longer one would be killed by its timeout.
+        let max_wait = FETCH_FUNCTION_TIMEOUT_SECS - MIN_RUN_AFTER_WAIT_SECS;
+        if self.queue_wait_secs > max_wait {
+            return Err(format!(
+                "queue_wait_secs must be at most {max_wait} (the fetch function's {FETCH_FUNCTION_TIMEOUT_SECS} s timeout, less {MIN_RUN_AFTER_WAIT_SECS} s for the run itself)"
+            ));
         }
         Ok(())
     }
@@ -534,6 +547,29 @@ mod tests {
             ..FetchSettings::default()
         };
         assert!(bad.validate().is_err());
+    }
+
+    #[test]
+    fn the_lease_outlives_a_run_and_the_queue_wait_fits_in_the_function() {
+        let with = |lease_ttl_secs, queue_wait_secs| {
+            FetchSettings {
+                lease_ttl_secs,
+                queue_wait_secs,
+                ..FetchSettings::default()
+            }
+            .validate()
+        };
+        assert_eq!(with(300, 240), Ok(()));
+        let short_lease = with(299, 60).unwrap_err();
+        assert!(
+            short_lease.contains("lease_ttl_secs must be at least 300"),
+            "{short_lease}"
+        );
+        let long_wait = with(900, 241).unwrap_err();
+        assert!(
+            long_wait.contains("queue_wait_secs must be at most 240"),
+            "{long_wait}"
+        );
     }
 
     #[tokio::test]

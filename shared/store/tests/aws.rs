@@ -137,6 +137,45 @@ async fn secret_writer_creates_and_rotates() {
 
 // ------------------------------------------------------------------ AWS-only checks
 
+/// An edit of the schedule keeps what the template gave its target: the incremental payload
+/// and no retries (UpdateSchedule replaces the whole target).
+#[tokio::test]
+async fn a_schedule_edit_keeps_the_payload_and_the_retry_policy() {
+    let client = aws_sdk_scheduler::Client::new(&aws_config().await);
+    let name = unique("sync");
+    let schedule = SchedulerSchedule::new(
+        client.clone(),
+        ScheduleTarget {
+            name: name.clone(),
+            group: "default".into(),
+            target_arn: "arn:aws:lambda:us-east-1:000000000000:function:scheduled-fetch".into(),
+            role_arn: "arn:aws:iam::000000000000:role/sync-scheduler".into(),
+        },
+    );
+    for enabled in [true, false] {
+        let settings = sync_store::schedule::ScheduleSettings {
+            cron: "0/15 7-18 ? * MON-FRI *".into(),
+            time_zone: "Europe/Berlin".into(),
+            enabled,
+        };
+        sync_store::schedule::ScheduleStore::put_schedule(&schedule, &settings)
+            .await
+            .unwrap();
+        let raw = client
+            .get_schedule()
+            .name(&name)
+            .send()
+            .await
+            .expect("read the schedule back");
+        let target = raw.target.expect("a target");
+        assert_eq!(target.input.as_deref(), Some(SCHEDULED_INPUT));
+        assert_eq!(
+            target.retry_policy.and_then(|r| r.maximum_retry_attempts),
+            Some(SCHEDULED_RETRY_ATTEMPTS)
+        );
+    }
+}
+
 /// The audit table really has TTL on, and each item carries the expiry in epoch seconds.
 #[tokio::test]
 async fn audit_items_carry_the_ttl_attribute() {

@@ -18,7 +18,7 @@ pub use conflicts::DynamoConflicts;
 pub use control::DynamoControl;
 pub use entries::DynamoEntries;
 pub use queue::SqsQueue;
-pub use schedule::{ScheduleTarget, SchedulerSchedule};
+pub use schedule::{SCHEDULED_INPUT, SCHEDULED_RETRY_ATTEMPTS, ScheduleTarget, SchedulerSchedule};
 pub use secrets::SecretsManagerSource;
 
 use crate::error::StoreError;

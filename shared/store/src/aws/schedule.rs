@@ -4,7 +4,16 @@ use crate::error::{StoreError, StoreResult};
 use crate::schedule::{ScheduleSettings, ScheduleStore};
 use async_trait::async_trait;
 use aws_sdk_scheduler::Client;
-use aws_sdk_scheduler::types::{FlexibleTimeWindow, FlexibleTimeWindowMode, ScheduleState, Target};
+use aws_sdk_scheduler::types::{
+    FlexibleTimeWindow, FlexibleTimeWindowMode, RetryPolicy, ScheduleState, Target,
+};
+
+/// What the schedule passes to scheduled-fetch: an incremental run (template.yaml's
+/// `FetchSchedule` target `Input`; a test of the template keeps the two equal).
+pub const SCHEDULED_INPUT: &str = r#"{"mode":"incremental"}"#;
+/// Scheduler's retries of a failed invocation: none. A run that failed is recorded and the
+/// next tick runs again; a retry would only start a second run beside it.
+pub const SCHEDULED_RETRY_ATTEMPTS: i32 = 0;
 
 /// Which schedule to manage and what it invokes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,10 +55,18 @@ impl SchedulerSchedule {
         Ok(Self::new(Client::new(config), ScheduleTarget::from_env()?))
     }
 
+    /// The whole target, as the template declares it: UpdateSchedule replaces the target, so
+    /// an edit that sent only the ARN and role would drop the payload and the retry policy.
     fn target(&self) -> StoreResult<Target> {
         Target::builder()
             .arn(&self.target.target_arn)
             .role_arn(&self.target.role_arn)
+            .input(SCHEDULED_INPUT)
+            .retry_policy(
+                RetryPolicy::builder()
+                    .maximum_retry_attempts(SCHEDULED_RETRY_ATTEMPTS)
+                    .build(),
+            )
             .build()
             .map_err(|e| StoreError::Invalid(e.to_string()))
     }
