@@ -3,7 +3,7 @@
 # The stack runs on an emulator that evaluates IAM: every function calls AWS as its own
 # execution role, as it will on AWS (MINISTACK_AUTH=false turns it off, to tell a permission
 # problem from another one).
-MINISTACK_AUTH="${MINISTACK_AUTH:-true}"
+export MINISTACK_AUTH="${MINISTACK_AUTH:-true}"
 source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/../local-aws/env.sh"
 REPO_ROOT="$LOCAL_AWS_ROOT"
 
