@@ -19,8 +19,9 @@ want_auth="disabled"
 [[ "$MINISTACK_AUTH" == "true" ]] && want_auth="enabled"
 
 if healthy; then
-    if [[ "$(auth_mode)" != "$want_auth" ]]; then
-        echo "the emulator on $MINISTACK_URL runs with IAM evaluation $(auth_mode), this run needs it $want_auth; stop it (infra/local-aws/stop.sh) or use another MINISTACK_PORT" >&2
+    running_auth="$(auth_mode)"
+    if [[ "$running_auth" != "$want_auth" ]]; then
+        echo "the emulator on $MINISTACK_URL runs with IAM evaluation $running_auth, this run needs it $want_auth; stop it (infra/local-aws/stop.sh) or use another MINISTACK_PORT" >&2
         exit 1
     fi
     echo "$MINISTACK_URL"

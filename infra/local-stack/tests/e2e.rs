@@ -559,6 +559,37 @@ async fn kimai_commit_then_500_on_create_leaves_exactly_one_timesheet() {
     s.prepare(false).await;
 }
 
+/// Waits until the ticket-sync DLQ holds a message with this body, then removes it (so the
+/// DLQ stays empty for the other cases).
+async fn take_dead_letter(s: &Stack, body: &str, what: &str) {
+    let dlq = s.output("TicketSyncDeadLetterQueueUrl").to_owned();
+    let dead = eventually(Duration::from_secs(90), what, || async {
+        let received = s
+            .sqs
+            .receive_message()
+            .queue_url(&dlq)
+            .max_number_of_messages(10)
+            .visibility_timeout(1)
+            .send()
+            .await
+            .map_err(|e| e.to_string())?;
+        received
+            .messages
+            .unwrap_or_default()
+            .into_iter()
+            .find(|m| m.body.as_deref() == Some(body))
+            .ok_or_else(|| "not there yet".to_owned())
+    })
+    .await;
+    s.sqs
+        .delete_message()
+        .queue_url(&dlq)
+        .receipt_handle(dead.receipt_handle.unwrap())
+        .send()
+        .await
+        .expect("remove it from the DLQ");
+}
+
 #[tokio::test]
 async fn a_poison_message_ends_in_the_dead_letter_queue() {
     let s = Stack::open().await;
@@ -575,36 +606,7 @@ async fn a_poison_message_ends_in_the_dead_letter_queue() {
     let message_id = sent.message_id.expect("a message id");
 
     // Reconcile fails it on every delivery; after maxReceiveCount SQS moves it.
-    let dlq = s.output("TicketSyncDeadLetterQueueUrl").to_owned();
-    let dead = eventually(
-        Duration::from_secs(90),
-        "the poison message in the DLQ",
-        || async {
-            let received = s
-                .sqs
-                .receive_message()
-                .queue_url(&dlq)
-                .max_number_of_messages(10)
-                .visibility_timeout(1)
-                .send()
-                .await
-                .map_err(|e| e.to_string())?;
-            received
-                .messages
-                .unwrap_or_default()
-                .into_iter()
-                .find(|m| m.body.as_deref() == Some(body.as_str()))
-                .ok_or_else(|| "not there yet".to_owned())
-        },
-    )
-    .await;
-    s.sqs
-        .delete_message()
-        .queue_url(&dlq)
-        .receipt_handle(dead.receipt_handle.unwrap())
-        .send()
-        .await
-        .expect("remove it from the DLQ");
+    take_dead_letter(&s, &body, "the poison message in the DLQ").await;
 
     // The last failed delivery was known as the last one (the deployed maxReceiveCount) and
     // audited as a dead letter.
@@ -712,36 +714,7 @@ async fn a_panicking_record_fails_alone_in_the_deployed_build() {
 
     let synced = synced_timesheet(&s, accounting).await;
     assert_eq!(synced["duration"], 20 * 60, "{synced}");
-    let dlq = s.output("TicketSyncDeadLetterQueueUrl").to_owned();
-    let dead = eventually(
-        Duration::from_secs(90),
-        "the panicking record in the DLQ",
-        || async {
-            let received = s
-                .sqs
-                .receive_message()
-                .queue_url(&dlq)
-                .max_number_of_messages(10)
-                .visibility_timeout(1)
-                .send()
-                .await
-                .map_err(|e| e.to_string())?;
-            received
-                .messages
-                .unwrap_or_default()
-                .into_iter()
-                .find(|m| m.body.as_deref() == Some(poison_body.as_str()))
-                .ok_or_else(|| "not there yet".to_owned())
-        },
-    )
-    .await;
-    s.sqs
-        .delete_message()
-        .queue_url(&dlq)
-        .receipt_handle(dead.receipt_handle.unwrap())
-        .send()
-        .await
-        .expect("remove it from the DLQ");
+    take_dead_letter(&s, &poison_body, "the panicking record in the DLQ").await;
     set_function_env(&s, &function, PANIC_TICKET, None).await;
 }
 

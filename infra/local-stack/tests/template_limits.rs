@@ -6,15 +6,13 @@
 //! - the api's timeout fits API Gateway's 30 s integration limit;
 //! - every queue consumer has a maximum concurrency from a parameter.
 
+#[path = "template/load.rs"]
+mod load;
+
+use load::{referenced_parameter, sqs_event, template};
 use serde_norway::Value;
 use sync_service::settings::FETCH_FUNCTION_TIMEOUT_SECS;
 use sync_service::writer::DEFAULT_CLAIM_LEASE_SECS;
-
-fn template() -> Value {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../template.yaml");
-    let text = std::fs::read_to_string(path).expect("template.yaml is readable");
-    serde_norway::from_str(&text).expect("template.yaml is YAML")
-}
 
 /// A function's timeout: its own, else the Globals'.
 fn timeout(template: &Value, function: &str) -> u64 {
@@ -22,28 +20,6 @@ fn timeout(template: &Value, function: &str) -> u64 {
     own.as_u64()
         .or_else(|| template["Globals"]["Function"]["Timeout"].as_u64())
         .unwrap_or_else(|| panic!("{function} has no timeout"))
-}
-
-/// The parameter a `!Ref` names.
-fn referenced_parameter<'a>(template: &'a Value, value: &Value) -> (&'a Value, String) {
-    let Value::Tagged(t) = value else {
-        panic!("{value:?} is not a !Ref");
-    };
-    assert_eq!(t.tag.to_string(), "!Ref", "{value:?}");
-    let name = t.value.as_str().unwrap().to_owned();
-    let parameter = &template["Parameters"][name.as_str()];
-    assert!(!parameter.is_null(), "no parameter {name}");
-    (parameter, name)
-}
-
-fn sqs_event(template: &Value, function: &str) -> Value {
-    template["Resources"][function]["Properties"]["Events"]
-        .as_mapping()
-        .unwrap_or_else(|| panic!("{function} has events"))
-        .values()
-        .find(|e| e["Type"] == "SQS")
-        .unwrap_or_else(|| panic!("{function} has an SQS event"))
-        .clone()
 }
 
 #[test]

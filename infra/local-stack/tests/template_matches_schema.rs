@@ -2,15 +2,13 @@
 //! settings of `sync_store::schema` (the one definition), and hands every function the
 //! environment variables the adapters read.
 
+#[path = "template/load.rs"]
+mod load;
+
+use load::{referenced_parameter, sqs_event, tagged, template};
 use serde_norway::Value;
 use std::collections::BTreeSet;
 use sync_store::schema::{self, KeyAttr, KeyType, QueueDef, TableDef};
-
-fn template() -> Value {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../template.yaml");
-    let text = std::fs::read_to_string(path).expect("template.yaml is readable");
-    serde_norway::from_str(&text).expect("template.yaml is YAML")
-}
 
 /// `EntriesTable` for `entries`, `TicketSyncQueue` for `ticket-sync`.
 fn logical_id(short: &str, suffix: &str) -> String {
@@ -31,17 +29,6 @@ fn resource<'a>(template: &'a Value, logical: &str) -> &'a Value {
     let r = &template["Resources"][logical];
     assert!(!r.is_null(), "template.yaml has no resource {logical}");
     r
-}
-
-/// A CloudFormation intrinsic such as `!Ref X` or `!GetAtt X.Arn`, as (tag, value).
-fn tagged(value: &Value) -> Option<(String, String)> {
-    match value {
-        Value::Tagged(t) => Some((
-            t.tag.to_string().trim_start_matches('!').to_owned(),
-            t.value.as_str()?.to_owned(),
-        )),
-        _ => None,
-    }
 }
 
 fn kind(k: KeyType) -> &'static str {
@@ -145,10 +132,7 @@ fn check_table(template: &Value, table: &TableDef) {
 
 /// The default of the parameter a property refers to with `!Ref`.
 fn parameter_default(template: &Value, property: &Value) -> u64 {
-    let (tag, name) = tagged(property).unwrap_or_else(|| panic!("{property:?} is not a !Ref"));
-    assert_eq!(tag, "Ref", "{property:?}");
-    let parameter = &template["Parameters"][name.as_str()];
-    assert!(!parameter.is_null(), "no parameter {name}");
+    let (parameter, name) = referenced_parameter(template, property);
     parameter["Default"]
         .as_u64()
         .unwrap_or_else(|| panic!("parameter {name} has no numeric default"))
@@ -296,13 +280,7 @@ fn queue_consumers_report_partial_batch_failures() {
         ("ReconcileFunction", "TicketSyncQueue"),
         ("KimaiWriterFunction", "KimaiWriteQueue"),
     ] {
-        let events = resource(&template, function)["Properties"]["Events"]
-            .as_mapping()
-            .unwrap_or_else(|| panic!("{function} has events"));
-        let sqs = events
-            .values()
-            .find(|e| e["Type"] == "SQS")
-            .unwrap_or_else(|| panic!("{function} has an SQS event"));
+        let sqs = sqs_event(&template, function);
         assert_eq!(
             tagged(&sqs["Properties"]["Queue"]),
             Some(("GetAtt".to_owned(), format!("{queue}.Arn")))

@@ -21,7 +21,7 @@ use sync_store::queue::{DecodeError, QueueMessage, decode};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
-pub use crate::deadline::Deadline;
+use crate::deadline::Deadline;
 use tracing::Instrument;
 
 pub use sync_service::batch::QueueRecord;
