@@ -12,7 +12,6 @@
 #[path = "e2e/stack.rs"]
 mod stack;
 
-use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
 use chrono::{TimeZone, Utc};
 use serde_json::{Value, json};
 use stack::{Stack, at, eventually, marker};
@@ -681,41 +680,34 @@ async fn a_panicking_record_fails_alone_in_the_deployed_build() {
 
     let ticket = s.new_ticket("e2e: a panicking record beside it").await;
     let accounting = s.book(ticket, ANNA, 20, 1, "2026-03-03T09:00:00Z").await;
-    // In one batch: the poison record and the good one. Were a panic to abort the process,
-    // every delivery of the batch would fail and both messages would end in the DLQ.
-    let message = |id: u64| {
-        encode(&TicketSyncMessage::new(
-            TicketId(id),
-            SyncReason::Manual,
-            None,
-        ))
+    // The deployed bootstrap gets one batch holding the record that panics and a good one, as
+    // the SQS poller would hand it over. (Through the queue the poller may split them into two
+    // batches, and a batch of the poison record alone fails either way.)
+    let record = |id: &str, ticket: u64| {
+        json!({
+            "messageId": id,
+            "receiptHandle": format!("e2e-{id}"),
+            "body": encode(&TicketSyncMessage::new(TicketId(ticket), SyncReason::Manual, None)),
+            "attributes": {"ApproximateReceiveCount": "1"},
+            "messageAttributes": {},
+            "eventSource": "aws:sqs",
+        })
     };
-    let poison_body = message(POISON);
-    s.sqs
-        .send_message_batch()
-        .queue_url(s.output("TicketSyncQueueUrl"))
-        .entries(
-            SendMessageBatchRequestEntry::builder()
-                .id("poison")
-                .message_body(&poison_body)
-                .build()
-                .unwrap(),
-        )
-        .entries(
-            SendMessageBatchRequestEntry::builder()
-                .id("good")
-                .message_body(message(ticket))
-                .build()
-                .unwrap(),
-        )
-        .send()
-        .await
-        .expect("send the batch");
+    let event = json!({"Records": [record("poison", POISON), record("good", ticket)]});
+    let (error, body) = s.invoke("ReconcileFunctionName", &event).await;
+    set_function_env(&s, &function, PANIC_TICKET, None).await;
 
+    // Had the panic aborted the process, the invocation would have failed whole
+    // (Runtime.ExitError) and SQS would retry the good record with the bad one.
+    assert_eq!(error, None, "the invocation answered: {body}");
+    let response: Value = serde_json::from_str(&body).expect("a batch response");
+    assert_eq!(
+        response["batchItemFailures"],
+        json!([{"itemIdentifier": "poison"}]),
+        "{body}"
+    );
     let synced = synced_timesheet(&s, accounting).await;
     assert_eq!(synced["duration"], 20 * 60, "{synced}");
-    take_dead_letter(&s, &poison_body, "the panicking record in the DLQ").await;
-    set_function_env(&s, &function, PANIC_TICKET, None).await;
 }
 
 #[tokio::test]

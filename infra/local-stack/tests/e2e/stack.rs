@@ -414,25 +414,28 @@ impl Stack {
             .expect("read the entries table")
     }
 
-    /// Invokes scheduled-fetch with the payload EventBridge Scheduler would send.
-    pub async fn invoke_fetch(&self, payload: Value) -> Value {
+    /// Invokes a deployed function (named by a stack output) synchronously: its function error
+    /// (`None` when it answered) and the body it returned.
+    pub async fn invoke(&self, function_output: &str, payload: &Value) -> (Option<String>, String) {
         let out = self
             .lambda
             .invoke()
-            .function_name(self.output("ScheduledFetchFunctionName"))
+            .function_name(self.output(function_output))
             .payload(aws_sdk_lambda::primitives::Blob::new(payload.to_string()))
             .send()
             .await
-            .expect("invoke scheduled-fetch");
+            .unwrap_or_else(|e| panic!("invoke {function_output}: {e}"));
         let body = out
             .payload
             .map(|p| String::from_utf8_lossy(p.as_ref()).into_owned())
             .unwrap_or_default();
-        assert!(
-            out.function_error.is_none(),
-            "scheduled-fetch failed: {:?} {body}",
-            out.function_error
-        );
+        (out.function_error, body)
+    }
+
+    /// Invokes scheduled-fetch with the payload EventBridge Scheduler would send.
+    pub async fn invoke_fetch(&self, payload: Value) -> Value {
+        let (error, body) = self.invoke("ScheduledFetchFunctionName", &payload).await;
+        assert!(error.is_none(), "scheduled-fetch failed: {error:?} {body}");
         serde_json::from_str(&body).unwrap_or_else(|_| panic!("scheduled-fetch answered {body}"))
     }
 
