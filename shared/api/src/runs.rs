@@ -1,7 +1,7 @@
 //! Sync runs: start one by hand (a ticket list or a date range), list them, follow one's
 //! progress, export them as CSV. Starting, selecting, showing and exporting runs is
-//! `sync_service::console::runs`'; here only the HTTP shapes. A date range answers when
-//! discovery is done and every message is sent.
+//! `sync_service::console::runs`'; here only the HTTP shapes. A date range answers once it is
+//! recorded and handed to scheduled-fetch; the run then shows its progress.
 
 use crate::auth::{Admin, Caller};
 use crate::context::Origin;
@@ -62,7 +62,8 @@ impl RunQuery {
     }
 }
 
-/// Starts a run: a ticket list is enqueued at once; a date range runs the backfill discovery.
+/// Starts a run: a ticket list is enqueued at once; a date range is handed to scheduled-fetch,
+/// which discovers its tickets. Either answers 202 with the run, `running`.
 #[utoipa::path(post, path = "/api/sync-runs", tag = "runs", security(("bearer" = [])), request_body = StartRun,
     responses((status = 202, body = RunView), (status = 400, body = crate::problem::Problem),
               (status = 401, body = crate::problem::Problem), (status = 403, body = crate::problem::Problem),
@@ -80,7 +81,13 @@ pub async fn start(
         dry_run: input.dry_run,
     };
     let who = origin.actor(&caller.username);
-    let run = runs::start(&state.fetch_deps(), &who, &request).await?;
+    let run = runs::start(
+        &state.fetch_deps(),
+        state.fetch_launcher.as_ref(),
+        &who,
+        &request,
+    )
+    .await?;
     Ok((StatusCode::ACCEPTED, Json(RunView::from(run))).into_response())
 }
 

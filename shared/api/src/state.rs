@@ -25,6 +25,7 @@ use sync_store::clock::Clock;
 use sync_store::conflicts::ConflictsStore;
 use sync_store::control::ControlStore;
 use sync_store::entries::EntriesStore;
+use sync_store::launch::FetchLauncher;
 use sync_store::queue::{KimaiWriteMessage, MessageQueue, TicketSyncMessage};
 use sync_store::schedule::ScheduleStore;
 use sync_store::secrets::{SecretSource, SecretWriter};
@@ -60,6 +61,8 @@ pub struct ApiState {
     pub dead_letters: DeadLetterQueues,
     /// The EventBridge schedule of scheduled-fetch.
     pub schedule: Arc<dyn ScheduleStore>,
+    /// Hands a date-range run to scheduled-fetch (too long for this function's 29 s).
+    pub fetch_launcher: Arc<dyn FetchLauncher>,
     /// Reads go through a cache (`CachedSecrets`); pass the same cache as `secret_writer` so a
     /// token the console writes is read back at once.
     pub secrets: Arc<dyn SecretSource>,
@@ -155,7 +158,7 @@ impl ApiState {
         }
     }
 
-    /// A manual run is the fetch step's discovery run in-process (a date range), or its
+    /// A manual run: the fetch step's run record and hand-off (a date range), or its
     /// enqueueing (a ticket list).
     pub fn fetch_deps(&self) -> FetchDeps<'_> {
         FetchDeps {

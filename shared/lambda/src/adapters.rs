@@ -15,8 +15,8 @@ use std::sync::Arc;
 use sync_service::connections::Connections;
 use sync_service::sync_stores::SyncStores;
 use sync_store::aws::{
-    DynamoAuditLog, DynamoConflicts, DynamoControl, DynamoEntries, SchedulerSchedule,
-    SecretsManagerSource, SqsQueue,
+    DynamoAuditLog, DynamoConflicts, DynamoControl, DynamoEntries, LambdaFetchLauncher,
+    SchedulerSchedule, SecretsManagerSource, SqsQueue,
 };
 use sync_store::clock::{Clock, SystemClock};
 use sync_store::queue::{KimaiWriteMessage, QueueMessage, TicketSyncMessage};
@@ -90,6 +90,11 @@ impl Aws {
     /// `SCHEDULE_NAME`, `SCHEDULE_GROUP`, `SCHEDULE_TARGET_ARN`, `SCHEDULE_ROLE_ARN`.
     pub fn schedule(&self) -> StoreResult<Arc<SchedulerSchedule>> {
         Ok(Arc::new(SchedulerSchedule::from_env(&self.config)?))
+    }
+
+    /// scheduled-fetch, invoked asynchronously (`SCHEDULE_TARGET_ARN`: the schedule's target).
+    pub fn fetch_launcher(&self) -> StoreResult<Arc<LambdaFetchLauncher>> {
+        Ok(Arc::new(LambdaFetchLauncher::from_env(&self.config)?))
     }
 
     /// The work queue `queue` (its URL variable, e.g. `TICKET_SYNC_QUEUE_URL`).
@@ -207,6 +212,7 @@ pub fn console_api(aws: &Aws) -> StoreResult<ApiState> {
             kimai_write: aws.dead_letter_queue::<KimaiWriteMessage>(KIMAI_WRITE_QUEUE)?,
         },
         schedule: aws.schedule()?,
+        fetch_launcher: aws.fetch_launcher()?,
         secrets: secrets.clone(),
         // The same cache, so a token the console writes is read back at once.
         secret_writer: secrets,

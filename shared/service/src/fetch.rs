@@ -31,7 +31,8 @@ use sync_store::StoreError;
 use sync_store::audit::{AuditEvent, AuditKind, AuditLog};
 use sync_store::clock::Clock;
 use sync_store::control::{
-    ControlStore, Lease, LeaseOutcome, RunCounters, RunId, RunState, RunTrigger,
+    ControlStore, FinishOutcome, Lease, LeaseOutcome, RunCounters, RunId, RunState, RunTrigger,
+    SyncRun,
 };
 use sync_store::entries::EntriesStore;
 use sync_store::page::{MAX_PAGE_SIZE, PageRequest};
@@ -66,6 +67,10 @@ pub struct FetchRequest {
     /// Plan and record, but enqueue no writes (passed on in every message).
     #[serde(default)]
     pub dry_run: bool,
+    /// The run the console already recorded for this request (a hand-off): the run carries it
+    /// on instead of recording a new one. It must still be `running`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run_id: Option<RunId>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -181,6 +186,9 @@ pub enum FetchOutcome {
     },
     /// `queue` policy: the lease stayed taken for the whole wait; a failed run records it.
     GaveUp { run_id: RunId, waited_ms: u64 },
+    /// A handed-off run that had already ended (marked failed because its start came too
+    /// late): nothing was done.
+    Ended { run_id: RunId, state: RunState },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -214,29 +222,94 @@ pub struct FetchDeps<'a> {
 }
 
 /// One invocation: take the lease, discover, enqueue, record the run, release the lease.
+/// A request carrying a `run_id` (the console's hand-off) carries that run on; whatever ends
+/// it early (bad settings, a busy lease, a store fault) finishes it too, so it never stays
+/// `running`.
 #[tracing::instrument(skip_all, fields(mode = ?request.mode))]
 pub async fn run_fetch(
     deps: &FetchDeps<'_>,
     request: &FetchRequest,
 ) -> Result<FetchOutcome, FetchError> {
     let mode = request.mode()?;
+    let adopted = match &request.run_id {
+        None => None,
+        Some(id) => match adopt(deps, id, mode).await? {
+            Ok(run) => Some(run),
+            Err(state) => {
+                tracing::warn!(run_id = %id, state = state.as_str(), "the handed-off run has ended already; nothing to do");
+                return Ok(FetchOutcome::Ended {
+                    run_id: id.clone(),
+                    state,
+                });
+            }
+        },
+    };
+    let result = fetch_with(deps, request, mode, adopted.as_ref()).await;
+    if let (Some(run), Err(error)) = (&adopted, &result) {
+        // The run was recorded by the console and is ours now: end it with the reason.
+        let finished = deps
+            .control
+            .finish_run(&run.id, RunState::Failed, deps.clock.now())
+            .await;
+        if let Err(e) = finished {
+            tracing::warn!(run_id = %run.id, error = %e, "could not end the handed-off run");
+        }
+        let detail = json!({"run_id": run.id, "error": error.to_string()});
+        audit(deps, "fetch.failed", detail).await;
+    }
+    result
+}
+
+/// The handed-off run, if it is still waiting to be carried on; else the state it ended in
+/// (the reaper marks a run failed whose start came too late).
+async fn adopt(
+    deps: &FetchDeps<'_>,
+    id: &RunId,
+    mode: FetchMode,
+) -> Result<Result<SyncRun, RunState>, FetchError> {
+    let Some(run) = deps.control.get_run(id).await? else {
+        return Err(FetchError::BadRequest(format!("no run {id} to carry on")));
+    };
+    if run.trigger != mode.trigger() {
+        return Err(FetchError::BadRequest(format!(
+            "run {id} is a {:?} run, not {}",
+            run.trigger,
+            mode.name()
+        )));
+    }
+    Ok(match run.state {
+        RunState::Running => Ok(run),
+        ended => Err(ended),
+    })
+}
+
+async fn fetch_with(
+    deps: &FetchDeps<'_>,
+    request: &FetchRequest,
+    mode: FetchMode,
+    adopted: Option<&SyncRun>,
+) -> Result<FetchOutcome, FetchError> {
     let settings = settings::load_fetch(deps.control).await?;
     let zammad = settings::load_zammad(deps.control).await?;
     let policy = request.concurrency.unwrap_or(settings.concurrency);
-    let params = json!({
-        "mode": mode.name(),
-        "from": request.from,
-        "to": request.to,
-        "dry_run": request.dry_run,
-        "concurrency": policy,
-    });
+    let params = match adopted {
+        Some(run) => run.params.clone(),
+        None => json!({
+            "mode": mode.name(),
+            "from": request.from,
+            "to": request.to,
+            "dry_run": request.dry_run,
+            "concurrency": policy,
+        }),
+    };
 
     let holder = format!("fetch-{}", uuid::Uuid::new_v4().simple());
     let lease = match take_lease(deps, &settings, policy, &holder).await? {
         LeaseWait::Taken(lease) => lease,
         LeaseWait::Busy { holder, until } => {
             let params = with(params, "skipped", json!({"holder": holder, "until": until}));
-            let run_id = record_unstarted(deps, mode, &params, RunState::Cancelled).await?;
+            let run_id =
+                record_unstarted(deps, mode, &params, RunState::Cancelled, adopted).await?;
             tracing::info!(%run_id, %holder, "another fetch holds the lease; skipped");
             audit(
                 deps,
@@ -253,7 +326,7 @@ pub async fn run_fetch(
         LeaseWait::GaveUp { waited } => {
             let waited_ms = waited.as_millis() as u64;
             let params = with(params, "gave_up", json!({"waited_ms": waited_ms}));
-            let run_id = record_unstarted(deps, mode, &params, RunState::Failed).await?;
+            let run_id = record_unstarted(deps, mode, &params, RunState::Failed, adopted).await?;
             tracing::error!(%run_id, waited_ms, "lease still held after the wait; gave up");
             let detail =
                 json!({"run_id": run_id, "error": "lease wait exceeded", "waited_ms": waited_ms});
@@ -262,12 +335,79 @@ pub async fn run_fetch(
         }
     };
 
-    let result = run_with_lease(deps, &settings, &zammad, mode, request.dry_run, &params).await;
+    // Holding the lease, this is the only fetch run alive: any other still `running` died.
+    if let Err(e) = reap_stalled_runs(deps, &settings, adopted.map(|r| &r.id)).await {
+        tracing::warn!(error = %e, "could not look for stalled runs");
+    }
+    let result = run_with_lease(
+        deps,
+        &settings,
+        &zammad,
+        mode,
+        request.dry_run,
+        &params,
+        adopted,
+    )
+    .await;
     if let Err(e) = deps.control.release_lease(&lease).await {
         // It expires after lease_ttl_secs anyway.
         tracing::warn!(error = %e, "could not release the fetch lease");
     }
     result.map(FetchOutcome::Ran)
+}
+
+/// How long after a fetch run's lease would have expired it is taken for dead: the slack of
+/// an asynchronous start (a handed-off run is recorded before its function starts).
+pub const STALL_MARGIN_SECS: i64 = 60;
+/// How many of the newest runs the reaper looks at. It runs with every fetch, so a dead run
+/// is found long before this many newer runs exist.
+const REAP_SCAN: u32 = 100;
+
+/// Marks failed every fetch run (schedule, verify, backfill) still `running` although it
+/// started longer ago than a lease lasts (plus [`STALL_MARGIN_SECS`]). No live run can be that
+/// old: the lease outlives the fetch function's timeout ([`FetchSettings::validate`]). So such
+/// a run's process died (killed at its timeout, crashed) before it could finish the run; its
+/// lease has expired by then too. Returns the runs it ended.
+pub async fn reap_stalled_runs(
+    deps: &FetchDeps<'_>,
+    settings: &FetchSettings,
+    except: Option<&RunId>,
+) -> Result<Vec<RunId>, StoreError> {
+    let cutoff = deps.clock.now() - settings.lease_ttl() - Duration::seconds(STALL_MARGIN_SECS);
+    let newest = deps
+        .control
+        .list_runs(&PageRequest::first(REAP_SCAN))
+        .await?;
+    let mut ended = Vec::new();
+    for run in newest.items {
+        let fetch_run = matches!(
+            run.trigger,
+            RunTrigger::Schedule | RunTrigger::Verify | RunTrigger::Backfill
+        );
+        if !fetch_run
+            || run.state != RunState::Running
+            || run.started_at >= cutoff
+            || Some(&run.id) == except
+        {
+            continue;
+        }
+        let now = deps.clock.now();
+        if let FinishOutcome::Finished(_) = deps
+            .control
+            .finish_run(&run.id, RunState::Failed, now)
+            .await?
+        {
+            tracing::error!(run_id = %run.id, started_at = %run.started_at, "run stopped before it finished; marked failed");
+            let detail = json!({
+                "run_id": run.id,
+                "error": "stopped before it finished (its function timed out or crashed); marked failed by a later run",
+                "started_at": run.started_at,
+            });
+            audit(deps, "fetch.failed", detail).await;
+            ended.push(run.id);
+        }
+    }
+    Ok(ended)
 }
 
 enum LeaseWait {
@@ -321,15 +461,21 @@ async fn record_unstarted(
     mode: FetchMode,
     params: &Value,
     state: RunState,
+    adopted: Option<&SyncRun>,
 ) -> Result<RunId, StoreError> {
-    let run = deps
-        .control
-        .create_run(mode.trigger(), params, deps.clock.now())
-        .await?;
+    let id = match adopted {
+        Some(run) => run.id.clone(),
+        None => {
+            deps.control
+                .create_run(mode.trigger(), params, deps.clock.now())
+                .await?
+                .id
+        }
+    };
     deps.control
-        .finish_run(&run.id, state, deps.clock.now())
+        .finish_run(&id, state, deps.clock.now())
         .await?;
-    Ok(run.id)
+    Ok(id)
 }
 
 /// One run, once the lease is held: record it, discover, enqueue, move the watermark, and
@@ -341,14 +487,19 @@ async fn run_with_lease(
     mode: FetchMode,
     dry_run: bool,
     params: &Value,
+    adopted: Option<&SyncRun>,
 ) -> Result<FetchReport, FetchError> {
     // Microseconds: what the control table keeps, so the reported watermark is the stored one.
     let started = deps.clock.now().trunc_subsecs(6);
-    let run = deps
-        .control
-        .create_run(mode.trigger(), params, started)
-        .await?;
-    let run_id = run.id;
+    let run_id = match adopted {
+        Some(run) => run.id.clone(),
+        None => {
+            deps.control
+                .create_run(mode.trigger(), params, started)
+                .await?
+                .id
+        }
+    };
     tracing::info!(%run_id, "fetch run started");
     let mut report = FetchReport {
         run_id,

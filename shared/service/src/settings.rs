@@ -215,7 +215,7 @@ impl Default for FetchSettings {
             concurrency: ConcurrencyPolicy::Skip,
             queue_wait_secs: 60,
             lease_poll_millis: 2_000,
-            lease_ttl_secs: 900,
+            lease_ttl_secs: 360,
         }
     }
 }

@@ -1,6 +1,7 @@
 //! scheduled-fetch on the in-memory adapters against the real Zammad simulator on a random
 //! loopback port: discovery (global listing, fallback to ticket search), watermark overlap and
-//! non-advance on failure, the lease policies, deduplication and the verify sweep.
+//! non-advance on failure, the lease policies, deduplication and the verify sweep; the console's
+//! hand-off of a date range, and a run killed partway.
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use rust_decimal::Decimal;
@@ -9,19 +10,22 @@ use std::sync::Arc;
 use sync_core::desired::EntryKey;
 use sync_core::ids::{TicketId, ZammadUserId};
 use sync_core::units::TimeUnit;
+use sync_service::console::access::Actor;
+use sync_service::console::error::ConsoleError;
+use sync_service::console::runs::{self, StartRun};
 use sync_service::fetch::{
-    FetchDeps, FetchError, FetchOutcome, FetchReport, FetchRequest, LEASE, ModeName, WATERMARK,
-    run_fetch,
+    FetchDeps, FetchError, FetchOutcome, FetchReport, FetchRequest, LEASE, ModeName,
+    STALL_MARGIN_SECS, WATERMARK, run_fetch,
 };
 use sync_service::settings::{
     self, ConcurrencyPolicy, DiscoveryMode, FetchSettings, SettingsError, ZammadConnection,
 };
 use sync_store::audit::AuditRetention;
-use sync_store::clock::SystemClock;
+use sync_store::clock::{Clock, ManualClock, SystemClock};
 use sync_store::control::{ControlStore, ExpectedVersion, LeaseOutcome, RunState, RunTrigger};
 use sync_store::entries::{EntriesStore, EntryRecord, EntryStatus};
 use sync_store::memory::{
-    MemoryAuditLog, MemoryControl, MemoryEntries, MemoryQueue, MemorySecrets,
+    MemoryAuditLog, MemoryControl, MemoryEntries, MemoryLauncher, MemoryQueue, MemorySecrets,
 };
 use sync_store::queue::{MessageQueue, SyncReason, TicketSyncMessage, decode};
 use test_support::datasets;
@@ -43,7 +47,7 @@ struct World {
     queue: MemoryQueue<TicketSyncMessage>,
     audit: MemoryAuditLog,
     secrets: MemorySecrets,
-    clock: Arc<SystemClock>,
+    clock: Arc<dyn Clock>,
 }
 
 impl World {
@@ -52,6 +56,10 @@ impl World {
     }
 
     async fn with_settings(token: &str, fetch: FetchSettings) -> Self {
+        Self::with_clock(token, fetch, Arc::new(SystemClock)).await
+    }
+
+    async fn with_clock(token: &str, fetch: FetchSettings, clock: Arc<dyn Clock>) -> Self {
         let sim = sims::zammad(ZammadVersion::V6_5, datasets::zammad::demo()).await;
         let world = World {
             control: MemoryControl::new(),
@@ -59,7 +67,7 @@ impl World {
             queue: MemoryQueue::new(),
             audit: MemoryAuditLog::new(AuditRetention::default()),
             secrets: MemorySecrets::new(),
-            clock: Arc::new(SystemClock),
+            clock,
             sim,
         };
         world.secrets.set(TOKEN_SECRET, token);
@@ -647,4 +655,206 @@ async fn missing_settings_or_token_are_reported() {
         run_fetch(&world.deps(), &incremental()).await.unwrap(),
         FetchOutcome::Ran(_)
     ));
+}
+
+fn march_2024() -> StartRun {
+    StartRun {
+        from: Some("2024-03-01T00:00:00Z".parse().unwrap()),
+        to: Some("2024-04-01T00:00:00Z".parse().unwrap()),
+        ..Default::default()
+    }
+}
+
+fn console_admin() -> Actor {
+    Actor {
+        username: "admin".into(),
+        ip: None,
+        user_agent: None,
+    }
+}
+
+#[tokio::test]
+async fn a_console_date_range_is_recorded_handed_off_and_carried_on_by_fetch() {
+    let world = World::new(ADMIN).await;
+    let launcher = MemoryLauncher::new();
+    let run = runs::start(&world.deps(), &launcher, &console_admin(), &march_2024())
+        .await
+        .unwrap();
+    // The console answers before any discovery: the run is recorded, nothing is queued yet.
+    assert_eq!(run.state, RunState::Running);
+    assert_eq!(run.trigger, RunTrigger::Backfill);
+    assert!(world.queue.waiting_bodies().is_empty());
+    let launched = launcher.launched();
+    assert_eq!(launched.len(), 1);
+    assert_eq!(launched[0]["mode"], "backfill");
+    assert_eq!(launched[0]["run_id"], run.id.0);
+
+    // scheduled-fetch, invoked with that payload, carries the same run on.
+    let request = FetchRequest::from_json(launched[0].clone()).unwrap();
+    let report = world.run(request.clone()).await;
+    assert_eq!(report.run_id, run.id);
+    assert_eq!(report.state, RunState::Succeeded, "{report:?}");
+    let messages = world.drain().await;
+    assert!(!messages.is_empty());
+    assert!(messages.iter().all(|m| m.run_id.as_ref() == Some(&run.id)));
+    let stored = world.control.get_run(&run.id).await.unwrap().unwrap();
+    assert_eq!(stored.state, RunState::Succeeded);
+    assert_eq!(stored.counters.tickets_queued, messages.len() as u64);
+    let all = world
+        .control
+        .list_runs(&sync_store::PageRequest::first(50))
+        .await
+        .unwrap();
+    assert_eq!(all.items.len(), 1, "one run, not a second one beside it");
+
+    // Delivered again (Lambda's asynchronous retry): the run has ended, nothing happens.
+    let again = run_fetch(&world.deps(), &request).await.unwrap();
+    assert!(
+        matches!(&again, FetchOutcome::Ended { run_id, state } if *run_id == run.id && *state == RunState::Succeeded),
+        "{again:?}"
+    );
+    assert!(world.queue.waiting_bodies().is_empty());
+}
+
+#[tokio::test]
+async fn a_hand_off_that_is_refused_ends_the_run_and_answers_unavailable() {
+    let world = World::new(ADMIN).await;
+    let launcher = MemoryLauncher::new();
+    launcher.refuse(true);
+    let err = runs::start(&world.deps(), &launcher, &console_admin(), &march_2024())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, ConsoleError::Unavailable(m) if m.contains("recorded as failed")),
+        "{err:?}"
+    );
+    let all = world
+        .control
+        .list_runs(&sync_store::PageRequest::first(50))
+        .await
+        .unwrap();
+    assert_eq!(all.items.len(), 1);
+    assert_eq!(all.items[0].state, RunState::Failed);
+}
+
+#[tokio::test]
+async fn a_handed_off_run_that_cannot_start_is_ended_not_left_running() {
+    let world = World::new(ADMIN).await;
+    let launcher = MemoryLauncher::new();
+    let run = runs::start(&world.deps(), &launcher, &console_admin(), &march_2024())
+        .await
+        .unwrap();
+    let request = FetchRequest::from_json(launcher.launched()[0].clone()).unwrap();
+    // Another fetch holds the lease (skip policy): the handed-off run is the skipped one.
+    world
+        .control
+        .acquire_lease(LEASE, "someone-else", Duration::minutes(5), Utc::now())
+        .await
+        .unwrap();
+    let outcome = run_fetch(&world.deps(), &request).await.unwrap();
+    assert!(
+        matches!(&outcome, FetchOutcome::Skipped { run_id, .. } if *run_id == run.id),
+        "{outcome:?}"
+    );
+    let stored = world.control.get_run(&run.id).await.unwrap().unwrap();
+    assert_eq!(stored.state, RunState::Cancelled);
+
+    // Its settings gone by the time it starts: ended as failed, with the reason in the audit.
+    let run = runs::start(&world.deps(), &launcher, &console_admin(), &march_2024())
+        .await
+        .unwrap();
+    let request = FetchRequest::from_json(launcher.launched()[1].clone()).unwrap();
+    world
+        .control
+        .delete_document(sync_store::control::DocumentKind::Connection, "zammad")
+        .await
+        .unwrap();
+    let err = run_fetch(&world.deps(), &request).await.unwrap_err();
+    assert!(matches!(err, FetchError::Settings(_)), "{err}");
+    let stored = world.control.get_run(&run.id).await.unwrap().unwrap();
+    assert_eq!(stored.state, RunState::Failed);
+    let audit = audit_today(&world.audit).await;
+    assert!(
+        audit
+            .iter()
+            .any(|r| r.event.action == "fetch.failed" && r.event.detail["run_id"] == run.id.0)
+    );
+}
+
+#[tokio::test]
+async fn a_run_killed_partway_is_marked_failed_and_its_lease_frees_itself() {
+    let clock = Arc::new(ManualClock::new(Utc::now()));
+    let world = World::with_clock(ADMIN, FetchSettings::default(), clock.clone()).await;
+    // Discovery hangs on Zammad long enough to be killed in the middle of it.
+    let mut slow = fail_route(GLOBAL_ROUTE);
+    slow.rules[0].error_rate = 0.0;
+    slow.rules[0].latency_ms = 10_000;
+    world.sim.sim().set_faults(slow);
+    let backfill = FetchRequest {
+        mode: ModeName::Backfill,
+        from: Some("2024-03-01T00:00:00Z".parse().unwrap()),
+        to: Some("2024-04-01T00:00:00Z".parse().unwrap()),
+        ..Default::default()
+    };
+    // The process dies: the future is dropped where it stands, nothing after it runs.
+    let killed = tokio::time::timeout(
+        std::time::Duration::from_millis(500),
+        run_fetch(&world.deps(), &backfill),
+    )
+    .await;
+    assert!(killed.is_err(), "the run was still in discovery");
+    let runs_now = world
+        .control
+        .list_runs(&sync_store::PageRequest::first(50))
+        .await
+        .unwrap()
+        .items;
+    assert_eq!(runs_now.len(), 1);
+    let dead = runs_now[0].clone();
+    assert_eq!(dead.state, RunState::Running, "nobody ended it");
+    world.sim.sim().set_faults(FaultConfig::default());
+
+    // While its lease lasts, the next scheduled run is skipped.
+    let outcome = run_fetch(&world.deps(), &incremental()).await.unwrap();
+    assert!(
+        matches!(outcome, FetchOutcome::Skipped { .. }),
+        "{outcome:?}"
+    );
+
+    // Past the lease (and the start slack), the next run takes the lease, ends the dead run
+    // as failed and runs itself.
+    clock.advance(FetchSettings::default().lease_ttl() + Duration::seconds(STALL_MARGIN_SECS + 1));
+    let report = world.run(incremental()).await;
+    assert_eq!(report.state, RunState::Succeeded, "{report:?}");
+    let dead = world.control.get_run(&dead.id).await.unwrap().unwrap();
+    assert_eq!(dead.state, RunState::Failed);
+    let audit = audit_today(&world.audit).await;
+    let reaped = audit
+        .iter()
+        .find(|r| r.event.action == "fetch.failed" && r.event.detail["run_id"] == dead.id.0)
+        .expect("the dead run's end is audited");
+    assert!(
+        reaped.event.detail["error"]
+            .as_str()
+            .unwrap()
+            .contains("stopped before it finished"),
+        "{:?}",
+        reaped.event.detail
+    );
+}
+
+#[tokio::test]
+async fn a_run_younger_than_a_lease_is_never_taken_for_dead() {
+    let clock = Arc::new(ManualClock::new(Utc::now()));
+    let world = World::with_clock(ADMIN, FetchSettings::default(), clock.clone()).await;
+    let launcher = MemoryLauncher::new();
+    // A handed-off run whose function has not started yet.
+    let waiting = runs::start(&world.deps(), &launcher, &console_admin(), &march_2024())
+        .await
+        .unwrap();
+    clock.advance(FetchSettings::default().lease_ttl());
+    let report = world.run(incremental()).await;
+    assert_eq!(report.state, RunState::Succeeded, "{report:?}");
+    let waiting = world.control.get_run(&waiting.id).await.unwrap().unwrap();
+    assert_eq!(waiting.state, RunState::Running);
 }

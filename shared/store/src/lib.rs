@@ -9,6 +9,7 @@
 //!   [`dead_letters`] reads and replays their dead-letter queues over the same port.
 //! - [`secrets::SecretSource`] (+ [`secrets::CachedSecrets`]): tokens and keys.
 //! - [`schedule::ScheduleStore`]: the EventBridge Scheduler schedule.
+//! - [`launch::FetchLauncher`]: hands a long console run to scheduled-fetch.
 //!
 //! Two adapters implement every port: [`memory`] for fast tests of code above, and [`aws`]
 //! (DynamoDB, SQS, Secrets Manager, Scheduler). Both pass the same contract tests.
@@ -23,6 +24,7 @@ pub mod dead_letters;
 pub mod entries;
 pub mod env;
 pub mod error;
+pub mod launch;
 pub mod memory;
 pub mod page;
 pub mod queue;
@@ -60,5 +62,7 @@ mod tests {
         shareable(&queue);
         shareable(&secrets);
         shareable(&schedule);
+        let launcher: Arc<dyn launch::FetchLauncher> = Arc::new(memory::MemoryLauncher::new());
+        shareable(&launcher);
     }
 }

@@ -5,12 +5,14 @@
 //! field, this function is the one fix.
 
 use crate::datasets;
+use crate::launch::InProcessFetch;
 use crate::sims::{self, RunningKimai, RunningZammad, ZammadVersion};
 use crate::stores::{MemoryStores, SECRET_CACHE_TTL};
 use console_api::{ApiState, ConsoleSecrets, DeadLetterQueues};
 use std::sync::Arc;
 use sync_store::clock::Clock;
 use sync_store::control::{ConsoleUser, Role};
+use sync_store::memory::MemoryLauncher;
 use sync_store::secrets::{CachedSecrets, SecretString};
 
 /// Secret id of the Zammad API token the console saves.
@@ -38,7 +40,7 @@ pub fn api_state_on(stores: &MemoryStores, clock: Arc<dyn Clock>) -> ApiState {
         clock.clone(),
         SECRET_CACHE_TTL,
     ));
-    ApiState {
+    let mut state = ApiState {
         control: stores.control.clone(),
         audit: stores.audit.clone(),
         conflicts: stores.conflicts.clone(),
@@ -50,6 +52,7 @@ pub fn api_state_on(stores: &MemoryStores, clock: Arc<dyn Clock>) -> ApiState {
             kimai_write: stores.kimai_write_dlq.clone(),
         },
         schedule: stores.schedule.clone(),
+        fetch_launcher: Arc::new(MemoryLauncher::new()),
         secrets: cached.clone(),
         secret_writer: cached,
         secret_names: ConsoleSecrets {
@@ -60,7 +63,23 @@ pub fn api_state_on(stores: &MemoryStores, clock: Arc<dyn Clock>) -> ApiState {
         clock,
         health_timeout: std::time::Duration::from_secs(2),
         upstream_timeout: std::time::Duration::from_secs(5),
-    }
+    };
+    state.fetch_launcher = in_process_fetch(&state);
+    state
+}
+
+/// Runs a handed-off date-range run in this process over `state`'s own stores, as
+/// scheduled-fetch would. Set it again after replacing one of those stores.
+pub fn in_process_fetch(state: &ApiState) -> Arc<InProcessFetch> {
+    Arc::new(InProcessFetch {
+        control: state.control.clone(),
+        entries: state.entries.clone(),
+        queue: state.ticket_sync.clone(),
+        audit: state.audit.clone(),
+        secrets: state.secrets.clone(),
+        zammad_token_secret: state.secret_names.zammad_token.clone(),
+        clock: state.clock.clone(),
+    })
 }
 
 /// Creates the first admin the way a fresh deployment does; panics if one existed already.

@@ -23,6 +23,7 @@
 pub mod apps;
 pub mod aws;
 pub mod datasets;
+pub mod launch;
 pub mod logs;
 pub mod pipeline;
 pub mod records;

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use sync_store::clock::SystemClock;
 use sync_store::control::ControlStore;
 use sync_store::memory::MemoryControl;
-use test_support::apps::{add_admin, api_state_on};
+use test_support::apps::{add_admin, api_state_on, in_process_fetch};
 use test_support::stores::MemoryStores;
 
 pub const ADMIN: &str = "admin";
@@ -15,6 +15,7 @@ pub const PASSWORD: &str = "correct horse battery";
 pub async fn state_with(control: Arc<dyn ControlStore>) -> ApiState {
     let mut state = api_state_on(&MemoryStores::new(), Arc::new(SystemClock));
     state.control = control;
+    state.fetch_launcher = in_process_fetch(&state);
     state
 }
 

@@ -2,21 +2,24 @@
 //!
 //! - A **ticket list** records a `manual` run and sends one `ticket-sync` message per ticket
 //!   (reason `manual`, the run id, the dry-run flag). Reconcile adds `tickets_done` as it goes.
-//! - A **date range** runs the fetch step's backfill in-process ([`crate::fetch::run_fetch`]
-//!   with `{"mode": "backfill", from, to, dry_run}`): the same discovery, lease and run record
-//!   as a scheduled backfill, so there is one code path for it. It returns when discovery is
-//!   done and every message is sent.
+//! - A **date range** is recorded as a `backfill` run here and handed to scheduled-fetch
+//!   (asynchronously, through [`FetchLauncher`]) with `{"mode": "backfill", from, to, dry_run,
+//!   run_id}`: the same discovery, lease and run record as a scheduled backfill, one code path.
+//!   A long discovery (up to 366 days of Zammad queries) would not fit the api function's 29 s;
+//!   scheduled-fetch has 300 s. The answer is the run, `running`; the console follows it.
 
 use crate::console::access::{AccessLog, Actor};
 use crate::console::audit_log::{MAX_CSV_ROWS, cell};
 use crate::console::error::{ConsoleError, ConsoleResult};
-use crate::fetch::{FetchDeps, FetchError, FetchOutcome, FetchRequest, ModeName};
+use crate::fetch::{FetchDeps, FetchRequest, ModeName, reap_stalled_runs};
+use crate::settings::{self, SettingsError};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::json;
 use std::collections::BTreeSet;
 use sync_core::ids::TicketId;
 use sync_store::control::{ControlStore, RunCounters, RunId, RunState, RunTrigger, SyncRun};
+use sync_store::launch::FetchLauncher;
 use sync_store::page::MAX_PAGE_SIZE;
 use sync_store::queue::{SyncReason, TicketSyncMessage};
 use sync_store::{Page, PageRequest, StoreError};
@@ -74,12 +77,15 @@ impl From<SyncRun> for RunView {
 /// Starts a run (see the module doc), records `sync_run.start`, and answers the run as stored.
 pub async fn start(
     deps: &FetchDeps<'_>,
+    launcher: &dyn FetchLauncher,
     actor: &Actor,
     request: &StartRun,
 ) -> ConsoleResult<SyncRun> {
     let run = match (&request.tickets, request.from, request.to) {
         (Some(tickets), None, None) => start_tickets(deps, tickets, request.dry_run).await?,
-        (None, Some(from), Some(to)) => start_range(deps, from, to, request.dry_run).await?,
+        (None, Some(from), Some(to)) => {
+            start_range(deps, launcher, from, to, request.dry_run).await?
+        }
         (None, None, None) => return Err(invalid("tickets", "give tickets, or from and to")),
         (Some(_), _, _) => {
             return Err(invalid(
@@ -153,32 +159,64 @@ async fn start_tickets(
 
 async fn start_range(
     deps: &FetchDeps<'_>,
+    launcher: &dyn FetchLauncher,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
     dry_run: bool,
 ) -> ConsoleResult<SyncRun> {
-    let request = FetchRequest {
+    let mut request = FetchRequest {
         mode: ModeName::Backfill,
         from: Some(from),
         to: Some(to),
         concurrency: None,
         dry_run,
+        run_id: None,
     };
     // The fetch step's own checks (order, at most 366 days) answer first, as invalid input.
     request.mode().map_err(|e| invalid("from", e.to_string()))?;
-    let outcome = crate::fetch::run_fetch(deps, &request)
+    // So are missing settings: a run that could only fail is not started.
+    let settings = settings::load_fetch(deps.control)
         .await
-        .map_err(|e| match e {
-            FetchError::BadRequest(d) => invalid("from", d),
-            FetchError::Settings(s) if !s.is_retryable() => ConsoleError::Conflict(s.to_string()),
-            FetchError::Settings(s) => ConsoleError::Unavailable(s.to_string()),
-            FetchError::Store(s) => s.into(),
-        })?;
-    let run_id = match outcome {
-        FetchOutcome::Ran(report) => report.run_id,
-        FetchOutcome::Skipped { run_id, .. } | FetchOutcome::GaveUp { run_id, .. } => run_id,
-    };
-    reread(deps.control, &run_id).await
+        .map_err(settings_error)?;
+    settings::load_zammad(deps.control)
+        .await
+        .map_err(settings_error)?;
+    // With the schedule off, no fetch run would end a dead run; starting one does it too.
+    if let Err(e) = reap_stalled_runs(deps, &settings, None).await {
+        tracing::warn!(error = %e, "could not look for stalled runs");
+    }
+    let params = json!({
+        "mode": "backfill",
+        "from": from,
+        "to": to,
+        "dry_run": dry_run,
+        "concurrency": settings.concurrency,
+    });
+    let run = deps
+        .control
+        .create_run(RunTrigger::Backfill, &params, deps.clock.now())
+        .await?;
+    request.run_id = Some(run.id.clone());
+    let payload = serde_json::to_value(&request).expect("fetch requests serialise");
+    if let Err(e) = launcher.launch(&payload).await {
+        // Nobody will carry it on: end it now, and let the caller try again.
+        deps.control
+            .finish_run(&run.id, RunState::Failed, deps.clock.now())
+            .await?;
+        return Err(ConsoleError::Unavailable(format!(
+            "the run could not be handed to scheduled-fetch ({e}); run {} recorded as failed; try again",
+            run.id
+        )));
+    }
+    Ok(run)
+}
+
+fn settings_error(e: SettingsError) -> ConsoleError {
+    if e.is_retryable() {
+        ConsoleError::Unavailable(e.to_string())
+    } else {
+        ConsoleError::Conflict(e.to_string())
+    }
 }
 
 /// The run just written; gone already is a store fault, not the caller's.

@@ -1,4 +1,5 @@
-//! AWS adapters: DynamoDB, SQS, Secrets Manager, EventBridge Scheduler, on the official SDK.
+//! AWS adapters: DynamoDB, SQS, Secrets Manager, EventBridge Scheduler, Lambda (the console's
+//! hand-off to scheduled-fetch), on the official SDK.
 //!
 //! The endpoint comes only from the standard configuration chain (`AWS_ENDPOINT_URL` for the
 //! emulator, nothing on AWS), so no code path differs between the two.
@@ -8,6 +9,7 @@ mod conflicts;
 mod control;
 mod entries;
 mod item;
+mod launch;
 pub mod provision;
 mod queue;
 mod schedule;
@@ -17,6 +19,7 @@ pub use audit::DynamoAuditLog;
 pub use conflicts::DynamoConflicts;
 pub use control::DynamoControl;
 pub use entries::DynamoEntries;
+pub use launch::LambdaFetchLauncher;
 pub use queue::SqsQueue;
 pub use schedule::{SCHEDULED_INPUT, SCHEDULED_RETRY_ATTEMPTS, ScheduleTarget, SchedulerSchedule};
 pub use secrets::SecretsManagerSource;
