@@ -53,6 +53,13 @@ LOG_ACTIONS = ("logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents
 XRAY_ACTIONS = ("xray:PutTraceSegments", "xray:PutTelemetryRecords")
 SQS_POLLER_ACTIONS = ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes")
 SCHEDULE_WRITES = ("scheduler:CreateSchedule", "scheduler:UpdateSchedule")
+# SQS authorizes its batch operations as the single-message action; IAM has no action of the
+# batch's name. The emulator names the operation, so its records are read as AWS decides them.
+AWS_ACTION_OF = {
+    "sqs:SendMessageBatch": "sqs:SendMessage",
+    "sqs:DeleteMessageBatch": "sqs:DeleteMessage",
+    "sqs:ChangeMessageVisibilityBatch": "sqs:ChangeMessageVisibility",
+}
 # The AWS managed policies SAM attaches to function roles (basic execution, X-Ray, SQS
 # polling), as AWS publishes them. The emulator knows only some of them (not
 # AWSXrayWriteOnlyAccess), so these come first and the emulator's copy fills in the others.
@@ -571,7 +578,8 @@ def read_calls(path, roles, warnings):
             if role is None:
                 warnings.append(f"{path}:{number}: {call.get('principal')} is no role of this stack; left out")
                 continue
-            entry = calls[(role, call["action"], call["resource"])]
+            action = AWS_ACTION_OF.get(call["action"], call["action"])
+            entry = calls[(role, action, call["resource"])]
             entry["count"] += 1
             entry["decisions"].add(call.get("decision", "?"))
     return [{"role": k[0], "action": k[1], "resource": k[2], **v} for k, v in sorted(calls.items())]

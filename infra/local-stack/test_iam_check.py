@@ -138,6 +138,18 @@ class IamCheckTest(unittest.TestCase):
         self.assertIn("Worker (role WorkerRole) may not dynamodb:PutItem on " + TABLE_ARN, failures[0])
         self.assertIn("ImplicitDeny", failures[0])
 
+    def test_a_batch_send_is_authorized_as_send_message(self):
+        queue_arn = f"arn:aws:sqs:eu-west-1:{ACCOUNT}:stk-Queue-1"
+        template = TEMPLATE.replace("            # PASS_ROLE", """            - Effect: Allow
+              Action: [sqs:SendMessage]
+              Resource: [!GetAtt Queue.Arn]""")
+        failures, _, _, _ = self.run_check([call("stk-WorkerRole-1", "sqs:SendMessageBatch", queue_arn)],
+                                           template=template)
+        self.assertEqual(failures, [])
+        failures, _, _, _ = self.run_check([call("stk-WorkerRole-1", "sqs:SendMessageBatch", queue_arn)])
+        self.assertEqual(len(failures), 1)
+        self.assertIn("may not sqs:SendMessage on " + queue_arn, failures[0])
+
     def test_an_index_is_not_its_table(self):
         failures, _, _, _ = self.run_check([call("stk-WorkerRole-1", "dynamodb:Query", TABLE_ARN + "/index/by-day")])
         self.assertEqual(len(failures), 1)
