@@ -13,3 +13,8 @@ MINISTACK_URL="http://127.0.0.1:$MINISTACK_PORT"
 # permission the template does not grant is an AccessDenied here as on AWS. The stack scripts
 # turn it on (local-stack/env.sh); the adapter tests call as the account root either way.
 MINISTACK_AUTH="${MINISTACK_AUTH:-false}"
+# Set to a file: the emulator writes down every IAM decision about a function's call there
+# (start.sh, ministack_recording.py); how the running emulator records is kept in
+# MINISTACK_RECORDING ("<file> enforce=<true|false>", absent when it does not).
+MINISTACK_RECORD_CALLS="${MINISTACK_RECORD_CALLS:-}"
+MINISTACK_RECORDING="$MINISTACK_STATE/recording"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Checks template.yaml: cfn-lint (pinned, installed into the project-local deploy-tools
-# virtualenv if missing; any error or warning fails) and the unit tests of the script that
-# renders the template for the local emulator. The template-vs-schema check is a Rust test
+# virtualenv if missing; any error or warning fails), the unit tests of the script that
+# renders the template for the local emulator and of the IAM check (iam_check.py). The template-vs-schema check is a Rust test
 # (cargo nextest run -p local-stack).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -12,4 +12,4 @@ cd "$REPO_ROOT"
 "$STACK_TOOLS_VENV/bin/cfn-lint" --format parseable template.yaml
 echo "cfn-lint: template.yaml is clean"
 cd "$REPO_ROOT/infra/local-stack"
-PYTHONDONTWRITEBYTECODE=1 "$STACK_TOOLS_VENV/bin/python" -m unittest test_render_template
+PYTHONDONTWRITEBYTECODE=1 "$STACK_TOOLS_VENV/bin/python" -m unittest test_render_template test_iam_check

@@ -13,4 +13,4 @@ if kill -0 "$pid" 2>/dev/null; then
     done
     kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null || true
 fi
-rm -f "$MINISTACK_PIDFILE"
+rm -f "$MINISTACK_PIDFILE" "$MINISTACK_RECORDING"

@@ -14,6 +14,8 @@ STACK_TOOLS=(
     "awscli==1.46.3"
     "boto3==1.44.5"
     "PyYAML==6.0.3"
+    # SAM's own translator: the IAM check (iam_check.py) expands policy templates with it.
+    "aws-sam-translator==1.115.0"
     "cargo-lambda==1.9.2"
     "ziglang==0.14.1"
 )

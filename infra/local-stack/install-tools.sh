@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs the pinned deploy tools (cfn-lint, awscli, boto3, cargo-lambda with Zig) into a
-# project-local virtualenv if missing. Idempotent: with every pin satisfied it does nothing.
+# Installs the pinned deploy tools (cfn-lint, awscli, boto3, aws-sam-translator, cargo-lambda with
+# Zig) into a project-local virtualenv if missing. Idempotent: with every pin satisfied it does
+# nothing.
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 
