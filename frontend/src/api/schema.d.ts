@@ -2500,7 +2500,10 @@ export interface paths {
             };
         };
         put?: never;
-        /** Starts a run: a ticket list is enqueued at once; a date range runs the backfill discovery. */
+        /**
+         * Starts a run: a ticket list is enqueued at once; a date range is handed to scheduled-fetch,
+         *     which discovers its tickets. Either answers 202 with the run, `running`.
+         */
         post: {
             parameters: {
                 query?: never;

@@ -32,7 +32,7 @@ function RunSummary({ id, dryRun }: { id: string; dryRun: boolean }) {
       </div>
       <Progress value={percent ?? 0} aria-label="Run progress" />
       <p className="text-xs text-muted-foreground" data-testid="sync-now-progress">
-        {percent === null ? "Nothing queued yet" : `${c.tickets_done} of ${c.tickets_queued} tickets done (${percent} %)`}
+        {percent === null ? (finished ? "Nothing was queued" : "Finding the tickets to sync…") : `${c.tickets_done} of ${c.tickets_queued} tickets done (${percent} %)`}
         {isMoving(r) ? " · updating…" : ""}
       </p>
       <dl className="grid grid-cols-6 gap-2 text-center" aria-label={dryRun ? "Plan summary" : "Run summary"}>
