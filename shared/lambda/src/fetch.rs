@@ -4,41 +4,10 @@
 use crate::deadline::Deadline;
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 use serde_json::Value;
-use std::sync::Arc;
-use sync_service::fetch::{FetchDeps, FetchError, FetchRequest, run_fetch};
-use sync_store::audit::AuditLog;
-use sync_store::clock::Clock;
-use sync_store::control::ControlStore;
-use sync_store::entries::EntriesStore;
-use sync_store::queue::{MessageQueue, TicketSyncMessage};
-use sync_store::secrets::SecretSource;
+use sync_service::fetch::{FetchDeps, FetchError, FetchPorts, FetchRequest, run_fetch};
 
 /// What the function keeps for its life (built by [`crate::adapters::fetch`]).
-pub struct Ports {
-    pub control: Arc<dyn ControlStore>,
-    pub entries: Arc<dyn EntriesStore>,
-    pub queue: Arc<dyn MessageQueue<TicketSyncMessage>>,
-    pub audit: Arc<dyn AuditLog>,
-    pub secrets: Arc<dyn SecretSource>,
-    /// Name or ARN of the Zammad token secret (`ZAMMAD_TOKEN_SECRET`).
-    pub zammad_token_secret: String,
-    pub clock: Arc<dyn Clock>,
-}
-
-impl Ports {
-    /// What one invocation borrows.
-    pub fn deps(&self) -> FetchDeps<'_> {
-        FetchDeps {
-            control: self.control.as_ref(),
-            entries: self.entries.as_ref(),
-            queue: self.queue.as_ref(),
-            audit: self.audit.as_ref(),
-            secrets: self.secrets.as_ref(),
-            zammad_token_secret: &self.zammad_token_secret,
-            clock: self.clock.as_ref(),
-        }
-    }
-}
+pub type Ports = FetchPorts;
 
 /// Serves invocations until the runtime stops.
 pub async fn run(ports: Ports) -> Result<(), Error> {

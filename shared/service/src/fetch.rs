@@ -26,6 +26,7 @@ use chrono::{DateTime, Duration, NaiveDate, SubsecRound, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
+use std::sync::Arc;
 use sync_core::ids::TicketId;
 use sync_store::StoreError;
 use sync_store::audit::{AuditEvent, AuditKind, AuditLog};
@@ -97,6 +98,18 @@ impl FetchRequest {
     /// Parses a payload: bad input is a [`FetchError::BadRequest`] naming the problem.
     pub fn from_json(value: Value) -> Result<Self, FetchError> {
         serde_json::from_value(value).map_err(|e| FetchError::BadRequest(e.to_string()))
+    }
+
+    /// What a run of this request records as its `params` (the console records a handed-off
+    /// run with the same shape).
+    pub fn run_params(&self, mode: FetchMode, policy: ConcurrencyPolicy) -> Value {
+        json!({
+            "mode": mode.name(),
+            "from": self.from,
+            "to": self.to,
+            "dry_run": self.dry_run,
+            "concurrency": policy,
+        })
     }
 
     pub fn mode(&self) -> Result<FetchMode, FetchError> {
@@ -221,6 +234,35 @@ pub struct FetchDeps<'a> {
     pub clock: &'a dyn Clock,
 }
 
+/// What [`FetchDeps`] borrow, owned: what scheduled-fetch keeps for its life, and what a
+/// fetch run started in the background holds.
+#[derive(Clone)]
+pub struct FetchPorts {
+    pub control: Arc<dyn ControlStore>,
+    pub entries: Arc<dyn EntriesStore>,
+    pub queue: Arc<dyn MessageQueue<TicketSyncMessage>>,
+    pub audit: Arc<dyn AuditLog>,
+    pub secrets: Arc<dyn SecretSource>,
+    /// Name or ARN of the Zammad token secret (`ZAMMAD_TOKEN_SECRET`).
+    pub zammad_token_secret: String,
+    pub clock: Arc<dyn Clock>,
+}
+
+impl FetchPorts {
+    /// What one run borrows.
+    pub fn deps(&self) -> FetchDeps<'_> {
+        FetchDeps {
+            control: self.control.as_ref(),
+            entries: self.entries.as_ref(),
+            queue: self.queue.as_ref(),
+            audit: self.audit.as_ref(),
+            secrets: self.secrets.as_ref(),
+            zammad_token_secret: &self.zammad_token_secret,
+            clock: self.clock.as_ref(),
+        }
+    }
+}
+
 /// One invocation: take the lease, discover, enqueue, record the run, release the lease.
 /// A request carrying a `run_id` (the console's hand-off) carries that run on; whatever ends
 /// it early (bad settings, a busy lease, a store fault) finishes it too, so it never stays
@@ -294,13 +336,7 @@ async fn fetch_with(
     let policy = request.concurrency.unwrap_or(settings.concurrency);
     let params = match adopted {
         Some(run) => run.params.clone(),
-        None => json!({
-            "mode": mode.name(),
-            "from": request.from,
-            "to": request.to,
-            "dry_run": request.dry_run,
-            "concurrency": policy,
-        }),
+        None => request.run_params(mode, policy),
     };
 
     let holder = format!("fetch-{}", uuid::Uuid::new_v4().simple());
@@ -455,6 +491,24 @@ async fn take_lease(
     }
 }
 
+/// The handed-off run's id, or that of a run recorded now.
+async fn adopt_or_record(
+    deps: &FetchDeps<'_>,
+    mode: FetchMode,
+    params: &Value,
+    at: DateTime<Utc>,
+    adopted: Option<&SyncRun>,
+) -> Result<RunId, StoreError> {
+    match adopted {
+        Some(run) => Ok(run.id.clone()),
+        None => Ok(deps
+            .control
+            .create_run(mode.trigger(), params, at)
+            .await?
+            .id),
+    }
+}
+
 /// Records a run that never started discovery (skipped or given up).
 async fn record_unstarted(
     deps: &FetchDeps<'_>,
@@ -463,15 +517,7 @@ async fn record_unstarted(
     state: RunState,
     adopted: Option<&SyncRun>,
 ) -> Result<RunId, StoreError> {
-    let id = match adopted {
-        Some(run) => run.id.clone(),
-        None => {
-            deps.control
-                .create_run(mode.trigger(), params, deps.clock.now())
-                .await?
-                .id
-        }
-    };
+    let id = adopt_or_record(deps, mode, params, deps.clock.now(), adopted).await?;
     deps.control
         .finish_run(&id, state, deps.clock.now())
         .await?;
@@ -491,15 +537,7 @@ async fn run_with_lease(
 ) -> Result<FetchReport, FetchError> {
     // Microseconds: what the control table keeps, so the reported watermark is the stored one.
     let started = deps.clock.now().trunc_subsecs(6);
-    let run_id = match adopted {
-        Some(run) => run.id.clone(),
-        None => {
-            deps.control
-                .create_run(mode.trigger(), params, started)
-                .await?
-                .id
-        }
-    };
+    let run_id = adopt_or_record(deps, mode, params, started, adopted).await?;
     tracing::info!(%run_id, "fetch run started");
     let mut report = FetchReport {
         run_id,

@@ -22,7 +22,9 @@ use sync_service::settings::{
 };
 use sync_store::audit::AuditRetention;
 use sync_store::clock::{Clock, ManualClock, SystemClock};
-use sync_store::control::{ControlStore, ExpectedVersion, LeaseOutcome, RunState, RunTrigger};
+use sync_store::control::{
+    ControlStore, ExpectedVersion, LeaseOutcome, RunState, RunTrigger, SyncRun,
+};
 use sync_store::entries::{EntriesStore, EntryRecord, EntryStatus};
 use sync_store::memory::{
     MemoryAuditLog, MemoryControl, MemoryEntries, MemoryLauncher, MemoryQueue, MemorySecrets,
@@ -150,6 +152,12 @@ impl World {
             out.push(decode(&b).unwrap());
         }
         out
+    }
+
+    /// Every run recorded (a test records a few), newest first.
+    async fn runs(&self) -> Vec<SyncRun> {
+        let page = sync_store::PageRequest::first(50);
+        self.control.list_runs(&page).await.unwrap().items
     }
 
     async fn watermark(&self) -> Option<DateTime<Utc>> {
@@ -700,12 +708,11 @@ async fn a_console_date_range_is_recorded_handed_off_and_carried_on_by_fetch() {
     let stored = world.control.get_run(&run.id).await.unwrap().unwrap();
     assert_eq!(stored.state, RunState::Succeeded);
     assert_eq!(stored.counters.tickets_queued, messages.len() as u64);
-    let all = world
-        .control
-        .list_runs(&sync_store::PageRequest::first(50))
-        .await
-        .unwrap();
-    assert_eq!(all.items.len(), 1, "one run, not a second one beside it");
+    assert_eq!(
+        world.runs().await.len(),
+        1,
+        "one run, not a second one beside it"
+    );
 
     // Delivered again (Lambda's asynchronous retry): the run has ended, nothing happens.
     let again = run_fetch(&world.deps(), &request).await.unwrap();
@@ -728,13 +735,9 @@ async fn a_hand_off_that_is_refused_ends_the_run_and_answers_unavailable() {
         matches!(&err, ConsoleError::Unavailable(m) if m.contains("recorded as failed")),
         "{err:?}"
     );
-    let all = world
-        .control
-        .list_runs(&sync_store::PageRequest::first(50))
-        .await
-        .unwrap();
-    assert_eq!(all.items.len(), 1);
-    assert_eq!(all.items[0].state, RunState::Failed);
+    let all = world.runs().await;
+    assert_eq!(all.len(), 1);
+    assert_eq!(all[0].state, RunState::Failed);
 }
 
 #[tokio::test]
@@ -803,12 +806,7 @@ async fn a_run_killed_partway_is_marked_failed_and_its_lease_frees_itself() {
     )
     .await;
     assert!(killed.is_err(), "the run was still in discovery");
-    let runs_now = world
-        .control
-        .list_runs(&sync_store::PageRequest::first(50))
-        .await
-        .unwrap()
-        .items;
+    let runs_now = world.runs().await;
     assert_eq!(runs_now.len(), 1);
     let dead = runs_now[0].clone();
     assert_eq!(dead.state, RunState::Running, "nobody ended it");

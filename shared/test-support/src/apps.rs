@@ -10,6 +10,7 @@ use crate::sims::{self, RunningKimai, RunningZammad, ZammadVersion};
 use crate::stores::{MemoryStores, SECRET_CACHE_TTL};
 use console_api::{ApiState, ConsoleSecrets, DeadLetterQueues};
 use std::sync::Arc;
+use sync_service::fetch::FetchPorts;
 use sync_store::clock::Clock;
 use sync_store::control::{ConsoleUser, Role};
 use sync_store::memory::MemoryLauncher;
@@ -71,7 +72,7 @@ pub fn api_state_on(stores: &MemoryStores, clock: Arc<dyn Clock>) -> ApiState {
 /// Runs a handed-off date-range run in this process over `state`'s own stores, as
 /// scheduled-fetch would. Set it again after replacing one of those stores.
 pub fn in_process_fetch(state: &ApiState) -> Arc<InProcessFetch> {
-    Arc::new(InProcessFetch {
+    Arc::new(InProcessFetch(FetchPorts {
         control: state.control.clone(),
         entries: state.entries.clone(),
         queue: state.ticket_sync.clone(),
@@ -79,7 +80,7 @@ pub fn in_process_fetch(state: &ApiState) -> Arc<InProcessFetch> {
         secrets: state.secrets.clone(),
         zammad_token_secret: state.secret_names.zammad_token.clone(),
         clock: state.clock.clone(),
-    })
+    }))
 }
 
 /// Creates the first admin the way a fresh deployment does; panics if one existed already.

@@ -146,13 +146,7 @@ async fn start_tickets(
     deps.control.add_to_run(&run.id, &delta).await?;
     if report.sent == 0 {
         // Nothing reached the queue: the run is over, and the caller may simply try again.
-        deps.control
-            .finish_run(&run.id, RunState::Failed, deps.clock.now())
-            .await?;
-        return Err(ConsoleError::Unavailable(format!(
-            "no ticket could be queued (run {} recorded as failed); try again",
-            run.id
-        )));
+        return give_up(deps, &run.id, "no ticket could be queued".into()).await;
     }
     reread(deps.control, &run.id).await
 }
@@ -173,7 +167,7 @@ async fn start_range(
         run_id: None,
     };
     // The fetch step's own checks (order, at most 366 days) answer first, as invalid input.
-    request.mode().map_err(|e| invalid("from", e.to_string()))?;
+    let mode = request.mode().map_err(|e| invalid("from", e.to_string()))?;
     // So are missing settings: a run that could only fail is not started.
     let settings = settings::load_fetch(deps.control)
         .await
@@ -185,13 +179,7 @@ async fn start_range(
     if let Err(e) = reap_stalled_runs(deps, &settings, None).await {
         tracing::warn!(error = %e, "could not look for stalled runs");
     }
-    let params = json!({
-        "mode": "backfill",
-        "from": from,
-        "to": to,
-        "dry_run": dry_run,
-        "concurrency": settings.concurrency,
-    });
+    let params = request.run_params(mode, settings.concurrency);
     let run = deps
         .control
         .create_run(RunTrigger::Backfill, &params, deps.clock.now())
@@ -200,15 +188,20 @@ async fn start_range(
     let payload = serde_json::to_value(&request).expect("fetch requests serialise");
     if let Err(e) = launcher.launch(&payload).await {
         // Nobody will carry it on: end it now, and let the caller try again.
-        deps.control
-            .finish_run(&run.id, RunState::Failed, deps.clock.now())
-            .await?;
-        return Err(ConsoleError::Unavailable(format!(
-            "the run could not be handed to scheduled-fetch ({e}); run {} recorded as failed; try again",
-            run.id
-        )));
+        let why = format!("the run could not be handed to scheduled-fetch ({e})");
+        return give_up(deps, &run.id, why).await;
     }
     Ok(run)
+}
+
+/// Ends a run that nothing will carry on, and answers 503 saying so: trying again is safe.
+async fn give_up(deps: &FetchDeps<'_>, run: &RunId, why: String) -> ConsoleResult<SyncRun> {
+    deps.control
+        .finish_run(run, RunState::Failed, deps.clock.now())
+        .await?;
+    Err(ConsoleError::Unavailable(format!(
+        "{why} (run {run} recorded as failed); try again"
+    )))
 }
 
 fn settings_error(e: SettingsError) -> ConsoleError {
