@@ -6,7 +6,7 @@ SHELL := /bin/bash
 # Project-local tools (virtualenvs, emulator state) live here; never committed.
 LOCAL := $(CURDIR)/.local
 
-.PHONY: help e2e test test-console test-console-local test-rust test-template test-stack up down lint bench tools-rust conformance zammad-sim kimai-sim console-api demo-data local-aws-up local-aws-down
+.PHONY: help e2e test test-console test-console-local test-rust test-template test-stack up down lint bench tools-rust conformance zammad-sim kimai-sim console-api demo-data local-aws-up local-aws-down soak-limits
 
 help: ## List the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -79,3 +79,6 @@ kimai-sim: ## Run the Kimai simulator with demo data on 127.0.0.1:8082
 bench: ## Benchmarks: the planner, then the deployed stack (release bootstraps, cold starts, a 2,000-accounting sync on ports 4598/18181/18182); results go to docs/benchmarks.md by hand
 	cargo run --profile bench -p sync-core --example planner_bench
 	infra/bench/stack-bench.sh
+
+soak-limits: ## Limits harness: a console backfill of 5,000 tickets against a slow Kimai with 429s on its own stack (ports 4620/18620/18621); TICKETS, KIMAI_LATENCY_MS, RATE_LIMIT_SHARE, RETRY_AFTER_SECS
+	infra/soak/soak-limits.sh

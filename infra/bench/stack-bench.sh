@@ -22,6 +22,7 @@ here="$(cd "$(dirname "$0")" && pwd)"
 stack="$here/../local-stack"
 source "$stack/env.sh"
 source "$stack/lib.sh"
+source "$here/world.sh"
 cd "$REPO_ROOT"
 
 ACCOUNTINGS="${ACCOUNTINGS:-2000}"
@@ -104,44 +105,18 @@ build_release x86_64 --x86-64 "$BENCH_TARGET_DIR"
 # ---------------------------------------------------------------- 2. the stack and its data
 step "stack-bench, the simulators and the seeding tool"
 cargo build --quiet -p stack-bench -p zammad-sim -p kimai-sim -p local-stack
-host_bin="$(cargo metadata --format-version 1 --no-deps |
-    python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')/debug"
+host_bin="$(world_host_bin)/debug"
 bench="$host_bin/stack-bench"
 
 step "a demo world of exactly $ACCOUNTINGS accountings"
 "$bench" dataset --accountings "$ACCOUNTINGS" --weeks "$WEEKS" --out "$WORK/data" >"$WORK/chosen.json"
 cat "$WORK/chosen.json" >&2
-read -r from to ticket < <(python3 - "$WORK/chosen.json" <<'PY'
-import datetime, json, sys
-c = json.load(open(sys.argv[1]))
-start = datetime.date.fromisoformat(c["start"])
-# From the day before the first working day (zones east of UTC), to now.
-frm = datetime.datetime.combine(start - datetime.timedelta(days=1), datetime.time(), datetime.timezone.utc)
-now = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
-print(frm.isoformat(), now.isoformat(), c["busiest_tickets"][0])
-PY
-)
+read -r from to ticket < <(world_range "$WORK/chosen.json")
 
-# The simulators start with the generated world before `up.sh` runs: up.sh keeps simulators it
-# finds running under its pid files (and down.sh stops them), so the stack never sees the
-# small demo data and its first (incremental) sync finds nothing in this older world.
-start_sim() { # name port dataset
-    local name="$1" port="$2" dataset="$3" pidfile="$SIMS_DIR/$1.pid"
-    if sim_answers "$port"; then
-        echo "port $port is in use; stop what runs there or choose other ports" >&2
-        exit 1
-    fi
-    setsid nohup "$host_bin/$name" --dataset "$dataset" --port "$port" \
-        >"$SIMS_DIR/$name.log" 2>&1 </dev/null &
-    echo $! >"$pidfile"
-    for _ in $(seq 1 50); do sim_answers "$port" && return; sleep 0.2; done
-    echo "$name did not start; see $SIMS_DIR/$name.log" >&2
-    exit 1
-}
 step "simulators with the generated world (ports $ZAMMAD_SIM_PORT, $KIMAI_SIM_PORT)"
 stack_started=1
-start_sim zammad-sim "$ZAMMAD_SIM_PORT" "$WORK/data/zammad.json"
-start_sim kimai-sim "$KIMAI_SIM_PORT" "$WORK/data/kimai.json"
+start_world_sim "$host_bin" zammad-sim "$ZAMMAD_SIM_PORT" "$WORK/data/zammad.json"
+start_world_sim "$host_bin" kimai-sim "$KIMAI_SIM_PORT" "$WORK/data/kimai.json"
 
 step "the local stack on port $MINISTACK_PORT (make up; log: $WORK/up.log)"
 "$stack/up.sh" >"$WORK/up.log" 2>&1 || { tail -n 40 "$WORK/up.log" >&2; exit 1; }

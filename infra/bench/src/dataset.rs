@@ -81,6 +81,26 @@ pub fn exact(
     )))
 }
 
+/// The demo world of exactly `tickets` tickets (the generator's default seed).
+pub fn by_tickets(
+    tickets: usize,
+    weeks: u32,
+    start: NaiveDate,
+) -> Result<(Chosen, zammad_sim::Dataset, kimai_sim::Dataset), BenchError> {
+    let spec = DemoSpec::new(FIRST_SEED, tickets, weeks, Unit::Minutes, start)
+        .map_err(|e| BenchError::Dataset(e.to_string()))?;
+    let (zammad, kimai) = demo_data::generate(&spec);
+    let chosen = Chosen {
+        seed: FIRST_SEED,
+        tickets,
+        weeks,
+        start,
+        accountings: zammad.accountings.len(),
+        busiest_tickets: busiest(&zammad),
+    };
+    Ok((chosen, zammad, kimai))
+}
+
 fn busiest(zammad: &zammad_sim::Dataset) -> Vec<u64> {
     let mut per_ticket: std::collections::BTreeMap<u64, usize> = Default::default();
     for a in &zammad.accountings {

@@ -2,7 +2,9 @@
 //! - cold init and peak memory of each function's bootstrap, started behind a local Lambda
 //!   Runtime API ([`runtime_api`], [`cold_init`], [`cold_bench`], [`events`]);
 //! - a sync of an exact number of accountings ([`dataset`]) through the local stack, with its
-//!   Kimai and Zammad calls ([`sync_run`]).
+//!   Kimai and Zammad calls ([`sync_run`]);
+//! - the limits harness: a console backfill against a slow, rate-limiting Kimai, checked against
+//!   the world it was given ([`soak`]).
 
 pub mod cold_bench;
 pub mod cold_init;
@@ -12,5 +14,6 @@ pub mod events;
 pub mod function_env;
 pub mod report;
 pub mod runtime_api;
+pub mod soak;
 pub mod stats;
 pub mod sync_run;

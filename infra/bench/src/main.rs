@@ -2,24 +2,29 @@
 //! `docs/benchmarks.md`).
 //!
 //! ```text
-//! stack-bench dataset --accountings N --out DIR [--weeks W] [--start YYYY-MM-DD]
+//! stack-bench dataset --accountings N | --tickets N --out DIR [--weeks W] [--start YYYY-MM-DD]
 //! stack-bench cold-init --build LABEL --runs N --ticket ID --log-dir DIR --out FILE
 //!                       --function crate=deployed-name=path [--function ...]
 //! stack-bench sync --zammad-url URL --kimai-url URL --fetch-function NAME --control-table T
 //!                  --work-queue name=URL ... --dead-letter-queue name=URL ...
 //!                  --from RFC3339 --to RFC3339 --out FILE [--limit-secs N] [--quiet-secs N]
+//! stack-bench soak --api-url URL --admin-user U (password in $SOAK_ADMIN_PASSWORD)
+//!                  --zammad-url URL --kimai-url URL --control-table T
+//!                  --work-queue name=URL ... --dead-letter-queue name=URL ...
+//!                  --from RFC3339 --to RFC3339 --out FILE [--limit-secs N] [--quiet-secs N]
+//! stack-bench soak-check --world DIR --kimai-url URL --out FILE
 //! ```
 //! AWS calls go where the SDK's environment says (`AWS_ENDPOINT_URL`: the emulator).
 
 use chrono::{DateTime, NaiveDate, Utc};
 use stack_bench::error::BenchError;
-use stack_bench::{cold_bench, dataset, function_env, report, sync_run};
+use stack_bench::{cold_bench, dataset, function_env, report, soak, sync_run};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-const USAGE: &str = "usage: stack-bench dataset|cold-init|sync [options] (see the source's header or docs/benchmarks.md)";
+const USAGE: &str = "usage: stack-bench dataset|cold-init|sync|soak|soak-check [options] (see the source's header or docs/benchmarks.md)";
 
 /// `--name value` pairs; a name may repeat.
 struct Args {
@@ -94,6 +99,8 @@ async fn main() -> ExitCode {
             "dataset" => dataset_command(&args),
             "cold-init" => cold_init_command(&args).await,
             "sync" => sync_command(&args).await,
+            "soak" => soak_command(&args).await,
+            "soak-check" => soak_check_command(&args).await,
             _ => Err(BenchError::Usage(USAGE.to_owned())),
         },
         Err(e) => Err(e),
@@ -108,14 +115,17 @@ async fn main() -> ExitCode {
 }
 
 fn dataset_command(args: &Args) -> Result<(), BenchError> {
-    let accountings = args.parsed("accountings", None)?;
     let weeks = args.parsed("weeks", Some(12))?;
     let start = args.parsed(
         "start",
         Some(NaiveDate::from_ymd_opt(2026, 3, 2).expect("a date")),
     )?;
     let out = PathBuf::from(args.one("out")?);
-    let (chosen, zammad, kimai) = dataset::exact(accountings, weeks, start)?;
+    let (chosen, zammad, kimai) = if args.values.contains_key("tickets") {
+        dataset::by_tickets(args.parsed("tickets", None)?, weeks, start)?
+    } else {
+        dataset::exact(args.parsed("accountings", None)?, weeks, start)?
+    };
     dataset::write(&out, &chosen, &zammad, &kimai)?;
     println!("{}", serde_json::to_string(&chosen).expect("serialises"));
     Ok(())
@@ -207,6 +217,113 @@ async fn sync_command(args: &Args) -> Result<(), BenchError> {
     write_json(args.one("out")?, &reports)?;
     print!("{}", report::sync_table(&reports));
     Ok(())
+}
+
+/// The stack's queues and the simulators, from the command line.
+fn targets(args: &Args, fetch_function: String) -> Result<sync_run::Targets, BenchError> {
+    let targets = sync_run::Targets {
+        zammad_url: args.one("zammad-url")?.trim_end_matches('/').to_owned(),
+        kimai_url: args.one("kimai-url")?.trim_end_matches('/').to_owned(),
+        fetch_function,
+        control_table: args.one("control-table")?.to_owned(),
+        work_queues: args.pairs("work-queue")?,
+        dead_letter_queues: args.pairs("dead-letter-queue")?,
+    };
+    if targets.work_queues.is_empty() {
+        return Err(BenchError::Usage(
+            "at least one --work-queue is required".into(),
+        ));
+    }
+    Ok(targets)
+}
+
+async fn soak_command(args: &Args) -> Result<(), BenchError> {
+    let from: DateTime<Utc> = args.parsed("from", None)?;
+    let to: DateTime<Utc> = args.parsed("to", None)?;
+    let targets = targets(args, String::new())?;
+    let console = soak::Console {
+        api_url: args.one("api-url")?.trim_end_matches('/').to_owned(),
+        user: args.one("admin-user")?.to_owned(),
+        // Not on the command line, where other users of the machine could read it.
+        password: std::env::var("SOAK_ADMIN_PASSWORD")
+            .map_err(|_| BenchError::Usage("SOAK_ADMIN_PASSWORD must be set".into()))?,
+    };
+    let polling = sync_run::Polling {
+        every: Duration::from_secs(1),
+        quiet: Duration::from_secs(args.parsed("quiet-secs", Some(10))?),
+        limit: Duration::from_secs(args.parsed("limit-secs", Some(3600))?),
+    };
+    let config = aws_config::load_from_env().await;
+    let clients = sync_run::Clients {
+        http: reqwest::Client::builder()
+            .timeout(Duration::from_secs(60))
+            .build()
+            .map_err(|e| BenchError::http(&console.api_url, e))?,
+        lambda: aws_sdk_lambda::Client::new(&config),
+        sqs: aws_sdk_sqs::Client::new(&config),
+        control: sync_store::aws::DynamoControl::new(
+            aws_sdk_dynamodb::Client::new(&config),
+            targets.control_table.clone(),
+        ),
+    };
+    let report = soak::console_backfill(
+        &clients,
+        &targets,
+        &console,
+        polling,
+        &from.to_rfc3339(),
+        &to.to_rfc3339(),
+    )
+    .await?;
+    write_json(args.one("out")?, &report)?;
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&report).expect("serialises")
+    );
+    Ok(())
+}
+
+async fn soak_check_command(args: &Args) -> Result<(), BenchError> {
+    let world = PathBuf::from(args.one("world")?);
+    let zammad = zammad_sim::Dataset::from_file(&world.join("zammad.json"))
+        .map_err(|e| BenchError::Dataset(e.to_string()))?;
+    let kimai = kimai_sim::Dataset::from_file(&world.join("kimai.json"))
+        .map_err(|e| BenchError::Dataset(e.to_string()))?;
+    let url = format!(
+        "{}/__admin/timesheets",
+        args.one("kimai-url")?.trim_end_matches('/')
+    );
+    let timesheets: Vec<kimai_sim::AdminTimesheet> = reqwest::get(&url)
+        .await
+        .map_err(|e| BenchError::http(&url, e))?
+        .json()
+        .await
+        .map_err(|e| BenchError::http(&url, e))?;
+    let check = soak::check_world(&zammad, &kimai, &timesheets);
+    write_json(args.one("out")?, &check)?;
+    println!(
+        "{} accountings in {} groups ({} with net time): {} synced timesheets, {} held back as probable duplicates, {} problem(s)",
+        check.accountings,
+        check.groups,
+        check.groups_with_time,
+        check.synced_timesheets,
+        check.held_back.len(),
+        check.problems.len()
+    );
+    for h in &check.held_back {
+        println!("  held back: {h}");
+    }
+    for p in check.problems.iter().take(50) {
+        println!("  PROBLEM {p}");
+    }
+    if check.problems.is_empty() {
+        Ok(())
+    } else {
+        Err(BenchError::Dataset(format!(
+            "{} problem(s) in Kimai after the sync",
+            check.problems.len()
+        )))
+    }
 }
 
 fn write_json(path: &str, value: &impl serde::Serialize) -> Result<(), BenchError> {

@@ -279,7 +279,7 @@ async fn get_json<T: serde::de::DeserializeOwned>(
 }
 
 /// Messages visible, in flight and delayed, over the given queues.
-async fn queue_depth(
+pub async fn queue_depth(
     sqs: &aws_sdk_sqs::Client,
     queues: &[(String, String)],
 ) -> Result<u64, BenchError> {
@@ -305,7 +305,7 @@ async fn queue_depth(
     Ok(total)
 }
 
-async fn run_counters(
+pub async fn run_counters(
     control: &sync_store::aws::DynamoControl,
     run_id: &str,
 ) -> Result<Option<Value>, BenchError> {

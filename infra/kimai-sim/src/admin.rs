@@ -73,6 +73,15 @@ pub struct HandEdit {
     pub billable: Option<bool>,
 }
 
+/// Concurrent API requests (admin routes not counted), as `/__admin/concurrency` shows them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Concurrency {
+    /// Being handled now, simulated latency included.
+    pub in_flight: u64,
+    /// The most handled at once since the start or the last reset.
+    pub max_in_flight: u64,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum AdminError {
     #[error("no timesheet {0}")]
@@ -127,6 +136,24 @@ impl SimAdmin {
 
     pub fn call_count(&self, route: &str) -> u64 {
         self.shared.lock().calls.get(route).copied().unwrap_or(0)
+    }
+
+    pub fn concurrency(&self) -> Concurrency {
+        let st = self.shared.lock();
+        Concurrency {
+            in_flight: st.in_flight,
+            max_in_flight: st.max_in_flight,
+        }
+    }
+
+    /// Start a new measurement: the maximum becomes what is in flight now.
+    pub fn reset_concurrency(&self) -> Concurrency {
+        let mut st = self.shared.lock();
+        st.max_in_flight = st.in_flight;
+        Concurrency {
+            in_flight: st.in_flight,
+            max_in_flight: st.max_in_flight,
+        }
     }
 
     /// Replace the faults of one route (`"POST /api/timesheets"`).
@@ -207,10 +234,13 @@ impl SimAdmin {
         Ok(AdminTimesheet::of(t))
     }
 
-    /// Back to the seed: records, settings, faults, counters and the RNG.
+    /// Back to the seed: records, settings, faults, counters and the RNG. Requests still in
+    /// flight stay counted (they end after the reset) and are the new maximum.
     pub fn reset(&self) {
         let mut st = self.shared.lock();
-        let fresh = State::new(st.seed.clone(), st.rng_seed);
+        let mut fresh = State::new(st.seed.clone(), st.rng_seed);
+        fresh.in_flight = st.in_flight;
+        fresh.max_in_flight = st.in_flight;
         *st = fresh;
     }
 }
@@ -262,6 +292,12 @@ pub fn router(admin: SimAdmin) -> Router {
         .route(
             "/__admin/calls",
             get(|AxState(a): AxState<SimAdmin>| async move { Json(a.calls()) }),
+        )
+        .route(
+            "/__admin/concurrency",
+            get(|AxState(a): AxState<SimAdmin>| async move { Json(a.concurrency()) }).delete(
+                |AxState(a): AxState<SimAdmin>| async move { Json(a.reset_concurrency()) },
+            ),
         )
         .route(
             "/__admin/faults",

@@ -117,7 +117,30 @@ fn decide(faults: &mut RouteFaults, rng: &mut StdRng) -> Decision {
     Decision::Pass
 }
 
-/// Middleware on the API routes: counts calls per route and applies that route's faults.
+/// One API request in flight; leaving it (answered, or dropped because the client went away)
+/// takes it off the count.
+struct InFlight(Shared);
+
+impl InFlight {
+    /// Call with the state locked by the caller.
+    fn enter(sim: &Shared, st: &mut crate::state::State) -> InFlight {
+        st.in_flight += 1;
+        st.max_in_flight = st.max_in_flight.max(st.in_flight);
+        InFlight(sim.clone())
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        let mut st = self.0.lock();
+        // A reset while requests run keeps the count (see `SimAdmin::reset`); saturate anyway
+        // so a miscount can never wrap into a huge number.
+        st.in_flight = st.in_flight.saturating_sub(1);
+    }
+}
+
+/// Middleware on the API routes: counts calls per route and requests in flight, and applies
+/// that route's faults.
 pub async fn inject(State(sim): State<Shared>, req: Request, next: Next) -> Response {
     let template = req
         .extensions()
@@ -125,13 +148,14 @@ pub async fn inject(State(sim): State<Shared>, req: Request, next: Next) -> Resp
         .map(|m| m.as_str().to_owned())
         .unwrap_or_else(|| req.uri().path().to_owned());
     let route = format!("{} {}", req.method(), template);
-    let (latency, decision) = {
+    let (_in_flight, latency, decision) = {
         let mut st = sim.lock();
         *st.calls.entry(route.clone()).or_default() += 1;
         let st = &mut *st;
+        let in_flight = InFlight::enter(&sim, st);
         match st.faults.get_mut(&route) {
-            Some(f) => (f.latency_ms, decide(f, &mut st.rng)),
-            None => (0, Decision::Pass),
+            Some(f) => (in_flight, f.latency_ms, decide(f, &mut st.rng)),
+            None => (in_flight, 0, Decision::Pass),
         }
     };
     if latency > 0 {

@@ -16,7 +16,7 @@ mod respond;
 mod state;
 mod time;
 
-pub use admin::{AdminError, AdminTimesheet, HandEdit, SimAdmin};
+pub use admin::{AdminError, AdminTimesheet, Concurrency, HandEdit, SimAdmin};
 pub use dataset::{CustomerRecord, Dataset, DatasetError, ProjectRecord, Settings};
 pub use faults::{FaultKind, FaultRule, RouteFaults};
 

@@ -124,6 +124,10 @@ pub struct State {
     pub settings: Settings,
     pub faults: BTreeMap<String, RouteFaults>,
     pub calls: BTreeMap<String, u64>,
+    /// API requests being handled now (from arrival, simulated latency included).
+    pub in_flight: u64,
+    /// The most API requests handled at once since the start or the last reset.
+    pub max_in_flight: u64,
     pub rng: StdRng,
 }
 
@@ -189,6 +193,8 @@ impl State {
             settings: seed.settings.clone(),
             faults: BTreeMap::new(),
             calls: BTreeMap::new(),
+            in_flight: 0,
+            max_in_flight: 0,
             rng: StdRng::seed_from_u64(rng_seed),
             rng_seed,
             seed,

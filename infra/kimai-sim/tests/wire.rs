@@ -506,3 +506,88 @@ async fn the_binary_serves_the_shipped_demo_dataset() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("does-not-exist.json"));
 }
+
+async fn concurrency(http: &Http) -> Value {
+    http.http
+        .get(format!("{}__admin/concurrency", http.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+/// Fires `n` slow pings at once and returns when all are answered.
+async fn parallel_pings(http: &Http, n: usize) {
+    let pending: Vec<_> = (0..n)
+        .map(|_| {
+            tokio::spawn(
+                http.req(reqwest::Method::GET, "api/ping", Some(TOKEN))
+                    .send(),
+            )
+        })
+        .collect();
+    for p in pending {
+        assert_eq!(p.await.unwrap().unwrap().status(), StatusCode::OK);
+    }
+}
+
+#[tokio::test]
+async fn concurrency_counts_requests_held_at_once_and_resets() {
+    let sim = start("2.65.0", 0).await;
+    let http = Http::new(&sim);
+    assert_eq!(
+        concurrency(&http).await,
+        json!({"in_flight": 0, "max_in_flight": 0})
+    );
+    sim.admin().set_faults(
+        "GET /api/ping",
+        serde_json::from_value(json!({"latency_ms": 300})).unwrap(),
+    );
+
+    parallel_pings(&http, 4).await;
+    // Admin calls made meanwhile are not API requests: the maximum is exactly the four.
+    assert_eq!(
+        concurrency(&http).await,
+        json!({"in_flight": 0, "max_in_flight": 4})
+    );
+
+    let r = http
+        .http
+        .delete(format!("{}__admin/concurrency", http.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(sim.admin().concurrency().max_in_flight, 0);
+    for _ in 0..3 {
+        assert_eq!(http.get("api/ping").await.status(), StatusCode::OK);
+    }
+    assert_eq!(
+        concurrency(&http).await,
+        json!({"in_flight": 0, "max_in_flight": 1})
+    );
+
+    // Seen while they run; a reset then starts from the requests still in flight.
+    let base = http.base.clone();
+    let running = tokio::spawn(async move {
+        let http = Http {
+            base,
+            http: reqwest::Client::new(),
+        };
+        parallel_pings(&http, 3).await;
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(150)).await;
+    assert_eq!(
+        concurrency(&http).await,
+        json!({"in_flight": 3, "max_in_flight": 3})
+    );
+    sim.admin().reset();
+    assert_eq!(sim.admin().concurrency().in_flight, 3);
+    running.await.unwrap();
+    assert_eq!(
+        concurrency(&http).await,
+        json!({"in_flight": 0, "max_in_flight": 3})
+    );
+}

@@ -31,6 +31,10 @@ pub fn router(sim: Shared) -> Router {
         )
         .route("/__admin/counters", get(counters).delete(reset_counters))
         .route(
+            "/__admin/concurrency",
+            get(concurrency).delete(reset_concurrency),
+        )
+        .route(
             "/__admin/faults",
             get(faults).put(set_faults).delete(clear_faults),
         )
@@ -107,6 +111,14 @@ async fn counters(State(sim): State<Shared>) -> impl IntoResponse {
 async fn reset_counters(State(sim): State<Shared>) -> StatusCode {
     sim.reset_counters();
     StatusCode::NO_CONTENT
+}
+
+async fn concurrency(State(sim): State<Shared>) -> impl IntoResponse {
+    Json(sim.concurrency())
+}
+
+async fn reset_concurrency(State(sim): State<Shared>) -> impl IntoResponse {
+    Json(sim.reset_concurrency())
 }
 
 async fn faults(State(sim): State<Shared>) -> impl IntoResponse {

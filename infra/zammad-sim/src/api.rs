@@ -92,7 +92,7 @@ async fn no_route(method: Method, uri: axum::http::Uri, State(sim): State<Shared
     )
 }
 
-/// Counts every call per route, then applies the configured fault, if any, before the handler.
+/// Counts every call per route and the requests in flight, then applies the configured fault, if any, before the handler.
 async fn count_and_inject_faults(
     State(sim): State<Shared>,
     matched: MatchedPath,
@@ -102,6 +102,7 @@ async fn count_and_inject_faults(
     let method = request.method().as_str().to_owned();
     let route = matched.as_str().to_owned();
     sim.record_call(format!("{method} {route}"));
+    let _in_flight = sim.enter();
     let decision = sim
         .faults
         .lock()

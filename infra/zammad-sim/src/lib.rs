@@ -22,6 +22,7 @@ pub use store::{AccountingChange, NewAccounting, NewTicket, StoreError};
 pub use webhook::{DeliveryAttempt, WebhookConfig};
 
 use faults::Faults;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::fmt;
@@ -118,6 +119,7 @@ pub struct Sim {
     version: ZammadVersion,
     store: Mutex<Store>,
     counters: Mutex<BTreeMap<String, u64>>,
+    concurrency: Mutex<Concurrency>,
     faults: Mutex<Faults>,
     webhook: Mutex<Option<WebhookConfig>>,
     deliveries: webhook::DeliveryLog,
@@ -139,6 +141,7 @@ impl Sim {
             version,
             store: Mutex::new(Store::from_dataset(dataset)),
             counters: Mutex::new(BTreeMap::new()),
+            concurrency: Mutex::new(Concurrency::default()),
             faults: Mutex::new(Faults::default()),
             webhook: Mutex::new(None),
             deliveries: Arc::default(),
@@ -175,6 +178,27 @@ impl Sim {
             .expect("counters lock")
             .entry(key)
             .or_default() += 1;
+    }
+
+    /// API requests in flight now and the most at once since the start or the last reset.
+    pub fn concurrency(&self) -> Concurrency {
+        *self.concurrency.lock().expect("concurrency lock")
+    }
+
+    /// Start a new measurement: the maximum becomes what is in flight now.
+    pub fn reset_concurrency(&self) -> Concurrency {
+        let mut c = self.concurrency.lock().expect("concurrency lock");
+        c.max_in_flight = c.in_flight;
+        *c
+    }
+
+    /// Counts one API request as in flight until the returned guard is dropped (answered, or
+    /// abandoned because the client went away).
+    fn enter(self: &Arc<Self>) -> InFlight {
+        let mut c = self.concurrency.lock().expect("concurrency lock");
+        c.in_flight += 1;
+        c.max_in_flight = c.max_in_flight.max(c.in_flight);
+        InFlight(self.clone())
     }
 
     pub fn set_faults(&self, config: FaultConfig) {
@@ -262,6 +286,24 @@ impl Sim {
             payload,
             self.deliveries.clone(),
         ));
+    }
+}
+
+/// Concurrent API requests (admin routes not counted), as `/__admin/concurrency` shows them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Concurrency {
+    /// Being handled now, injected latency included.
+    pub in_flight: u64,
+    /// The most handled at once since the start or the last reset.
+    pub max_in_flight: u64,
+}
+
+struct InFlight(Arc<Sim>);
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        let mut c = self.0.concurrency.lock().expect("concurrency lock");
+        c.in_flight = c.in_flight.saturating_sub(1);
     }
 }
 

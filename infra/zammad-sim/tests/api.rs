@@ -620,3 +620,79 @@ async fn admin_refuses_tickets_with_unknown_or_wrong_references() {
     );
     sim.shutdown().await;
 }
+
+async fn concurrency(sim: &RunningSim) -> Value {
+    reqwest::get(format!("{}/__admin/concurrency", sim.base_url()))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+/// Sends `n` slow version requests at once and returns when all are answered.
+async fn parallel_versions(base: String, n: usize) {
+    let pending: Vec<_> = (0..n)
+        .map(|_| {
+            let request = reqwest::Client::new()
+                .get(format!("{base}/api/v1/version"))
+                .header("Authorization", format!("Token token={ADMIN}"));
+            tokio::spawn(request.send())
+        })
+        .collect();
+    for p in pending {
+        assert_eq!(p.await.unwrap().unwrap().status(), StatusCode::OK);
+    }
+}
+
+#[tokio::test]
+async fn concurrency_counts_requests_held_at_once_and_resets() {
+    let sim = start(ZammadVersion::V6_5, Dataset::demo()).await;
+    assert_eq!(
+        concurrency(&sim).await,
+        json!({"in_flight": 0, "max_in_flight": 0})
+    );
+    sim.sim().set_faults(
+        serde_json::from_value(json!({"rules": [{"route": "*", "latency_ms": 300}]})).unwrap(),
+    );
+
+    parallel_versions(sim.base_url(), 5).await;
+    // Admin calls are not API requests: the maximum is exactly the five.
+    assert_eq!(
+        concurrency(&sim).await,
+        json!({"in_flight": 0, "max_in_flight": 5})
+    );
+
+    let r = reqwest::Client::new()
+        .delete(format!("{}/__admin/concurrency", sim.base_url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(sim.sim().concurrency().max_in_flight, 0);
+    for _ in 0..3 {
+        assert_eq!(
+            get(&sim, "/api/v1/version", Some(ADMIN)).await.0,
+            StatusCode::OK
+        );
+    }
+    assert_eq!(
+        concurrency(&sim).await,
+        json!({"in_flight": 0, "max_in_flight": 1})
+    );
+
+    // Seen while they run; a reset then starts from the requests still in flight.
+    let running = tokio::spawn(parallel_versions(sim.base_url(), 2));
+    tokio::time::sleep(std::time::Duration::from_millis(150)).await;
+    assert_eq!(
+        concurrency(&sim).await,
+        json!({"in_flight": 2, "max_in_flight": 2})
+    );
+    sim.sim().reset_concurrency();
+    running.await.unwrap();
+    assert_eq!(
+        concurrency(&sim).await,
+        json!({"in_flight": 0, "max_in_flight": 2})
+    );
+    sim.shutdown().await;
+}
