@@ -32,6 +32,10 @@ ARTIFACT_BUCKET="${STACK_NAME}-artifacts"
 # dead letters show within seconds (the end-to-end suite waits for both).
 LOCAL_QUEUE_VISIBILITY_TIMEOUT="${LOCAL_QUEUE_VISIBILITY_TIMEOUT:-10}"
 LOCAL_QUEUE_MAX_RECEIVE_COUNT="${LOCAL_QUEUE_MAX_RECEIVE_COUNT:-3}"
+# The shared call pace of the local deploy (AWS default: 10 a second each). Higher, so the
+# suites' backfills do not wait on it; the pace still runs through the control table.
+LOCAL_KIMAI_CALLS_PER_SECOND="${LOCAL_KIMAI_CALLS_PER_SECOND:-40}"
+LOCAL_ZAMMAD_CALLS_PER_SECOND="${LOCAL_ZAMMAD_CALLS_PER_SECOND:-40}"
 ZAMMAD_SIM_PORT="${ZAMMAD_SIM_PORT:-8081}"
 KIMAI_SIM_PORT="${KIMAI_SIM_PORT:-8082}"
 # Lambda binaries for the emulator: built for this machine with the `lambdalocal` profile (defined in build-functions.sh).

@@ -26,6 +26,9 @@ export KIMAI_SIM_PORT="${KIMAI_SIM_PORT:-18621}"
 # while still being worked on, and the run measures redeliveries instead of the limits.
 export LOCAL_QUEUE_VISIBILITY_TIMEOUT="${LOCAL_QUEUE_VISIBILITY_TIMEOUT:-360}"
 export LOCAL_QUEUE_MAX_RECEIVE_COUNT="${LOCAL_QUEUE_MAX_RECEIVE_COUNT:-5}"
+# The shared call pace at the template's defaults, as deployed on AWS.
+export LOCAL_KIMAI_CALLS_PER_SECOND="${LOCAL_KIMAI_CALLS_PER_SECOND:-10}"
+export LOCAL_ZAMMAD_CALLS_PER_SECOND="${LOCAL_ZAMMAD_CALLS_PER_SECOND:-10}"
 here="$(cd "$(dirname "$0")" && pwd)"
 stack="$here/../local-stack"
 bench_dir="$here/../bench"

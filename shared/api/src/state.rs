@@ -169,6 +169,7 @@ impl ApiState {
             secrets: self.secrets.as_ref(),
             zammad_token_secret: &self.secret_names.zammad_token,
             clock: self.clock.as_ref(),
+            zammad_pace: None,
         }
     }
 

@@ -3,8 +3,13 @@
 //!
 //! Retry policy: reads are retried on 429/5xx/timeouts with exponential backoff and jitter.
 //! PATCH and DELETE are retried only when the caller says so ([`Retries`]). A POST that creates
-//! something is never retried: after a timeout or a 5xx it may have been committed, and only the
-//! caller (who can search by its marker) can decide what to do.
+//! something is not retried after a timeout or a 5xx: it may have been committed, and only the
+//! caller (who can search by its marker) can decide what to do. A 429, though, is retried for
+//! every call: the request was turned away before Kimai handled it (Kimai has no rate limit of
+//! its own; a proxy in front of it answers 429), so sending it again cannot write twice.
+//!
+//! Pace: with [`KimaiConfig::pace`], each attempt first takes a call slot shared with every
+//! other instance, and a 429 pauses them all for its `Retry-After` ([`call_pacing`]).
 
 use crate::catalog_wire::{ActivityWire, CustomerWire, ProjectWire, UserWire, list_of};
 use crate::config::KimaiConfig;
@@ -142,6 +147,15 @@ impl KimaiClient {
             .base_url
             .join(path)
             .map_err(|e| KimaiError::Config(format!("path {path}: {e}")))?;
+        // The shared pace first: waiting for a slot must not hold one of our permits.
+        if let Some(pace) = &self.inner.config.pace {
+            if let Err(wait) = call_pacing::wait_for_slot(pace.as_ref()).await {
+                tracing::warn!(%method, path, wait_ms = wait.as_millis() as u64, "kimai call not made: no call slot before the invocation's time is up");
+                return Err(KimaiError::RateLimited {
+                    retry_after: Some(wait),
+                });
+            }
+        }
         let _permit = self
             .inner
             .permits
@@ -197,10 +211,21 @@ impl KimaiClient {
         let retry_after = headers.get(RETRY_AFTER).and_then(|v| v.to_str().ok());
         let err = classify_response(kind, status.as_u16(), retry_after, &body);
         tracing::warn!(%method, path, status = status.as_u16(), error = %err, "kimai call failed");
+        if let (KimaiError::RateLimited { retry_after }, Some(pace)) =
+            (&err, &self.inner.config.pace)
+        {
+            call_pacing::pause_after_429(
+                pace.as_ref(),
+                *retry_after,
+                self.inner.config.max_retry_after,
+            )
+            .await;
+        }
         Err(err)
     }
 
-    /// Send with retries and backoff (when `retry`), honouring `Retry-After` up to a cap.
+    /// Send with retries and backoff, honouring `Retry-After` up to a cap. With `retry`, every
+    /// retryable failure is sent again; without it, only a 429 (turned away unhandled).
     async fn call(
         &self,
         method: Method,
@@ -210,9 +235,13 @@ impl KimaiClient {
         kind: CallKind,
         retry: bool,
     ) -> Result<Answer, KimaiError> {
-        if !retry {
-            return self.send_once(&method, path, query, body, kind).await;
-        }
+        let may_repeat = move |e: &KimaiError| {
+            if retry {
+                e.is_retryable()
+            } else {
+                matches!(e, KimaiError::RateLimited { .. })
+            }
+        };
         let cfg = &self.inner.config;
         let backoff = ExponentialBuilder::default()
             .with_min_delay(cfg.min_backoff)
@@ -222,7 +251,7 @@ impl KimaiClient {
         let max_retry_after = cfg.max_retry_after;
         (|| self.send_once(&method, path, query, body, kind))
             .retry(backoff)
-            .when(KimaiError::is_retryable)
+            .when(may_repeat)
             .adjust(move |err, planned| {
                 let wait = match (planned, err.retry_after()) {
                     // Kimai (or its proxy) said how long to wait: wait that long, unless it is

@@ -2,6 +2,8 @@
 
 use crate::error::KimaiError;
 use crate::token::ApiToken;
+use call_pacing::Pacer;
+use std::sync::Arc;
 use std::time::Duration;
 use url::Url;
 
@@ -27,6 +29,9 @@ pub struct KimaiConfig {
     pub max_concurrency: usize,
     /// Page size of timesheet lists; Kimai clamps anything above 500.
     pub page_size: u32,
+    /// The call pace shared with every other instance calling this Kimai (a calls-per-second
+    /// limit, and the pauses a 429 asks for); `None`: only `max_concurrency` bounds the calls.
+    pub pace: Option<Arc<dyn Pacer>>,
 }
 
 impl KimaiConfig {
@@ -61,6 +66,7 @@ impl KimaiConfig {
             max_retry_after: Duration::from_secs(60),
             max_concurrency: 4,
             page_size: 500,
+            pace: None,
         })
     }
 }

@@ -378,6 +378,34 @@ async fn a_create_is_never_retried_on_a_server_error() {
 }
 
 #[tokio::test]
+async fn a_create_turned_away_with_429_is_sent_again_and_written_once() {
+    // A 429 comes from a proxy before Kimai saw the request: sending it again cannot write
+    // twice, and the writer should not give the record back to the queue for it.
+    let sim = start_sim().await;
+    sim.admin().set_faults(
+        "POST /api/timesheets",
+        faults(vec![rule(
+            FaultKind::RateLimit {
+                retry_after_secs: 1,
+            },
+            1,
+        )]),
+    );
+    let before = sim.admin().timesheets().len();
+    let started = Instant::now();
+    client(&sim, ADMIN_TOKEN)
+        .create_timesheet(&new_sheet("after a 429 [zammad:ta=56]"))
+        .await
+        .unwrap();
+    assert!(
+        started.elapsed() >= Duration::from_secs(1),
+        "Retry-After honoured"
+    );
+    assert_eq!(sim.admin().call_count("POST /api/timesheets"), 2);
+    assert_eq!(sim.admin().timesheets().len(), before + 1);
+}
+
+#[tokio::test]
 async fn commit_then_500_leaves_one_timesheet_that_a_term_search_finds() {
     let sim = start_sim().await;
     sim.admin().set_faults(

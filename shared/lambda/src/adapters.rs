@@ -14,6 +14,7 @@ use console_api::{ApiState, ConsoleSecrets, DeadLetterQueues};
 use std::sync::Arc;
 use sync_service::connections::Connections;
 use sync_service::sync_stores::SyncStores;
+use sync_service::upstream::CallRates;
 use sync_store::aws::{
     DynamoAuditLog, DynamoConflicts, DynamoControl, DynamoEntries, LambdaFetchLauncher,
     SchedulerSchedule, SecretsManagerSource, SqsQueue,
@@ -138,8 +139,14 @@ impl Aws {
             self.secrets(),
             secret(zammad, env::ZAMMAD_TOKEN_SECRET)?,
             secret(kimai, env::KIMAI_TOKEN_SECRET)?,
-        ))
+        )
+        .with_call_rates(call_rates()?))
     }
+}
+
+/// The upstreams' shared call rates (`ZAMMAD_CALLS_PER_SECOND`, `KIMAI_CALLS_PER_SECOND`).
+fn call_rates() -> StoreResult<CallRates> {
+    CallRates::from_env().map_err(StoreError::Invalid)
 }
 
 /// webhook-ingest: control, ticket-sync queue, audit, and the webhook secret `WEBHOOK_SECRET`.
@@ -164,6 +171,7 @@ pub fn fetch(aws: &Aws) -> StoreResult<fetch::Ports> {
         secrets: aws.secrets(),
         zammad_token_secret: env::required(env::ZAMMAD_TOKEN_SECRET)?,
         clock: aws.clock(),
+        call_rates: call_rates()?,
     })
 }
 

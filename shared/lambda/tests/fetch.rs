@@ -62,6 +62,7 @@ impl Ports {
             secrets: &self.secrets,
             zammad_token_secret: "zammad",
             clock: &self.clock,
+            zammad_pace: None,
         }
     }
 

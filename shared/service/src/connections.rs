@@ -7,7 +7,7 @@
 //! rotated secret), so a warm function reuses its connection pools.
 
 use crate::settings::{self, SettingsError, ZammadConnection};
-use crate::upstream::{self, Kimai, Timeouts, Zammad};
+use crate::upstream::{self, CallRates, Kimai, Timeouts, Zammad};
 use sha2::{Digest, Sha256};
 use std::sync::{Arc, Mutex};
 use sync_store::StoreError;
@@ -61,6 +61,7 @@ pub struct Connections {
     kimai_secret: Option<String>,
     zammad: Cached<dyn Zammad>,
     kimai: Cached<dyn Kimai>,
+    rates: CallRates,
 }
 
 impl Connections {
@@ -79,7 +80,14 @@ impl Connections {
             kimai_secret,
             zammad: Mutex::new(None),
             kimai: Mutex::new(None),
+            rates: CallRates::default(),
         }
+    }
+
+    /// Clients that keep the shared call pace of each upstream.
+    pub fn with_call_rates(mut self, rates: CallRates) -> Self {
+        self.rates = rates;
+        self
     }
 
     async fn token(
@@ -115,11 +123,16 @@ impl Connections {
             }
         }
         let client: Arc<dyn Zammad> = Arc::new(
-            upstream::zammad_client(&settings, &token, Timeouts::Unattended).map_err(|reason| {
-                ConnectionError::Client {
-                    system: "Zammad",
-                    reason,
-                }
+            upstream::zammad_client(
+                &settings,
+                &token,
+                Timeouts::Unattended {
+                    pace: self.rates.zammad_pacer(&self.control),
+                },
+            )
+            .map_err(|reason| ConnectionError::Client {
+                system: "Zammad",
+                reason,
             })?,
         );
         *slot = Some((key, client.clone()));
@@ -139,11 +152,16 @@ impl Connections {
             }
         }
         let client: Arc<dyn Kimai> = Arc::new(
-            upstream::kimai_client(&settings, &token, Timeouts::Unattended).map_err(|reason| {
-                ConnectionError::Client {
-                    system: "Kimai",
-                    reason,
-                }
+            upstream::kimai_client(
+                &settings,
+                &token,
+                Timeouts::Unattended {
+                    pace: self.rates.kimai_pacer(&self.control),
+                },
+            )
+            .map_err(|reason| ConnectionError::Client {
+                system: "Kimai",
+                reason,
             })?,
         );
         *slot = Some((key, client.clone()));

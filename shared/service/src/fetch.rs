@@ -21,7 +21,8 @@ use crate::settings::{
     self, ConcurrencyPolicy, DiscoveryMemory, DiscoveryMode, FetchSettings, MAX_WINDOW_DAYS,
     SettingsError, ZammadConnection,
 };
-use crate::upstream::{self, Timeouts, Zammad};
+use crate::upstream::{self, CallRates, Timeouts, Zammad};
+use call_pacing::Pacer;
 use chrono::{DateTime, Duration, NaiveDate, SubsecRound, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -232,6 +233,8 @@ pub struct FetchDeps<'a> {
     /// Name or ARN of the Zammad token secret (`ZAMMAD_TOKEN_SECRET`).
     pub zammad_token_secret: &'a str,
     pub clock: &'a dyn Clock,
+    /// Zammad's shared call pace; `None`: no shared limit.
+    pub zammad_pace: Option<Arc<dyn Pacer>>,
 }
 
 /// What [`FetchDeps`] borrow, owned: what scheduled-fetch keeps for its life, and what a
@@ -246,6 +249,8 @@ pub struct FetchPorts {
     /// Name or ARN of the Zammad token secret (`ZAMMAD_TOKEN_SECRET`).
     pub zammad_token_secret: String,
     pub clock: Arc<dyn Clock>,
+    /// Calls per second the upstreams may receive from all instances (only Zammad's is used).
+    pub call_rates: CallRates,
 }
 
 impl FetchPorts {
@@ -259,6 +264,7 @@ impl FetchPorts {
             secrets: self.secrets.as_ref(),
             zammad_token_secret: &self.zammad_token_secret,
             clock: self.clock.as_ref(),
+            zammad_pace: self.call_rates.zammad_pacer(&self.control),
         }
     }
 }
@@ -688,7 +694,8 @@ async fn connect_zammad(
         .get_secret(deps.zammad_token_secret)
         .await
         .map_err(|e| format!("read the Zammad token: {e}"))?;
-    let client = upstream::zammad_client(zammad, token.expose(), Timeouts::Unattended)?;
+    let pace = deps.zammad_pace.clone();
+    let client = upstream::zammad_client(zammad, token.expose(), Timeouts::Unattended { pace })?;
     Ok(Box::new(client))
 }
 

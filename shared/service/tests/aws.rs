@@ -190,6 +190,7 @@ async fn scheduled_fetch_on_the_emulator() {
         secrets: &stack.secrets,
         zammad_token_secret: &token_secret,
         clock: &stack.clock,
+        zammad_pace: None,
     };
 
     let outcome = run_fetch(&deps, &FetchRequest::default()).await.unwrap();

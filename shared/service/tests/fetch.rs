@@ -101,6 +101,7 @@ impl World {
             secrets: &self.secrets,
             zammad_token_secret: TOKEN_SECRET,
             clock: self.clock.as_ref(),
+            zammad_pace: None,
         }
     }
 

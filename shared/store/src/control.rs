@@ -446,6 +446,34 @@ pub trait ControlStore: Send + Sync {
         window: Duration,
         now: DateTime<Utc>,
     ) -> StoreResult<()>;
+
+    /// Takes one of the `per_second` call slots of the upstream connection `name` (`kimai`,
+    /// `zammad`) in the second of `now`, unless a pause recorded by [`Self::pause_calls`] runs
+    /// past `now`. Shared by every function instance: this is the upstream's rate limit.
+    async fn take_call_slot(
+        &self,
+        name: &str,
+        per_second: u32,
+        now: DateTime<Utc>,
+    ) -> StoreResult<CallSlot>;
+    /// Records that no call to `name` starts before `until` (a 429's `Retry-After`). A pause
+    /// only ever grows: a shorter one recorded later changes nothing.
+    async fn pause_calls(&self, name: &str, until: DateTime<Utc>) -> StoreResult<()>;
+}
+
+/// The answer to [`ControlStore::take_call_slot`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CallSlot {
+    Taken,
+    /// No slot before this instant: the second is full, or the upstream's pause runs until then.
+    FreeAt(DateTime<Utc>),
+}
+
+/// The second `now` falls in, and the one after it, in epoch milliseconds: call slots are
+/// counted per second of the Unix epoch.
+pub fn pace_second(now: DateTime<Utc>) -> (i64, i64) {
+    let second = now.timestamp();
+    (second, (second + 1) * 1000)
 }
 
 /// Start of the fixed window that contains `now` (windows are aligned to the Unix epoch).

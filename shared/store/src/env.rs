@@ -30,6 +30,10 @@ pub const CONSOLE_SIGNING_KEY_SECRET: &str = "CONSOLE_SIGNING_KEY_SECRET";
 /// for the local stack, the schema's value on AWS): the consumers need it to know which failure
 /// is the last one. Optional; the schema's value when unset.
 pub const QUEUE_MAX_RECEIVE_COUNT: &str = "QUEUE_MAX_RECEIVE_COUNT";
+/// Optional: calls per second Zammad and Kimai may receive from all functions together (the
+/// template's `ZammadCallsPerSecond`, `KimaiCallsPerSecond`); unset or 0 is no shared limit.
+pub const ZAMMAD_CALLS_PER_SECOND: &str = "ZAMMAD_CALLS_PER_SECOND";
+pub const KIMAI_CALLS_PER_SECOND: &str = "KIMAI_CALLS_PER_SECOND";
 /// Optional: the secret holding the console's first admin's password.
 pub const CONSOLE_ADMIN_PASSWORD_SECRET: &str = "CONSOLE_ADMIN_PASSWORD_SECRET";
 /// Optional: the console's first admin's name (default `admin`).

@@ -80,6 +80,7 @@ pub fn in_process_fetch(state: &ApiState) -> Arc<InProcessFetch> {
         secrets: state.secrets.clone(),
         zammad_token_secret: state.secret_names.zammad_token.clone(),
         clock: state.clock.clone(),
+        call_rates: Default::default(),
     }))
 }
 

@@ -37,6 +37,8 @@ struct Inner {
     /// The configured time for one request; an invocation's deadline may shorten it.
     request_timeout: Duration,
     limiter: Semaphore,
+    /// Shared with other instances: see [`ClientConfig::pace`].
+    pace: Option<Arc<dyn call_pacing::Pacer>>,
     users: Mutex<HashMap<ZammadUserId, ZammadUser>>,
 }
 
@@ -97,6 +99,7 @@ impl ZammadClient {
                 retry: config.retry,
                 request_timeout: config.request_timeout,
                 limiter: Semaphore::new(config.max_concurrency.max(1)),
+                pace: config.pace,
                 users: Mutex::new(HashMap::new()),
             }),
         })
@@ -350,6 +353,20 @@ impl ZammadClient {
             .map_err(|e| ZammadError::InvalidConfig {
                 detail: format!("cannot build a URL for {path}: {e}"),
             })?;
+        // The shared pace first: waiting for a slot must not hold one of our permits.
+        if let Some(pace) = &self.inner.pace {
+            if let Err(wait) = call_pacing::wait_for_slot(pace.as_ref()).await {
+                tracing::warn!(
+                    path,
+                    wait_ms = wait.as_millis() as u64,
+                    "Zammad call not made: no call slot before the invocation's time is up"
+                );
+                return Err(ZammadError::RateLimited {
+                    path: path.to_owned(),
+                    retry_after: Some(wait),
+                });
+            }
+        }
         let _permit = self
             .inner
             .limiter
@@ -385,7 +402,17 @@ impl ZammadClient {
                 detail,
             });
         }
-        Err(status_error(path, response).await)
+        let err = status_error(path, response).await;
+        if let (ZammadError::RateLimited { retry_after, .. }, Some(pace)) = (&err, &self.inner.pace)
+        {
+            call_pacing::pause_after_429(
+                pace.as_ref(),
+                *retry_after,
+                self.inner.retry.max_retry_after,
+            )
+            .await;
+        }
+        Err(err)
     }
 }
 

@@ -1,6 +1,8 @@
 //! How to reach one Zammad instance and how hard to try.
 
 use crate::token::ApiToken;
+use call_pacing::Pacer;
+use std::sync::Arc;
 use std::time::Duration;
 use url::Url;
 
@@ -19,6 +21,9 @@ pub struct ClientConfig {
     pub retry: RetryPolicy,
     /// At most this many requests of this client are in flight at once.
     pub max_concurrency: usize,
+    /// The call pace shared with every other instance calling this Zammad (a calls-per-second
+    /// limit, and the pauses a 429 asks for); `None`: only `max_concurrency` bounds the calls.
+    pub pace: Option<Arc<dyn Pacer>>,
 }
 
 impl ClientConfig {
@@ -30,6 +35,7 @@ impl ClientConfig {
             request_timeout: Duration::from_secs(30),
             retry: RetryPolicy::default(),
             max_concurrency: 4,
+            pace: None,
         }
     }
 }

@@ -3,10 +3,10 @@ use super::item::{
 };
 use super::{is_condition_failed, sdk_error};
 use crate::control::{
-    CLAIM_RETENTION_DAYS, ClaimOutcome, CompleteOutcome, ConsoleUser, ControlStore,
+    CLAIM_RETENTION_DAYS, CallSlot, ClaimOutcome, CompleteOutcome, ConsoleUser, ControlStore,
     DeliveryOutcome, Document, DocumentKind, DocumentWrite, ExpectedVersion, FinishOutcome, Lease,
     LeaseOutcome, OperationId, RenewOutcome, RunCounters, RunId, RunState, RunTrigger, SyncRun,
-    UserWrite, WatermarkOutcome, window_start,
+    UserWrite, WatermarkOutcome, pace_second, window_start,
 };
 use crate::env;
 use crate::error::{StoreError, StoreResult};
@@ -16,6 +16,7 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::ReturnValue;
 use chrono::{DateTime, Duration, Utc};
+use std::collections::HashMap;
 
 /// Item kinds of the control table, as (pk, sk). Listable kinds share a partition; the rest
 /// get one partition per item, so their conditional writes never contend.
@@ -33,6 +34,9 @@ fn delivery_key(id: &str) -> (String, String) {
 }
 fn claim_key(id: &OperationId) -> (String, String) {
     (format!("op#{id}"), "claim".into())
+}
+fn pace_key(name: &str) -> (String, String) {
+    (format!("pace#{name}"), "pace".into())
 }
 fn login_key(subject: &str, window: Duration, now: DateTime<Utc>) -> (String, String) {
     (
@@ -168,6 +172,10 @@ fn run_of(item: &Item) -> StoreResult<SyncRun> {
 
 fn millis(t: DateTime<Utc>) -> i64 {
     t.timestamp_millis()
+}
+
+fn at_millis(ms: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp_millis(ms).unwrap_or(DateTime::<Utc>::MAX_UTC)
 }
 
 fn from_millis(item: &Item, name: &str) -> StoreResult<DateTime<Utc>> {
@@ -795,5 +803,108 @@ impl ControlStore for DynamoControl {
         self.delete_item(login_key(subject, window, now))
             .await
             .map(|_| ())
+    }
+
+    /// One item per connection: the second being counted, its calls, and the pause. Two
+    /// conditional writes decide: count one more call in the current second, or start a new
+    /// second. When both are refused, the item says when a slot frees up.
+    async fn take_call_slot(
+        &self,
+        name: &str,
+        per_second: u32,
+        now: DateTime<Utc>,
+    ) -> StoreResult<CallSlot> {
+        const NOT_PAUSED: &str = "(attribute_not_exists(#paused_until) OR #paused_until <= :now)";
+        let (second, next_ms) = pace_second(now);
+        let ttl = (now + Duration::days(1)).timestamp();
+        let attempts = [
+            (
+                "SET #calls = #calls + :one, #expires_at = :ttl",
+                format!("#second = :second AND #calls < :max AND {NOT_PAUSED}"),
+            ),
+            (
+                "SET #second = :second, #calls = :one, #expires_at = :ttl",
+                format!("(attribute_not_exists(#second) OR #second < :second) AND {NOT_PAUSED}"),
+            ),
+        ];
+        // DynamoDB refuses a value the expressions do not use: `:max` only for the first.
+        let values = |condition: &str| {
+            let mut v = HashMap::from([
+                (":second".to_string(), n(second)),
+                (":one".to_string(), n(1)),
+                (":now".to_string(), n(millis(now))),
+                (":ttl".to_string(), n(ttl)),
+            ]);
+            if condition.contains(":max") {
+                v.insert(":max".to_string(), n(per_second));
+            }
+            v
+        };
+        for _ in 0..RECHECKS {
+            for (update, condition) in &attempts {
+                let result = self
+                    .client
+                    .update_item()
+                    .table_name(&self.table)
+                    .set_key(Some(Self::key(pace_key(name))))
+                    .update_expression(*update)
+                    .condition_expression(condition)
+                    .set_expression_attribute_names(Some(names(&[
+                        "second",
+                        "calls",
+                        "paused_until",
+                        "expires_at",
+                    ])))
+                    .set_expression_attribute_values(Some(values(condition)))
+                    .send()
+                    .await;
+                match result {
+                    Ok(_) => return Ok(CallSlot::Taken),
+                    Err(e) if is_condition_failed(&e) => continue,
+                    Err(e) => return Err(sdk_error("take call slot", e)),
+                }
+            }
+            // Both refused: the second is full (or another instance's clock is ahead), or a
+            // pause runs. Read which, and when it ends.
+            let Some(item) = self.get_item(pace_key(name)).await? else {
+                continue;
+            };
+            let paused_until: i64 = get_n(&item, "paused_until").unwrap_or(0);
+            if paused_until > millis(now) {
+                return Ok(CallSlot::FreeAt(at_millis(paused_until)));
+            }
+            let counted: i64 = get_n(&item, "second").unwrap_or(0);
+            let calls: u32 = get_n(&item, "calls").unwrap_or(0);
+            if counted > second || (counted == second && calls >= per_second) {
+                return Ok(CallSlot::FreeAt(at_millis(
+                    next_ms.max((counted + 1) * 1000),
+                )));
+            }
+            // Changed between the writes and the read: try again.
+        }
+        Err(StoreError::Unavailable(format!(
+            "call pace {name} keeps changing, retry"
+        )))
+    }
+
+    async fn pause_calls(&self, name: &str, until: DateTime<Utc>) -> StoreResult<()> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(Self::key(pace_key(name))))
+            .update_expression("SET #paused_until = :until, #expires_at = :ttl")
+            .condition_expression("attribute_not_exists(#paused_until) OR #paused_until < :until")
+            .set_expression_attribute_names(Some(names(&["paused_until", "expires_at"])))
+            .expression_attribute_values(":until", n(millis(until)))
+            .expression_attribute_values(":ttl", n((until + Duration::days(1)).timestamp()))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            // A longer pause is recorded already.
+            Err(e) if is_condition_failed(&e) => Ok(()),
+            Err(e) => Err(sdk_error("pause calls", e)),
+        }
     }
 }

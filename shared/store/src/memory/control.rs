@@ -1,8 +1,8 @@
 use crate::control::{
-    ClaimOutcome, CompleteOutcome, ConsoleUser, ControlStore, DeliveryOutcome, Document,
+    CallSlot, ClaimOutcome, CompleteOutcome, ConsoleUser, ControlStore, DeliveryOutcome, Document,
     DocumentKind, DocumentWrite, ExpectedVersion, FinishOutcome, Lease, LeaseOutcome, OperationId,
     RenewOutcome, RunCounters, RunId, RunState, RunTrigger, SyncRun, UserWrite, WatermarkOutcome,
-    window_start,
+    pace_second, window_start,
 };
 use crate::error::StoreResult;
 use crate::memory::page_of;
@@ -34,6 +34,15 @@ struct State {
     claims: HashMap<OperationId, ClaimState>,
     users: BTreeMap<String, ConsoleUser>,
     login_failures: HashMap<(String, i64), u32>,
+    paces: HashMap<String, Pace>,
+}
+
+/// One upstream's call pace: the calls started in `second`, and a pause.
+#[derive(Debug, Default)]
+struct Pace {
+    second: i64,
+    calls: u32,
+    paused_until: Option<DateTime<Utc>>,
 }
 
 #[derive(Default)]
@@ -415,6 +424,37 @@ impl ControlStore for MemoryControl {
     ) -> StoreResult<()> {
         let key = (subject.to_string(), window_start(window, now));
         self.state().login_failures.remove(&key);
+        Ok(())
+    }
+
+    async fn take_call_slot(
+        &self,
+        name: &str,
+        per_second: u32,
+        now: DateTime<Utc>,
+    ) -> StoreResult<CallSlot> {
+        let mut state = self.state();
+        let pace = state.paces.entry(name.to_string()).or_default();
+        if let Some(until) = pace.paused_until.filter(|u| *u > now) {
+            return Ok(CallSlot::FreeAt(until));
+        }
+        let (second, next_ms) = pace_second(now);
+        if pace.second < second {
+            pace.second = second;
+            pace.calls = 0;
+        }
+        if pace.second > second || pace.calls >= per_second {
+            let next = DateTime::from_timestamp_millis(next_ms.max((pace.second + 1) * 1000));
+            return Ok(CallSlot::FreeAt(next.unwrap_or(now)));
+        }
+        pace.calls += 1;
+        Ok(CallSlot::Taken)
+    }
+
+    async fn pause_calls(&self, name: &str, until: DateTime<Utc>) -> StoreResult<()> {
+        let mut state = self.state();
+        let pace = state.paces.entry(name.to_string()).or_default();
+        pace.paused_until = pace.paused_until.max(Some(until));
         Ok(())
     }
 }

@@ -83,6 +83,10 @@ macro_rules! contract_tests {
             contract::control_double_claim(&control().await).await;
         }
         #[tokio::test]
+        async fn control_call_pace() {
+            contract::control_call_pace(&control().await).await;
+        }
+        #[tokio::test]
         async fn control_users_and_login_throttle() {
             contract::control_users_and_login_throttle(&control().await).await;
         }

@@ -208,3 +208,65 @@ pub async fn control_double_claim(store: &impl ControlStore) {
         ClaimOutcome::Claimed { attempt: 2, .. }
     ));
 }
+
+/// The shared call pace: slots per second, a new second starts afresh, a pause holds every
+/// caller and only ever grows, and connections are paced apart.
+pub async fn control_call_pace(store: &impl ControlStore) {
+    let second = now(); // whole second
+    let later_in_it = second + Duration::milliseconds(900);
+    let next = second + Duration::seconds(1);
+    for _ in 0..3 {
+        assert_eq!(
+            store.take_call_slot("kimai", 3, second).await.unwrap(),
+            CallSlot::Taken
+        );
+    }
+    assert_eq!(
+        store.take_call_slot("kimai", 3, later_in_it).await.unwrap(),
+        CallSlot::FreeAt(next),
+        "the second is full"
+    );
+    assert_eq!(
+        store
+            .take_call_slot("zammad", 3, later_in_it)
+            .await
+            .unwrap(),
+        CallSlot::Taken,
+        "another connection has its own pace"
+    );
+    assert_eq!(
+        store.take_call_slot("kimai", 3, next).await.unwrap(),
+        CallSlot::Taken,
+        "a new second starts afresh"
+    );
+    assert_eq!(
+        store.take_call_slot("kimai", 3, second).await.unwrap(),
+        CallSlot::FreeAt(next + Duration::seconds(1)),
+        "a caller whose clock is behind waits for the counted second to end"
+    );
+
+    let until = next + Duration::milliseconds(2500);
+    store.pause_calls("kimai", until).await.unwrap();
+    store
+        .pause_calls("kimai", next + Duration::seconds(1))
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .take_call_slot("kimai", 3, next + Duration::milliseconds(100))
+            .await
+            .unwrap(),
+        CallSlot::FreeAt(until),
+        "a pause holds every caller, and a shorter one does not cut it"
+    );
+    assert_eq!(
+        store.take_call_slot("kimai", 3, until).await.unwrap(),
+        CallSlot::Taken,
+        "the pause is over"
+    );
+    assert_eq!(
+        store.take_call_slot("zammad", 3, next).await.unwrap(),
+        CallSlot::Taken,
+        "a pause of one connection leaves the other alone"
+    );
+}
