@@ -44,10 +44,19 @@ export interface Check {
   detail: string;
 }
 
+/** Kimai found unreachable by the functions, whose records wait for it meanwhile. */
+export interface KimaiOutage {
+  since: string;
+  detail: string;
+  /** Messages in the two work queues, delayed ones included; null if unknown. */
+  messagesWaiting: number | null;
+}
+
 export interface HealthDetails {
   store: Check;
   zammad: Check;
   kimai: Check;
+  kimaiOutage: KimaiOutage | null;
 }
 
 function checkOf(c: { status: string; latency_ms: number; detail?: string | null }): Check {
@@ -62,7 +71,13 @@ function checkOf(c: { status: string; latency_ms: number; detail?: string | null
 /** `GET /api/health/details`: store, Zammad and Kimai probed, each with status and latency. */
 export async function fetchHealthDetails(): Promise<HealthDetails> {
   const h = await unwrap(api().http.GET("/api/health/details"));
-  return { store: checkOf(h.store), zammad: checkOf(h.zammad), kimai: checkOf(h.kimai) };
+  const outage = h.kimai_outage;
+  return {
+    store: checkOf(h.store),
+    zammad: checkOf(h.zammad),
+    kimai: checkOf(h.kimai),
+    kimaiOutage: outage ? { since: outage.since, detail: outage.detail, messagesWaiting: outage.messages_waiting ?? null } : null,
+  };
 }
 
 export interface LedgerEntry {

@@ -2936,7 +2936,8 @@ export interface components {
         };
         HealthDetails: {
             kimai: components["schemas"]["Check"];
-            /** @description `ok` when all three are `ok`, else `degraded`. */
+            kimai_outage?: null | components["schemas"]["KimaiOutage"];
+            /** @description `ok` when all three are `ok` and no Kimai outage is recorded, else `degraded`. */
             status: string;
             store: components["schemas"]["Check"];
             zammad: components["schemas"]["Check"];
@@ -2961,6 +2962,24 @@ export interface components {
             token: components["schemas"]["TokenState"];
             /** Format: int64 */
             version: number;
+        };
+        /** @description "Kimai unreachable since …, N messages waiting". */
+        KimaiOutage: {
+            /** @description What the last failure said. */
+            detail: string;
+            /** Format: date-time */
+            last_failure: string;
+            /**
+             * Format: int64
+             * @description Messages waiting in the ticket-sync and kimai-write queues, delayed ones included
+             *     (approximate, as SQS counts); `None` if the queues could not be read.
+             */
+            messages_waiting?: number | null;
+            /**
+             * Format: date-time
+             * @description The first failure of the outage.
+             */
+            since: string;
         };
         KimaiTestResult: {
             error?: string | null;

@@ -58,5 +58,13 @@ pub async fn health_details(
     let zammad = async { crate::upstream::zammad(&state).await.map_err(no_client) };
     let kimai = async { crate::upstream::kimai(&state).await.map_err(no_client) };
     let (control, timeout) = (state.control.as_ref(), state.health_timeout);
-    Json(health::health_details(control, timeout, zammad, kimai).await)
+    let waiting = async {
+        let (sync, write) = tokio::join!(
+            state.ticket_sync.approximate_depth(),
+            state.kimai_write.approximate_depth()
+        );
+        Some(sync.ok()? + write.ok()?)
+    };
+    let outage = health::kimai_outage(control, waiting);
+    Json(health::health_details(control, timeout, zammad, kimai, outage).await)
 }

@@ -167,3 +167,65 @@ async fn health_details_reports_each_part_and_never_fails() {
     let public = app.call(Method::GET, "/api/health", None, None).await;
     assert_eq!(public.json, json!({"status": "ok", "store": "ok"}));
 }
+
+#[tokio::test]
+async fn health_details_show_a_kimai_outage_with_the_messages_waiting_for_it() {
+    let app = App::start().await;
+    let admin = app.admin().await;
+    let viewer = app.viewer().await;
+    app.configure(&admin).await;
+    let quiet = app
+        .call(Method::GET, "/api/health/details", Some(&viewer), None)
+        .await;
+    assert_eq!(quiet.json["kimai_outage"], serde_json::Value::Null);
+
+    // The functions found Kimai unreachable: two records wait, one of them delayed.
+    let since = app.clock.now() - Duration::minutes(40);
+    app.control
+        .record_outage("kimai", since, "Kimai answered 503 (server error)")
+        .await
+        .unwrap();
+    app.control
+        .record_outage(
+            "kimai",
+            since + Duration::minutes(39),
+            "Kimai answered 502 (server error)",
+        )
+        .await
+        .unwrap();
+    let waiting = sync_store::queue::TicketSyncMessage::new(
+        TicketId(5),
+        sync_store::queue::SyncReason::Webhook,
+        None,
+    );
+    use sync_store::queue::MessageQueue;
+    app.ticket_sync.send(&waiting).await.unwrap();
+    app.ticket_sync
+        .send_delayed(&waiting, std::time::Duration::from_secs(600))
+        .await
+        .unwrap();
+    let down = app
+        .call(Method::GET, "/api/health/details", Some(&viewer), None)
+        .await;
+    assert_eq!(down.status, StatusCode::OK);
+    assert_eq!(down.json["status"], "degraded", "{}", down.text);
+    let outage = &down.json["kimai_outage"];
+    assert_eq!(
+        outage["since"]
+            .as_str()
+            .unwrap()
+            .parse::<chrono::DateTime<chrono::Utc>>()
+            .unwrap(),
+        since
+    );
+    assert_eq!(outage["detail"], "Kimai answered 502 (server error)");
+    assert_eq!(outage["messages_waiting"], 2);
+
+    // Kimai answers a record again: the outage is over.
+    app.control.end_outage("kimai").await.unwrap();
+    let back = app
+        .call(Method::GET, "/api/health/details", Some(&viewer), None)
+        .await;
+    assert_eq!(back.json["kimai_outage"], serde_json::Value::Null);
+    assert_eq!(back.json["status"], "ok", "{}", back.text);
+}

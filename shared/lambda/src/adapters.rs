@@ -182,6 +182,7 @@ pub fn reconcile(aws: &Aws) -> StoreResult<reconcile::Deps> {
     Ok(reconcile::Deps {
         connections: aws.connections(&stores, true, true)?,
         writes: aws.queue::<KimaiWriteMessage>(KIMAI_WRITE_QUEUE)?,
+        queue: aws.queue::<TicketSyncMessage>(TICKET_SYNC_QUEUE)?,
         stores,
         concurrency: reconcile::CONCURRENCY,
         max_receive_count: max_receive_count(TICKET_SYNC_QUEUE)?,
@@ -201,6 +202,7 @@ pub fn writer(aws: &Aws) -> StoreResult<writer::Deps> {
         concurrency: writer::CONCURRENCY,
         max_receive_count: max_receive_count(KIMAI_WRITE_QUEUE)?,
         cache: Arc::new(sync_service::writer::WriterCache::new()),
+        queue: aws.queue::<KimaiWriteMessage>(KIMAI_WRITE_QUEUE)?,
     })
 }
 

@@ -9,6 +9,7 @@ use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 use std::sync::Arc;
 use sync_service::connections::{ConnectionError, Connections};
+use sync_service::outage::{Circuit, WaitForKimai};
 use sync_service::reconcile::{InvocationCache, Reconciler};
 use sync_service::sync_stores::SyncStores;
 use sync_store::queue::{KimaiWriteMessage, MessageQueue, TicketSyncMessage};
@@ -22,6 +23,8 @@ pub const CONCURRENCY: usize = 4;
 pub struct Deps {
     pub stores: SyncStores,
     pub writes: Arc<dyn MessageQueue<KimaiWriteMessage>>,
+    /// The ticket-sync queue itself: records wait there, delayed, while Kimai is down.
+    pub queue: Arc<dyn MessageQueue<TicketSyncMessage>>,
     pub connections: Connections,
     pub concurrency: usize,
     /// The ticket-sync queue's deployed `maxReceiveCount` (`QUEUE_MAX_RECEIVE_COUNT`).
@@ -69,6 +72,11 @@ pub async fn handle(deps: &Deps, event: SqsEvent, deadline: Option<Deadline>) ->
         stores: deps.stores.clone(),
         writes: deps.writes.clone(),
         max_receive_count: deps.max_receive_count,
+        wait: Some(WaitForKimai {
+            queue: deps.queue.clone(),
+            control: deps.stores.control.clone(),
+            circuit: Circuit::read(deps.stores.control.as_ref(), deps.stores.now()).await,
+        }),
     });
     // One cache per invocation: the Kimai catalog and the policy are read once per batch.
     let cache = Arc::new(InvocationCache::new());

@@ -9,9 +9,10 @@ use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 use std::sync::Arc;
 use sync_service::connections::Connections;
+use sync_service::outage::{Circuit, WaitForKimai};
 use sync_service::sync_stores::SyncStores;
 use sync_service::writer::{Writer, WriterCache};
-use sync_store::queue::KimaiWriteMessage;
+use sync_store::queue::{KimaiWriteMessage, MessageQueue};
 
 /// Writes at once per invocation. The function's reserved concurrency times this bounds the
 /// load on Kimai.
@@ -29,6 +30,8 @@ pub struct Deps {
     /// Kept for the life of the instance: the API user and the tags known to exist (with a
     /// short expiry), so a warm instance does not look them up again per batch.
     pub cache: Arc<WriterCache>,
+    /// The kimai-write queue itself: records wait there, delayed, while Kimai is down.
+    pub queue: Arc<dyn MessageQueue<KimaiWriteMessage>>,
 }
 
 /// Serves SQS batches until the runtime stops.
@@ -51,9 +54,15 @@ pub async fn handle(deps: &Deps, event: SqsEvent, deadline: Option<Deadline>) ->
             return all_failed(event);
         }
     };
+    let wait = WaitForKimai {
+        queue: deps.queue.clone(),
+        control: deps.stores.control.clone(),
+        circuit: Circuit::read(deps.stores.control.as_ref(), deps.stores.now()).await,
+    };
     let writer = Arc::new(
         Writer::new(kimai, deps.stores.clone(), deps.holder.clone())
-            .with_max_receive_count(deps.max_receive_count),
+            .with_max_receive_count(deps.max_receive_count)
+            .with_wait(wait),
     );
     let cache = deps.cache.clone();
     process_batch(
@@ -69,7 +78,7 @@ pub async fn handle(deps: &Deps, event: SqsEvent, deadline: Option<Deadline>) ->
                 writer
                     .apply_record(&cache, &record.delivery)
                     .await
-                    .map(|outcome| tracing::info!(?outcome, "operation applied"))
+                    .map(|outcome| tracing::info!(?outcome, "operation handled"))
             }
         },
     )

@@ -58,6 +58,7 @@ async fn setup(configured: bool) -> Setup {
     let deps = sync_lambda::reconcile::Deps {
         stores: stores.sync_stores_on(Arc::new(SystemClock)),
         writes: stores.kimai_write.clone(),
+        queue: stores.ticket_sync.clone(),
         connections: Connections::new(
             stores.control.clone(),
             stores.secrets.clone(),

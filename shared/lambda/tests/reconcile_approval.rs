@@ -72,6 +72,7 @@ async fn start() -> Stack {
     let deps = sync_lambda::reconcile::Deps {
         stores: sync_stores,
         writes: stores.kimai_write.clone(),
+        queue: stores.ticket_sync.clone(),
         connections,
         concurrency: sync_lambda::reconcile::CONCURRENCY,
         max_receive_count: 5,

@@ -7,6 +7,7 @@ use chrono::{Duration, Utc};
 use std::sync::Arc;
 use sync_core::ids::TicketId;
 use sync_lambda::sqs::{QueueRecord, process_records};
+use sync_service::outage::RecordOutcome;
 use sync_service::writer::{WriteOutcome, Writer, WriterCache};
 use sync_store::clock::ManualClock;
 use sync_store::queue::MessageQueue;
@@ -69,7 +70,7 @@ async fn sync_batch(
         let (writer, cache) = (writer.clone(), shared_cache.clone());
         async move {
             match writer.apply_record(&cache, &record).await? {
-                WriteOutcome::Created { .. } => Ok(()),
+                RecordOutcome::Done(WriteOutcome::Created { .. }) => Ok(()),
                 other => Err(sync_service::writer::WriteError::Config(format!(
                     "expected a create, got {other:?}"
                 ))),

@@ -37,6 +37,7 @@ pub mod fetch;
 pub mod idempotency;
 pub mod ingest;
 pub mod kimai_write;
+pub mod outage;
 pub mod policies;
 pub mod reconcile;
 pub mod settings;

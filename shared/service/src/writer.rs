@@ -24,6 +24,7 @@
 //! as the new base and link), `park` (a refusal or a hand edit becomes a conflict) and `cache`.
 
 use crate::batch::QueueRecord;
+use crate::outage::{RecordOutcome, WaitForKimai};
 use crate::sync_stores::SyncStores;
 use crate::upstream::Kimai;
 use chrono::Duration;
@@ -111,6 +112,18 @@ pub enum WriteError {
 }
 
 impl WriteError {
+    /// The Kimai error that says Kimai is not answering, if this is one ([`crate::outage`]).
+    pub fn kimai_unreachable(&self) -> Option<&KimaiError> {
+        match self {
+            WriteError::Kimai(e) | WriteError::CreateOutcomeUnknown(e)
+                if crate::outage::kimai_unreachable(e) =>
+            {
+                Some(e)
+            }
+            _ => None,
+        }
+    }
+
     pub fn is_retryable(&self) -> bool {
         match self {
             WriteError::InFlight { .. } | WriteError::CreateOutcomeUnknown(_) => true,
@@ -130,6 +143,16 @@ pub struct Writer {
     /// The `maxReceiveCount` of the kimai-write queue as deployed: a failure on that delivery
     /// is the last one and is counted and audited as a dead letter.
     pub max_receive_count: u32,
+    /// Lets records wait while Kimai is down ([`crate::outage`]); `None`: they fail and are
+    /// retried by SQS.
+    pub wait: Option<WaitForKimai<KimaiWriteMessage>>,
+}
+
+impl WriteOutcome {
+    /// Kimai was called and answered (a write, a search, a refusal): not a redelivery.
+    fn kimai_answered(&self) -> bool {
+        !matches!(self, WriteOutcome::AlreadyDone)
+    }
 }
 
 /// Where a write step ended: written (or nothing to write), or parked as a conflict.
@@ -146,7 +169,14 @@ impl Writer {
             holder: holder.into(),
             lease: Duration::seconds(DEFAULT_CLAIM_LEASE_SECS),
             max_receive_count: KIMAI_WRITE_QUEUE.max_receive_count,
+            wait: None,
         }
+    }
+
+    /// Records wait while Kimai is down, sent back to `wait.queue`.
+    pub fn with_wait(mut self, wait: WaitForKimai<KimaiWriteMessage>) -> Self {
+        self.wait = Some(wait);
+        self
     }
 
     /// The queue's deployed `maxReceiveCount` instead of the schema's.
@@ -155,16 +185,38 @@ impl Writer {
         self
     }
 
-    /// [`Writer::apply_body`] for one queue record; a failure on the last delivery is counted
-    /// in the run and audited as a dead letter.
+    /// [`Writer::apply_body`] for one queue record. While Kimai is down the record waits
+    /// ([`crate::outage`]); a failure on the last delivery is counted in the run and audited as
+    /// a dead letter.
     pub async fn apply_record(
         &self,
         cache: &WriterCache,
         record: &QueueRecord,
-    ) -> Result<WriteOutcome, WriteError> {
+    ) -> Result<RecordOutcome<WriteOutcome>, WriteError> {
+        if let Some(wait) = self.wait.as_ref().filter(|w| w.circuit.is_open()) {
+            if let Some(waiting) = wait.send_back(&record.body, self.stores.now()).await {
+                return Ok(RecordOutcome::WaitingForKimai(waiting));
+            }
+        }
         let result = self
             .apply_body(cache, &record.message_id, &record.body)
             .await;
+        if let Some(wait) = &self.wait {
+            match &result {
+                Err(e) => {
+                    if let Some(kimai) = e.kimai_unreachable() {
+                        wait.failed(self.stores.now(), kimai).await;
+                        if let Some(waiting) = wait.send_back(&record.body, self.stores.now()).await
+                        {
+                            tracing::info!(error = %e, "Kimai unreachable; the operation waits");
+                            return Ok(RecordOutcome::WaitingForKimai(waiting));
+                        }
+                    }
+                }
+                Ok(outcome) if outcome.kimai_answered() => wait.answered().await,
+                Ok(_) => {}
+            }
+        }
         if let Err(e) = &result {
             if record.is_last_attempt(self.max_receive_count) {
                 let run = decode::<KimaiWriteMessage>(&record.body)
@@ -180,7 +232,7 @@ impl Writer {
                     .await;
             }
         }
-        result
+        result.map(RecordOutcome::Done)
     }
 
     /// Decodes a raw body and applies it; an undecodable body is audited and fails.

@@ -459,6 +459,23 @@ pub trait ControlStore: Send + Sync {
     /// Records that no call to `name` starts before `until` (a 429's `Retry-After`). A pause
     /// only ever grows: a shorter one recorded later changes nothing.
     async fn pause_calls(&self, name: &str, until: DateTime<Utc>) -> StoreResult<()>;
+
+    /// Records that the upstream `name` could not be reached at `at`; `since` stays the first
+    /// failure of the outage.
+    async fn record_outage(&self, name: &str, at: DateTime<Utc>, detail: &str) -> StoreResult<()>;
+    /// The current outage of `name`, if one is recorded.
+    async fn get_outage(&self, name: &str) -> StoreResult<Option<Outage>>;
+    /// Ends the outage of `name` (it answered again); `false` if none was recorded.
+    async fn end_outage(&self, name: &str) -> StoreResult<bool>;
+}
+
+/// An upstream that could not be reached, as [`ControlStore::record_outage`] keeps it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outage {
+    pub since: DateTime<Utc>,
+    pub last_failure: DateTime<Utc>,
+    /// What the last failure said.
+    pub detail: String,
 }
 
 /// The answer to [`ControlStore::take_call_slot`].

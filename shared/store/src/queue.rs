@@ -6,6 +6,7 @@
 use crate::control::{OperationId, RunId};
 use crate::error::StoreResult;
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use sync_core::ids::TicketId;
@@ -18,11 +19,36 @@ pub const MAX_MESSAGE_BYTES: usize = 256 * 1024;
 /// Entries per `SendMessageBatch` (an SQS limit).
 pub const MAX_BATCH_ENTRIES: usize = 10;
 
+/// The longest a message can be held back when it is sent (SQS's `DelaySeconds` ceiling).
+pub const MAX_DELAY_SECS: u64 = 900;
+
+/// The delay in whole seconds, refused beyond [`MAX_DELAY_SECS`].
+pub(crate) fn delay_secs(delay: std::time::Duration) -> StoreResult<i32> {
+    let secs = delay.as_secs();
+    if secs > MAX_DELAY_SECS {
+        return Err(crate::error::StoreError::Invalid(format!(
+            "a delay of {secs} s is longer than {MAX_DELAY_SECS} s"
+        )));
+    }
+    Ok(secs as i32)
+}
+
 /// A message type of one queue.
 pub trait QueueMessage: Serialize + DeserializeOwned + Send + Sync + 'static {
     /// The version this code writes and the only one it reads.
     const SCHEMA_VERSION: u32;
     fn schema_version(&self) -> u32;
+    /// How long the message has been waiting for an upstream to come back, if it has.
+    fn waiting(&self) -> Option<&Waiting>;
+    fn set_waiting(&mut self, waiting: Waiting);
+}
+
+/// A message sent again, delayed, because an upstream could not be reached
+/// (`sync_service::outage`): since when it waits, and how often it was sent back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Waiting {
+    pub since: DateTime<Utc>,
+    pub times: u32,
 }
 
 /// Why a ticket is (re)synced.
@@ -48,6 +74,8 @@ pub struct TicketSyncMessage {
     /// Plan and record, but enqueue no writes.
     #[serde(default)]
     pub dry_run: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub waiting: Option<Waiting>,
 }
 
 impl TicketSyncMessage {
@@ -58,6 +86,7 @@ impl TicketSyncMessage {
             reason,
             run_id,
             dry_run: false,
+            waiting: None,
         }
     }
 }
@@ -66,6 +95,12 @@ impl QueueMessage for TicketSyncMessage {
     const SCHEMA_VERSION: u32 = 1;
     fn schema_version(&self) -> u32 {
         self.schema_version
+    }
+    fn waiting(&self) -> Option<&Waiting> {
+        self.waiting.as_ref()
+    }
+    fn set_waiting(&mut self, waiting: Waiting) {
+        self.waiting = Some(waiting);
     }
 }
 
@@ -78,6 +113,8 @@ pub struct KimaiWriteMessage {
     pub ticket_id: TicketId,
     pub run_id: Option<RunId>,
     pub operation: Operation,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub waiting: Option<Waiting>,
 }
 
 impl KimaiWriteMessage {
@@ -93,6 +130,7 @@ impl KimaiWriteMessage {
             ticket_id,
             run_id,
             operation,
+            waiting: None,
         }
     }
 }
@@ -101,6 +139,12 @@ impl QueueMessage for KimaiWriteMessage {
     const SCHEMA_VERSION: u32 = 1;
     fn schema_version(&self) -> u32 {
         self.schema_version
+    }
+    fn waiting(&self) -> Option<&Waiting> {
+        self.waiting.as_ref()
+    }
+    fn set_waiting(&mut self, waiting: Waiting) {
+        self.waiting = Some(waiting);
     }
 }
 
@@ -183,6 +227,9 @@ pub trait MessageQueue<M: QueueMessage>: Send + Sync {
     /// Sends a body as it is, without encoding or checking it: replaying a dead letter, which
     /// may be a body this code cannot decode, exactly as it was sent.
     async fn send_raw(&self, body: &str) -> StoreResult<String>;
+    /// Sends `message` to be received no sooner than `delay` from now (at most
+    /// [`MAX_DELAY_SECS`]: SQS's ceiling).
+    async fn send_delayed(&self, message: &M, delay: std::time::Duration) -> StoreResult<String>;
 
     /// Sends many in batches of ten, retrying only the entries that failed through no fault of
     /// ours; reports per message what finally failed.

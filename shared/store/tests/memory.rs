@@ -45,6 +45,13 @@ impl MessageQueue<TicketSyncMessage> for BrokenQueue {
     async fn send_raw(&self, _: &str) -> StoreResult<String> {
         Err(StoreError::Unavailable("queue is down".into()))
     }
+    async fn send_delayed(
+        &self,
+        _: &TicketSyncMessage,
+        _: std::time::Duration,
+    ) -> StoreResult<String> {
+        Err(StoreError::Unavailable("queue is down".into()))
+    }
     async fn send_many(&self, messages: &[TicketSyncMessage]) -> BatchReport {
         BatchReport {
             sent: 0,

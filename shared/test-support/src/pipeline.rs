@@ -224,6 +224,7 @@ pub fn reconciler(
         stores,
         writes,
         max_receive_count: sync_store::schema::TICKET_SYNC_QUEUE.max_receive_count,
+        wait: None,
     }
 }
 

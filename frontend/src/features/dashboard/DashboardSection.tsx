@@ -11,6 +11,7 @@ import { formatDateTime, formatMinutes, formatPercent, formatRelative } from "@/
 import { cn } from "@/lib/utils";
 import { useRuns, type SyncRun } from "@/features/history/api";
 import { useHealthDetails, useKpis, useOpenConflictCount, useStoreHealth } from "./api";
+import { OutageLine } from "./OutageLine";
 import { RunStateBadge } from "./RunState";
 
 function Kpi({ label, value, hint, icon: Icon, tone }: { label: string; value: string; hint?: string; icon: typeof Clock; tone?: "warn" }) {
@@ -80,6 +81,7 @@ function Health() {
           <HealthRow name="Zammad" {...row("zammad")} />
           <HealthRow name="Kimai" {...row("kimai")} />
         </ul>
+        {details.data?.kimaiOutage && <OutageLine outage={details.data.kimaiOutage} />}
       </CardContent>
     </Card>
   );

@@ -3,6 +3,7 @@
 //! is down is reported, never raised.
 
 use crate::settings::ZAMMAD_CONNECTION;
+use chrono::{DateTime, Utc};
 use kimai_client::KimaiClient;
 use serde::{Deserialize, Serialize};
 use std::future::Future;
@@ -56,11 +57,42 @@ pub struct Check {
 
 #[derive(Serialize, Deserialize, ToSchema)]
 pub struct HealthDetails {
-    /// `ok` when all three are `ok`, else `degraded`.
+    /// `ok` when all three are `ok` and no Kimai outage is recorded, else `degraded`.
     pub status: String,
     pub store: Check,
     pub zammad: Check,
     pub kimai: Check,
+    /// Set while the functions find Kimai unreachable and let records wait for it
+    /// (`sync_service::outage`).
+    pub kimai_outage: Option<KimaiOutage>,
+}
+
+/// "Kimai unreachable since …, N messages waiting".
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct KimaiOutage {
+    /// The first failure of the outage.
+    pub since: DateTime<Utc>,
+    pub last_failure: DateTime<Utc>,
+    /// What the last failure said.
+    pub detail: String,
+    /// Messages waiting in the ticket-sync and kimai-write queues, delayed ones included
+    /// (approximate, as SQS counts); `None` if the queues could not be read.
+    pub messages_waiting: Option<u64>,
+}
+
+/// Kimai's recorded outage with the messages waiting, or `None` when there is none (or the
+/// store cannot say: the store's own check reports that).
+pub async fn kimai_outage(
+    control: &dyn ControlStore,
+    messages_waiting: impl Future<Output = Option<u64>>,
+) -> Option<KimaiOutage> {
+    let outage = control.get_outage(crate::outage::KIMAI).await.ok()??;
+    Some(KimaiOutage {
+        since: outage.since,
+        last_failure: outage.last_failure,
+        detail: outage.detail,
+        messages_waiting: messages_waiting.await,
+    })
 }
 
 /// Why there is no client to probe with.
@@ -103,12 +135,13 @@ async fn probe(timeout: Duration, f: impl Future<Output = Result<(), Failure>>) 
 }
 
 /// The store, Zammad and Kimai probed at once, each within `timeout` (building its client
-/// included).
+/// included), with Kimai's outage as the functions recorded it.
 pub async fn health_details(
     control: &dyn ControlStore,
     timeout: Duration,
     zammad: impl Future<Output = Result<ZammadClient, NoClient>>,
     kimai: impl Future<Output = Result<KimaiClient, NoClient>>,
+    kimai_outage: impl Future<Output = Option<KimaiOutage>>,
 ) -> HealthDetails {
     let store = probe(timeout, async {
         control
@@ -129,12 +162,19 @@ pub async fn health_details(
         let client = kimai.await.map_err(no_client)?;
         client.ping().await.map_err(unavailable)
     });
-    let (store, zammad, kimai) = tokio::join!(store, zammad, kimai);
-    let ok = [&store, &zammad, &kimai].iter().all(|c| c.status == "ok");
+    let outage = async {
+        tokio::time::timeout(timeout, kimai_outage)
+            .await
+            .ok()
+            .flatten()
+    };
+    let (store, zammad, kimai, kimai_outage) = tokio::join!(store, zammad, kimai, outage);
+    let ok = [&store, &zammad, &kimai].iter().all(|c| c.status == "ok") && kimai_outage.is_none();
     HealthDetails {
         status: if ok { "ok" } else { "degraded" }.into(),
         store,
         zammad,
         kimai,
+        kimai_outage,
     }
 }

@@ -42,6 +42,7 @@ pub use read_kimai::MAX_LIST_WINDOW_DAYS;
 pub use report::ReconcileReport;
 
 use crate::batch::QueueRecord;
+use crate::outage::{self, RecordOutcome, WaitForKimai};
 use crate::policies::PolicyError;
 use crate::settings::ZammadConnection;
 use crate::sync_stores::SyncStores;
@@ -121,6 +122,9 @@ pub struct Reconciler {
     /// The `maxReceiveCount` of the ticket-sync queue as deployed (the schema's value on AWS):
     /// a failure on that delivery is the last one and is counted and audited as a dead letter.
     pub max_receive_count: u32,
+    /// Lets records wait while Kimai is down ([`crate::outage`]); `None`: they fail and are
+    /// retried by SQS.
+    pub wait: Option<WaitForKimai<TicketSyncMessage>>,
 }
 
 impl Reconciler {
@@ -152,16 +156,34 @@ impl Reconciler {
         self.reconcile(cache, &message).await
     }
 
-    /// [`Reconciler::reconcile_body`] for one queue record; a failure on the last delivery is
-    /// counted in the run and audited as a dead letter.
+    /// [`Reconciler::reconcile_body`] for one queue record. While Kimai is down the record
+    /// waits ([`crate::outage`]); a failure on the last delivery is counted in the run and
+    /// audited as a dead letter.
     pub async fn reconcile_record(
         &self,
         cache: &InvocationCache,
         record: &QueueRecord,
-    ) -> Result<ReconcileReport, ReconcileError> {
+    ) -> Result<RecordOutcome<ReconcileReport>, ReconcileError> {
+        if let Some(wait) = self.wait.as_ref().filter(|w| w.circuit.is_open()) {
+            if let Some(waited) = wait.send_back(&record.body, self.stores.now()).await {
+                return Ok(RecordOutcome::WaitingForKimai(waited));
+            }
+        }
         let result = self
             .reconcile_body(cache, &record.message_id, &record.body)
             .await;
+        if let Some(wait) = &self.wait {
+            match &result {
+                Err(ReconcileError::Kimai(kimai)) if outage::kimai_unreachable(kimai) => {
+                    wait.failed(self.stores.now(), kimai).await;
+                    if let Some(waited) = wait.send_back(&record.body, self.stores.now()).await {
+                        return Ok(RecordOutcome::WaitingForKimai(waited));
+                    }
+                }
+                Ok(_) => wait.answered().await,
+                Err(_) => {}
+            }
+        }
         if let Err(e) = &result {
             if record.is_last_attempt(self.max_receive_count) {
                 let run = decode::<TicketSyncMessage>(&record.body)
@@ -177,7 +199,7 @@ impl Reconciler {
                     .await;
             }
         }
-        result
+        result.map(RecordOutcome::Done)
     }
 
     /// Plans one ticket and, unless it is a dry run, records and enqueues the plan.

@@ -5,8 +5,8 @@ use super::{is_condition_failed, sdk_error};
 use crate::control::{
     CLAIM_RETENTION_DAYS, CallSlot, ClaimOutcome, CompleteOutcome, ConsoleUser, ControlStore,
     DeliveryOutcome, Document, DocumentKind, DocumentWrite, ExpectedVersion, FinishOutcome, Lease,
-    LeaseOutcome, OperationId, RenewOutcome, RunCounters, RunId, RunState, RunTrigger, SyncRun,
-    UserWrite, WatermarkOutcome, pace_second, window_start,
+    LeaseOutcome, OperationId, Outage, RenewOutcome, RunCounters, RunId, RunState, RunTrigger,
+    SyncRun, UserWrite, WatermarkOutcome, pace_second, window_start,
 };
 use crate::env;
 use crate::error::{StoreError, StoreResult};
@@ -37,6 +37,9 @@ fn claim_key(id: &OperationId) -> (String, String) {
 }
 fn pace_key(name: &str) -> (String, String) {
     (format!("pace#{name}"), "pace".into())
+}
+fn outage_key(name: &str) -> (String, String) {
+    (format!("outage#{name}"), "outage".into())
 }
 fn login_key(subject: &str, window: Duration, now: DateTime<Utc>) -> (String, String) {
     (
@@ -885,6 +888,38 @@ impl ControlStore for DynamoControl {
         Err(StoreError::Unavailable(format!(
             "call pace {name} keeps changing, retry"
         )))
+    }
+
+    async fn record_outage(&self, name: &str, at: DateTime<Utc>, detail: &str) -> StoreResult<()> {
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(Self::key(outage_key(name))))
+            .update_expression(
+                "SET #since = if_not_exists(#since, :at), #last_failure = :at, #detail = :detail",
+            )
+            .set_expression_attribute_names(Some(names(&["since", "last_failure", "detail"])))
+            .expression_attribute_values(":at", n(millis(at)))
+            .expression_attribute_values(":detail", s(detail))
+            .send()
+            .await
+            .map_err(|e| sdk_error("record outage", e))?;
+        Ok(())
+    }
+
+    async fn get_outage(&self, name: &str) -> StoreResult<Option<Outage>> {
+        let Some(item) = self.get_item(outage_key(name)).await? else {
+            return Ok(None);
+        };
+        Ok(Some(Outage {
+            since: from_millis(&item, "since")?,
+            last_failure: from_millis(&item, "last_failure")?,
+            detail: get_s(&item, "detail")?.to_string(),
+        }))
+    }
+
+    async fn end_outage(&self, name: &str) -> StoreResult<bool> {
+        self.delete_item(outage_key(name)).await
     }
 
     async fn pause_calls(&self, name: &str, until: DateTime<Utc>) -> StoreResult<()> {

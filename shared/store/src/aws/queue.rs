@@ -106,6 +106,26 @@ impl<M: QueueMessage> MessageQueue<M> for SqsQueue<M> {
         Ok(out.message_id.unwrap_or_default())
     }
 
+    async fn send_delayed(&self, message: &M, delay: std::time::Duration) -> StoreResult<String> {
+        let body = encode(message);
+        if body.len() > MAX_MESSAGE_BYTES {
+            return Err(StoreError::Invalid(format!(
+                "message of {} bytes is too large",
+                body.len()
+            )));
+        }
+        let out = self
+            .client
+            .send_message()
+            .queue_url(&self.url)
+            .message_body(body)
+            .delay_seconds(crate::queue::delay_secs(delay)?)
+            .send()
+            .await
+            .map_err(|e| sdk_error("send delayed message", e))?;
+        Ok(out.message_id.unwrap_or_default())
+    }
+
     async fn send_raw(&self, body: &str) -> StoreResult<String> {
         let out = self
             .client
@@ -183,14 +203,27 @@ impl<M: QueueMessage> MessageQueue<M> for SqsQueue<M> {
             .get_queue_attributes()
             .queue_url(&self.url)
             .attribute_names(QueueAttributeName::ApproximateNumberOfMessages)
+            .attribute_names(QueueAttributeName::ApproximateNumberOfMessagesDelayed)
             .send()
             .await
             .map_err(|e| sdk_error("read queue depth", e))?;
-        let raw = out
-            .attributes
-            .and_then(|mut a| a.remove(&QueueAttributeName::ApproximateNumberOfMessages))
-            .ok_or_else(|| StoreError::corrupt("queue depth missing"))?;
-        raw.parse()
-            .map_err(|_| StoreError::corrupt(format!("queue depth {raw}")))
+        let mut attributes = out.attributes.unwrap_or_default();
+        let mut count = |name: QueueAttributeName, required: bool| -> StoreResult<u64> {
+            match attributes.remove(&name) {
+                Some(raw) => raw
+                    .parse()
+                    .map_err(|_| StoreError::corrupt(format!("queue depth {raw}"))),
+                None if required => Err(StoreError::corrupt("queue depth missing")),
+                None => Ok(0),
+            }
+        };
+        // Messages held back by a delay (records waiting for an upstream) wait too.
+        Ok(
+            count(QueueAttributeName::ApproximateNumberOfMessages, true)?
+                + count(
+                    QueueAttributeName::ApproximateNumberOfMessagesDelayed,
+                    false,
+                )?,
+        )
     }
 }

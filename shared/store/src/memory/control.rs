@@ -1,8 +1,8 @@
 use crate::control::{
     CallSlot, ClaimOutcome, CompleteOutcome, ConsoleUser, ControlStore, DeliveryOutcome, Document,
     DocumentKind, DocumentWrite, ExpectedVersion, FinishOutcome, Lease, LeaseOutcome, OperationId,
-    RenewOutcome, RunCounters, RunId, RunState, RunTrigger, SyncRun, UserWrite, WatermarkOutcome,
-    pace_second, window_start,
+    Outage, RenewOutcome, RunCounters, RunId, RunState, RunTrigger, SyncRun, UserWrite,
+    WatermarkOutcome, pace_second, window_start,
 };
 use crate::error::StoreResult;
 use crate::memory::page_of;
@@ -35,6 +35,7 @@ struct State {
     users: BTreeMap<String, ConsoleUser>,
     login_failures: HashMap<(String, i64), u32>,
     paces: HashMap<String, Pace>,
+    outages: HashMap<String, Outage>,
 }
 
 /// One upstream's call pace: the calls started in `second`, and a pause.
@@ -449,6 +450,26 @@ impl ControlStore for MemoryControl {
         }
         pace.calls += 1;
         Ok(CallSlot::Taken)
+    }
+
+    async fn record_outage(&self, name: &str, at: DateTime<Utc>, detail: &str) -> StoreResult<()> {
+        let mut state = self.state();
+        let outage = state.outages.entry(name.to_string()).or_insert(Outage {
+            since: at,
+            last_failure: at,
+            detail: String::new(),
+        });
+        outage.last_failure = at;
+        outage.detail = detail.to_string();
+        Ok(())
+    }
+
+    async fn get_outage(&self, name: &str) -> StoreResult<Option<Outage>> {
+        Ok(self.state().outages.get(name).cloned())
+    }
+
+    async fn end_outage(&self, name: &str) -> StoreResult<bool> {
+        Ok(self.state().outages.remove(name).is_some())
     }
 
     async fn pause_calls(&self, name: &str, until: DateTime<Utc>) -> StoreResult<()> {

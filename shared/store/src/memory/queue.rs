@@ -7,6 +7,7 @@ use async_trait::async_trait;
 use std::collections::{HashMap, VecDeque};
 use std::marker::PhantomData;
 use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 #[derive(Default)]
 struct State {
@@ -15,6 +16,20 @@ struct State {
     waiting: VecDeque<(String, String)>,
     /// receipt → (message id, body) of received, not yet deleted messages.
     in_flight: HashMap<String, (String, String)>,
+    /// (visible from, delay asked for, message id, body) of messages sent with a delay.
+    delayed: Vec<(Instant, Duration, String, String)>,
+}
+
+impl State {
+    /// Moves the delayed messages whose time has come to the waiting ones.
+    fn ripen(&mut self) {
+        let now = Instant::now();
+        let (due, later): (Vec<_>, Vec<_>) =
+            self.delayed.drain(..).partition(|(at, ..)| *at <= now);
+        self.delayed = later;
+        self.waiting
+            .extend(due.into_iter().map(|(_, _, id, body)| (id, body)));
+    }
 }
 
 /// A FIFO in memory. Received messages stay invisible until deleted (no visibility timeout).
@@ -39,8 +54,20 @@ impl<M: QueueMessage> MemoryQueue<M> {
 
     /// Bodies waiting to be received, oldest first (for assertions in tests).
     pub fn waiting_bodies(&self) -> Vec<String> {
-        let state = self.state.lock().expect("queue lock poisoned");
+        let mut state = self.state.lock().expect("queue lock poisoned");
+        state.ripen();
         state.waiting.iter().map(|(_, body)| body.clone()).collect()
+    }
+
+    /// Messages still held back by their delay, with the delay they were sent with.
+    pub fn delayed_bodies(&self) -> Vec<(Duration, String)> {
+        let mut state = self.state.lock().expect("queue lock poisoned");
+        state.ripen();
+        state
+            .delayed
+            .iter()
+            .map(|(_, delay, _, body)| (*delay, body.clone()))
+            .collect()
     }
 
     fn push(&self, body: String) -> String {
@@ -65,6 +92,17 @@ impl<M: QueueMessage> MessageQueue<M> for MemoryQueue<M> {
         Ok(self.push(body))
     }
 
+    async fn send_delayed(&self, message: &M, delay: Duration) -> StoreResult<String> {
+        crate::queue::delay_secs(delay)?;
+        let mut state = self.state.lock().expect("queue lock poisoned");
+        state.next_id += 1;
+        let id = format!("m-{}", state.next_id);
+        state
+            .delayed
+            .push((Instant::now() + delay, delay, id.clone(), encode(message)));
+        Ok(id)
+    }
+
     async fn send_raw(&self, body: &str) -> StoreResult<String> {
         Ok(self.push(body.to_owned()))
     }
@@ -81,6 +119,7 @@ impl<M: QueueMessage> MessageQueue<M> for MemoryQueue<M> {
             )));
         }
         let mut state = self.state.lock().expect("queue lock poisoned");
+        state.ripen();
         let mut out = Vec::new();
         while out.len() < max as usize {
             let Some((id, body)) = state.waiting.pop_front() else {
@@ -120,12 +159,8 @@ impl<M: QueueMessage> MessageQueue<M> for MemoryQueue<M> {
     }
 
     async fn approximate_depth(&self) -> StoreResult<u64> {
-        Ok(self
-            .state
-            .lock()
-            .expect("queue lock poisoned")
-            .waiting
-            .len() as u64)
+        let state = self.state.lock().expect("queue lock poisoned");
+        Ok((state.waiting.len() + state.delayed.len()) as u64)
     }
 }
 

@@ -83,6 +83,10 @@ macro_rules! contract_tests {
             contract::control_double_claim(&control().await).await;
         }
         #[tokio::test]
+        async fn control_outage() {
+            contract::control_outage(&control().await).await;
+        }
+        #[tokio::test]
         async fn control_call_pace() {
             contract::control_call_pace(&control().await).await;
         }
@@ -93,6 +97,10 @@ macro_rules! contract_tests {
         #[tokio::test]
         async fn queue_round_trip() {
             contract::queue_round_trip(&ticket_queue().await, &write_queue().await).await;
+        }
+        #[tokio::test]
+        async fn queue_delayed_message() {
+            contract::queue_delayed_message(&ticket_queue().await).await;
         }
         #[tokio::test]
         async fn queue_release_and_depth() {

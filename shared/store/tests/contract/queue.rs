@@ -3,6 +3,7 @@
 
 use crate::contract::data::*;
 use std::collections::BTreeSet;
+use std::time::Duration;
 use sync_core::ids::{TicketId, TimesheetId};
 use sync_core::plan::Operation;
 use sync_store::StoreError;
@@ -132,4 +133,27 @@ pub async fn queue_batch_with_failing_entry(sync: &impl MessageQueue<TicketSyncM
 
     let empty = sync.send_many(&[]).await;
     assert_eq!(empty, BatchReport::default());
+}
+
+/// A message sent with a delay is held back for it, counted as waiting meanwhile, and
+/// received afterwards; a delay beyond SQS's 15 minutes is refused.
+pub async fn queue_delayed_message(sync: &impl MessageQueue<TicketSyncMessage>) {
+    let message = TicketSyncMessage::new(TicketId(77), SyncReason::Schedule, None);
+    sync.send_delayed(&message, Duration::from_secs(2))
+        .await
+        .unwrap();
+    assert!(
+        sync.receive(10, 0).await.unwrap().is_empty(),
+        "held back by its delay"
+    );
+    assert_eq!(sync.approximate_depth().await.unwrap(), 1, "yet waiting");
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let got = receive_all(sync, 1).await;
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].message.as_ref().unwrap(), &message);
+    let err = sync
+        .send_delayed(&message, Duration::from_secs(901))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Invalid(_)), "{err}");
 }

@@ -270,3 +270,38 @@ pub async fn control_call_pace(store: &impl ControlStore) {
         "a pause of one connection leaves the other alone"
     );
 }
+
+/// An upstream's outage: the first failure stays its start, the last one and its detail move
+/// on, ending it clears it, and a new failure starts a new outage.
+pub async fn control_outage(store: &impl ControlStore) {
+    let at = now();
+    assert_eq!(store.get_outage("kimai").await.unwrap(), None);
+    store
+        .record_outage("kimai", at, "connection refused")
+        .await
+        .unwrap();
+    store
+        .record_outage("kimai", at + Duration::seconds(30), "502")
+        .await
+        .unwrap();
+    assert_eq!(
+        store.get_outage("kimai").await.unwrap(),
+        Some(Outage {
+            since: at,
+            last_failure: at + Duration::seconds(30),
+            detail: "502".into(),
+        })
+    );
+    assert_eq!(store.get_outage("zammad").await.unwrap(), None);
+    assert!(store.end_outage("kimai").await.unwrap());
+    assert!(!store.end_outage("kimai").await.unwrap());
+    let later = at + Duration::minutes(5);
+    store
+        .record_outage("kimai", later, "timeout")
+        .await
+        .unwrap();
+    assert_eq!(
+        store.get_outage("kimai").await.unwrap().unwrap().since,
+        later
+    );
+}
