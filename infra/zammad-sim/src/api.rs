@@ -400,18 +400,22 @@ async fn ticket(
     }))
 }
 
+/// An index like the others: 500 a page by default, at most 1000, by id.
 async fn ticket_accountings(
     State(sim): State<Shared>,
     headers: HeaderMap,
     Path(id): Path<u64>,
+    Params(params): QueryParams,
 ) -> Result<Json<Value>, ApiError> {
     let caller = authenticate(&sim, &headers)?;
     caller.require_agent()?;
+    let (page, per_page) = paging(&params, 500, 1000);
     let store = sim.store();
     visible_ticket(&store, &caller, id)?;
+    let all: Vec<_> = store.ticket_accountings(id).collect();
     Ok(Json(Value::Array(
-        store
-            .ticket_accountings(id)
+        page_of(all, page, per_page)
+            .into_iter()
             .map(render::accounting)
             .collect(),
     )))

@@ -22,6 +22,10 @@ use url::Url;
 pub const INDEX_PAGE_SIZE: u32 = 500;
 /// Zammad caps ticket search pages at 200.
 pub const SEARCH_PAGE_SIZE: u32 = 200;
+/// Pages of one listing read at most (100,000 records at 500 a page, 40,000 tickets at 200).
+/// Past it the read is incomplete and fails ([`ZammadError::TooManyPages`]) rather than loop
+/// or decide on part of it.
+pub const MAX_INDEX_PAGES: u32 = 200;
 
 /// An async client for one Zammad instance. Cheap to clone; clones share the connection pool,
 /// the concurrency limit and the user cache.
@@ -157,15 +161,18 @@ impl ZammadClient {
         let query = updated_since_query(since);
         let mut seen = HashSet::new();
         let mut out = Vec::new();
-        for page in 1.. {
+        for page in 1..=MAX_INDEX_PAGES {
             let batch = self.search_tickets(&query, page, SEARCH_PAGE_SIZE).await?;
             let short = batch.len() < SEARCH_PAGE_SIZE as usize;
             out.extend(batch.into_iter().filter(|t| seen.insert(t.id)));
             if short {
-                break;
+                return Ok(out);
             }
         }
-        Ok(out)
+        Err(ZammadError::TooManyPages {
+            path: "tickets/search".to_owned(),
+            pages: MAX_INDEX_PAGES,
+        })
     }
 
     /// `GET /tickets/{id}`.
@@ -173,13 +180,15 @@ impl ZammadClient {
         self.get(&format!("tickets/{id}"), &[]).await
     }
 
-    /// `GET /tickets/{id}/time_accountings`: all accountings of one ticket (agent token is enough
-    /// when the agent may update the ticket).
+    /// `GET /tickets/{id}/time_accountings`: all accountings of one ticket, every page (agent
+    /// token is enough when the agent may update the ticket). Zammad renders this route as an
+    /// index, 500 a page by default: reading one page would lose a long ticket's 501st
+    /// accounting and every one after it.
     pub async fn ticket_time_accountings(
         &self,
         id: TicketId,
     ) -> Result<Vec<TimeAccounting>, ZammadError> {
-        self.get(&format!("tickets/{id}/time_accountings"), &[])
+        self.collect_index(&format!("tickets/{id}/time_accountings"))
             .await
     }
 
@@ -216,7 +225,7 @@ impl ZammadClient {
         let per_page = per_page.clamp(1, INDEX_PAGE_SIZE);
         let mut seen = HashSet::new();
         let mut out = Vec::new();
-        for page in 1.. {
+        for page in 1..=MAX_INDEX_PAGES {
             let batch = self.time_accountings_page(page, per_page).await?;
             let short = batch.len() < per_page as usize;
             let reached_back =
@@ -228,10 +237,13 @@ impl ZammadClient {
                     .filter(|a| seen.insert(a.id)),
             );
             if short || reached_back {
-                break;
+                return Ok(out);
             }
         }
-        Ok(out)
+        Err(ZammadError::TooManyPages {
+            path: "time_accountings".to_owned(),
+            pages: MAX_INDEX_PAGES,
+        })
     }
 
     /// `GET /time_accounting/types` (admin only, like the global listing).
@@ -281,9 +293,10 @@ impl ZammadClient {
         self.collect_index("organizations").await
     }
 
+    /// Every page of an index listing, until a short page; at most [`MAX_INDEX_PAGES`].
     async fn collect_index<T: DeserializeOwned>(&self, path: &str) -> Result<Vec<T>, ZammadError> {
         let mut out = Vec::new();
-        for page in 1.. {
+        for page in 1..=MAX_INDEX_PAGES {
             let batch: Vec<T> = self
                 .get(
                     path,
@@ -296,10 +309,13 @@ impl ZammadClient {
             let short = batch.len() < INDEX_PAGE_SIZE as usize;
             out.extend(batch);
             if short {
-                break;
+                return Ok(out);
             }
         }
-        Ok(out)
+        Err(ZammadError::TooManyPages {
+            path: path.to_owned(),
+            pages: MAX_INDEX_PAGES,
+        })
     }
 
     /// A GET with retries: every call of this client is a read, so repeating it is always safe.

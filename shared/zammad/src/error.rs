@@ -66,6 +66,12 @@ pub enum ZammadError {
         status: u16,
         message: String,
     },
+
+    /// A listing still had full pages after [`crate::MAX_INDEX_PAGES`]: what was read is
+    /// incomplete, so nothing may be decided from it (no deletion of what it lacks). A server
+    /// that ignores `page` and repeats page 1 ends here too.
+    #[error("Zammad's listing {path} has more than {pages} pages; it was not read to the end")]
+    TooManyPages { path: String, pages: u32 },
 }
 
 impl ZammadError {
@@ -118,7 +124,8 @@ impl ZammadError {
             ZammadError::Timeout { .. }
             | ZammadError::Connection { .. }
             | ZammadError::MalformedBody { .. }
-            | ZammadError::InvalidConfig { .. } => None,
+            | ZammadError::InvalidConfig { .. }
+            | ZammadError::TooManyPages { .. } => None,
         }
     }
 }

@@ -15,7 +15,9 @@ mod error;
 mod token;
 pub mod wire;
 
-pub use client::{INDEX_PAGE_SIZE, SEARCH_PAGE_SIZE, ZammadClient, updated_since_query};
+pub use client::{
+    INDEX_PAGE_SIZE, MAX_INDEX_PAGES, SEARCH_PAGE_SIZE, ZammadClient, updated_since_query,
+};
 pub use config::{ClientConfig, RetryPolicy};
 pub use error::{ForbiddenReason, ZammadError};
 pub use token::ApiToken;

@@ -114,6 +114,44 @@ async fn the_global_listing_pages_until_a_short_page() {
 }
 
 #[tokio::test]
+async fn a_tickets_accountings_are_read_past_zammads_first_page_of_500() {
+    // Zammad renders a ticket's accountings as an index: 500 a page unless asked otherwise.
+    // A long-running ticket with 1,003 bookings needs three pages.
+    let sim = start(ZammadVersion::V6_5).await;
+    let before = client(&sim, ADMIN)
+        .ticket_time_accountings(TicketId(101))
+        .await
+        .unwrap()
+        .len();
+    for _ in 0..1000 {
+        sim.sim()
+            .add_accounting(zammad_sim::NewAccounting {
+                ticket_id: 101,
+                created_by_id: 3,
+                time_unit: dec("1"),
+                type_id: None,
+                with_article: false,
+                article_body: None,
+                created_at: None,
+            })
+            .unwrap();
+    }
+    sim.sim().reset_counters();
+    let all = client(&sim, ADMIN)
+        .ticket_time_accountings(TicketId(101))
+        .await
+        .unwrap();
+    assert_eq!(all.len(), before + 1000);
+    let ids: std::collections::BTreeSet<u64> = all.iter().map(|a| a.id.0).collect();
+    assert_eq!(ids.len(), all.len(), "no accounting twice");
+    assert_eq!(
+        sim.sim().count("GET /api/v1/tickets/{id}/time_accountings"),
+        3
+    );
+    sim.shutdown().await;
+}
+
+#[tokio::test]
 async fn an_exact_multiple_of_the_page_size_ends_on_an_empty_page() {
     let sim = start(ZammadVersion::V6_5).await;
     let c = client(&sim, ADMIN);
@@ -557,4 +595,44 @@ async fn concurrency_is_bounded() {
         started.elapsed()
     );
     sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_listing_that_never_ends_is_reported_incomplete_not_read_forever() {
+    // A proxy that drops the query string serves page 1 again and again: the read stops at
+    // the cap and says it is incomplete, so nothing is decided from part of a ticket.
+    let sim = start(ZammadVersion::V6_5).await;
+    let one = sim.sim().accountings()[0].clone();
+    sim.shutdown().await;
+    let page: Vec<serde_json::Value> = (1..=500u64)
+        .map(|id| {
+            let mut a = one.clone();
+            a["id"] = id.into();
+            a
+        })
+        .collect();
+    let calls = std::sync::Arc::new(std::sync::atomic::AtomicU32::new(0));
+    let counted = calls.clone();
+    let app = axum::Router::new().route(
+        "/api/v1/tickets/{id}/time_accountings",
+        axum::routing::get(move || {
+            let page = page.clone();
+            counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            async move { axum::Json(page) }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let c = ZammadClient::new(ClientConfig::new(Url::parse(&base).unwrap(), "t")).unwrap();
+    let err = c.ticket_time_accountings(TicketId(1)).await.unwrap_err();
+    assert!(
+        matches!(err, ZammadError::TooManyPages { pages, .. } if pages == zammad_client::MAX_INDEX_PAGES),
+        "{err:?}"
+    );
+    assert!(!err.is_retryable());
+    assert_eq!(
+        calls.load(std::sync::atomic::Ordering::SeqCst),
+        zammad_client::MAX_INDEX_PAGES
+    );
 }
