@@ -164,6 +164,7 @@ pub fn writer_create(
         desired: Some(desired.clone()),
         base: None,
         updated_at: now,
+        create_sent_at: None,
     };
     let message = KimaiWriteMessage::new(
         OperationId(format!("op-stack-bench-{}", uuid::Uuid::new_v4())),

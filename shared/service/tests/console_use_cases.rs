@@ -315,6 +315,7 @@ async fn approving_queues_the_create_under_the_id_kimai_write_derives() {
             desired: Some(d),
             base: None,
             updated_at: now(),
+            create_sent_at: None,
         };
         s.entries.save(&record).await.unwrap();
     }

@@ -209,6 +209,7 @@ fn entry(ticket: u64, key: &str, day: NaiveDate) -> EntryRecord {
         desired: None,
         base: None,
         updated_at: Utc::now(),
+        create_sent_at: None,
     }
 }
 

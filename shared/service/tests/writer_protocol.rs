@@ -7,6 +7,7 @@ use sync_core::plan::{ConflictReason, Operation};
 use sync_service::writer::{WriteError, WriteOutcome, WriterCache};
 use sync_store::control::{ClaimOutcome, ControlStore};
 use sync_store::entries::{EntriesStore, EntryStatus};
+use sync_store::queue::MessageQueue;
 use test_support::pipeline::{Harness, TICKET, policy_with_users};
 
 fn faults(json: serde_json::Value) -> kimai_sim::RouteFaults {
@@ -421,4 +422,51 @@ async fn a_create_for_a_key_linked_since_planning_is_superseded_not_duplicated()
     assert_eq!(again, WriteOutcome::Superseded { kimai_id });
     assert_eq!(h.kimai_calls("POST /api/timesheets"), 1);
     assert!(h.open_conflicts().await.is_empty());
+}
+
+#[tokio::test]
+async fn a_newer_plans_create_finds_the_timesheet_an_unanswered_post_left_and_adopts_it() {
+    // Two plans of the ticket are queued before anything is written: the accountings changed
+    // in between. The first plan's create is saved by Kimai but its answer is lost (500 after
+    // commit). The newer plan's create of the same key has a new operation id on its first
+    // attempt; it must still find the first POST's timesheet by marker, not book it twice.
+    let h = Harness::start().await;
+    h.kimai.admin().set_faults(
+        "POST /api/timesheets",
+        kimai_sim::RouteFaults {
+            latency_ms: 0,
+            rules: vec![kimai_sim::FaultRule {
+                kind: kimai_sim::FaultKind::CommitThen500,
+                probability: 1.0,
+                times: Some(1),
+                skip: 0,
+            }],
+        },
+    );
+    h.reconcile(TICKET).await.unwrap();
+    for accounting in h.zammad.sim().accountings() {
+        if accounting["ticket_id"] == TICKET.0 {
+            change_accounting(&h, accounting["id"].as_u64().unwrap(), "45");
+        }
+    }
+    h.reconcile(TICKET).await.unwrap();
+    let written = h.run_writer().await;
+    assert!(
+        written
+            .iter()
+            .any(|r| matches!(r, Ok(WriteOutcome::Adopted { .. }))),
+        "{written:?}"
+    );
+    assert_eq!(h.kimai_sheets().len(), 2, "no timesheet twice: {written:?}");
+    assert_eq!(h.kimai_calls("POST /api/timesheets"), 2, "no third POST");
+    // The lost answer's message comes back and finds its key linked; the next plan brings the
+    // timesheets to the new time.
+    h.run_writer().await;
+    h.sync(TICKET).await;
+    let records = h.entries.load_ticket(TICKET).await.unwrap();
+    assert!(
+        records.iter().all(|r| r.status == EntryStatus::Synced),
+        "{records:?}"
+    );
+    assert_eq!(h.kimai_sheets().len(), 2);
 }

@@ -67,6 +67,11 @@ pub struct EntryRecord {
     /// What we last wrote or adopted; its `kimai_id` is the link.
     pub base: Option<Base>,
     pub updated_at: DateTime<Utc>,
+    /// When a create of this key was last sent to Kimai. Once set, a create of the key
+    /// searches Kimai by marker before it POSTs, whichever operation it belongs to: the earlier
+    /// POST may have been saved without its answer reaching us. Like `base`, only its own
+    /// write ([`EntriesStore::note_create_sent`]) changes it; `save` keeps it.
+    pub create_sent_at: Option<DateTime<Utc>>,
 }
 
 impl EntryRecord {
@@ -117,6 +122,15 @@ pub trait EntriesStore: Send + Sync {
         status: EntryStatus,
         at: DateTime<Utc>,
     ) -> StoreResult<LinkOutcome>;
+
+    /// Records that a create of this key is about to be sent to Kimai; `false` if there is no
+    /// record.
+    async fn note_create_sent(
+        &self,
+        ticket: TicketId,
+        key: &EntryKey,
+        at: DateTime<Utc>,
+    ) -> StoreResult<bool>;
 
     /// Sets only the status (e.g. pending → awaiting_approval); `false` if there is no record.
     async fn set_status(

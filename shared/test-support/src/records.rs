@@ -56,6 +56,7 @@ pub fn entry_record(
         desired: Some(d),
         base: None,
         updated_at: at,
+        create_sent_at: None,
     }
 }
 

@@ -111,6 +111,7 @@ fn entry_records(
         desired: None,
         base: None,
         updated_at: now,
+        create_sent_at: None,
     };
     let mut wanted: Vec<EntryRecord> = Vec::new();
     for d in &state.wanted.desired {
@@ -162,6 +163,7 @@ fn gone_records(
             status: s,
             desired: None,
             updated_at: now,
+            create_sent_at: None,
             ..r.clone()
         });
     }

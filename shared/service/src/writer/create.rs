@@ -1,7 +1,8 @@
 //! Step 3 and 4 for a create: a key linked since planning is not created again (unless its
-//! timesheet is gone: then this create is a recreate); a create whose earlier attempt may have
-//! reached Kimai searches by its marker first and adopts what it finds; otherwise the timesheet
-//! is POSTed, with its times in the API user's zone.
+//! timesheet is gone: then this create is a recreate); a create that an earlier POST of the key
+//! may have saved (a retry of this operation, or any create of a key that had one sent: a newer
+//! plan's operation after a crash or a lost answer) searches by its marker first and adopts
+//! what it finds; otherwise the timesheet is POSTed, with its times in the API user's zone.
 
 use super::cache::{ApiUser, WriterCache};
 use super::park::{parked, refusal};
@@ -38,14 +39,17 @@ impl Writer {
         // first): creating again would make a duplicate; the next plan works from the link.
         // Unless the linked timesheet is gone from Kimai: then this create is a recreate (a
         // person decided "recreate" on a deleted_in_kimai conflict) and replaces the dead link.
-        let expected = match self.key_link(message.ticket_id, desired).await? {
+        let (link, create_sent) = self.key_link(message.ticket_id, desired).await?;
+        let expected = match link {
             KeyLink::Unlinked => ExpectedLink::Unlinked,
             KeyLink::Dead(kimai_id) => ExpectedLink::LinkedTo(kimai_id),
             KeyLink::Live(kimai_id) => {
                 return Ok(Step::Done(WriteOutcome::Superseded { kimai_id }));
             }
         };
-        if attempt > 1 {
+        // The operation id says nothing about an earlier POST of another operation of the key:
+        // the key's record does.
+        if attempt > 1 || create_sent {
             if let Some(found) = self.find_by_marker(message.ticket_id, desired).await? {
                 tracing::info!(kimai_id = %found.id, "an earlier attempt created it; adopting");
                 let id = found.id;
@@ -59,26 +63,29 @@ impl Writer {
         self.post(cache, message, desired, expected).await
     }
 
+    /// The key's link, and whether a create of the key was ever sent to Kimai.
     async fn key_link(
         &self,
         ticket: TicketId,
         desired: &DesiredTimesheet,
-    ) -> Result<KeyLink, WriteError> {
+    ) -> Result<(KeyLink, bool), WriteError> {
         let record = self.stores.entries.get(ticket, &desired.key).await?;
+        let create_sent = record.as_ref().is_some_and(|r| r.create_sent_at.is_some());
         let Some(base) = record.and_then(|r| r.base) else {
-            return Ok(KeyLink::Unlinked);
+            return Ok((KeyLink::Unlinked, create_sent));
         };
-        match self.kimai.timesheet(base.kimai_id).await {
+        let link = match self.kimai.timesheet(base.kimai_id).await {
             Err(KimaiError::NotFound) => {
                 tracing::info!(kimai_id = %base.kimai_id, "the key's timesheet is gone; recreating it");
-                Ok(KeyLink::Dead(base.kimai_id))
+                KeyLink::Dead(base.kimai_id)
             }
             Ok(_) => {
                 tracing::info!(kimai_id = %base.kimai_id, "key linked since planning; not creating");
-                Ok(KeyLink::Live(base.kimai_id))
+                KeyLink::Live(base.kimai_id)
             }
-            Err(e) => Err(WriteError::Kimai(e)),
-        }
+            Err(e) => return Err(WriteError::Kimai(e)),
+        };
+        Ok((link, create_sent))
     }
 
     /// Creates the timesheet in Kimai and records it.
@@ -112,6 +119,12 @@ impl Writer {
             user: (desired.user != me.id).then_some(desired.user),
             billable: desired.billable,
         };
+        // Noted before the POST: if its answer is lost, whichever operation of the key comes
+        // next searches by marker first.
+        self.stores
+            .entries
+            .note_create_sent(message.ticket_id, &desired.key, self.stores.now())
+            .await?;
         match self.kimai.create_timesheet(&new).await {
             Ok(created) => {
                 self.created(cache, message, desired, &known_tags, created, expected)

@@ -118,6 +118,7 @@ impl Writer {
                 desired: Some(d.clone()),
                 base: None,
                 updated_at: now,
+                create_sent_at: None,
             })
             .await?;
         let again = entries

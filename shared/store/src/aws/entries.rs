@@ -90,6 +90,10 @@ fn record_of(item: &Item) -> StoreResult<EntryRecord> {
         desired: get_opt_json(item, "desired")?,
         base: get_opt_json(item, "base")?,
         updated_at: get_time(item, "updated_at")?,
+        create_sent_at: item
+            .contains_key("create_sent_at")
+            .then(|| get_time(item, "create_sent_at"))
+            .transpose()?,
     })
 }
 
@@ -229,6 +233,30 @@ impl EntriesStore for DynamoEntries {
                 }),
             },
             Err(e) => Err(sdk_error("link entry", e)),
+        }
+    }
+
+    async fn note_create_sent(
+        &self,
+        ticket: TicketId,
+        key: &EntryKey,
+        at: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(Self::key(ticket, key)))
+            .update_expression("SET #create_sent_at = :at")
+            .condition_expression("attribute_exists(#ticket)")
+            .set_expression_attribute_names(Some(names(&["ticket", "create_sent_at"])))
+            .expression_attribute_values(":at", s(time(at)))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e) if is_condition_failed(&e) => Ok(false),
+            Err(e) => Err(sdk_error("note create sent", e)),
         }
     }
 

@@ -36,15 +36,34 @@ impl EntriesStore for MemoryEntries {
     async fn save(&self, record: &EntryRecord) -> StoreResult<()> {
         let mut records = self.records.lock().expect("entries lock poisoned");
         let id = (record.ticket_id, record.key.clone());
-        let base = records.get(&id).and_then(|r| r.base.clone());
+        let stored = records.get(&id);
+        let base = stored.and_then(|r| r.base.clone());
+        let create_sent_at = stored.and_then(|r| r.create_sent_at);
         records.insert(
             id,
             EntryRecord {
                 base,
+                create_sent_at,
                 ..record.clone()
             },
         );
         Ok(())
+    }
+
+    async fn note_create_sent(
+        &self,
+        ticket: TicketId,
+        key: &EntryKey,
+        at: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        let mut records = self.records.lock().expect("entries lock poisoned");
+        match records.get_mut(&(ticket, key.clone())) {
+            Some(record) => {
+                record.create_sent_at = Some(at);
+                Ok(true)
+            }
+            None => Ok(false),
+        }
     }
 
     async fn get(&self, ticket: TicketId, key: &EntryKey) -> StoreResult<Option<EntryRecord>> {

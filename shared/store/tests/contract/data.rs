@@ -60,6 +60,7 @@ pub fn record(
         desired: Some(desired),
         base: None,
         updated_at: at,
+        create_sent_at: None,
     }
 }
 

@@ -289,3 +289,45 @@ pub async fn entries_delete(store: &impl EntriesStore) {
     assert!(by_agent.items.is_empty(), "no index still lists it");
     assert_eq!(store.load_ticket(TicketId(601)).await.unwrap(), vec![keep]);
 }
+
+/// A create sent for a key is remembered across replans, until the record goes.
+pub async fn entries_create_sent_is_kept(store: &impl EntriesStore) {
+    let at = now();
+    let r = record(410, 1, 5, day(0), at);
+    assert!(
+        !store
+            .note_create_sent(r.ticket_id, &r.key, at)
+            .await
+            .unwrap(),
+        "no record yet"
+    );
+    store.save(&r).await.unwrap();
+    assert_eq!(
+        store
+            .get(r.ticket_id, &r.key)
+            .await
+            .unwrap()
+            .unwrap()
+            .create_sent_at,
+        None
+    );
+    let sent = at + Duration::seconds(3);
+    assert!(
+        store
+            .note_create_sent(r.ticket_id, &r.key, sent)
+            .await
+            .unwrap()
+    );
+    // A newer plan saves the record again: what was sent stays known.
+    store
+        .save(&EntryRecord {
+            status: EntryStatus::Pending,
+            updated_at: at + Duration::seconds(9),
+            ..r.clone()
+        })
+        .await
+        .unwrap();
+    let got = store.get(r.ticket_id, &r.key).await.unwrap().unwrap();
+    assert_eq!(got.create_sent_at, Some(sent));
+    assert_eq!(got.updated_at, at + Duration::seconds(9));
+}

@@ -39,6 +39,10 @@ macro_rules! contract_tests {
             contract::entries_round_trip(&entries().await).await;
         }
         #[tokio::test]
+        async fn entries_create_sent_is_kept() {
+            contract::entries_create_sent_is_kept(&entries().await).await;
+        }
+        #[tokio::test]
         async fn entries_lost_link_race() {
             contract::entries_lost_link_race(&entries().await).await;
         }
