@@ -7,7 +7,6 @@ use sync_core::plan::{ConflictReason, Operation};
 use sync_service::writer::{WriteError, WriteOutcome, WriterCache};
 use sync_store::control::{ClaimOutcome, ControlStore};
 use sync_store::entries::{EntriesStore, EntryStatus};
-use sync_store::queue::MessageQueue;
 use test_support::pipeline::{Harness, TICKET, policy_with_users};
 
 fn faults(json: serde_json::Value) -> kimai_sim::RouteFaults {
