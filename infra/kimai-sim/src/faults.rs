@@ -146,7 +146,7 @@ pub async fn inject(State(sim): State<Shared>, req: Request, next: Next) -> Resp
         .extensions()
         .get::<MatchedPath>()
         .map(|m| m.as_str().to_owned())
-        .unwrap_or_else(|| req.uri().path().to_owned());
+        .unwrap_or_else(|| "(no route)".to_owned());
     let route = format!("{} {}", req.method(), template);
     let (_in_flight, latency, decision) = {
         let mut st = sim.lock();

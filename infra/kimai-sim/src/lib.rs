@@ -66,9 +66,13 @@ fn api_router(shared: Shared) -> Router {
             "/api/projects",
             get(catalog::projects).post(catalog::create_project),
         )
+        .route("/api/customers/{id}", get(catalog::customer))
+        .route("/api/projects/{id}", get(catalog::project))
         .route("/api/activities", get(catalog::activities))
+        .route("/api/activities/{id}", get(catalog::activity))
         .route("/api/users", get(catalog::users))
         .route("/api/users/me", get(catalog::me))
+        .route("/api/users/{id}", get(catalog::user))
         .route(
             "/api/tags",
             get(catalog::tag_names).post(catalog::create_tag),
@@ -76,6 +80,9 @@ fn api_router(shared: Shared) -> Router {
         .route("/api/tags/find", get(catalog::find_tags))
         .route("/api/ping", get(catalog::ping))
         .route("/api/version", get(catalog::version))
+        // Counted like every call (as `METHOD (no route)`), so a client calling something the
+        // simulator lacks shows in the call log instead of passing unnoticed.
+        .fallback(|| async { api::not_found() })
         .layer(axum::middleware::from_fn_with_state(
             shared.clone(),
             faults::inject,

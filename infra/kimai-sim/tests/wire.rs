@@ -591,3 +591,48 @@ async fn concurrency_counts_requests_held_at_once_and_resets() {
         json!({"in_flight": 0, "max_in_flight": 3})
     );
 }
+
+#[tokio::test]
+async fn catalog_entities_are_read_by_id_and_unknown_routes_are_counted() {
+    let sim = start("2.40.0", 0).await;
+    let http = Http::new(&sim);
+    let customers: Value = http.get("/api/customers").await.json().await.unwrap();
+    let first = &customers[0];
+    let one = http.get(&format!("/api/customers/{}", first["id"])).await;
+    assert_eq!(one.status(), StatusCode::OK);
+    let one: Value = one.json().await.unwrap();
+    assert_eq!(one["name"], first["name"]);
+    for path in ["/api/projects", "/api/activities", "/api/users"] {
+        let list: Value = http.get(path).await.json().await.unwrap();
+        let id = &list[0]["id"];
+        let got: Value = http
+            .get(&format!("{path}/{id}"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(&got["id"], id, "{path}");
+    }
+    assert_eq!(
+        http.get("/api/customers/99999").await.status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        http.get("/api/customers/abc").await.status(),
+        StatusCode::NOT_FOUND
+    );
+
+    // A route the simulator does not serve is a 404 and shows in the call log.
+    assert_eq!(http.get("/api/teams").await.status(), StatusCode::NOT_FOUND);
+    let (status, _) = http
+        .send(
+            reqwest::Method::POST,
+            "/api/invoices",
+            serde_json::json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(sim.admin().call_count("GET (no route)"), 1);
+    assert_eq!(sim.admin().call_count("POST (no route)"), 1);
+    assert_eq!(sim.admin().call_count("GET /api/customers/{id}"), 3);
+}

@@ -7,7 +7,7 @@ use crate::respond::{EXTRA_FIELDS, FormErrors};
 use crate::state::{Shared, State, perm};
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{RawQuery, State as AxState};
+use axum::extract::{Path, RawQuery, State as AxState};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
@@ -211,6 +211,80 @@ pub async fn users(
             })
             .collect();
         Ok(sorted(rows, by_id, ascending(&p)?))
+    })())
+}
+
+/// The id of a `/{id}` route; anything else is Kimai's 404.
+fn entity_id(raw: &str) -> Result<u64, Response> {
+    raw.parse().map_err(|_| super::not_found())
+}
+
+/// `GET /api/customers/{id}`: the customer as the list shows it.
+pub async fn customer(
+    AxState(sim): AxState<Shared>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    done((|| {
+        let st = sim.lock();
+        authenticate(&st, &headers)?;
+        let c = st
+            .customers
+            .get(&entity_id(&id)?)
+            .ok_or_else(super::not_found)?;
+        Ok(Json(State::customer_json(c)).into_response())
+    })())
+}
+
+/// `GET /api/projects/{id}`.
+pub async fn project(
+    AxState(sim): AxState<Shared>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    done((|| {
+        let st = sim.lock();
+        authenticate(&st, &headers)?;
+        let p = st
+            .projects
+            .get(&entity_id(&id)?)
+            .ok_or_else(super::not_found)?;
+        Ok(Json(st.project_json(p)).into_response())
+    })())
+}
+
+/// `GET /api/activities/{id}`.
+pub async fn activity(
+    AxState(sim): AxState<Shared>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    done((|| {
+        let st = sim.lock();
+        authenticate(&st, &headers)?;
+        let a = st
+            .activities
+            .get(&entity_id(&id)?)
+            .ok_or_else(super::not_found)?;
+        Ok(Json(st.activity_json(a)).into_response())
+    })())
+}
+
+/// `GET /api/users/{id}`: oneself, or anyone with `view_user`.
+pub async fn user(
+    AxState(sim): AxState<Shared>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    done((|| {
+        let st = sim.lock();
+        let me = authenticate(&st, &headers)?;
+        let id = entity_id(&id)?;
+        if id != me.record.id && !me.can(perm::VIEW_USER) {
+            return Err(forbidden());
+        }
+        let u = st.users.get(&id).ok_or_else(super::not_found)?;
+        Ok(Json(st.user_json(u, true)).into_response())
     })())
 }
 
