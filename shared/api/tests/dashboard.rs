@@ -229,3 +229,28 @@ async fn health_details_show_a_kimai_outage_with_the_messages_waiting_for_it() {
     assert_eq!(back.json["kimai_outage"], serde_json::Value::Null);
     assert_eq!(back.json["status"], "ok", "{}", back.text);
 }
+
+#[tokio::test]
+async fn the_dashboards_today_is_the_service_desks_day_not_utcs() {
+    let app = App::start().await;
+    let admin = app.admin().await;
+    app.configure(&admin).await; // default zone Europe/Berlin
+    // Move the clock to 23:30 UTC: already tomorrow in Berlin.
+    let now = app.clock.now();
+    let late = now.date_naive().and_hms_opt(23, 30, 0).unwrap().and_utc();
+    let ahead = if late > now {
+        late - now
+    } else {
+        late + Duration::days(1) - now
+    };
+    app.clock.advance(ahead);
+    let utc_day = app.clock.now().date_naive();
+    let k = app.call(Method::GET, "/api/kpis", Some(&admin), None).await;
+    assert_eq!(k.status, StatusCode::OK, "{}", k.text);
+    let days = k.json["minutes_per_day"].as_array().unwrap();
+    assert_eq!(
+        days.last().unwrap()["day"],
+        (utc_day + Days::new(1)).to_string(),
+        "Berlin's today"
+    );
+}

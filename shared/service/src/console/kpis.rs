@@ -11,6 +11,7 @@
 
 use crate::console::error::ConsoleResult;
 use crate::console::runs::RunView;
+use crate::settings;
 use chrono::{Days, Duration, NaiveDate};
 use serde::{Deserialize, Serialize};
 use sync_store::clock::Clock;
@@ -89,7 +90,7 @@ pub struct KpiStores<'a> {
 /// Numbers for the dashboard.
 pub async fn dashboard(stores: KpiStores<'_>) -> ConsoleResult<Kpis> {
     let (open_conflicts, open_conflicts_capped) = count_open_conflicts(stores.conflicts).await?;
-    let today = stores.clock.now().date_naive();
+    let today = local_today(stores).await;
     let mut minutes_per_day = Vec::new();
     for back in (0..DAYS).rev() {
         let day = today.checked_sub_days(Days::new(back)).unwrap_or(today);
@@ -106,6 +107,20 @@ pub async fn dashboard(stores: KpiStores<'_>) -> ConsoleResult<Kpis> {
         minutes_per_day,
         error_rate,
     })
+}
+
+/// Today in the service desk's zone (the Zammad connection's default zone), which is what the
+/// entries' local days are counted in; UTC before a connection is saved. Just after midnight in
+/// Berlin, UTC still says yesterday, and today's bookings would not show as today's.
+async fn local_today(stores: KpiStores<'_>) -> NaiveDate {
+    let now = stores.clock.now();
+    match settings::load_zammad(stores.control).await {
+        Ok(zammad) => sync_core::zone::parse_zone(&zammad.default_zone)
+            .map_or(now.date_naive(), |zone| {
+                now.with_timezone(&zone).date_naive()
+            }),
+        Err(_) => now.date_naive(),
+    }
 }
 
 /// The minutes of the last `days` days (the list is oldest first).
