@@ -9,7 +9,7 @@ use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 use std::sync::Arc;
 use sync_service::connections::{ConnectionError, Connections};
-use sync_service::outage::{Circuit, WaitForKimai};
+use sync_service::outage::WaitForKimai;
 use sync_service::reconcile::{InvocationCache, Reconciler};
 use sync_service::sync_stores::SyncStores;
 use sync_store::queue::{KimaiWriteMessage, MessageQueue, TicketSyncMessage};
@@ -72,11 +72,14 @@ pub async fn handle(deps: &Deps, event: SqsEvent, deadline: Option<Deadline>) ->
         stores: deps.stores.clone(),
         writes: deps.writes.clone(),
         max_receive_count: deps.max_receive_count,
-        wait: Some(WaitForKimai {
-            queue: deps.queue.clone(),
-            control: deps.stores.control.clone(),
-            circuit: Circuit::read(deps.stores.control.as_ref(), deps.stores.now()).await,
-        }),
+        wait: Some(
+            WaitForKimai::read(
+                deps.queue.clone(),
+                deps.stores.control.clone(),
+                deps.stores.now(),
+            )
+            .await,
+        ),
     });
     // One cache per invocation: the Kimai catalog and the policy are read once per batch.
     let cache = Arc::new(InvocationCache::new());

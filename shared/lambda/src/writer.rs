@@ -9,7 +9,7 @@ use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 use std::sync::Arc;
 use sync_service::connections::Connections;
-use sync_service::outage::{Circuit, WaitForKimai};
+use sync_service::outage::WaitForKimai;
 use sync_service::sync_stores::SyncStores;
 use sync_service::writer::{Writer, WriterCache};
 use sync_store::queue::{KimaiWriteMessage, MessageQueue};
@@ -54,11 +54,12 @@ pub async fn handle(deps: &Deps, event: SqsEvent, deadline: Option<Deadline>) ->
             return all_failed(event);
         }
     };
-    let wait = WaitForKimai {
-        queue: deps.queue.clone(),
-        control: deps.stores.control.clone(),
-        circuit: Circuit::read(deps.stores.control.as_ref(), deps.stores.now()).await,
-    };
+    let wait = WaitForKimai::read(
+        deps.queue.clone(),
+        deps.stores.control.clone(),
+        deps.stores.now(),
+    )
+    .await;
     let writer = Arc::new(
         Writer::new(kimai, deps.stores.clone(), deps.holder.clone())
             .with_max_receive_count(deps.max_receive_count)

@@ -23,6 +23,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 use kimai_client::KimaiError;
+use std::future::Future;
 use std::sync::Arc;
 use sync_store::control::{ControlStore, Outage};
 use sync_store::queue::{MAX_DELAY_SECS, MessageQueue, QueueMessage, Waiting, decode};
@@ -71,10 +72,12 @@ pub fn delay_for(times: u32) -> std::time::Duration {
 }
 
 /// Kimai's outage as one batch sees it: read once when the batch starts.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Copy, Default)]
 pub struct Circuit {
-    outage: Option<Outage>,
-    read_at: Option<DateTime<Utc>>,
+    /// Kimai failed so recently that records wait without trying it.
+    open: bool,
+    /// An outage is recorded: a success ends it.
+    recorded: bool,
 }
 
 impl Circuit {
@@ -85,23 +88,19 @@ impl Circuit {
             tracing::warn!(error = %e, "cannot read Kimai's outage; trying Kimai");
             None
         });
+        Circuit::at(outage.as_ref(), now)
+    }
+
+    /// The circuit of `outage` at `now`.
+    pub fn at(outage: Option<&Outage>, now: DateTime<Utc>) -> Circuit {
         Circuit {
-            outage,
-            read_at: Some(now),
+            open: outage.is_some_and(|o| now < o.last_failure + PROBE_AFTER),
+            recorded: outage.is_some(),
         }
     }
 
-    /// Kimai failed so recently that records wait without trying it.
     pub fn is_open(&self) -> bool {
-        match (&self.outage, self.read_at) {
-            (Some(o), Some(now)) => now < o.last_failure + PROBE_AFTER,
-            _ => false,
-        }
-    }
-
-    /// An outage is recorded: a success ends it.
-    pub fn outage_recorded(&self) -> bool {
-        self.outage.is_some()
+        self.open
     }
 }
 
@@ -112,7 +111,62 @@ pub struct WaitForKimai<M: QueueMessage> {
     pub circuit: Circuit,
 }
 
+/// Runs one record's `work` so that it waits while Kimai is down: with the circuit open the
+/// record is sent back without running; when `work` fails because Kimai does not answer
+/// (`unreachable` picks that Kimai error out of `E`), the outage is recorded and the record is
+/// sent back; when it succeeds and `answered` says Kimai was heard, the outage ends. Without
+/// `wait`, or when the record cannot be sent back, the result is `work`'s own.
+pub async fn run_record<M, T, E, W>(
+    wait: Option<&WaitForKimai<M>>,
+    body: &str,
+    now: impl Fn() -> DateTime<Utc>,
+    work: W,
+    unreachable: impl for<'e> Fn(&'e E) -> Option<&'e KimaiError>,
+    answered: impl Fn(&T) -> bool,
+) -> Result<RecordOutcome<T>, E>
+where
+    M: QueueMessage,
+    W: Future<Output = Result<T, E>>,
+{
+    let Some(wait) = wait else {
+        return work.await.map(RecordOutcome::Done);
+    };
+    if wait.circuit.is_open() {
+        if let Some(waited) = wait.send_back(body, now()).await {
+            return Ok(RecordOutcome::WaitingForKimai(waited));
+        }
+    }
+    let result = work.await;
+    match &result {
+        Err(e) => {
+            if let Some(kimai) = unreachable(e) {
+                wait.failed(now(), kimai).await;
+                if let Some(waited) = wait.send_back(body, now()).await {
+                    return Ok(RecordOutcome::WaitingForKimai(waited));
+                }
+            }
+        }
+        Ok(done) if answered(done) => wait.answered().await,
+        Ok(_) => {}
+    }
+    result.map(RecordOutcome::Done)
+}
+
 impl<M: QueueMessage> WaitForKimai<M> {
+    /// The consumer's queue and control store, with the circuit read now.
+    pub async fn read(
+        queue: Arc<dyn MessageQueue<M>>,
+        control: Arc<dyn ControlStore>,
+        now: DateTime<Utc>,
+    ) -> Self {
+        let circuit = Circuit::read(control.as_ref(), now).await;
+        WaitForKimai {
+            queue,
+            control,
+            circuit,
+        }
+    }
+
     /// Sends the record's message back with the next delay. `None` when it must not wait:
     /// it waited [`MAX_WAIT`] already, its body is not a message, or the send failed (then
     /// the record fails as it would have without this, and SQS retries it).
@@ -161,7 +215,7 @@ impl<M: QueueMessage> WaitForKimai<M> {
 
     /// Kimai answered: the outage, if one was recorded, is over.
     pub async fn answered(&self) {
-        if !self.circuit.outage_recorded() {
+        if !self.circuit.recorded {
             return;
         }
         match self.control.end_outage(KIMAI).await {
@@ -194,16 +248,16 @@ mod tests {
     #[test]
     fn the_circuit_is_open_only_shortly_after_a_failure() {
         let now = Utc::now();
-        let circuit = |last: DateTime<Utc>| Circuit {
-            outage: Some(Outage {
+        let circuit = |last: DateTime<Utc>| {
+            let outage = Outage {
                 since: last - Duration::hours(1),
                 last_failure: last,
                 detail: "502".into(),
-            }),
-            read_at: Some(now),
+            };
+            Circuit::at(Some(&outage), now)
         };
         assert!(circuit(now - Duration::seconds(5)).is_open());
         assert!(!circuit(now - PROBE_AFTER).is_open(), "time to try again");
-        assert!(!Circuit::default().is_open());
+        assert!(!Circuit::at(None, now).is_open());
     }
 }

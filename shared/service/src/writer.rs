@@ -24,7 +24,7 @@
 //! as the new base and link), `park` (a refusal or a hand edit becomes a conflict) and `cache`.
 
 use crate::batch::QueueRecord;
-use crate::outage::{RecordOutcome, WaitForKimai};
+use crate::outage::{self, RecordOutcome, WaitForKimai};
 use crate::sync_stores::SyncStores;
 use crate::upstream::Kimai;
 use chrono::Duration;
@@ -193,30 +193,15 @@ impl Writer {
         cache: &WriterCache,
         record: &QueueRecord,
     ) -> Result<RecordOutcome<WriteOutcome>, WriteError> {
-        if let Some(wait) = self.wait.as_ref().filter(|w| w.circuit.is_open()) {
-            if let Some(waiting) = wait.send_back(&record.body, self.stores.now()).await {
-                return Ok(RecordOutcome::WaitingForKimai(waiting));
-            }
-        }
-        let result = self
-            .apply_body(cache, &record.message_id, &record.body)
-            .await;
-        if let Some(wait) = &self.wait {
-            match &result {
-                Err(e) => {
-                    if let Some(kimai) = e.kimai_unreachable() {
-                        wait.failed(self.stores.now(), kimai).await;
-                        if let Some(waiting) = wait.send_back(&record.body, self.stores.now()).await
-                        {
-                            tracing::info!(error = %e, "Kimai unreachable; the operation waits");
-                            return Ok(RecordOutcome::WaitingForKimai(waiting));
-                        }
-                    }
-                }
-                Ok(outcome) if outcome.kimai_answered() => wait.answered().await,
-                Ok(_) => {}
-            }
-        }
+        let result = outage::run_record(
+            self.wait.as_ref(),
+            &record.body,
+            || self.stores.now(),
+            self.apply_body(cache, &record.message_id, &record.body),
+            WriteError::kimai_unreachable,
+            WriteOutcome::kimai_answered,
+        )
+        .await;
         if let Err(e) = &result {
             if record.is_last_attempt(self.max_receive_count) {
                 let run = decode::<KimaiWriteMessage>(&record.body)
@@ -232,7 +217,7 @@ impl Writer {
                     .await;
             }
         }
-        result.map(RecordOutcome::Done)
+        result
     }
 
     /// Decodes a raw body and applies it; an undecodable body is audited and fails.

@@ -157,6 +157,18 @@ pub enum DecodeError {
     WrongVersion { found: u64, expected: u32 },
 }
 
+/// The body of one message sent on its own, refused when larger than [`MAX_MESSAGE_BYTES`].
+pub(crate) fn encode_sendable<M: QueueMessage>(message: &M) -> StoreResult<String> {
+    let body = encode(message);
+    if body.len() > MAX_MESSAGE_BYTES {
+        return Err(crate::error::StoreError::Invalid(format!(
+            "message of {} bytes is too large",
+            body.len()
+        )));
+    }
+    Ok(body)
+}
+
 /// Serialises a message; the body every adapter sends.
 pub fn encode<M: QueueMessage>(message: &M) -> String {
     // Our message types hold only strings, numbers and maps with string keys.

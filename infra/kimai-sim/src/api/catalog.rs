@@ -219,21 +219,30 @@ fn entity_id(raw: &str) -> Result<u64, Response> {
     raw.parse().map_err(|_| super::not_found())
 }
 
-/// `GET /api/customers/{id}`: the customer as the list shows it.
+/// A catalog entity read by id, as the list shows it (any authenticated user); 404 if unknown.
+fn by_id(
+    sim: &Shared,
+    headers: &HeaderMap,
+    id: &str,
+    render: impl Fn(&State, u64) -> Option<Value>,
+) -> Response {
+    done((|| {
+        let st = sim.lock();
+        authenticate(&st, headers)?;
+        let json = render(&st, entity_id(id)?).ok_or_else(super::not_found)?;
+        Ok(Json(json).into_response())
+    })())
+}
+
+/// `GET /api/customers/{id}`.
 pub async fn customer(
     AxState(sim): AxState<Shared>,
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Response {
-    done((|| {
-        let st = sim.lock();
-        authenticate(&st, &headers)?;
-        let c = st
-            .customers
-            .get(&entity_id(&id)?)
-            .ok_or_else(super::not_found)?;
-        Ok(Json(State::customer_json(c)).into_response())
-    })())
+    by_id(&sim, &headers, &id, |st, id| {
+        st.customers.get(&id).map(State::customer_json)
+    })
 }
 
 /// `GET /api/projects/{id}`.
@@ -242,15 +251,9 @@ pub async fn project(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Response {
-    done((|| {
-        let st = sim.lock();
-        authenticate(&st, &headers)?;
-        let p = st
-            .projects
-            .get(&entity_id(&id)?)
-            .ok_or_else(super::not_found)?;
-        Ok(Json(st.project_json(p)).into_response())
-    })())
+    by_id(&sim, &headers, &id, |st, id| {
+        st.projects.get(&id).map(|p| st.project_json(p))
+    })
 }
 
 /// `GET /api/activities/{id}`.
@@ -259,15 +262,9 @@ pub async fn activity(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Response {
-    done((|| {
-        let st = sim.lock();
-        authenticate(&st, &headers)?;
-        let a = st
-            .activities
-            .get(&entity_id(&id)?)
-            .ok_or_else(super::not_found)?;
-        Ok(Json(st.activity_json(a)).into_response())
-    })())
+    by_id(&sim, &headers, &id, |st, id| {
+        st.activities.get(&id).map(|a| st.activity_json(a))
+    })
 }
 
 /// `GET /api/users/{id}`: oneself, or anyone with `view_user`.

@@ -164,26 +164,19 @@ impl Reconciler {
         cache: &InvocationCache,
         record: &QueueRecord,
     ) -> Result<RecordOutcome<ReconcileReport>, ReconcileError> {
-        if let Some(wait) = self.wait.as_ref().filter(|w| w.circuit.is_open()) {
-            if let Some(waited) = wait.send_back(&record.body, self.stores.now()).await {
-                return Ok(RecordOutcome::WaitingForKimai(waited));
-            }
-        }
-        let result = self
-            .reconcile_body(cache, &record.message_id, &record.body)
-            .await;
-        if let Some(wait) = &self.wait {
-            match &result {
-                Err(ReconcileError::Kimai(kimai)) if outage::kimai_unreachable(kimai) => {
-                    wait.failed(self.stores.now(), kimai).await;
-                    if let Some(waited) = wait.send_back(&record.body, self.stores.now()).await {
-                        return Ok(RecordOutcome::WaitingForKimai(waited));
-                    }
-                }
-                Ok(_) => wait.answered().await,
-                Err(_) => {}
-            }
-        }
+        let result = outage::run_record(
+            self.wait.as_ref(),
+            &record.body,
+            || self.stores.now(),
+            self.reconcile_body(cache, &record.message_id, &record.body),
+            |e| match e {
+                ReconcileError::Kimai(kimai) if outage::kimai_unreachable(kimai) => Some(kimai),
+                _ => None,
+            },
+            // Every plan reads Kimai.
+            |_| true,
+        )
+        .await;
         if let Err(e) = &result {
             if record.is_last_attempt(self.max_receive_count) {
                 let run = decode::<TicketSyncMessage>(&record.body)
@@ -199,7 +192,7 @@ impl Reconciler {
                     .await;
             }
         }
-        result.map(RecordOutcome::Done)
+        result
     }
 
     /// Plans one ticket and, unless it is a dry run, records and enqueues the plan.

@@ -2,8 +2,8 @@ use super::sdk_error;
 use crate::env;
 use crate::error::{StoreError, StoreResult};
 use crate::queue::{
-    BatchReport, BatchTransport, EntryFailure, MAX_MESSAGE_BYTES, MessageQueue, QueueMessage,
-    Received, decode, encode, send_batched,
+    BatchReport, BatchTransport, EntryFailure, MessageQueue, QueueMessage, Received, decode,
+    delay_secs, encode, encode_sendable, send_batched,
 };
 use async_trait::async_trait;
 use aws_sdk_sqs::Client;
@@ -85,45 +85,32 @@ impl<M: QueueMessage> BatchTransport for SqsQueue<M> {
     }
 }
 
-#[async_trait]
-impl<M: QueueMessage> MessageQueue<M> for SqsQueue<M> {
-    async fn send(&self, message: &M) -> StoreResult<String> {
-        let body = encode(message);
-        if body.len() > MAX_MESSAGE_BYTES {
-            return Err(StoreError::Invalid(format!(
-                "message of {} bytes is too large",
-                body.len()
-            )));
-        }
+impl<M: QueueMessage> SqsQueue<M> {
+    /// `SendMessage` of one body, held back `delay` seconds when given.
+    async fn send_message(&self, body: String, delay: Option<i32>) -> StoreResult<String> {
         let out = self
             .client
             .send_message()
             .queue_url(&self.url)
             .message_body(body)
+            .set_delay_seconds(delay)
             .send()
             .await
             .map_err(|e| sdk_error("send message", e))?;
         Ok(out.message_id.unwrap_or_default())
     }
+}
+
+#[async_trait]
+impl<M: QueueMessage> MessageQueue<M> for SqsQueue<M> {
+    async fn send(&self, message: &M) -> StoreResult<String> {
+        self.send_message(encode_sendable(message)?, None).await
+    }
 
     async fn send_delayed(&self, message: &M, delay: std::time::Duration) -> StoreResult<String> {
-        let body = encode(message);
-        if body.len() > MAX_MESSAGE_BYTES {
-            return Err(StoreError::Invalid(format!(
-                "message of {} bytes is too large",
-                body.len()
-            )));
-        }
-        let out = self
-            .client
-            .send_message()
-            .queue_url(&self.url)
-            .message_body(body)
-            .delay_seconds(crate::queue::delay_secs(delay)?)
-            .send()
+        let delay = delay_secs(delay)?;
+        self.send_message(encode_sendable(message)?, Some(delay))
             .await
-            .map_err(|e| sdk_error("send delayed message", e))?;
-        Ok(out.message_id.unwrap_or_default())
     }
 
     async fn send_raw(&self, body: &str) -> StoreResult<String> {

@@ -1,7 +1,7 @@
 use crate::error::{StoreError, StoreResult};
 use crate::queue::{
     BatchReport, BatchTransport, EntryFailure, MessageQueue, QueueMessage, Received, decode,
-    encode, send_batched,
+    encode, encode_sendable, send_batched,
 };
 use async_trait::async_trait;
 use std::collections::{HashMap, VecDeque};
@@ -21,6 +21,11 @@ struct State {
 }
 
 impl State {
+    fn new_id(&mut self) -> String {
+        self.next_id += 1;
+        format!("m-{}", self.next_id)
+    }
+
     /// Moves the delayed messages whose time has come to the waiting ones.
     fn ripen(&mut self) {
         let now = Instant::now();
@@ -72,9 +77,18 @@ impl<M: QueueMessage> MemoryQueue<M> {
 
     fn push(&self, body: String) -> String {
         let mut state = self.state.lock().expect("queue lock poisoned");
-        state.next_id += 1;
-        let id = format!("m-{}", state.next_id);
+        let id = state.new_id();
         state.waiting.push_back((id.clone(), body));
+        id
+    }
+
+    /// Sent now, received no sooner than `delay` from now.
+    fn push_delayed(&self, body: String, delay: Duration) -> String {
+        let mut state = self.state.lock().expect("queue lock poisoned");
+        let id = state.new_id();
+        state
+            .delayed
+            .push((Instant::now() + delay, delay, id.clone(), body));
         id
     }
 }
@@ -82,25 +96,12 @@ impl<M: QueueMessage> MemoryQueue<M> {
 #[async_trait]
 impl<M: QueueMessage> MessageQueue<M> for MemoryQueue<M> {
     async fn send(&self, message: &M) -> StoreResult<String> {
-        let body = encode(message);
-        if body.len() > crate::queue::MAX_MESSAGE_BYTES {
-            return Err(StoreError::Invalid(format!(
-                "message of {} bytes is too large",
-                body.len()
-            )));
-        }
-        Ok(self.push(body))
+        Ok(self.push(encode_sendable(message)?))
     }
 
     async fn send_delayed(&self, message: &M, delay: Duration) -> StoreResult<String> {
         crate::queue::delay_secs(delay)?;
-        let mut state = self.state.lock().expect("queue lock poisoned");
-        state.next_id += 1;
-        let id = format!("m-{}", state.next_id);
-        state
-            .delayed
-            .push((Instant::now() + delay, delay, id.clone(), encode(message)));
-        Ok(id)
+        Ok(self.push_delayed(encode_sendable(message)?, delay))
     }
 
     async fn send_raw(&self, body: &str) -> StoreResult<String> {
