@@ -72,6 +72,9 @@ pub enum ConflictReason {
     /// Begin or end falls in the repeated hour of a DST fall-back; Kimai reads local times
     /// without offset and would book it an hour off.
     AmbiguousLocalTime,
+    /// Kimai holds more than one timesheet for the key (our marker on each, or the linked one
+    /// and a marked one): left over from a past failure, billed twice until one is deleted.
+    DuplicateTimesheets,
 }
 
 impl ConflictReason {
@@ -88,6 +91,7 @@ impl ConflictReason {
             ConflictReason::UnmappedProject => "unmapped_project",
             ConflictReason::KimaiRejected => "kimai_rejected",
             ConflictReason::AmbiguousLocalTime => "ambiguous_local_time",
+            ConflictReason::DuplicateTimesheets => "duplicate_timesheets",
         }
     }
 }

@@ -129,6 +129,7 @@ pub fn plan(input: &PlanInput<'_>) -> Result<Plan, PlanError> {
         }
     }
 
+    let duplicated = duplicated_keys(input, &base);
     let create_anyway: HashSet<&EntryKey> = input.create_anyway.iter().collect();
     let ignored: HashSet<&EntryKey> = input.ignored.iter().collect();
 
@@ -145,6 +146,15 @@ pub fn plan(input: &PlanInput<'_>) -> Result<Plan, PlanError> {
     };
 
     for d in input.desired.iter().filter(|d| !ignored.contains(&d.key)) {
+        if let Some(ids) = duplicated.get(&d.key) {
+            out.conflicts.push(duplicates_conflict(
+                conflict(&d.key, ConflictReason::DuplicateTimesheets, String::new()),
+                ids,
+                Some(d),
+                base.get(&d.key).copied(),
+            ));
+            continue;
+        }
         let current_base = base.get(&d.key).copied();
         match current_base {
             Some(b) => match kimai.get(&b.kimai_id).copied() {
@@ -264,6 +274,15 @@ pub fn plan(input: &PlanInput<'_>) -> Result<Plan, PlanError> {
             {
                 continue;
             }
+            if let Some(ids) = duplicated.get(&b.key) {
+                out.conflicts.push(duplicates_conflict(
+                    conflict(&b.key, ConflictReason::DuplicateTimesheets, String::new()),
+                    ids,
+                    None,
+                    Some(b),
+                ));
+                continue;
+            }
             match kimai.get(&b.kimai_id).copied() {
                 None => out.links_to_drop.push(b.key.clone()),
                 Some(k) if !same_as_echo(k, &b.echoed) => out.conflicts.push(Conflict {
@@ -330,6 +349,64 @@ fn push_update(
 
 fn tag_set(tags: &[String]) -> BTreeSet<&str> {
     tags.iter().map(String::as_str).collect()
+}
+
+/// Keys of this ticket for which Kimai holds more than one timesheet: the linked one (if Kimai
+/// still has it) and every other one carrying the key's marker. A past failure left them
+/// (a create whose answer was lost, before creates searched by marker); each is billed, so a
+/// person must see them all. Sorted ids per key.
+fn duplicated_keys(
+    input: &PlanInput<'_>,
+    base: &HashMap<&EntryKey, &Base>,
+) -> HashMap<EntryKey, Vec<TimesheetId>> {
+    let ours: HashSet<&EntryKey> = input
+        .desired
+        .iter()
+        .map(|d| &d.key)
+        .chain(base.keys().copied())
+        .collect();
+    let mut ids: HashMap<EntryKey, BTreeSet<TimesheetId>> = HashMap::new();
+    for t in input.kimai {
+        if let Some(m) = t.description.as_deref().and_then(Marker::parse) {
+            let key = m.key();
+            if ours.contains(&key) {
+                ids.entry(key).or_default().insert(t.id);
+            }
+        }
+    }
+    for b in base.values() {
+        if input.kimai.iter().any(|t| t.id == b.kimai_id) {
+            ids.entry(b.key.clone()).or_default().insert(b.kimai_id);
+        }
+    }
+    ids.into_iter()
+        .filter(|(_, ids)| ids.len() > 1)
+        .map(|(key, ids)| (key, ids.into_iter().collect()))
+        .collect()
+}
+
+/// The conflict that names every timesheet Kimai holds for one key.
+fn duplicates_conflict(
+    blank: Conflict,
+    ids: &[TimesheetId],
+    desired: Option<&DesiredTimesheet>,
+    base: Option<&Base>,
+) -> Conflict {
+    let list = ids
+        .iter()
+        .map(|id| id.to_string())
+        .collect::<Vec<_>>()
+        .join(", ");
+    Conflict {
+        detail: format!(
+            "Kimai holds {} timesheets for this entry ({list}); delete the extra ones in Kimai and this conflict closes on the next sync",
+            ids.len()
+        ),
+        desired: desired.cloned(),
+        base: base.cloned(),
+        candidates: ids.to_vec(),
+        ..blank
+    }
 }
 
 /// The fields of a desired timesheet that Kimai holds.

@@ -173,15 +173,61 @@ fn adopting_an_exported_timesheet_that_differs_is_locked() {
 }
 
 #[test]
-fn several_marker_matches_adopt_the_lowest_id() {
+fn several_marker_matches_are_a_conflict_naming_each_not_an_adoption() {
     let mut w = World::new();
     let d = desired(1, 0, 30);
     w.kimai.push(timesheet_for(&d, 90));
     w.kimai.push(timesheet_for(&d, 80));
     w.desired.push(d);
     let p = w.plan();
-    assert_eq!(p.adopted[0].kimai_id, TimesheetId(80));
-    assert!(p.operations.is_empty());
+    assert_eq!(only_conflict(&p), ConflictReason::DuplicateTimesheets);
+    assert_eq!(
+        p.conflicts[0].candidates,
+        vec![TimesheetId(80), TimesheetId(90)]
+    );
+    assert!(p.adopted.is_empty());
+}
+
+#[test]
+fn a_linked_key_with_another_timesheet_carrying_its_marker_is_a_duplicate_conflict() {
+    let mut w = World::synced(1);
+    let extra = timesheet_for(&w.desired[0], 150);
+    w.kimai.push(extra);
+    // Even when Zammad changed: the key waits for a person, nothing is written.
+    w.desired[0] = desired(1, 0, 45);
+    let p = w.plan();
+    assert_eq!(only_conflict(&p), ConflictReason::DuplicateTimesheets);
+    assert_eq!(
+        p.conflicts[0].candidates,
+        vec![TimesheetId(101), TimesheetId(150)]
+    );
+    assert!(
+        p.conflicts[0].detail.contains("101, 150"),
+        "{}",
+        p.conflicts[0].detail
+    );
+}
+
+#[test]
+fn a_gone_key_with_two_timesheets_deletes_neither_and_names_both() {
+    let mut w = World::synced(1);
+    let extra = timesheet_for(&w.desired[0], 150);
+    w.kimai.push(extra);
+    w.desired.clear();
+    let p = w.plan();
+    assert_eq!(only_conflict(&p), ConflictReason::DuplicateTimesheets);
+    assert_eq!(
+        p.conflicts[0].candidates,
+        vec![TimesheetId(101), TimesheetId(150)]
+    );
+}
+
+#[test]
+fn a_marker_of_a_key_outside_the_plan_on_the_same_day_is_no_duplicate() {
+    let mut w = World::synced(1);
+    w.kimai.push(timesheet_for(&desired(2, 60, 30), 150));
+    let p = w.plan();
+    assert!(p.conflicts.is_empty(), "{:?}", p.conflicts);
 }
 
 #[test]

@@ -82,6 +82,9 @@ pub enum WriteOutcome {
     Superseded {
         kimai_id: TimesheetId,
     },
+    /// A newer plan of the key wants something else than this operation: nothing is written,
+    /// the newer plan's own operation writes the latest values.
+    OutOfDate,
     /// Not written; a human decides.
     Conflict {
         reason: ConflictReason,
@@ -152,6 +155,25 @@ impl WriteOutcome {
     /// Kimai was called and answered (a write, a search, a refusal): not a redelivery.
     fn kimai_answered(&self) -> bool {
         !matches!(self, WriteOutcome::AlreadyDone)
+    }
+}
+
+impl Writer {
+    /// The writer writes only the latest desired value: the key's record holds what the newest
+    /// recorded plan wants (plans are recorded in order, see `reconcile::turn`). A create or
+    /// an update must still want exactly that, a delete must still find the time gone. A key
+    /// without a record is written as asked.
+    async fn out_of_date(&self, message: &KimaiWriteMessage) -> Result<bool, WriteError> {
+        let key = message.operation.key();
+        let Some(record) = self.stores.entries.get(message.ticket_id, key).await? else {
+            return Ok(false);
+        };
+        Ok(match &message.operation {
+            Operation::Create { desired } | Operation::Update { desired, .. } => {
+                record.desired.as_ref() != Some(desired)
+            }
+            Operation::Delete { .. } => record.desired.is_some(),
+        })
     }
 }
 
@@ -270,6 +292,10 @@ impl Writer {
         message: &KimaiWriteMessage,
         attempt: u32,
     ) -> Result<WriteOutcome, WriteError> {
+        if self.out_of_date(message).await? {
+            tracing::info!("a newer plan of the key wants something else; not written");
+            return Ok(WriteOutcome::OutOfDate);
+        }
         let step = match &message.operation {
             Operation::Create { desired } => self.create(cache, message, desired, attempt).await?,
             Operation::Update {

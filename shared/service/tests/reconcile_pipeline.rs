@@ -967,3 +967,48 @@ async fn recreate_after_deleted_in_kimai_creates_a_new_timesheet_and_relinks_the
     // Synced again: nothing more to do.
     assert!(h.sync(TICKET).await.is_empty());
 }
+
+/// A second timesheet carrying our marker (left by a past failure) is found by the next
+/// sweep and shown with the linked one; the key is not written meanwhile, and deleting the
+/// extra timesheet in Kimai closes the conflict by itself.
+#[tokio::test]
+async fn a_second_timesheet_with_our_marker_is_a_conflict_naming_both_until_it_is_deleted() {
+    use kimai_client::{NewTimesheet, Retries};
+    use sync_core::ids::TimesheetId;
+    let h = Harness::start().await;
+    h.sync(TICKET).await;
+    let linked = sheet_with_marker(&h.kimai_sheets(), "[zammad:ta=100]").clone();
+    let kimai = test_support::pipeline::kimai_client(&h.kimai);
+    let extra = kimai
+        .create_timesheet(&NewTimesheet {
+            begin: sync_core::kimai::KimaiLocalDateTime::parse("2026-03-02T09:30:00").unwrap(),
+            end: sync_core::kimai::KimaiLocalDateTime::parse("2026-03-02T10:00:00").unwrap(),
+            project: sync_core::ids::ProjectId(linked.project),
+            activity: sync_core::ids::ActivityId(linked.activity),
+            description: linked.description.clone(),
+            tags: None,
+            user: Some(sync_core::ids::KimaiUserId(linked.user)),
+            billable: None,
+        })
+        .await
+        .unwrap();
+
+    let report = h.reconcile(TICKET).await.unwrap();
+    assert_eq!((report.conflicts, report.enqueued), (1, 0), "{report:?}");
+    let open = h.open_conflicts().await;
+    assert_eq!(open.len(), 1);
+    let c = &open[0].conflict;
+    assert_eq!(c.reason, ConflictReason::DuplicateTimesheets);
+    let mut both = vec![TimesheetId(linked.id), extra.id];
+    both.sort();
+    assert_eq!(c.candidates, both);
+
+    kimai
+        .delete_timesheet(extra.id, Retries::Allowed)
+        .await
+        .unwrap();
+    let report = h.reconcile(TICKET).await.unwrap();
+    assert_eq!(report.conflicts_closed, 1, "{report:?}");
+    assert!(h.open_conflicts().await.is_empty());
+    assert_eq!(h.kimai_sheets().len(), 2, "the linked timesheets stay");
+}

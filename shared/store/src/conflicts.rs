@@ -95,7 +95,9 @@ impl ResolutionAction {
             | ConflictReason::UnmappedUser
             | ConflictReason::UnmappedCustomer
             | ConflictReason::UnmappedProject
-            | ConflictReason::AmbiguousLocalTime => &[Ignore],
+            | ConflictReason::AmbiguousLocalTime
+            // Deleting the extra timesheets in Kimai closes it by itself.
+            | ConflictReason::DuplicateTimesheets => &[Ignore],
         }
     }
 
@@ -254,6 +256,7 @@ mod tests {
             ConflictReason::UnmappedProject,
             ConflictReason::KimaiRejected,
             ConflictReason::AmbiguousLocalTime,
+            ConflictReason::DuplicateTimesheets,
         ] {
             let allowed = ResolutionAction::for_reason(reason);
             assert!(allowed.contains(&ResolutionAction::Ignore), "{reason:?}");

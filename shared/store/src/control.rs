@@ -467,6 +467,36 @@ pub trait ControlStore: Send + Sync {
     async fn get_outage(&self, name: &str) -> StoreResult<Option<Outage>>;
     /// Ends the outage of `name` (it answered again); `false` if none was recorded.
     async fn end_outage(&self, name: &str) -> StoreResult<bool>;
+
+    /// Takes the turn to record a plan of `ticket` made from Zammad data read at `read_at`.
+    /// Plans of one ticket are recorded one at a time, in the order of their reads: the turn
+    /// is refused while another holder's runs (`Busy`), and to a plan read before the last
+    /// one that took a turn (`Stale`). A crashed holder's turn lapses after `ttl`.
+    async fn take_plan_turn(
+        &self,
+        ticket: u64,
+        read_at: DateTime<Utc>,
+        holder: &str,
+        ttl: Duration,
+        now: DateTime<Utc>,
+    ) -> StoreResult<PlanTurn>;
+    /// Gives the turn back; the read time stays, so older plans stay refused. `false` if the
+    /// turn was not ours (any more).
+    async fn end_plan_turn(&self, ticket: u64, holder: &str) -> StoreResult<bool>;
+}
+
+/// The answer to [`ControlStore::take_plan_turn`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PlanTurn {
+    Ours,
+    /// Another plan is being recorded until at most `until`.
+    Busy {
+        until: DateTime<Utc>,
+    },
+    /// A plan read from Zammad at `newer` took a turn: this one is out of date.
+    Stale {
+        newer: DateTime<Utc>,
+    },
 }
 
 /// An upstream that could not be reached, as [`ControlStore::record_outage`] keeps it.

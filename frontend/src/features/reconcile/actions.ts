@@ -33,6 +33,7 @@ export const REASON_LABELS: Record<string, string> = {
   unmapped_project: "Unmapped project",
   kimai_rejected: "Kimai rejected",
   ambiguous_local_time: "Ambiguous local time",
+  duplicate_timesheets: "Duplicate timesheets",
 };
 
 export function actionsFor(reason: string): ResolveAction[] {

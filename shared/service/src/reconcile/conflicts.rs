@@ -95,11 +95,12 @@ impl Reconciler {
     }
 
     /// A mapping conflict (`unmapped_*`) whose key the plan no longer blocks was fixed by a
-    /// mapping change: it is closed (`dismiss`, actor `system`) so the console does not show a
-    /// solved problem. Other reasons stay for a human, whatever the plan says now: the writer
-    /// raises some of them, and the planner cannot tell that a human's decision is still due.
-    /// Only tickets with an entry in `conflict` state pay for the lookup.
-    pub(super) async fn close_fixed_mapping_conflicts(
+    /// mapping change, and a `duplicate_timesheets` one by deleting the extra timesheets in
+    /// Kimai: it is closed (`dismiss`, actor `system`) so the console does not show a solved
+    /// problem. Other reasons stay for a human, whatever the plan says now: the writer raises
+    /// some of them, and the planner cannot tell that a human's decision is still due. Only
+    /// tickets with an entry in `conflict` state pay for the lookup.
+    pub(super) async fn close_fixed_conflicts(
         &self,
         ticket_id: TicketId,
         records: &[EntryRecord],
@@ -122,7 +123,7 @@ impl Reconciler {
             for record in found.items {
                 let c = &record.conflict;
                 if fixed.contains(&c.key)
-                    && is_mapping_problem(c.reason)
+                    && fixes_show_in_the_plan(c.reason)
                     && self.dismiss_fixed(ticket_id, &record).await?
                 {
                     closed += 1;
@@ -150,7 +151,13 @@ impl Reconciler {
         let resolution = Resolution {
             action: ResolutionEffect::Dismiss,
             actor: SYSTEM_ACTOR.to_owned(),
-            note: Some("the mapping was fixed; the entry resolves now".to_owned()),
+            note: Some(
+                match c.reason {
+                    ConflictReason::DuplicateTimesheets => "only one timesheet is left in Kimai",
+                    _ => "the mapping was fixed; the entry resolves now",
+                }
+                .to_owned(),
+            ),
             resolved_at: self.stores.now(),
         };
         let outcome = self
@@ -185,12 +192,14 @@ fn open_of(ticket_id: TicketId) -> ConflictFilter {
     }
 }
 
-fn is_mapping_problem(reason: ConflictReason) -> bool {
+/// Reasons whose fix the next plan sees by itself: a mapping, or extra timesheets deleted.
+fn fixes_show_in_the_plan(reason: ConflictReason) -> bool {
     matches!(
         reason,
         ConflictReason::UnmappedUser
             | ConflictReason::UnmappedActivity
             | ConflictReason::UnmappedCustomer
             | ConflictReason::UnmappedProject
+            | ConflictReason::DuplicateTimesheets
     )
 }

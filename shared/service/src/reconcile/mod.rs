@@ -36,10 +36,12 @@ mod plan;
 mod read_kimai;
 mod read_zammad;
 mod report;
+mod turn;
 
 pub use context::{Context, InvocationCache};
 pub use read_kimai::MAX_LIST_WINDOW_DAYS;
 pub use report::ReconcileReport;
+pub use turn::TURN_TTL;
 
 use crate::batch::QueueRecord;
 use crate::outage::{self, RecordOutcome, WaitForKimai};
@@ -47,8 +49,10 @@ use crate::policies::PolicyError;
 use crate::settings::ZammadConnection;
 use crate::sync_stores::SyncStores;
 use crate::upstream::{Kimai, Zammad};
+use desired::Wanted;
 use kimai_client::KimaiError;
 use persist::PlanState;
+use read_zammad::ZammadSide;
 use std::sync::Arc;
 use sync_core::normalise::NormaliseError;
 use sync_core::plan::Base;
@@ -57,6 +61,7 @@ use sync_store::StoreError;
 use sync_store::queue::{DecodeError, KimaiWriteMessage, MessageQueue, TicketSyncMessage, decode};
 use sync_store::schema::TICKET_SYNC_QUEUE;
 use thiserror::Error;
+use turn::Turn;
 use zammad_client::ZammadError;
 
 /// Why a ticket could not be reconciled, and so whether SQS should try again.
@@ -85,6 +90,11 @@ pub enum ReconcileError {
     /// Contradictory planner input: a bug, never fixed by retrying.
     #[error("planner refused its input: {0}")]
     Plan(#[from] PlanError),
+    /// Another plan of the ticket is being recorded: try again once it is.
+    #[error("another plan of the ticket is being recorded (until {until} at most)")]
+    TicketBusy {
+        until: chrono::DateTime<chrono::Utc>,
+    },
     #[error("{failed} write messages were not enqueued: {first}")]
     Enqueue {
         failed: usize,
@@ -103,6 +113,7 @@ impl ReconcileError {
             ReconcileError::Store(e) => e.is_retryable(),
             ReconcileError::Policy(e) => e.is_retryable(),
             ReconcileError::Enqueue { retryable, .. } => *retryable,
+            ReconcileError::TicketBusy { .. } => true,
             ReconcileError::BadMessage(_)
             | ReconcileError::ZammadSettings(_)
             | ReconcileError::ApiUserZone(_)
@@ -204,16 +215,39 @@ impl Reconciler {
     ) -> Result<ReconcileReport, ReconcileError> {
         let ticket_id = message.ticket_id;
         let ctx = self.context(cache).await?;
+        let read_at = self.stores.now();
         let zammad = self.read_zammad(ticket_id).await?;
-        let (ctx, mut wanted) = self
+        let (ctx, wanted) = self
             .desired(cache, ctx, &zammad, ticket_id, message.dry_run)
             .await?;
+        if message.dry_run {
+            return self.plan_and_record(message, &ctx, &zammad, wanted).await;
+        }
+        // From here on, plans of this ticket are recorded one at a time, newest read last.
+        let holder = match self.take_turn(ticket_id, read_at).await? {
+            Turn::Ours(holder) => holder,
+            Turn::Stale { newer } => return self.out_of_date(message, read_at, newer).await,
+        };
+        let result = self.plan_and_record(message, &ctx, &zammad, wanted).await;
+        self.end_turn(ticket_id, &holder).await;
+        result
+    }
 
+    /// Plans the ticket against what is stored and what Kimai holds, and, unless it is a dry
+    /// run, records and enqueues the plan.
+    async fn plan_and_record(
+        &self,
+        message: &TicketSyncMessage,
+        ctx: &Context,
+        zammad: &ZammadSide,
+        mut wanted: Wanted,
+    ) -> Result<ReconcileReport, ReconcileError> {
+        let ticket_id = message.ticket_id;
         // Base: one query.
         let records = self.stores.entries.load_ticket(ticket_id).await?;
         let mut base: Vec<Base> = records.iter().filter_map(|r| r.base.clone()).collect();
         let mut kimai = self
-            .read_kimai(&ctx, ticket_id, &wanted.desired, &base)
+            .read_kimai(ctx, ticket_id, &wanted.desired, &base)
             .await?;
         let decisions = self.load_decisions(ticket_id).await?;
         if !message.dry_run {
@@ -245,7 +279,7 @@ impl Reconciler {
         self.persist(ticket_id, state).await?;
         report.conflicts_opened = self.open_conflicts(ticket_id, &planned).await?;
         report.conflicts_closed = self
-            .close_fixed_mapping_conflicts(ticket_id, &records, &planned)
+            .close_fixed_conflicts(ticket_id, &records, &planned)
             .await?;
         report.enqueued = self
             .enqueue(message, &zammad.accountings, &planned, &decisions)

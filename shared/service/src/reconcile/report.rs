@@ -3,6 +3,7 @@
 
 use super::{ReconcileError, Reconciler};
 use crate::autocreate::AutoCreated;
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sync_core::ids::TicketId;
 use sync_core::needed_action::NeededAction;
@@ -36,6 +37,9 @@ pub struct ReconcileReport {
     pub auto_created: Vec<(NeededAction, AutoCreated)>,
     /// Messages put on the `kimai-write` queue.
     pub enqueued: usize,
+    /// A plan read from Zammad later than this one was recorded meanwhile: this one recorded
+    /// nothing (the newer plan saw everything it saw).
+    pub out_of_date: bool,
     pub plan: Plan,
 }
 
@@ -65,6 +69,7 @@ impl ReconcileReport {
             needed_actions: planned.needed_actions.clone(),
             auto_created,
             enqueued: 0,
+            out_of_date: false,
             plan: Plan::default(),
         }
     }
@@ -104,6 +109,27 @@ impl Reconciler {
             .count(message.run_id.as_ref(), &counters)
             .await?;
         report.plan = planned;
+        Ok(report)
+    }
+
+    /// A newer plan of the ticket was recorded meanwhile: this one records nothing, and the
+    /// ticket counts as done in its run (the newer plan's writes are its writes).
+    pub(super) async fn out_of_date(
+        &self,
+        message: &TicketSyncMessage,
+        read_at: DateTime<Utc>,
+        newer: DateTime<Utc>,
+    ) -> Result<ReconcileReport, ReconcileError> {
+        tracing::info!(%read_at, %newer, "a plan read later was recorded meanwhile; this one gives up");
+        let mut report = ReconcileReport::of_plan(message, true, &Plan::default(), Vec::new());
+        report.out_of_date = true;
+        let counters = RunCounters {
+            tickets_done: 1,
+            ..RunCounters::default()
+        };
+        self.stores
+            .count(message.run_id.as_ref(), &counters)
+            .await?;
         Ok(report)
     }
 

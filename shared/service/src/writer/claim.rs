@@ -110,7 +110,9 @@ impl Writer {
             WriteOutcome::Updated { .. } => delta.updated = 1,
             WriteOutcome::Deleted { .. } | WriteOutcome::AlreadyGone { .. } => delta.deleted = 1,
             WriteOutcome::Conflict { .. } => delta.conflicts = 1,
-            WriteOutcome::AlreadyDone | WriteOutcome::Superseded { .. } => {}
+            WriteOutcome::AlreadyDone
+            | WriteOutcome::Superseded { .. }
+            | WriteOutcome::OutOfDate => {}
         }
         self.stores.count(message.run_id.as_ref(), &delta).await?;
         Ok(())

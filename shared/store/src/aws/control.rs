@@ -5,8 +5,8 @@ use super::{is_condition_failed, sdk_error};
 use crate::control::{
     CLAIM_RETENTION_DAYS, CallSlot, ClaimOutcome, CompleteOutcome, ConsoleUser, ControlStore,
     DeliveryOutcome, Document, DocumentKind, DocumentWrite, ExpectedVersion, FinishOutcome, Lease,
-    LeaseOutcome, OperationId, Outage, RenewOutcome, RunCounters, RunId, RunState, RunTrigger,
-    SyncRun, UserWrite, WatermarkOutcome, pace_second, window_start,
+    LeaseOutcome, OperationId, Outage, PlanTurn, RenewOutcome, RunCounters, RunId, RunState,
+    RunTrigger, SyncRun, UserWrite, WatermarkOutcome, pace_second, window_start,
 };
 use crate::env;
 use crate::error::{StoreError, StoreResult};
@@ -40,6 +40,9 @@ fn pace_key(name: &str) -> (String, String) {
 }
 fn outage_key(name: &str) -> (String, String) {
     (format!("outage#{name}"), "outage".into())
+}
+fn plan_turn_key(ticket: u64) -> (String, String) {
+    (format!("plan#{ticket}"), "turn".into())
 }
 fn login_key(subject: &str, window: Duration, now: DateTime<Utc>) -> (String, String) {
     (
@@ -940,6 +943,94 @@ impl ControlStore for DynamoControl {
             // A longer pause is recorded already.
             Err(e) if is_condition_failed(&e) => Ok(()),
             Err(e) => Err(sdk_error("pause calls", e)),
+        }
+    }
+
+    /// One item per ticket: the read time of the last plan that took a turn, and the holder
+    /// with its lease. One conditional write takes the turn; a refusal reads the item to say
+    /// why.
+    async fn take_plan_turn(
+        &self,
+        ticket: u64,
+        read_at: DateTime<Utc>,
+        holder: &str,
+        ttl: Duration,
+        now: DateTime<Utc>,
+    ) -> StoreResult<PlanTurn> {
+        let until = now + ttl;
+        for _ in 0..RECHECKS {
+            let result = self
+                .client
+                .update_item()
+                .table_name(&self.table)
+                .set_key(Some(Self::key(plan_turn_key(ticket))))
+                .update_expression(
+                    "SET #read_at = :read_at, #holder = :holder, #lease_until = :until, \
+                     #expires_at = :ttl",
+                )
+                .condition_expression(
+                    "(attribute_not_exists(#read_at) OR #read_at <= :read_at) AND \
+                     (attribute_not_exists(#holder) OR #lease_until <= :now OR #holder = :holder)",
+                )
+                .set_expression_attribute_names(Some(names(&[
+                    "read_at",
+                    "holder",
+                    "lease_until",
+                    "expires_at",
+                ])))
+                .expression_attribute_values(":read_at", n(millis(read_at)))
+                .expression_attribute_values(":holder", s(holder))
+                .expression_attribute_values(":until", n(millis(until)))
+                .expression_attribute_values(":now", n(millis(now)))
+                // Plans run for minutes at most: a day later nothing older can come.
+                .expression_attribute_values(":ttl", n((until + Duration::days(1)).timestamp()))
+                .send()
+                .await;
+            match result {
+                Ok(_) => return Ok(PlanTurn::Ours),
+                Err(e) if is_condition_failed(&e) => {}
+                Err(e) => return Err(sdk_error("take plan turn", e)),
+            }
+            let Some(item) = self.get_item(plan_turn_key(ticket)).await? else {
+                continue;
+            };
+            let newer: i64 = get_n(&item, "read_at")?;
+            if newer > millis(read_at) {
+                return Ok(PlanTurn::Stale {
+                    newer: at_millis(newer),
+                });
+            }
+            if item.contains_key("holder") {
+                let until: i64 = get_n(&item, "lease_until")?;
+                if until > millis(now) {
+                    return Ok(PlanTurn::Busy {
+                        until: at_millis(until),
+                    });
+                }
+            }
+            // Given back or lapsed between the write and the read: try again.
+        }
+        Err(StoreError::Unavailable(format!(
+            "plan turn of ticket {ticket} keeps changing, retry"
+        )))
+    }
+
+    async fn end_plan_turn(&self, ticket: u64, holder: &str) -> StoreResult<bool> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(Self::key(plan_turn_key(ticket))))
+            .update_expression("REMOVE #holder, #lease_until")
+            .condition_expression("#holder = :holder")
+            .set_expression_attribute_names(Some(names(&["holder", "lease_until"])))
+            .expression_attribute_values(":holder", s(holder))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e) if is_condition_failed(&e) => Ok(false),
+            Err(e) => Err(sdk_error("end plan turn", e)),
         }
     }
 }

@@ -1,7 +1,7 @@
 use crate::control::{
     CallSlot, ClaimOutcome, CompleteOutcome, ConsoleUser, ControlStore, DeliveryOutcome, Document,
     DocumentKind, DocumentWrite, ExpectedVersion, FinishOutcome, Lease, LeaseOutcome, OperationId,
-    Outage, RenewOutcome, RunCounters, RunId, RunState, RunTrigger, SyncRun, UserWrite,
+    Outage, PlanTurn, RenewOutcome, RunCounters, RunId, RunState, RunTrigger, SyncRun, UserWrite,
     WatermarkOutcome, pace_second, window_start,
 };
 use crate::error::StoreResult;
@@ -36,6 +36,13 @@ struct State {
     login_failures: HashMap<(String, i64), u32>,
     paces: HashMap<String, Pace>,
     outages: HashMap<String, Outage>,
+    plan_turns: HashMap<u64, Turn>,
+}
+
+/// A ticket's plan turn: the last read time that took it, and who holds it until when.
+struct Turn {
+    read_at: DateTime<Utc>,
+    holder: Option<(String, DateTime<Utc>)>,
 }
 
 /// One upstream's call pace: the calls started in `second`, and a pause.
@@ -477,5 +484,47 @@ impl ControlStore for MemoryControl {
         let pace = state.paces.entry(name.to_string()).or_default();
         pace.paused_until = pace.paused_until.max(Some(until));
         Ok(())
+    }
+
+    async fn take_plan_turn(
+        &self,
+        ticket: u64,
+        read_at: DateTime<Utc>,
+        holder: &str,
+        ttl: Duration,
+        now: DateTime<Utc>,
+    ) -> StoreResult<PlanTurn> {
+        let mut state = self.state();
+        if let Some(turn) = state.plan_turns.get(&ticket) {
+            if turn.read_at > read_at {
+                return Ok(PlanTurn::Stale {
+                    newer: turn.read_at,
+                });
+            }
+            if let Some((other, until)) = &turn.holder {
+                if other != holder && *until > now {
+                    return Ok(PlanTurn::Busy { until: *until });
+                }
+            }
+        }
+        state.plan_turns.insert(
+            ticket,
+            Turn {
+                read_at,
+                holder: Some((holder.to_string(), now + ttl)),
+            },
+        );
+        Ok(PlanTurn::Ours)
+    }
+
+    async fn end_plan_turn(&self, ticket: u64, holder: &str) -> StoreResult<bool> {
+        let mut state = self.state();
+        match state.plan_turns.get_mut(&ticket) {
+            Some(turn) if turn.holder.as_ref().is_some_and(|(h, _)| h == holder) => {
+                turn.holder = None;
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
     }
 }

@@ -91,6 +91,10 @@ macro_rules! contract_tests {
             contract::control_outage(&control().await).await;
         }
         #[tokio::test]
+        async fn control_plan_turn() {
+            contract::control_plan_turn(&control().await).await;
+        }
+        #[tokio::test]
         async fn control_call_pace() {
             contract::control_call_pace(&control().await).await;
         }

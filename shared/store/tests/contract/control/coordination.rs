@@ -305,3 +305,78 @@ pub async fn control_outage(store: &impl ControlStore) {
         later
     );
 }
+
+/// Plans of one ticket take turns in the order of their Zammad reads: a held turn keeps a
+/// newer plan waiting, an older plan is refused for good, a lapsed turn is free again, and
+/// tickets do not share turns.
+pub async fn control_plan_turn(store: &impl ControlStore) {
+    let at = now();
+    let ttl = Duration::minutes(2);
+    let (first_read, second_read) = (at - Duration::seconds(3), at - Duration::seconds(1));
+    assert_eq!(
+        store
+            .take_plan_turn(7, first_read, "a", ttl, at)
+            .await
+            .unwrap(),
+        PlanTurn::Ours
+    );
+    assert_eq!(
+        store
+            .take_plan_turn(7, second_read, "b", ttl, at)
+            .await
+            .unwrap(),
+        PlanTurn::Busy { until: at + ttl },
+        "a newer plan waits while the turn is held"
+    );
+    assert_eq!(
+        store
+            .take_plan_turn(8, first_read, "b", ttl, at)
+            .await
+            .unwrap(),
+        PlanTurn::Ours,
+        "another ticket has its own turn"
+    );
+    assert!(store.end_plan_turn(7, "a").await.unwrap());
+    assert!(
+        !store.end_plan_turn(7, "a").await.unwrap(),
+        "given back once"
+    );
+    assert_eq!(
+        store
+            .take_plan_turn(7, second_read, "b", ttl, at)
+            .await
+            .unwrap(),
+        PlanTurn::Ours
+    );
+    assert!(store.end_plan_turn(7, "b").await.unwrap());
+    assert_eq!(
+        store
+            .take_plan_turn(7, first_read, "c", ttl, at)
+            .await
+            .unwrap(),
+        PlanTurn::Stale { newer: second_read },
+        "a plan read before the last one is out of date, even with the turn free"
+    );
+    // A holder that crashed: its turn lapses.
+    let later = at + Duration::seconds(10);
+    assert_eq!(
+        store
+            .take_plan_turn(7, later, "d", ttl, later)
+            .await
+            .unwrap(),
+        PlanTurn::Ours
+    );
+    let after_lapse = later + ttl + Duration::seconds(1);
+    assert_eq!(
+        store
+            .take_plan_turn(7, after_lapse, "e", ttl, after_lapse)
+            .await
+            .unwrap(),
+        PlanTurn::Ours,
+        "a lapsed turn is free"
+    );
+    assert!(
+        !store.end_plan_turn(7, "d").await.unwrap(),
+        "the lapsed holder lost it"
+    );
+}
