@@ -239,11 +239,25 @@ async fn while_kimai_is_down_an_operation_waits_in_its_queue_instead_of_burning_
         .unwrap();
     assert!(outage.detail.contains("503"), "{}", outage.detail);
 
-    // Delivered again at once: the circuit is open, Kimai is not called, the record waits.
+    // One failure is no outage yet: delivered again, the record tries Kimai, fails, waits.
     let again = sync_lambda::writer::handle(&deps, event("kimai_write_batch.json"), None).await;
     assert_eq!(failed_ids(&again), undecodable);
-    assert_eq!(kimai.admin().call_count("POST /api/timesheets"), 1);
+    assert_eq!(kimai.admin().call_count("POST /api/timesheets"), 2);
     assert_eq!(stores.kimai_write.delayed_bodies().len(), 2);
+
+    // Other instances failed too, with no answer in between: the circuit is open, Kimai is not
+    // called, the record waits.
+    for _ in 2..outage::OPEN_AFTER_FAILURES {
+        stores
+            .control
+            .record_outage(outage::KIMAI, chrono::Utc::now(), "503")
+            .await
+            .unwrap();
+    }
+    let third = sync_lambda::writer::handle(&deps, event("kimai_write_batch.json"), None).await;
+    assert_eq!(failed_ids(&third), undecodable);
+    assert_eq!(kimai.admin().call_count("POST /api/timesheets"), 2);
+    assert_eq!(stores.kimai_write.delayed_bodies().len(), 3);
 
     // The message that waited comes back after its delay, once Kimai is up and the circuit
     // lets a record try: it is written once, and the outage ends.

@@ -12,9 +12,13 @@
 //! console can replay it.
 //!
 //! The outage itself is kept in the control store (`outage#kimai`): since when, the last
-//! failure and what it said. While the last failure is younger than [`PROBE_AFTER`] the
-//! circuit is open: records wait at once, without calling Kimai. After that the next record
-//! tries; when Kimai answers it, the outage ends. The console shows it on the dashboard:
+//! failure, what it said, and how many failures came without an answer in between. Once
+//! [`OPEN_AFTER_FAILURES`] failed so and the last is younger than [`PROBE_AFTER`], the circuit
+//! is open: records wait at once, without calling Kimai. After that the next record tries;
+//! when Kimai answers it, the outage ends. A Kimai that fails now and then (a 502 here, a
+//! timeout there, between answers) never opens the circuit: only the records that failed wait,
+//! and the rest go on (seen in the chaos soak, where one failure holding back every record for
+//! 30 s stalled the sync). The console shows it on the dashboard:
 //! "Kimai unreachable since …, N messages waiting".
 //!
 //! Sending a message again is safe for exactly-once: the writer claims each operation by its
@@ -32,6 +36,8 @@ use sync_store::queue::{MAX_DELAY_SECS, MessageQueue, QueueMessage, Waiting, dec
 pub const KIMAI: &str = "kimai";
 /// After a failure, how long records wait without trying Kimai (the open circuit).
 pub const PROBE_AFTER: Duration = Duration::seconds(30);
+/// Failures without an answer in between before the circuit opens.
+pub const OPEN_AFTER_FAILURES: u32 = 5;
 /// How long a message waits for Kimai in all before it takes the usual retries.
 pub const MAX_WAIT: Duration = Duration::days(3);
 /// The first delay; each further one doubles, up to SQS's ceiling.
@@ -94,7 +100,9 @@ impl Circuit {
     /// The circuit of `outage` at `now`.
     pub fn at(outage: Option<&Outage>, now: DateTime<Utc>) -> Circuit {
         Circuit {
-            open: outage.is_some_and(|o| now < o.last_failure + PROBE_AFTER),
+            open: outage.is_some_and(|o| {
+                o.failures >= OPEN_AFTER_FAILURES && now < o.last_failure + PROBE_AFTER
+            }),
             recorded: outage.is_some(),
         }
     }
@@ -246,18 +254,27 @@ mod tests {
     }
 
     #[test]
-    fn the_circuit_is_open_only_shortly_after_a_failure() {
+    fn the_circuit_opens_after_failures_in_a_row_and_only_shortly() {
         let now = Utc::now();
-        let circuit = |last: DateTime<Utc>| {
+        let circuit = |last: DateTime<Utc>, failures| {
             let outage = Outage {
                 since: last - Duration::hours(1),
                 last_failure: last,
                 detail: "502".into(),
+                failures,
             };
             Circuit::at(Some(&outage), now)
         };
-        assert!(circuit(now - Duration::seconds(5)).is_open());
-        assert!(!circuit(now - PROBE_AFTER).is_open(), "time to try again");
+        let recently = now - Duration::seconds(5);
+        assert!(circuit(recently, OPEN_AFTER_FAILURES).is_open());
+        assert!(
+            !circuit(recently, OPEN_AFTER_FAILURES - 1).is_open(),
+            "a failure now and then holds back only its own record"
+        );
+        assert!(
+            !circuit(now - PROBE_AFTER, OPEN_AFTER_FAILURES).is_open(),
+            "time to try again"
+        );
         assert!(!Circuit::at(None, now).is_open());
     }
 }

@@ -461,7 +461,7 @@ pub trait ControlStore: Send + Sync {
     async fn pause_calls(&self, name: &str, until: DateTime<Utc>) -> StoreResult<()>;
 
     /// Records that the upstream `name` could not be reached at `at`; `since` stays the first
-    /// failure of the outage.
+    /// failure of the outage, and `failures` counts one more.
     async fn record_outage(&self, name: &str, at: DateTime<Utc>, detail: &str) -> StoreResult<()>;
     /// The current outage of `name`, if one is recorded.
     async fn get_outage(&self, name: &str) -> StoreResult<Option<Outage>>;
@@ -506,6 +506,8 @@ pub struct Outage {
     pub last_failure: DateTime<Utc>,
     /// What the last failure said.
     pub detail: String,
+    /// Failures recorded since the outage started (a success ends it, so: in a row).
+    pub failures: u32,
 }
 
 /// The answer to [`ControlStore::take_call_slot`].

@@ -899,9 +899,16 @@ impl ControlStore for DynamoControl {
             .table_name(&self.table)
             .set_key(Some(Self::key(outage_key(name))))
             .update_expression(
-                "SET #since = if_not_exists(#since, :at), #last_failure = :at, #detail = :detail",
+                "SET #since = if_not_exists(#since, :at), #last_failure = :at, #detail = :detail \
+                 ADD #failures :one",
             )
-            .set_expression_attribute_names(Some(names(&["since", "last_failure", "detail"])))
+            .set_expression_attribute_names(Some(names(&[
+                "since",
+                "last_failure",
+                "detail",
+                "failures",
+            ])))
+            .expression_attribute_values(":one", n(1))
             .expression_attribute_values(":at", n(millis(at)))
             .expression_attribute_values(":detail", s(detail))
             .send()
@@ -918,6 +925,7 @@ impl ControlStore for DynamoControl {
             since: from_millis(&item, "since")?,
             last_failure: from_millis(&item, "last_failure")?,
             detail: get_s(&item, "detail")?.to_string(),
+            failures: get_n(&item, "failures").unwrap_or(1),
         }))
     }
 

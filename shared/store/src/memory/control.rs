@@ -465,7 +465,9 @@ impl ControlStore for MemoryControl {
             since: at,
             last_failure: at,
             detail: String::new(),
+            failures: 0,
         });
+        outage.failures += 1;
         outage.last_failure = at;
         outage.detail = detail.to_string();
         Ok(())

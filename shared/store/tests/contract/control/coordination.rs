@@ -290,6 +290,7 @@ pub async fn control_outage(store: &impl ControlStore) {
             since: at,
             last_failure: at + Duration::seconds(30),
             detail: "502".into(),
+            failures: 2,
         })
     );
     assert_eq!(store.get_outage("zammad").await.unwrap(), None);
@@ -300,9 +301,11 @@ pub async fn control_outage(store: &impl ControlStore) {
         .record_outage("kimai", later, "timeout")
         .await
         .unwrap();
+    let again = store.get_outage("kimai").await.unwrap().unwrap();
     assert_eq!(
-        store.get_outage("kimai").await.unwrap().unwrap().since,
-        later
+        (again.since, again.failures),
+        (later, 1),
+        "a new outage counts afresh"
     );
 }
 
