@@ -15,13 +15,14 @@ pub mod faults;
 mod respond;
 mod state;
 mod time;
+mod views;
 
 pub use admin::{AdminError, AdminTimesheet, Concurrency, HandEdit, SimAdmin};
 pub use dataset::{CustomerRecord, Dataset, DatasetError, ProjectRecord, Settings};
 pub use faults::{FaultKind, FaultRule, RouteFaults};
 
 use axum::Router;
-use axum::routing::get;
+use axum::routing::{delete, get};
 use state::{Shared, State};
 use std::net::{Ipv4Addr, SocketAddr};
 use tokio::sync::oneshot;
@@ -46,7 +47,7 @@ impl Default for SimConfig {
 }
 
 fn api_router(shared: Shared) -> Router {
-    use api::{catalog, timesheets};
+    use api::{catalog, catalog_forms, profiles, timesheets};
     Router::new()
         .route(
             "/api/timesheets",
@@ -60,23 +61,40 @@ fn api_router(shared: Shared) -> Router {
         )
         .route(
             "/api/customers",
-            get(catalog::customers).post(catalog::create_customer),
+            get(catalog::customers).post(catalog_forms::create_customer),
+        )
+        .route(
+            "/api/customers/{id}",
+            get(catalog::customer).patch(catalog_forms::patch_customer),
         )
         .route(
             "/api/projects",
-            get(catalog::projects).post(catalog::create_project),
+            get(catalog::projects).post(catalog_forms::create_project),
         )
-        .route("/api/customers/{id}", get(catalog::customer))
-        .route("/api/projects/{id}", get(catalog::project))
-        .route("/api/activities", get(catalog::activities))
-        .route("/api/activities/{id}", get(catalog::activity))
+        .route(
+            "/api/projects/{id}",
+            get(catalog::project).patch(catalog_forms::patch_project),
+        )
+        .route(
+            "/api/activities",
+            get(catalog::activities).post(catalog_forms::create_activity),
+        )
+        .route(
+            "/api/activities/{id}",
+            get(catalog::activity).patch(catalog_forms::patch_activity),
+        )
         .route("/api/users", get(catalog::users))
         .route("/api/users/me", get(catalog::me))
-        .route("/api/users/{id}", get(catalog::user))
+        .route(
+            "/api/users/{id}",
+            get(catalog::user).patch(profiles::patch_user),
+        )
         .route(
             "/api/tags",
             get(catalog::tag_names).post(catalog::create_tag),
         )
+        // Kimai has no read or update of one tag, only its deletion.
+        .route("/api/tags/{id}", delete(catalog::delete_tag))
         .route("/api/tags/find", get(catalog::find_tags))
         .route("/api/ping", get(catalog::ping))
         .route("/api/version", get(catalog::version))

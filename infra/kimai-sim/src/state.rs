@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard};
 use sync_core::kimai::parse_kimai_datetime;
@@ -27,10 +27,20 @@ pub mod perm {
     pub const EDIT_RATE: &str = "edit_rate";
     pub const VIEW_USER: &str = "view_user";
     pub const CREATE_TAG: &str = "create_tag";
+    pub const DELETE_TAG: &str = "delete_tag";
     pub const CREATE_CUSTOMER: &str = "create_customer";
+    pub const EDIT_CUSTOMER: &str = "edit_customer";
+    pub const BUDGET_CUSTOMER: &str = "budget_customer";
     pub const CREATE_PROJECT: &str = "create_project";
+    pub const EDIT_PROJECT: &str = "edit_project";
+    pub const BUDGET_PROJECT: &str = "budget_project";
+    pub const CREATE_ACTIVITY: &str = "create_activity";
+    pub const EDIT_ACTIVITY: &str = "edit_activity";
+    pub const BUDGET_ACTIVITY: &str = "budget_activity";
+    pub const EDIT_OWN_PROFILE: &str = "edit_own_profile";
+    pub const EDIT_OTHER_PROFILE: &str = "edit_other_profile";
 
-    pub const ALL: [&str; 12] = [
+    pub const ALL: [&str; 22] = [
         VIEW_OTHER_TIMESHEET,
         EDIT_OTHER_TIMESHEET,
         DELETE_OTHER_TIMESHEET,
@@ -41,16 +51,32 @@ pub mod perm {
         EDIT_RATE,
         VIEW_USER,
         CREATE_TAG,
+        DELETE_TAG,
         CREATE_CUSTOMER,
+        EDIT_CUSTOMER,
+        BUDGET_CUSTOMER,
         CREATE_PROJECT,
+        EDIT_PROJECT,
+        BUDGET_PROJECT,
+        CREATE_ACTIVITY,
+        EDIT_ACTIVITY,
+        BUDGET_ACTIVITY,
+        EDIT_OWN_PROFILE,
+        EDIT_OTHER_PROFILE,
     ];
-    pub const TEAMLEAD: [&str; 5] = [
+    /// Kimai gives the "other profile" set to super admins only (`kimai.yaml`, PROFILE_OTHER).
+    pub const SUPER_ADMIN_ONLY: [&str; 1] = [EDIT_OTHER_PROFILE];
+    pub const TEAMLEAD: [&str; 7] = [
         VIEW_OTHER_TIMESHEET,
         EDIT_OTHER_TIMESHEET,
         DELETE_OTHER_TIMESHEET,
         EDIT_BILLABLE,
         CREATE_TAG,
+        DELETE_TAG,
+        EDIT_OWN_PROFILE,
     ];
+    /// Every role holds Kimai's PROFILE set, so everyone may edit their own profile.
+    pub const USER: [&str; 1] = [EDIT_OWN_PROFILE];
 }
 
 fn effective_permissions(u: &UserRecord) -> BTreeSet<String> {
@@ -59,10 +85,14 @@ fn effective_permissions(u: &UserRecord) -> BTreeSet<String> {
     }
     let mut out = BTreeSet::new();
     for role in &u.roles {
-        let granted: &[&str] = match role.as_str() {
-            "ROLE_SUPER_ADMIN" | "ROLE_ADMIN" => &perm::ALL,
-            "ROLE_TEAMLEAD" => &perm::TEAMLEAD,
-            _ => &[],
+        let granted: Vec<&str> = match role.as_str() {
+            "ROLE_SUPER_ADMIN" => perm::ALL.to_vec(),
+            "ROLE_ADMIN" => perm::ALL
+                .into_iter()
+                .filter(|p| !perm::SUPER_ADMIN_ONLY.contains(p))
+                .collect(),
+            "ROLE_TEAMLEAD" => perm::TEAMLEAD.to_vec(),
+            _ => perm::USER.to_vec(),
         };
         out.extend(granted.iter().map(|p| (*p).to_owned()));
     }
@@ -80,7 +110,22 @@ impl SimUser {
     pub fn can(&self, permission: &str) -> bool {
         self.permissions.contains(permission)
     }
+
+    /// Kimai decides some things by role, not by permission (`User::isSuperAdmin`).
+    pub fn is_super_admin(&self) -> bool {
+        self.record.roles.iter().any(|r| r == "ROLE_SUPER_ADMIN")
+    }
+
+    /// After a change of roles: role defaults again, unless the dataset fixed the permissions.
+    pub fn refresh_permissions(&mut self) {
+        self.permissions = effective_permissions(&self.record);
+    }
 }
+
+/// Form values of a record that its dataset record has no place for (company, budget, …),
+/// keyed by Kimai's field name and already in their output form. Rendering lays them over the
+/// defaults, so what a create or update sent is what later reads show.
+pub type Extra = Map<String, Value>;
 
 /// A stored timesheet: instants in UTC plus the zone it is shown in (the owner's).
 #[derive(Debug, Clone, PartialEq)]
@@ -119,6 +164,10 @@ pub struct State {
     pub activities: BTreeMap<u64, ActivityRecord>,
     pub tags: BTreeMap<u64, TagRecord>,
     pub timesheets: BTreeMap<u64, StoredTimesheet>,
+    pub customer_extra: BTreeMap<u64, Extra>,
+    pub project_extra: BTreeMap<u64, Extra>,
+    pub activity_extra: BTreeMap<u64, Extra>,
+    pub user_extra: BTreeMap<u64, Extra>,
     pub next_timesheet_id: u64,
     pub next_tag_id: u64,
     pub settings: Settings,
@@ -189,6 +238,10 @@ impl State {
             next_timesheet_id: timesheets.keys().max().copied().unwrap_or(0) + 1,
             next_tag_id: seed.tags.iter().map(|t| t.id).max().unwrap_or(0) + 1,
             timesheets,
+            customer_extra: BTreeMap::new(),
+            project_extra: BTreeMap::new(),
+            activity_extra: BTreeMap::new(),
+            user_extra: BTreeMap::new(),
             users,
             settings: seed.settings.clone(),
             faults: BTreeMap::new(),
@@ -271,48 +324,28 @@ impl State {
             v["email"] = json!(r.email);
         }
         if entity {
-            v["preferences"] = json!([{"name": "timezone", "value": u.tz.name()}]);
             v["locale"] = json!("en");
             v["language"] = json!("en");
             v["teams"] = json!([]);
             v["memberships"] = json!([]);
             v["roles"] = json!(r.roles);
             v["supervisor"] = Value::Null;
+            v["systemAccount"] = json!(false);
+        }
+        if let Some(extra) = self.user_extra.get(&r.id) {
+            overlay(&mut v, extra);
+        }
+        if entity {
+            // Kimai nests the supervisor as a user; the form stored only its id.
+            let supervisor = v["supervisor"].as_u64().and_then(|id| self.users.get(&id));
+            v["supervisor"] = supervisor.map_or(Value::Null, |s| self.user_json(s, false));
+            let language = v["language"].clone();
+            v["preferences"] = json!([
+                {"name": "timezone", "value": u.tz.name()},
+                {"name": "language", "value": language},
+            ]);
         }
         v
-    }
-
-    pub fn customer_json(c: &CustomerRecord) -> Value {
-        json!({
-            "id": c.id, "name": c.name, "number": c.number, "comment": c.comment,
-            "visible": c.visible, "billable": true, "company": Value::Null, "country": "DE",
-            "currency": "EUR", "phone": Value::Null, "fax": Value::Null, "mobile": Value::Null,
-            "homepage": Value::Null, "timezone": "Europe/Berlin", "metaFields": [], "teams": [],
-            "color": Value::Null,
-        })
-    }
-
-    pub fn project_json(&self, p: &ProjectRecord) -> Value {
-        let customer = self.customers.get(&p.customer);
-        json!({
-            "parentTitle": customer.map(|c| c.name.clone()),
-            "customer": p.customer, "id": p.id, "name": p.name, "orderNumber": Value::Null,
-            "start": Value::Null, "end": Value::Null, "comment": Value::Null,
-            "visible": p.visible, "billable": true, "metaFields": [], "teams": [],
-            "globalActivities": p.global_activities, "number": p.number, "color": Value::Null,
-        })
-    }
-
-    pub fn activity_json(&self, a: &ActivityRecord) -> Value {
-        let parent = a
-            .project
-            .and_then(|p| self.projects.get(&p))
-            .map(|p| p.name.clone());
-        json!({
-            "parentTitle": parent, "project": a.project, "id": a.id, "name": a.name,
-            "comment": Value::Null, "visible": a.visible, "billable": true, "metaFields": [],
-            "teams": [], "number": Value::Null, "color": Value::Null,
-        })
     }
 
     pub fn tag_json(t: &TagRecord) -> Value {
@@ -320,6 +353,19 @@ impl State {
             "color-safe": t.color.clone().unwrap_or_else(|| "#6b7280".to_owned()),
             "id": t.id, "name": t.name, "visible": t.visible, "color": t.color,
         })
+    }
+}
+
+/// Lay stored form values over a rendered record, only where the view has the key: a list
+/// view stays a list view however much a form stored.
+pub fn overlay(view: &mut Value, extra: &Extra) {
+    let Some(obj) = view.as_object_mut() else {
+        return;
+    };
+    for (key, value) in extra {
+        if let Some(slot) = obj.get_mut(key) {
+            *slot = value.clone();
+        }
     }
 }
 
@@ -336,5 +382,42 @@ impl Shared {
     /// test double, so keep serving.
     pub fn lock(&self) -> MutexGuard<'_, State> {
         self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn user(roles: &[&str]) -> UserRecord {
+        UserRecord {
+            id: 1,
+            username: "u".into(),
+            alias: None,
+            email: "u@example.org".into(),
+            timezone: "UTC".into(),
+            roles: roles.iter().map(|r| (*r).to_owned()).collect(),
+            permissions: None,
+            enabled: true,
+        }
+    }
+
+    #[test]
+    fn roles_grant_kimais_profile_and_catalog_permissions() {
+        let admin = effective_permissions(&user(&["ROLE_ADMIN"]));
+        assert!(admin.contains(perm::EDIT_CUSTOMER) && admin.contains(perm::DELETE_TAG));
+        assert!(
+            !admin.contains(perm::EDIT_OTHER_PROFILE),
+            "only super admins edit other people's profiles"
+        );
+        let sa = effective_permissions(&user(&["ROLE_SUPER_ADMIN"]));
+        assert!(sa.contains(perm::EDIT_OTHER_PROFILE));
+        let plain = effective_permissions(&user(&["ROLE_USER"]));
+        assert_eq!(
+            plain.into_iter().collect::<Vec<_>>(),
+            [perm::EDIT_OWN_PROFILE]
+        );
+        let lead = effective_permissions(&user(&["ROLE_TEAMLEAD"]));
+        assert!(lead.contains(perm::DELETE_TAG) && !lead.contains(perm::EDIT_PROJECT));
     }
 }

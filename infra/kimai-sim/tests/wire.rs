@@ -76,8 +76,18 @@ impl Http {
     }
 
     async fn send(&self, method: reqwest::Method, path: &str, body: Value) -> (StatusCode, Value) {
+        self.send_as(TOKEN, method, path, body).await
+    }
+
+    async fn send_as(
+        &self,
+        token: &str,
+        method: reqwest::Method,
+        path: &str,
+        body: Value,
+    ) -> (StatusCode, Value) {
         let r = self
-            .req(method, path, Some(TOKEN))
+            .req(method, path, Some(token))
             .json(&body)
             .send()
             .await
@@ -635,4 +645,396 @@ async fn catalog_entities_are_read_by_id_and_unknown_routes_are_counted() {
     assert_eq!(sim.admin().call_count("GET (no route)"), 1);
     assert_eq!(sim.admin().call_count("POST (no route)"), 1);
     assert_eq!(sim.admin().call_count("GET /api/customers/{id}"), 3);
+}
+
+// ---- Updates of catalog records and users, deleting tags ----
+
+const PATCH: reqwest::Method = reqwest::Method::PATCH;
+const POST: reqwest::Method = reqwest::Method::POST;
+const DELETE: reqwest::Method = reqwest::Method::DELETE;
+
+fn forbidden() -> Value {
+    json!({"code": 403, "message": "Forbidden"})
+}
+
+fn not_found() -> Value {
+    json!({"code": 404, "message": "Not Found"})
+}
+
+fn extra_fields(body: &Value) -> bool {
+    body["code"] == 400
+        && body["errors"]["errors"] == json!(["This form should not contain extra fields."])
+}
+
+/// Kimai's own full-form example for a new customer (its API test), less `teams`, which the
+/// simulator has none of.
+fn full_customer() -> Value {
+    json!({
+        "name": "foo", "budget": "999", "timeBudget": "10,25", "budgetType": "month",
+        "number": "C-754", "comment": "Awesome customer since a long time",
+        "company": "IT Professional Comp.", "vatId": "DE0123456789", "contact": "Mr. John Doe",
+        "addressLine1": "test address line 1", "addressLine2": "foo address line 2",
+        "addressLine3": "bar address line 3", "postCode": "12345", "city": "Acme Town",
+        "country": "DE", "language": "de", "currency": "EUR", "phone": "666667787778999909087",
+        "fax": "0987654321", "mobile": "01234534567890", "email": "admin@example.com",
+        "homepage": "https://www.example.com/", "timezone": "Europe/Berlin",
+        "invoiceText": "Some random text, pay fast please!", "invoiceEmail": "invoice@example.com",
+        "buyerReference": "REF-0123456789", "color": "#ff0000", "visible": true,
+        "billable": false, "teams": [], "metaFields": [], "invoiceTemplate": null
+    })
+}
+
+#[tokio::test]
+async fn the_full_customer_form_is_accepted_and_echoed() {
+    let sim = start("2.65.0", 0).await;
+    let http = Http::new(&sim);
+    let (status, body) = http.send(POST, "api/customers", full_customer()).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    for (key, want) in [
+        ("name", json!("foo")),
+        ("budget", json!(999.0)),
+        ("timeBudget", json!(36900)),
+        ("budgetType", json!("month")),
+        ("company", json!("IT Professional Comp.")),
+        ("vatId", json!("DE0123456789")),
+        ("addressLine3", json!("bar address line 3")),
+        ("language", json!("de")),
+        ("homepage", json!("https://www.example.com/")),
+        ("invoiceEmail", json!("invoice@example.com")),
+        ("color", json!("#ff0000")),
+        ("billable", json!(false)),
+        ("address", Value::Null),
+    ] {
+        assert_eq!(body[key], want, "{key}");
+    }
+    let id = body["id"].as_u64().unwrap();
+    let read: Value = http
+        .get(&format!("api/customers/{id}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(read, body, "a read by id shows what the create stored");
+    let list: Vec<Value> = http.get("api/customers").await.json().await.unwrap();
+    let listed = list.iter().find(|c| c["id"] == id).unwrap();
+    assert_eq!(listed["company"], "IT Professional Comp.");
+    assert!(
+        listed.get("vatId").is_none(),
+        "the list keeps the list view"
+    );
+
+    // From 2.41 a new customer has no free-text `address` field; before, it had.
+    let (status, body) = http
+        .send(
+            POST,
+            "api/customers",
+            json!({"name": "Old style", "address": "Main St 1"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(extra_fields(&body), "{body}");
+    let old = start("2.40.0", 0).await;
+    let (status, body) = Http::new(&old)
+        .send(
+            POST,
+            "api/customers",
+            json!({"name": "Old style", "address": "Main St 1"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["address"], "Main St 1");
+}
+
+#[tokio::test]
+async fn unknown_or_invalid_customer_fields_are_refused_in_form_shape() {
+    let sim = start("2.65.0", 0).await;
+    let http = Http::new(&sim);
+    let mut body = full_customer();
+    body["unexpected"] = json!("field");
+    let (status, answer) = http.send(POST, "api/customers", body).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(extra_fields(&answer), "{answer}");
+    let children = answer["errors"]["children"].as_object().unwrap();
+    for field in ["company", "vatId", "budget", "teams", "billable"] {
+        assert!(
+            children.contains_key(field),
+            "{field} is a field of the form"
+        );
+    }
+    assert!(!children.contains_key("unexpected"));
+
+    let (status, answer) = http
+        .send(
+            PATCH,
+            "api/customers/1",
+            json!({"email": "nope", "homepage": "not a url", "budgetType": "year",
+                   "country": "XYZ", "phone": "1".repeat(31)}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let children = &answer["errors"]["children"];
+    for field in ["email", "homepage", "budgetType", "country", "phone"] {
+        assert!(children[field]["errors"].is_array(), "{field}: {answer}");
+    }
+    assert!(
+        answer["errors"].get("errors").is_none(),
+        "no form-level error"
+    );
+    // Teams only exist on create.
+    let (status, answer) = http
+        .send(PATCH, "api/customers/1", json!({"teams": []}))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(extra_fields(&answer), "{answer}");
+}
+
+#[tokio::test]
+async fn customers_projects_and_activities_are_updated_partially() {
+    let sim = start("2.65.0", 0).await;
+    let http = Http::new(&sim);
+    let (status, c) = http
+        .send(
+            PATCH,
+            "api/customers/1",
+            json!({"company": "Acme GmbH", "visible": false}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{c}");
+    assert_eq!(c["id"], 1);
+    assert_eq!(c["name"], "Acme", "fields not sent keep their value");
+    assert_eq!(c["number"], "C-1");
+    assert_eq!(c["company"], "Acme GmbH");
+    assert_eq!(c["visible"], false);
+
+    let (status, p) = http
+        .send(
+            PATCH,
+            "api/projects/1",
+            json!({"name": "Support 2026", "orderNumber": "PO-9", "globalActivities": false,
+                   "start": "2026-01-01T00:00:00", "budget": 1500, "comment": "yearly"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{p}");
+    assert_eq!(p["name"], "Support 2026");
+    assert_eq!(p["orderNumber"], "PO-9");
+    assert_eq!(p["start"], "2026-01-01");
+    assert_eq!(p["budget"], 1500.0);
+    assert_eq!(p["globalActivities"], false);
+    assert_eq!(p["customer"], 1);
+    // An update reads dates as date-times; a bare date is invalid there.
+    let (status, p) = http
+        .send(PATCH, "api/projects/1", json!({"end": "2026-12-31"}))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(p["errors"]["children"]["end"]["errors"].is_array(), "{p}");
+
+    // A global activity cannot be moved into a project: the field does not exist.
+    let (status, a) = http
+        .send(PATCH, "api/activities/1", json!({"project": 1}))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(extra_fields(&a), "{a}");
+    let (status, a) = http
+        .send(
+            PATCH,
+            "api/activities/1",
+            json!({"name": "Remote", "number": "A1"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{a}");
+    assert_eq!(
+        (a["name"].as_str(), a["number"].as_str()),
+        (Some("Remote"), Some("A1"))
+    );
+    assert!(a["project"].is_null());
+    let (status, a) = http
+        .send(
+            POST,
+            "api/activities",
+            json!({"name": "On site", "project": 1}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{a}");
+    let (status, a) = http
+        .send(
+            PATCH,
+            &format!("api/activities/{}", a["id"]),
+            json!({"project": null}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{a}");
+    assert!(
+        a["project"].is_null(),
+        "a project activity may become global"
+    );
+    let read: Value = http.get("api/activities/1").await.json().await.unwrap();
+    assert_eq!(read["name"], "Remote");
+}
+
+#[tokio::test]
+async fn updates_need_edit_permissions_and_unknown_ids_are_404_first() {
+    let sim = start("2.65.0", 0).await;
+    let http = Http::new(&sim);
+    for path in [
+        "api/customers/1",
+        "api/projects/1",
+        "api/activities/1",
+        "api/users/1",
+    ] {
+        let (status, body) = http
+            .send_as(USER_TOKEN, PATCH, path, json!({"name": "x"}))
+            .await;
+        assert_eq!(
+            (status, body),
+            (StatusCode::FORBIDDEN, forbidden()),
+            "{path}"
+        );
+        // Kimai finds the record before it checks the permission.
+        let unknown = path.replace("/1", "/999");
+        for token in [USER_TOKEN, TOKEN] {
+            let (status, body) = http.send_as(token, PATCH, &unknown, json!({})).await;
+            assert_eq!(
+                (status, body),
+                (StatusCode::NOT_FOUND, not_found()),
+                "{unknown}"
+            );
+        }
+    }
+    let (status, body) = http
+        .send_as(USER_TOKEN, DELETE, "api/tags/1", Value::Null)
+        .await;
+    assert_eq!((status, body), (StatusCode::FORBIDDEN, forbidden()));
+    let (status, _) = http
+        .send_as(USER_TOKEN, POST, "api/activities", json!({"name": "x"}))
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let r = http
+        .req(PATCH, "api/customers/1", None)
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(sim.admin().call_count("PATCH /api/customers/{id}"), 4);
+}
+
+#[tokio::test]
+async fn users_edit_their_own_profile_and_a_super_admin_edits_others() {
+    let sim = start("2.65.0", 1).await;
+    let http = Http::new(&sim);
+    let (status, me) = http
+        .send_as(
+            USER_TOKEN,
+            PATCH,
+            "api/users/2",
+            json!({"title": "Agent", "alias": "Uli S", "timezone": "Europe/Berlin",
+                   "language": "de"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{me}");
+    assert_eq!(me["title"], "Agent");
+    assert_eq!(me["alias"], "Uli S");
+    assert_eq!(me["initials"], "US");
+    assert_eq!(me["timezone"], "Europe/Berlin");
+    assert_eq!(me["language"], "de");
+    assert_eq!(me["username"], "uli");
+    // A record keeps the zone it was saved in (Kimai stores it per timesheet); the user's new
+    // records are read and shown in the new zone.
+    let sheet: Value = http.get("api/timesheets/1").await.json().await.unwrap();
+    assert_eq!(sheet["begin"], "2026-02-02T12:30:00+0530");
+    let (status, sheet) = http
+        .send_as(
+            USER_TOKEN,
+            POST,
+            "api/timesheets",
+            json!({"begin": "2026-02-04T09:00:00", "end": "2026-02-04T10:00:00",
+                   "project": 1, "activity": 1}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{sheet}");
+    assert_eq!(sheet["begin"], "2026-02-04T09:00:00+0100");
+    // Not part of one's own form: the active flag and the roles; never the username.
+    for field in [
+        json!({"enabled": false}),
+        json!({"roles": ["ROLE_ADMIN"]}),
+        json!({"username": "root"}),
+    ] {
+        let (status, body) = http.send_as(USER_TOKEN, PATCH, "api/users/2", field).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert!(extra_fields(&body), "{body}");
+    }
+    let (status, body) = http
+        .send(PATCH, "api/users/2", json!({"email": "ADMIN@example.org"}))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        body["errors"]["children"]["email"]["errors"],
+        json!(["This value is already used."])
+    );
+    let (status, body) = http
+        .send(
+            PATCH,
+            "api/users/2",
+            json!({"roles": ["ROLE_ADMIN"], "supervisor": 1, "enabled": true}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["roles"], json!(["ROLE_ADMIN"]));
+    assert_eq!(body["supervisor"]["id"], 1);
+    // The new role's permissions apply at once.
+    let (status, _) = http
+        .send_as(
+            USER_TOKEN,
+            PATCH,
+            "api/customers/1",
+            json!({"comment": "ok"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn tags_are_deleted_and_leave_their_timesheets() {
+    let sim = start("2.65.0", 0).await;
+    let http = Http::new(&sim);
+    let (status, sheet) = http
+        .send(
+            POST,
+            "api/timesheets",
+            json!({"begin": "2026-02-03T09:00:00", "end": "2026-02-03T10:00:00",
+                   "project": 1, "activity": 1, "tags": "zammad"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{sheet}");
+    assert_eq!(sheet["tags"], json!(["zammad"]));
+    let r = http
+        .req(DELETE, "api/tags/1", Some(TOKEN))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    assert_eq!(r.text().await.unwrap(), "");
+    let tags: Vec<Value> = http.get("api/tags/find").await.json().await.unwrap();
+    assert!(tags.is_empty());
+    let read: Value = http
+        .get(&format!("api/timesheets/{}", sheet["id"]))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(read["tags"], json!([]));
+    for path in ["api/tags/1", "api/tags/abc"] {
+        let (status, body) = http.send(DELETE, path, Value::Null).await;
+        assert_eq!(
+            (status, body),
+            (StatusCode::NOT_FOUND, not_found()),
+            "{path}"
+        );
+    }
+    // Kimai has no read or update of a single tag.
+    assert_eq!(
+        http.get("api/tags/1").await.status(),
+        StatusCode::METHOD_NOT_ALLOWED
+    );
+    assert_eq!(sim.admin().call_count("DELETE /api/tags/{id}"), 3);
 }

@@ -1,14 +1,18 @@
 //! Customers, projects, activities, users, tags and the status routes. None of these lists is
 //! paginated in Kimai.
 
-use super::{Params, ascending, authenticate, forbidden, term_matches, visible_filter};
-use crate::dataset::{CustomerRecord, ProjectRecord, TagRecord};
+use super::{
+    Params, ascending, authenticate, creation_body, entity_id, forbidden, term_matches,
+    visible_filter,
+};
+use crate::dataset::TagRecord;
 use crate::respond::{EXTRA_FIELDS, FormErrors};
-use crate::state::{Shared, State, perm};
+use crate::state::{Shared, SimUser, State, perm};
+use crate::views::View;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State as AxState};
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
@@ -79,7 +83,7 @@ pub async fn customers(
             .values()
             .filter(|c| visible(c.visible))
             .filter(|c| term_matches(p.get("term"), &[Some(&c.name), c.number.as_deref()]))
-            .map(|c| (c.id, c.name.clone(), State::customer_json(c)))
+            .map(|c| (c.id, c.name.clone(), st.customer_json(c, View::LIST)))
             .collect();
         Ok(sorted(rows, by_id, ascending(&p)?))
     })())
@@ -120,7 +124,7 @@ pub async fn projects(
             .filter(|pr| customers.is_empty() || customers.contains(&pr.customer))
             .filter(|pr| global.is_none_or(|g| pr.global_activities == g))
             .filter(|pr| term_matches(p.get("term"), &[Some(&pr.name), pr.number.as_deref()]))
-            .map(|pr| (pr.id, pr.name.clone(), st.project_json(pr)))
+            .map(|pr| (pr.id, pr.name.clone(), st.project_json(pr, View::LIST)))
             .collect();
         Ok(sorted(rows, by_id, ascending(&p)?))
     })())
@@ -166,7 +170,7 @@ pub async fn activities(
                 None => projects.is_empty() || globals_allowed,
             })
             .filter(|a| term_matches(p.get("term"), &[Some(&a.name)]))
-            .map(|a| (a.id, a.name.clone(), st.activity_json(a)))
+            .map(|a| (a.id, a.name.clone(), st.activity_json(a, View::LIST)))
             .collect();
         Ok(sorted(rows, by_id, ascending(&p)?))
     })())
@@ -214,24 +218,27 @@ pub async fn users(
     })())
 }
 
-/// The id of a `/{id}` route; anything else is Kimai's 404.
-fn entity_id(raw: &str) -> Result<u64, Response> {
-    raw.parse().map_err(|_| super::not_found())
-}
-
-/// A catalog entity read by id, as the list shows it (any authenticated user); 404 if unknown.
+/// A catalog entity read by id in its entity view (any authenticated user); 404 if unknown.
 fn by_id(
     sim: &Shared,
     headers: &HeaderMap,
     id: &str,
-    render: impl Fn(&State, u64) -> Option<Value>,
+    render: impl Fn(&State, &SimUser, u64) -> Option<Value>,
 ) -> Response {
     done((|| {
         let st = sim.lock();
-        authenticate(&st, headers)?;
-        let json = render(&st, entity_id(id)?).ok_or_else(super::not_found)?;
+        let me = authenticate(&st, headers)?;
+        let json = render(&st, &me, entity_id(id)?).ok_or_else(super::not_found)?;
         Ok(Json(json).into_response())
     })())
+}
+
+/// The entity view, with the budget fields when the caller holds `budget_permission`.
+pub fn entity_view(me: &SimUser, budget_permission: &str) -> View {
+    View {
+        entity: true,
+        budget: me.can(budget_permission),
+    }
 }
 
 /// `GET /api/customers/{id}`.
@@ -240,8 +247,9 @@ pub async fn customer(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Response {
-    by_id(&sim, &headers, &id, |st, id| {
-        st.customers.get(&id).map(State::customer_json)
+    by_id(&sim, &headers, &id, |st, me, id| {
+        let view = entity_view(me, perm::BUDGET_CUSTOMER);
+        st.customers.get(&id).map(|c| st.customer_json(c, view))
     })
 }
 
@@ -251,8 +259,9 @@ pub async fn project(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Response {
-    by_id(&sim, &headers, &id, |st, id| {
-        st.projects.get(&id).map(|p| st.project_json(p))
+    by_id(&sim, &headers, &id, |st, me, id| {
+        let view = entity_view(me, perm::BUDGET_PROJECT);
+        st.projects.get(&id).map(|p| st.project_json(p, view))
     })
 }
 
@@ -262,8 +271,9 @@ pub async fn activity(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Response {
-    by_id(&sim, &headers, &id, |st, id| {
-        st.activities.get(&id).map(|a| st.activity_json(a))
+    by_id(&sim, &headers, &id, |st, me, id| {
+        let view = entity_view(me, perm::BUDGET_ACTIVITY);
+        st.activities.get(&id).map(|a| st.activity_json(a, view))
     })
 }
 
@@ -340,7 +350,7 @@ pub async fn create_tag(
 ) -> Response {
     done((|| {
         let mut st = sim.lock();
-        let body = creation_body(&st, &headers, perm::CREATE_TAG, &body)?;
+        let (_, body) = creation_body(&st, &headers, perm::CREATE_TAG, &body)?;
         let mut errors = FormErrors::for_fields(&["name", "color", "visible"]);
         let mut tag = TagRecord {
             id: st.next_tag_id,
@@ -390,149 +400,26 @@ pub async fn create_tag(
     })())
 }
 
-const INVALID: &str = "This value is not valid.";
-const TOO_SHORT: &str = "This value is too short. It should have 2 characters or more.";
-const TOO_LONG: &str = "This value is too long. It should have 150 characters or less.";
-
-/// Kimai's length rule for customer and project names (2–150 characters).
-/// The start of every create route: an authenticated user with the route's permission (else
-/// 403), and a body that is a JSON object (else Kimai's plain 400).
-fn creation_body(
-    st: &State,
-    headers: &HeaderMap,
-    permission: &str,
-    body: &[u8],
-) -> Result<serde_json::Map<String, Value>, Response> {
-    let me = authenticate(st, headers)?;
-    if !me.can(permission) {
-        return Err(forbidden());
-    }
-    match serde_json::from_slice::<Value>(body) {
-        Ok(Value::Object(body)) => Ok(body),
-        _ => Err(super::bad_request()),
-    }
-}
-
-fn check_name(errors: &mut FormErrors, name: &str) {
-    let n = name.chars().count();
-    if n < 2 && !errors.has_field_error("name") {
-        errors.add("name", TOO_SHORT);
-    } else if n > 150 {
-        errors.add("name", TOO_LONG);
-    }
-}
-
-/// `POST /api/customers`: only `name` is required (Kimai pre-fills country, currency, zone and
-/// number); given values must be an ISO country, an ISO currency and an IANA zone. The
-/// simulator keeps name, number, visibility and comment; the other fields are checked only.
-pub async fn create_customer(
+/// `DELETE /api/tags/{id}` → 204. Kimai looks the tag up before it checks `delete_tag`, so an
+/// unknown id is a 404 for everyone. The tag leaves every timesheet that carried it (a database
+/// cascade in Kimai, so the timesheets' modification times stay as they were).
+pub async fn delete_tag(
     AxState(sim): AxState<Shared>,
     headers: HeaderMap,
-    body: Bytes,
+    Path(id): Path<String>,
 ) -> Response {
     done((|| {
         let mut st = sim.lock();
-        let body = creation_body(&st, &headers, perm::CREATE_CUSTOMER, &body)?;
-        let mut errors = FormErrors::for_fields(&[
-            "name", "number", "comment", "country", "currency", "timezone", "visible",
-        ]);
-        let mut customer = CustomerRecord {
-            id: st.customers.keys().max().map_or(1, |m| m + 1),
-            name: String::new(),
-            number: None,
-            visible: true,
-            comment: None,
-        };
-        let upper =
-            |s: &str, len: usize| s.len() == len && s.chars().all(|c| c.is_ascii_uppercase());
-        for (key, value) in &body {
-            match (key.as_str(), value) {
-                ("name", Value::String(s)) => customer.name = s.trim().to_owned(),
-                ("number", Value::String(s)) => customer.number = Some(s.clone()),
-                ("comment", Value::String(s)) => customer.comment = Some(s.clone()),
-                ("number" | "comment", Value::Null) => {}
-                ("visible", Value::Bool(b)) => customer.visible = *b,
-                ("country", Value::String(s)) if upper(s, 2) => {}
-                ("currency", Value::String(s)) if upper(s, 3) => {}
-                ("timezone", Value::String(s)) if s.parse::<chrono_tz::Tz>().is_ok() => {}
-                ("name", _) => errors.add("name", INVALID),
-                ("number", _) => errors.add("number", INVALID),
-                ("comment", _) => errors.add("comment", INVALID),
-                ("visible", _) => errors.add("visible", INVALID),
-                ("country", _) => errors.add("country", INVALID),
-                ("currency", _) => errors.add("currency", INVALID),
-                ("timezone", _) => errors.add("timezone", INVALID),
-                _ => {
-                    if errors.form.is_empty() {
-                        errors.form.push(EXTRA_FIELDS.to_owned());
-                    }
-                }
-            }
+        let me = authenticate(&st, &headers)?;
+        let id = entity_id(&id)?;
+        let name = st.tags.get(&id).ok_or_else(super::not_found)?.name.clone();
+        if !me.can(perm::DELETE_TAG) {
+            return Err(forbidden());
         }
-        check_name(&mut errors, &customer.name);
-        if !errors.is_empty() {
-            return Err(errors.into_response());
+        st.tags.remove(&id);
+        for t in st.timesheets.values_mut() {
+            t.tags.retain(|n| *n != name);
         }
-        let json = State::customer_json(&customer);
-        st.customers.insert(customer.id, customer);
-        Ok(Json(json).into_response())
-    })())
-}
-
-/// `POST /api/projects`: `name` (2–150) and an existing `customer` are required.
-pub async fn create_project(
-    AxState(sim): AxState<Shared>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    done((|| {
-        let mut st = sim.lock();
-        let body = creation_body(&st, &headers, perm::CREATE_PROJECT, &body)?;
-        let mut errors =
-            FormErrors::for_fields(&["name", "number", "customer", "globalActivities", "visible"]);
-        let mut project = ProjectRecord {
-            id: st.projects.keys().max().map_or(1, |m| m + 1),
-            customer: 0,
-            name: String::new(),
-            number: None,
-            visible: true,
-            global_activities: true,
-        };
-        let mut customer_given = false;
-        for (key, value) in &body {
-            match (key.as_str(), value) {
-                ("name", Value::String(s)) => project.name = s.trim().to_owned(),
-                ("number", Value::String(s)) => project.number = Some(s.clone()),
-                ("number", Value::Null) => {}
-                ("visible", Value::Bool(b)) => project.visible = *b,
-                ("globalActivities", Value::Bool(b)) => project.global_activities = *b,
-                ("customer", v) => {
-                    customer_given = true;
-                    match v.as_u64().filter(|id| st.customers.contains_key(id)) {
-                        Some(id) => project.customer = id,
-                        None => errors.add("customer", INVALID),
-                    }
-                }
-                ("name", _) => errors.add("name", INVALID),
-                ("number", _) => errors.add("number", INVALID),
-                ("visible", _) => errors.add("visible", INVALID),
-                ("globalActivities", _) => errors.add("globalActivities", INVALID),
-                _ => {
-                    if errors.form.is_empty() {
-                        errors.form.push(EXTRA_FIELDS.to_owned());
-                    }
-                }
-            }
-        }
-        if !customer_given {
-            errors.add("customer", "This value should not be blank.");
-        }
-        check_name(&mut errors, &project.name);
-        if !errors.is_empty() {
-            return Err(errors.into_response());
-        }
-        let json = st.project_json(&project);
-        st.projects.insert(project.id, project);
-        Ok(Json(json).into_response())
+        Ok(StatusCode::NO_CONTENT.into_response())
     })())
 }

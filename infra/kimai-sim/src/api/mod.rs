@@ -1,6 +1,9 @@
 //! The Kimai API routes the client uses, with Kimai's authentication and strict parameters.
 
 pub mod catalog;
+pub mod catalog_forms;
+pub mod form;
+pub mod profiles;
 pub mod timesheets;
 
 use crate::respond::{bad_token, no_credentials, status_error};
@@ -33,6 +36,63 @@ pub fn forbidden() -> Response {
 
 pub fn not_found() -> Response {
     status_error(StatusCode::NOT_FOUND)
+}
+
+/// The id of a `/{id}` route; anything else is Kimai's 404 (its routes require digits).
+pub fn entity_id(raw: &str) -> Result<u64, Response> {
+    raw.parse().map_err(|_| not_found())
+}
+
+fn json_object(body: &[u8]) -> Result<serde_json::Map<String, serde_json::Value>, Response> {
+    match serde_json::from_slice(body) {
+        Ok(serde_json::Value::Object(body)) => Ok(body),
+        _ => Err(bad_request()),
+    }
+}
+
+/// The start of every create route: an authenticated user with the route's permission (else
+/// 403), and a body that is a JSON object (else Kimai's plain 400).
+pub fn creation_body(
+    st: &State,
+    headers: &HeaderMap,
+    permission: &str,
+    body: &[u8],
+) -> Result<(SimUser, serde_json::Map<String, serde_json::Value>), Response> {
+    let me = authenticate(st, headers)?;
+    if !me.can(permission) {
+        return Err(forbidden());
+    }
+    Ok((me, json_object(body)?))
+}
+
+/// What an update route starts from: the caller, the record's id and the body.
+pub struct Update {
+    pub me: SimUser,
+    pub id: u64,
+    pub body: serde_json::Map<String, serde_json::Value>,
+}
+
+/// The start of every update route, in Kimai's order: the caller (401), the record (404: Kimai
+/// resolves the record before its permission check, so an unknown id is a 404 even for a
+/// caller without the permission), the permission (403), then a JSON object body (400).
+pub fn update_target(
+    st: &State,
+    headers: &HeaderMap,
+    raw_id: &str,
+    exists: impl Fn(&State, u64) -> bool,
+    allowed: impl Fn(&SimUser, u64) -> bool,
+    body: &[u8],
+) -> Result<Update, Response> {
+    let me = authenticate(st, headers)?;
+    let id = entity_id(raw_id)?;
+    if !exists(st, id) {
+        return Err(not_found());
+    }
+    if !allowed(&me, id) {
+        return Err(forbidden());
+    }
+    let body = json_object(body)?;
+    Ok(Update { me, id, body })
 }
 
 /// Query parameters, checked against the route's declared list: an undeclared one is a 400.

@@ -4,6 +4,7 @@ use super::{Params, authenticate, bad_request, forbidden, not_found};
 use crate::respond::{EXTRA_FIELDS, FormErrors, service_validation_error};
 use crate::state::{Shared, SimUser, State, StoredTimesheet, perm};
 use crate::time::{parse_local, parse_utc};
+use crate::views::View;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State as AxState};
@@ -210,12 +211,12 @@ pub async fn list(
 /// `full=true`: activity, project (with its customer) and user as objects.
 fn expand(st: &State, v: &mut Value, t: &StoredTimesheet) {
     if let Some(a) = st.activities.get(&t.activity) {
-        v["activity"] = st.activity_json(a);
+        v["activity"] = st.activity_json(a, View::LIST);
     }
     if let Some(p) = st.projects.get(&t.project) {
-        let mut pj = st.project_json(p);
+        let mut pj = st.project_json(p, View::LIST);
         if let Some(c) = st.customers.get(&p.customer) {
-            pj["customer"] = State::customer_json(c);
+            pj["customer"] = st.customer_json(c, View::LIST);
         }
         v["project"] = pj;
     }
