@@ -6,7 +6,7 @@ SHELL := /bin/bash
 # Project-local tools (virtualenvs, emulator state) live here; never committed.
 LOCAL := $(CURDIR)/.local
 
-.PHONY: help e2e test test-console test-console-local test-rust test-template test-stack up down lint bench tools-rust conformance zammad-sim kimai-sim console-api demo-data local-aws-up local-aws-down soak-limits
+.PHONY: help e2e test test-console test-console-local test-rust test-template test-stack up down lint bench tools-rust conformance zammad-sim kimai-sim console-api demo-data local-aws-up local-aws-down soak-limits soak soak-small test-soak
 
 help: ## List the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -14,7 +14,7 @@ help: ## List the targets
 tools-rust: ## Install the Rust test runner if missing
 	@command -v cargo-nextest >/dev/null || cargo install --locked cargo-nextest
 
-test: tools-rust test-rust test-template test-console test-stack ## Run every test suite of the project
+test: tools-rust test-rust test-template test-console test-stack test-soak ## Run every test suite of the project
 
 # The AWS adapter tests need the emulator: this starts it if needed and stops it afterwards,
 # whether the tests pass or fail.
@@ -79,6 +79,14 @@ kimai-sim: ## Run the Kimai simulator with demo data on 127.0.0.1:8082
 bench: ## Benchmarks: the planner, then the deployed stack (release bootstraps, cold starts, a 2,000-accounting sync on ports 4598/18181/18182); results go to docs/benchmarks.md by hand
 	cargo run --profile bench -p sync-core --example planner_bench
 	infra/bench/stack-bench.sh
+
+soak: ## Chaos soak: 10,000 accountings synced while both simulators inject faults, Zammad changes, webhooks repeat and bootstraps are killed, then checked against an oracle (ports 4630/18630/18631); ACCOUNTINGS, SEED, KILLS and the fault shares
+	infra/soak/soak-chaos.sh
+
+soak-small: ## The chaos soak with 500 accountings (what make test runs)
+	ACCOUNTINGS=500 KILL_EVERY_SECS=15 infra/soak/soak-chaos.sh
+
+test-soak: soak-small
 
 soak-limits: ## Limits harness: a console backfill of 5,000 tickets against a slow Kimai with 429s on its own stack (ports 4620/18620/18621); TICKETS, KIMAI_LATENCY_MS, RATE_LIMIT_SHARE, RETRY_AFTER_SECS
 	infra/soak/soak-limits.sh

@@ -4,8 +4,11 @@
 //! - a sync of an exact number of accountings ([`dataset`]) through the local stack, with its
 //!   Kimai and Zammad calls ([`sync_run`]);
 //! - the limits harness: a console backfill against a slow, rate-limiting Kimai, checked against
-//!   the world it was given ([`soak`]).
+//!   the world it was given ([`soak`]);
+//! - the chaos soak's driver: Zammad changes, repeated and late webhooks, and hand edits in
+//!   Kimai while a backfill runs ([`chaos`]).
 
+pub mod chaos;
 pub mod cold_bench;
 pub mod cold_init;
 pub mod dataset;

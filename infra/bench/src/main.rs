@@ -12,19 +12,22 @@
 //!                  --zammad-url URL --kimai-url URL --control-table T
 //!                  --work-queue name=URL ... --dead-letter-queue name=URL ...
 //!                  --from RFC3339 --to RFC3339 --out FILE [--limit-secs N] [--quiet-secs N]
-//! stack-bench soak-check --world DIR --kimai-url URL --out FILE
+//! stack-bench soak-check --world DIR --kimai-url URL --out FILE [--policy FILE]
+//! stack-bench chaos --zammad-url URL --kimai-url URL --webhook-url URL (secret in
+//!                   $SOAK_WEBHOOK_SECRET) --seed N --changes N --pause-ms N --hand-edits N
+//!                   --out FILE
 //! ```
 //! AWS calls go where the SDK's environment says (`AWS_ENDPOINT_URL`: the emulator).
 
 use chrono::{DateTime, NaiveDate, Utc};
 use stack_bench::error::BenchError;
-use stack_bench::{cold_bench, dataset, function_env, report, soak, sync_run};
+use stack_bench::{chaos, cold_bench, dataset, function_env, report, soak, sync_run};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-const USAGE: &str = "usage: stack-bench dataset|cold-init|sync|soak|soak-check [options] (see the source's header or docs/benchmarks.md)";
+const USAGE: &str = "usage: stack-bench dataset|cold-init|sync|soak|soak-check|chaos [options] (see the source's header or docs/benchmarks.md)";
 
 /// `--name value` pairs; a name may repeat.
 struct Args {
@@ -101,6 +104,7 @@ async fn main() -> ExitCode {
             "sync" => sync_command(&args).await,
             "soak" => soak_command(&args).await,
             "soak-check" => soak_check_command(&args).await,
+            "chaos" => chaos_command(&args).await,
             _ => Err(BenchError::Usage(USAGE.to_owned())),
         },
         Err(e) => Err(e),
@@ -299,7 +303,11 @@ async fn soak_check_command(args: &Args) -> Result<(), BenchError> {
         .json()
         .await
         .map_err(|e| BenchError::http(&url, e))?;
-    let check = soak::check_world(&zammad, &kimai, &timesheets);
+    let activities = match args.values.contains_key("policy") {
+        true => Some(soak::Activities::from_policy_file(args.one("policy")?)?),
+        false => None,
+    };
+    let check = soak::check_world_with(&zammad, &kimai, &timesheets, activities.as_ref());
     write_json(args.one("out")?, &check)?;
     println!(
         "{} accountings in {} groups ({} with net time): {} synced timesheets, {} held back as probable duplicates, {} problem(s)",
@@ -324,6 +332,41 @@ async fn soak_check_command(args: &Args) -> Result<(), BenchError> {
             check.problems.len()
         )))
     }
+}
+
+async fn chaos_command(args: &Args) -> Result<(), BenchError> {
+    let targets = chaos::Targets {
+        zammad_url: args.one("zammad-url")?.trim_end_matches('/').to_owned(),
+        kimai_url: args.one("kimai-url")?.trim_end_matches('/').to_owned(),
+        webhook_url: args.one("webhook-url")?.to_owned(),
+        webhook_secret: std::env::var("SOAK_WEBHOOK_SECRET")
+            .map_err(|_| BenchError::Usage("SOAK_WEBHOOK_SECRET is not set".into()))?,
+    };
+    let plan = chaos::Plan {
+        seed: args.parsed("seed", Some(7))?,
+        changes: args.parsed("changes", Some(100))?,
+        pause: Duration::from_millis(args.parsed("pause-ms", Some(500))?),
+        hand_edits: args.parsed("hand-edits", Some(10))?,
+    };
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .map_err(|e| BenchError::http("client", e))?;
+    let log = chaos::run(&http, &targets, &plan).await?;
+    write_json(args.one("out")?, &log)?;
+    println!(
+        "{} edited, {} deleted, {} corrected, {} added on {} tickets; webhook posts by status {:?} ({} repeated, {} out of order); {} timesheets edited by hand",
+        log.edited,
+        log.deleted,
+        log.corrected,
+        log.added,
+        log.changed_tickets.len(),
+        log.webhook_posts,
+        log.webhooks_repeated,
+        log.webhooks_out_of_order,
+        log.hand_edited.len()
+    );
+    Ok(())
 }
 
 fn write_json(path: &str, value: &impl serde::Serialize) -> Result<(), BenchError> {

@@ -41,7 +41,7 @@ pub struct WorldCheck {
 }
 
 /// The accounting ids named by `[zammad:ta=<id>]` markers in a description.
-fn marked_ids(description: &str) -> Vec<u64> {
+pub fn marked_ids(description: &str) -> Vec<u64> {
     const OPEN: &str = "[zammad:ta=";
     let mut ids = Vec::new();
     let mut rest = description;
@@ -73,11 +73,57 @@ fn seconds(time_unit: &impl ToString) -> i64 {
     (minutes * 60.0).round() as i64
 }
 
+/// The activity each Zammad type is booked on, from the policy the harness configured.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Activities {
+    pub by_type: BTreeMap<u64, u64>,
+    pub default: u64,
+}
+
+impl Activities {
+    /// `mappings.activity_by_type` and `mappings.default_activity` of a policy document.
+    pub fn from_policy_file(path: &str) -> Result<Activities, BenchError> {
+        let text = std::fs::read_to_string(path).map_err(|source| BenchError::Io {
+            path: path.into(),
+            source,
+        })?;
+        let policy: Value =
+            serde_json::from_str(&text).map_err(|e| BenchError::Dataset(e.to_string()))?;
+        let mappings = &policy["mappings"];
+        let by_type = mappings["activity_by_type"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .filter_map(|(k, v)| Some((k.parse().ok()?, v.as_u64()?)))
+            .collect();
+        let default = mappings["default_activity"]
+            .as_u64()
+            .ok_or_else(|| BenchError::Dataset(format!("{path}: no default_activity")))?;
+        Ok(Activities { by_type, default })
+    }
+
+    fn of(&self, type_id: Option<u64>) -> u64 {
+        type_id
+            .and_then(|t| self.by_type.get(&t).copied())
+            .unwrap_or(self.default)
+    }
+}
+
 /// Compares Kimai's timesheets after the sync with the world the simulators were seeded with.
 pub fn check_world(
     zammad: &zammad_sim::Dataset,
     kimai_seed: &kimai_sim::Dataset,
     timesheets: &[kimai_sim::AdminTimesheet],
+) -> WorldCheck {
+    check_world_with(zammad, kimai_seed, timesheets, None)
+}
+
+/// [`check_world`], and with `activities` also each timesheet's activity.
+pub fn check_world_with(
+    zammad: &zammad_sim::Dataset,
+    kimai_seed: &kimai_sim::Dataset,
+    timesheets: &[kimai_sim::AdminTimesheet],
+    activities: Option<&Activities>,
 ) -> WorldCheck {
     let mut check = WorldCheck {
         accountings: zammad.accountings.len(),
@@ -234,6 +280,33 @@ pub fn check_world(
                     "{name}: timesheet {} belongs to user {}, expected {expected_user:?}",
                     t.id, t.user
                 ));
+            }
+            // The local day of the booking is kept (in the owner's zone, the timesheet's): the
+            // timesheet begins or ends on it. An entry ending at a booking just after midnight
+            // begins the day before and is listed there (docs/core.md, "Days and zones").
+            let own: Vec<&zammad_sim::dataset::AccountingRecord> =
+                marked_ids(t.description.as_deref().unwrap_or(""))
+                    .iter()
+                    .filter_map(|id| accountings.iter().find(|a| a.id == *id).copied())
+                    .collect();
+            let ends_on_it = t
+                .end
+                .as_deref()
+                .is_some_and(|end| same_local_day(end, &own));
+            if !own.is_empty() && !same_local_day(&t.begin, &own) && !ends_on_it {
+                check.problems.push(format!(
+                    "{name}: timesheet {} ({} .. {:?}) is not on the local day its accounting was logged ({})",
+                    t.id, t.begin, t.end, own[0].created_at
+                ));
+            }
+            if let Some(activities) = activities {
+                let expected = activities.of(*type_id);
+                if t.activity != expected {
+                    check.problems.push(format!(
+                        "{name}: timesheet {} is on activity {}, expected {expected}",
+                        t.id, t.activity
+                    ));
+                }
             }
         }
     }
@@ -436,7 +509,7 @@ mod tests {
                 .push(a);
         }
         let mut next = 10_000;
-        for ((ticket, agent, _), accountings) in groups {
+        for ((ticket, agent, type_id), accountings) in groups {
             let net = accountings
                 .iter()
                 .map(|a| seconds(&a.time_unit))
@@ -471,12 +544,20 @@ mod tests {
                 }
                 left -= own;
                 next += 1;
-                out.push(sheet(
+                let mut t = sheet(
                     next,
                     user_of(agent),
                     own,
                     format!("[zammad:ta={}] #{}", a.id, a.ticket_id),
-                ));
+                );
+                // Ending when it was logged, on its activity (the types map to equal ids).
+                let format = "%Y-%m-%dT%H:%M:%S%z";
+                t.begin = (a.created_at - chrono::Duration::seconds(own))
+                    .format(format)
+                    .to_string();
+                t.end = Some(a.created_at.format(format).to_string());
+                t.activity = type_id.unwrap_or(1);
+                out.push(t);
             }
         }
         out
@@ -520,7 +601,8 @@ mod tests {
     }
 
     #[test]
-    fn a_missing_a_doubled_a_misowned_and_a_wrong_length_timesheet_are_each_found() {
+    fn a_missing_a_doubled_a_misowned_a_wrong_length_a_wrong_day_and_a_wrong_activity_timesheet_are_each_found()
+     {
         let (zammad, kimai) = world();
         let good = synced(&zammad, &kimai);
         let ours = |i: usize| {
@@ -573,6 +655,42 @@ mod tests {
         let check = check_world(&zammad, &kimai, &longer);
         assert!(
             check.problems.iter().any(|p| p.contains("the net time is")),
+            "{:?}",
+            check.problems
+        );
+
+        let mut elsewhere = good.clone();
+        let target = ours(4).id;
+        let moved = elsewhere.iter_mut().find(|t| t.id == target).unwrap();
+        moved.begin = "2026-01-05T09:00:00+0100".into();
+        moved.end = Some("2026-01-05T09:30:00+0100".into());
+        let check = check_world(&zammad, &kimai, &elsewhere);
+        assert!(
+            check
+                .problems
+                .iter()
+                .any(|p| p.contains("not on the local day")),
+            "{:?}",
+            check.problems
+        );
+
+        let activities = Activities {
+            by_type: (1..=4).map(|t| (t, t)).collect(),
+            default: 1,
+        };
+        let check = check_world_with(&zammad, &kimai, &good, Some(&activities));
+        assert_eq!(
+            check.problems,
+            Vec::<String>::new(),
+            "the right activities pass"
+        );
+        let mut misfiled = good.clone();
+        let target = ours(5).id;
+        let sheet_of = misfiled.iter_mut().find(|t| t.id == target).unwrap();
+        sheet_of.activity = 99;
+        let check = check_world_with(&zammad, &kimai, &misfiled, Some(&activities));
+        assert!(
+            check.problems.iter().any(|p| p.contains("on activity 99")),
             "{:?}",
             check.problems
         );

@@ -1,0 +1,285 @@
+#!/usr/bin/env bash
+# The chaos soak (`make soak`; `make test` runs a 500-accounting version, `make soak-small`),
+# docs/reliability.md "Chaos soak":
+#  1. a local stack on its own ports with a generated world of $ACCOUNTINGS accountings over
+#     $WEEKS weeks;
+#  2. faults in both simulators for the whole chaos phase: Kimai answers 5xx, 429 with
+#     Retry-After, hangs past the client's timeout, and saves a write then answers 500; Zammad
+#     answers 5xx and serves every page slowly;
+#  3. a backfill of the world's range started from the console while the chaos driver changes
+#     Zammad (edits, deletions, negative corrections, new bookings) with every webhook delivered
+#     twice and some out of order, edits Kimai descriptions by hand, and this script kills a
+#     reconcile and a writer bootstrap (`kill -9`) partway through their batches, $KILLS times;
+#  4. the faults end; the dead-letter queues are replayed once from the console; one verify
+#     sweep (a second backfill of the range) runs;
+#  5. the checks, each printed PASS or FAIL: Kimai against an oracle over Zammad's final data
+#     (0 duplicates, 0 missing, 0 wrong minutes, day, user or activity; written from the rules,
+#     not with the sync's code), both dead-letter queues empty, the verify run's counters add
+#     up; then the figures and the time. A failure prints the first timesheets that differ.
+# Exits non-zero when a check fails. Stops what it started, whatever happens.
+#
+# Variables: ACCOUNTINGS (10000), WEEKS (13), SEED (7), CHANGES (ACCOUNTINGS / 20),
+# CHANGE_PAUSE_MS (1000), HAND_EDITS (ACCOUNTINGS / 100), KILLS (4), KILL_EVERY_SECS (20),
+# KIMAI_ERROR_SHARE (0.10), KIMAI_RATE_LIMIT_SHARE (0.05), KIMAI_TIMEOUT_SHARE (0.02),
+# KIMAI_COMMIT_THEN_500_SHARE (0.02), ZAMMAD_ERROR_SHARE (0.05), ZAMMAD_LATENCY_MS (300),
+# LIMIT_SECS, MINISTACK_PORT (4630), ZAMMAD_SIM_PORT (18630), KIMAI_SIM_PORT (18631).
+set -euo pipefail
+export MINISTACK_PORT="${MINISTACK_PORT:-4630}"
+export ZAMMAD_SIM_PORT="${ZAMMAD_SIM_PORT:-18630}"
+export KIMAI_SIM_PORT="${KIMAI_SIM_PORT:-18631}"
+# A killed invocation's records come back after the visibility timeout: short enough for the
+# soak to see them come back, longer than one batch under the faults.
+export LOCAL_QUEUE_VISIBILITY_TIMEOUT="${LOCAL_QUEUE_VISIBILITY_TIMEOUT:-90}"
+export LOCAL_QUEUE_MAX_RECEIVE_COUNT="${LOCAL_QUEUE_MAX_RECEIVE_COUNT:-5}"
+here="$(cd "$(dirname "$0")" && pwd)"
+stack="$here/../local-stack"
+bench_dir="$here/../bench"
+source "$stack/env.sh"
+source "$stack/lib.sh"
+source "$bench_dir/world.sh"
+cd "$REPO_ROOT"
+
+ACCOUNTINGS="${ACCOUNTINGS:-10000}"
+WEEKS="${WEEKS:-13}"
+SEED="${SEED:-7}"
+CHANGES="${CHANGES:-$((ACCOUNTINGS / 20))}"
+CHANGE_PAUSE_MS="${CHANGE_PAUSE_MS:-1000}"
+HAND_EDITS="${HAND_EDITS:-$((ACCOUNTINGS / 100))}"
+KILLS="${KILLS:-4}"
+KILL_EVERY_SECS="${KILL_EVERY_SECS:-20}"
+KIMAI_ERROR_SHARE="${KIMAI_ERROR_SHARE:-0.10}"
+KIMAI_RATE_LIMIT_SHARE="${KIMAI_RATE_LIMIT_SHARE:-0.05}"
+KIMAI_TIMEOUT_SHARE="${KIMAI_TIMEOUT_SHARE:-0.02}"
+KIMAI_COMMIT_THEN_500_SHARE="${KIMAI_COMMIT_THEN_500_SHARE:-0.02}"
+ZAMMAD_ERROR_SHARE="${ZAMMAD_ERROR_SHARE:-0.05}"
+ZAMMAD_LATENCY_MS="${ZAMMAD_LATENCY_MS:-300}"
+LIMIT_SECS="${LIMIT_SECS:-$((1200 + ACCOUNTINGS))}"
+WORK="$LOCAL_DIR/chaos-$MINISTACK_PORT"
+step() { printf '\n==> %s\n' "$*" >&2; }
+mkdir -p "$WORK" "$SIMS_DIR"
+began=$SECONDS
+
+stack_started=0
+background=()
+cleanup() {
+    local status=$?
+    for pid in "${background[@]}"; do kill "$pid" 2>/dev/null || true; done
+    if [[ $stack_started == 1 ]]; then
+        step "stopping the stack on port $MINISTACK_PORT"
+        "$stack/down.sh" >&2 || true
+    fi
+    exit "$status"
+}
+trap cleanup EXIT
+
+"$stack/install-tools.sh"
+export PATH="$STACK_TOOLS_VENV/bin:$PATH"
+
+step "stack-bench, the simulators and the seeding tool"
+cargo build --quiet -p stack-bench -p zammad-sim -p kimai-sim -p local-stack
+host_bin="$(world_host_bin)/debug"
+bench="$host_bin/stack-bench"
+
+step "a world of $ACCOUNTINGS accountings over $WEEKS weeks"
+rm -rf "$WORK"/*
+mkdir -p "$WORK/final"
+"$bench" dataset --accountings "$ACCOUNTINGS" --weeks "$WEEKS" --out "$WORK/data" >"$WORK/chosen.json"
+cat "$WORK/chosen.json" >&2
+read -r from to _ < <(world_range "$WORK/chosen.json")
+
+step "simulators with the world (ports $ZAMMAD_SIM_PORT, $KIMAI_SIM_PORT)"
+stack_started=1
+start_world_sim "$host_bin" zammad-sim "$ZAMMAD_SIM_PORT" "$WORK/data/zammad.json"
+start_world_sim "$host_bin" kimai-sim "$KIMAI_SIM_PORT" "$WORK/data/kimai.json"
+
+step "the local stack on port $MINISTACK_PORT (log: $WORK/up.log)"
+up_began=$SECONDS
+"$stack/up.sh" >"$WORK/up.log" 2>&1 || { tail -n 40 "$WORK/up.log" >&2; exit 1; }
+echo "up in $((SECONDS - up_began)) s" >&2
+
+step "mappings: every organisation to its customer's Support project"
+export AWS_ENDPOINT_URL="$MINISTACK_URL" AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test \
+    AWS_REGION=us-east-1
+CONTROL_TABLE="$(stack_output ControlTableName)" \
+    "$host_bin/seed-demo" --zammad-url "http://127.0.0.1:$ZAMMAD_SIM_PORT" \
+    --kimai-url "http://127.0.0.1:$KIMAI_SIM_PORT" --policy "$bench_dir/bench-policy.json" >&2
+
+kimai="http://127.0.0.1:$KIMAI_SIM_PORT"
+zammad="http://127.0.0.1:$ZAMMAD_SIM_PORT"
+api_url="$MINISTACK_URL/_aws/execute-api/$(stack_output HttpApiId)/api"
+webhook_url="$MINISTACK_URL/_aws/execute-api/$(stack_output HttpApiId)/webhooks/zammad"
+admin_user="$(stack_output ConsoleAdminUser)"
+SOAK_ADMIN_PASSWORD="$(awsl secretsmanager get-secret-value \
+    --secret-id "$(stack_output ConsoleAdminPasswordSecretId)" --query SecretString)"
+SOAK_WEBHOOK_SECRET="$(awsl secretsmanager get-secret-value \
+    --secret-id "$(stack_output WebhookSecretId)" --query SecretString)"
+export SOAK_ADMIN_PASSWORD SOAK_WEBHOOK_SECRET
+queues=(--work-queue "ticket-sync=$(stack_output TicketSyncQueueUrl)"
+    --work-queue "kimai-write=$(stack_output KimaiWriteQueueUrl)"
+    --dead-letter-queue "ticket-sync-dlq=$(stack_output TicketSyncDeadLetterQueueUrl)"
+    --dead-letter-queue "kimai-write-dlq=$(stack_output KimaiWriteDeadLetterQueueUrl)")
+backfill() { # out-file
+    "$bench" soak --api-url "$api_url" --admin-user "$admin_user" \
+        --zammad-url "$zammad" --kimai-url "$kimai" \
+        --control-table "$(stack_output ControlTableName)" "${queues[@]}" \
+        --from "$from" --to "$to" --limit-secs "$LIMIT_SECS" --out "$1"
+}
+
+step "faults: Kimai ${KIMAI_ERROR_SHARE} 5xx, ${KIMAI_RATE_LIMIT_SHARE} 429, ${KIMAI_TIMEOUT_SHARE} timeouts, ${KIMAI_COMMIT_THEN_500_SHARE} commit-then-500; Zammad ${ZAMMAD_ERROR_SHARE} 5xx, ${ZAMMAD_LATENCY_MS} ms a page"
+# Every API route kimai-sim serves; the rules are drawn in this order, each of what the
+# earlier ones let through.
+for route in "GET /api/timesheets" "POST /api/timesheets" "GET /api/timesheets/{id}" \
+    "PATCH /api/timesheets/{id}" "DELETE /api/timesheets/{id}" "GET /api/customers" \
+    "POST /api/customers" "GET /api/projects" "POST /api/projects" "GET /api/activities" \
+    "GET /api/users" "GET /api/users/me" "GET /api/tags" "POST /api/tags" \
+    "GET /api/tags/find" "GET /api/ping" "GET /api/version"; do
+    ROUTE="$route" python3 -c '
+import json, os, sys
+error, limit, hang, commit = map(float, sys.argv[1:5])
+rules = [{"kind": "error", "statuses": [500, 502, 503], "probability": error},
+         {"kind": "rate_limit", "retry_after_secs": 1, "probability": limit},
+         {"kind": "timeout", "hang_ms": 40000, "probability": hang}]
+if os.environ["ROUTE"].split()[0] in ("POST", "PATCH", "DELETE"):
+    rules.append({"kind": "commit_then_500", "probability": commit})
+print(json.dumps({"route": os.environ["ROUTE"], "latency_ms": 0, "rules": rules}))
+' "$KIMAI_ERROR_SHARE" "$KIMAI_RATE_LIMIT_SHARE" "$KIMAI_TIMEOUT_SHARE" "$KIMAI_COMMIT_THEN_500_SHARE" |
+        curl -fsS -X PUT -H 'Content-Type: application/json' --data-binary @- "$kimai/__admin/faults"
+done
+python3 -c '
+import json, sys
+print(json.dumps({"seed": int(sys.argv[3]), "rules": [
+    {"route": "*", "latency_ms": int(sys.argv[2]), "error_rate": float(sys.argv[1])}]}))
+' "$ZAMMAD_ERROR_SHARE" "$ZAMMAD_LATENCY_MS" "$SEED" |
+    curl -fsS -X PUT -H 'Content-Type: application/json' --data-binary @- "$zammad/__admin/faults"
+
+step "backfill $from .. $to from the console, with the chaos driver and $KILLS kills"
+chaos_began=$SECONDS
+backfill "$WORK/backfill.json" >"$WORK/backfill.out" 2>&1 &
+backfill_pid=$!
+background+=("$backfill_pid")
+"$bench" chaos --zammad-url "$zammad" --kimai-url "$kimai" --webhook-url "$webhook_url" \
+    --seed "$SEED" --changes "$CHANGES" --pause-ms "$CHANGE_PAUSE_MS" \
+    --hand-edits "$HAND_EDITS" --out "$WORK/chaos.json" >"$WORK/chaos.out" 2>&1 &
+chaos_pid=$!
+background+=("$chaos_pid")
+# kill -9 of a busy bootstrap, reconcile and kimai-writer in turn: the emulator runs each warm
+# instance as a host process whose environment names its function; a busy one has a
+# connection open to a simulator.
+busy_bootstrap() { # part of the function's name
+    local pid
+    for pid in $(ss -Htnp state established "( dport = :$KIMAI_SIM_PORT or dport = :$ZAMMAD_SIM_PORT )" 2>/dev/null |
+        grep -o 'pid=[0-9]*' | cut -d= -f2 | sort -u); do
+        if tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null | grep -q "^AWS_LAMBDA_FUNCTION_NAME=.*$1"; then
+            echo "$pid"
+            return
+        fi
+    done
+}
+kills_done=0
+kill_log="$WORK/kills.txt"
+: >"$kill_log"
+for ((k = 0; k < KILLS; k++)); do
+    sleep "$KILL_EVERY_SECS"
+    function_name=$([[ $((k % 2)) == 0 ]] && echo ReconcileFunction || echo KimaiWriterFunction)
+    victim=""
+    for _ in $(seq 1 40); do
+        victim="$(busy_bootstrap "$function_name")"
+        [[ -n $victim ]] && break
+        sleep 0.25
+    done
+    if [[ -n $victim ]] && kill -9 "$victim" 2>/dev/null; then
+        kills_done=$((kills_done + 1))
+        echo "$(date -u +%T) killed a busy $function_name bootstrap ($victim)" >>"$kill_log"
+    else
+        echo "$(date -u +%T) no busy $function_name bootstrap to kill" >>"$kill_log"
+    fi
+done
+backfill_ok=1
+wait "$chaos_pid" || { echo "the chaos driver failed: $(tail -n 5 "$WORK/chaos.out")" >&2; exit 1; }
+wait "$backfill_pid" || backfill_ok=0
+chaos_wall=$((SECONDS - chaos_began))
+
+step "faults off; dead letters replayed once; one verify sweep"
+curl -fsS -X DELETE "$kimai/__admin/faults" >/dev/null
+curl -fsS -X DELETE "$zammad/__admin/faults" >/dev/null
+token="$(curl -fsS -X POST -H 'Content-Type: application/json' \
+    --data "$(python3 -c 'import json,os,sys; print(json.dumps({"username": sys.argv[1], "password": os.environ["SOAK_ADMIN_PASSWORD"]}))' "$admin_user")" \
+    "$api_url/auth/login" | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')"
+: >"$WORK/replay.json"
+for queue in ticket-sync kimai-write; do
+    curl -fsS -X POST -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
+        --data '{"all": true}' "$api_url/dead-letters/$queue/replay" >>"$WORK/replay.json"
+    echo >>"$WORK/replay.json"
+done
+cat "$WORK/replay.json" >&2
+verify_ok=1
+backfill "$WORK/verify.json" >"$WORK/verify.out" 2>&1 || verify_ok=0
+curl -fsS "$zammad/__admin/dataset" >"$WORK/final/zammad.json"
+cp "$WORK/data/kimai.json" "$WORK/final/kimai.json"
+
+# ---------------------------------------------------------------- checks
+passed=0
+failed=0
+check() { # name ok(0/1) detail
+    if [[ $2 == 1 ]]; then
+        echo "PASS $1: $3"
+        passed=$((passed + 1))
+    else
+        echo "FAIL $1: $3"
+        failed=$((failed + 1))
+    fi
+}
+results="$WORK/results.txt"
+{
+    echo "chaos soak: ACCOUNTINGS=$ACCOUNTINGS WEEKS=$WEEKS SEED=$SEED CHANGES=$CHANGES HAND_EDITS=$HAND_EDITS KILLS=$KILLS; Kimai faults 5xx $KIMAI_ERROR_SHARE, 429 $KIMAI_RATE_LIMIT_SHARE, timeouts $KIMAI_TIMEOUT_SHARE, commit-then-500 $KIMAI_COMMIT_THEN_500_SHARE; Zammad 5xx $ZAMMAD_ERROR_SHARE, ${ZAMMAD_LATENCY_MS} ms per page; queue visibility ${LOCAL_QUEUE_VISIBILITY_TIMEOUT} s, max receives $LOCAL_QUEUE_MAX_RECEIVE_COUNT; at $(git rev-parse --short HEAD)"
+    python3 -c 'import json,sys; c=json.load(open(sys.argv[1])); print("world: %(tickets)s tickets, %(accountings)s accountings, seed %(seed)s, from %(start)s" % c)' "$WORK/chosen.json"
+    echo "chaos: $(tail -n 1 "$WORK/chaos.out")"
+    echo "kills: $kills_done of $KILLS ($(tr '\n' ';' <"$kill_log"))"
+    check "backfill under chaos settled" "$backfill_ok" "$(tail -n 3 "$WORK/backfill.out" | tr '\n' ' ')"
+    check "kills happened" "$((kills_done >= (KILLS + 1) / 2))" "$kills_done bootstraps killed"
+    if [[ $verify_ok == 1 ]]; then
+        read -r verify_state verify_adds verify_detail < <(python3 -c '
+import json, sys
+r = json.load(open(sys.argv[1]))
+run = r.get("run") or {}
+c = run.get("counters") or {}
+adds = c.get("tickets_done", 0) + c.get("failed", 0) == c.get("tickets_queued", -1) and c.get("failed", 0) == 0
+print(run.get("state"), int(adds), json.dumps(c))' "$WORK/verify.json")
+        check "verify sweep succeeded" "$([[ $verify_state == Succeeded ]] && echo 1 || echo 0)" "state $verify_state"
+        check "verify run counters add up" "$verify_adds" "tickets_done + failed = tickets_queued, none failed: $verify_detail"
+        read -r dlq_total dlq_detail < <(python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))["dead_letters"]
+print(sum(d.values()), json.dumps(d))' "$WORK/verify.json")
+        check "dead-letter queues empty after one replay" "$([[ $dlq_total == 0 ]] && echo 1 || echo 0)" "$dlq_detail"
+    else
+        check "verify sweep settled" 0 "$(tail -n 5 "$WORK/verify.out" | tr '\n' ' ')"
+    fi
+    if "$bench" soak-check --world "$WORK/final" --kimai-url "$kimai" \
+        --policy "$bench_dir/bench-policy.json" --out "$WORK/world-check.json" \
+        >"$WORK/world-check.txt" 2>&1; then
+        check "Kimai matches the oracle over Zammad's final data" 1 "$(head -n 1 "$WORK/world-check.txt")"
+    else
+        check "Kimai matches the oracle over Zammad's final data" 0 "$(head -n 1 "$WORK/world-check.txt") (list: $WORK/world-check.txt)"
+    fi
+    grep PROBLEM "$WORK/world-check.txt" | head -n 20 || true
+    read -r kept_count hand_count < <(python3 - "$kimai" "$WORK/chaos.json" <<'PY'
+import json, sys, urllib.request
+hand = set(json.load(open(sys.argv[2]))["hand_edited"])
+sheets = json.load(urllib.request.urlopen(sys.argv[1] + "/__admin/timesheets"))
+print(sum(1 for t in sheets if t["id"] in hand and "(checked by hand)" in (t.get("description") or "")), len(hand))
+PY
+)
+    check "hand edits in Kimai kept" "$([[ $hand_count -gt 0 && $kept_count == "$hand_count" ]] && echo 1 || echo 0)" \
+        "$kept_count of $hand_count descriptions edited by hand still read so"
+    python3 -c '
+import json, sys
+run = json.load(open(sys.argv[1])).get("run") or {}
+print("the chaos backfill run: %s, counters %s" % (run.get("state"), json.dumps(run.get("counters"))))' "$WORK/backfill.json" 2>/dev/null || true
+    echo "wall time: $((SECONDS - began)) s in all, the chaos phase $chaos_wall s"
+    echo "checks: $passed passed, $failed failed"
+    [[ $failed == 0 ]]
+} 2>&1 | tee "$results"
+status="${PIPESTATUS[0]}"
+echo "results: $results" >&2
+exit "$status"
