@@ -2,7 +2,7 @@
 //! paginated in Kimai.
 
 use super::{
-    Params, ascending, authenticate, creation_body, entity_id, forbidden, term_matches,
+    Params, ascending, authenticate, creation_body, done, entity_id, forbidden, term_matches,
     visible_filter,
 };
 use crate::dataset::TagRecord;
@@ -15,10 +15,6 @@ use axum::extract::{Path, RawQuery, State as AxState};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
-
-fn done(r: Result<Response, Response>) -> Response {
-    r.unwrap_or_else(|e| e)
-}
 
 fn sorted(mut rows: Vec<(u64, String, Value)>, by_id: bool, asc: bool) -> Response {
     rows.sort_by(|a, b| {

@@ -7,7 +7,7 @@
 //! sends. Values the dataset record has no place for are kept in the state's `*_extra` maps.
 
 use super::form::{self, BLANK, Field, Kind, field};
-use super::{creation_body, update_target};
+use super::{creation_body, done, update_target};
 use crate::api::catalog::entity_view;
 use crate::dataset::{ActivityRecord, CustomerRecord, ProjectRecord};
 use crate::respond::FormErrors;
@@ -18,10 +18,6 @@ use axum::extract::{Path, State as AxState};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value};
-
-fn done(r: Result<Response, Response>) -> Response {
-    r.unwrap_or_else(|e| e)
-}
 
 const TOO_SHORT: &str = "This value is too short. It should have 2 characters or more.";
 const TOO_LONG: &str = "This value is too long. It should have 150 characters or less.";
@@ -186,6 +182,69 @@ fn apply_activity(a: &mut ActivityRecord, extra: &mut Extra, values: Map<String,
     }
 }
 
+/// The form's values applied to the customer (new or as stored) and kept, unless the form has
+/// errors: the end of both its create and its update.
+fn save_customer(
+    st: &mut State,
+    me: &SimUser,
+    mut customer: CustomerRecord,
+    mut extra: Extra,
+    values: Map<String, Value>,
+    mut errors: FormErrors,
+) -> Result<Response, Response> {
+    apply_customer(&mut customer, &mut extra, values);
+    check_name(&mut errors, &customer.name);
+    if !errors.is_empty() {
+        return Err(errors.into_response());
+    }
+    st.customer_extra.insert(customer.id, extra);
+    let json = st.customer_json(&customer, entity_view(me, perm::BUDGET_CUSTOMER));
+    st.customers.insert(customer.id, customer);
+    Ok(Json(json).into_response())
+}
+
+/// The form's values applied to the project (new or as stored) and kept, unless the form has
+/// errors: the end of both its create and its update.
+fn save_project(
+    st: &mut State,
+    me: &SimUser,
+    mut project: ProjectRecord,
+    mut extra: Extra,
+    values: Map<String, Value>,
+    mut errors: FormErrors,
+) -> Result<Response, Response> {
+    apply_project(&mut project, &mut extra, values);
+    check_name(&mut errors, &project.name);
+    if !errors.is_empty() {
+        return Err(errors.into_response());
+    }
+    st.project_extra.insert(project.id, extra);
+    let json = st.project_json(&project, entity_view(me, perm::BUDGET_PROJECT));
+    st.projects.insert(project.id, project);
+    Ok(Json(json).into_response())
+}
+
+/// The form's values applied to the activity (new or as stored) and kept, unless the form has
+/// errors: the end of both its create and its update.
+fn save_activity(
+    st: &mut State,
+    me: &SimUser,
+    mut activity: ActivityRecord,
+    mut extra: Extra,
+    values: Map<String, Value>,
+    mut errors: FormErrors,
+) -> Result<Response, Response> {
+    apply_activity(&mut activity, &mut extra, values);
+    check_name(&mut errors, &activity.name);
+    if !errors.is_empty() {
+        return Err(errors.into_response());
+    }
+    st.activity_extra.insert(activity.id, extra);
+    let json = st.activity_json(&activity, entity_view(me, perm::BUDGET_ACTIVITY));
+    st.activities.insert(activity.id, activity);
+    Ok(Json(json).into_response())
+}
+
 /// `POST /api/customers` (`create_customer`): only `name` is required; Kimai pre-fills country,
 /// currency, language and zone from its defaults.
 pub async fn create_customer(
@@ -196,25 +255,17 @@ pub async fn create_customer(
     done((|| {
         let mut st = sim.lock();
         let (me, body) = creation_body(&st, &headers, perm::CREATE_CUSTOMER, &body)?;
-        let form::Submitted { values, mut errors } =
+        let form::Submitted { values, errors } =
             form::read(&st, &body, &customer_fields(&st, &me, None), None);
-        let mut customer = CustomerRecord {
+        let customer = CustomerRecord {
             id: st.customers.keys().max().map_or(1, |m| m + 1),
             name: String::new(),
             number: None,
             visible: true,
             comment: None,
         };
-        let mut extra = Extra::new();
-        apply_customer(&mut customer, &mut extra, values);
-        check_name(&mut errors, &customer.name);
-        if !errors.is_empty() {
-            return Err(errors.into_response());
-        }
-        st.customer_extra.insert(customer.id, extra);
-        let json = st.customer_json(&customer, entity_view(&me, perm::BUDGET_CUSTOMER));
-        st.customers.insert(customer.id, customer);
-        Ok(Json(json).into_response())
+        let extra = Extra::new();
+        save_customer(&mut st, &me, customer, extra, values, errors)
     })())
 }
 
@@ -236,18 +287,10 @@ pub async fn patch_customer(
             &body,
         )?;
         let fields = customer_fields(&st, &u.me, Some(u.id));
-        let form::Submitted { values, mut errors } = form::read(&st, &u.body, &fields, None);
-        let mut customer = st.customers[&u.id].clone();
-        let mut extra = st.customer_extra.get(&u.id).cloned().unwrap_or_default();
-        apply_customer(&mut customer, &mut extra, values);
-        check_name(&mut errors, &customer.name);
-        if !errors.is_empty() {
-            return Err(errors.into_response());
-        }
-        st.customer_extra.insert(u.id, extra);
-        let json = st.customer_json(&customer, entity_view(&u.me, perm::BUDGET_CUSTOMER));
-        st.customers.insert(u.id, customer);
-        Ok(Json(json).into_response())
+        let form::Submitted { values, errors } = form::read(&st, &u.body, &fields, None);
+        let customer = st.customers[&u.id].clone();
+        let extra = st.customer_extra.get(&u.id).cloned().unwrap_or_default();
+        save_customer(&mut st, &u.me, customer, extra, values, errors)
     })())
 }
 
@@ -266,7 +309,7 @@ pub async fn create_project(
         if !body.contains_key("customer") {
             errors.add("customer", BLANK);
         }
-        let mut project = ProjectRecord {
+        let project = ProjectRecord {
             id: st.projects.keys().max().map_or(1, |m| m + 1),
             customer: 0,
             name: String::new(),
@@ -274,16 +317,8 @@ pub async fn create_project(
             visible: true,
             global_activities: true,
         };
-        let mut extra = Extra::new();
-        apply_project(&mut project, &mut extra, values);
-        check_name(&mut errors, &project.name);
-        if !errors.is_empty() {
-            return Err(errors.into_response());
-        }
-        st.project_extra.insert(project.id, extra);
-        let json = st.project_json(&project, entity_view(&me, perm::BUDGET_PROJECT));
-        st.projects.insert(project.id, project);
-        Ok(Json(json).into_response())
+        let extra = Extra::new();
+        save_project(&mut st, &me, project, extra, values, errors)
     })())
 }
 
@@ -305,18 +340,10 @@ pub async fn patch_project(
             &body,
         )?;
         let fields = project_fields(&u.me, false);
-        let form::Submitted { values, mut errors } = form::read(&st, &u.body, &fields, None);
-        let mut project = st.projects[&u.id].clone();
-        let mut extra = st.project_extra.get(&u.id).cloned().unwrap_or_default();
-        apply_project(&mut project, &mut extra, values);
-        check_name(&mut errors, &project.name);
-        if !errors.is_empty() {
-            return Err(errors.into_response());
-        }
-        st.project_extra.insert(u.id, extra);
-        let json = st.project_json(&project, entity_view(&u.me, perm::BUDGET_PROJECT));
-        st.projects.insert(u.id, project);
-        Ok(Json(json).into_response())
+        let form::Submitted { values, errors } = form::read(&st, &u.body, &fields, None);
+        let project = st.projects[&u.id].clone();
+        let extra = st.project_extra.get(&u.id).cloned().unwrap_or_default();
+        save_project(&mut st, &u.me, project, extra, values, errors)
     })())
 }
 
@@ -330,24 +357,16 @@ pub async fn create_activity(
     done((|| {
         let mut st = sim.lock();
         let (me, body) = creation_body(&st, &headers, perm::CREATE_ACTIVITY, &body)?;
-        let form::Submitted { values, mut errors } =
+        let form::Submitted { values, errors } =
             form::read(&st, &body, &activity_fields(&me, None), None);
-        let mut activity = ActivityRecord {
+        let activity = ActivityRecord {
             id: st.activities.keys().max().map_or(1, |m| m + 1),
             name: String::new(),
             project: None,
             visible: true,
         };
-        let mut extra = Extra::new();
-        apply_activity(&mut activity, &mut extra, values);
-        check_name(&mut errors, &activity.name);
-        if !errors.is_empty() {
-            return Err(errors.into_response());
-        }
-        st.activity_extra.insert(activity.id, extra);
-        let json = st.activity_json(&activity, entity_view(&me, perm::BUDGET_ACTIVITY));
-        st.activities.insert(activity.id, activity);
-        Ok(Json(json).into_response())
+        let extra = Extra::new();
+        save_activity(&mut st, &me, activity, extra, values, errors)
     })())
 }
 
@@ -368,18 +387,10 @@ pub async fn patch_activity(
             |me, _| me.can(perm::EDIT_ACTIVITY),
             &body,
         )?;
-        let mut activity = st.activities[&u.id].clone();
+        let activity = st.activities[&u.id].clone();
         let fields = activity_fields(&u.me, Some(&activity));
-        let form::Submitted { values, mut errors } = form::read(&st, &u.body, &fields, None);
-        let mut extra = st.activity_extra.get(&u.id).cloned().unwrap_or_default();
-        apply_activity(&mut activity, &mut extra, values);
-        check_name(&mut errors, &activity.name);
-        if !errors.is_empty() {
-            return Err(errors.into_response());
-        }
-        st.activity_extra.insert(u.id, extra);
-        let json = st.activity_json(&activity, entity_view(&u.me, perm::BUDGET_ACTIVITY));
-        st.activities.insert(u.id, activity);
-        Ok(Json(json).into_response())
+        let form::Submitted { values, errors } = form::read(&st, &u.body, &fields, None);
+        let extra = st.activity_extra.get(&u.id).cloned().unwrap_or_default();
+        save_activity(&mut st, &u.me, activity, extra, values, errors)
     })())
 }

@@ -11,6 +11,11 @@ use crate::state::{SimUser, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
 
+/// A handler's body written with `?`: the error side is already the answer.
+pub fn done(r: Result<Response, Response>) -> Response {
+    r.unwrap_or_else(|e| e)
+}
+
 /// Bearer token → user, with Kimai's two 401 shapes.
 pub fn authenticate(st: &State, headers: &HeaderMap) -> Result<SimUser, Response> {
     let Some(value) = headers.get(header::AUTHORIZATION) else {

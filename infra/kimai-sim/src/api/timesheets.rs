@@ -1,6 +1,6 @@
 //! `/api/timesheets`: list with paging headers, get, create (POST 200), patch, delete (204).
 
-use super::{Params, authenticate, bad_request, forbidden, not_found};
+use super::{Params, authenticate, bad_request, done, forbidden, not_found};
 use crate::respond::{EXTRA_FIELDS, FormErrors, service_validation_error};
 use crate::state::{Shared, SimUser, State, StoredTimesheet, perm};
 use crate::time::{parse_local, parse_utc};
@@ -38,10 +38,6 @@ const LIST_PARAMS: [&str; 20] = [
 ];
 const MORE_LIST_PARAMS: [&str; 1] = ["modified_after"];
 const ENTITY_PARAMS: [&str; 1] = ["full"];
-
-fn done(r: Result<Response, Response>) -> Response {
-    r.unwrap_or_else(|e| e)
-}
 
 /// Kimai's `term`: words with a colon (`name:value`) search meta fields, which plain Kimai does
 /// not have, so they match nothing; every other word must occur in the description.
