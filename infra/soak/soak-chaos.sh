@@ -37,6 +37,7 @@ bench_dir="$here/../bench"
 source "$stack/env.sh"
 source "$stack/lib.sh"
 source "$bench_dir/world.sh"
+source "$here/lib.sh"
 cd "$REPO_ROOT"
 
 ACCOUNTINGS="${ACCOUNTINGS:-10000}"
@@ -55,7 +56,6 @@ ZAMMAD_ERROR_SHARE="${ZAMMAD_ERROR_SHARE:-0.05}"
 ZAMMAD_LATENCY_MS="${ZAMMAD_LATENCY_MS:-300}"
 LIMIT_SECS="${LIMIT_SECS:-$((1200 + ACCOUNTINGS))}"
 WORK="$LOCAL_DIR/chaos-$MINISTACK_PORT"
-step() { printf '\n==> %s\n' "$*" >&2; }
 mkdir -p "$WORK" "$SIMS_DIR"
 began=$SECONDS
 
@@ -72,13 +72,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-"$stack/install-tools.sh"
-export PATH="$STACK_TOOLS_VENV/bin:$PATH"
-
-step "stack-bench, the simulators and the seeding tool"
-cargo build --quiet -p stack-bench -p zammad-sim -p kimai-sim -p local-stack
-host_bin="$(world_host_bin)/debug"
-bench="$host_bin/stack-bench"
+soak_tools
 
 step "a world of $ACCOUNTINGS accountings over $WEEKS weeks"
 rm -rf "$WORK"/*
@@ -87,22 +81,9 @@ mkdir -p "$WORK/final"
 cat "$WORK/chosen.json" >&2
 read -r from to _ < <(world_range "$WORK/chosen.json")
 
-step "simulators with the world (ports $ZAMMAD_SIM_PORT, $KIMAI_SIM_PORT)"
-stack_started=1
-start_world_sim "$host_bin" zammad-sim "$ZAMMAD_SIM_PORT" "$WORK/data/zammad.json"
-start_world_sim "$host_bin" kimai-sim "$KIMAI_SIM_PORT" "$WORK/data/kimai.json"
-
-step "the local stack on port $MINISTACK_PORT (log: $WORK/up.log)"
-up_began=$SECONDS
-"$stack/up.sh" >"$WORK/up.log" 2>&1 || { tail -n 40 "$WORK/up.log" >&2; exit 1; }
-echo "up in $((SECONDS - up_began)) s" >&2
-
-step "mappings: every organisation to its customer's Support project"
+soak_world_stack
 export AWS_ENDPOINT_URL="$MINISTACK_URL" AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test \
     AWS_REGION=us-east-1
-CONTROL_TABLE="$(stack_output ControlTableName)" \
-    "$host_bin/seed-demo" --zammad-url "http://127.0.0.1:$ZAMMAD_SIM_PORT" \
-    --kimai-url "http://127.0.0.1:$KIMAI_SIM_PORT" --policy "$bench_dir/bench-policy.json" >&2
 
 kimai="http://127.0.0.1:$KIMAI_SIM_PORT"
 zammad="http://127.0.0.1:$ZAMMAD_SIM_PORT"
@@ -128,11 +109,7 @@ backfill() { # out-file
 step "faults: Kimai ${KIMAI_ERROR_SHARE} 5xx, ${KIMAI_RATE_LIMIT_SHARE} 429, ${KIMAI_TIMEOUT_SHARE} timeouts, ${KIMAI_COMMIT_THEN_500_SHARE} commit-then-500; Zammad ${ZAMMAD_ERROR_SHARE} 5xx, ${ZAMMAD_LATENCY_MS} ms a page"
 # Every API route kimai-sim serves; the rules are drawn in this order, each of what the
 # earlier ones let through.
-for route in "GET /api/timesheets" "POST /api/timesheets" "GET /api/timesheets/{id}" \
-    "PATCH /api/timesheets/{id}" "DELETE /api/timesheets/{id}" "GET /api/customers" \
-    "POST /api/customers" "GET /api/projects" "POST /api/projects" "GET /api/activities" \
-    "GET /api/users" "GET /api/users/me" "GET /api/tags" "POST /api/tags" \
-    "GET /api/tags/find" "GET /api/ping" "GET /api/version"; do
+for route in "${KIMAI_API_ROUTES[@]}"; do
     ROUTE="$route" python3 -c '
 import json, os, sys
 error, limit, hang, commit = map(float, sys.argv[1:5])
@@ -218,17 +195,6 @@ curl -fsS "$zammad/__admin/dataset" >"$WORK/final/zammad.json"
 cp "$WORK/data/kimai.json" "$WORK/final/kimai.json"
 
 # ---------------------------------------------------------------- checks
-passed=0
-failed=0
-check() { # name ok(0/1) detail
-    if [[ $2 == 1 ]]; then
-        echo "PASS $1: $3"
-        passed=$((passed + 1))
-    else
-        echo "FAIL $1: $3"
-        failed=$((failed + 1))
-    fi
-}
 results="$WORK/results.txt"
 {
     echo "chaos soak: ACCOUNTINGS=$ACCOUNTINGS WEEKS=$WEEKS SEED=$SEED CHANGES=$CHANGES HAND_EDITS=$HAND_EDITS KILLS=$KILLS; Kimai faults 5xx $KIMAI_ERROR_SHARE, 429 $KIMAI_RATE_LIMIT_SHARE, timeouts $KIMAI_TIMEOUT_SHARE, commit-then-500 $KIMAI_COMMIT_THEN_500_SHARE; Zammad 5xx $ZAMMAD_ERROR_SHARE, ${ZAMMAD_LATENCY_MS} ms per page; queue visibility ${LOCAL_QUEUE_VISIBILITY_TIMEOUT} s, max receives $LOCAL_QUEUE_MAX_RECEIVE_COUNT; at $(git rev-parse --short HEAD)"

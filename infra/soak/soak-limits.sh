@@ -35,6 +35,7 @@ bench_dir="$here/../bench"
 source "$stack/env.sh"
 source "$stack/lib.sh"
 source "$bench_dir/world.sh"
+source "$here/lib.sh"
 cd "$REPO_ROOT"
 
 TICKETS="${TICKETS:-5000}"
@@ -46,7 +47,6 @@ RETRY_AFTER_SECS="${RETRY_AFTER_SECS:-2}"
 # record that fails until its last delivery (each waits a visibility timeout), plus ten minutes.
 LIMIT_SECS="${LIMIT_SECS:-$((600 + LOCAL_QUEUE_VISIBILITY_TIMEOUT * LOCAL_QUEUE_MAX_RECEIVE_COUNT + TICKETS * 8 * (KIMAI_LATENCY_MS + 200) / 4000))}"
 WORK="$LOCAL_DIR/soak-$MINISTACK_PORT"
-step() { printf '\n==> %s\n' "$*" >&2; }
 mkdir -p "$WORK" "$SIMS_DIR"
 began=$SECONDS
 
@@ -61,13 +61,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-"$stack/install-tools.sh"
-export PATH="$STACK_TOOLS_VENV/bin:$PATH"
-
-step "stack-bench, the simulators and the seeding tool"
-cargo build --quiet -p stack-bench -p zammad-sim -p kimai-sim -p local-stack
-host_bin="$(world_host_bin)/debug"
-bench="$host_bin/stack-bench"
+soak_tools
 
 step "a demo world of $TICKETS tickets over $WEEKS weeks"
 # Nothing of an earlier run may be read as this one's.
@@ -76,31 +70,13 @@ rm -rf "$WORK/data" "$WORK/logs" "$WORK/backfill.json" "$WORK/backfill.out" "$WO
 cat "$WORK/chosen.json" >&2
 read -r from to _ < <(world_range "$WORK/chosen.json")
 
-step "simulators with the world (ports $ZAMMAD_SIM_PORT, $KIMAI_SIM_PORT)"
-stack_started=1
-start_world_sim "$host_bin" zammad-sim "$ZAMMAD_SIM_PORT" "$WORK/data/zammad.json"
-start_world_sim "$host_bin" kimai-sim "$KIMAI_SIM_PORT" "$WORK/data/kimai.json"
-
-step "the local stack on port $MINISTACK_PORT (log: $WORK/up.log)"
-up_began=$SECONDS
-"$stack/up.sh" >"$WORK/up.log" 2>&1 || { tail -n 40 "$WORK/up.log" >&2; exit 1; }
-echo "up in $((SECONDS - up_began)) s" >&2
-
-step "mappings: every organisation to its customer's Support project"
-AWS_ENDPOINT_URL="$MINISTACK_URL" AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test \
-    AWS_REGION=us-east-1 CONTROL_TABLE="$(stack_output ControlTableName)" \
-    "$host_bin/seed-demo" --zammad-url "http://127.0.0.1:$ZAMMAD_SIM_PORT" \
-    --kimai-url "http://127.0.0.1:$KIMAI_SIM_PORT" --policy "$bench_dir/bench-policy.json" >&2
+soak_world_stack
 
 kimai="http://127.0.0.1:$KIMAI_SIM_PORT"
 zammad="http://127.0.0.1:$ZAMMAD_SIM_PORT"
 step "Kimai faults: ${KIMAI_LATENCY_MS} ms on every route, ${RATE_LIMIT_SHARE} of calls 429 (Retry-After ${RETRY_AFTER_SECS} s)"
 # Every API route kimai-sim serves (its faults are set per route).
-for route in "GET /api/timesheets" "POST /api/timesheets" "GET /api/timesheets/{id}" \
-    "PATCH /api/timesheets/{id}" "DELETE /api/timesheets/{id}" "GET /api/customers" \
-    "POST /api/customers" "GET /api/projects" "POST /api/projects" "GET /api/activities" \
-    "GET /api/users" "GET /api/users/me" "GET /api/tags" "POST /api/tags" \
-    "GET /api/tags/find" "GET /api/ping" "GET /api/version"; do
+for route in "${KIMAI_API_ROUTES[@]}"; do
     ROUTE="$route" python3 -c '
 import json, os, sys
 print(json.dumps({"route": os.environ["ROUTE"], "latency_ms": int(sys.argv[1]),
@@ -134,17 +110,6 @@ backfill_ok=1
 backfill_wall=$((SECONDS - backfill_began))
 
 # ---------------------------------------------------------------- checks
-passed=0
-failed=0
-check() { # name ok(0/1) detail
-    if [[ $2 == 1 ]]; then
-        echo "PASS $1: $3"
-        passed=$((passed + 1))
-    else
-        echo "FAIL $1: $3"
-        failed=$((failed + 1))
-    fi
-}
 results="$WORK/results.txt"
 {
     echo "limits harness: TICKETS=$TICKETS WEEKS=$WEEKS KIMAI_LATENCY_MS=$KIMAI_LATENCY_MS RATE_LIMIT_SHARE=$RATE_LIMIT_SHARE RETRY_AFTER_SECS=$RETRY_AFTER_SECS queue visibility ${LOCAL_QUEUE_VISIBILITY_TIMEOUT} s, max receives $LOCAL_QUEUE_MAX_RECEIVE_COUNT, at $(git rev-parse --short HEAD)"
