@@ -35,6 +35,7 @@ use std::sync::Arc;
 use sync_core::ids::TimesheetId;
 use sync_core::plan::{ConflictReason, Operation};
 use sync_store::StoreError;
+use sync_store::entries::EntryRecord;
 use sync_store::queue::{DecodeError, KimaiWriteMessage, decode};
 use sync_store::schema::KIMAI_WRITE_QUEUE;
 use thiserror::Error;
@@ -163,17 +164,16 @@ impl Writer {
     /// recorded plan wants (plans are recorded in order, see `reconcile::turn`). A create or
     /// an update must still want exactly that, a delete must still find the time gone. A key
     /// without a record is written as asked.
-    async fn out_of_date(&self, message: &KimaiWriteMessage) -> Result<bool, WriteError> {
-        let key = message.operation.key();
-        let Some(record) = self.stores.entries.get(message.ticket_id, key).await? else {
-            return Ok(false);
+    fn out_of_date(operation: &Operation, record: Option<&EntryRecord>) -> bool {
+        let Some(record) = record else {
+            return false;
         };
-        Ok(match &message.operation {
+        match operation {
             Operation::Create { desired } | Operation::Update { desired, .. } => {
                 record.desired.as_ref() != Some(desired)
             }
             Operation::Delete { .. } => record.desired.is_some(),
-        })
+        }
     }
 }
 
@@ -292,12 +292,21 @@ impl Writer {
         message: &KimaiWriteMessage,
         attempt: u32,
     ) -> Result<WriteOutcome, WriteError> {
-        if self.out_of_date(message).await? {
+        // The key's record, read once: the latest desired value, and for a create its link.
+        let record = self
+            .stores
+            .entries
+            .get(message.ticket_id, message.operation.key())
+            .await?;
+        if Self::out_of_date(&message.operation, record.as_ref()) {
             tracing::info!("a newer plan of the key wants something else; not written");
             return Ok(WriteOutcome::OutOfDate);
         }
         let step = match &message.operation {
-            Operation::Create { desired } => self.create(cache, message, desired, attempt).await?,
+            Operation::Create { desired } => {
+                self.create(cache, message, desired, attempt, record)
+                    .await?
+            }
             Operation::Update {
                 kimai_id,
                 desired,

@@ -15,7 +15,7 @@ use sync_core::kimai::Timesheet;
 use sync_core::marker::Marker;
 use sync_core::plan::ConflictReason;
 use sync_core::zone::{parse_zone, reads_back, utc_to_local};
-use sync_store::entries::ExpectedLink;
+use sync_store::entries::{EntryRecord, ExpectedLink};
 use sync_store::queue::KimaiWriteMessage;
 
 /// The key's link when its create runs.
@@ -34,12 +34,13 @@ impl Writer {
         message: &KimaiWriteMessage,
         desired: &DesiredTimesheet,
         attempt: u32,
+        record: Option<EntryRecord>,
     ) -> Result<Step, WriteError> {
         // Linked since planning (a marker adoption, or another create of the key that went
         // first): creating again would make a duplicate; the next plan works from the link.
         // Unless the linked timesheet is gone from Kimai: then this create is a recreate (a
         // person decided "recreate" on a deleted_in_kimai conflict) and replaces the dead link.
-        let (link, create_sent) = self.key_link(message.ticket_id, desired).await?;
+        let (link, create_sent) = self.key_link(record).await?;
         let expected = match link {
             KeyLink::Unlinked => ExpectedLink::Unlinked,
             KeyLink::Dead(kimai_id) => ExpectedLink::LinkedTo(kimai_id),
@@ -63,13 +64,8 @@ impl Writer {
         self.post(cache, message, desired, expected).await
     }
 
-    /// The key's link, and whether a create of the key was ever sent to Kimai.
-    async fn key_link(
-        &self,
-        ticket: TicketId,
-        desired: &DesiredTimesheet,
-    ) -> Result<(KeyLink, bool), WriteError> {
-        let record = self.stores.entries.get(ticket, &desired.key).await?;
+    /// The key's link in its `record`, and whether a create of the key was ever sent to Kimai.
+    async fn key_link(&self, record: Option<EntryRecord>) -> Result<(KeyLink, bool), WriteError> {
         let create_sent = record.as_ref().is_some_and(|r| r.create_sent_at.is_some());
         let Some(base) = record.and_then(|r| r.base) else {
             return Ok((KeyLink::Unlinked, create_sent));
