@@ -41,7 +41,6 @@ mod turn;
 pub use context::{Context, InvocationCache};
 pub use read_kimai::MAX_LIST_WINDOW_DAYS;
 pub use report::ReconcileReport;
-pub use turn::TURN_TTL;
 
 use crate::batch::QueueRecord;
 use crate::outage::{self, RecordOutcome, WaitForKimai};

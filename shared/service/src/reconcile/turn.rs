@@ -17,7 +17,7 @@ use sync_store::control::PlanTurn;
 
 /// How long a turn keeps other plans of the ticket off: longer than one function run (60 s),
 /// so a live holder never loses it; a crashed holder's turn lapses after it.
-pub const TURN_TTL: Duration = Duration::seconds(120);
+const TURN_TTL: Duration = Duration::seconds(120);
 /// A turn is held for the time of a few store writes and queue sends; waiting this long
 /// (`BUSY_CHECKS` × `BUSY_PAUSE`) usually sees it given back.
 const BUSY_CHECKS: u32 = 8;
