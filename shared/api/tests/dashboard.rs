@@ -244,6 +244,8 @@ async fn the_dashboards_today_is_the_service_desks_day_not_utcs() {
         late + Duration::days(1) - now
     };
     app.clock.advance(ahead);
+    // Up to a day later: the first login's token may have expired meanwhile.
+    let admin = app.admin().await;
     let utc_day = app.clock.now().date_naive();
     let k = app.call(Method::GET, "/api/kpis", Some(&admin), None).await;
     assert_eq!(k.status, StatusCode::OK, "{}", k.text);
