@@ -2,7 +2,7 @@
 # The chaos soak (`make soak`; `make test` runs a 500-accounting version, `make soak-small`),
 # docs/reliability.md "Chaos soak":
 #  1. a local stack on its own ports with a generated world of $ACCOUNTINGS accountings over
-#     $WEEKS weeks;
+#     $WEEKS weeks, booked by $AGENTS agents in three time zones;
 #  2. faults in both simulators for the whole chaos phase: Kimai answers 5xx, 429 with
 #     Retry-After, hangs past the client's timeout, and saves a write then answers 500; Zammad
 #     answers 5xx and serves every page slowly;
@@ -18,7 +18,7 @@
 #     up; then the figures and the time. A failure prints the first timesheets that differ.
 # Exits non-zero when a check fails. Stops what it started, whatever happens.
 #
-# Variables: ACCOUNTINGS (10000), WEEKS (13), SEED (7), CHANGES (ACCOUNTINGS / 20),
+# Variables: ACCOUNTINGS (10000), WEEKS (13), AGENTS (40), SEED (7), CHANGES (ACCOUNTINGS / 20),
 # CHANGE_PAUSE_MS (1000), HAND_EDITS (ACCOUNTINGS / 100), KILLS (4), KILL_EVERY_SECS (20),
 # KIMAI_ERROR_SHARE (0.10), KIMAI_RATE_LIMIT_SHARE (0.05), KIMAI_TIMEOUT_SHARE (0.02),
 # KIMAI_COMMIT_THEN_500_SHARE (0.02), ZAMMAD_ERROR_SHARE (0.05), ZAMMAD_LATENCY_MS (300),
@@ -42,6 +42,7 @@ cd "$REPO_ROOT"
 
 ACCOUNTINGS="${ACCOUNTINGS:-10000}"
 WEEKS="${WEEKS:-13}"
+AGENTS="${AGENTS:-40}"
 SEED="${SEED:-7}"
 CHANGES="${CHANGES:-$((ACCOUNTINGS / 20))}"
 CHANGE_PAUSE_MS="${CHANGE_PAUSE_MS:-1000}"
@@ -74,10 +75,10 @@ trap cleanup EXIT
 
 soak_tools
 
-step "a world of $ACCOUNTINGS accountings over $WEEKS weeks"
+step "a world of $ACCOUNTINGS accountings over $WEEKS weeks by $AGENTS agents"
 rm -rf "$WORK"/*
 mkdir -p "$WORK/final"
-"$bench" dataset --accountings "$ACCOUNTINGS" --weeks "$WEEKS" --out "$WORK/data" >"$WORK/chosen.json"
+"$bench" dataset --accountings "$ACCOUNTINGS" --weeks "$WEEKS" --agents "$AGENTS" --out "$WORK/data" >"$WORK/chosen.json"
 cat "$WORK/chosen.json" >&2
 read -r from to _ < <(world_range "$WORK/chosen.json")
 
@@ -197,8 +198,8 @@ cp "$WORK/data/kimai.json" "$WORK/final/kimai.json"
 # ---------------------------------------------------------------- checks
 results="$WORK/results.txt"
 {
-    echo "chaos soak: ACCOUNTINGS=$ACCOUNTINGS WEEKS=$WEEKS SEED=$SEED CHANGES=$CHANGES HAND_EDITS=$HAND_EDITS KILLS=$KILLS; Kimai faults 5xx $KIMAI_ERROR_SHARE, 429 $KIMAI_RATE_LIMIT_SHARE, timeouts $KIMAI_TIMEOUT_SHARE, commit-then-500 $KIMAI_COMMIT_THEN_500_SHARE; Zammad 5xx $ZAMMAD_ERROR_SHARE, ${ZAMMAD_LATENCY_MS} ms per page; queue visibility ${LOCAL_QUEUE_VISIBILITY_TIMEOUT} s, max receives $LOCAL_QUEUE_MAX_RECEIVE_COUNT; at $(git rev-parse --short HEAD)"
-    python3 -c 'import json,sys; c=json.load(open(sys.argv[1])); print("world: %(tickets)s tickets, %(accountings)s accountings, seed %(seed)s, from %(start)s" % c)' "$WORK/chosen.json"
+    echo "chaos soak: ACCOUNTINGS=$ACCOUNTINGS WEEKS=$WEEKS AGENTS=$AGENTS SEED=$SEED CHANGES=$CHANGES HAND_EDITS=$HAND_EDITS KILLS=$KILLS; Kimai faults 5xx $KIMAI_ERROR_SHARE, 429 $KIMAI_RATE_LIMIT_SHARE, timeouts $KIMAI_TIMEOUT_SHARE, commit-then-500 $KIMAI_COMMIT_THEN_500_SHARE; Zammad 5xx $ZAMMAD_ERROR_SHARE, ${ZAMMAD_LATENCY_MS} ms per page; queue visibility ${LOCAL_QUEUE_VISIBILITY_TIMEOUT} s, max receives $LOCAL_QUEUE_MAX_RECEIVE_COUNT; at $(git rev-parse --short HEAD)"
+    python3 -c 'import json,sys; c=json.load(open(sys.argv[1])); print("world: %(tickets)s tickets, %(accountings)s accountings by %(agents)s agents, seed %(seed)s, from %(start)s" % c)' "$WORK/chosen.json"
     echo "chaos: $(tail -n 1 "$WORK/chaos.out")"
     echo "kills: $kills_done of $KILLS ($(tr '\n' ';' <"$kill_log"))"
     check "backfill under chaos settled" "$backfill_ok" "$(tail -n 3 "$WORK/backfill.out" | tr '\n' ' ')"

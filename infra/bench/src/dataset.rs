@@ -7,6 +7,7 @@
 
 use crate::error::BenchError;
 use chrono::NaiveDate;
+use demo_data::cast::NAMED_AGENTS;
 use demo_data::{DemoSpec, Unit};
 use std::path::Path;
 
@@ -21,19 +22,24 @@ pub struct Chosen {
     pub tickets: usize,
     pub weeks: u32,
     pub start: NaiveDate,
+    /// Agents who book time (the named four of the demo cast, or more).
+    pub agents: usize,
     pub accountings: usize,
     /// Ticket ids with an organisation, most accountings first (for single-ticket events).
     pub busiest_tickets: Vec<u64>,
 }
 
-/// The datasets for both simulators, with exactly `accountings` accountings.
+/// The datasets for both simulators, with exactly `accountings` accountings booked by
+/// `agents` agents.
 pub fn exact(
     accountings: usize,
     weeks: u32,
     start: NaiveDate,
+    agents: usize,
 ) -> Result<(Chosen, zammad_sim::Dataset, kimai_sim::Dataset), BenchError> {
     let spec = |seed, tickets| {
         DemoSpec::new(seed, tickets, weeks, Unit::Minutes, start)
+            .and_then(|spec| spec.with_agents(agents))
             .map_err(|e| BenchError::Dataset(e.to_string()))
     };
     // The smallest and largest worlds the generator makes, to reject an impossible size early.
@@ -69,6 +75,7 @@ pub fn exact(
                 tickets: lo,
                 weeks,
                 start,
+                agents,
                 accountings,
                 busiest_tickets: busiest(&zammad),
             };
@@ -86,8 +93,10 @@ pub fn by_tickets(
     tickets: usize,
     weeks: u32,
     start: NaiveDate,
+    agents: usize,
 ) -> Result<(Chosen, zammad_sim::Dataset, kimai_sim::Dataset), BenchError> {
     let spec = DemoSpec::new(FIRST_SEED, tickets, weeks, Unit::Minutes, start)
+        .and_then(|spec| spec.with_agents(agents))
         .map_err(|e| BenchError::Dataset(e.to_string()))?;
     let (zammad, kimai) = demo_data::generate(&spec);
     let chosen = Chosen {
@@ -95,6 +104,7 @@ pub fn by_tickets(
         tickets,
         weeks,
         start,
+        agents,
         accountings: zammad.accountings.len(),
         busiest_tickets: busiest(&zammad),
     };
@@ -155,12 +165,12 @@ mod tests {
     #[test]
     fn hits_the_asked_number_exactly_and_reproducibly() {
         for n in [40, 123] {
-            let (chosen, zammad, kimai) = exact(n, 4, start()).unwrap();
+            let (chosen, zammad, kimai) = exact(n, 4, start(), NAMED_AGENTS).unwrap();
             assert_eq!(zammad.accountings.len(), n);
             assert_eq!(chosen.accountings, n);
             assert!(!kimai.users.is_empty());
             assert!(!chosen.busiest_tickets.is_empty());
-            let (again, zammad_again, _) = exact(n, 4, start()).unwrap();
+            let (again, zammad_again, _) = exact(n, 4, start(), NAMED_AGENTS).unwrap();
             assert_eq!(again, chosen);
             assert_eq!(zammad_again, zammad);
         }
@@ -168,7 +178,7 @@ mod tests {
 
     #[test]
     fn busiest_tickets_have_an_organisation_and_come_first() {
-        let (chosen, zammad, _) = exact(60, 2, start()).unwrap();
+        let (chosen, zammad, _) = exact(60, 2, start(), NAMED_AGENTS).unwrap();
         let count = |id| {
             zammad
                 .accountings
@@ -186,23 +196,36 @@ mod tests {
 
     #[test]
     fn impossible_sizes_are_refused_with_the_range() {
-        let err = exact(3, 4, start()).unwrap_err();
+        let err = exact(3, 4, start(), NAMED_AGENTS).unwrap_err();
         assert!(matches!(err, BenchError::Dataset(_)));
         assert!(err.to_string().contains("outside"), "{err}");
-        let err = exact(10_000_000, 4, start()).unwrap_err();
+        let err = exact(10_000_000, 4, start(), NAMED_AGENTS).unwrap_err();
         assert!(err.to_string().contains("outside"), "{err}");
     }
 
     #[test]
+    fn a_larger_desk_books_with_every_agent_asked_for() {
+        let (chosen, zammad, kimai) = exact(500, 4, start(), 40).unwrap();
+        assert_eq!((chosen.accountings, chosen.agents), (500, 40));
+        // The API user besides the agents.
+        assert_eq!(kimai.users.len(), 41);
+        let bookers: std::collections::BTreeSet<u64> =
+            zammad.accountings.iter().map(|a| a.created_by_id).collect();
+        assert!(bookers.len() > 20, "{bookers:?}");
+        let err = exact(500, 4, start(), 3).unwrap_err();
+        assert!(err.to_string().contains("agents"), "{err}");
+    }
+
+    #[test]
     fn bad_weeks_are_the_generators_error() {
-        let err = exact(100, 0, start()).unwrap_err();
+        let err = exact(100, 0, start(), NAMED_AGENTS).unwrap_err();
         assert!(matches!(err, BenchError::Dataset(_)), "{err}");
     }
 
     #[test]
     fn writes_the_three_files_and_names_an_unwritable_path() {
         let dir = std::env::temp_dir().join(format!("stack-bench-ds-{}", std::process::id()));
-        let (chosen, zammad, kimai) = exact(30, 1, start()).unwrap();
+        let (chosen, zammad, kimai) = exact(30, 1, start(), NAMED_AGENTS).unwrap();
         write(&dir, &chosen, &zammad, &kimai).unwrap();
         let back = zammad_sim::Dataset::from_file(&dir.join("zammad.json")).unwrap();
         assert_eq!(back.accountings.len(), 30);

@@ -3,6 +3,7 @@
 //!
 //! ```text
 //! stack-bench dataset --accountings N | --tickets N --out DIR [--weeks W] [--start YYYY-MM-DD]
+//!                     [--agents N]
 //! stack-bench cold-init --build LABEL --runs N --ticket ID --log-dir DIR --out FILE
 //!                       --function crate=deployed-name=path [--function ...]
 //! stack-bench sync --zammad-url URL --kimai-url URL --fetch-function NAME --control-table T
@@ -124,11 +125,12 @@ fn dataset_command(args: &Args) -> Result<(), BenchError> {
         "start",
         Some(NaiveDate::from_ymd_opt(2026, 3, 2).expect("a date")),
     )?;
+    let agents = args.parsed("agents", Some(demo_data::cast::NAMED_AGENTS))?;
     let out = PathBuf::from(args.one("out")?);
     let (chosen, zammad, kimai) = if args.values.contains_key("tickets") {
-        dataset::by_tickets(args.parsed("tickets", None)?, weeks, start)?
+        dataset::by_tickets(args.parsed("tickets", None)?, weeks, start, agents)?
     } else {
-        dataset::exact(args.parsed("accountings", None)?, weeks, start)?
+        dataset::exact(args.parsed("accountings", None)?, weeks, start, agents)?
     };
     dataset::write(&out, &chosen, &zammad, &kimai)?;
     println!("{}", serde_json::to_string(&chosen).expect("serialises"));

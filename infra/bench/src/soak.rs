@@ -470,9 +470,13 @@ mod tests {
     use serde_json::json;
 
     fn world() -> (zammad_sim::Dataset, kimai_sim::Dataset) {
-        let (_, zammad, kimai) =
-            crate::dataset::exact(60, 2, chrono::NaiveDate::from_ymd_opt(2026, 3, 2).unwrap())
-                .unwrap();
+        let (_, zammad, kimai) = crate::dataset::exact(
+            60,
+            2,
+            chrono::NaiveDate::from_ymd_opt(2026, 3, 2).unwrap(),
+            demo_data::cast::NAMED_AGENTS,
+        )
+        .unwrap();
         (zammad, kimai)
     }
 

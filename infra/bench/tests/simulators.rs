@@ -20,7 +20,8 @@ fn targets(zammad_url: String, kimai_url: String) -> Targets {
 #[tokio::test]
 async fn reads_timesheets_and_counts_calls_of_both_simulators() {
     let start = NaiveDate::from_ymd_opt(2026, 3, 2).unwrap();
-    let (_, zammad_data, kimai_data) = dataset::exact(50, 2, start).unwrap();
+    let (_, zammad_data, kimai_data) =
+        dataset::exact(50, 2, start, demo_data::cast::NAMED_AGENTS).unwrap();
     let existing = kimai_data.timesheets.len();
     let zammad = zammad_sim::serve(
         zammad_sim::SimConfig {

@@ -6,64 +6,108 @@ use chrono_tz::Tz;
 pub struct Agent {
     pub zammad_id: u64,
     pub kimai_id: u64,
-    pub login: &'static str,
-    pub firstname: &'static str,
-    pub lastname: &'static str,
+    pub login: String,
+    pub firstname: String,
+    pub lastname: String,
     /// The same address in both systems: the sync maps agents to Kimai users by e-mail.
-    pub email: &'static str,
+    pub email: String,
     pub zone: Tz,
     pub groups: &'static [u64],
     pub kimai_role: &'static str,
 }
 
-pub const AGENTS: [Agent; 4] = [
-    Agent {
-        zammad_id: 3,
-        kimai_id: 2,
-        login: "anna.schmidt",
-        firstname: "Anna",
-        lastname: "Schmidt",
-        email: "anna.schmidt@support.example",
-        zone: Tz::Europe__Berlin,
-        groups: &[1, 2],
-        kimai_role: "ROLE_USER",
-    },
-    Agent {
-        zammad_id: 4,
-        kimai_id: 3,
-        login: "bernd.koch",
-        firstname: "Bernd",
-        lastname: "Koch",
-        email: "bernd.koch@support.example",
-        zone: Tz::Europe__Berlin,
-        groups: &[2, 3],
-        kimai_role: "ROLE_TEAMLEAD",
-    },
-    Agent {
-        zammad_id: 5,
-        kimai_id: 4,
-        login: "carla.weber",
-        firstname: "Carla",
-        lastname: "Weber",
-        email: "carla.weber@support.example",
-        zone: Tz::Europe__Berlin,
-        groups: &[1, 2, 3],
-        kimai_role: "ROLE_USER",
-    },
-    Agent {
-        zammad_id: 6,
-        kimai_id: 5,
-        login: "dan.miller",
-        firstname: "Dan",
-        lastname: "Miller",
-        email: "dan.miller@support.example",
-        zone: Tz::America__New_York,
-        groups: &[2, 3],
-        kimai_role: "ROLE_USER",
-    },
+/// The four named agents every world has: (Zammad id, Kimai id, login, first name, last name,
+/// zone, groups, Kimai role). The docs and the demo settings name them.
+const NAMED: [(u64, u64, &str, &str, &str, Tz, &[u64], &str); 4] = [
+    (
+        3,
+        2,
+        "anna.schmidt",
+        "Anna",
+        "Schmidt",
+        Tz::Europe__Berlin,
+        &[1, 2],
+        "ROLE_USER",
+    ),
+    (
+        4,
+        3,
+        "bernd.koch",
+        "Bernd",
+        "Koch",
+        Tz::Europe__Berlin,
+        &[2, 3],
+        "ROLE_TEAMLEAD",
+    ),
+    (
+        5,
+        4,
+        "carla.weber",
+        "Carla",
+        "Weber",
+        Tz::Europe__Berlin,
+        &[1, 2, 3],
+        "ROLE_USER",
+    ),
+    (
+        6,
+        5,
+        "dan.miller",
+        "Dan",
+        "Miller",
+        Tz::America__New_York,
+        &[2, 3],
+        "ROLE_USER",
+    ),
 ];
 
-/// Index into [`AGENTS`] of the agent whose token is `demo-agent-token` in both systems.
+/// The named agents alone: the demo world's default.
+pub const NAMED_AGENTS: usize = NAMED.len();
+/// A larger service desk (the soak's 40 agents) stays well inside this.
+pub const MAX_AGENTS: usize = 200;
+
+/// Zones of the agents beyond the named four, in turn: three zones, one without daylight
+/// saving and with a half-hour offset.
+const MORE_ZONES: [Tz; 3] = [Tz::Europe__Berlin, Tz::America__New_York, Tz::Asia__Kolkata];
+const MORE_GROUPS: [&[u64]; 3] = [&[1, 2], &[2, 3], &[1, 2, 3]];
+/// Zammad ids of the agents beyond the named four start here, clear of the fixed users (2–14).
+const MORE_ZAMMAD_IDS: u64 = 100;
+
+/// The first `count` agents: the named four, then numbered ones (`agent05`, …) spread over
+/// three zones and the groups. Kimai user ids follow on from the named agents' (2–5).
+pub fn agents(count: usize) -> Vec<Agent> {
+    let named = NAMED.iter().map(
+        |&(zammad_id, kimai_id, login, first, last, zone, groups, role)| Agent {
+            zammad_id,
+            kimai_id,
+            login: login.to_owned(),
+            firstname: first.to_owned(),
+            lastname: last.to_owned(),
+            email: format!("{login}@support.example"),
+            zone,
+            groups,
+            kimai_role: role,
+        },
+    );
+    let more = (NAMED.len()..).map(|i| {
+        let k = i - NAMED.len();
+        let login = format!("agent{:02}", i + 1);
+        Agent {
+            zammad_id: MORE_ZAMMAD_IDS + k as u64,
+            kimai_id: NAMED.len() as u64 + 2 + k as u64,
+            email: format!("{login}@support.example"),
+            login,
+            firstname: "Agent".to_owned(),
+            lastname: format!("{:02}", i + 1),
+            zone: MORE_ZONES[k % MORE_ZONES.len()],
+            groups: MORE_GROUPS[k % MORE_GROUPS.len()],
+            kimai_role: "ROLE_USER",
+        }
+    });
+    named.chain(more).take(count).collect()
+}
+
+/// Index into [`agents`] of the agent whose token is `demo-agent-token` in both systems.
 pub const TOKEN_AGENT: usize = 0;
 
 pub const ADMIN_ZAMMAD_ID: u64 = 2;

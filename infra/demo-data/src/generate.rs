@@ -1,7 +1,7 @@
 //! Builds both datasets from a [`DemoSpec`]: first a draft of tickets and their time (random,
 //! from the seed), then ids in creation order, then the two simulators' records.
 
-use crate::cast::{self, AGENTS, ORGS, TITLES, TYPES};
+use crate::cast::{self, Agent, ORGS, TITLES, TYPES};
 use crate::spec::{DemoSpec, Unit};
 use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc, Weekday};
 use chrono_tz::Tz;
@@ -47,6 +47,7 @@ enum Existing {
 struct Draft {
     rng: ChaCha8Rng,
     days: Vec<NaiveDate>,
+    agents: Vec<Agent>,
 }
 
 /// Both datasets for `spec`. The same spec always gives the same data.
@@ -54,6 +55,7 @@ pub fn generate(spec: &DemoSpec) -> (z::Dataset, k::Dataset) {
     let mut draft = Draft {
         rng: ChaCha8Rng::seed_from_u64(spec.seed()),
         days: working_days(spec.start(), spec.weeks()),
+        agents: cast::agents(spec.agents()),
     };
     let mut tickets = draft.special_tickets();
     while tickets.len() < spec.tickets() {
@@ -62,7 +64,7 @@ pub fn generate(spec: &DemoSpec) -> (z::Dataset, k::Dataset) {
     }
     // Zammad hands out ids in creation order; so do we.
     tickets.sort_by_key(|t| t.created_at);
-    build(spec, &tickets)
+    build(spec, &tickets, &draft.agents)
 }
 
 /// Monday to Friday from `start` on, for `weeks` weeks.
@@ -88,8 +90,8 @@ fn at_local(zone: Tz, day: NaiveDate, h: u32, m: u32, s: u32) -> DateTime<Utc> {
 
 impl Draft {
     fn agent_in(&mut self, group: u64) -> usize {
-        let fits: Vec<usize> = (0..AGENTS.len())
-            .filter(|&i| AGENTS[i].groups.contains(&group))
+        let fits: Vec<usize> = (0..self.agents.len())
+            .filter(|&i| self.agents[i].groups.contains(&group))
             .collect();
         *fits.choose(&mut self.rng).expect("every group has agents")
     }
@@ -114,7 +116,7 @@ impl Draft {
         let m = self.rng.random_range(0..60);
         let s = self.rng.random_range(0..60);
         let ms = self.rng.random_range(0..1000);
-        at_local(AGENTS[agent].zone, self.days[day], h, m, s) + Duration::milliseconds(ms)
+        at_local(self.agents[agent].zone, self.days[day], h, m, s) + Duration::milliseconds(ms)
     }
 
     /// The ticket opened a little before its first booking.
@@ -126,7 +128,10 @@ impl Draft {
     fn ticket(&mut self, org: Option<usize>, mut entries: Vec<DraftEntry>) -> DraftTicket {
         entries.sort_by_key(|e| e.at);
         let owner = entries[0].agent;
-        let group = *AGENTS[owner].groups.choose(&mut self.rng).expect("groups");
+        let group = *self.agents[owner]
+            .groups
+            .choose(&mut self.rng)
+            .expect("groups");
         DraftTicket {
             org,
             group,
@@ -158,7 +163,7 @@ impl Draft {
         let mut out = Vec::new();
 
         // A correction smaller than the time it corrects (60 − 15).
-        let agent = self.rng.random_range(0..AGENTS.len());
+        let agent = self.rng.random_range(0..self.agents.len());
         let org = self.rng.random_range(0..ORGS.len());
         let day = self.rng.random_range(0..last);
         let first = self.entry(agent, 60, day);
@@ -167,7 +172,7 @@ impl Draft {
         out.push(self.ticket(Some(org), vec![first, fix]));
 
         // A correction larger than the time booked before it (30 − 45): net time is negative.
-        let agent = self.rng.random_range(0..AGENTS.len());
+        let agent = self.rng.random_range(0..self.agents.len());
         let org = self.rng.random_range(0..ORGS.len());
         let day = self.rng.random_range(0..last);
         let first = self.entry(agent, 30, day);
@@ -176,7 +181,7 @@ impl Draft {
         out.push(self.ticket(Some(org), vec![first, fix]));
 
         // No organisation (a walk-in customer), and time without a type.
-        let agent = self.rng.random_range(0..AGENTS.len());
+        let agent = self.rng.random_range(0..self.agents.len());
         let day = self.rng.random_range(0..=last);
         let mut untyped = self.entry(agent, 45, day);
         untyped.type_id = None;
@@ -189,14 +194,14 @@ impl Draft {
         let day = self.rng.random_range(1..=last);
         let minute = self.rng.random_range(2..20);
         let mut late = self.entry(agent, 30, day);
-        late.at = at_local(AGENTS[agent].zone, self.days[day], 0, minute, 0);
+        late.at = at_local(self.agents[agent].zone, self.days[day], 0, minute, 0);
         out.push(self.ticket(Some(org), vec![late]));
 
         // Already in Kimai under the older tool's marker (to be adopted).
         let agent = 1;
         let day = self.rng.random_range(0..=last);
         let mut legacy = self.entry(agent, 45, day);
-        legacy.at = at_local(AGENTS[agent].zone, self.days[day], 11, 30, 0);
+        legacy.at = at_local(self.agents[agent].zone, self.days[day], 11, 30, 0);
         legacy.kimai = Some(Existing::LegacyMarker);
         out.push(self.ticket(Some(0), vec![legacy]));
 
@@ -204,7 +209,7 @@ impl Draft {
         let agent = 3;
         let day = self.rng.random_range(0..=last);
         let mut typed = self.entry(agent, 60, day);
-        typed.at = at_local(AGENTS[agent].zone, self.days[day], 15, 0, 0);
+        typed.at = at_local(self.agents[agent].zone, self.days[day], 15, 0, 0);
         typed.kimai = Some(Existing::ProbableDuplicate);
         out.push(self.ticket(Some(1), vec![typed]));
 
@@ -269,7 +274,7 @@ pub fn amount(minutes: i64, unit: Unit) -> Decimal {
     }
 }
 
-fn build(spec: &DemoSpec, tickets: &[DraftTicket]) -> (z::Dataset, k::Dataset) {
+fn build(spec: &DemoSpec, tickets: &[DraftTicket], agents: &[Agent]) -> (z::Dataset, k::Dataset) {
     let first_day = spec.start();
     let setup = at_local(Tz::Europe__Berlin, first_day, 7, 0, 0) - Duration::days(90);
     let mut zammad = z::Dataset {
@@ -290,7 +295,7 @@ fn build(spec: &DemoSpec, tickets: &[DraftTicket]) -> (z::Dataset, k::Dataset) {
                 created_at: setup,
             })
             .collect(),
-        users: zammad_users(setup),
+        users: zammad_users(setup, agents),
         accounting_types: TYPES
             .iter()
             .map(|&(id, name)| z::AccountingTypeRecord {
@@ -308,12 +313,12 @@ fn build(spec: &DemoSpec, tickets: &[DraftTicket]) -> (z::Dataset, k::Dataset) {
             },
             z::TokenRecord {
                 token: cast::AGENT_TOKEN.to_owned(),
-                user_id: AGENTS[cast::TOKEN_AGENT].zammad_id,
+                user_id: agents[cast::TOKEN_AGENT].zammad_id,
             },
         ],
         ..z::Dataset::default()
     };
-    let mut kimai = kimai_catalog();
+    let mut kimai = kimai_catalog(agents);
 
     // Accounting ids follow creation time across all tickets, as in Zammad.
     let mut bookings: Vec<(DateTime<Utc>, usize, usize)> = Vec::new();
@@ -327,7 +332,7 @@ fn build(spec: &DemoSpec, tickets: &[DraftTicket]) -> (z::Dataset, k::Dataset) {
             group_id: t.group,
             customer_id: org.map_or(cast::WALK_IN_ID, |o| o.contact_id),
             organization_id: org.map(|o| o.id),
-            owner_id: Some(AGENTS[t.owner].zammad_id),
+            owner_id: Some(agents[t.owner].zammad_id),
             state: t.state.to_owned(),
             created_at: t.created_at,
             updated_at: None,
@@ -347,23 +352,26 @@ fn build(spec: &DemoSpec, tickets: &[DraftTicket]) -> (z::Dataset, k::Dataset) {
             ticket_article_id: None,
             time_unit: amount(e.minutes, spec.unit()),
             type_id: e.type_id,
-            created_by_id: AGENTS[e.agent].zammad_id,
+            created_by_id: agents[e.agent].zammad_id,
             created_at: e.at,
             updated_at: None,
         });
         if let Some(kind) = e.kimai {
             kimai
                 .timesheets
-                .push(existing_timesheet(kind, &kimai, ti, t, e, id));
+                .push(existing_timesheet(kind, &kimai, agents, ti, t, e, id));
         }
     }
-    kimai.timesheets.push(internal_meeting(&kimai, first_day));
+    kimai.timesheets.push(internal_meeting(
+        &kimai,
+        &agents[cast::TOKEN_AGENT],
+        first_day,
+    ));
     (zammad, kimai)
 }
 
 /// Time that has nothing to do with Zammad: the sync must leave it alone.
-fn internal_meeting(kimai: &k::Dataset, day: NaiveDate) -> k::TimesheetRecord {
-    let agent = &AGENTS[cast::TOKEN_AGENT];
+fn internal_meeting(kimai: &k::Dataset, agent: &Agent, day: NaiveDate) -> k::TimesheetRecord {
     let begin = at_local(agent.zone, day, 8, 0, 0);
     k::TimesheetRecord {
         id: kimai.timesheets.len() as u64 + 1,
@@ -385,7 +393,7 @@ fn ticket_number(index: usize) -> String {
     (50001 + index).to_string()
 }
 
-fn zammad_users(setup: DateTime<Utc>) -> Vec<z::UserRecord> {
+fn zammad_users(setup: DateTime<Utc>, agents: &[Agent]) -> Vec<z::UserRecord> {
     let user = |id: u64, login: &str, first: &str, last: &str, email: &str| z::UserRecord {
         id,
         login: login.to_owned(),
@@ -408,11 +416,11 @@ fn zammad_users(setup: DateTime<Utc>) -> Vec<z::UserRecord> {
             cast::ADMIN_EMAIL,
         )
     }];
-    for a in &AGENTS {
+    for a in agents {
         users.push(z::UserRecord {
             role: z::Role::Agent,
             group_ids: a.groups.to_vec(),
-            ..user(a.zammad_id, a.login, a.firstname, a.lastname, a.email)
+            ..user(a.zammad_id, &a.login, &a.firstname, &a.lastname, &a.email)
         });
     }
     for o in &ORGS {
@@ -440,7 +448,7 @@ fn zammad_users(setup: DateTime<Utc>) -> Vec<z::UserRecord> {
 /// Users, customers (one per organisation plus an internal one), a project each, the global
 /// activities, the `zammad` tag and an unrelated internal timesheet. Project ids equal the
 /// customer ids.
-fn kimai_catalog() -> k::Dataset {
+fn kimai_catalog(agents: &[Agent]) -> k::Dataset {
     let mut users = vec![k::UserRecord {
         id: cast::KIMAI_API_USER,
         username: "sync-bot".to_owned(),
@@ -451,12 +459,12 @@ fn kimai_catalog() -> k::Dataset {
         permissions: None,
         enabled: true,
     }];
-    for a in &AGENTS {
+    for a in agents {
         users.push(k::UserRecord {
             id: a.kimai_id,
-            username: a.login.to_owned(),
+            username: a.login.clone(),
             alias: Some(format!("{} {}", a.firstname, a.lastname)),
-            email: a.email.to_owned(),
+            email: a.email.clone(),
             timezone: a.zone.name().to_owned(),
             roles: vec![a.kimai_role.to_owned()],
             permissions: None,
@@ -505,7 +513,7 @@ fn kimai_catalog() -> k::Dataset {
             },
             k::TokenRecord {
                 token: cast::AGENT_TOKEN.to_owned(),
-                user: AGENTS[cast::TOKEN_AGENT].kimai_id,
+                user: agents[cast::TOKEN_AGENT].kimai_id,
             },
         ],
         customers,
@@ -537,12 +545,13 @@ fn kimai_time(t: DateTime<Utc>, zone: Tz) -> String {
 fn existing_timesheet(
     kind: Existing,
     kimai: &k::Dataset,
+    agents: &[Agent],
     ticket_index: usize,
     t: &DraftTicket,
     e: &DraftEntry,
     accounting_id: u64,
 ) -> k::TimesheetRecord {
-    let agent = &AGENTS[e.agent];
+    let agent = &agents[e.agent];
     let org = &ORGS[t
         .org
         .expect("tickets with an existing timesheet have an organisation")];

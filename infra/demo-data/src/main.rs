@@ -1,5 +1,5 @@
 //! `demo-data --out DIR [--seed N] [--tickets N] [--weeks N] [--unit minutes|hours]
-//! [--start YYYY-MM-DD]`: writes `zammad.json` and `kimai.json` for the simulators.
+//! [--start YYYY-MM-DD] [--agents N]`: writes `zammad.json` and `kimai.json` for the simulators.
 
 use chrono::NaiveDate;
 use demo_data::spec::{DEFAULT_SEED, DEFAULT_TICKETS, DEFAULT_WEEKS, default_start};
@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use thiserror::Error;
 
 const USAGE: &str = "usage: demo-data --out DIR [--seed N] [--tickets N] [--weeks N] \
-                     [--unit minutes|hours] [--start YYYY-MM-DD]";
+                     [--unit minutes|hours] [--start YYYY-MM-DD] [--agents N]";
 
 /// Wrong arguments (exit 2) or a failed write (exit 1).
 #[derive(Debug, Error)]
@@ -44,6 +44,7 @@ fn parse(args: impl IntoIterator<Item = String>) -> Result<Args, CliError> {
     let mut out = None;
     let (mut seed, mut tickets, mut weeks) = (DEFAULT_SEED, DEFAULT_TICKETS, DEFAULT_WEEKS);
     let (mut unit, mut start) = (Unit::Minutes, default_start());
+    let mut agents = None;
     let mut args = args.into_iter();
     while let Some(arg) = args.next() {
         let flag: &'static str = match arg.as_str() {
@@ -53,6 +54,7 @@ fn parse(args: impl IntoIterator<Item = String>) -> Result<Args, CliError> {
             "--weeks" => "--weeks",
             "--unit" => "--unit",
             "--start" => "--start",
+            "--agents" => "--agents",
             _ => return Err(CliError::Unknown(arg)),
         };
         let value = args.next().ok_or(CliError::Missing(flag))?;
@@ -67,6 +69,7 @@ fn parse(args: impl IntoIterator<Item = String>) -> Result<Args, CliError> {
             "--tickets" => tickets = value.parse().map_err(|_| bad("a whole number"))?,
             "--weeks" => weeks = value.parse().map_err(|_| bad("a whole number"))?,
             "--unit" => unit = value.parse()?,
+            "--agents" => agents = Some(value.parse().map_err(|_| bad("a whole number"))?),
             _ => {
                 start = NaiveDate::parse_from_str(&value, "%Y-%m-%d")
                     .map_err(|_| bad("a date YYYY-MM-DD"))?
@@ -74,7 +77,10 @@ fn parse(args: impl IntoIterator<Item = String>) -> Result<Args, CliError> {
         }
     }
     let out = out.ok_or(CliError::NoOut)?;
-    let spec = DemoSpec::new(seed, tickets, weeks, unit, start)?;
+    let mut spec = DemoSpec::new(seed, tickets, weeks, unit, start)?;
+    if let Some(agents) = agents {
+        spec = spec.with_agents(agents)?;
+    }
     Ok(Args { out, spec })
 }
 

@@ -1,5 +1,6 @@
 //! What to generate: seed, size, time span and the unit Zammad amounts are written in.
 
+use crate::cast::{MAX_AGENTS, NAMED_AGENTS};
 use chrono::{Datelike, NaiveDate};
 use thiserror::Error;
 
@@ -31,6 +32,8 @@ pub struct DemoSpec {
     weeks: u32,
     unit: Unit,
     start: NaiveDate,
+    /// How many agents book time: the named four, or more (see [`crate::cast::agents`]).
+    agents: usize,
 }
 
 /// Fewer tickets than this cannot hold every special case (one ticket each).
@@ -50,6 +53,8 @@ pub enum SpecError {
     UnknownUnit(String),
     #[error("start must be a date between 2000-01-01 and 2099-12-31, not {0}")]
     Start(NaiveDate),
+    #[error("agents must be between {NAMED_AGENTS} and {MAX_AGENTS}, not {0}")]
+    Agents(usize),
 }
 
 impl DemoSpec {
@@ -75,6 +80,18 @@ impl DemoSpec {
             weeks,
             unit,
             start,
+            agents: NAMED_AGENTS,
+        })
+    }
+
+    /// The same request with `agents` agents (the special cases need the named four).
+    pub fn with_agents(&self, agents: usize) -> Result<DemoSpec, SpecError> {
+        if !(NAMED_AGENTS..=MAX_AGENTS).contains(&agents) {
+            return Err(SpecError::Agents(agents));
+        }
+        Ok(DemoSpec {
+            agents,
+            ..self.clone()
         })
     }
 
@@ -92,6 +109,9 @@ impl DemoSpec {
     }
     pub fn start(&self) -> NaiveDate {
         self.start
+    }
+    pub fn agents(&self) -> usize {
+        self.agents
     }
 
     /// The same request in another unit (the hours variant of a minutes dataset).
@@ -160,12 +180,17 @@ mod tests {
             Err(SpecError::UnknownUnit("days".into()))
         );
         assert_eq!("hours".parse::<Unit>(), Ok(Unit::Hours));
+        let d = DemoSpec::default();
+        assert_eq!(d.with_agents(3), Err(SpecError::Agents(3)));
+        assert_eq!(d.with_agents(201), Err(SpecError::Agents(201)));
+        assert_eq!(d.with_agents(40).map(|s| s.agents()), Ok(40));
     }
 
     #[test]
     fn the_default_is_sixty_tickets_over_four_weeks_from_a_fixed_monday() {
         let d = DemoSpec::default();
         assert_eq!((d.tickets(), d.weeks(), d.unit()), (60, 4, Unit::Minutes));
+        assert_eq!(d.agents(), 4);
         assert_eq!(d.start().weekday(), chrono::Weekday::Mon);
     }
 }

@@ -83,7 +83,7 @@ fn the_files_match_the_library_and_depend_only_on_the_arguments() {
 fn bad_arguments_exit_2_with_a_reason_and_write_nothing() {
     let dir = scratch("bad");
     let out_dir = dir.to_str().unwrap();
-    let cases: [(&[&str], &str); 8] = [
+    let cases: [(&[&str], &str); 9] = [
         (&[], "--out DIR is required"),
         (&["--out", out_dir, "--tickets", "many"], "--tickets"),
         (
@@ -92,6 +92,10 @@ fn bad_arguments_exit_2_with_a_reason_and_write_nothing() {
         ),
         (&["--out", out_dir, "--weeks", "0"], "weeks must be between"),
         (&["--out", out_dir, "--unit", "days"], "unit must be"),
+        (
+            &["--out", out_dir, "--agents", "2"],
+            "agents must be between 4 and 200",
+        ),
         (&["--out", out_dir, "--start", "2026-02-30"], "--start"),
         (&["--out", out_dir, "--seed"], "--seed needs a value"),
         (&["--out", out_dir, "--colour", "red"], "unknown argument"),

@@ -22,6 +22,7 @@ fn variants() -> Vec<DemoSpec> {
         spec(7, 6, 1, Unit::Minutes),
         spec(8, 20, 1, Unit::Hours),
         spec(9, 300, 8, Unit::Minutes),
+        spec(10, 400, 13, Unit::Minutes).with_agents(40).unwrap(),
     ]
 }
 
@@ -425,4 +426,29 @@ fn the_hours_variant_says_the_same_durations_in_hours() {
     assert_eq!(demo_data::amount(-45, Unit::Hours).to_string(), "-0.75");
     assert_eq!(demo_data::amount(120, Unit::Hours).to_string(), "2.0");
     assert_eq!(demo_data::amount(15, Unit::Minutes).to_string(), "15.0");
+}
+
+#[test]
+fn a_larger_desk_has_every_agent_in_both_systems_and_books_in_three_zones() {
+    let s = spec(11, 600, 13, Unit::Minutes).with_agents(40).unwrap();
+    let (zammad, kimai) = generate(&s);
+    let agents: Vec<&z::UserRecord> = zammad
+        .users
+        .iter()
+        .filter(|u| u.role == z::Role::Agent)
+        .collect();
+    assert_eq!(agents.len(), 40);
+    let emails: BTreeSet<&str> = agents.iter().map(|u| u.email.as_str()).collect();
+    assert_eq!(emails.len(), 40, "every agent has an address of their own");
+    let bookers: BTreeSet<u64> = zammad.accountings.iter().map(|a| a.created_by_id).collect();
+    let zones: BTreeSet<&str> = bookers
+        .iter()
+        .map(|&id| zone_of(&zammad, &kimai, id).name())
+        .collect();
+    assert_eq!(zones.len(), 3, "{zones:?}");
+    assert!(
+        bookers.len() >= 30,
+        "most agents book time: {}",
+        bookers.len()
+    );
 }
