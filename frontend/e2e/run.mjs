@@ -140,6 +140,8 @@ async function main() {
   const base = served.url;
   const openapi = await (await fetch(`${base}/api/openapi.json`)).json();
   const has = (p) => Object.prototype.hasOwnProperty.call(openapi.paths ?? {}, p);
+  // The dashboard's 7-day minutes before this run's sync, to see its bookings arrive.
+  let weekBefore = "";
 
   try {
     await step("login: a wrong password is refused, the right one opens the console", async () => {
@@ -214,6 +216,7 @@ async function main() {
       }
       await sec.getByTestId("kpi-last-run").waitFor();
       await sec.getByTestId("minutes-chart").waitFor();
+      weekBefore = await sec.getByTestId("kpi-synced-7-days").locator(".font-semibold").innerText();
     });
 
     await step("mappings: create an activity mapping from the live pickers", async () => {
@@ -283,15 +286,17 @@ async function main() {
         // "100 %" means the tickets were planned; the Kimai writer books them from its own
         // queue a moment later, and only booked (synced) minutes count. So reload until they
         // show, for at most a minute.
-        let today = "";
+        // The 7-day sum, not today's: an entry booked just after local midnight begins
+        // yesterday (it ends when it was logged), and counts on yesterday's bar.
+        let week = "";
         for (const started = Date.now(); Date.now() - started < 60_000; ) {
           await page.reload();
           await chart.locator(".recharts-bar-rectangle").first().waitFor();
-          today = await sec.getByTestId("kpi-synced-today").locator(".font-semibold").innerText();
-          if (/\d/.test(today) && today !== "0 min") break;
+          week = await sec.getByTestId("kpi-synced-7-days").locator(".font-semibold").innerText();
+          if (/\d/.test(week) && week !== "0 min" && week !== weekBefore) break;
           await page.waitForTimeout(2_000);
         }
-        expect(/\d/.test(today) && today !== "0 min", `minutes synced today shows ${today}`);
+        expect(/\d/.test(week) && week !== "0 min" && week !== weekBefore, `minutes synced in 7 days show ${week}, as before the sync (${weekBefore})`);
       } else {
         // Nothing processes runs without the stack: no minutes are synced.
         await chart.getByText("No minutes synced in this period").waitFor();

@@ -7,7 +7,6 @@
 
 use crate::error::BenchError;
 use chrono::NaiveDate;
-use demo_data::cast::NAMED_AGENTS;
 use demo_data::{DemoSpec, Unit};
 use std::path::Path;
 
@@ -157,6 +156,7 @@ pub fn write(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use demo_data::cast::NAMED_AGENTS;
 
     fn start() -> NaiveDate {
         NaiveDate::from_ymd_opt(2026, 3, 2).unwrap()
