@@ -16,49 +16,59 @@ pub struct Agent {
     pub kimai_role: &'static str,
 }
 
-/// The four named agents every world has: (Zammad id, Kimai id, login, first name, last name,
-/// zone, groups, Kimai role). The docs and the demo settings name them.
-const NAMED: [(u64, u64, &str, &str, &str, Tz, &[u64], &str); 4] = [
-    (
-        3,
-        2,
-        "anna.schmidt",
-        "Anna",
-        "Schmidt",
-        Tz::Europe__Berlin,
-        &[1, 2],
-        "ROLE_USER",
-    ),
-    (
-        4,
-        3,
-        "bernd.koch",
-        "Bernd",
-        "Koch",
-        Tz::Europe__Berlin,
-        &[2, 3],
-        "ROLE_TEAMLEAD",
-    ),
-    (
-        5,
-        4,
-        "carla.weber",
-        "Carla",
-        "Weber",
-        Tz::Europe__Berlin,
-        &[1, 2, 3],
-        "ROLE_USER",
-    ),
-    (
-        6,
-        5,
-        "dan.miller",
-        "Dan",
-        "Miller",
-        Tz::America__New_York,
-        &[2, 3],
-        "ROLE_USER",
-    ),
+/// One of the four named agents every world has; the docs and the demo settings name them.
+struct Named {
+    zammad_id: u64,
+    kimai_id: u64,
+    login: &'static str,
+    firstname: &'static str,
+    lastname: &'static str,
+    zone: Tz,
+    groups: &'static [u64],
+    kimai_role: &'static str,
+}
+
+const NAMED: [Named; 4] = [
+    Named {
+        zammad_id: 3,
+        kimai_id: 2,
+        login: "anna.schmidt",
+        firstname: "Anna",
+        lastname: "Schmidt",
+        zone: Tz::Europe__Berlin,
+        groups: &[1, 2],
+        kimai_role: "ROLE_USER",
+    },
+    Named {
+        zammad_id: 4,
+        kimai_id: 3,
+        login: "bernd.koch",
+        firstname: "Bernd",
+        lastname: "Koch",
+        zone: Tz::Europe__Berlin,
+        groups: &[2, 3],
+        kimai_role: "ROLE_TEAMLEAD",
+    },
+    Named {
+        zammad_id: 5,
+        kimai_id: 4,
+        login: "carla.weber",
+        firstname: "Carla",
+        lastname: "Weber",
+        zone: Tz::Europe__Berlin,
+        groups: &[1, 2, 3],
+        kimai_role: "ROLE_USER",
+    },
+    Named {
+        zammad_id: 6,
+        kimai_id: 5,
+        login: "dan.miller",
+        firstname: "Dan",
+        lastname: "Miller",
+        zone: Tz::America__New_York,
+        groups: &[2, 3],
+        kimai_role: "ROLE_USER",
+    },
 ];
 
 /// The named agents alone: the demo world's default.
@@ -76,19 +86,17 @@ const MORE_ZAMMAD_IDS: u64 = 100;
 /// The first `count` agents: the named four, then numbered ones (`agent05`, …) spread over
 /// three zones and the groups. Kimai user ids follow on from the named agents' (2–5).
 pub fn agents(count: usize) -> Vec<Agent> {
-    let named = NAMED.iter().map(
-        |&(zammad_id, kimai_id, login, first, last, zone, groups, role)| Agent {
-            zammad_id,
-            kimai_id,
-            login: login.to_owned(),
-            firstname: first.to_owned(),
-            lastname: last.to_owned(),
-            email: format!("{login}@support.example"),
-            zone,
-            groups,
-            kimai_role: role,
-        },
-    );
+    let named = NAMED.iter().map(|a| Agent {
+        zammad_id: a.zammad_id,
+        kimai_id: a.kimai_id,
+        login: a.login.to_owned(),
+        firstname: a.firstname.to_owned(),
+        lastname: a.lastname.to_owned(),
+        email: format!("{}@support.example", a.login),
+        zone: a.zone,
+        groups: a.groups,
+        kimai_role: a.kimai_role,
+    });
     let more = (NAMED.len()..).map(|i| {
         let k = i - NAMED.len();
         let login = format!("agent{:02}", i + 1);

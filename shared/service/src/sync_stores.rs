@@ -3,12 +3,15 @@
 
 use chrono::{DateTime, Utc};
 use std::sync::Arc;
+use sync_core::ids::TicketId;
 use sync_core::plan::Conflict;
 use sync_store::StoreResult;
 use sync_store::audit::{AuditEvent, AuditKind, AuditLog};
 use sync_store::clock::Clock;
 use sync_store::conflicts::{ConflictId, ConflictsStore, OpenOutcome};
-use sync_store::control::{ControlStore, FinishOutcome, RunCounters, RunId, RunState, RunTrigger};
+use sync_store::control::{
+    ControlStore, FinishOutcome, RunCounters, RunId, RunState, RunTrigger, TicketCount,
+};
 use sync_store::entries::{EntriesStore, EntryStatus};
 
 /// Actor of every event the pipeline writes itself.
@@ -74,18 +77,26 @@ impl SyncStores {
     /// A message failed on its last delivery and goes to the dead-letter queue: counted once as
     /// `failed` in its run and audited (`message.dead_letter`), so the run's progress adds up.
     /// Best effort: the message fails either way, so errors here are only logged.
+    ///
+    /// A ticket-sync message names its `ticket`: a ticket counts once in its run, so one that
+    /// was counted done on an earlier delivery is not counted failed as well.
     pub async fn dead_lettered(
         &self,
         queue: &str,
         message_id: &str,
         run: Option<&RunId>,
+        ticket: Option<TicketId>,
         error: &str,
     ) {
         let failed = RunCounters {
             failed: 1,
             ..RunCounters::default()
         };
-        if let Err(e) = self.count(run, &failed).await {
+        let counted = match ticket {
+            Some(ticket) => self.count_ticket(run, ticket, &failed).await,
+            None => self.count(run, &failed).await,
+        };
+        if let Err(e) = counted {
             tracing::warn!(error = %e, "could not count the dead letter in its run");
         }
         let detail = serde_json::json!({
@@ -115,6 +126,33 @@ impl SyncStores {
             self.finish_if_complete(run).await?;
         }
         Ok(())
+    }
+
+    /// Adds a ticket's outcome to its run once, however often its message is delivered
+    /// ([`ControlStore::count_ticket`]). A delivery after the first adds nothing, but may still
+    /// finish the run: the first one may have died between its count and the finish.
+    pub async fn count_ticket(
+        &self,
+        run: Option<&RunId>,
+        ticket: TicketId,
+        delta: &RunCounters,
+    ) -> StoreResult<()> {
+        let Some(run) = run else { return Ok(()) };
+        match self
+            .control
+            .count_ticket(run, ticket.0, delta, self.now())
+            .await?
+        {
+            TicketCount::NoRun => {
+                tracing::warn!(run_id = %run, "run not found; counters not updated");
+                return Ok(());
+            }
+            TicketCount::AlreadyCounted => {
+                tracing::info!(run_id = %run, ticket_id = ticket.0, "the ticket was counted in its run by an earlier delivery");
+            }
+            TicketCount::Counted => {}
+        }
+        self.finish_if_complete(run).await
     }
 
     /// Finishes a manual run (the console's "sync these tickets") once every ticket it queued
@@ -239,15 +277,42 @@ mod tests {
     async fn a_manual_run_with_a_dead_lettered_ticket_finishes_as_failed() {
         let s = stores();
         let id = run(&s, RunTrigger::Manual, 2).await;
-        s.count(Some(&id), &DONE).await.unwrap();
+        s.count_ticket(Some(&id), TicketId(1), &DONE).await.unwrap();
         s.dead_lettered(
             sync_store::schema::TICKET_SYNC_QUEUE.logical,
             "m-1",
             Some(&id),
+            Some(TicketId(2)),
             "Zammad kept failing",
         )
         .await;
         assert_eq!(state(&s, &id).await, RunState::Failed);
+    }
+
+    #[tokio::test]
+    async fn a_ticket_delivered_again_counts_once_in_its_run() {
+        let s = stores();
+        let id = run(&s, RunTrigger::Manual, 2).await;
+        s.count_ticket(Some(&id), TicketId(1), &DONE).await.unwrap();
+        // The same message again (its first invocation died before deleting it), then failing
+        // on its last delivery: neither counts, and the run waits for ticket 2.
+        s.count_ticket(Some(&id), TicketId(1), &DONE).await.unwrap();
+        s.dead_lettered(
+            sync_store::schema::TICKET_SYNC_QUEUE.logical,
+            "m-1",
+            Some(&id),
+            Some(TicketId(1)),
+            "killed",
+        )
+        .await;
+        let current = s.control.get_run(&id).await.unwrap().unwrap();
+        assert_eq!(current.state, RunState::Running);
+        assert_eq!(
+            (current.counters.tickets_done, current.counters.failed),
+            (1, 0)
+        );
+        s.count_ticket(Some(&id), TicketId(2), &DONE).await.unwrap();
+        assert_eq!(state(&s, &id).await, RunState::Succeeded);
     }
 
     #[tokio::test]

@@ -234,6 +234,7 @@ impl Writer {
                         KIMAI_WRITE_QUEUE.logical,
                         &record.message_id,
                         run.as_ref(),
+                        None,
                         &e.to_string(),
                     )
                     .await;

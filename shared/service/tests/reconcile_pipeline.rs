@@ -698,6 +698,12 @@ async fn a_manual_run_of_a_ticket_list_finishes_when_its_tickets_are_reconciled(
     h.reconcile_message(&message(10)).await.unwrap();
     let after_one = h.control.get_run(&run.id).await.unwrap().unwrap();
     assert_eq!(after_one.state, RunState::Running, "{after_one:?}");
+    // Ticket 10's message again, as after an invocation killed before it deleted the message:
+    // it reconciles again, but counts once; the run still waits for ticket 11.
+    h.reconcile_message(&message(10)).await.unwrap();
+    let again = h.control.get_run(&run.id).await.unwrap().unwrap();
+    assert_eq!(again.state, RunState::Running, "{again:?}");
+    assert_eq!(again.counters.tickets_done, 1);
     // Ticket 11 does not exist in Zammad: an incomplete read, still reconciled (nothing to do).
     h.reconcile_message(&message(11)).await.unwrap();
     let done = h.control.get_run(&run.id).await.unwrap().unwrap();

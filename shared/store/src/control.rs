@@ -13,6 +13,9 @@ use std::fmt;
 
 /// How long a claim record is kept after its last change (DynamoDB TTL cleans it up).
 pub const CLAIM_RETENTION_DAYS: i64 = 14;
+/// How long the note that a ticket was counted in a run is kept: SQS keeps a message 14 days
+/// at most, so no delivery of the ticket's message comes later.
+pub const TICKET_COUNT_RETENTION_DAYS: i64 = 14;
 
 // ---------------------------------------------------------------- documents
 
@@ -207,6 +210,15 @@ pub struct SyncRun {
     pub counters: RunCounters,
 }
 
+/// What [`ControlStore::count_ticket`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TicketCount {
+    Counted,
+    /// The ticket was counted in this run before (its message came again): nothing added.
+    AlreadyCounted,
+    NoRun,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FinishOutcome {
     Finished(SyncRun),
@@ -349,6 +361,18 @@ pub trait ControlStore: Send + Sync {
     /// Atomically adds to the run's counters (concurrent workers never lose an increment).
     /// `false` if the run does not exist.
     async fn add_to_run(&self, id: &RunId, delta: &RunCounters) -> StoreResult<bool>;
+    /// Adds a ticket's outcome (done or failed, with what its reconcile did) to its run once.
+    /// A message delivered again, after a crash between the count and the delete, or after its
+    /// visibility timeout, reconciles the ticket again; it must not count the ticket twice, or
+    /// `tickets_done + failed` outgrows `tickets_queued`. The note and the increment are one
+    /// atomic write.
+    async fn count_ticket(
+        &self,
+        id: &RunId,
+        ticket: u64,
+        delta: &RunCounters,
+        now: DateTime<Utc>,
+    ) -> StoreResult<TicketCount>;
     /// Moves a running run to a final state; only the first finisher wins.
     async fn finish_run(
         &self,

@@ -189,14 +189,13 @@ impl Reconciler {
         .await;
         if let Err(e) = &result {
             if record.is_last_attempt(self.max_receive_count) {
-                let run = decode::<TicketSyncMessage>(&record.body)
-                    .ok()
-                    .and_then(|m| m.run_id);
+                let message = decode::<TicketSyncMessage>(&record.body).ok();
                 self.stores
                     .dead_lettered(
                         TICKET_SYNC_QUEUE.logical,
                         &record.message_id,
-                        run.as_ref(),
+                        message.as_ref().and_then(|m| m.run_id.as_ref()),
+                        message.as_ref().map(|m| m.ticket_id),
                         &e.to_string(),
                     )
                     .await;

@@ -106,7 +106,7 @@ impl Reconciler {
             ..RunCounters::default()
         };
         self.stores
-            .count(message.run_id.as_ref(), &counters)
+            .count_ticket(message.run_id.as_ref(), message.ticket_id, &counters)
             .await?;
         report.plan = planned;
         Ok(report)
@@ -128,7 +128,7 @@ impl Reconciler {
             ..RunCounters::default()
         };
         self.stores
-            .count(message.run_id.as_ref(), &counters)
+            .count_ticket(message.run_id.as_ref(), message.ticket_id, &counters)
             .await?;
         Ok(report)
     }
@@ -153,7 +153,7 @@ impl Reconciler {
             ..RunCounters::default()
         };
         self.stores
-            .count(message.run_id.as_ref(), &counters)
+            .count_ticket(message.run_id.as_ref(), message.ticket_id, &counters)
             .await?;
         self.stores
             .audit(

@@ -6,7 +6,8 @@ use crate::control::{
     CLAIM_RETENTION_DAYS, CallSlot, ClaimOutcome, CompleteOutcome, ConsoleUser, ControlStore,
     DeliveryOutcome, Document, DocumentKind, DocumentWrite, ExpectedVersion, FinishOutcome, Lease,
     LeaseOutcome, OperationId, Outage, PlanTurn, RenewOutcome, RunCounters, RunId, RunState,
-    RunTrigger, SyncRun, UserWrite, WatermarkOutcome, pace_second, window_start,
+    RunTrigger, SyncRun, TICKET_COUNT_RETENTION_DAYS, TicketCount, UserWrite, WatermarkOutcome,
+    pace_second, window_start,
 };
 use crate::env;
 use crate::error::{StoreError, StoreResult};
@@ -14,7 +15,8 @@ use crate::page::{Page, PageRequest};
 use crate::schema::{TTL_ATTRIBUTE, control as schema};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::types::ReturnValue;
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{ReturnValue, TransactWriteItem, Update};
 use chrono::{DateTime, Duration, Utc};
 use std::collections::HashMap;
 
@@ -40,6 +42,9 @@ fn pace_key(name: &str) -> (String, String) {
 }
 fn outage_key(name: &str) -> (String, String) {
     (format!("outage#{name}"), "outage".into())
+}
+fn ticket_count_key(run: &RunId, ticket: u64) -> (String, String) {
+    (format!("counted#{run}"), ticket.to_string())
 }
 fn plan_turn_key(ticket: u64) -> (String, String) {
     (format!("plan#{ticket}"), "turn".into())
@@ -342,6 +347,74 @@ impl ControlStore for DynamoControl {
             Ok(_) => Ok(true),
             Err(e) if is_condition_failed(&e) => Ok(false),
             Err(e) => Err(sdk_error("add to run counters", e)),
+        }
+    }
+
+    async fn count_ticket(
+        &self,
+        id: &RunId,
+        ticket: u64,
+        delta: &RunCounters,
+        now: DateTime<Utc>,
+    ) -> StoreResult<TicketCount> {
+        let invalid = |e: aws_sdk_dynamodb::error::BuildError| StoreError::Invalid(e.to_string());
+        // The note: written only if absent (or expired, as TTL deletion lags).
+        let note = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(Self::key(ticket_count_key(id, ticket))))
+            .update_expression("SET #expires_at = :expires_at")
+            .condition_expression("attribute_not_exists(#pk) OR #expires_at <= :now")
+            .set_expression_attribute_names(Some(names(&["pk", "expires_at"])))
+            .expression_attribute_values(
+                ":expires_at",
+                n((now + Duration::days(TICKET_COUNT_RETENTION_DAYS)).timestamp()),
+            )
+            .expression_attribute_values(":now", n(now.timestamp()))
+            .build()
+            .map_err(invalid)?;
+        // The increment, as add_to_run does it; with nothing to add, only the run must exist.
+        let changed: Vec<(&str, u64)> =
+            delta.fields().into_iter().filter(|(_, v)| *v > 0).collect();
+        let mut attr_names: Vec<&str> = changed.iter().map(|(f, _)| *f).collect();
+        attr_names.push("pk");
+        let mut counters = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(Self::key((RUNS_PK.into(), id.0.clone()))))
+            .condition_expression("attribute_exists(#pk)")
+            .set_expression_attribute_names(Some(names(&attr_names)));
+        counters = if changed.is_empty() {
+            counters.update_expression("SET #pk = #pk")
+        } else {
+            let add = changed
+                .iter()
+                .map(|(f, _)| format!("#{f} :{f}"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            for (field, value) in &changed {
+                counters = counters.expression_attribute_values(format!(":{field}"), n(*value));
+            }
+            counters.update_expression(format!("ADD {add}"))
+        };
+        let result = self
+            .client
+            .transact_write_items()
+            .transact_items(TransactWriteItem::builder().update(note).build())
+            .transact_items(
+                TransactWriteItem::builder()
+                    .update(counters.build().map_err(invalid)?)
+                    .build(),
+            )
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(TicketCount::Counted),
+            Err(e) => match cancelled_by_condition(&e) {
+                // The run is the second item; a missing run is the answer even if the ticket
+                // was noted too.
+                Some([_, true]) => Ok(TicketCount::NoRun),
+                Some([true, false]) => Ok(TicketCount::AlreadyCounted),
+                _ => Err(sdk_error("count a ticket in its run", e)),
+            },
         }
     }
 
@@ -1041,4 +1114,32 @@ impl ControlStore for DynamoControl {
             Err(e) => Err(sdk_error("end plan turn", e)),
         }
     }
+}
+
+/// For a transaction cancelled because conditions failed: which of its two items' conditions
+/// failed. `None` for any other failure (throttling, a conflict with another transaction).
+fn cancelled_by_condition<R>(
+    err: &aws_sdk_dynamodb::error::SdkError<TransactWriteItemsError, R>,
+) -> Option<[bool; 2]> {
+    let aws_sdk_dynamodb::error::SdkError::ServiceError(service) = err else {
+        return None;
+    };
+    let TransactWriteItemsError::TransactionCanceledException(cancelled) = service.err() else {
+        return None;
+    };
+    let reasons = cancelled.cancellation_reasons();
+    let failed = |i: usize| {
+        reasons
+            .get(i)
+            .and_then(|r| r.code())
+            .is_some_and(|code| code == "ConditionalCheckFailed")
+    };
+    let codes = [failed(0), failed(1)];
+    let only_conditions = reasons.iter().all(|r| {
+        matches!(
+            r.code(),
+            None | Some("None") | Some("ConditionalCheckFailed")
+        )
+    });
+    (only_conditions && codes.iter().any(|&c| c)).then_some(codes)
 }

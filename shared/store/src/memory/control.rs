@@ -1,8 +1,8 @@
 use crate::control::{
     CallSlot, ClaimOutcome, CompleteOutcome, ConsoleUser, ControlStore, DeliveryOutcome, Document,
     DocumentKind, DocumentWrite, ExpectedVersion, FinishOutcome, Lease, LeaseOutcome, OperationId,
-    Outage, PlanTurn, RenewOutcome, RunCounters, RunId, RunState, RunTrigger, SyncRun, UserWrite,
-    WatermarkOutcome, pace_second, window_start,
+    Outage, PlanTurn, RenewOutcome, RunCounters, RunId, RunState, RunTrigger, SyncRun, TicketCount,
+    UserWrite, WatermarkOutcome, pace_second, window_start,
 };
 use crate::error::StoreResult;
 use crate::memory::page_of;
@@ -37,6 +37,8 @@ struct State {
     paces: HashMap<String, Pace>,
     outages: HashMap<String, Outage>,
     plan_turns: HashMap<u64, Turn>,
+    /// (run, ticket) pairs already counted (the memory store keeps them for its lifetime).
+    counted_tickets: std::collections::HashSet<(RunId, u64)>,
 }
 
 /// A ticket's plan turn: the last read time that took it, and who holds it until when.
@@ -160,6 +162,29 @@ impl ControlStore for MemoryControl {
             }
             None => Ok(false),
         }
+    }
+
+    async fn count_ticket(
+        &self,
+        id: &RunId,
+        ticket: u64,
+        delta: &RunCounters,
+        _now: DateTime<Utc>,
+    ) -> StoreResult<TicketCount> {
+        let mut all = self.state();
+        let State {
+            runs,
+            counted_tickets,
+            ..
+        } = &mut *all;
+        let Some(run) = runs.get_mut(id) else {
+            return Ok(TicketCount::NoRun);
+        };
+        if !counted_tickets.insert((id.clone(), ticket)) {
+            return Ok(TicketCount::AlreadyCounted);
+        }
+        run.counters.add(delta);
+        Ok(TicketCount::Counted)
     }
 
     async fn finish_run(

@@ -91,6 +91,10 @@ macro_rules! contract_tests {
             contract::control_outage(&control().await).await;
         }
         #[tokio::test]
+        async fn control_count_ticket() {
+            contract::control_count_ticket(&control().await).await;
+        }
+        #[tokio::test]
         async fn control_plan_turn() {
             contract::control_plan_turn(&control().await).await;
         }

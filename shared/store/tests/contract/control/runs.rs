@@ -109,3 +109,90 @@ async fn join_all<F: std::future::Future>(futures: Vec<F>) -> Vec<F::Output> {
         .map(|r| r.expect("every future finished"))
         .collect()
 }
+
+/// A ticket's outcome counts once per run, however often its message comes: concurrent
+/// deliveries included, and whatever each of them adds.
+pub async fn control_count_ticket(store: &impl ControlStore) {
+    let at = now();
+    let run = store
+        .create_run(RunTrigger::Backfill, &serde_json::json!({}), at)
+        .await
+        .unwrap();
+    let done = RunCounters {
+        tickets_done: 1,
+        adopted: 2,
+        conflicts: 1,
+        ..Default::default()
+    };
+    assert_eq!(
+        store.count_ticket(&run.id, 101, &done, at).await.unwrap(),
+        TicketCount::Counted
+    );
+    // The same message again, or failing on its last delivery after it was counted done.
+    let failed = RunCounters {
+        failed: 1,
+        ..Default::default()
+    };
+    for delta in [done, failed] {
+        assert_eq!(
+            store.count_ticket(&run.id, 101, &delta, at).await.unwrap(),
+            TicketCount::AlreadyCounted
+        );
+    }
+    // Five deliveries of another ticket at once: one counts.
+    let counts: Vec<_> = (0..5)
+        .map(|_| store.count_ticket(&run.id, 102, &done, at))
+        .collect();
+    let outcomes: Vec<TicketCount> = join_all(counts)
+        .await
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(
+        outcomes
+            .iter()
+            .filter(|o| **o == TicketCount::Counted)
+            .count(),
+        1,
+        "{outcomes:?}"
+    );
+    // A ticket with nothing to add is noted all the same.
+    let nothing = RunCounters::default();
+    assert_eq!(
+        store
+            .count_ticket(&run.id, 103, &nothing, at)
+            .await
+            .unwrap(),
+        TicketCount::Counted
+    );
+    assert_eq!(
+        store.count_ticket(&run.id, 103, &done, at).await.unwrap(),
+        TicketCount::AlreadyCounted
+    );
+    let stored = store.get_run(&run.id).await.unwrap().unwrap();
+    assert_eq!(
+        stored.counters,
+        RunCounters {
+            tickets_done: 2,
+            adopted: 4,
+            conflicts: 2,
+            ..Default::default()
+        }
+    );
+    // The same ticket in another run counts there; a run that does not exist counts nothing.
+    let other = store
+        .create_run(RunTrigger::Verify, &serde_json::json!({}), at)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.count_ticket(&other.id, 101, &done, at).await.unwrap(),
+        TicketCount::Counted
+    );
+    assert_eq!(
+        store
+            .count_ticket(&RunId("nope".into()), 104, &done, at)
+            .await
+            .unwrap(),
+        TicketCount::NoRun
+    );
+}
