@@ -66,6 +66,10 @@ pub enum FaultKind {
     CommitThen500,
     /// Handle the request, then answer 200 with a truncated JSON body.
     MalformedJson,
+    /// Handle the request; an invalid form's 400 is answered as 200, the form-error envelope
+    /// kept. Kimai's timesheet PATCH controller renders an invalid form with status 200
+    /// (docs/kimai.md), and has been seen answering so.
+    InvalidFormOk,
 }
 
 fn server_errors() -> Vec<u16> {
@@ -86,6 +90,7 @@ enum Decision {
     Hang(u64),
     CommitThen500,
     Malformed,
+    InvalidFormOk,
 }
 
 fn decide(faults: &mut RouteFaults, rng: &mut StdRng) -> Decision {
@@ -112,6 +117,7 @@ fn decide(faults: &mut RouteFaults, rng: &mut StdRng) -> Decision {
             FaultKind::Timeout { hang_ms } => Decision::Hang(*hang_ms),
             FaultKind::CommitThen500 => Decision::CommitThen500,
             FaultKind::MalformedJson => Decision::Malformed,
+            FaultKind::InvalidFormOk => Decision::InvalidFormOk,
         };
     }
     Decision::Pass
@@ -179,6 +185,13 @@ pub async fn inject(State(sim): State<Shared>, req: Request, next: Next) -> Resp
         Decision::CommitThen500 => {
             let _committed = next.run(req).await;
             status_error(StatusCode::INTERNAL_SERVER_ERROR)
+        }
+        Decision::InvalidFormOk => {
+            let mut answer = next.run(req).await;
+            if answer.status() == StatusCode::BAD_REQUEST {
+                *answer.status_mut() = StatusCode::OK;
+            }
+            answer
         }
         Decision::Malformed => {
             let _ = next.run(req).await;

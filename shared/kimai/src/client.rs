@@ -13,7 +13,7 @@
 
 use crate::catalog_wire::{ActivityWire, CustomerWire, ProjectWire, UserWire, list_of};
 use crate::config::KimaiConfig;
-use crate::error::{CallKind, KimaiError, classify_response};
+use crate::error::{CallKind, KimaiError, classify_response, form_errors_in_success};
 use crate::model::{
     CurrentUser, NewCustomer, NewProject, NewTag, NewTimesheet, Tag, TimesheetPatch,
     TimesheetQuery, Version,
@@ -192,6 +192,10 @@ impl KimaiClient {
         let body = resp.bytes().await.map_err(logged)?.to_vec();
         tracing::debug!(%method, path, status = status.as_u16(), "kimai call");
         if status.is_success() {
+            if let Some(err) = form_errors_in_success(kind, &body) {
+                tracing::warn!(%method, path, status = status.as_u16(), error = %err, "kimai answered success with form errors");
+                return Err(err);
+            }
             return Ok(Answer {
                 status: status.as_u16(),
                 headers,

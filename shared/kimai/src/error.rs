@@ -211,6 +211,15 @@ pub fn parse_retry_after(value: &str, now: chrono::DateTime<chrono::Utc>) -> Opt
     Some(wait.to_std().unwrap_or(Duration::ZERO))
 }
 
+/// Kimai's timesheet PATCH controller renders an invalid form with status 200 (docs/kimai.md),
+/// so a 2xx body carrying the form-error envelope (`errors.children`) is the validation failure
+/// a 400 would have been. `None` for any other body (a record, a list).
+pub fn form_errors_in_success(kind: CallKind, body: &[u8]) -> Option<KimaiError> {
+    let parsed: ErrorBody = serde_json::from_slice(body).ok()?;
+    parsed.errors?.children?;
+    Some(classify_response(kind, 400, None, body))
+}
+
 /// Turn a non-success answer into a typed error. `retry_after` is the raw header value.
 pub fn classify_response(
     kind: CallKind,

@@ -124,6 +124,47 @@ async fn form_validation_errors_come_back_per_field() {
 }
 
 #[tokio::test]
+async fn an_invalid_patch_answered_200_with_form_errors_is_a_validation_failure() {
+    let sim = start_sim().await;
+    let kimai = client(&sim, ADMIN_TOKEN);
+    sim.admin().set_faults(
+        "PATCH /api/timesheets/{id}",
+        faults(vec![rule(FaultKind::InvalidFormOk, 5)]),
+    );
+    let backwards = TimesheetPatch {
+        end: Some(local("2020-01-01T08:00:00")),
+        ..Default::default()
+    };
+    let e = kimai
+        .update_timesheet(TimesheetId(1), &backwards, Retries::Allowed)
+        .await
+        .unwrap_err();
+    let KimaiError::Validation(v) = &e else {
+        panic!("{e:?}")
+    };
+    assert_eq!(
+        v.field("end"),
+        ["The end date must not be earlier than the start date."]
+    );
+    // Not retried (the answer was Kimai's word on the form), and nothing changed.
+    assert_eq!(sim.admin().call_count("PATCH /api/timesheets/{id}"), 1);
+    assert_ne!(
+        sim.admin().timesheet(1).unwrap().end.as_deref(),
+        Some("2020-01-01T08:00:00")
+    );
+    // A valid change answered 200 is the timesheet, as always.
+    let fine = TimesheetPatch {
+        description: Some("checked".into()),
+        ..Default::default()
+    };
+    let sheet = kimai
+        .update_timesheet(TimesheetId(1), &fine, Retries::Allowed)
+        .await
+        .unwrap();
+    assert_eq!(sheet.description.as_deref(), Some("checked"));
+}
+
+#[tokio::test]
 async fn service_validation_with_a_string_code_is_parsed_per_field() {
     let sim = start_sim().await;
     let kimai = client(&sim, ADMIN_TOKEN);
