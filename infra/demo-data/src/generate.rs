@@ -501,6 +501,7 @@ fn kimai_catalog(agents: &[Agent]) -> k::Dataset {
             number: None,
             visible: true,
             global_activities: true,
+            locked_until: None,
         })
         .collect();
     k::Dataset {

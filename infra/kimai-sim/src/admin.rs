@@ -86,6 +86,8 @@ pub struct Concurrency {
 pub enum AdminError {
     #[error("no timesheet {0}")]
     NoTimesheet(u64),
+    #[error("no project {0}")]
+    NoProject(u64),
     #[error("{field}: {value:?} is not a datetime with offset")]
     BadTime { field: &'static str, value: String },
 }
@@ -177,6 +179,19 @@ impl SimAdmin {
         self.shared.lock().settings = settings;
     }
 
+    /// Lock a project up to and including `until` (`None` opens it again), as an admin would in
+    /// Kimai's project form.
+    pub fn lock_project(
+        &self,
+        id: u64,
+        until: Option<chrono::NaiveDate>,
+    ) -> Result<ProjectRecord, AdminError> {
+        let mut st = self.shared.lock();
+        let p = st.projects.get_mut(&id).ok_or(AdminError::NoProject(id))?;
+        p.locked_until = until;
+        Ok(p.clone())
+    }
+
     pub fn set_exported(&self, id: u64, exported: bool) -> Result<AdminTimesheet, AdminError> {
         let mut st = self.shared.lock();
         let t = st
@@ -261,7 +276,7 @@ struct ExportedBody {
 
 fn admin_error(e: AdminError) -> Response {
     let status = match e {
-        AdminError::NoTimesheet(_) => StatusCode::NOT_FOUND,
+        AdminError::NoTimesheet(_) | AdminError::NoProject(_) => StatusCode::NOT_FOUND,
         AdminError::BadTime { .. } => StatusCode::BAD_REQUEST,
     };
     (status, Json(serde_json::json!({"error": e.to_string()}))).into_response()

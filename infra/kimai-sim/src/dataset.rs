@@ -106,6 +106,10 @@ pub struct ProjectRecord {
     pub visible: bool,
     #[serde(default = "yes")]
     pub global_activities: bool,
+    /// Kimai ≥ 2.66 `lockedUntil`: timesheets of the project on or before this day cannot be
+    /// created, changed or deleted, admins included.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub locked_until: Option<chrono::NaiveDate>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -73,6 +73,7 @@ impl State {
             "start": Value::Null, "end": Value::Null, "comment": Value::Null,
             "visible": p.visible, "billable": true, "metaFields": [], "teams": [],
             "globalActivities": p.global_activities, "number": p.number, "color": Value::Null,
+            "lockedUntil": p.locked_until.map(|d| d.format("%Y-%m-%d").to_string()),
         });
         if view.entity {
             v["orderDate"] = Value::Null;

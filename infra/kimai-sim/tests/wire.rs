@@ -827,6 +827,24 @@ async fn customers_projects_and_activities_are_updated_partially() {
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(p["errors"]["children"]["end"]["errors"].is_array(), "{p}");
+    // Kimai 2.66's lock: set with a date-time, shown as a day, removed with null.
+    assert!(p["errors"]["children"]["lockedUntil"].is_object(), "{p}");
+    let (status, p) = http
+        .send(
+            PATCH,
+            "api/projects/1",
+            json!({"lockedUntil": "2026-06-30T00:00:00"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{p}");
+    assert_eq!(p["lockedUntil"], "2026-06-30");
+    let listed: Value = http.get("api/projects").await.json().await.unwrap();
+    assert_eq!(listed[0]["lockedUntil"], "2026-06-30", "{listed}");
+    let (status, p) = http
+        .send(PATCH, "api/projects/1", json!({"lockedUntil": null}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{p}");
+    assert!(p["lockedUntil"].is_null());
 
     // A global activity cannot be moved into a project: the field does not exist.
     let (status, a) = http

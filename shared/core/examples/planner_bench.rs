@@ -68,6 +68,7 @@ fn main() {
             rounding: Rounding::NONE,
             create_anyway: &[],
             ignored: &[],
+            locked_until: &Default::default(),
         };
         let t_plan = best_of(5, || {
             black_box(plan(&input).unwrap());
@@ -207,6 +208,7 @@ impl World {
                 number: None,
                 visible: true,
                 global_activities: true,
+                locked_until: None,
             }],
             &[KimaiActivity {
                 id: ActivityId(1),

@@ -4,6 +4,7 @@
 //! Built once per run; every lookup is a hash map access.
 
 use crate::ids::{ActivityId, CustomerId, KimaiUserId, ProjectId};
+use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
@@ -31,6 +32,9 @@ pub struct KimaiProject {
     /// Whether global activities may be booked on it.
     #[serde(default = "yes")]
     pub global_activities: bool,
+    /// Kimai ≥ 2.66: timesheets on or before this day are locked in the project.
+    #[serde(default)]
+    pub locked_until: Option<NaiveDate>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -91,6 +95,7 @@ pub struct Catalog {
     users_by_email: HashMap<String, Lookup<KimaiUserId>>,
     users: HashMap<KimaiUserId, KimaiUser>,
     activities: HashMap<ActivityId, KimaiActivity>,
+    locked_until: HashMap<ProjectId, NaiveDate>,
 }
 
 impl Catalog {
@@ -114,6 +119,9 @@ impl Catalog {
                 .add(x.id);
         }
         for p in projects {
+            if let Some(day) = p.locked_until {
+                c.locked_until.insert(p.id, day);
+            }
             c.projects_by_name
                 .entry((p.customer, p.name.clone()))
                 .or_insert(Lookup::None)
@@ -182,6 +190,11 @@ impl Catalog {
     pub fn activity(&self, id: ActivityId) -> Option<&KimaiActivity> {
         self.activities.get(&id)
     }
+
+    /// The projects with a lock, and its last locked day.
+    pub fn project_locks(&self) -> &HashMap<ProjectId, NaiveDate> {
+        &self.locked_until
+    }
 }
 
 #[cfg(test)]
@@ -218,6 +231,7 @@ mod tests {
                 number: Some("TID-4".into()),
                 visible: true,
                 global_activities: true,
+                locked_until: None,
             }],
             &[],
             &[KimaiUser {

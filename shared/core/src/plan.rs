@@ -75,6 +75,9 @@ pub enum ConflictReason {
     /// Kimai holds more than one timesheet for the key (our marker on each, or the linked one
     /// and a marked one): left over from a past failure, billed twice until one is deleted.
     DuplicateTimesheets,
+    /// The project is locked up to the timesheet's day in Kimai (`lockedUntil`): nobody may
+    /// create, change or delete it there. Closes by itself once the lock is moved back.
+    ProjectLocked,
 }
 
 impl ConflictReason {
@@ -92,6 +95,7 @@ impl ConflictReason {
             ConflictReason::KimaiRejected => "kimai_rejected",
             ConflictReason::AmbiguousLocalTime => "ambiguous_local_time",
             ConflictReason::DuplicateTimesheets => "duplicate_timesheets",
+            ConflictReason::ProjectLocked => "project_locked",
         }
     }
 }

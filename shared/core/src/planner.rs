@@ -15,6 +15,7 @@
 //! | in B, not in D, K ≠ B                       | `orphaned`                                    |
 //! | in B, not in D, K missing                   | drop the link (both sides agree)              |
 //! | blocked by a missing mapping                | its `unmapped_*` conflict; never deleted      |
+//! | a create, update or delete on a day its project is locked (Kimai's `lockedUntil`) | `project_locked` |
 //!
 //! "D = B" compares the desired timesheet with what we wrote (`Base::written`; for an adopted
 //! timesheet, with the echo); "K = B" compares Kimai with what it echoed (`Base::echoed`).
@@ -61,6 +62,31 @@ pub struct PlanInput<'a> {
     /// Keys a human resolved as "leave it" (e.g. accepted a deletion in Kimai or an orphan):
     /// no operation and no conflict for them until the decision is withdrawn.
     pub ignored: &'a [EntryKey],
+    /// Projects Kimai locks up to and including a day (`lockedUntil`, Kimai ≥ 2.66): no
+    /// timesheet on or before it may be created, changed or deleted there, admins included.
+    pub locked_until: &'a HashMap<ProjectId, NaiveDate>,
+}
+
+/// The project locks of a plan. Kimai compares the timesheet's begin with the end of the lock
+/// day in the project's zone; we compare local days in the timesheet owner's zone, which is the
+/// same for a desk in one zone and never writes into a locked day.
+#[derive(Clone, Copy)]
+struct Locks<'a>(&'a HashMap<ProjectId, NaiveDate>);
+
+impl Locks<'_> {
+    /// The lock day when `day` is locked in `project`.
+    fn on(&self, project: ProjectId, day: NaiveDate) -> Option<NaiveDate> {
+        self.0.get(&project).copied().filter(|until| day <= *until)
+    }
+
+    /// The lock that stops changing `k` into `d` (either day may be locked).
+    fn on_update(&self, d: &DesiredTimesheet, k: &Timesheet) -> Option<(ProjectId, NaiveDate)> {
+        let from = (k.project, k.begin.date_naive());
+        let to = (d.project, d.day);
+        [from, to]
+            .into_iter()
+            .find_map(|(project, day)| self.on(project, day).map(|until| (project, until)))
+    }
 }
 
 /// The inputs contradict themselves: a bug in the caller, not a user problem; do not retry.
@@ -130,6 +156,7 @@ pub fn plan(input: &PlanInput<'_>) -> Result<Plan, PlanError> {
     }
 
     let duplicated = duplicated_keys(input, &base);
+    let locks = Locks(input.locked_until);
     let create_anyway: HashSet<&EntryKey> = input.create_anyway.iter().collect();
     let ignored: HashSet<&EntryKey> = input.ignored.iter().collect();
 
@@ -175,7 +202,9 @@ pub fn plan(input: &PlanInput<'_>) -> Result<Plan, PlanError> {
                     let kimai_changed = !same_as_echo(k, &b.echoed);
                     match (zammad_changed, kimai_changed) {
                         (false, false) => {}
-                        (true, false) => push_update(&mut out, d, k, Some(b), &conflict),
+                        (true, false) => {
+                            push_update(&mut out, d, k, Some(b), locks, &conflict)
+                        }
                         (false, true) => out.kimai_edits_respected.push(Base {
                             echoed: k.clone(),
                             ..b.clone()
@@ -209,7 +238,7 @@ pub fn plan(input: &PlanInput<'_>) -> Result<Plan, PlanError> {
                         echoed: k.clone(),
                     };
                     if !desired_matches_kimai(d, k) {
-                        push_update(&mut out, d, k, Some(&adopted), &conflict);
+                        push_update(&mut out, d, k, Some(&adopted), locks, &conflict);
                     }
                     out.adopted.push(adopted);
                     continue;
@@ -232,6 +261,16 @@ pub fn plan(input: &PlanInput<'_>) -> Result<Plan, PlanError> {
                         ..conflict(&d.key, ConflictReason::ProbableDuplicate, format!(
                             "an unmarked Kimai timesheet with the same user, project, day ({}) and duration exists; link it or create anyway",
                             d.day
+                        ))
+                    });
+                    continue;
+                }
+                if let Some(until) = locks.on(d.project, d.day) {
+                    out.conflicts.push(Conflict {
+                        desired: Some(d.clone()),
+                        ..conflict(&d.key, ConflictReason::ProjectLocked, format!(
+                            "Kimai project {} is locked until {until}: no timesheet can be booked on {}",
+                            d.project, d.day
                         ))
                     });
                     continue;
@@ -309,6 +348,20 @@ pub fn plan(input: &PlanInput<'_>) -> Result<Plan, PlanError> {
                         ),
                     )
                 }),
+                Some(k) if locks.on(k.project, k.begin.date_naive()).is_some() => {
+                    out.conflicts.push(Conflict {
+                        base: Some(b.clone()),
+                        kimai: Some(k.clone()),
+                        ..conflict(
+                            &b.key,
+                            ConflictReason::ProjectLocked,
+                            format!(
+                                "the Zammad time is gone but Kimai timesheet {} is in project {}'s locked period",
+                                k.id, k.project
+                            ),
+                        )
+                    })
+                }
                 Some(k) => out.operations.push(Operation::Delete {
                     key: b.key.clone(),
                     kimai_id: k.id,
@@ -325,9 +378,24 @@ fn push_update(
     d: &DesiredTimesheet,
     k: &Timesheet,
     b: Option<&Base>,
+    locks: Locks<'_>,
     conflict: &impl Fn(&EntryKey, ConflictReason, String) -> Conflict,
 ) {
-    if k.exported {
+    if let (false, Some((project, until))) = (k.exported, locks.on_update(d, k)) {
+        out.conflicts.push(Conflict {
+            desired: Some(d.clone()),
+            base: b.cloned(),
+            kimai: Some(k.clone()),
+            ..conflict(
+                &d.key,
+                ConflictReason::ProjectLocked,
+                format!(
+                    "Zammad changed but Kimai project {project} is locked until {until}: timesheet {} cannot change",
+                    k.id
+                ),
+            )
+        });
+    } else if k.exported {
         out.conflicts.push(Conflict {
             desired: Some(d.clone()),
             base: b.cloned(),

@@ -68,6 +68,7 @@ fn catalog() -> Catalog {
                 number: None,
                 visible: true,
                 global_activities: true,
+                locked_until: None,
             },
             KimaiProject {
                 id: ProjectId(21),
@@ -76,6 +77,7 @@ fn catalog() -> Catalog {
                 number: None,
                 visible: true,
                 global_activities: true,
+                locked_until: None,
             },
             KimaiProject {
                 id: ProjectId(22),
@@ -84,6 +86,7 @@ fn catalog() -> Catalog {
                 number: None,
                 visible: true,
                 global_activities: true,
+                locked_until: None,
             },
             KimaiProject {
                 id: ProjectId(23),
@@ -92,6 +95,7 @@ fn catalog() -> Catalog {
                 number: Some("TID-42".into()),
                 visible: true,
                 global_activities: true,
+                locked_until: None,
             },
             KimaiProject {
                 id: ProjectId(24),
@@ -100,6 +104,7 @@ fn catalog() -> Catalog {
                 number: None,
                 visible: true,
                 global_activities: true,
+                locked_until: None,
             },
         ],
         &[

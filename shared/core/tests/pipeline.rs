@@ -84,6 +84,7 @@ fn setup() -> Setup {
                 number: None,
                 visible: true,
                 global_activities: true,
+                locked_until: None,
             }],
             &[KimaiActivity {
                 id: ActivityId(30),
@@ -255,6 +256,7 @@ fn full_cycle_with_a_correction_and_rounding_is_stable() {
             rounding: policy.rounding,
             create_anyway: &[],
             ignored: &[],
+            locked_until: &Default::default(),
         })
         .unwrap()
     };

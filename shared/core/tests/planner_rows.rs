@@ -2,10 +2,11 @@
 
 mod support;
 
-use chrono::Duration;
+use chrono::{Duration, NaiveDate};
+use std::collections::HashMap;
 use support::*;
 use sync_core::desired::{DesiredTimesheet, EntryKey};
-use sync_core::ids::{CustomerId, TimesheetId};
+use sync_core::ids::{CustomerId, ProjectId, TimesheetId};
 use sync_core::kimai::Timesheet;
 use sync_core::mapping::{Blocker, Unresolved};
 use sync_core::needed_action::NeededAction;
@@ -23,6 +24,7 @@ struct World {
     rounding: Rounding,
     create_anyway: Vec<EntryKey>,
     ignored: Vec<EntryKey>,
+    locked_until: HashMap<ProjectId, NaiveDate>,
 }
 
 impl World {
@@ -37,6 +39,7 @@ impl World {
             rounding: Rounding::NONE,
             create_anyway: vec![],
             ignored: vec![],
+            locked_until: HashMap::new(),
         }
     }
 
@@ -56,6 +59,7 @@ impl World {
             rounding: self.rounding,
             create_anyway: &self.create_anyway,
             ignored: &self.ignored,
+            locked_until: &self.locked_until,
         })
     }
 
@@ -509,6 +513,7 @@ fn applying_a_plan_then_planning_again_is_quiet_even_when_kimai_rounds() {
             rounding: Rounding::NONE,
             create_anyway: &[],
             ignored: &[],
+            locked_until: &Default::default(),
         })
         .unwrap()
     };
@@ -553,4 +558,79 @@ fn ignored_keys_get_neither_operations_nor_conflicts() {
     // Other keys are still planned.
     w.desired.push(desired(2, 60, 30));
     assert_eq!(w.plan().operations.len(), 1);
+}
+
+/// The day of `desired(..)` (2026-05-04 in Berlin), and project 2's lock on it or the day before.
+fn lock_day(days_after: i64) -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 5, 4).unwrap() + Duration::days(days_after)
+}
+
+#[test]
+fn a_create_on_a_locked_day_is_project_locked_and_one_after_it_is_created() {
+    let mut w = World::new();
+    w.desired.push(desired(1, 0, 30));
+    w.locked_until.insert(ProjectId(2), lock_day(0));
+    let p = w.plan();
+    assert_eq!(only_conflict(&p), ConflictReason::ProjectLocked);
+    assert!(
+        p.conflicts[0].detail.contains("locked until 2026-05-04"),
+        "{}",
+        p.conflicts[0].detail
+    );
+    // Locked until the day before: the day is open again.
+    w.locked_until.insert(ProjectId(2), lock_day(-1));
+    assert!(matches!(
+        w.plan().operations[..],
+        [Operation::Create { .. }]
+    ));
+    // Another project's lock does not matter.
+    w.locked_until = HashMap::from([(ProjectId(9), lock_day(30))]);
+    assert!(matches!(
+        w.plan().operations[..],
+        [Operation::Create { .. }]
+    ));
+}
+
+#[test]
+fn an_update_from_or_into_a_locked_day_is_project_locked() {
+    let mut w = World::synced(1);
+    w.desired[0] = desired(1, 0, 45);
+    w.locked_until.insert(ProjectId(2), lock_day(0));
+    assert_eq!(only_conflict(&w.plan()), ConflictReason::ProjectLocked);
+    // Moved a day later in Zammad: the timesheet still sits on the locked day.
+    w.desired[0] = desired(1, 24 * 60, 45);
+    assert_eq!(only_conflict(&w.plan()), ConflictReason::ProjectLocked);
+    // The timesheet is after the lock, the change would move it into it.
+    let mut w = World::synced(1);
+    w.desired[0] = desired(1, -24 * 60, 30);
+    w.locked_until.insert(ProjectId(2), lock_day(-1));
+    assert_eq!(only_conflict(&w.plan()), ConflictReason::ProjectLocked);
+    // Nothing to change: no conflict, locked or not.
+    let mut w = World::synced(1);
+    w.locked_until.insert(ProjectId(2), lock_day(0));
+    assert!(w.plan().conflicts.is_empty());
+}
+
+#[test]
+fn a_delete_on_a_locked_day_is_project_locked() {
+    let mut w = World::synced(1);
+    w.desired.clear();
+    w.locked_until.insert(ProjectId(2), lock_day(3));
+    let p = w.plan();
+    assert_eq!(only_conflict(&p), ConflictReason::ProjectLocked);
+    assert!(p.conflicts[0].kimai.is_some());
+    w.locked_until.clear();
+    assert!(matches!(
+        w.plan().operations[..],
+        [Operation::Delete { .. }]
+    ));
+}
+
+#[test]
+fn an_exported_timesheet_in_a_locked_project_is_exported_first() {
+    let mut w = World::synced(1);
+    w.desired[0] = desired(1, 0, 45);
+    w.kimai[0].exported = true;
+    w.locked_until.insert(ProjectId(2), lock_day(0));
+    assert_eq!(only_conflict(&w.plan()), ConflictReason::LockedOrExported);
 }

@@ -179,6 +179,7 @@ fn run(b: &Built, complete: bool) -> Plan {
         rounding: Rounding::NONE,
         create_anyway: &[],
         ignored: &[],
+        locked_until: &Default::default(),
     })
     .expect("consistent input")
 }

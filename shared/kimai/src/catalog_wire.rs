@@ -67,6 +67,9 @@ pub(crate) struct ProjectWire {
     visible: bool,
     #[serde(default = "yes")]
     global_activities: bool,
+    /// Kimai ≥ 2.66: `"YYYY-MM-DD"` or `null`; absent before.
+    #[serde(default)]
+    locked_until: Option<chrono::NaiveDate>,
 }
 
 impl From<ProjectWire> for KimaiProject {
@@ -78,6 +81,7 @@ impl From<ProjectWire> for KimaiProject {
             number: w.number,
             visible: w.visible,
             global_activities: w.global_activities,
+            locked_until: w.locked_until,
         }
     }
 }

@@ -91,7 +91,23 @@ impl KimaiError {
             _ => None,
         }
     }
+
+    /// Kimai's message when a timesheet would begin in a project's locked period (Kimai ≥
+    /// 2.66, `lockedUntil`), from a 400 on create or on a change that moves it there. An edit
+    /// or delete of a timesheet already in the period is a bare 403 (`Locked`).
+    pub fn project_locked(&self) -> Option<&str> {
+        let v = self.validation()?;
+        v.form
+            .iter()
+            .chain(v.fields.values().flatten())
+            .find(|m| m.starts_with(PROJECT_LOCKED_MESSAGE))
+            .map(String::as_str)
+    }
 }
+
+/// How Kimai's project-lock message begins (`TimesheetProjectLocked`: "The project is locked
+/// until %date%, please choose a later date.", the date in the user's locale).
+pub const PROJECT_LOCKED_MESSAGE: &str = "The project is locked until";
 
 /// Messages of a Kimai 400 validation answer: form-level ones and those per field.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]

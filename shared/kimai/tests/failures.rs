@@ -688,3 +688,75 @@ async fn a_retry_after_that_would_end_past_the_deadline_is_not_waited_for() {
     // Without a deadline the same answer is waited for and retried.
     assert!(kimai.version().await.is_ok());
 }
+
+#[tokio::test]
+async fn a_locked_project_refuses_creates_edits_and_deletes_on_its_locked_days() {
+    let sim = start_sim().await;
+    let kimai = client(&sim, ADMIN_TOKEN);
+    let booked = kimai
+        .create_timesheet(&new_sheet("before the lock"))
+        .await
+        .unwrap();
+    // Someone locks project 1 up to that day in Kimai.
+    sim.admin()
+        .lock_project(1, chrono::NaiveDate::from_ymd_opt(2026, 5, 4))
+        .unwrap();
+    let projects = kimai.projects(None, None).await.unwrap();
+    let locked = projects.iter().find(|p| p.id == ProjectId(1)).unwrap();
+    assert_eq!(
+        locked.locked_until,
+        chrono::NaiveDate::from_ymd_opt(2026, 5, 4)
+    );
+    assert!(
+        projects
+            .iter()
+            .filter(|p| p.id != ProjectId(1))
+            .all(|p| p.locked_until.is_none())
+    );
+
+    // A create on the locked day: 400 with Kimai's message at form level.
+    let e = kimai
+        .create_timesheet(&new_sheet("on the locked day"))
+        .await
+        .unwrap_err();
+    let message = e.project_locked().unwrap_or_else(|| panic!("{e:?}"));
+    assert!(message.contains("2026-05-04"), "{message}");
+    // The timesheet in the locked period: edits and deletes are a bare 403, admins included.
+    let patch = TimesheetPatch {
+        description: Some("late change".into()),
+        ..Default::default()
+    };
+    let e = kimai
+        .update_timesheet(booked.id, &patch, Retries::Allowed)
+        .await
+        .unwrap_err();
+    assert_eq!(e, KimaiError::Locked);
+    let e = kimai
+        .delete_timesheet(booked.id, Retries::Allowed)
+        .await
+        .unwrap_err();
+    assert_eq!(e, KimaiError::Locked);
+    assert!(sim.admin().timesheet(booked.id.0).is_some());
+    // The day after is open.
+    let mut later = new_sheet("the day after");
+    later.begin = local("2026-05-05T09:00:00");
+    later.end = local("2026-05-05T10:00:00");
+    let after = kimai.create_timesheet(&later).await.unwrap();
+    // Moving it into the lock is refused like a create.
+    let into = TimesheetPatch {
+        begin: Some(local("2026-05-04T11:00:00")),
+        end: Some(local("2026-05-04T12:00:00")),
+        ..Default::default()
+    };
+    let e = kimai
+        .update_timesheet(after.id, &into, Retries::Allowed)
+        .await
+        .unwrap_err();
+    assert!(e.project_locked().is_some(), "{e:?}");
+    // Opened again: the old timesheet can be changed.
+    sim.admin().lock_project(1, None).unwrap();
+    kimai
+        .update_timesheet(booked.id, &patch, Retries::Allowed)
+        .await
+        .unwrap();
+}

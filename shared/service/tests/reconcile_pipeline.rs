@@ -1018,3 +1018,74 @@ async fn a_second_timesheet_with_our_marker_is_a_conflict_naming_both_until_it_i
     assert!(h.open_conflicts().await.is_empty());
     assert_eq!(h.kimai_sheets().len(), 2, "the linked timesheets stay");
 }
+
+/// Kimai ≥ 2.66 locks a project up to a day: the planner sees the lock in the catalog and
+/// opens `project_locked` instead of writing; moving the lock back closes it and books.
+#[tokio::test]
+async fn a_locked_project_day_is_a_conflict_until_the_lock_moves_back() {
+    let h = Harness::start().await;
+    let day = chrono::NaiveDate::from_ymd_opt(2026, 3, 2);
+    h.kimai.admin().lock_project(1, day).unwrap();
+    let report = h.reconcile(TICKET).await.unwrap();
+    assert_eq!((report.creates, report.enqueued), (0, 0), "{report:?}");
+    let open = h.open_conflicts().await;
+    assert_eq!(open.len(), 2, "{open:?}");
+    assert!(
+        open.iter()
+            .all(|c| c.conflict.reason == ConflictReason::ProjectLocked),
+        "{open:?}"
+    );
+    assert!(open[0].conflict.detail.contains("locked until 2026-03-02"));
+    assert_eq!(h.kimai_writes(), 0);
+
+    h.kimai.admin().lock_project(1, None).unwrap();
+    let report = h.reconcile(TICKET).await.unwrap();
+    assert_eq!(
+        (report.creates, report.conflicts_closed),
+        (2, 2),
+        "{report:?}"
+    );
+    h.run_writer().await;
+    assert_eq!(h.kimai_sheets().len(), 2);
+
+    // Locked again, then Zammad changes: the booked timesheet stays as it is.
+    h.kimai.admin().lock_project(1, day).unwrap();
+    h.zammad
+        .sim()
+        .change_accounting(
+            100,
+            serde_json::from_value::<AccountingChange>(serde_json::json!({"time_unit": "45"}))
+                .unwrap(),
+        )
+        .unwrap();
+    let report = h.reconcile(TICKET).await.unwrap();
+    assert_eq!((report.updates, report.enqueued), (0, 0), "{report:?}");
+    let open = h.open_conflicts().await;
+    assert_eq!(open.len(), 1);
+    assert_eq!(open[0].conflict.reason, ConflictReason::ProjectLocked);
+}
+
+/// A lock set between planning and writing: Kimai's 400 "The project is locked until …"
+/// parks the create as `project_locked`, not as a generic rejection.
+#[tokio::test]
+async fn a_lock_set_after_planning_parks_the_write_as_project_locked() {
+    let h = Harness::start().await;
+    let report = h.reconcile(TICKET).await.unwrap();
+    assert_eq!(report.enqueued, 2);
+    h.kimai
+        .admin()
+        .lock_project(1, chrono::NaiveDate::from_ymd_opt(2026, 3, 31))
+        .unwrap();
+    let results = h.run_writer().await;
+    assert!(
+        results.iter().all(|r| matches!(
+            r,
+            Ok(WriteOutcome::Conflict {
+                reason: ConflictReason::ProjectLocked,
+                ..
+            })
+        )),
+        "{results:?}"
+    );
+    assert!(h.kimai_sheets().is_empty());
+}

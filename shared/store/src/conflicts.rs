@@ -97,7 +97,9 @@ impl ResolutionAction {
             | ConflictReason::UnmappedProject
             | ConflictReason::AmbiguousLocalTime
             // Deleting the extra timesheets in Kimai closes it by itself.
-            | ConflictReason::DuplicateTimesheets => &[Ignore],
+            | ConflictReason::DuplicateTimesheets
+            // Moving the lock back in Kimai closes it by itself.
+            | ConflictReason::ProjectLocked => &[Ignore],
         }
     }
 
@@ -257,6 +259,7 @@ mod tests {
             ConflictReason::KimaiRejected,
             ConflictReason::AmbiguousLocalTime,
             ConflictReason::DuplicateTimesheets,
+            ConflictReason::ProjectLocked,
         ] {
             let allowed = ResolutionAction::for_reason(reason);
             assert!(allowed.contains(&ResolutionAction::Ignore), "{reason:?}");

@@ -34,6 +34,7 @@ export const REASON_LABELS: Record<string, string> = {
   kimai_rejected: "Kimai rejected",
   ambiguous_local_time: "Ambiguous local time",
   duplicate_timesheets: "Duplicate timesheets",
+  project_locked: "Project locked in Kimai",
 };
 
 export function actionsFor(reason: string): ResolveAction[] {

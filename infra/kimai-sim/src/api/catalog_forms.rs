@@ -108,6 +108,7 @@ fn project_fields(me: &SimUser, is_new: bool) -> Vec<Field> {
         field("end", date),
         field("customer", Kind::Customer),
         field("globalActivities", Kind::Bool),
+        field("lockedUntil", date),
     ];
     if is_new {
         f.push(field("teams", Kind::Teams));
@@ -162,6 +163,13 @@ fn apply_project(p: &mut ProjectRecord, extra: &mut Extra, values: Map<String, V
             "customer" => p.customer = v.as_u64().unwrap_or(p.customer),
             "visible" => p.visible = v.as_bool().unwrap_or(p.visible),
             "globalActivities" => p.global_activities = v.as_bool().unwrap_or(true),
+            // A day is locked whole, whatever time came with it.
+            "lockedUntil" => {
+                p.locked_until = v
+                    .as_str()
+                    .and_then(|s| s.get(..10))
+                    .and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+            }
             _ => {
                 extra.insert(key, v);
             }
@@ -316,6 +324,7 @@ pub async fn create_project(
             number: None,
             visible: true,
             global_activities: true,
+            locked_until: None,
         };
         let extra = Extra::new();
         save_project(&mut st, &me, project, extra, values, errors)

@@ -393,10 +393,23 @@ fn submit(
             "The end date must not be earlier than the start date.",
         );
     }
+    if let Some(until) = locked_until(st, draft) {
+        errors.form.push(format!(
+            "The project is locked until {until}, please choose a later date."
+        ));
+    }
     if st.settings.reject_overlaps && overlaps(st, draft) {
         errors.add("begin", "You already have an entry for this time.");
     }
     errors
+}
+
+/// The project's lock day when the timesheet begins on or before it. Kimai compares the begin
+/// with the end of the lock day in the project's zone; the simulator uses the owner's zone.
+fn locked_until(st: &State, t: &StoredTimesheet) -> Option<chrono::NaiveDate> {
+    let until = st.projects.get(&t.project)?.locked_until?;
+    let tz = st.users.get(&t.user).map_or(t.tz, |u| u.tz);
+    (t.begin.with_timezone(&tz).date_naive() <= until).then_some(until)
 }
 
 fn overlaps(st: &State, draft: &StoredTimesheet) -> bool {
@@ -493,16 +506,22 @@ pub async fn create(
 }
 
 /// Edit and delete: the owner or someone with the `*_other_*` permission, and for exported
-/// records only with `edit_exported_timesheet`. Kimai answers a bare 403 otherwise.
+/// records only with `edit_exported_timesheet`; never in a project's locked period (Kimai's
+/// voter lets a running record be edited out of it). Kimai answers a bare 403 otherwise.
 fn check_change_allowed(
+    st: &State,
     me: &SimUser,
     t: &StoredTimesheet,
     other_perm: &str,
+    editing: bool,
 ) -> Result<(), Response> {
     if t.user != me.record.id && !me.can(other_perm) {
         return Err(forbidden());
     }
     if t.exported && !me.can(perm::EDIT_EXPORTED_TIMESHEET) {
+        return Err(forbidden());
+    }
+    if locked_until(st, t).is_some() && !(editing && t.end.is_none()) {
         return Err(forbidden());
     }
     Ok(())
@@ -521,7 +540,7 @@ pub async fn patch(
         Params::strict(raw.as_deref(), &ENTITY_PARAMS)?;
         let id: u64 = id.parse().map_err(|_| not_found())?;
         let existing = visible_timesheet(&st, &me, id)?.clone();
-        check_change_allowed(&me, &existing, perm::EDIT_OTHER_TIMESHEET)?;
+        check_change_allowed(&st, &me, &existing, perm::EDIT_OTHER_TIMESHEET, true)?;
         let body = json_object(&body)?;
         let mut draft = existing.clone();
         // An existing record is read in its own (the owner's) zone.
@@ -548,7 +567,7 @@ pub async fn delete(
         Params::strict(raw.as_deref(), &[])?;
         let id: u64 = id.parse().map_err(|_| not_found())?;
         let existing = visible_timesheet(&st, &me, id)?.clone();
-        check_change_allowed(&me, &existing, perm::DELETE_OTHER_TIMESHEET)?;
+        check_change_allowed(&st, &me, &existing, perm::DELETE_OTHER_TIMESHEET, false)?;
         st.timesheets.remove(&id);
         Ok(StatusCode::NO_CONTENT.into_response())
     })())

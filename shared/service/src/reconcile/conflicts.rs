@@ -154,6 +154,7 @@ impl Reconciler {
             note: Some(
                 match c.reason {
                     ConflictReason::DuplicateTimesheets => "only one timesheet is left in Kimai",
+                    ConflictReason::ProjectLocked => "the project's lock no longer covers the day",
                     _ => "the mapping was fixed; the entry resolves now",
                 }
                 .to_owned(),
@@ -201,5 +202,6 @@ fn fixes_show_in_the_plan(reason: ConflictReason) -> bool {
             | ConflictReason::UnmappedCustomer
             | ConflictReason::UnmappedProject
             | ConflictReason::DuplicateTimesheets
+            | ConflictReason::ProjectLocked
     )
 }

@@ -255,7 +255,7 @@ impl Reconciler {
 
         let planned = plan::plan_ticket(
             ticket_id,
-            &ctx.policy,
+            ctx,
             &wanted,
             &base,
             &kimai,

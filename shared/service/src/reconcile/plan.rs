@@ -1,9 +1,10 @@
 //! The plan of one ticket: the core's planner over what the earlier steps gathered (desired
-//! timesheets, the base, Kimai's state) and the policy and decisions that shape it.
+//! timesheets, the base, Kimai's state) and the policy, project locks and decisions that
+//! shape it.
 
+use super::context::Context;
 use super::decisions::Decided;
 use super::desired::Wanted;
-use crate::policies::SyncPolicy;
 use sync_core::ids::TicketId;
 use sync_core::kimai::Timesheet;
 use sync_core::plan::{Base, Plan};
@@ -11,7 +12,7 @@ use sync_core::planner::{PlanError, PlanInput, plan};
 
 pub(super) fn plan_ticket(
     ticket_id: TicketId,
-    policy: &SyncPolicy,
+    ctx: &Context,
     wanted: &Wanted,
     base: &[Base],
     kimai: &[Timesheet],
@@ -25,9 +26,10 @@ pub(super) fn plan_ticket(
         base,
         kimai,
         zammad_complete,
-        approval_required: policy.approval_required,
-        rounding: policy.rounding,
+        approval_required: ctx.policy.approval_required,
+        rounding: ctx.policy.rounding,
         create_anyway: decided.create_anyway(),
         ignored: decided.ignored(),
+        locked_until: ctx.catalog.project_locks(),
     })
 }

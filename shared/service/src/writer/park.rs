@@ -74,6 +74,13 @@ impl Writer {
 
 /// Kimai refusals that a retry cannot change: they become conflicts with Kimai's words.
 pub(super) fn refusal(e: &KimaiError, validation_reason: ConflictReason) -> Option<Parked> {
+    if let Some(message) = e.project_locked() {
+        return Some(parked(
+            ConflictReason::ProjectLocked,
+            format!("Kimai refuses the timesheet: {message}"),
+            None,
+        ));
+    }
     match e {
         KimaiError::Validation(v) | KimaiError::ExtraFields(v) => Some(parked(
             validation_reason,
