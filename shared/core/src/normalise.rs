@@ -9,7 +9,7 @@ use crate::desired::EntryKey;
 use crate::ids::{AccountingId, AccountingTypeId, TicketId, ZammadUserId};
 use crate::kimai::KimaiLocalDateTime;
 use crate::netting::{Booking, net_group};
-use crate::placement::{BusyInterval, Placement, PlacementRequest, place};
+use crate::placement::{BusyInterval, Moved, Placement, PlacementRequest, place};
 use crate::rounding::{Rounding, RoundingError};
 use crate::units::{TimeUnit, UnitError};
 use crate::zammad::TimeAccounting;
@@ -94,8 +94,8 @@ pub struct TimedEntry {
     pub duration_secs: i64,
     /// After corrections, before rounding.
     pub net_secs: i64,
-    /// Shifted from its natural position to avoid an overlap.
-    pub moved: bool,
+    /// Shifted from its natural position (to avoid an overlap or a repeated hour).
+    pub moved: Option<Moved>,
 }
 
 impl TimedEntry {
@@ -361,7 +361,7 @@ mod tests {
         assert_eq!(e.anchor_day, NaiveDate::from_ymd_opt(2026, 5, 5).unwrap());
         assert_eq!(e.begin_day(), NaiveDate::from_ymd_opt(2026, 5, 4).unwrap());
         assert_eq!(e.begin_local().to_string(), "2026-05-04T23:35:00");
-        assert!(!e.moved);
+        assert!(e.moved.is_none());
     }
 
     #[test]
@@ -378,7 +378,7 @@ mod tests {
         .unwrap();
         let (a, b) = (&out.entries[0], &out.entries[1]);
         assert!(a.end_utc <= b.begin_utc || b.end_utc <= a.begin_utc);
-        assert!(a.moved != b.moved);
+        assert!(a.moved.is_some() != b.moved.is_some());
     }
 
     #[test]

@@ -13,10 +13,17 @@
 //!
 //! All arithmetic is on UTC instants, so a 23- or 25-hour DST day is just a shorter or longer
 //! window.
+//!
+//! No begin or end may fall in the second pass of an autumn fall-back (02:00–03:00 CET in
+//! Berlin): Kimai reads local times without offset, so it would book them an hour off
+//! (`zone::reads_back`). An entry with such an end moves like one that overlaps (earlier
+//! first: to end a minute before the repeated hour; else to begin when it is over), keeping
+//! its duration, and says why ([`Moved::RepeatedHour`]). An entry spanning the repeated hour
+//! is fine and stays.
 
 use crate::desired::EntryKey;
 use crate::ids::ZammadUserId;
-use crate::zone::day_bounds;
+use crate::zone::{day_bounds, repeated_span};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
@@ -58,8 +65,73 @@ pub struct PlacementRequest {
 pub struct Placed {
     pub begin: DateTime<Utc>,
     pub end: DateTime<Utc>,
-    /// Shifted away from its natural interval to avoid an overlap.
-    pub moved: bool,
+    /// Shifted away from its natural interval, and why.
+    pub moved: Option<Moved>,
+}
+
+/// Why an entry left its natural interval.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Moved {
+    /// It overlapped another entry or a busy interval of the agent.
+    Overlap,
+    /// Its begin or end fell in the repeated hour of a fall-back, which Kimai cannot tell from
+    /// the first pass.
+    RepeatedHour,
+}
+
+/// How far before a fall-back's second pass an entry moved earlier ends or begins: an end
+/// right at its start cannot be written (the wall time names the first pass), and whole
+/// minutes suit Kimai's rounding.
+const BEFORE_REPEATED: Duration = Duration::minutes(1);
+
+/// The fall-back second passes on an agent's days: no begin or end may fall in one.
+struct Folds(Vec<Span>);
+
+impl Folds {
+    /// The repeated spans on the local days of `indices`' entries.
+    fn of(requests: &[PlacementRequest], indices: &[usize]) -> Folds {
+        let mut spans: Vec<Span> = indices
+            .iter()
+            .filter_map(|&i| repeated_span(requests[i].zone, requests[i].day))
+            .collect();
+        spans.sort();
+        spans.dedup();
+        Folds(spans)
+    }
+
+    /// The span `t` falls in.
+    fn holding(&self, t: DateTime<Utc>) -> Option<Span> {
+        self.0.iter().copied().find(|&(s, e)| s <= t && t < e)
+    }
+
+    fn expressible(&self, (begin, end): Span) -> bool {
+        self.holding(begin).is_none() && self.holding(end).is_none()
+    }
+
+    /// The latest begin at or before `begin` for an entry of length `d` that Kimai can read.
+    fn earlier(&self, mut begin: DateTime<Utc>, d: Duration) -> DateTime<Utc> {
+        for _ in 0..2 * self.0.len() + 1 {
+            begin = match (self.holding(begin), self.holding(begin + d)) {
+                (Some((s, _)), _) => s - BEFORE_REPEATED,
+                (None, Some((s, _))) => s - BEFORE_REPEATED - d,
+                (None, None) => return begin,
+            };
+        }
+        begin
+    }
+
+    /// The earliest begin at or after `begin` for an entry of length `d` that Kimai can read.
+    fn later(&self, mut begin: DateTime<Utc>, d: Duration) -> DateTime<Utc> {
+        for _ in 0..2 * self.0.len() + 1 {
+            begin = match (self.holding(begin), self.holding(begin + d)) {
+                (Some((_, e)), _) => e,
+                (None, Some((_, e))) => e - d,
+                (None, None) => return begin,
+            };
+        }
+        begin
+    }
 }
 
 impl Placement {
@@ -128,14 +200,15 @@ impl Timeline {
         self.within(begin, end).next().is_none()
     }
 
-    /// The free slot of length `d` inside `[start, stop)` nearest to `natural`: earlier first,
-    /// then later.
+    /// The free slot of length `d` inside `[start, stop)` nearest to `natural` whose begin and
+    /// end Kimai can read: earlier first, then later.
     fn nearest_free(
         &self,
         start: DateTime<Utc>,
         stop: DateTime<Utc>,
         natural: (DateTime<Utc>, DateTime<Utc>),
         d: Duration,
+        folds: &Folds,
     ) -> Option<DateTime<Utc>> {
         let mut gaps = Vec::new();
         let mut cursor = start;
@@ -151,15 +224,15 @@ impl Timeline {
         let earlier = gaps
             .iter()
             .filter_map(|&(gs, ge)| {
-                let end = ge.min(natural.1);
-                (end - d >= gs && end - d < natural.0).then_some(end - d)
+                let begin = folds.earlier(ge.min(natural.1) - d, d);
+                (begin >= gs && begin < natural.0).then_some(begin)
             })
             .max();
         earlier.or_else(|| {
             gaps.iter()
                 .filter_map(|&(gs, ge)| {
-                    let begin = gs.max(natural.0);
-                    (begin + d <= ge).then_some(begin)
+                    let begin = folds.later(gs.max(natural.0), d);
+                    (begin >= gs && begin + d <= ge).then_some(begin)
                 })
                 .min()
         })
@@ -178,7 +251,7 @@ pub fn place(
         .map(|&(begin, end)| Placed {
             begin,
             end,
-            moved: false,
+            moved: None,
         })
         .collect();
 
@@ -199,15 +272,16 @@ pub fn place(
     agents.sort_by_key(|(a, _)| *a);
     for (agent, indices) in agents {
         let busy = busy_by_agent.remove(&agent).unwrap_or_default();
+        let folds = Folds::of(requests, &indices);
         let overlapping = overlapping_entries(&indices, &naturals, &busy);
         let mut timeline = Timeline::default();
         for &(b, e) in &busy {
             timeline.insert(b, e);
         }
-        // 1. Entries that overlap nothing are fixed where they are.
+        // 1. Entries that overlap nothing, and that Kimai can read, are fixed where they are.
         let mut rest = Vec::new();
         for &i in &indices {
-            if overlapping.contains(&i) {
+            if overlapping.contains(&i) || !folds.expressible(naturals[i]) {
                 rest.push(i);
             } else {
                 timeline.insert(naturals[i].0, naturals[i].1);
@@ -219,18 +293,24 @@ pub fn place(
         });
         for i in rest {
             let (nb, ne) = naturals[i];
-            if timeline.is_free(nb, ne) {
+            let readable = folds.expressible((nb, ne));
+            if readable && timeline.is_free(nb, ne) {
                 timeline.insert(nb, ne);
                 continue;
             }
             let r = &requests[i];
             let (start, stop) = day_bounds(r.zone, r.day);
             let d = Duration::seconds(r.duration_secs);
-            if let Some(begin) = timeline.nearest_free(start, stop, (nb, ne), d) {
+            if let Some(begin) = timeline.nearest_free(start, stop, (nb, ne), d, &folds) {
+                let why = if readable {
+                    Moved::Overlap
+                } else {
+                    Moved::RepeatedHour
+                };
                 out[i] = Placed {
                     begin,
                     end: begin + d,
-                    moved: true,
+                    moved: Some(why),
                 };
                 timeline.insert(begin, begin + d);
             } else {
@@ -277,7 +357,7 @@ fn overlapping_entries(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::zone::{local_to_utc, utc_to_local};
+    use crate::zone::{local_to_utc, reads_back, utc_to_local};
     use chrono::NaiveDateTime;
 
     const BERLIN: Tz = chrono_tz::Europe::Berlin;
@@ -326,7 +406,7 @@ mod tests {
             local(BERLIN, &p[0]),
             ("2026-05-04T23:25:00".into(), "2026-05-05T00:10:00".into())
         );
-        assert!(!p[0].moved);
+        assert!(p[0].moved.is_none());
     }
 
     #[test]
@@ -336,12 +416,12 @@ mod tests {
         let b = req("ta:2", BERLIN, "2026-05-05T00:20", 30);
         let p = place(Placement::EndAtLogged, &[a, b], &[]);
         assert_eq!(local(BERLIN, &p[0]).0, "2026-05-04T23:25:00");
-        assert!(!p[0].moved);
+        assert!(p[0].moved.is_none());
         assert_eq!(
             local(BERLIN, &p[1]),
             ("2026-05-05T00:10:00".into(), "2026-05-05T00:40:00".into())
         );
-        assert!(p[1].moved);
+        assert!(p[1].moved.is_some());
     }
 
     #[test]
@@ -364,7 +444,7 @@ mod tests {
         assert_eq!(spans, expected);
         // The first by key keeps its natural place.
         assert_eq!(local(BERLIN, &p[0]).0, "2026-05-04T16:00:00");
-        assert!(!p[0].moved && p[1..].iter().all(|x| x.moved));
+        assert!(p[0].moved.is_none() && p[1..].iter().all(|x| x.moved.is_some()));
     }
 
     #[test]
@@ -381,7 +461,7 @@ mod tests {
             &[busy],
         );
         assert_eq!(local(BERLIN, &p[0]).0, "2026-05-04T12:00:00");
-        assert!(p[0].moved);
+        assert!(p[0].moved.is_some());
     }
 
     #[test]
@@ -397,7 +477,7 @@ mod tests {
             &[busy],
         );
         assert_eq!(local(BERLIN, &p[0]).0, "2026-05-04T10:00:00");
-        assert!(!p[0].moved);
+        assert!(p[0].moved.is_none());
     }
 
     #[test]
@@ -407,7 +487,7 @@ mod tests {
         b.agent_id = ZammadUserId(2);
         let c = req("ta:3", BERLIN, "2026-05-04T12:00", 60);
         let p = place(Placement::EndAtLogged, &[a, b, c], &[]);
-        assert!(p.iter().all(|x| !x.moved));
+        assert!(p.iter().all(|x| x.moved.is_none()));
     }
 
     #[test]
@@ -420,7 +500,7 @@ mod tests {
         ];
         let p = place(Placement::EndAtLogged, &reqs, &[]);
         assert_eq!(local(BERLIN, &p[2]).0, "2026-05-04T15:00:00");
-        assert!(!p[2].moved);
+        assert!(p[2].moved.is_none());
         assert_eq!(local(BERLIN, &p[1]).0, "2026-05-04T14:00:00");
     }
 
@@ -457,9 +537,102 @@ mod tests {
         );
         let r = req("ta:2", ny, "2026-11-01T02:00", 60);
         let p = place(Placement::EndAtLogged, &[r], &[]);
-        // 60 real minutes before 02:00 EST is 01:00 EST, the second 01:00 of the day.
-        assert_eq!(local(ny, &p[0]).0, "2026-11-01T01:00:00");
+        // 60 real minutes before 02:00 EST begin at 01:00 EST, the second 01:00 of the day,
+        // which Kimai would read as EDT: the entry moves before the repeated hour instead.
+        assert_eq!(
+            local(ny, &p[0]),
+            ("2026-11-01T00:59:00".into(), "2026-11-01T01:59:00".into())
+        );
+        assert_eq!(p[0].moved, Some(Moved::RepeatedHour));
         assert_eq!((p[0].end - p[0].begin).num_minutes(), 60);
+    }
+
+    fn utc(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).unwrap().to_utc()
+    }
+
+    /// Logged at `anchor` (UTC) in Berlin on the fall-back day, lasting `minutes`.
+    fn fold_req(key: &str, anchor: &str, minutes: i64) -> PlacementRequest {
+        let anchor = utc(anchor);
+        PlacementRequest {
+            day: crate::zone::local_date(BERLIN, anchor),
+            anchor,
+            ..req(key, BERLIN, "2026-10-25T12:00", minutes)
+        }
+    }
+
+    #[test]
+    fn time_in_the_repeated_hour_moves_before_it_with_its_duration() {
+        // Logged at 02:40 CET, the second pass: 02:10–02:40 CET cannot be written for Kimai.
+        let p = place(
+            Placement::EndAtLogged,
+            &[fold_req("ta:1", "2026-10-25T01:40:00Z", 30)],
+            &[],
+        );
+        assert_eq!(p[0].moved, Some(Moved::RepeatedHour));
+        assert_eq!(
+            (p[0].begin, p[0].end),
+            (utc("2026-10-25T00:29:00Z"), utc("2026-10-25T00:59:00Z"))
+        );
+        assert!(reads_back(BERLIN, p[0].begin) && reads_back(BERLIN, p[0].end));
+        // Beginning in the first pass and ending in the second: moved the same way.
+        let p = place(
+            Placement::EndAtLogged,
+            &[fold_req("ta:2", "2026-10-25T01:10:00Z", 30)],
+            &[],
+        );
+        assert_eq!(
+            (p[0].begin, p[0].end),
+            (utc("2026-10-25T00:29:00Z"), utc("2026-10-25T00:59:00Z"))
+        );
+        // Wholly in the first pass (02:05–02:20 CEST): where it was.
+        let p = place(
+            Placement::EndAtLogged,
+            &[fold_req("ta:3", "2026-10-25T00:20:00Z", 15)],
+            &[],
+        );
+        assert_eq!(p[0].moved, None);
+        assert_eq!(p[0].begin, utc("2026-10-25T00:05:00Z"));
+        // Before the repeated hour is taken: after it, from 03:00 CET.
+        let busy = [BusyInterval {
+            agent_id: ZammadUserId(1),
+            begin: utc("2026-10-24T22:00:00Z"),
+            end: utc("2026-10-25T01:00:00Z"),
+        }];
+        let p = place(
+            Placement::BeginAtLogged,
+            &[fold_req("ta:4", "2026-10-25T01:20:00Z", 30)],
+            &busy,
+        );
+        assert_eq!(p[0].moved, Some(Moved::RepeatedHour));
+        assert_eq!(
+            (p[0].begin, p[0].end),
+            (utc("2026-10-25T02:00:00Z"), utc("2026-10-25T02:30:00Z"))
+        );
+    }
+
+    #[test]
+    fn a_day_without_room_outside_the_repeated_hour_leaves_the_entry_where_it_was() {
+        let busy = [
+            BusyInterval {
+                agent_id: ZammadUserId(1),
+                begin: utc("2026-10-24T22:00:00Z"),
+                end: utc("2026-10-25T00:59:00Z"),
+            },
+            BusyInterval {
+                agent_id: ZammadUserId(1),
+                begin: utc("2026-10-25T02:00:00Z"),
+                end: utc("2026-10-25T23:00:00Z"),
+            },
+        ];
+        let p = place(
+            Placement::EndAtLogged,
+            &[fold_req("ta:1", "2026-10-25T01:40:00Z", 30)],
+            &busy,
+        );
+        // The mapping then parks it as `ambiguous_local_time`.
+        assert_eq!(p[0].moved, None);
+        assert!(!reads_back(BERLIN, p[0].end));
     }
 
     #[test]

@@ -62,6 +62,32 @@ pub fn local_date(zone: Tz, t: DateTime<Utc>) -> NaiveDate {
     t.with_timezone(&zone).date_naive()
 }
 
+/// The second pass of a fall-back on local `day` in `zone`, as UTC `[start, end)`: the instants
+/// whose wall-clock time also names an earlier instant, so that [`reads_back`] fails for
+/// exactly these. `None` on a day without a fall-back. One change per day at most is looked
+/// for (no zone has had two).
+pub fn repeated_span(zone: Tz, day: NaiveDate) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
+    let offset = |t: DateTime<Utc>| zone.offset_from_utc_datetime(&t.naive_utc()).fix();
+    let (start, end) = day_bounds(zone, day);
+    let last = end - Duration::seconds(1);
+    let (before, after) = (offset(start), offset(last));
+    let repeated = before.local_minus_utc() - after.local_minus_utc();
+    if repeated <= 0 {
+        return None;
+    }
+    // The change: the first second with the later offset (`lo` has the earlier, `hi` the later).
+    let (mut lo, mut hi) = (start, last);
+    while hi - lo > Duration::seconds(1) {
+        let mid = lo + Duration::seconds((hi - lo).num_seconds() / 2);
+        if offset(mid) == before {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    Some((hi, hi + Duration::seconds(i64::from(repeated))))
+}
+
 /// `[start, end)` of a local day as UTC instants: 23, 24 or 25 hours long around DST changes.
 pub fn day_bounds(zone: Tz, day: NaiveDate) -> (DateTime<Utc>, DateTime<Utc>) {
     let start = local_to_utc(zone, day.and_time(chrono::NaiveTime::MIN));
@@ -135,6 +161,48 @@ mod tests {
         assert!(
             reads_back(z, utc("2026-03-29T01:00:00Z")),
             "03:00 CEST right after the gap"
+        );
+    }
+
+    #[test]
+    fn the_repeated_span_is_exactly_where_times_do_not_read_back() {
+        let day = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        for (zone, fold_day, span) in [
+            (
+                chrono_tz::Europe::Berlin,
+                "2026-10-25",
+                ("2026-10-25T01:00:00Z", "2026-10-25T02:00:00Z"),
+            ),
+            (
+                chrono_tz::America::New_York,
+                "2026-11-01",
+                ("2026-11-01T06:00:00Z", "2026-11-01T07:00:00Z"),
+            ),
+            // Lord Howe falls back by half an hour.
+            (
+                chrono_tz::Australia::Lord_Howe,
+                "2026-04-05",
+                ("2026-04-04T15:00:00Z", "2026-04-04T15:30:00Z"),
+            ),
+        ] {
+            let found = repeated_span(zone, day(fold_day)).unwrap();
+            assert_eq!(found, (utc(span.0), utc(span.1)), "{zone}");
+            let (start, end) = day_bounds(zone, day(fold_day));
+            let mut t = start;
+            while t < end {
+                let inside = t >= found.0 && t < found.1;
+                assert_eq!(!reads_back(zone, t), inside, "{zone} {t}");
+                t += Duration::minutes(1);
+            }
+        }
+        assert_eq!(
+            repeated_span(chrono_tz::Europe::Berlin, day("2026-03-29")),
+            None,
+            "a gap repeats nothing"
+        );
+        assert_eq!(
+            repeated_span(chrono_tz::Asia::Kolkata, day("2026-10-25")),
+            None
         );
     }
 

@@ -172,7 +172,7 @@ fn entry(type_id: Option<u64>) -> TimedEntry {
         end_utc: begin + chrono::Duration::minutes(30),
         duration_secs: 1800,
         net_secs: 1800,
-        moved: false,
+        moved: None,
     }
 }
 

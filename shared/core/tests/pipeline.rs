@@ -9,9 +9,10 @@ use std::str::FromStr;
 use support::FakeKimai;
 use sync_core::catalog::{Catalog, KimaiActivity, KimaiCustomer, KimaiProject, KimaiUser};
 use sync_core::ids::*;
-use sync_core::mapping::{Blocker, Mappings, TicketFacts, resolve_all, zones_for};
+use sync_core::mapping::{Mappings, TicketFacts, resolve_all, zones_for};
 use sync_core::normalise::{TimePolicy, normalise};
-use sync_core::plan::{ConflictReason, Operation, Plan};
+use sync_core::placement::Moved;
+use sync_core::plan::{Operation, Plan};
 use sync_core::planner::{PlanInput, plan};
 use sync_core::rounding::{Rounding, RoundingMode};
 use sync_core::units::TimeUnit;
@@ -205,7 +206,7 @@ fn fall_back_in_berlin_and_new_york() {
 }
 
 #[test]
-fn time_in_the_repeated_hour_is_parked_not_booked_an_hour_off() {
+fn time_in_the_repeated_hour_is_booked_just_before_it_not_an_hour_off() {
     let s = setup();
     let policy = TimePolicy::new(TimeUnit::Minutes);
     // Logged at 02:30 CET (01:30 UTC), the second 02:30 of the Berlin fall-back night.
@@ -223,15 +224,21 @@ fn time_in_the_repeated_hour_is_parked_not_booked_an_hour_off() {
         agents: &s.agents,
         type_names: &s.types,
     };
+    assert_eq!(timed.entries[0].moved, Some(Moved::RepeatedHour));
     let (ready, blocked) = resolve_all(&timed.entries, &facts, &s.mappings, &s.catalog);
-    assert!(ready.is_empty());
-    assert!(matches!(
-        &blocked[0].blocker,
-        Blocker::Conflict {
-            reason: ConflictReason::AmbiguousLocalTime,
-            ..
-        }
-    ));
+    assert!(blocked.is_empty(), "{blocked:?}");
+    // 02:00–02:30 CET would read as CEST: it ends a minute before the repeated hour instead,
+    // on the same day, as long as it was.
+    assert_eq!(
+        (ready[0].begin.to_string(), ready[0].end.to_string()),
+        ("2026-10-25T02:29:00".into(), "2026-10-25T02:59:00".into())
+    );
+    assert_eq!(
+        ready[0].begin_utc,
+        Utc.with_ymd_and_hms(2026, 10, 25, 0, 29, 0).unwrap(),
+        "the first 02:29, in summer time"
+    );
+    assert_eq!(ready[0].duration_secs, 30 * 60);
 }
 
 #[test]

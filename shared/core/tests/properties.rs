@@ -343,7 +343,7 @@ proptest! {
                     b.key == a.key || b.agent_id != a.agent_id || !(ab < be && bb < ae)
                 });
                 if alone {
-                    prop_assert!(!a.moved, "{} was moved", a.key);
+                    prop_assert!(a.moved.is_none(), "{} was moved", a.key);
                     prop_assert_eq!((a.begin_utc, a.end_utc), (ab, ae));
                 }
             }

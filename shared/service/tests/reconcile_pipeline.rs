@@ -1089,3 +1089,44 @@ async fn a_lock_set_after_planning_parks_the_write_as_project_locked() {
     );
     assert!(h.kimai_sheets().is_empty());
 }
+
+/// Time logged in the repeated hour of the Berlin fall-back night is booked just before it, as
+/// long as it was, and the reconcile's audit line says it moved and why.
+#[tokio::test]
+async fn time_logged_in_the_repeated_hour_is_booked_before_it_and_the_move_is_audited() {
+    use rust_decimal::Decimal;
+    let h = Harness::start().await;
+    h.zammad
+        .sim()
+        .add_accounting(zammad_sim::NewAccounting {
+            ticket_id: TICKET.0,
+            created_by_id: 2,
+            time_unit: Decimal::from(30),
+            type_id: Some(1),
+            with_article: false,
+            article_body: None,
+            // 02:30 CET, the second 02:30 of the night.
+            created_at: Some("2026-10-25T01:30:00Z".parse().unwrap()),
+        })
+        .unwrap();
+    let report = h.reconcile(TICKET).await.unwrap();
+    assert_eq!((report.creates, report.conflicts), (3, 0), "{report:?}");
+    assert_eq!(report.moved.len(), 1, "{:?}", report.moved);
+    assert_eq!(
+        report.moved[0].why,
+        sync_core::placement::Moved::RepeatedHour
+    );
+    h.run_writer().await;
+    let sheets = h.kimai_sheets();
+    let moved = sheets
+        .iter()
+        .find(|s| s.begin.starts_with("2026-10-25"))
+        .unwrap_or_else(|| panic!("{sheets:?}"));
+    assert_eq!(moved.begin, "2026-10-25T02:29:00+0200");
+    assert_eq!(moved.end.as_deref(), Some("2026-10-25T02:59:00+0200"));
+    assert_eq!(moved.duration, 1800);
+    let audited = audit_today_of(h.audit.as_ref(), "ticket.reconcile").await;
+    let detail = &audited[0].event.detail;
+    assert_eq!(detail["moved"][0]["why"], "repeated_hour", "{detail}");
+    assert_eq!(detail["moved"][0]["begin"], "2026-10-25T02:29:00");
+}

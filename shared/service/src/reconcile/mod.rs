@@ -40,7 +40,7 @@ mod turn;
 
 pub use context::{Context, InvocationCache};
 pub use read_kimai::MAX_LIST_WINDOW_DAYS;
-pub use report::ReconcileReport;
+pub use report::{MovedEntry, ReconcileReport};
 
 use crate::batch::QueueRecord;
 use crate::outage::{self, RecordOutcome, WaitForKimai};
@@ -264,6 +264,7 @@ impl Reconciler {
         )?;
         let auto_created = std::mem::take(&mut wanted.auto_created);
         let mut report = ReconcileReport::of_plan(message, zammad.complete, &planned, auto_created);
+        report.moved = MovedEntry::of(&wanted.entries, &planned);
         if message.dry_run {
             return self.finish_dry_run(message, report, planned).await;
         }

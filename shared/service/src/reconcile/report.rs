@@ -5,8 +5,12 @@ use super::{ReconcileError, Reconciler};
 use crate::autocreate::AutoCreated;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
+use std::collections::HashSet;
+use sync_core::desired::EntryKey;
 use sync_core::ids::TicketId;
 use sync_core::needed_action::NeededAction;
+use sync_core::normalise::TimedEntry;
+use sync_core::placement::Moved;
 use sync_core::plan::{Operation, Plan};
 use sync_store::control::RunCounters;
 use sync_store::queue::TicketSyncMessage;
@@ -40,7 +44,44 @@ pub struct ReconcileReport {
     /// A plan read from Zammad later than this one was recorded meanwhile: this one recorded
     /// nothing (the newer plan saw everything it saw).
     pub out_of_date: bool,
+    /// Entries this plan writes away from where their time was logged, and why.
+    pub moved: Vec<MovedEntry>,
     pub plan: Plan,
+}
+
+/// An entry placed away from its natural interval, as the audit log tells it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MovedEntry {
+    pub key: EntryKey,
+    pub why: Moved,
+    /// Where it goes, local time of its owner.
+    pub begin: String,
+    pub end: String,
+}
+
+impl MovedEntry {
+    /// The moved entries among those `planned` creates or updates (or holds for approval).
+    pub(super) fn of(entries: &[TimedEntry], planned: &Plan) -> Vec<MovedEntry> {
+        let written: HashSet<&EntryKey> = planned
+            .operations
+            .iter()
+            .chain(&planned.awaiting_approval)
+            .filter(|o| !matches!(o, Operation::Delete { .. }))
+            .map(Operation::key)
+            .collect();
+        entries
+            .iter()
+            .filter(|e| written.contains(&e.key))
+            .filter_map(|e| {
+                e.moved.map(|why| MovedEntry {
+                    key: e.key.clone(),
+                    why,
+                    begin: e.begin_local().to_string(),
+                    end: e.end_local().to_string(),
+                })
+            })
+            .collect()
+    }
 }
 
 impl ReconcileReport {
@@ -70,6 +111,7 @@ impl ReconcileReport {
             auto_created,
             enqueued: 0,
             out_of_date: false,
+            moved: Vec::new(),
             plan: Plan::default(),
         }
     }
@@ -174,6 +216,7 @@ impl Reconciler {
                     "conflicts_closed": report.conflicts_closed,
                     "needed_actions": report.needed_actions,
                     "enqueued": report.enqueued,
+                    "moved": report.moved,
                 }),
             )
             .await?;
