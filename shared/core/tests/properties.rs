@@ -2,7 +2,7 @@
 
 mod support;
 
-use chrono::Duration;
+use chrono::{Duration, TimeZone, Utc};
 use proptest::prelude::*;
 use rust_decimal::Decimal;
 use std::collections::{HashMap, HashSet};
@@ -21,6 +21,7 @@ use sync_core::planner::{PlanInput, plan};
 use sync_core::rounding::Rounding;
 use sync_core::units::TimeUnit;
 use sync_core::zammad::TimeAccounting;
+use sync_core::zone::{day_bounds, reads_back};
 
 #[derive(Debug, Clone, Copy)]
 enum KimaiState {
@@ -370,4 +371,50 @@ fn the_model_rejects_an_update_whose_expectation_is_stale() {
     };
     let result = std::panic::catch_unwind(move || fake.apply(&p));
     assert!(result.is_err());
+}
+
+proptest! {
+    /// Bookings around the Berlin fall-back night (25 Oct 2026, 00:00–06:00 local): every entry
+    /// is written so that Kimai reads it back, keeps its duration and anchor day, and no agent
+    /// overlaps itself (a few hours of time leave room on a 25-hour day).
+    #[test]
+    fn around_the_repeated_hour_every_entry_reads_back_and_keeps_its_length(
+        list in proptest::collection::vec((1u64..3, 5i64..60, 0i64..360), 1..6),
+    ) {
+        let night = Utc.with_ymd_and_hms(2026, 10, 24, 22, 0, 0).unwrap();
+        let input: Vec<TimeAccounting> = list
+            .iter()
+            .enumerate()
+            .map(|(i, &(agent, minutes, at_minute))| {
+                let at = night + Duration::minutes(at_minute);
+                TimeAccounting {
+                    id: AccountingId(i as u64 + 1),
+                    ticket_id: TicketId(1),
+                    article_id: None,
+                    amount: Decimal::from(minutes),
+                    type_id: None,
+                    agent_id: ZammadUserId(agent),
+                    created_at: at,
+                    updated_at: at,
+                }
+            })
+            .collect();
+        let zone = chrono_tz::Europe::Berlin;
+        let zones = Zones::new(zone);
+        let out = normalise(&input, &TimePolicy::new(TimeUnit::Minutes), &zones, &[]).unwrap();
+        for e in &out.entries {
+            prop_assert!(reads_back(zone, e.begin_utc) && reads_back(zone, e.end_utc), "{} at {}..{}", e.key, e.begin_utc, e.end_utc);
+            prop_assert_eq!((e.end_utc - e.begin_utc).num_seconds(), e.duration_secs);
+            // A moved entry stays inside its anchor day (an unmoved one may cross midnight).
+            if e.moved.is_some() {
+                let (start, stop) = day_bounds(zone, e.anchor_day);
+                prop_assert!(e.begin_utc >= start && e.end_utc <= stop, "{} left its day", e.key);
+            }
+            for other in &out.entries {
+                if other.key != e.key && other.agent_id == e.agent_id {
+                    prop_assert!(!overlap(e, other), "{} and {} overlap", e.key, other.key);
+                }
+            }
+        }
+    }
 }
