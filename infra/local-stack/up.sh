@@ -5,7 +5,8 @@
 #  3. every function crate built as an x86_64 bootstrap.zip (profile lambdalocal)
 #  4. template.yaml packaged and deployed to the emulator as stack $STACK_NAME
 #  5. the emulator gaps patched (TTL), the simulators of Zammad and Kimai started with demo data
-#  6. secrets and demo settings seeded, a first sync triggered, the URLs printed
+#  6. secrets and demo settings seeded, a first sync (a backfill of the last two weeks, where
+#     the demo's bookings are moved to) triggered, the URLs printed
 # Idempotent: a second run updates what changed and keeps what runs.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -116,7 +117,9 @@ start_sim() { # name port args...
     tail -n 20 "$log" >&2
     exit 1
 }
-start_sim zammad-sim "$ZAMMAD_SIM_PORT" --dataset infra/zammad-sim/demo/dataset.json
+# The demo's bookings are moved by whole weeks into the past week, so the first sync books them
+# and the dashboard shows them.
+start_sim zammad-sim "$ZAMMAD_SIM_PORT" --dataset infra/zammad-sim/demo/dataset.json --dated-recently
 start_sim kimai-sim "$KIMAI_SIM_PORT" --dataset infra/kimai-sim/data/demo.json
 
 step "secrets and demo settings"
@@ -142,9 +145,16 @@ AWS_ENDPOINT_URL="$MINISTACK_URL" AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=t
     --policy "$here/demo-policy.json" >&2
 
 step "first sync"
+# A backfill of the last two weeks: an incremental run looks back only a day, and the demo's
+# bookings lie anywhere in the past week.
+first_sync="$(python3 -c '
+import datetime, json
+now = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
+print(json.dumps({"mode": "backfill", "from": (now - datetime.timedelta(days=14)).isoformat(),
+                  "to": now.isoformat(), "concurrency": "queue"}))')"
 fetch_fn="$(stack_output ScheduledFetchFunctionName)"
 if [[ -n "$fetch_fn" ]] && awsl lambda invoke --function-name "$fetch_fn" \
-    --payload '{"mode":"incremental"}' "$STACK_DIR/first-sync.json" >"$STACK_DIR/first-sync.meta" 2>&1 &&
+    --payload "$first_sync" "$STACK_DIR/first-sync.json" >"$STACK_DIR/first-sync.meta" 2>&1 &&
     ! grep -q FunctionError "$STACK_DIR/first-sync.meta"; then
     echo "scheduled-fetch answered: $(cat "$STACK_DIR/first-sync.json")" >&2
 else

@@ -203,6 +203,41 @@ impl Dataset {
         Dataset::from_json(&text)
     }
 
+    /// The same world moved by whole weeks so that its latest booking lies in the week before
+    /// `now` (at or before it): weekdays and local times stay, and a demo started today shows
+    /// recent time. A world with no bookings, or already that recent, is left as it is.
+    pub fn dated_recently(mut self, now: DateTime<Utc>) -> Dataset {
+        let Some(latest) = self.accountings.iter().map(|a| a.created_at).max() else {
+            return self;
+        };
+        let weeks = (now - latest).num_weeks();
+        if weeks <= 0 {
+            return self;
+        }
+        let by = chrono::Duration::weeks(weeks);
+        for o in &mut self.organisations {
+            o.created_at += by;
+        }
+        for g in &mut self.groups {
+            g.created_at += by;
+        }
+        for u in &mut self.users {
+            u.created_at += by;
+        }
+        for t in &mut self.tickets {
+            t.created_at += by;
+            t.updated_at = t.updated_at.map(|at| at + by);
+        }
+        for t in &mut self.accounting_types {
+            t.created_at += by;
+        }
+        for a in &mut self.accountings {
+            a.created_at += by;
+            a.updated_at = a.updated_at.map(|at| at + by);
+        }
+        self
+    }
+
     /// Ids unique per kind, every reference resolvable, amounts within `decimal(6,2)`.
     pub fn validate(&self) -> Result<(), DatasetError> {
         let orgs = unique("organisation", self.organisations.iter().map(|o| o.id))?;
@@ -288,6 +323,7 @@ fn check(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::Datelike;
 
     fn minimal() -> &'static str {
         r#"{
@@ -299,6 +335,34 @@ mod tests {
                            "created_at": "2024-03-01T10:00:00.123Z"}],
           "tokens": [{"token": "agent-token", "user_id": 3}]
         }"#
+    }
+
+    #[test]
+    fn dated_recently_moves_by_whole_weeks_to_just_before_now() {
+        let demo = Dataset::demo();
+        let latest = demo.accountings.iter().map(|a| a.created_at).max().unwrap();
+        let now = DateTime::parse_from_rfc3339("2026-12-06T03:00:00Z")
+            .unwrap()
+            .to_utc();
+        let moved = demo.clone().dated_recently(now);
+        let new_latest = moved
+            .accountings
+            .iter()
+            .map(|a| a.created_at)
+            .max()
+            .unwrap();
+        assert!(new_latest <= now && now - new_latest < chrono::Duration::weeks(1));
+        let by = new_latest - latest;
+        assert_eq!(by.num_seconds() % (7 * 24 * 3600), 0, "whole weeks: {by}");
+        for (a, b) in demo.accountings.iter().zip(&moved.accountings) {
+            assert_eq!(b.created_at - a.created_at, by);
+            assert_eq!(b.created_at.weekday(), a.created_at.weekday());
+        }
+        assert_eq!(moved.tickets[0].created_at - demo.tickets[0].created_at, by);
+        moved.validate().unwrap();
+        // Already recent, or in the future: left alone.
+        assert_eq!(moved.clone().dated_recently(now), moved);
+        assert_eq!(demo.clone().dated_recently(latest), demo);
     }
 
     #[test]

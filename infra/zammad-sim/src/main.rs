@@ -1,21 +1,31 @@
-//! `zammad-sim --dataset FILE [--port N] [--version 6.2|6.5]`
+//! `zammad-sim --dataset FILE [--port N] [--version 6.2|6.5] [--dated-recently]`
+//!
+//! `--dated-recently` moves the dataset by whole weeks so that its latest booking lies in the
+//! past week (the local stack's demo, so that its first sync books recent time).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 use zammad_sim::{Dataset, SimConfig, ZammadVersion, serve};
 
-const USAGE: &str = "usage: zammad-sim --dataset FILE [--port N] [--version 6.2|6.5]";
+const USAGE: &str =
+    "usage: zammad-sim --dataset FILE [--port N] [--version 6.2|6.5] [--dated-recently]";
 
 #[derive(Debug)]
 struct Args {
     dataset: PathBuf,
     config: SimConfig,
+    dated_recently: bool,
 }
 
 fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
     let mut dataset = None;
     let mut config = SimConfig::default();
+    let mut dated_recently = false;
     while let Some(flag) = args.next() {
+        if flag == "--dated-recently" {
+            dated_recently = true;
+            continue;
+        }
         let mut value = || args.next().ok_or_else(|| format!("{flag} needs a value"));
         match flag.as_str() {
             "--dataset" => dataset = Some(PathBuf::from(value()?)),
@@ -31,7 +41,11 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
         }
     }
     let dataset = dataset.ok_or_else(|| format!("--dataset is required\n{USAGE}"))?;
-    Ok(Args { dataset, config })
+    Ok(Args {
+        dataset,
+        config,
+        dated_recently,
+    })
 }
 
 #[tokio::main]
@@ -49,6 +63,7 @@ async fn main() -> ExitCode {
         }
     };
     let dataset = match Dataset::from_file(&args.dataset) {
+        Ok(d) if args.dated_recently => d.dated_recently(chrono::Utc::now()),
         Ok(d) => d,
         Err(e) => {
             eprintln!("zammad-sim: {e}");
@@ -90,6 +105,12 @@ mod tests {
         let defaults = parse(&["--dataset", "d.json"]).unwrap();
         assert_eq!(defaults.config.port, 8081);
         assert_eq!(defaults.config.version, ZammadVersion::V6_5);
+        assert!(!defaults.dated_recently);
+        assert!(
+            parse(&["--dated-recently", "--dataset", "d.json"])
+                .unwrap()
+                .dated_recently
+        );
     }
 
     #[test]
