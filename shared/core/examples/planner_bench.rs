@@ -17,6 +17,7 @@ use sync_core::kimai::Timesheet;
 use sync_core::mapping::{Mappings, TicketFacts, resolve_all, zones_for};
 use sync_core::marker::Marker;
 use sync_core::normalise::{TimePolicy, normalise};
+use sync_core::placement::Taken;
 use sync_core::plan::{Base, Plan};
 use sync_core::planner::{PlanInput, desired_matches_kimai, plan};
 use sync_core::rounding::Rounding;
@@ -47,9 +48,23 @@ fn main() {
     for n in sizes {
         let world = World::build(n);
         let t_norm = best_of(3, || {
-            black_box(normalise(&world.accountings, &world.policy, &world.zones, &[]).unwrap());
+            black_box(
+                normalise(
+                    &world.accountings,
+                    &world.policy,
+                    &world.zones,
+                    &Taken::default(),
+                )
+                .unwrap(),
+            );
         });
-        let normalised = normalise(&world.accountings, &world.policy, &world.zones, &[]).unwrap();
+        let normalised = normalise(
+            &world.accountings,
+            &world.policy,
+            &world.zones,
+            &Taken::default(),
+        )
+        .unwrap();
         assert_eq!(normalised.entries.len(), n);
         let t_resolve = best_of(3, || {
             black_box(world.resolve(&normalised.entries));

@@ -29,6 +29,7 @@ use crate::normalise::{TimedEntry, Zones};
 use crate::plan::ConflictReason;
 use crate::zammad::{Organisation, Ticket, ZammadUser};
 use crate::zone::{parse_zone, reads_back};
+use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -256,6 +257,23 @@ pub fn zones_for(
     zones
 }
 
+/// "no free 45 min on 2026-05-04 (Europe/Berlin): booked 08:00–12:00, 12:30–18:00": the
+/// day's bookings in the agent's local time.
+fn no_room_detail(entry: &TimedEntry, bookings: &[(DateTime<Utc>, DateTime<Utc>)]) -> String {
+    let hm = |t: DateTime<Utc>| t.with_timezone(&entry.zone).format("%H:%M").to_string();
+    let booked: Vec<String> = bookings
+        .iter()
+        .map(|&(b, e)| format!("{}–{}", hm(b), hm(e)))
+        .collect();
+    format!(
+        "no free {} min on {} ({}): booked {}",
+        entry.duration_secs / 60,
+        entry.anchor_day,
+        entry.zone.name(),
+        booked.join(", ")
+    )
+}
+
 /// Resolve one timed entry.
 pub fn resolve(
     entry: &TimedEntry,
@@ -322,6 +340,12 @@ pub fn resolve(
         Some(_) => {}
     }
 
+    if let Some(bookings) = &entry.no_room {
+        return blocked(Blocker::Conflict {
+            reason: ConflictReason::NoRoomOnDay,
+            detail: no_room_detail(entry, bookings),
+        });
+    }
     if !reads_back(entry.zone, entry.begin_utc) || !reads_back(entry.zone, entry.end_utc) {
         return blocked(Blocker::Conflict {
             reason: ConflictReason::AmbiguousLocalTime,

@@ -9,7 +9,7 @@ use crate::desired::EntryKey;
 use crate::ids::{AccountingId, AccountingTypeId, TicketId, ZammadUserId};
 use crate::kimai::KimaiLocalDateTime;
 use crate::netting::{Booking, net_group};
-use crate::placement::{BusyInterval, Moved, Placement, PlacementRequest, place};
+use crate::placement::{Moved, Placement, PlacementRequest, Taken, place};
 use crate::rounding::{Rounding, RoundingError};
 use crate::units::{TimeUnit, UnitError};
 use crate::zammad::TimeAccounting;
@@ -96,6 +96,8 @@ pub struct TimedEntry {
     pub net_secs: i64,
     /// Shifted from its natural position (to avoid an overlap or a repeated hour).
     pub moved: Option<Moved>,
+    /// No free slot on its day: the day's bookings (see [`crate::placement::Placed`]).
+    pub no_room: Option<Vec<(DateTime<Utc>, DateTime<Utc>)>>,
 }
 
 impl TimedEntry {
@@ -126,7 +128,7 @@ pub fn normalise(
     accountings: &[TimeAccounting],
     policy: &TimePolicy,
     zones: &Zones,
-    busy: &[BusyInterval],
+    taken: &Taken,
 ) -> Result<Normalised, NormaliseError> {
     policy.rounding.validate()?;
     let mut seen = HashSet::with_capacity(accountings.len());
@@ -182,7 +184,7 @@ pub fn normalise(
             keep_within_day: u.keep_within_day,
         })
         .collect();
-    let placed = place(policy.placement, &requests, busy);
+    let placed = place(policy.placement, &requests, taken);
 
     let mut entries: Vec<TimedEntry> = unplaced
         .into_iter()
@@ -200,6 +202,7 @@ pub fn normalise(
             duration_secs: u.net_secs,
             net_secs,
             moved: p.moved,
+            no_room: p.no_room,
         })
         .collect();
     entries.sort_by(|a, b| a.key.cmp(&b.key));
@@ -255,7 +258,7 @@ mod tests {
             &[acc(1, 2, None, "1.25", utc(14, 0))],
             &TimePolicy::new(TimeUnit::Hours),
             &zones,
-            &[],
+            &Taken::default(),
         )
         .unwrap();
         let e = &out.entries[0];
@@ -272,7 +275,7 @@ mod tests {
             &[acc(1, 2, None, "2.5", utc(9, 0))],
             &TimePolicy::new(unit),
             &berlin(),
-            &[],
+            &Taken::default(),
         )
         .unwrap();
         assert_eq!(out.entries[0].duration_secs, 15 * 60);
@@ -289,7 +292,7 @@ mod tests {
             ],
             &TimePolicy::new(TimeUnit::Minutes),
             &berlin(),
-            &[],
+            &Taken::default(),
         )
         .unwrap();
         let keys: Vec<_> = out.entries.iter().map(|e| e.key.as_str()).collect();
@@ -305,7 +308,7 @@ mod tests {
             ],
             &TimePolicy::new(TimeUnit::Minutes),
             &berlin(),
-            &[],
+            &Taken::default(),
         )
         .unwrap();
         let e = &out.entries[0];
@@ -326,14 +329,14 @@ mod tests {
             acc(2, 2, None, "7", utc(10, 0)),
             acc(3, 2, None, "7", utc(11, 0)),
         ];
-        let out = normalise(&list, &policy, &berlin(), &[]).unwrap();
+        let out = normalise(&list, &policy, &berlin(), &Taken::default()).unwrap();
         assert_eq!(out.entries.len(), 1);
         let e = &out.entries[0];
         assert_eq!((e.net_secs, e.duration_secs), (21 * 60, 30 * 60));
         assert_eq!(e.end_utc, utc(11, 0));
         assert_eq!(e.accounting_ids.len(), 3);
         policy.aggregation = Aggregation::PerAccounting;
-        let out = normalise(&list, &policy, &berlin(), &[]).unwrap();
+        let out = normalise(&list, &policy, &berlin(), &Taken::default()).unwrap();
         let total: i64 = out.entries.iter().map(|e| e.duration_secs).sum();
         assert_eq!(total, 45 * 60);
     }
@@ -342,7 +345,13 @@ mod tests {
     fn rounding_to_zero_is_reported() {
         let mut policy = TimePolicy::new(TimeUnit::Minutes);
         policy.rounding = Rounding::new(RoundingMode::Down, 15, None).unwrap();
-        let out = normalise(&[acc(1, 2, None, "10", utc(9, 0))], &policy, &berlin(), &[]).unwrap();
+        let out = normalise(
+            &[acc(1, 2, None, "10", utc(9, 0))],
+            &policy,
+            &berlin(),
+            &Taken::default(),
+        )
+        .unwrap();
         assert!(out.entries.is_empty());
         assert_eq!(out.rounded_away, vec![EntryKey("ta:1".into())]);
     }
@@ -354,7 +363,7 @@ mod tests {
             &[acc(1, 2, None, "30", utc(22, 5))],
             &TimePolicy::new(TimeUnit::Minutes),
             &berlin(),
-            &[],
+            &Taken::default(),
         )
         .unwrap();
         let e = &out.entries[0];
@@ -373,7 +382,7 @@ mod tests {
             ],
             &TimePolicy::new(TimeUnit::Minutes),
             &berlin(),
-            &[],
+            &Taken::default(),
         )
         .unwrap();
         let (a, b) = (&out.entries[0], &out.entries[1]);
@@ -389,7 +398,7 @@ mod tests {
                 minutes: Decimal::ZERO,
             }),
             &berlin(),
-            &[],
+            &Taken::default(),
         )
         .unwrap_err();
         assert!(matches!(
@@ -406,7 +415,7 @@ mod tests {
             ],
             &TimePolicy::new(TimeUnit::Minutes),
             &berlin(),
-            &[],
+            &Taken::default(),
         )
         .unwrap_err();
         assert_eq!(err, NormaliseError::DuplicateAccounting(AccountingId(9)));
@@ -417,7 +426,7 @@ mod tests {
             minimum_minutes: None,
         };
         assert!(matches!(
-            normalise(&[], &policy, &berlin(), &[]),
+            normalise(&[], &policy, &berlin(), &Taken::default()),
             Err(NormaliseError::Rounding(_))
         ));
     }

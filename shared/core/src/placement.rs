@@ -47,6 +47,27 @@ pub struct BusyInterval {
     pub end: DateTime<Utc>,
 }
 
+/// What already holds time on the agents' days, for placing new entries around it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Taken {
+    /// Other bookings of the agents (other tickets' timesheets, time entered by hand in
+    /// Kimai): avoided, never moved.
+    pub busy: Vec<BusyInterval>,
+    /// Entries already in Kimai, by key, where they are there: an entry whose length did not
+    /// change stays exactly there, and the others are placed around it. Entries in Kimai are
+    /// never moved to make room.
+    pub pinned: HashMap<EntryKey, (DateTime<Utc>, DateTime<Utc>)>,
+}
+
+impl Taken {
+    pub fn busy(busy: Vec<BusyInterval>) -> Taken {
+        Taken {
+            busy,
+            ..Taken::default()
+        }
+    }
+}
+
 /// One entry to place.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PlacementRequest {
@@ -61,12 +82,15 @@ pub struct PlacementRequest {
     pub keep_within_day: bool,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Placed {
     pub begin: DateTime<Utc>,
     pub end: DateTime<Utc>,
     /// Shifted away from its natural interval, and why.
     pub moved: Option<Moved>,
+    /// Its natural interval is taken and its day has no free slot as long as it: the day's
+    /// bookings, by begin. It stays where it was (and is reported, not written).
+    pub no_room: Option<Vec<(DateTime<Utc>, DateTime<Utc>)>>,
 }
 
 /// Why an entry left its natural interval.
@@ -240,18 +264,19 @@ impl Timeline {
 }
 
 /// Place every request; the result is in the order of `requests`.
-pub fn place(
-    policy: Placement,
-    requests: &[PlacementRequest],
-    busy: &[BusyInterval],
-) -> Vec<Placed> {
-    let naturals: Vec<_> = requests.iter().map(|r| natural_of(policy, r)).collect();
+pub fn place(policy: Placement, requests: &[PlacementRequest], taken: &Taken) -> Vec<Placed> {
+    // A pinned entry's natural place is where it is in Kimai.
+    let naturals: Vec<_> = requests
+        .iter()
+        .map(|r| pinned_span(taken, r).unwrap_or_else(|| natural_of(policy, r)))
+        .collect();
     let mut out: Vec<Placed> = naturals
         .iter()
         .map(|&(begin, end)| Placed {
             begin,
             end,
             moved: None,
+            no_room: None,
         })
         .collect();
 
@@ -260,7 +285,7 @@ pub fn place(
         by_agent.entry(r.agent_id).or_default().push(i);
     }
     let mut busy_by_agent: HashMap<ZammadUserId, Vec<Span>> = HashMap::new();
-    for b in busy.iter().filter(|b| b.end > b.begin) {
+    for b in taken.busy.iter().filter(|b| b.end > b.begin) {
         busy_by_agent
             .entry(b.agent_id)
             .or_default()
@@ -271,8 +296,13 @@ pub fn place(
     let mut agents: Vec<_> = by_agent.into_iter().collect();
     agents.sort_by_key(|(a, _)| *a);
     for (agent, indices) in agents {
-        let busy = busy_by_agent.remove(&agent).unwrap_or_default();
+        let mut busy = busy_by_agent.remove(&agent).unwrap_or_default();
         let folds = Folds::of(requests, &indices);
+        // 0. Entries in Kimai stay where they are: they are busy time for the others.
+        let (pinned, indices): (Vec<usize>, Vec<usize>) = indices
+            .into_iter()
+            .partition(|&i| pinned_span(taken, &requests[i]).is_some());
+        busy.extend(pinned.iter().map(|&i| naturals[i]));
         let overlapping = overlapping_entries(&indices, &naturals, &busy);
         let mut timeline = Timeline::default();
         for &(b, e) in &busy {
@@ -311,14 +341,28 @@ pub fn place(
                     begin,
                     end: begin + d,
                     moved: Some(why),
+                    no_room: None,
                 };
                 timeline.insert(begin, begin + d);
             } else {
+                if !timeline.is_free(nb, ne) {
+                    out[i].no_room = Some(timeline.within(start, stop).collect());
+                }
                 timeline.insert(nb, ne);
             }
         }
     }
     out
+}
+
+/// Where the request's entry is in Kimai, when it is pinned there and its length is unchanged
+/// (an entry whose Zammad time changed is placed again).
+fn pinned_span(taken: &Taken, r: &PlacementRequest) -> Option<Span> {
+    taken
+        .pinned
+        .get(&r.key)
+        .copied()
+        .filter(|&(b, e)| (e - b).num_seconds() == r.duration_secs)
 }
 
 /// Indices (of `indices`) whose natural interval overlaps another entry's or a busy interval.
@@ -392,16 +436,20 @@ mod tests {
     #[test]
     fn end_at_logged_and_begin_at_logged() {
         let r = req("ta:1", BERLIN, "2026-05-04T10:00", 30);
-        let p = place(Placement::EndAtLogged, std::slice::from_ref(&r), &[]);
+        let p = place(
+            Placement::EndAtLogged,
+            std::slice::from_ref(&r),
+            &Taken::default(),
+        );
         assert_eq!(local(BERLIN, &p[0]).0, "2026-05-04T09:30:00");
-        let p = place(Placement::BeginAtLogged, &[r], &[]);
+        let p = place(Placement::BeginAtLogged, &[r], &Taken::default());
         assert_eq!(local(BERLIN, &p[0]).1, "2026-05-04T10:30:00");
     }
 
     #[test]
     fn logged_just_after_midnight_crosses_midnight_when_it_overlaps_nothing() {
         let r = req("ta:1", BERLIN, "2026-05-05T00:10", 45);
-        let p = place(Placement::EndAtLogged, &[r], &[]);
+        let p = place(Placement::EndAtLogged, &[r], &Taken::default());
         assert_eq!(
             local(BERLIN, &p[0]),
             ("2026-05-04T23:25:00".into(), "2026-05-05T00:10:00".into())
@@ -414,7 +462,7 @@ mod tests {
         // Both logged just after midnight; the second cannot go earlier within 5 May.
         let a = req("ta:1", BERLIN, "2026-05-05T00:10", 45);
         let b = req("ta:2", BERLIN, "2026-05-05T00:20", 30);
-        let p = place(Placement::EndAtLogged, &[a, b], &[]);
+        let p = place(Placement::EndAtLogged, &[a, b], &Taken::default());
         assert_eq!(local(BERLIN, &p[0]).0, "2026-05-04T23:25:00");
         assert!(p[0].moved.is_none());
         assert_eq!(
@@ -430,7 +478,7 @@ mod tests {
         let reqs: Vec<_> = (1..=8)
             .map(|i| req(&format!("ta:{i}"), BERLIN, "2026-05-04T17:00", 60))
             .collect();
-        let p = place(Placement::EndAtLogged, &reqs, &[]);
+        let p = place(Placement::EndAtLogged, &reqs, &Taken::default());
         let mut spans: Vec<_> = p.iter().map(|x| local(BERLIN, x)).collect();
         spans.sort();
         let expected: Vec<_> = (9..17)
@@ -458,7 +506,7 @@ mod tests {
         let p = place(
             Placement::EndAtLogged,
             &[req("ta:1", BERLIN, "2026-05-04T11:00", 120)],
-            &[busy],
+            &Taken::busy(vec![busy]),
         );
         assert_eq!(local(BERLIN, &p[0]).0, "2026-05-04T12:00:00");
         assert!(p[0].moved.is_some());
@@ -474,10 +522,53 @@ mod tests {
         let p = place(
             Placement::EndAtLogged,
             &[req("ta:1", BERLIN, "2026-05-04T11:00", 60)],
-            &[busy],
+            &Taken::busy(vec![busy]),
         );
         assert_eq!(local(BERLIN, &p[0]).0, "2026-05-04T10:00:00");
         assert!(p[0].moved.is_none());
+        // It says so, with the day's bookings.
+        let taken = p[0].no_room.as_ref().unwrap();
+        assert_eq!(
+            taken,
+            &vec![(
+                at(BERLIN, "2026-05-04T00:00"),
+                at(BERLIN, "2026-05-05T00:00")
+            )]
+        );
+    }
+
+    #[test]
+    fn entries_in_kimai_stay_where_they_are_and_new_ones_move_around_them() {
+        // ta:1 is in Kimai at 14:00–15:00 (moved there by hand, say); ta:2, logged at 14:30,
+        // would overlap it and moves earlier.
+        let one = req("ta:1", BERLIN, "2026-05-04T10:00", 60);
+        let two = req("ta:2", BERLIN, "2026-05-04T14:30", 30);
+        let taken = Taken {
+            pinned: HashMap::from([(
+                one.key.clone(),
+                (
+                    at(BERLIN, "2026-05-04T14:00"),
+                    at(BERLIN, "2026-05-04T15:00"),
+                ),
+            )]),
+            ..Taken::default()
+        };
+        let p = place(Placement::EndAtLogged, &[one.clone(), two], &taken);
+        assert_eq!(
+            local(BERLIN, &p[0]),
+            ("2026-05-04T14:00:00".into(), "2026-05-04T15:00:00".into())
+        );
+        assert_eq!(p[0].moved, None);
+        assert_eq!(
+            local(BERLIN, &p[1]),
+            ("2026-05-04T13:30:00".into(), "2026-05-04T14:00:00".into())
+        );
+        assert_eq!(p[1].moved, Some(Moved::Overlap));
+        // Its Zammad time changed (45 minutes now): placed again from where it was logged.
+        let mut longer = one;
+        longer.duration_secs = 45 * 60;
+        let p = place(Placement::EndAtLogged, &[longer], &taken);
+        assert_eq!(local(BERLIN, &p[0]).0, "2026-05-04T09:15:00");
     }
 
     #[test]
@@ -486,7 +577,7 @@ mod tests {
         let mut b = req("ta:2", BERLIN, "2026-05-04T10:00", 60);
         b.agent_id = ZammadUserId(2);
         let c = req("ta:3", BERLIN, "2026-05-04T12:00", 60);
-        let p = place(Placement::EndAtLogged, &[a, b, c], &[]);
+        let p = place(Placement::EndAtLogged, &[a, b, c], &Taken::default());
         assert!(p.iter().all(|x| x.moved.is_none()));
     }
 
@@ -498,7 +589,7 @@ mod tests {
             req("ta:2", BERLIN, "2026-05-04T17:00", 60),
             req("ta:3", BERLIN, "2026-05-04T16:00", 60),
         ];
-        let p = place(Placement::EndAtLogged, &reqs, &[]);
+        let p = place(Placement::EndAtLogged, &reqs, &Taken::default());
         assert_eq!(local(BERLIN, &p[2]).0, "2026-05-04T15:00:00");
         assert!(p[2].moved.is_none());
         assert_eq!(local(BERLIN, &p[1]).0, "2026-05-04T14:00:00");
@@ -508,7 +599,11 @@ mod tests {
     fn spring_forward_day_in_berlin() {
         // 03:30 CEST on 29 March; 90 min end_at_logged begins at 01:00 CET (the clock skips 02:xx).
         let r = req("ta:1", BERLIN, "2026-03-29T03:30", 90);
-        let p = place(Placement::EndAtLogged, std::slice::from_ref(&r), &[]);
+        let p = place(
+            Placement::EndAtLogged,
+            std::slice::from_ref(&r),
+            &Taken::default(),
+        );
         assert_eq!(local(BERLIN, &p[0]).0, "2026-03-29T01:00:00");
         assert_eq!((p[0].end - p[0].begin).num_minutes(), 90);
         // A second, 30 min, logged at the same time: its natural 03:00–03:30 is taken, so it
@@ -518,7 +613,7 @@ mod tests {
             duration_secs: 30 * 60,
             ..r.clone()
         };
-        let p = place(Placement::EndAtLogged, &[r, r2], &[]);
+        let p = place(Placement::EndAtLogged, &[r, r2], &Taken::default());
         assert_eq!(
             local(BERLIN, &p[1]),
             ("2026-03-29T00:30:00".into(), "2026-03-29T01:00:00".into())
@@ -530,13 +625,13 @@ mod tests {
         let ny = chrono_tz::America::New_York;
         // 01:30 happens twice on 1 Nov 2026; the earlier (EDT) instant is meant.
         let r = req("ta:1", ny, "2026-11-01T01:30", 60);
-        let p = place(Placement::EndAtLogged, &[r], &[]);
+        let p = place(Placement::EndAtLogged, &[r], &Taken::default());
         assert_eq!(
             local(ny, &p[0]),
             ("2026-11-01T00:30:00".into(), "2026-11-01T01:30:00".into())
         );
         let r = req("ta:2", ny, "2026-11-01T02:00", 60);
-        let p = place(Placement::EndAtLogged, &[r], &[]);
+        let p = place(Placement::EndAtLogged, &[r], &Taken::default());
         // 60 real minutes before 02:00 EST begin at 01:00 EST, the second 01:00 of the day,
         // which Kimai would read as EDT: the entry moves before the repeated hour instead.
         assert_eq!(
@@ -567,7 +662,7 @@ mod tests {
         let p = place(
             Placement::EndAtLogged,
             &[fold_req("ta:1", "2026-10-25T01:40:00Z", 30)],
-            &[],
+            &Taken::default(),
         );
         assert_eq!(p[0].moved, Some(Moved::RepeatedHour));
         assert_eq!(
@@ -579,7 +674,7 @@ mod tests {
         let p = place(
             Placement::EndAtLogged,
             &[fold_req("ta:2", "2026-10-25T01:10:00Z", 30)],
-            &[],
+            &Taken::default(),
         );
         assert_eq!(
             (p[0].begin, p[0].end),
@@ -589,7 +684,7 @@ mod tests {
         let p = place(
             Placement::EndAtLogged,
             &[fold_req("ta:3", "2026-10-25T00:20:00Z", 15)],
-            &[],
+            &Taken::default(),
         );
         assert_eq!(p[0].moved, None);
         assert_eq!(p[0].begin, utc("2026-10-25T00:05:00Z"));
@@ -602,7 +697,7 @@ mod tests {
         let p = place(
             Placement::BeginAtLogged,
             &[fold_req("ta:4", "2026-10-25T01:20:00Z", 30)],
-            &busy,
+            &Taken::busy(busy.to_vec()),
         );
         assert_eq!(p[0].moved, Some(Moved::RepeatedHour));
         assert_eq!(
@@ -628,7 +723,7 @@ mod tests {
         let p = place(
             Placement::EndAtLogged,
             &[fold_req("ta:1", "2026-10-25T01:40:00Z", 30)],
-            &busy,
+            &Taken::busy(busy.to_vec()),
         );
         // The mapping then parks it as `ambiguous_local_time`.
         assert_eq!(p[0].moved, None);
@@ -639,7 +734,7 @@ mod tests {
     fn aggregates_are_kept_inside_their_day() {
         let mut r = req("agg:x", BERLIN, "2026-05-05T00:10", 60);
         r.keep_within_day = true;
-        let p = place(Placement::EndAtLogged, &[r], &[]);
+        let p = place(Placement::EndAtLogged, &[r], &Taken::default());
         assert_eq!(
             local(BERLIN, &p[0]),
             ("2026-05-05T00:00:00".into(), "2026-05-05T01:00:00".into())

@@ -78,6 +78,9 @@ pub enum ConflictReason {
     /// The project is locked up to the timesheet's day in Kimai (`lockedUntil`): nobody may
     /// create, change or delete it there. Closes by itself once the lock is moved back.
     ProjectLocked,
+    /// The agent's local day has no free slot as long as the entry (other tickets' time and
+    /// time entered by hand fill it): placed nowhere, written nowhere.
+    NoRoomOnDay,
 }
 
 impl ConflictReason {
@@ -96,6 +99,7 @@ impl ConflictReason {
             ConflictReason::AmbiguousLocalTime => "ambiguous_local_time",
             ConflictReason::DuplicateTimesheets => "duplicate_timesheets",
             ConflictReason::ProjectLocked => "project_locked",
+            ConflictReason::NoRoomOnDay => "no_room_on_day",
         }
     }
 }

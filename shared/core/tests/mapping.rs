@@ -173,6 +173,7 @@ fn entry(type_id: Option<u64>) -> TimedEntry {
         duration_secs: 1800,
         net_secs: 1800,
         moved: None,
+        no_room: None,
     }
 }
 
@@ -526,4 +527,21 @@ fn mappings_round_trip_through_json_with_defaults() {
     let minimal: Mappings = serde_json::from_str(r#"{"api_user":1}"#).unwrap();
     assert_eq!(minimal, Mappings::new(API_USER));
     assert!(serde_json::from_str::<Mappings>("{}").is_err());
+}
+
+#[test]
+fn an_entry_without_room_on_its_day_is_a_conflict_naming_the_days_bookings() {
+    let mut e = entry(Some(7));
+    let at = |h, m| Utc.with_ymd_and_hms(2026, 5, 4, h, m, 0).unwrap();
+    // New York is UTC−4 in May: 12:00–16:00 and 16:30–22:00 UTC.
+    e.no_room = Some(vec![(at(12, 0), at(16, 0)), (at(16, 30), at(22, 0))]);
+    let b = Case::new(Some((5, "ACME Inc"))).blocked(&e, &mappings());
+    assert_eq!(reason(&b), ConflictReason::NoRoomOnDay);
+    let Blocker::Conflict { detail, .. } = &b else {
+        unreachable!()
+    };
+    assert_eq!(
+        detail,
+        "no free 30 min on 2026-05-04 (America/New_York): booked 08:00–12:00, 12:30–18:00"
+    );
 }

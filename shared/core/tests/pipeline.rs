@@ -11,7 +11,7 @@ use sync_core::catalog::{Catalog, KimaiActivity, KimaiCustomer, KimaiProject, Ki
 use sync_core::ids::*;
 use sync_core::mapping::{Mappings, TicketFacts, resolve_all, zones_for};
 use sync_core::normalise::{TimePolicy, normalise};
-use sync_core::placement::Moved;
+use sync_core::placement::{Moved, Taken};
 use sync_core::plan::{Operation, Plan};
 use sync_core::planner::{PlanInput, plan};
 use sync_core::rounding::{Rounding, RoundingMode};
@@ -122,7 +122,7 @@ fn desired_for(
     policy: &TimePolicy,
 ) -> Vec<sync_core::desired::DesiredTimesheet> {
     let zones = zones_for(&s.agents, &s.mappings, &s.catalog, chrono_tz::UTC);
-    let timed = normalise(list, policy, &zones, &[]).unwrap();
+    let timed = normalise(list, policy, &zones, &Taken::default()).unwrap();
     let facts = TicketFacts {
         ticket: &s.ticket,
         organisation: Some(&s.org),
@@ -217,7 +217,7 @@ fn time_in_the_repeated_hour_is_booked_just_before_it_not_an_hour_off() {
         Utc.with_ymd_and_hms(2026, 10, 25, 1, 30, 0).unwrap(),
     )];
     let zones = zones_for(&s.agents, &s.mappings, &s.catalog, chrono_tz::UTC);
-    let timed = normalise(&list, &policy, &zones, &[]).unwrap();
+    let timed = normalise(&list, &policy, &zones, &Taken::default()).unwrap();
     let facts = TicketFacts {
         ticket: &s.ticket,
         organisation: Some(&s.org),

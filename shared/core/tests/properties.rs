@@ -16,6 +16,7 @@ use sync_core::kimai::Timesheet;
 use sync_core::mapping::{Blocker, Unresolved};
 use sync_core::marker::Marker;
 use sync_core::normalise::{TimePolicy, Zones, normalise};
+use sync_core::placement::Taken;
 use sync_core::plan::{ConflictReason, Operation, Plan};
 use sync_core::planner::{PlanInput, plan};
 use sync_core::rounding::Rounding;
@@ -300,7 +301,7 @@ proptest! {
             policy.aggregation = Aggregation::PerTicketAgentActivityDay;
         }
         let zones = Zones::new(chrono_tz::Europe::Berlin);
-        let out = normalise(&accountings(&list), &policy, &zones, &[]).unwrap();
+        let out = normalise(&accountings(&list), &policy, &zones, &Taken::default()).unwrap();
         let mut expected: HashMap<(u64, Option<u64>), i64> = HashMap::new();
         for b in &list {
             *expected.entry((b.agent, b.type_id)).or_default() += b.minutes * 60;
@@ -401,7 +402,7 @@ proptest! {
             .collect();
         let zone = chrono_tz::Europe::Berlin;
         let zones = Zones::new(zone);
-        let out = normalise(&input, &TimePolicy::new(TimeUnit::Minutes), &zones, &[]).unwrap();
+        let out = normalise(&input, &TimePolicy::new(TimeUnit::Minutes), &zones, &Taken::default()).unwrap();
         for e in &out.entries {
             prop_assert!(reads_back(zone, e.begin_utc) && reads_back(zone, e.end_utc), "{} at {}..{}", e.key, e.begin_utc, e.end_utc);
             prop_assert_eq!((e.end_utc - e.begin_utc).num_seconds(), e.duration_secs);

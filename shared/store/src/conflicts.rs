@@ -99,7 +99,9 @@ impl ResolutionAction {
             // Deleting the extra timesheets in Kimai closes it by itself.
             | ConflictReason::DuplicateTimesheets
             // Moving the lock back in Kimai closes it by itself.
-            | ConflictReason::ProjectLocked => &[Ignore],
+            | ConflictReason::ProjectLocked
+            // Room on the day (a booking removed or shortened) closes it by itself.
+            | ConflictReason::NoRoomOnDay => &[Ignore],
         }
     }
 
@@ -260,6 +262,7 @@ mod tests {
             ConflictReason::AmbiguousLocalTime,
             ConflictReason::DuplicateTimesheets,
             ConflictReason::ProjectLocked,
+            ConflictReason::NoRoomOnDay,
         ] {
             let allowed = ResolutionAction::for_reason(reason);
             assert!(allowed.contains(&ResolutionAction::Ignore), "{reason:?}");

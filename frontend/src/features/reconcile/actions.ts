@@ -35,6 +35,7 @@ export const REASON_LABELS: Record<string, string> = {
   ambiguous_local_time: "Ambiguous local time",
   duplicate_timesheets: "Duplicate timesheets",
   project_locked: "Project locked in Kimai",
+  no_room_on_day: "No room on the day",
 };
 
 export function actionsFor(reason: string): ResolveAction[] {

@@ -155,6 +155,7 @@ impl Reconciler {
                 match c.reason {
                     ConflictReason::DuplicateTimesheets => "only one timesheet is left in Kimai",
                     ConflictReason::ProjectLocked => "the project's lock no longer covers the day",
+                    ConflictReason::NoRoomOnDay => "the day has room for the entry now",
                     _ => "the mapping was fixed; the entry resolves now",
                 }
                 .to_owned(),
@@ -203,5 +204,6 @@ fn fixes_show_in_the_plan(reason: ConflictReason) -> bool {
             | ConflictReason::UnmappedProject
             | ConflictReason::DuplicateTimesheets
             | ConflictReason::ProjectLocked
+            | ConflictReason::NoRoomOnDay
     )
 }

@@ -14,6 +14,7 @@ use sync_core::ids::TicketId;
 use sync_core::mapping::{AutoCreate, Blocker, TicketFacts, Unresolved, resolve_all, zones_for};
 use sync_core::needed_action::NeededAction;
 use sync_core::normalise::{TimedEntry, normalise};
+use sync_core::placement::Taken;
 
 /// Rounds of auto-create per ticket: a customer, then its project, then a last resolve.
 const MAX_PROVISION_ROUNDS: usize = 3;
@@ -85,7 +86,7 @@ impl Reconciler {
             ctx.default_zone,
         );
         let time_policy = policy.time_policy(self.zammad_settings.time_unit);
-        let normalised = normalise(&zammad.accountings, &time_policy, &zones, &[])?;
+        let normalised = normalise(&zammad.accountings, &time_policy, &zones, &Taken::default())?;
         let type_names = self.type_names(cache).await?;
         let facts = TicketFacts {
             ticket,
