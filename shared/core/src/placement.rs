@@ -344,12 +344,12 @@ pub fn place(policy: Placement, requests: &[PlacementRequest], taken: &Taken) ->
                     no_room: None,
                 };
                 timeline.insert(begin, begin + d);
-            } else {
-                if !timeline.is_free(nb, ne) {
-                    out[i].no_room = Some(timeline.within(start, stop).collect());
-                }
-                timeline.insert(nb, ne);
+            } else if !timeline.is_free(nb, ne) {
+                // Not written (a `no_room_on_day` conflict), so it takes no room either.
+                out[i].no_room = Some(timeline.within(start, stop).collect());
             }
+            // Else its natural place is free but Kimai cannot read it and the day has no
+            // other room: it becomes `ambiguous_local_time`, and takes no room either.
         }
     }
     out

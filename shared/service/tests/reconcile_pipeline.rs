@@ -1130,3 +1130,106 @@ async fn time_logged_in_the_repeated_hour_is_booked_before_it_and_the_move_is_au
     assert_eq!(detail["moved"][0]["why"], "repeated_hour", "{detail}");
     assert_eq!(detail["moved"][0]["begin"], "2026-10-25T02:29:00");
 }
+
+/// Books `minutes` of Anna's on a new ticket of the same customer, logged at `at` (UTC).
+fn book_on_new_ticket(h: &Harness, minutes: i64, at: &str) -> sync_core::ids::TicketId {
+    use rust_decimal::Decimal;
+    let zammad = h.zammad.sim();
+    let ticket = zammad
+        .add_ticket(zammad_sim::NewTicket {
+            title: "Second printer".into(),
+            group_id: 1,
+            customer_id: 3,
+            organization_id: Some(1),
+            owner_id: None,
+            state: None,
+        })
+        .unwrap();
+    let id = ticket["id"].as_u64().unwrap();
+    zammad
+        .add_accounting(zammad_sim::NewAccounting {
+            ticket_id: id,
+            created_by_id: 2,
+            time_unit: Decimal::from(minutes),
+            type_id: Some(1),
+            with_article: false,
+            article_body: None,
+            created_at: Some(at.parse().unwrap()),
+        })
+        .unwrap();
+    sync_core::ids::TicketId(id)
+}
+
+/// One agent's time on two tickets logged at the same minute: the second ticket's entry is
+/// placed beside the first one's timesheet, not on top of it, and the move is reported.
+#[tokio::test]
+async fn two_tickets_of_one_agent_logged_at_the_same_minute_do_not_overlap() {
+    let h = Harness::start().await;
+    h.sync(TICKET).await;
+    // Ticket 10's 30 minutes ended 11:00 Berlin (10:00Z); 15 more on another ticket, same minute.
+    let other = book_on_new_ticket(&h, 15, "2026-03-02T10:00:00Z");
+    let report = h.reconcile(other).await.unwrap();
+    assert_eq!(report.creates, 1, "{report:?}");
+    assert_eq!(report.moved.len(), 1, "{:?}", report.moved);
+    assert_eq!(report.moved[0].why, sync_core::placement::Moved::Overlap);
+    h.run_writer().await;
+    let sheets = h.kimai_sheets();
+    let first = sheet_with_marker(&sheets, "[zammad:ta=100]");
+    assert_eq!(first.begin, "2026-03-02T10:30:00+0100");
+    let second = sheets
+        .iter()
+        .find(|s| s.id != first.id && s.begin.starts_with("2026-03-02T10"))
+        .unwrap_or_else(|| panic!("{sheets:?}"));
+    assert_eq!(
+        second.begin, "2026-03-02T10:15:00+0100",
+        "just before the first"
+    );
+    assert_eq!(second.end.as_deref(), Some("2026-03-02T10:30:00+0100"));
+    // Ticket 10 again: its timesheets stay where they are.
+    let again = h.reconcile(TICKET).await.unwrap();
+    assert_eq!((again.creates, again.updates), (0, 0), "{again:?}");
+}
+
+/// A day filled with time entered by hand in Kimai leaves no room: the entry is a
+/// `no_room_on_day` conflict naming the day's bookings, and nothing is written over them.
+#[tokio::test]
+async fn a_day_full_of_bookings_is_a_no_room_conflict_not_an_overlap() {
+    use kimai_client::NewTimesheet;
+    use sync_core::kimai::KimaiLocalDateTime;
+    let h = Harness::start().await;
+    let kimai = test_support::pipeline::kimai_client(&h.kimai);
+    // Anna (Kimai user 2) is booked all of 2 March, in two halves. The API user reads in UTC.
+    for (begin, end) in [
+        ("2026-03-01T23:00:00", "2026-03-02T11:00:00"),
+        ("2026-03-02T11:00:00", "2026-03-02T23:00:00"),
+    ] {
+        kimai
+            .create_timesheet(&NewTimesheet {
+                begin: KimaiLocalDateTime::parse(begin).unwrap(),
+                end: KimaiLocalDateTime::parse(end).unwrap(),
+                project: sync_core::ids::ProjectId(1),
+                activity: sync_core::ids::ActivityId(1),
+                description: Some("Workshop".into()),
+                tags: None,
+                user: Some(sync_core::ids::KimaiUserId(2)),
+                billable: None,
+            })
+            .await
+            .unwrap();
+    }
+    let report = h.reconcile(TICKET).await.unwrap();
+    assert_eq!((report.creates, report.enqueued), (0, 0), "{report:?}");
+    let open = h.open_conflicts().await;
+    assert_eq!(open.len(), 2, "{open:?}");
+    for c in &open {
+        assert_eq!(c.conflict.reason, ConflictReason::NoRoomOnDay);
+        assert!(
+            c.conflict
+                .detail
+                .contains("booked 00:00–12:00, 12:00–00:00"),
+            "{}",
+            c.conflict.detail
+        );
+    }
+    assert_eq!(h.kimai_sheets().len(), 2, "only the workshop");
+}

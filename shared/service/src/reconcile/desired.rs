@@ -40,8 +40,9 @@ impl Reconciler {
         ticket_id: TicketId,
         dry_run: bool,
     ) -> Result<(Arc<Context>, Wanted), ReconcileError> {
+        let nothing = Taken::default();
         let (mut entries, mut desired, mut unresolved) =
-            self.resolve_ticket(cache, &ctx, zammad).await?;
+            self.resolve_ticket(cache, &ctx, zammad, &nothing).await?;
         let mut auto_created: Vec<(NeededAction, AutoCreated)> = Vec::new();
         // Auto-create: make what is missing, re-read the catalog and resolve again, so the
         // entries are written in this run. A customer comes before its project, so a ticket
@@ -55,7 +56,8 @@ impl Reconciler {
                     break;
                 }
                 ctx = self.refresh_context(cache).await?;
-                (entries, desired, unresolved) = self.resolve_ticket(cache, &ctx, zammad).await?;
+                (entries, desired, unresolved) =
+                    self.resolve_ticket(cache, &ctx, zammad, &nothing).await?;
             }
             refused_to_conflicts(&mut unresolved, &auto_created);
         }
@@ -68,12 +70,39 @@ impl Reconciler {
         Ok((ctx, wanted))
     }
 
-    /// Zammad → desired timesheets and blocked keys, against `ctx`'s catalog and policy.
+    /// The ticket placed again around what Kimai holds on its days (`taken`): other bookings
+    /// of its agents are avoided, and its own timesheets stay where they are. Nothing taken:
+    /// `wanted` as it was.
+    pub(super) async fn place_around(
+        &self,
+        cache: &InvocationCache,
+        ctx: &Context,
+        zammad: &ZammadSide,
+        wanted: Wanted,
+        taken: &Taken,
+    ) -> Result<Wanted, ReconcileError> {
+        if taken.busy.is_empty() && taken.pinned.is_empty() {
+            return Ok(wanted);
+        }
+        let (entries, desired, mut unresolved) =
+            self.resolve_ticket(cache, ctx, zammad, taken).await?;
+        refused_to_conflicts(&mut unresolved, &wanted.auto_created);
+        Ok(Wanted {
+            entries,
+            desired,
+            unresolved,
+            auto_created: wanted.auto_created,
+        })
+    }
+
+    /// Zammad → desired timesheets and blocked keys, against `ctx`'s catalog and policy, placed
+    /// around what is `taken`.
     async fn resolve_ticket(
         &self,
         cache: &InvocationCache,
         ctx: &Context,
         zammad: &ZammadSide,
+        taken: &Taken,
     ) -> Result<(Vec<TimedEntry>, Vec<DesiredTimesheet>, Vec<Unresolved>), ReconcileError> {
         let Some(ticket) = &zammad.ticket else {
             return Ok((Vec::new(), Vec::new(), Vec::new()));
@@ -86,7 +115,7 @@ impl Reconciler {
             ctx.default_zone,
         );
         let time_policy = policy.time_policy(self.zammad_settings.time_unit);
-        let normalised = normalise(&zammad.accountings, &time_policy, &zones, &Taken::default())?;
+        let normalised = normalise(&zammad.accountings, &time_policy, &zones, taken)?;
         let type_names = self.type_names(cache).await?;
         let facts = TicketFacts {
             ticket,

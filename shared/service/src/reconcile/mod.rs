@@ -36,6 +36,7 @@ mod plan;
 mod read_kimai;
 mod read_zammad;
 mod report;
+mod taken;
 mod turn;
 
 pub use context::{Context, InvocationCache};
@@ -219,14 +220,18 @@ impl Reconciler {
             .desired(cache, ctx, &zammad, ticket_id, message.dry_run)
             .await?;
         if message.dry_run {
-            return self.plan_and_record(message, &ctx, &zammad, wanted).await;
+            return self
+                .plan_and_record(cache, message, &ctx, &zammad, wanted)
+                .await;
         }
         // From here on, plans of this ticket are recorded one at a time, newest read last.
         let holder = match self.take_turn(ticket_id, read_at).await? {
             Turn::Ours(holder) => holder,
             Turn::Stale { newer } => return self.out_of_date(message, read_at, newer).await,
         };
-        let result = self.plan_and_record(message, &ctx, &zammad, wanted).await;
+        let result = self
+            .plan_and_record(cache, message, &ctx, &zammad, wanted)
+            .await;
         self.end_turn(ticket_id, &holder).await;
         result
     }
@@ -235,10 +240,11 @@ impl Reconciler {
     /// run, records and enqueues the plan.
     async fn plan_and_record(
         &self,
+        cache: &InvocationCache,
         message: &TicketSyncMessage,
         ctx: &Context,
         zammad: &ZammadSide,
-        mut wanted: Wanted,
+        wanted: Wanted,
     ) -> Result<ReconcileReport, ReconcileError> {
         let ticket_id = message.ticket_id;
         // Base: one query.
@@ -252,6 +258,12 @@ impl Reconciler {
             self.apply_decisions(ticket_id, &decisions, &records, &mut base, &mut kimai)
                 .await?;
         }
+        // Placed again around the agents' other bookings on those days, and with the ticket's
+        // own timesheets where they are.
+        let taken = taken::taken_in_kimai(&wanted, &kimai, &base);
+        let mut wanted = self
+            .place_around(cache, ctx, zammad, wanted, &taken)
+            .await?;
 
         let planned = plan::plan_ticket(
             ticket_id,

@@ -1,5 +1,6 @@
 //! Kimai's side of one ticket (the planner's K): linked timesheets, marker matches of unlinked
-//! keys, and the timesheets of the same users around the same days (probable duplicates).
+//! keys, and the timesheets of the same users on the days of entries to place (probable
+//! duplicates, and the bookings new and changed entries are placed around).
 //!
 //! Linked timesheets are read with one list call per Kimai user over the days they are on
 //! (so an unchanged ticket costs a list call per agent, not a read per timesheet); one that
@@ -11,7 +12,7 @@ use super::Reconciler;
 use super::context::Context;
 use chrono::{DateTime, Duration, Utc};
 use kimai_client::{KimaiError, TimesheetQuery, UserFilter};
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use sync_core::aggregation::Aggregation;
 use sync_core::desired::{DesiredTimesheet, EntryKey};
 use sync_core::ids::{AccountingId, KimaiUserId, TicketId, TimesheetId};
@@ -45,9 +46,20 @@ impl Reconciler {
             .filter(|k| !linked.contains(k))
             .collect();
         let wanted: HashSet<&EntryKey> = unlinked.iter().copied().collect();
+        // Whole days for entries to place: new ones, and linked ones whose length changed
+        // (the others stay where they are in Kimai).
+        let echoed: HashMap<&EntryKey, i64> = base
+            .iter()
+            .map(|b| (&b.key, b.echoed.duration_secs))
+            .collect();
+        let to_place: HashSet<&EntryKey> = desired
+            .iter()
+            .filter(|d| echoed.get(&d.key) != Some(&d.duration_secs))
+            .map(|d| &d.key)
+            .collect();
 
         let mut found = Found::new();
-        let windows = list_windows(ctx, desired, base, &wanted);
+        let windows = list_windows(ctx, desired, base, &to_place);
         self.list_in_windows(ctx, windows, &mut found).await?;
         self.read_missing_linked(base, &mut found).await?;
         let terms = marker_terms(ctx, ticket_id, &unlinked);
@@ -128,14 +140,15 @@ impl Reconciler {
     }
 }
 
-/// Windows per Kimai user: the echoes of linked keys, and the whole local days of unlinked
-/// desired keys (`wanted`; look-alikes are compared per day). A user's linked timesheets join
-/// the window only while it stays within [`MAX_LIST_WINDOW_DAYS`].
+/// Windows per Kimai user: the echoes of linked keys, and the whole local days of the desired
+/// keys to place (`to_place`; look-alikes are compared per day, and the day's bookings are
+/// placed around). A user's linked timesheets join the window only while it stays within
+/// [`MAX_LIST_WINDOW_DAYS`].
 fn list_windows(
     ctx: &Context,
     desired: &[DesiredTimesheet],
     base: &[Base],
-    wanted: &HashSet<&EntryKey>,
+    to_place: &HashSet<&EntryKey>,
 ) -> BTreeMap<KimaiUserId, Window> {
     let mut linked_windows: BTreeMap<KimaiUserId, Window> = BTreeMap::new();
     for b in base {
@@ -144,7 +157,7 @@ fn list_windows(
         widen(&mut linked_windows, b.echoed.user, (begin, end));
     }
     let mut day_windows: BTreeMap<KimaiUserId, Window> = BTreeMap::new();
-    for d in desired.iter().filter(|d| wanted.contains(&d.key)) {
+    for d in desired.iter().filter(|d| to_place.contains(&d.key)) {
         let zone = parse_zone(&d.zone).unwrap_or(ctx.default_zone);
         let (start, end) = day_bounds(zone, d.day);
         widen(
