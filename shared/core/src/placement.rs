@@ -571,6 +571,39 @@ mod tests {
         assert_eq!(local(BERLIN, &p[0]).0, "2026-05-04T09:15:00");
     }
 
+    /// The example day of docs/core.md.
+    #[test]
+    fn the_example_day_of_the_docs() {
+        let meeting = BusyInterval {
+            agent_id: ZammadUserId(1),
+            begin: at(BERLIN, "2026-05-04T09:00"),
+            end: at(BERLIN, "2026-05-04T10:00"),
+        };
+        let ticket_a = BusyInterval {
+            begin: at(BERLIN, "2026-05-04T10:30"),
+            end: at(BERLIN, "2026-05-04T11:00"),
+            ..meeting
+        };
+        let reqs = [
+            req("ta:1", BERLIN, "2026-05-04T10:15", 30),
+            req("ta:2", BERLIN, "2026-05-04T14:00", 45),
+        ];
+        let p = place(
+            Placement::EndAtLogged,
+            &reqs,
+            &Taken::busy(vec![meeting, ticket_a]),
+        );
+        assert_eq!(
+            local(BERLIN, &p[0]),
+            ("2026-05-04T08:30:00".into(), "2026-05-04T09:00:00".into())
+        );
+        assert_eq!(
+            local(BERLIN, &p[1]),
+            ("2026-05-04T13:15:00".into(), "2026-05-04T14:00:00".into())
+        );
+        assert_eq!((p[0].moved, p[1].moved), (Some(Moved::Overlap), None));
+    }
+
     #[test]
     fn other_agents_and_non_overlapping_entries_are_never_moved() {
         let a = req("ta:1", BERLIN, "2026-05-04T10:00", 60);

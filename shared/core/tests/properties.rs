@@ -419,3 +419,63 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    /// Around random bookings of other tickets: no placed entry overlaps another entry or a
+    /// booking unless it is reported as having no room, every entry keeps its length, and one
+    /// that moved stays on its day, so each agent's minutes per day are what was booked.
+    #[test]
+    fn placed_entries_never_overlap_anything_and_keep_their_minutes(
+        busy in proptest::collection::vec((1u64..3, 0i64..1200, 10i64..180), 0..6),
+        entries in proptest::collection::vec((1u64..3, 0i64..1400, 5i64..120), 1..8),
+    ) {
+        use sync_core::placement::{BusyInterval, Placement, PlacementRequest, place};
+        let zone = chrono_tz::Europe::Berlin;
+        let day = chrono::NaiveDate::from_ymd_opt(2026, 5, 4).unwrap();
+        let (start, stop) = day_bounds(zone, day);
+        let busy: Vec<BusyInterval> = busy
+            .iter()
+            .map(|&(agent, from, minutes)| BusyInterval {
+                agent_id: ZammadUserId(agent),
+                begin: start + Duration::minutes(from),
+                end: start + Duration::minutes(from + minutes),
+            })
+            .collect();
+        let requests: Vec<PlacementRequest> = entries
+            .iter()
+            .enumerate()
+            .map(|(i, &(agent, at, minutes))| PlacementRequest {
+                key: EntryKey(format!("ta:{i}")),
+                agent_id: ZammadUserId(agent),
+                zone,
+                day,
+                anchor: start + Duration::minutes(at + minutes),
+                duration_secs: minutes * 60,
+                keep_within_day: false,
+            })
+            .collect();
+        let placed = place(Placement::EndAtLogged, &requests, &Taken::busy(busy.clone()));
+        let written: Vec<usize> = (0..placed.len()).filter(|&i| placed[i].no_room.is_none()).collect();
+        for &i in &written {
+            let (p, r) = (&placed[i], &requests[i]);
+            prop_assert_eq!((p.end - p.begin).num_seconds(), r.duration_secs);
+            if p.moved.is_some() {
+                prop_assert!(p.begin >= start && p.end <= stop, "{} left its day", r.key);
+            }
+            for b in busy.iter().filter(|b| b.agent_id == r.agent_id) {
+                prop_assert!(!(p.begin < b.end && b.begin < p.end), "{} overlaps a booking", r.key);
+            }
+        }
+        // Written entries of one agent never overlap each other.
+        for &i in &written {
+            for &j in written.iter().filter(|&&j| j > i) {
+                if requests[i].agent_id == requests[j].agent_id {
+                    prop_assert!(
+                        !(placed[i].begin < placed[j].end && placed[j].begin < placed[i].end),
+                        "{} and {} overlap", requests[i].key, requests[j].key
+                    );
+                }
+            }
+        }
+    }
+}
