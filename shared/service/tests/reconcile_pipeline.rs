@@ -1233,3 +1233,45 @@ async fn a_day_full_of_bookings_is_a_no_room_conflict_not_an_overlap() {
     }
     assert_eq!(h.kimai_sheets().len(), 2, "only the workshop");
 }
+
+/// Ticket 10 is planned but not written yet (its timesheet is not in Kimai) when the agent's
+/// other ticket, logged at the same minute, is reconciled: the slot ticket 10 claimed is taken
+/// all the same, so the two never land on one slot.
+#[tokio::test]
+async fn a_slot_planned_by_another_ticket_is_taken_before_its_timesheet_exists() {
+    let h = Harness::start().await;
+    let first = h.reconcile(TICKET).await.unwrap();
+    assert_eq!(first.creates, 2);
+    let other = book_on_new_ticket(&h, 15, "2026-03-02T10:00:00Z");
+    let report = h.reconcile(other).await.unwrap();
+    assert_eq!(report.moved.len(), 1, "{report:?}");
+    h.run_writer().await;
+    let sheets = h.kimai_sheets();
+    let first = sheet_with_marker(&sheets, "[zammad:ta=100]");
+    let second = sheets
+        .iter()
+        .find(|s| s.id != first.id && s.begin.starts_with("2026-03-02T10"))
+        .unwrap_or_else(|| panic!("{sheets:?}"));
+    assert_eq!(
+        (
+            first.begin.as_str(),
+            second.begin.as_str(),
+            second.end.as_deref()
+        ),
+        (
+            "2026-03-02T10:30:00+0100",
+            "2026-03-02T10:15:00+0100",
+            Some("2026-03-02T10:30:00+0100")
+        )
+    );
+    // Ticket 10's 30 minutes go away in Zammad: its claim goes with them, and the slot is free
+    // for the other ticket's next change.
+    h.zammad.sim().delete_accounting(100).unwrap();
+    h.reconcile(TICKET).await.unwrap();
+    let day = chrono::NaiveDate::from_ymd_opt(2026, 3, 2).unwrap();
+    let claims = sync_store::control::ControlStore::day_claims(h.control.as_ref(), 2, day)
+        .await
+        .unwrap();
+    assert!(!claims.claims.contains_key("ta:100"), "{claims:?}");
+    assert!(claims.claims.contains_key("ta:101"), "{claims:?}");
+}

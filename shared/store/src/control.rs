@@ -7,7 +7,7 @@
 use crate::error::StoreResult;
 use crate::page::{Page, PageRequest};
 use async_trait::async_trait;
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -306,6 +306,39 @@ pub enum CompleteOutcome {
     NotHolder,
 }
 
+// ---------------------------------------------------------------- day claims
+
+/// The slots the entries of each ticket claimed on one Kimai user's local day. Placement avoids
+/// other tickets' claims as it avoids Kimai's bookings, so two reconciles of one agent's
+/// tickets at the same moment cannot pick the same slot: the second one's write of the day's
+/// claims finds a newer version, reads again and places again.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DayClaims {
+    /// One more with every write; 0 for a day nobody claimed.
+    pub version: u64,
+    /// By entry key.
+    pub claims: std::collections::BTreeMap<String, SlotClaim>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SlotClaim {
+    pub ticket: u64,
+    pub begin: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+}
+
+/// What [`ControlStore::put_day_claims`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClaimsWrite {
+    Written,
+    /// Someone wrote the day's claims since they were read: read and place again.
+    Changed,
+}
+
+/// How long a day's claims are kept after the day: entries of older days are rarely placed
+/// again, and when they are, Kimai's own bookings still count.
+pub const DAY_CLAIMS_RETENTION_DAYS: i64 = 400;
+
 // ---------------------------------------------------------------- console users
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -507,6 +540,18 @@ pub trait ControlStore: Send + Sync {
     /// Gives the turn back; the read time stays, so older plans stay refused. `false` if the
     /// turn was not ours (any more).
     async fn end_plan_turn(&self, ticket: u64, holder: &str) -> StoreResult<bool>;
+
+    /// The slots claimed on Kimai user `user`'s local `day` (version 0 and none if nobody
+    /// claimed any).
+    async fn day_claims(&self, user: u64, day: NaiveDate) -> StoreResult<DayClaims>;
+    /// Replaces the day's claims with `claims.claims` if the stored version is still
+    /// `claims.version`; the stored version becomes one more.
+    async fn put_day_claims(
+        &self,
+        user: u64,
+        day: NaiveDate,
+        claims: &DayClaims,
+    ) -> StoreResult<ClaimsWrite>;
 }
 
 /// The answer to [`ControlStore::take_plan_turn`].

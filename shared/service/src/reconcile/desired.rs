@@ -20,6 +20,7 @@ use sync_core::placement::Taken;
 const MAX_PROVISION_ROUNDS: usize = 3;
 
 /// What Zammad's time of one ticket should be in Kimai.
+#[derive(Clone)]
 pub(super) struct Wanted {
     /// The normalised accountings (or aggregates), resolved or not.
     pub(super) entries: Vec<TimedEntry>,
@@ -78,11 +79,11 @@ impl Reconciler {
         cache: &InvocationCache,
         ctx: &Context,
         zammad: &ZammadSide,
-        wanted: Wanted,
+        wanted: &Wanted,
         taken: &Taken,
     ) -> Result<Wanted, ReconcileError> {
         if taken.busy.is_empty() && taken.pinned.is_empty() {
-            return Ok(wanted);
+            return Ok(wanted.clone());
         }
         let (entries, desired, mut unresolved) =
             self.resolve_ticket(cache, ctx, zammad, taken).await?;
@@ -91,7 +92,7 @@ impl Reconciler {
             entries,
             desired,
             unresolved,
-            auto_created: wanted.auto_created,
+            auto_created: wanted.auto_created.clone(),
         })
     }
 

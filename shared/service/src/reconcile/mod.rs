@@ -26,6 +26,7 @@
 //!
 //! [`KimaiWriteMessage`]: sync_store::queue::KimaiWriteMessage
 
+mod claims;
 mod conflicts;
 mod context;
 mod decisions;
@@ -95,6 +96,10 @@ pub enum ReconcileError {
     TicketBusy {
         until: chrono::DateTime<chrono::Utc>,
     },
+    /// Reconciles of the same agent's other tickets kept claiming slots on the same days:
+    /// try again once they are done.
+    #[error("slots on the same days were claimed by other tickets {rounds} times in a row")]
+    SlotsContended { rounds: usize },
     #[error("{failed} write messages were not enqueued: {first}")]
     Enqueue {
         failed: usize,
@@ -113,7 +118,7 @@ impl ReconcileError {
             ReconcileError::Store(e) => e.is_retryable(),
             ReconcileError::Policy(e) => e.is_retryable(),
             ReconcileError::Enqueue { retryable, .. } => *retryable,
-            ReconcileError::TicketBusy { .. } => true,
+            ReconcileError::TicketBusy { .. } | ReconcileError::SlotsContended { .. } => true,
             ReconcileError::BadMessage(_)
             | ReconcileError::ZammadSettings(_)
             | ReconcileError::ApiUserZone(_)
@@ -262,7 +267,15 @@ impl Reconciler {
         // own timesheets where they are.
         let taken = taken::taken_in_kimai(&wanted, &kimai, &base);
         let mut wanted = self
-            .place_around(cache, ctx, zammad, wanted, &taken)
+            .place_and_claim(
+                cache,
+                ctx,
+                zammad,
+                wanted,
+                &taken,
+                &records,
+                message.dry_run,
+            )
             .await?;
 
         let planned = plan::plan_ticket(

@@ -9,6 +9,7 @@ use crate::control::{
     RunTrigger, SyncRun, TICKET_COUNT_RETENTION_DAYS, TicketCount, UserWrite, WatermarkOutcome,
     pace_second, window_start,
 };
+use crate::control::{ClaimsWrite, DAY_CLAIMS_RETENTION_DAYS, DayClaims};
 use crate::env;
 use crate::error::{StoreError, StoreResult};
 use crate::page::{Page, PageRequest};
@@ -17,7 +18,7 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{ReturnValue, TransactWriteItem, Update};
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 use std::collections::HashMap;
 
 /// Item kinds of the control table, as (pk, sk). Listable kinds share a partition; the rest
@@ -45,6 +46,9 @@ fn outage_key(name: &str) -> (String, String) {
 }
 fn ticket_count_key(run: &RunId, ticket: u64) -> (String, String) {
     (format!("counted#{run}"), ticket.to_string())
+}
+fn day_claims_key(user: u64, day: NaiveDate) -> (String, String) {
+    (format!("slots#{user}#{day}"), "claims".into())
 }
 fn plan_turn_key(ticket: u64) -> (String, String) {
     (format!("plan#{ticket}"), "turn".into())
@@ -1094,6 +1098,54 @@ impl ControlStore for DynamoControl {
         Err(StoreError::Unavailable(format!(
             "plan turn of ticket {ticket} keeps changing, retry"
         )))
+    }
+
+    async fn day_claims(&self, user: u64, day: NaiveDate) -> StoreResult<DayClaims> {
+        let Some(item) = self.get_item(day_claims_key(user, day)).await? else {
+            return Ok(DayClaims::default());
+        };
+        Ok(DayClaims {
+            version: get_n(&item, "version")?,
+            claims: get_json(&item, "claims")?,
+        })
+    }
+
+    async fn put_day_claims(
+        &self,
+        user: u64,
+        day: NaiveDate,
+        claims: &DayClaims,
+    ) -> StoreResult<ClaimsWrite> {
+        let (pk, sk) = day_claims_key(user, day);
+        let expires = day.and_time(chrono::NaiveTime::MIN).and_utc()
+            + Duration::days(DAY_CLAIMS_RETENTION_DAYS);
+        let condition = if claims.version == 0 {
+            "attribute_not_exists(#pk)"
+        } else {
+            "#version = :version"
+        };
+        let mut request = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .item(schema::PK.name, s(pk))
+            .item(schema::SK.name, s(sk))
+            .item("version", n(claims.version + 1))
+            .item("claims", json(&claims.claims))
+            .item(TTL_ATTRIBUTE, n(expires.timestamp()))
+            .condition_expression(condition);
+        request = if claims.version == 0 {
+            request.set_expression_attribute_names(Some(names(&["pk"])))
+        } else {
+            request
+                .set_expression_attribute_names(Some(names(&["version"])))
+                .expression_attribute_values(":version", n(claims.version))
+        };
+        match request.send().await {
+            Ok(_) => Ok(ClaimsWrite::Written),
+            Err(e) if is_condition_failed(&e) => Ok(ClaimsWrite::Changed),
+            Err(e) => Err(sdk_error("put day claims", e)),
+        }
     }
 
     async fn end_plan_turn(&self, ticket: u64, holder: &str) -> StoreResult<bool> {

@@ -4,6 +4,7 @@ use crate::control::{
     Outage, PlanTurn, RenewOutcome, RunCounters, RunId, RunState, RunTrigger, SyncRun, TicketCount,
     UserWrite, WatermarkOutcome, pace_second, window_start,
 };
+use crate::control::{ClaimsWrite, DayClaims};
 use crate::error::StoreResult;
 use crate::memory::page_of;
 use crate::page::{Page, PageRequest};
@@ -39,6 +40,7 @@ struct State {
     plan_turns: HashMap<u64, Turn>,
     /// (run, ticket) pairs already counted (the memory store keeps them for its lifetime).
     counted_tickets: std::collections::HashSet<(RunId, u64)>,
+    day_claims: HashMap<(u64, chrono::NaiveDate), DayClaims>,
 }
 
 /// A ticket's plan turn: the last read time that took it, and who holds it until when.
@@ -553,5 +555,32 @@ impl ControlStore for MemoryControl {
             }
             _ => Ok(false),
         }
+    }
+
+    async fn day_claims(&self, user: u64, day: chrono::NaiveDate) -> StoreResult<DayClaims> {
+        Ok(self
+            .state()
+            .day_claims
+            .get(&(user, day))
+            .cloned()
+            .unwrap_or_default())
+    }
+
+    async fn put_day_claims(
+        &self,
+        user: u64,
+        day: chrono::NaiveDate,
+        claims: &DayClaims,
+    ) -> StoreResult<ClaimsWrite> {
+        let mut all = self.state();
+        let stored = all.day_claims.entry((user, day)).or_default();
+        if stored.version != claims.version {
+            return Ok(ClaimsWrite::Changed);
+        }
+        *stored = DayClaims {
+            version: claims.version + 1,
+            claims: claims.claims.clone(),
+        };
+        Ok(ClaimsWrite::Written)
     }
 }

@@ -95,6 +95,10 @@ macro_rules! contract_tests {
             contract::control_count_ticket(&control().await).await;
         }
         #[tokio::test]
+        async fn control_day_claims() {
+            contract::control_day_claims(&control().await).await;
+        }
+        #[tokio::test]
         async fn control_plan_turn() {
             contract::control_plan_turn(&control().await).await;
         }

@@ -383,3 +383,51 @@ pub async fn control_plan_turn(store: &impl ControlStore) {
         "the lapsed holder lost it"
     );
 }
+
+/// A day's claims are replaced only by a writer that read the current version: of two that
+/// read the same version, the second is told the claims changed.
+pub async fn control_day_claims(store: &impl ControlStore) {
+    let day = chrono::NaiveDate::from_ymd_opt(2026, 5, 4).unwrap();
+    let empty = store.day_claims(7, day).await.unwrap();
+    assert_eq!(empty, DayClaims::default());
+    let at = now();
+    let claim = |ticket, minutes| SlotClaim {
+        ticket,
+        begin: at,
+        end: at + Duration::minutes(minutes),
+    };
+    let mut first = empty.clone();
+    first.claims.insert("ta:1".into(), claim(10, 30));
+    let mut second = empty.clone();
+    second.claims.insert("ta:2".into(), claim(11, 15));
+    assert_eq!(
+        store.put_day_claims(7, day, &first).await.unwrap(),
+        ClaimsWrite::Written
+    );
+    assert_eq!(
+        store.put_day_claims(7, day, &second).await.unwrap(),
+        ClaimsWrite::Changed,
+        "read before the first write"
+    );
+    let now_stored = store.day_claims(7, day).await.unwrap();
+    assert_eq!(now_stored.version, 1);
+    assert_eq!(now_stored.claims, first.claims);
+    // Read again, both claims: written.
+    let mut both = now_stored.clone();
+    both.claims.insert("ta:2".into(), claim(11, 15));
+    assert_eq!(
+        store.put_day_claims(7, day, &both).await.unwrap(),
+        ClaimsWrite::Written
+    );
+    let stored = store.day_claims(7, day).await.unwrap();
+    assert_eq!((stored.version, stored.claims.len()), (2, 2));
+    // Another user's day, and another day, are their own.
+    assert_eq!(
+        store.day_claims(8, day).await.unwrap(),
+        DayClaims::default()
+    );
+    assert_eq!(
+        store.day_claims(7, day.succ_opt().unwrap()).await.unwrap(),
+        DayClaims::default()
+    );
+}
