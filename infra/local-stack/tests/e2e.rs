@@ -838,3 +838,50 @@ async fn a_manual_run_of_a_ticket_list_started_in_the_console_finishes() {
     synced_timesheet(&s, a).await;
     synced_timesheet(&s, b).await;
 }
+
+/// One agent's time on two tickets logged at the same minute: both webhooks are processed by
+/// the deployed functions, possibly at once, and the two timesheets land side by side on the
+/// same day, never in one slot (docs/core.md "Placement", docs/pipeline.md step 6b).
+#[tokio::test]
+async fn two_tickets_of_one_agent_logged_at_the_same_minute_land_side_by_side() {
+    let s = Stack::open().await;
+    s.prepare(true).await;
+    let first = s.new_ticket("e2e: same minute, first").await;
+    let second = s.new_ticket("e2e: same minute, second").await;
+    // A day no other test books Anna on; a rerun on the same stack finds the earlier run's
+    // timesheets there, which only moves these further.
+    let at = "2026-04-14T08:00:00Z";
+    let a = s.book(first, ANNA, 30, 1, at).await;
+    let b = s.book(second, ANNA, 20, 1, at).await;
+    let a = synced_timesheet(&s, a).await;
+    let b = synced_timesheet(&s, b).await;
+    let span = |t: &Value| {
+        let parse = |v: &Value| {
+            chrono::DateTime::parse_from_str(v.as_str().unwrap(), "%Y-%m-%dT%H:%M:%S%z").unwrap()
+        };
+        (parse(&t["begin"]), parse(&t["end"]))
+    };
+    let ((ab, ae), (bb, be)) = (span(&a), span(&b));
+    assert_eq!(
+        (a["duration"].as_i64(), b["duration"].as_i64()),
+        (Some(1800), Some(1200))
+    );
+    assert_eq!(ab.date_naive(), bb.date_naive(), "{a} {b}");
+    assert!(ae <= bb || be <= ab, "the two overlap: {a} {b}");
+    // The rest of Anna's day does not overlap them either.
+    let day = ab.date_naive();
+    let anna_that_day: Vec<Value> = s
+        .timesheets()
+        .await
+        .into_iter()
+        .filter(|t| t["user"] == 2 && span(t).0.date_naive() == day)
+        .collect();
+    for t in &anna_that_day {
+        for mine in [&a, &b] {
+            if t["id"] != mine["id"] {
+                let ((tb, te), (mb, me)) = (span(t), span(mine));
+                assert!(te <= mb || me <= tb, "{t} overlaps {mine}");
+            }
+        }
+    }
+}
