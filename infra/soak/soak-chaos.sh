@@ -215,6 +215,14 @@ adds = c.get("tickets_done", 0) + c.get("failed", 0) == c.get("tickets_queued", 
 print(run.get("state"), int(adds), json.dumps(c))' "$WORK/verify.json")
         check "verify sweep succeeded" "$([[ $verify_state == Succeeded ]] && echo 1 || echo 0)" "state $verify_state"
         check "verify run counters add up" "$verify_adds" "tickets_done + failed = tickets_queued, none failed: $verify_detail"
+        # Everything was synced before it: the sweep finds nothing to write and nothing new to
+        # ask a person about (a run that rewrote timesheets, or called hand edits conflicts,
+        # would be caught here).
+        read -r verify_quiet < <(python3 -c '
+import json, sys
+c = (json.load(open(sys.argv[1])).get("run") or {}).get("counters") or {}
+print(int(sum(c.get(k, 0) for k in ("created", "updated", "deleted", "conflicts")) == 0))' "$WORK/verify.json")
+        check "verify sweep wrote nothing" "$verify_quiet" "created, updated, deleted and conflicts opened all 0: $verify_detail"
         read -r dlq_total dlq_detail < <(python3 -c '
 import json, sys
 d = json.load(open(sys.argv[1]))["dead_letters"]

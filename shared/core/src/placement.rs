@@ -265,10 +265,18 @@ impl Timeline {
 
 /// Place every request; the result is in the order of `requests`.
 pub fn place(policy: Placement, requests: &[PlacementRequest], taken: &Taken) -> Vec<Placed> {
-    // A pinned entry's natural place is where it is in Kimai.
+    // A pinned entry's natural place is where it is in Kimai. Kimai keeps whole seconds and
+    // Zammad logs milliseconds: where Kimai holds the natural interval to the second, the
+    // natural interval itself is kept, so the entry reads as unchanged since it was written.
     let naturals: Vec<_> = requests
         .iter()
-        .map(|r| pinned_span(taken, r).unwrap_or_else(|| natural_of(policy, r)))
+        .map(|r| {
+            let natural = natural_of(policy, r);
+            match pinned_span(taken, r) {
+                Some(pinned) if !same_second(pinned, natural) => pinned,
+                _ => natural,
+            }
+        })
         .collect();
     let mut out: Vec<Placed> = naturals
         .iter()
@@ -353,6 +361,10 @@ pub fn place(policy: Placement, requests: &[PlacementRequest], taken: &Taken) ->
         }
     }
     out
+}
+
+fn same_second(a: Span, b: Span) -> bool {
+    a.0.timestamp() == b.0.timestamp() && a.1.timestamp() == b.1.timestamp()
 }
 
 /// Where the request's entry is in Kimai, when it is pinned there and its length is unchanged

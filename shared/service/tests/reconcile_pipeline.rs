@@ -1275,3 +1275,91 @@ async fn a_slot_planned_by_another_ticket_is_taken_before_its_timesheet_exists()
     assert!(!claims.claims.contains_key("ta:100"), "{claims:?}");
     assert!(claims.claims.contains_key("ta:101"), "{claims:?}");
 }
+
+/// Zammad logs time with milliseconds; Kimai keeps whole seconds. A ticket synced once is
+/// unchanged on the next run: its timesheet stays where it is without a PATCH, and a hand edit
+/// of its description is respected, not a conflict.
+#[tokio::test]
+async fn time_logged_with_milliseconds_is_not_written_again_on_the_next_run() {
+    use rust_decimal::Decimal;
+    let h = Harness::start().await;
+    h.zammad
+        .sim()
+        .add_accounting(zammad_sim::NewAccounting {
+            ticket_id: TICKET.0,
+            created_by_id: 2,
+            time_unit: Decimal::from(20),
+            type_id: Some(1),
+            with_article: false,
+            article_body: None,
+            created_at: Some("2026-03-02T12:00:00.250Z".parse().unwrap()),
+        })
+        .unwrap();
+    let written = h.sync(TICKET).await;
+    eprintln!("{written:?}");
+    let again = h.reconcile(TICKET).await.unwrap();
+    assert_eq!(
+        (again.creates, again.updates, again.conflicts),
+        (0, 0, 0),
+        "{again:?}"
+    );
+    // A description edited by hand in Kimai is respected.
+    let sheet = h
+        .kimai_sheets()
+        .into_iter()
+        .find(|s| s.begin.starts_with("2026-03-02T12:40"))
+        .unwrap();
+    h.kimai
+        .admin()
+        .edit_by_hand(
+            sheet.id,
+            serde_json::from_value(serde_json::json!({
+                "description": format!("{} (checked)", sheet.description.clone().unwrap())
+            }))
+            .unwrap(),
+        )
+        .unwrap();
+    let after = h.reconcile(TICKET).await.unwrap();
+    assert_eq!(
+        (after.updates, after.conflicts, after.kimai_edits_respected),
+        (0, 0, 1),
+        "{after:?}"
+    );
+}
+
+/// Kimai set to round to 15 minutes keeps other times than we sent. The next run leaves the
+/// timesheets alone: they are where we put them, as far as Kimai keeps it.
+#[tokio::test]
+async fn timesheets_kimai_rounded_are_not_written_again() {
+    let h = Harness::start().await;
+    let mut settings = h.kimai.admin().settings();
+    settings.rounding_minutes = Some(15);
+    h.kimai.admin().set_settings(settings);
+    // 20 minutes ending 13:07 Berlin: Kimai keeps 12:45–13:15.
+    h.zammad
+        .sim()
+        .add_accounting(zammad_sim::NewAccounting {
+            ticket_id: TICKET.0,
+            created_by_id: 2,
+            time_unit: rust_decimal::Decimal::from(20),
+            type_id: Some(1),
+            with_article: false,
+            article_body: None,
+            created_at: Some("2026-03-02T12:07:00Z".parse().unwrap()),
+        })
+        .unwrap();
+    h.sync(TICKET).await;
+    assert!(
+        h.kimai_sheets()
+            .iter()
+            .any(|s| s.begin == "2026-03-02T12:45:00+0100"),
+        "{:?}",
+        h.kimai_sheets()
+    );
+    let again = h.reconcile(TICKET).await.unwrap();
+    assert_eq!(
+        (again.creates, again.updates, again.conflicts),
+        (0, 0, 0),
+        "{again:?}"
+    );
+}

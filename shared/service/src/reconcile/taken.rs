@@ -25,11 +25,20 @@ pub(super) fn taken_in_kimai(wanted: &Wanted, kimai: &[Timesheet], base: &[Base]
             .map(|end| (t.begin.with_timezone(&Utc), end.with_timezone(&Utc)))
     };
 
+    // Where a linked timesheet is: where we wrote it while Kimai still holds what it answered
+    // then (Kimai keeps whole seconds, and may round), else where someone moved it.
     let mut pinned = HashMap::new();
     for b in base {
-        if let Some(span) = by_id.get(&b.kimai_id).and_then(|t| span(t)) {
-            pinned.insert(b.key.clone(), span);
-        }
+        let Some(now) = by_id.get(&b.kimai_id).and_then(|t| span(t)) else {
+            continue;
+        };
+        let as_echoed = span(&b.echoed).is_some_and(|echo| echo == now);
+        let written = b.written.as_ref().map(|w| (w.begin_utc, w.end_utc));
+        let at = match (as_echoed, written) {
+            (true, Some(written)) => written,
+            _ => now,
+        };
+        pinned.insert(b.key.clone(), at);
     }
     let linked: HashSet<_> = base.iter().map(|b| b.kimai_id).collect();
     // A booking user's time is busy for every agent booked as that user (several, when

@@ -26,6 +26,14 @@ impl MemoryEntries {
     }
 }
 
+/// The value as DynamoDB gives it back: its `desired` and `base` are stored as JSON, and local
+/// times keep whole seconds there. Kept the same here, so a test over memory sees what a
+/// deployed function sees.
+fn as_stored<T: serde::Serialize + serde::de::DeserializeOwned>(value: &T) -> T {
+    serde_json::from_value(serde_json::to_value(value).expect("stored types serialise"))
+        .expect("stored types read back")
+}
+
 /// Ticket and key as one string that sorts like the pair.
 fn ticket_key(r: &EntryRecord) -> String {
     format!("{:020}#{}", r.ticket_id.0, r.key)
@@ -44,7 +52,7 @@ impl EntriesStore for MemoryEntries {
             EntryRecord {
                 base,
                 create_sent_at,
-                ..record.clone()
+                ..as_stored(record)
             },
         );
         Ok(())
@@ -96,7 +104,7 @@ impl EntriesStore for MemoryEntries {
         if !as_expected {
             return Ok(LinkOutcome::LostRace { current });
         }
-        record.base = Some(base.clone());
+        record.base = Some(as_stored(base));
         record.status = status;
         record.updated_at = at;
         Ok(LinkOutcome::Linked(Box::new(record.clone())))
