@@ -194,6 +194,8 @@ cat "$WORK/replay.json" >&2
 verify_ok=1
 backfill "$WORK/verify.json" >"$WORK/verify.out" 2>&1 || verify_ok=0
 curl -fsS "$zammad/__admin/dataset" >"$WORK/final/zammad.json"
+# Kimai's end state too, to look into a finding after the simulators are stopped.
+curl -fsS "$kimai/__admin/timesheets" >"$WORK/final/kimai-timesheets.json"
 cp "$WORK/data/kimai.json" "$WORK/final/kimai.json"
 
 # ---------------------------------------------------------------- checks
