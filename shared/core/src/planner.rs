@@ -381,30 +381,29 @@ fn push_update(
     locks: Locks<'_>,
     conflict: &impl Fn(&EntryKey, ConflictReason, String) -> Conflict,
 ) {
-    if let (false, Some((project, until))) = (k.exported, locks.on_update(d, k)) {
-        out.conflicts.push(Conflict {
-            desired: Some(d.clone()),
-            base: b.cloned(),
-            kimai: Some(k.clone()),
-            ..conflict(
-                &d.key,
+    // Kimai refuses the change: exported (reported first), or in a locked project period.
+    let refused = if k.exported {
+        Some((
+            ConflictReason::LockedOrExported,
+            format!("Zammad changed but Kimai timesheet {} is exported", k.id),
+        ))
+    } else {
+        locks.on_update(d, k).map(|(project, until)| {
+            (
                 ConflictReason::ProjectLocked,
                 format!(
                     "Zammad changed but Kimai project {project} is locked until {until}: timesheet {} cannot change",
                     k.id
                 ),
             )
-        });
-    } else if k.exported {
+        })
+    };
+    if let Some((reason, detail)) = refused {
         out.conflicts.push(Conflict {
             desired: Some(d.clone()),
             base: b.cloned(),
             kimai: Some(k.clone()),
-            ..conflict(
-                &d.key,
-                ConflictReason::LockedOrExported,
-                format!("Zammad changed but Kimai timesheet {} is exported", k.id),
-            )
+            ..conflict(&d.key, reason, detail)
         });
     } else {
         out.operations.push(Operation::Update {

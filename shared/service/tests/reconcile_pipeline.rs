@@ -1094,21 +1094,9 @@ async fn a_lock_set_after_planning_parks_the_write_as_project_locked() {
 /// long as it was, and the reconcile's audit line says it moved and why.
 #[tokio::test]
 async fn time_logged_in_the_repeated_hour_is_booked_before_it_and_the_move_is_audited() {
-    use rust_decimal::Decimal;
     let h = Harness::start().await;
-    h.zammad
-        .sim()
-        .add_accounting(zammad_sim::NewAccounting {
-            ticket_id: TICKET.0,
-            created_by_id: 2,
-            time_unit: Decimal::from(30),
-            type_id: Some(1),
-            with_article: false,
-            article_body: None,
-            // 02:30 CET, the second 02:30 of the night.
-            created_at: Some("2026-10-25T01:30:00Z".parse().unwrap()),
-        })
-        .unwrap();
+    // 02:30 CET, the second 02:30 of the night.
+    book_anna(&h, TICKET.0, 30, "2026-10-25T01:30:00Z");
     let report = h.reconcile(TICKET).await.unwrap();
     assert_eq!((report.creates, report.conflicts), (3, 0), "{report:?}");
     assert_eq!(report.moved.len(), 1, "{:?}", report.moved);
@@ -1131,9 +1119,24 @@ async fn time_logged_in_the_repeated_hour_is_booked_before_it_and_the_move_is_au
     assert_eq!(detail["moved"][0]["begin"], "2026-10-25T02:29:00");
 }
 
+/// Books `minutes` of Anna's (agent 2, type 1) on `ticket`, logged at `at` (UTC).
+fn book_anna(h: &Harness, ticket: u64, minutes: i64, at: &str) {
+    h.zammad
+        .sim()
+        .add_accounting(zammad_sim::NewAccounting {
+            ticket_id: ticket,
+            created_by_id: 2,
+            time_unit: rust_decimal::Decimal::from(minutes),
+            type_id: Some(1),
+            with_article: false,
+            article_body: None,
+            created_at: Some(at.parse().unwrap()),
+        })
+        .unwrap();
+}
+
 /// Books `minutes` of Anna's on a new ticket of the same customer, logged at `at` (UTC).
 fn book_on_new_ticket(h: &Harness, minutes: i64, at: &str) -> sync_core::ids::TicketId {
-    use rust_decimal::Decimal;
     let zammad = h.zammad.sim();
     let ticket = zammad
         .add_ticket(zammad_sim::NewTicket {
@@ -1146,17 +1149,7 @@ fn book_on_new_ticket(h: &Harness, minutes: i64, at: &str) -> sync_core::ids::Ti
         })
         .unwrap();
     let id = ticket["id"].as_u64().unwrap();
-    zammad
-        .add_accounting(zammad_sim::NewAccounting {
-            ticket_id: id,
-            created_by_id: 2,
-            time_unit: Decimal::from(minutes),
-            type_id: Some(1),
-            with_article: false,
-            article_body: None,
-            created_at: Some(at.parse().unwrap()),
-        })
-        .unwrap();
+    book_anna(h, id, minutes, at);
     sync_core::ids::TicketId(id)
 }
 
@@ -1281,20 +1274,8 @@ async fn a_slot_planned_by_another_ticket_is_taken_before_its_timesheet_exists()
 /// of its description is respected, not a conflict.
 #[tokio::test]
 async fn time_logged_with_milliseconds_is_not_written_again_on_the_next_run() {
-    use rust_decimal::Decimal;
     let h = Harness::start().await;
-    h.zammad
-        .sim()
-        .add_accounting(zammad_sim::NewAccounting {
-            ticket_id: TICKET.0,
-            created_by_id: 2,
-            time_unit: Decimal::from(20),
-            type_id: Some(1),
-            with_article: false,
-            article_body: None,
-            created_at: Some("2026-03-02T12:00:00.250Z".parse().unwrap()),
-        })
-        .unwrap();
+    book_anna(&h, TICKET.0, 20, "2026-03-02T12:00:00.250Z");
     let written = h.sync(TICKET).await;
     eprintln!("{written:?}");
     let again = h.reconcile(TICKET).await.unwrap();
@@ -1336,18 +1317,7 @@ async fn timesheets_kimai_rounded_are_not_written_again() {
     settings.rounding_minutes = Some(15);
     h.kimai.admin().set_settings(settings);
     // 20 minutes ending 13:07 Berlin: Kimai keeps 12:45–13:15.
-    h.zammad
-        .sim()
-        .add_accounting(zammad_sim::NewAccounting {
-            ticket_id: TICKET.0,
-            created_by_id: 2,
-            time_unit: rust_decimal::Decimal::from(20),
-            type_id: Some(1),
-            with_article: false,
-            article_body: None,
-            created_at: Some("2026-03-02T12:07:00Z".parse().unwrap()),
-        })
-        .unwrap();
+    book_anna(&h, TICKET.0, 20, "2026-03-02T12:07:00Z");
     h.sync(TICKET).await;
     assert!(
         h.kimai_sheets()

@@ -323,30 +323,18 @@ impl ControlStore for DynamoControl {
     }
 
     async fn add_to_run(&self, id: &RunId, delta: &RunCounters) -> StoreResult<bool> {
-        let changed: Vec<(&str, u64)> =
-            delta.fields().into_iter().filter(|(_, v)| *v > 0).collect();
-        if changed.is_empty() {
+        let Some(add) = CountersAdd::of(delta) else {
             return Ok(self.get_run(id).await?.is_some());
-        }
-        // ADD is applied atomically by DynamoDB: concurrent workers never lose an increment.
-        let update = changed
-            .iter()
-            .map(|(f, _)| format!("#{f} :{f}"))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let mut attr_names: Vec<&str> = changed.iter().map(|(f, _)| *f).collect();
-        attr_names.push("pk");
-        let mut request = self
+        };
+        let request = self
             .client
             .update_item()
             .table_name(&self.table)
             .set_key(Some(Self::key((RUNS_PK.into(), id.0.clone()))))
-            .update_expression(format!("ADD {update}"))
+            .update_expression(add.expression)
             .condition_expression("attribute_exists(#pk)")
-            .set_expression_attribute_names(Some(names(&attr_names)));
-        for (field, value) in &changed {
-            request = request.expression_attribute_values(format!(":{field}"), n(*value));
-        }
+            .set_expression_attribute_names(Some(add.names))
+            .set_expression_attribute_values(Some(add.values));
         match request.send().await {
             Ok(_) => Ok(true),
             Err(e) if is_condition_failed(&e) => Ok(false),
@@ -377,27 +365,18 @@ impl ControlStore for DynamoControl {
             .build()
             .map_err(invalid)?;
         // The increment, as add_to_run does it; with nothing to add, only the run must exist.
-        let changed: Vec<(&str, u64)> =
-            delta.fields().into_iter().filter(|(_, v)| *v > 0).collect();
-        let mut attr_names: Vec<&str> = changed.iter().map(|(f, _)| *f).collect();
-        attr_names.push("pk");
-        let mut counters = Update::builder()
+        let counters = Update::builder()
             .table_name(&self.table)
             .set_key(Some(Self::key((RUNS_PK.into(), id.0.clone()))))
-            .condition_expression("attribute_exists(#pk)")
-            .set_expression_attribute_names(Some(names(&attr_names)));
-        counters = if changed.is_empty() {
-            counters.update_expression("SET #pk = #pk")
-        } else {
-            let add = changed
-                .iter()
-                .map(|(f, _)| format!("#{f} :{f}"))
-                .collect::<Vec<_>>()
-                .join(", ");
-            for (field, value) in &changed {
-                counters = counters.expression_attribute_values(format!(":{field}"), n(*value));
-            }
-            counters.update_expression(format!("ADD {add}"))
+            .condition_expression("attribute_exists(#pk)");
+        let counters = match CountersAdd::of(delta) {
+            Some(add) => counters
+                .update_expression(add.expression)
+                .set_expression_attribute_names(Some(add.names))
+                .set_expression_attribute_values(Some(add.values)),
+            None => counters
+                .update_expression("SET #pk = #pk")
+                .set_expression_attribute_names(Some(names(&["pk"]))),
         };
         let result = self
             .client
@@ -1165,6 +1144,40 @@ impl ControlStore for DynamoControl {
             Err(e) if is_condition_failed(&e) => Ok(false),
             Err(e) => Err(sdk_error("end plan turn", e)),
         }
+    }
+}
+
+/// The `ADD` of the counters a delta changes, applied atomically by DynamoDB, so concurrent
+/// workers never lose an increment. Its names hold `pk` too, for the run-exists condition.
+struct CountersAdd {
+    expression: String,
+    names: HashMap<String, String>,
+    values: HashMap<String, aws_sdk_dynamodb::types::AttributeValue>,
+}
+
+impl CountersAdd {
+    /// `None` when the delta changes nothing.
+    fn of(delta: &RunCounters) -> Option<CountersAdd> {
+        let changed: Vec<(&str, u64)> =
+            delta.fields().into_iter().filter(|(_, v)| *v > 0).collect();
+        if changed.is_empty() {
+            return None;
+        }
+        let add = changed
+            .iter()
+            .map(|(f, _)| format!("#{f} :{f}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let mut attr_names: Vec<&str> = changed.iter().map(|(f, _)| *f).collect();
+        attr_names.push("pk");
+        Some(CountersAdd {
+            expression: format!("ADD {add}"),
+            names: names(&attr_names),
+            values: changed
+                .iter()
+                .map(|(f, v)| (format!(":{f}"), n(*v)))
+                .collect(),
+        })
     }
 }
 
