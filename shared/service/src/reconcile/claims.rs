@@ -6,11 +6,12 @@
 use super::context::{Context, InvocationCache};
 use super::desired::Wanted;
 use super::read_zammad::ZammadSide;
+use super::taken::agents_by_user;
 use super::{ReconcileError, Reconciler};
 use chrono::NaiveDate;
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
 use sync_core::desired::DesiredTimesheet;
-use sync_core::ids::{KimaiUserId, TicketId, ZammadUserId};
+use sync_core::ids::{KimaiUserId, TicketId};
 use sync_core::placement::{BusyInterval, Taken};
 use sync_store::StoreError;
 use sync_store::control::{ClaimsWrite, DayClaims, SlotClaim};
@@ -127,10 +128,7 @@ fn claimed_by_others(
     ticket: TicketId,
     desired: &[DesiredTimesheet],
 ) -> Vec<BusyInterval> {
-    let mut agents_of: HashMap<KimaiUserId, HashSet<ZammadUserId>> = HashMap::new();
-    for d in desired {
-        agents_of.entry(d.user).or_default().insert(d.agent_id);
-    }
+    let agents_of = agents_by_user(desired);
     let mut busy = Vec::new();
     for ((user, _), day) in read {
         for c in day.claims.values().filter(|c| c.ticket != ticket.0) {

@@ -6,7 +6,7 @@
 use super::desired::Wanted;
 use chrono::Utc;
 use std::collections::{HashMap, HashSet};
-use sync_core::desired::EntryKey;
+use sync_core::desired::{DesiredTimesheet, EntryKey};
 use sync_core::ids::{KimaiUserId, ZammadUserId};
 use sync_core::kimai::Timesheet;
 use sync_core::marker::Marker;
@@ -41,12 +41,7 @@ pub(super) fn taken_in_kimai(wanted: &Wanted, kimai: &[Timesheet], base: &[Base]
         pinned.insert(b.key.clone(), at);
     }
     let linked: HashSet<_> = base.iter().map(|b| b.kimai_id).collect();
-    // A booking user's time is busy for every agent booked as that user (several, when
-    // unmapped agents are booked as the API user).
-    let mut agents_of: HashMap<KimaiUserId, HashSet<ZammadUserId>> = HashMap::new();
-    for d in &wanted.desired {
-        agents_of.entry(d.user).or_default().insert(d.agent_id);
-    }
+    let agents_of = agents_by_user(&wanted.desired);
     let mut busy = Vec::new();
     for t in kimai.iter().filter(|t| !linked.contains(&t.id)) {
         let Some((begin, end)) = span(t) else {
@@ -67,4 +62,16 @@ pub(super) fn taken_in_kimai(wanted: &Wanted, kimai: &[Timesheet], base: &[Base]
         }
     }
     Taken { busy, pinned }
+}
+
+/// The agents booked as each Kimai user: a user's time is busy for all of them (several, when
+/// unmapped agents are booked as the API user).
+pub(super) fn agents_by_user(
+    desired: &[DesiredTimesheet],
+) -> HashMap<KimaiUserId, HashSet<ZammadUserId>> {
+    let mut agents: HashMap<KimaiUserId, HashSet<ZammadUserId>> = HashMap::new();
+    for d in desired {
+        agents.entry(d.user).or_default().insert(d.agent_id);
+    }
+    agents
 }
