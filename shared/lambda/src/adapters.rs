@@ -189,6 +189,7 @@ pub fn reconcile(aws: &Aws) -> StoreResult<reconcile::Deps> {
         panic_ticket: std::env::var(reconcile::PANIC_TICKET)
             .ok()
             .and_then(|t| t.parse().ok()),
+        cache: Default::default(),
     })
 }
 

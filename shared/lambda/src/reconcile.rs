@@ -10,7 +10,7 @@ use lambda_runtime::{Error, LambdaEvent, service_fn};
 use std::sync::Arc;
 use sync_service::connections::{ConnectionError, Connections};
 use sync_service::outage::WaitForKimai;
-use sync_service::reconcile::{InvocationCache, Reconciler};
+use sync_service::reconcile::{InvocationCache, ReconcileCache, Reconciler};
 use sync_service::sync_stores::SyncStores;
 use sync_store::queue::{KimaiWriteMessage, MessageQueue, TicketSyncMessage};
 
@@ -31,6 +31,9 @@ pub struct Deps {
     pub max_receive_count: u32,
     /// A ticket whose record panics ([`PANIC_TICKET`]); `None` in every real deploy.
     pub panic_ticket: Option<u64>,
+    /// What the instance keeps across invocations: the Kimai catalog, window snapshots,
+    /// Zammad agents and organisations, each for a short expiry.
+    pub cache: Arc<ReconcileCache>,
 }
 
 /// Fault injection for the end-to-end suite: a record naming this ticket panics, which proves
@@ -81,8 +84,8 @@ pub async fn handle(deps: &Deps, event: SqsEvent, deadline: Option<Deadline>) ->
             .await,
         ),
     });
-    // One cache per invocation: the Kimai catalog and the policy are read once per batch.
-    let cache = Arc::new(InvocationCache::new());
+    // The policy is read once per batch; the catalog and the rest live in the instance's cache.
+    let cache = Arc::new(InvocationCache::within(deps.cache.clone()));
     let panic_ticket = deps.panic_ticket;
     process_batch(
         event,

@@ -68,6 +68,7 @@ async fn setup(configured: bool) -> Setup {
         concurrency: sync_lambda::reconcile::CONCURRENCY,
         max_receive_count: 5,
         panic_ticket: None,
+        cache: Default::default(),
     };
     Setup {
         _zammad: zammad,

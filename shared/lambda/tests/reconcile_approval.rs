@@ -77,6 +77,7 @@ async fn start() -> Stack {
         concurrency: sync_lambda::reconcile::CONCURRENCY,
         max_receive_count: 5,
         panic_ticket: None,
+        cache: Default::default(),
     };
 
     // The console API over the same stores.

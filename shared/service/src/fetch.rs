@@ -38,7 +38,7 @@ use sync_store::control::{
 };
 use sync_store::entries::EntriesStore;
 use sync_store::page::{MAX_PAGE_SIZE, PageRequest};
-use sync_store::queue::{MessageQueue, SyncReason, TicketSyncMessage};
+use sync_store::queue::{MessageQueue, SyncReason, SyncWindow, TicketSyncMessage};
 use sync_store::secrets::SecretSource;
 use thiserror::Error;
 use zammad_client::ZammadError;
@@ -585,6 +585,7 @@ async fn enqueue_found(
         .map(|&ticket| {
             let mut m = TicketSyncMessage::new(ticket, mode.reason(), Some(run_id.clone()));
             m.dry_run = dry_run;
+            m.window = found.window;
             m
         })
         .collect();
@@ -645,6 +646,8 @@ async fn finish(deps: &FetchDeps<'_>, mut report: FetchReport) -> Result<FetchRe
 struct Found {
     tickets: BTreeSet<TicketId>,
     used: DiscoveryMode,
+    /// The days a verify sweep or backfill covers (reconcile reads Kimai once for them).
+    window: Option<SyncWindow>,
 }
 
 /// Every ticket to enqueue, deduplicated. An error is the reason the run failed.
@@ -681,7 +684,11 @@ async fn discover(
     if let Some((from, to)) = known_days {
         tickets.extend(known_tickets(deps.entries, from, to).await?);
     }
-    Ok(Found { tickets, used })
+    Ok(Found {
+        tickets,
+        used,
+        window: known_days.map(|(from, to)| SyncWindow { from, to }),
+    })
 }
 
 /// The Zammad client of one run, built with the token as it is now (it may have been rotated).

@@ -33,6 +33,7 @@ pub mod batch;
 pub mod connections;
 pub mod console;
 pub mod decisions;
+mod expiring;
 pub mod fetch;
 pub mod idempotency;
 pub mod ingest;

@@ -29,7 +29,7 @@ use sync_store::entries::{EntriesStore, EntryRecord, EntryStatus};
 use sync_store::memory::{
     MemoryAuditLog, MemoryControl, MemoryEntries, MemoryLauncher, MemoryQueue, MemorySecrets,
 };
-use sync_store::queue::{MessageQueue, SyncReason, TicketSyncMessage, decode};
+use sync_store::queue::{MessageQueue, SyncReason, SyncWindow, TicketSyncMessage, decode};
 use test_support::datasets;
 use test_support::sims;
 use test_support::stores::audit_today;
@@ -231,6 +231,10 @@ async fn an_admin_token_discovers_through_the_global_listing_one_message_per_tic
     let messages = world.drain().await;
     assert_eq!(tickets(&messages), vec![101, 104]);
     assert!(messages.iter().all(|m| m.reason == SyncReason::Schedule));
+    assert!(
+        messages.iter().all(|m| m.window.is_none()),
+        "changed tickets read their own days"
+    );
     assert!(
         messages
             .iter()
@@ -583,6 +587,9 @@ async fn the_verify_sweep_re_enqueues_known_tickets_of_the_window_and_zammad_cha
     let messages = world.drain().await;
     assert_eq!(tickets(&messages), vec![102, 104]);
     assert!(messages.iter().all(|m| m.reason == SyncReason::Verify));
+    let window = messages[0].window.expect("a verify sweep has a window");
+    assert_eq!(window.to - window.from, Duration::days(7));
+    assert!(messages.iter().all(|m| m.window == Some(window)));
     assert_eq!(
         world.watermark().await,
         watermark_before,
@@ -629,6 +636,14 @@ async fn a_backfill_covers_its_range_and_passes_dry_run_on() {
         messages
             .iter()
             .all(|m| m.reason == SyncReason::Backfill && m.dry_run)
+    );
+    let window = SyncWindow {
+        from: "2024-03-01T00:00:00Z".parse().unwrap(),
+        to: "2024-04-01T00:00:00Z".parse().unwrap(),
+    };
+    assert!(
+        messages.iter().all(|m| m.window == Some(window)),
+        "reconcile reads Kimai once for the run's window"
     );
     assert_eq!(world.watermark().await, None);
 }

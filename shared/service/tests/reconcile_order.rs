@@ -76,6 +76,9 @@ impl std::fmt::Debug for GateHandle {
 
 #[async_trait]
 impl Zammad for GatedZammad {
+    fn base_url(&self) -> &str {
+        self.inner.base_url()
+    }
     async fn time_accountings_updated_since(
         &self,
         since: DateTime<Utc>,

@@ -76,6 +76,18 @@ pub struct TicketSyncMessage {
     pub dry_run: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub waiting: Option<Waiting>,
+    /// The days a verify sweep or backfill covers: reconcile reads Kimai once for the whole
+    /// window and plans every ticket of the run against that read. `None` (a webhook, an
+    /// incremental run): each ticket reads its own days.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub window: Option<SyncWindow>,
+}
+
+/// A run's stretch of time, `from..to`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct SyncWindow {
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
 }
 
 impl TicketSyncMessage {
@@ -87,6 +99,7 @@ impl TicketSyncMessage {
             run_id,
             dry_run: false,
             waiting: None,
+            window: None,
         }
     }
 }

@@ -8,9 +8,9 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue, RETRY_AFTER};
 use reqwest::{Response, StatusCode};
 use serde::de::DeserializeOwned;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::fmt;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 use sync_core::ids::{OrganisationId, TicketId, ZammadUserId};
 use sync_core::zammad::{AccountingType, Organisation, Ticket, TimeAccounting, ZammadUser};
@@ -43,7 +43,6 @@ struct Inner {
     limiter: Semaphore,
     /// Shared with other instances: see [`ClientConfig::pace`].
     pace: Option<Arc<dyn call_pacing::Pacer>>,
-    users: Mutex<HashMap<ZammadUserId, ZammadUser>>,
 }
 
 impl fmt::Debug for ZammadClient {
@@ -56,6 +55,11 @@ impl fmt::Debug for ZammadClient {
 }
 
 impl ZammadClient {
+    /// Which Zammad this is (`…/api/v1/`): values cached from it belong to it.
+    pub fn api_root(&self) -> &str {
+        self.inner.api_root.as_str()
+    }
+
     /// Builds the client. Fails only on settings that can never work (an unusable token or URL).
     pub fn new(config: ClientConfig) -> Result<Self, ZammadError> {
         let config_problem = |detail: String| ZammadError::InvalidConfig { detail };
@@ -104,7 +108,6 @@ impl ZammadClient {
                 request_timeout: config.request_timeout,
                 limiter: Semaphore::new(config.max_concurrency.max(1)),
                 pace: config.pace,
-                users: Mutex::new(HashMap::new()),
             }),
         })
     }
@@ -251,36 +254,10 @@ impl ZammadClient {
         self.collect_index("time_accounting/types").await
     }
 
-    /// `GET /users/{id}`, answered from the cache after the first successful call.
+    /// `GET /users/{id}`. Not cached here: reconcile keeps agents for a short expiry, so a
+    /// renamed agent is seen without a cold start.
     pub async fn user(&self, id: ZammadUserId) -> Result<ZammadUser, ZammadError> {
-        if let Some(user) = self.cached_user(id) {
-            return Ok(user);
-        }
-        let user: ZammadUser = self.get(&format!("users/{id}"), &[]).await?;
-        self.inner
-            .users
-            .lock()
-            .expect("user cache lock poisoned")
-            .insert(id, user.clone());
-        Ok(user)
-    }
-
-    fn cached_user(&self, id: ZammadUserId) -> Option<ZammadUser> {
-        self.inner
-            .users
-            .lock()
-            .expect("user cache lock poisoned")
-            .get(&id)
-            .cloned()
-    }
-
-    /// Forget cached users, e.g. before a full reconciliation so renamed agents are seen.
-    pub fn clear_user_cache(&self) {
-        self.inner
-            .users
-            .lock()
-            .expect("user cache lock poisoned")
-            .clear();
+        self.get(&format!("users/{id}"), &[]).await
     }
 
     /// `GET /organizations/{id}`.

@@ -44,6 +44,12 @@ impl Reconciler {
         let nothing = Taken::default();
         let (mut entries, mut desired, mut unresolved) =
             self.resolve_ticket(cache, &ctx, zammad, &nothing).await?;
+        if !unresolved.is_empty() && ctx.catalog_cached {
+            // The cached catalog may predate a user, project or activity added since.
+            ctx = self.catalog_missed(cache).await?;
+            (entries, desired, unresolved) =
+                self.resolve_ticket(cache, &ctx, zammad, &nothing).await?;
+        }
         let mut auto_created: Vec<(NeededAction, AutoCreated)> = Vec::new();
         // Auto-create: make what is missing, re-read the catalog and resolve again, so the
         // entries are written in this run. A customer comes before its project, so a ticket

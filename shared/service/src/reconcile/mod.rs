@@ -32,17 +32,21 @@ mod context;
 mod decisions;
 mod desired;
 mod enqueue;
+mod instance;
 mod persist;
 mod plan;
 mod read_kimai;
 mod read_zammad;
 mod report;
+mod snapshot;
 mod taken;
 mod turn;
 
 pub use context::{Context, InvocationCache};
+pub use instance::{INSTANCE_CACHE_TTL, ReconcileCache};
 pub use read_kimai::MAX_LIST_WINDOW_DAYS;
 pub use report::{MovedEntry, ReconcileReport};
+pub use snapshot::{MAX_SNAPSHOT_DAYS, WindowSnapshot};
 
 use crate::batch::QueueRecord;
 use crate::outage::{self, RecordOutcome, WaitForKimai};
@@ -220,7 +224,7 @@ impl Reconciler {
         let ticket_id = message.ticket_id;
         let ctx = self.context(cache).await?;
         let read_at = self.stores.now();
-        let zammad = self.read_zammad(ticket_id).await?;
+        let zammad = self.read_zammad(cache, ticket_id).await?;
         let (ctx, wanted) = self
             .desired(cache, ctx, &zammad, ticket_id, message.dry_run)
             .await?;
@@ -255,9 +259,14 @@ impl Reconciler {
         // Base: one query.
         let records = self.stores.entries.load_ticket(ticket_id).await?;
         let mut base: Vec<Base> = records.iter().filter_map(|r| r.base.clone()).collect();
-        let mut kimai = self
-            .read_kimai(ctx, ticket_id, &wanted.desired, &base)
-            .await?;
+        let read = read_kimai::KimaiRead {
+            ticket_id,
+            desired: &wanted.desired,
+            base: &base,
+            records: &records,
+            window: message.window.as_ref(),
+        };
+        let mut kimai = self.read_kimai(cache, ctx, read).await?;
         let decisions = self.load_decisions(ticket_id).await?;
         if !message.dry_run {
             self.apply_decisions(ticket_id, &decisions, &records, &mut base, &mut kimai)

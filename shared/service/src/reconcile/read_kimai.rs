@@ -7,12 +7,17 @@
 //! is not in its window (moved or reassigned by hand) is then read by id. A user whose
 //! entries span more than [`MAX_LIST_WINDOW_DAYS`] is read by id instead of listing a long
 //! stretch of unrelated timesheets.
+//!
+//! In a verify sweep or a backfill, the run's snapshot of its window answers the list calls and
+//! marker searches it covers ([`super::snapshot`]); only the rest reach Kimai.
 
-use super::Reconciler;
-use super::context::Context;
+use super::context::{Context, InvocationCache};
+use super::snapshot::WindowSnapshot;
+use super::{ReconcileError, Reconciler};
 use chrono::{DateTime, Duration, Utc};
 use kimai_client::{KimaiError, TimesheetQuery, UserFilter};
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
 use sync_core::aggregation::Aggregation;
 use sync_core::desired::{DesiredTimesheet, EntryKey};
 use sync_core::ids::{AccountingId, KimaiUserId, TicketId, TimesheetId};
@@ -20,6 +25,12 @@ use sync_core::kimai::Timesheet;
 use sync_core::marker::Marker;
 use sync_core::plan::Base;
 use sync_core::zone::{day_bounds, parse_zone, utc_to_local};
+use sync_store::entries::EntryRecord;
+use sync_store::queue::SyncWindow;
+
+/// A linked entry changed this close to the snapshot's read (or after it) is read by id: the
+/// write behind the change may not be in the snapshot. Covers the clocks of two instances.
+const SNAPSHOT_SKEW: Duration = Duration::seconds(5);
 
 /// Longest stretch of one user's timesheets read with a list call; beyond it, linked
 /// timesheets are read by id.
@@ -31,21 +42,36 @@ type Window = (DateTime<Utc>, DateTime<Utc>);
 /// What was read so far, by id (a timesheet found twice counts once).
 type Found = BTreeMap<TimesheetId, Timesheet>;
 
+/// What one ticket's read of Kimai starts from.
+pub(super) struct KimaiRead<'a> {
+    pub(super) ticket_id: TicketId,
+    pub(super) desired: &'a [DesiredTimesheet],
+    pub(super) base: &'a [Base],
+    pub(super) records: &'a [EntryRecord],
+    /// The run's window, when the ticket belongs to a verify sweep or backfill.
+    pub(super) window: Option<&'a SyncWindow>,
+}
+
 impl Reconciler {
     pub(super) async fn read_kimai(
         &self,
+        cache: &InvocationCache,
         ctx: &Context,
-        ticket_id: TicketId,
-        desired: &[DesiredTimesheet],
-        base: &[Base],
-    ) -> Result<Vec<Timesheet>, KimaiError> {
+        read: KimaiRead<'_>,
+    ) -> Result<Vec<Timesheet>, ReconcileError> {
+        let KimaiRead {
+            ticket_id,
+            desired,
+            base,
+            records,
+            window,
+        } = read;
         let linked: HashSet<&EntryKey> = base.iter().map(|b| &b.key).collect();
         let unlinked: Vec<&EntryKey> = desired
             .iter()
             .map(|d| &d.key)
             .filter(|k| !linked.contains(k))
             .collect();
-        let wanted: HashSet<&EntryKey> = unlinked.iter().copied().collect();
         // Whole days for entries to place: new ones, and linked ones whose length changed
         // (the others stay where they are in Kimai).
         let echoed: HashMap<&EntryKey, i64> = base
@@ -58,13 +84,72 @@ impl Reconciler {
             .map(|d| &d.key)
             .collect();
 
+        let snapshot = match window {
+            Some(w) if WindowSnapshot::fits(w) => Some(self.snapshot(cache, ctx, w).await?),
+            _ => None,
+        };
         let mut found = Found::new();
-        let windows = list_windows(ctx, desired, base, &to_place);
+        let mut windows = list_windows(ctx, desired, base, &to_place);
+        let mut search: Vec<&EntryKey> = unlinked.clone();
+        if let Some(snap) = &snapshot {
+            windows.retain(|&user, &mut (from, to)| {
+                let (from, to) = widened((from, to));
+                if !snap.covers(from, to) {
+                    return true;
+                }
+                for t in snap.of_user(user, from, to) {
+                    found.entry(t.id).or_insert_with(|| t.clone());
+                }
+                false
+            });
+            search.retain(|k| !answers_marker(snap, ctx, desired, records, k));
+            for key in &unlinked {
+                for t in snap.with_marker(key) {
+                    found.entry(t.id).or_insert_with(|| t.clone());
+                }
+            }
+            // Our own writes since the read: those timesheets are read again by id.
+            let changed_since: HashSet<TimesheetId> = records
+                .iter()
+                .filter(|r| r.updated_at + SNAPSHOT_SKEW >= snap.read_at())
+                .filter_map(EntryRecord::kimai_id)
+                .collect();
+            found.retain(|id, _| !changed_since.contains(id));
+        }
         self.list_in_windows(ctx, windows, &mut found).await?;
         self.read_missing_linked(base, &mut found).await?;
-        let terms = marker_terms(ctx, ticket_id, &unlinked);
+        let wanted: HashSet<&EntryKey> = search.iter().copied().collect();
+        let terms = marker_terms(ctx, ticket_id, &search);
         self.search_markers(terms, &wanted, &mut found).await?;
         Ok(found.into_values().collect())
+    }
+
+    /// The run's snapshot of `window`, read unless this instance holds a fresh one.
+    async fn snapshot(
+        &self,
+        cache: &InvocationCache,
+        ctx: &Context,
+        window: &SyncWindow,
+    ) -> Result<Arc<WindowSnapshot>, KimaiError> {
+        let instance = &cache.instance;
+        let key = (self.kimai.base_url().to_owned(), *window);
+        let now = self.stores.now();
+        instance
+            .snapshots
+            .get_or_fetch(&key, now, instance.ttl, || async {
+                let timesheets = self
+                    .kimai
+                    .list_timesheets(&WindowSnapshot::query(ctx, window))
+                    .await?;
+                tracing::info!(
+                    from = %window.from,
+                    to = %window.to,
+                    timesheets = timesheets.len(),
+                    "read Kimai's timesheets of the run's window"
+                );
+                Ok(Arc::new(WindowSnapshot::new(window, now, timesheets)))
+            })
+            .await
     }
 
     async fn list_in_windows(
@@ -74,12 +159,11 @@ impl Reconciler {
         found: &mut Found,
     ) -> Result<(), KimaiError> {
         for (user, (from, to)) in windows {
-            // The filter is wall-clock time in the API user's zone; an hour each side keeps a
-            // DST change at the edge from cutting a timesheet off.
+            let (from, to) = widened((from, to));
             let query = TimesheetQuery {
                 user: UserFilter::One(user),
-                begin: Some(utc_to_local(ctx.api_zone, from - Duration::hours(1))),
-                end: Some(utc_to_local(ctx.api_zone, to + Duration::hours(1))),
+                begin: Some(utc_to_local(ctx.api_zone, from)),
+                end: Some(utc_to_local(ctx.api_zone, to)),
                 ..TimesheetQuery::default()
             };
             for t in self.kimai.list_timesheets(&query).await? {
@@ -176,6 +260,33 @@ fn list_windows(
         }
     }
     windows
+}
+
+/// The bounds a list call for `w` uses. The filter is wall-clock time in the API user's zone;
+/// an hour each side keeps a DST change at the edge from cutting a timesheet off.
+fn widened(w: Window) -> Window {
+    (w.0 - Duration::hours(1), w.1 + Duration::hours(1))
+}
+
+/// Whether the snapshot can say if Kimai holds a timesheet with `key`'s marker: the key's day
+/// lies in its span, and no create of the key was ever sent (that POST may have landed after
+/// the read).
+fn answers_marker(
+    snap: &WindowSnapshot,
+    ctx: &Context,
+    desired: &[DesiredTimesheet],
+    records: &[EntryRecord],
+    key: &EntryKey,
+) -> bool {
+    let sent = records
+        .iter()
+        .any(|r| &r.key == key && r.create_sent_at.is_some());
+    let day_inside = desired.iter().filter(|d| &d.key == key).all(|d| {
+        let zone = parse_zone(&d.zone).unwrap_or(ctx.default_zone);
+        let (start, end) = day_bounds(zone, d.day);
+        snap.covers(start, end)
+    });
+    !sent && day_inside
 }
 
 fn widen(windows: &mut BTreeMap<KimaiUserId, Window>, user: KimaiUserId, w: Window) {

@@ -1,6 +1,8 @@
 //! Zammad's side of one ticket: the ticket, its time accountings, the agents who booked them and
-//! the ticket's organisation.
+//! the ticket's organisation. Agents and organisations come from the instance's cache while it
+//! is fresh ([`super::instance`]): a backfill's tickets share a few of each.
 
+use super::context::InvocationCache;
 use super::{ReconcileError, Reconciler};
 use std::collections::{BTreeSet, HashMap};
 use sync_core::ids::{OrganisationId, TicketId, ZammadUserId};
@@ -19,6 +21,7 @@ pub(super) struct ZammadSide {
 impl Reconciler {
     pub(super) async fn read_zammad(
         &self,
+        cache: &InvocationCache,
         ticket_id: TicketId,
     ) -> Result<ZammadSide, ReconcileError> {
         let ticket = match self.zammad.ticket(ticket_id).await {
@@ -38,8 +41,10 @@ impl Reconciler {
             Err(e) => return Err(e.into()),
         };
         let accountings = self.zammad.ticket_time_accountings(ticket_id).await?;
-        let agents = self.read_agents(&accountings).await?;
-        let organisation = self.read_organisation(ticket.organization_id).await?;
+        let agents = self.read_agents(cache, &accountings).await?;
+        let organisation = self
+            .read_organisation(cache, ticket.organization_id)
+            .await?;
         Ok(ZammadSide {
             ticket: Some(ticket),
             accountings,
@@ -51,18 +56,23 @@ impl Reconciler {
 
     async fn read_agents(
         &self,
+        cache: &InvocationCache,
         accountings: &[TimeAccounting],
     ) -> Result<HashMap<ZammadUserId, ZammadUser>, ReconcileError> {
         let agent_ids: BTreeSet<_> = accountings.iter().map(|a| a.agent_id).collect();
+        let instance = &cache.instance;
         let mut agents = HashMap::new();
         for id in agent_ids {
-            match self.zammad.user(id).await {
-                Ok(u) => {
-                    agents.insert(id, u);
-                }
-                // A removed agent: resolution reports it as unmapped, nothing is guessed.
-                Err(ZammadError::NotFound { .. }) => {}
-                Err(e) => return Err(e.into()),
+            let key = (self.zammad.base_url().to_owned(), id);
+            let agent = instance
+                .agents
+                .get_or_fetch(&key, self.stores.now(), instance.ttl, || async {
+                    // A removed agent: resolution reports it as unmapped, nothing is guessed.
+                    found(self.zammad.user(id).await)
+                })
+                .await?;
+            if let Some(agent) = agent {
+                agents.insert(id, agent);
             }
         }
         Ok(agents)
@@ -70,15 +80,29 @@ impl Reconciler {
 
     async fn read_organisation(
         &self,
+        cache: &InvocationCache,
         organisation: Option<OrganisationId>,
     ) -> Result<Option<Organisation>, ReconcileError> {
         let Some(org) = organisation else {
             return Ok(None);
         };
-        match self.zammad.organisation(org).await {
-            Ok(o) => Ok(Some(o)),
-            Err(ZammadError::NotFound { .. }) => Ok(None),
-            Err(e) => Err(e.into()),
-        }
+        let instance = &cache.instance;
+        let key = (self.zammad.base_url().to_owned(), org);
+        let organisation = instance
+            .organisations
+            .get_or_fetch(&key, self.stores.now(), instance.ttl, || async {
+                found(self.zammad.organisation(org).await)
+            })
+            .await?;
+        Ok(organisation)
+    }
+}
+
+/// A record, or `None` when Zammad has none by that id.
+fn found<T>(read: Result<T, ZammadError>) -> Result<Option<T>, ReconcileError> {
+    match read {
+        Ok(t) => Ok(Some(t)),
+        Err(ZammadError::NotFound { .. }) => Ok(None),
+        Err(e) => Err(e.into()),
     }
 }

@@ -11,6 +11,9 @@ use zammad_client::{INDEX_PAGE_SIZE, ZammadClient, ZammadError};
 /// their tokens).
 #[async_trait]
 pub trait Zammad: Send + Sync + std::fmt::Debug {
+    /// Which Zammad this is (reconcile's caches belong to one instance).
+    fn base_url(&self) -> &str;
+
     /// Every time accounting changed at or after `since`, from the global listing (needs an
     /// admin token: a permission error says to use ticket search instead).
     async fn time_accountings_updated_since(
@@ -40,6 +43,10 @@ pub trait Zammad: Send + Sync + std::fmt::Debug {
 
 #[async_trait]
 impl Zammad for ZammadClient {
+    fn base_url(&self) -> &str {
+        self.api_root()
+    }
+
     async fn time_accountings_updated_since(
         &self,
         since: DateTime<Utc>,

@@ -1,20 +1,19 @@
 //! What the writer remembers for the life of a function instance: the API user and the tags
-//! known to exist, each for a short expiry, and one lock per entry key.
+//! known to exist, each for a short expiry ([`crate::expiring`]), and one lock per entry key.
 //!
-//! Every lookup is single-flight: records of one batch that need the same value wait for one
-//! call to Kimai instead of each making its own (before, a batch of records with the same tag
-//! checked and searched that tag concurrently, and every invocation looked the API user up).
+//! Records of one batch that need the same value wait for one call to Kimai (before, a batch
+//! of records with the same tag checked and searched that tag concurrently, and every
+//! invocation looked the API user up).
 
+use crate::expiring::{Expiring, Fetched, Slot};
 use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
 use std::collections::HashMap;
-use std::hash::Hash;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use sync_core::desired::EntryKey;
 use sync_core::ids::KimaiUserId;
 use sync_core::ids::TicketId;
 use sync_store::clock::{Clock, SystemClock};
-use tokio::sync::OnceCell;
 
 /// How long the API user and a tag lookup are trusted. Short, because both can change in
 /// Kimai behind our back; as long as the Kimai token's own cache, so a changed token is seen
@@ -36,57 +35,6 @@ pub enum TagState {
     Exists,
     /// Neither found nor creatable (e.g. no `create_tag` permission): Kimai will drop it.
     Unavailable,
-}
-
-/// A value and when it was looked up.
-#[derive(Debug)]
-pub(crate) struct Fetched<T> {
-    pub(crate) value: T,
-    at: DateTime<Utc>,
-}
-
-/// One lookup: the first caller runs it, the others wait for its answer. A failed lookup
-/// leaves the cell empty, so the next caller tries again.
-pub(crate) type Slot<T> = Arc<OnceCell<Fetched<T>>>;
-
-/// Values by key, each looked up at most once at a time and kept until it expires.
-pub(crate) struct Expiring<K, T> {
-    slots: Mutex<HashMap<K, Slot<T>>>,
-}
-
-impl<K: Eq + Hash + Clone, T> Expiring<K, T> {
-    fn new() -> Self {
-        Expiring {
-            slots: Mutex::new(HashMap::new()),
-        }
-    }
-
-    fn slots(&self) -> MutexGuard<'_, HashMap<K, Slot<T>>> {
-        self.slots.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    /// The slot to read or fill for `key`: a fresh one when the stored value has expired.
-    fn current(&self, key: &K, now: DateTime<Utc>, ttl: Duration) -> Slot<T> {
-        let mut slots = self.slots();
-        let slot = slots.entry(key.clone()).or_default();
-        if slot.get().is_some_and(|f| now - f.at >= ttl) {
-            *slot = Slot::default();
-        }
-        slot.clone()
-    }
-
-    /// Drops the value a caller found wrong, unless someone has replaced it already: of many
-    /// records that saw the same stale value, only the first causes a new lookup.
-    fn forget(&self, key: &K, used: &Slot<T>) {
-        let mut slots = self.slots();
-        if slots.get(key).is_some_and(|s| Arc::ptr_eq(s, used)) {
-            slots.remove(key);
-        }
-    }
-
-    fn clear(&self) {
-        self.slots().clear();
-    }
 }
 
 type KeyLocks = HashMap<(TicketId, EntryKey), Arc<tokio::sync::Mutex<()>>>;
@@ -150,10 +98,7 @@ impl WriterCache {
     }
 
     pub(crate) fn fetched<T>(&self, value: T) -> Fetched<T> {
-        Fetched {
-            value,
-            at: self.now(),
-        }
+        Fetched::new(value, self.now())
     }
 
     pub(crate) fn api_user_slot(&self) -> Slot<ApiUser> {

@@ -2,8 +2,9 @@
 //! a write (looked up, created if missing, remembered in the [`WriterCache`]), and an echo that
 //! lacks a tag believed to exist is repaired after it.
 
-use super::cache::{Slot, TagState, WriterCache};
+use super::cache::{TagState, WriterCache};
 use super::{WriteError, Writer};
+use crate::expiring::Slot;
 use kimai_client::{KimaiError, Retries, TimesheetPatch};
 use sync_core::desired::DesiredTimesheet;
 use sync_core::ids::TimesheetId;
