@@ -2,16 +2,19 @@
 # The deployed stack's benchmark (docs/benchmarks.md, section "Deployed stack"):
 #  1. the five functions built with the release profile for x86_64 (ARM64=1: for arm64 too),
 #     their binary and zip sizes;
-#  2. a local stack on its own ports with a demo world of exactly $ACCOUNTINGS accountings,
-#     a backfill through scheduled-fetch as the scheduler would start it, then a no-change
-#     rerun: time to idle, Kimai and Zammad calls per route;
+#  2. for each Kimai latency in $LATENCIES, a fresh local stack on its own ports with a demo
+#     world of exactly $ACCOUNTINGS accountings, a backfill through scheduled-fetch as the
+#     scheduler would start it, then a no-change rerun of the same window (what a verify sweep
+#     costs): time to idle against calls × latency ÷ writer concurrency, Kimai and Zammad
+#     calls per route;
 #  3. cold starts of every release bootstrap (and, for comparison, the lambdalocal ones the
 #     stack runs) behind stack-bench's local Runtime API, against the stack's resources:
 #     init time, first event, peak RSS; $RUNS counted runs each, median and max.
 # Prints the tables and writes them to $WORK/results.md. Stops what it started, whatever happens.
 #
 # Variables: MINISTACK_PORT (4598), ZAMMAD_SIM_PORT (18181), KIMAI_SIM_PORT (18182),
-# ACCOUNTINGS (2000), WEEKS (12), RUNS (7), ARM64 (0), KEEP_BUILD (0: the release target
+# ACCOUNTINGS (2000), WEEKS (12), LATENCIES ("20 150": ms per Kimai call, one stack each),
+# WRITER_CONCURRENCY (2, the template's default), RUNS (7), ARM64 (0), KEEP_BUILD (0: the release target
 # directories are deleted at the end, they are large), REUSE_BUILD (0; 1: measure the release
 # binaries already built instead of building), BENCH_TARGET_DIR (target/bench-release).
 set -euo pipefail
@@ -27,6 +30,8 @@ cd "$REPO_ROOT"
 
 ACCOUNTINGS="${ACCOUNTINGS:-2000}"
 WEEKS="${WEEKS:-12}"
+LATENCIES="${LATENCIES:-20 150}"
+WRITER_CONCURRENCY="${WRITER_CONCURRENCY:-2}"
 RUNS="${RUNS:-7}"
 ARM64="${ARM64:-0}"
 KEEP_BUILD="${KEEP_BUILD:-0}"
@@ -113,20 +118,6 @@ step "a demo world of exactly $ACCOUNTINGS accountings"
 cat "$WORK/chosen.json" >&2
 read -r from to ticket < <(world_range "$WORK/chosen.json")
 
-step "simulators with the generated world (ports $ZAMMAD_SIM_PORT, $KIMAI_SIM_PORT)"
-stack_started=1
-start_world_sim "$host_bin" zammad-sim "$ZAMMAD_SIM_PORT" "$WORK/data/zammad.json"
-start_world_sim "$host_bin" kimai-sim "$KIMAI_SIM_PORT" "$WORK/data/kimai.json"
-
-step "the local stack on port $MINISTACK_PORT (make up; log: $WORK/up.log)"
-"$stack/up.sh" >"$WORK/up.log" 2>&1 || { tail -n 40 "$WORK/up.log" >&2; exit 1; }
-
-step "the benchmark's mappings (every organisation to its customer's Support project)"
-AWS_ENDPOINT_URL="$MINISTACK_URL" AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test \
-    AWS_REGION=us-east-1 CONTROL_TABLE="$(stack_output ControlTableName)" \
-    "$host_bin/seed-demo" --zammad-url "http://127.0.0.1:$ZAMMAD_SIM_PORT" \
-    --kimai-url "http://127.0.0.1:$KIMAI_SIM_PORT" --policy "$here/bench-policy.json" >&2
-
 export AWS_ENDPOINT_URL="$MINISTACK_URL" AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test \
     AWS_REGION=us-east-1
 deployed_name() {
@@ -134,20 +125,49 @@ deployed_name() {
         --logical-resource-id "${LOGICAL[$1]}" --query 'StackResources[0].PhysicalResourceId'
 }
 
-step "sync of $ACCOUNTINGS accountings: backfill $from .. $to, then a no-change rerun"
-{
-    echo
-    echo "## Sync through the local stack ($ACCOUNTINGS accountings, lambdalocal bootstraps)"
-    "$bench" sync --zammad-url "http://127.0.0.1:$ZAMMAD_SIM_PORT" \
-        --kimai-url "http://127.0.0.1:$KIMAI_SIM_PORT" \
-        --fetch-function "$(deployed_name scheduled-fetch)" \
-        --control-table "$(stack_output ControlTableName)" \
-        --work-queue "ticket-sync=$(stack_output TicketSyncQueueUrl)" \
-        --work-queue "kimai-write=$(stack_output KimaiWriteQueueUrl)" \
-        --dead-letter-queue "ticket-sync-dlq=$(stack_output TicketSyncDeadLetterQueueUrl)" \
-        --dead-letter-queue "kimai-write-dlq=$(stack_output KimaiWriteDeadLetterQueueUrl)" \
-        --from "$from" --to "$to" --out "$WORK/sync.json"
-} | out
+# A fresh stack with the world: the simulators first, then up.sh, then the mappings.
+world_stack() {
+    step "simulators with the generated world (ports $ZAMMAD_SIM_PORT, $KIMAI_SIM_PORT)"
+    stack_started=1
+    start_world_sim "$host_bin" zammad-sim "$ZAMMAD_SIM_PORT" "$WORK/data/zammad.json"
+    start_world_sim "$host_bin" kimai-sim "$KIMAI_SIM_PORT" "$WORK/data/kimai.json"
+
+    step "the local stack on port $MINISTACK_PORT (make up; log: $WORK/up.log)"
+    "$stack/up.sh" >"$WORK/up.log" 2>&1 || { tail -n 40 "$WORK/up.log" >&2; exit 1; }
+
+    step "the benchmark's mappings (every organisation to its customer's Support project)"
+    CONTROL_TABLE="$(stack_output ControlTableName)" \
+        "$host_bin/seed-demo" --zammad-url "http://127.0.0.1:$ZAMMAD_SIM_PORT" \
+        --kimai-url "http://127.0.0.1:$KIMAI_SIM_PORT" --policy "$here/bench-policy.json" >&2
+}
+
+first_latency=1
+for latency in $LATENCIES; do
+    if [[ $first_latency == 0 ]]; then
+        step "a fresh stack and world for the next latency"
+        "$stack/down.sh" >&2
+    fi
+    first_latency=0
+    world_stack
+    kimai_latency "http://127.0.0.1:$KIMAI_SIM_PORT" "$latency"
+    step "sync of $ACCOUNTINGS accountings with Kimai answering in $latency ms: backfill $from .. $to, then a no-change rerun"
+    {
+        echo
+        echo "## Sync through the local stack ($ACCOUNTINGS accountings, lambdalocal bootstraps, Kimai $latency ms a call)"
+        "$bench" sync --zammad-url "http://127.0.0.1:$ZAMMAD_SIM_PORT" \
+            --kimai-url "http://127.0.0.1:$KIMAI_SIM_PORT" \
+            --fetch-function "$(deployed_name scheduled-fetch)" \
+            --control-table "$(stack_output ControlTableName)" \
+            --work-queue "ticket-sync=$(stack_output TicketSyncQueueUrl)" \
+            --work-queue "kimai-write=$(stack_output KimaiWriteQueueUrl)" \
+            --dead-letter-queue "ticket-sync-dlq=$(stack_output TicketSyncDeadLetterQueueUrl)" \
+            --dead-letter-queue "kimai-write-dlq=$(stack_output KimaiWriteDeadLetterQueueUrl)" \
+            --kimai-latency-ms "$latency" --writer-concurrency "$WRITER_CONCURRENCY" \
+            --accountings "$ACCOUNTINGS" \
+            --from "$from" --to "$to" --out "$WORK/sync-$latency.json"
+    } | out
+    curl -fsS -X DELETE "http://127.0.0.1:$KIMAI_SIM_PORT/__admin/faults"
+done
 
 # ---------------------------------------------------------------- 3. cold starts
 cold() { # build-label path-of-function-dir...

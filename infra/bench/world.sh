@@ -1,5 +1,28 @@
 # Shared by the stack scripts that bring up a local stack with a generated world instead of the
-# demo data (stack-bench.sh, ../soak/soak-limits.sh). Sourced after local-stack/env.sh and lib.sh.
+# demo data (stack-bench.sh, the soak scripts). Sourced after local-stack/env.sh and lib.sh.
+
+# Every API route kimai-sim serves: its faults are set per route.
+KIMAI_API_ROUTES=(
+    "GET /api/timesheets" "POST /api/timesheets" "GET /api/timesheets/{id}"
+    "PATCH /api/timesheets/{id}" "DELETE /api/timesheets/{id}"
+    "GET /api/customers" "POST /api/customers" "GET /api/customers/{id}" "PATCH /api/customers/{id}"
+    "GET /api/projects" "POST /api/projects" "GET /api/projects/{id}" "PATCH /api/projects/{id}"
+    "GET /api/activities" "POST /api/activities" "GET /api/activities/{id}" "PATCH /api/activities/{id}"
+    "GET /api/users" "GET /api/users/me" "GET /api/users/{id}" "PATCH /api/users/{id}"
+    "GET /api/tags" "POST /api/tags" "GET /api/tags/find" "DELETE /api/tags/{id}"
+    "GET /api/ping" "GET /api/version"
+)
+
+# Every Kimai route answers `latency_ms` later (faults as they were otherwise cleared).
+kimai_latency() { # kimai-url latency-ms
+    local route
+    for route in "${KIMAI_API_ROUTES[@]}"; do
+        ROUTE="$route" python3 -c '
+import json, os, sys
+print(json.dumps({"route": os.environ["ROUTE"], "latency_ms": int(sys.argv[1]), "rules": []}))
+' "$2" | curl -fsS -X PUT -H 'Content-Type: application/json' --data-binary @- "$1/__admin/faults"
+    done
+}
 
 # The host binaries (simulators, stack-bench, seed-demo), built by the caller.
 world_host_bin() {

@@ -4,18 +4,6 @@
 
 step() { printf '\n==> %s\n' "$*" >&2; }
 
-# Every API route kimai-sim serves: its faults are set per route.
-KIMAI_API_ROUTES=(
-    "GET /api/timesheets" "POST /api/timesheets" "GET /api/timesheets/{id}"
-    "PATCH /api/timesheets/{id}" "DELETE /api/timesheets/{id}"
-    "GET /api/customers" "POST /api/customers" "GET /api/customers/{id}" "PATCH /api/customers/{id}"
-    "GET /api/projects" "POST /api/projects" "GET /api/projects/{id}" "PATCH /api/projects/{id}"
-    "GET /api/activities" "POST /api/activities" "GET /api/activities/{id}" "PATCH /api/activities/{id}"
-    "GET /api/users" "GET /api/users/me" "GET /api/users/{id}" "PATCH /api/users/{id}"
-    "GET /api/tags" "POST /api/tags" "GET /api/tags/find" "DELETE /api/tags/{id}"
-    "GET /api/ping" "GET /api/version"
-)
-
 # The deploy tools, then the harness's own binaries; sets `host_bin` and `bench`.
 soak_tools() {
     "$stack/install-tools.sh"

@@ -9,6 +9,7 @@
 //! stack-bench sync --zammad-url URL --kimai-url URL --fetch-function NAME --control-table T
 //!                  --work-queue name=URL ... --dead-letter-queue name=URL ...
 //!                  --from RFC3339 --to RFC3339 --out FILE [--limit-secs N] [--quiet-secs N]
+//!                  [--kimai-latency-ms N] [--writer-concurrency N] [--accountings N]
 //! stack-bench soak --api-url URL --admin-user U (password in $SOAK_ADMIN_PASSWORD)
 //!                  --zammad-url URL --kimai-url URL --control-table T
 //!                  --work-queue name=URL ... --dead-letter-queue name=URL ...
@@ -217,8 +218,18 @@ async fn sync_command(args: &Args) -> Result<(), BenchError> {
         "from": from.to_rfc3339(),
         "to": to.to_rfc3339(),
     });
-    let first = sync_run::run(&clients, &targets, polling, "first sync", &payload).await?;
-    let second = sync_run::run(&clients, &targets, polling, "no-change rerun", &payload).await?;
+    let setting = sync_run::Setting {
+        kimai_latency_ms: args.parsed("kimai-latency-ms", Some(0))?,
+        writer_concurrency: args.parsed("writer-concurrency", Some(2))?,
+        accountings: args.parsed("accountings", Some(0))?,
+    };
+    let first = ("first sync", setting);
+    let first = sync_run::run(&clients, &targets, polling, first, &payload).await?;
+    let rerun = (
+        "no-change rerun of the window (what a verify sweep costs)",
+        setting,
+    );
+    let second = sync_run::run(&clients, &targets, polling, rerun, &payload).await?;
     let reports = [first, second];
     write_json(args.one("out")?, &reports)?;
     print!("{}", report::sync_table(&reports));

@@ -65,6 +65,21 @@ pub fn sync_table(reports: &[SyncReport]) -> String {
             "- pipeline idle (queues empty, no calls) {:.1} s after the invoke",
             r.idle_s
         );
+        if r.setting.kimai_latency_ms > 0 {
+            let bound = r.latency_bound_s();
+            let _ = writeln!(
+                out,
+                "- Kimai answering in {} ms: Kimai calls × latency ÷ writer concurrency ({}) = {:.1} s; the run took {}",
+                r.setting.kimai_latency_ms,
+                r.setting.writer_concurrency,
+                bound,
+                if bound > 0.0 {
+                    format!("{:.2}× that", r.idle_s / bound)
+                } else {
+                    "–".to_owned()
+                }
+            );
+        }
         let _ = writeln!(
             out,
             "- Kimai timesheets {} → {} ({:+}); dead letters {:?}",
@@ -90,11 +105,26 @@ pub fn sync_table(reports: &[SyncReport]) -> String {
             "| **all Kimai calls** | **{kimai_total}** | **{}** |",
             per(kimai_total)
         );
-        let _ = writeln!(out, "\n| Zammad route | calls |\n|---|---:|");
+        let accountings = r.setting.accountings;
+        let per_accounting = |n: u64| {
+            if accountings > 0 {
+                format!("{:.3}", n as f64 / accountings as f64)
+            } else {
+                "–".to_owned()
+            }
+        };
+        let _ = writeln!(
+            out,
+            "\n| Zammad route | calls | per accounting |\n|---|---:|---:|"
+        );
         for (route, n) in &r.calls.zammad {
-            let _ = writeln!(out, "| `{route}` | {n} |");
+            let _ = writeln!(out, "| `{route}` | {n} | {} |", per_accounting(*n));
         }
-        let _ = writeln!(out, "| **all Zammad calls** | **{zammad_total}** |");
+        let _ = writeln!(
+            out,
+            "| **all Zammad calls** | **{zammad_total}** | **{}** |",
+            per_accounting(zammad_total)
+        );
         let creates = r.calls.kimai.get(KIMAI_CREATE).copied().unwrap_or(0);
         if creates as i64 != created {
             let _ = writeln!(
@@ -137,6 +167,11 @@ mod tests {
     fn sync_rows_divide_by_created_timesheets() {
         let r = SyncReport {
             label: "first sync".into(),
+            setting: crate::sync_run::Setting {
+                kimai_latency_ms: 150,
+                writer_concurrency: 2,
+                accountings: 40,
+            },
             fetch_outcome: serde_json::json!({"found": 10, "enqueued": 10}),
             fetch_invoke_s: 1.0,
             last_create_s: Some(9.5),
@@ -163,6 +198,14 @@ mod tests {
             "{table}"
         );
         assert!(table.contains("3 → 23 (+20)"), "{table}");
+        assert!(
+            table.contains("writer concurrency (2) = 2.2 s; the run took 4.44× that"),
+            "30 calls × 150 ms ÷ 2: {table}"
+        );
+        assert!(
+            table.contains("| `GET /api/v1/tickets/{id}` | 10 | 0.250 |"),
+            "{table}"
+        );
         assert!(!table.contains("Note:"));
         let rerun = SyncReport {
             timesheets_before: 23,

@@ -103,10 +103,22 @@ impl Settling {
     }
 }
 
+/// What the run was set up with, to read its numbers against.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct Setting {
+    /// Added by kimai-sim to every Kimai call.
+    pub kimai_latency_ms: u64,
+    /// The writer's reserved concurrency as deployed.
+    pub writer_concurrency: u64,
+    /// Accountings in the world.
+    pub accountings: u64,
+}
+
 /// One sync, measured.
 #[derive(Debug, Clone, Serialize)]
 pub struct SyncReport {
     pub label: String,
+    pub setting: Setting,
     /// What scheduled-fetch answered.
     pub fetch_outcome: Value,
     pub fetch_invoke_s: f64,
@@ -127,6 +139,14 @@ impl SyncReport {
     pub fn created(&self) -> i64 {
         self.timesheets_after as i64 - self.timesheets_before as i64
     }
+
+    /// The time the Kimai calls take at the set latency, `concurrency` at a time: what the
+    /// run's time is held against.
+    pub fn latency_bound_s(&self) -> f64 {
+        let kimai: u64 = self.calls.kimai.values().sum();
+        let lanes = self.setting.writer_concurrency.max(1);
+        kimai as f64 * self.setting.kimai_latency_ms as f64 / 1000.0 / lanes as f64
+    }
 }
 
 /// The clients a sync run needs.
@@ -142,7 +162,7 @@ pub async fn run(
     clients: &Clients,
     targets: &Targets,
     polling: Polling,
-    label: &str,
+    (label, setting): (&str, Setting),
     payload: &Value,
 ) -> Result<SyncReport, BenchError> {
     let timesheets_before = timesheet_count(&clients.http, &targets.kimai_url).await?;
@@ -199,6 +219,7 @@ pub async fn run(
     }
     Ok(SyncReport {
         label: label.to_owned(),
+        setting,
         fetch_outcome,
         fetch_invoke_s,
         last_create_s: settling.last_create.map(|d| d.as_secs_f64()),
