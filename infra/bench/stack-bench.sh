@@ -6,7 +6,7 @@
 #     world of exactly $ACCOUNTINGS accountings, a backfill through scheduled-fetch as the
 #     scheduler would start it, then a no-change rerun of the same window (what a verify sweep
 #     costs): time to idle against calls × latency ÷ writer concurrency, Kimai and Zammad
-#     calls per route;
+#     calls per route, the AWS calls the emulator recorded, and what they cost on AWS;
 #  3. cold starts of every release bootstrap (and, for comparison, the lambdalocal ones the
 #     stack runs) behind stack-bench's local Runtime API, against the stack's resources:
 #     init time, first event, peak RSS; $RUNS counted runs each, median and max.
@@ -14,7 +14,8 @@
 #
 # Variables: MINISTACK_PORT (4598), ZAMMAD_SIM_PORT (18181), KIMAI_SIM_PORT (18182),
 # ACCOUNTINGS (2000), WEEKS (12), LATENCIES ("20 150": ms per Kimai call, one stack each),
-# WRITER_CONCURRENCY (2, the template's default), RUNS (7), ARM64 (0), KEEP_BUILD (0: the release target
+# WRITER_CONCURRENCY (2, the template's default), SYNC_ONLY (0; 1: only part 2, no release
+# builds and no cold starts), RUNS (7), ARM64 (0), KEEP_BUILD (0: the release target
 # directories are deleted at the end, they are large), REUSE_BUILD (0; 1: measure the release
 # binaries already built instead of building), BENCH_TARGET_DIR (target/bench-release).
 set -euo pipefail
@@ -36,6 +37,7 @@ RUNS="${RUNS:-7}"
 ARM64="${ARM64:-0}"
 KEEP_BUILD="${KEEP_BUILD:-0}"
 REUSE_BUILD="${REUSE_BUILD:-0}"
+SYNC_ONLY="${SYNC_ONLY:-0}"
 BENCH_TARGET_DIR="${BENCH_TARGET_DIR:-$REPO_ROOT/target/bench-release}"
 WORK="$LOCAL_DIR/bench-$MINISTACK_PORT"
 FUNCTIONS=(webhook-ingest scheduled-fetch reconcile kimai-writer api)
@@ -95,6 +97,7 @@ size_rows() { # arch target-triple target-dir
             'BEGIN { printf "| %s | %s | %.2f MiB | %.2f MiB |\n", f, a, b / 1048576, z / 1048576 }'
     done
 }
+if [[ $SYNC_ONLY != 1 ]]; then
 build_release x86_64 --x86-64 "$BENCH_TARGET_DIR"
 [[ $ARM64 == 1 ]] && build_release arm64 --arm64 "$BENCH_TARGET_DIR-arm64"
 {
@@ -106,6 +109,7 @@ build_release x86_64 --x86-64 "$BENCH_TARGET_DIR"
     [[ $ARM64 == 1 ]] && size_rows arm64 aarch64-unknown-linux-gnu "$BENCH_TARGET_DIR-arm64"
     true
 } | out
+fi
 
 # ---------------------------------------------------------------- 2. the stack and its data
 step "stack-bench, the simulators and the seeding tool"
@@ -141,6 +145,10 @@ world_stack() {
         --kimai-url "http://127.0.0.1:$KIMAI_SIM_PORT" --policy "$here/bench-policy.json" >&2
 }
 
+# The emulator writes down every call the functions make (IAM evaluated, as on AWS): with its
+# log, that is what the cost tables are computed from.
+export MINISTACK_RECORD_CALLS="$WORK/aws-calls.jsonl"
+rm -f "$MINISTACK_RECORD_CALLS"
 first_latency=1
 for latency in $LATENCIES; do
     if [[ $first_latency == 0 ]]; then
@@ -164,12 +172,17 @@ for latency in $LATENCIES; do
             --dead-letter-queue "kimai-write-dlq=$(stack_output KimaiWriteDeadLetterQueueUrl)" \
             --kimai-latency-ms "$latency" --writer-concurrency "$WRITER_CONCURRENCY" \
             --accountings "$ACCOUNTINGS" \
+            --aws-calls "$MINISTACK_RECORD_CALLS" --emulator-log "$MINISTACK_LOG" \
             --from "$from" --to "$to" --out "$WORK/sync-$latency.json"
     } | out
     curl -fsS -X DELETE "http://127.0.0.1:$KIMAI_SIM_PORT/__admin/faults"
 done
 
 # ---------------------------------------------------------------- 3. cold starts
+if [[ $SYNC_ONLY == 1 ]]; then
+    step "done (SYNC_ONLY=1); results in $results"
+    exit 0
+fi
 cold() { # build-label path-of-function-dir...
     local build="$1" root="$2" args=() f
     for f in "${FUNCTIONS[@]}"; do

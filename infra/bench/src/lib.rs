@@ -8,9 +8,11 @@
 //! - the chaos soak's driver: Zammad changes, repeated and late webhooks, and hand edits in
 //!   Kimai while a backfill runs ([`chaos`]).
 
+pub mod aws_usage;
 pub mod chaos;
 pub mod cold_bench;
 pub mod cold_init;
+pub mod cost;
 pub mod dataset;
 pub mod error;
 pub mod events;

@@ -10,6 +10,7 @@
 //!                  --work-queue name=URL ... --dead-letter-queue name=URL ...
 //!                  --from RFC3339 --to RFC3339 --out FILE [--limit-secs N] [--quiet-secs N]
 //!                  [--kimai-latency-ms N] [--writer-concurrency N] [--accountings N]
+//!                  [--aws-calls RECORDING.jsonl --emulator-log FILE]
 //! stack-bench soak --api-url URL --admin-user U (password in $SOAK_ADMIN_PASSWORD)
 //!                  --zammad-url URL --kimai-url URL --control-table T
 //!                  --work-queue name=URL ... --dead-letter-queue name=URL ...
@@ -23,7 +24,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use stack_bench::error::BenchError;
-use stack_bench::{chaos, cold_bench, dataset, function_env, report, soak, sync_run};
+use stack_bench::{chaos, cold_bench, cost, dataset, function_env, report, soak, sync_run};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -59,6 +60,14 @@ impl Args {
                 "--{name} is given more than once"
             ))),
             None => Err(BenchError::Usage(format!("--{name} is required\n{USAGE}"))),
+        }
+    }
+
+    /// A flag given at most once.
+    fn optional(&self, name: &str) -> Result<Option<&str>, BenchError> {
+        match self.values.contains_key(name) {
+            true => self.one(name).map(Some),
+            false => Ok(None),
         }
     }
 
@@ -188,6 +197,18 @@ async fn sync_command(args: &Args) -> Result<(), BenchError> {
         control_table: args.one("control-table")?.to_owned(),
         work_queues: args.pairs("work-queue")?,
         dead_letter_queues: args.pairs("dead-letter-queue")?,
+        aws_files: match (args.optional("aws-calls")?, args.optional("emulator-log")?) {
+            (Some(calls), Some(log)) => Some(sync_run::AwsFiles {
+                calls: calls.into(),
+                log: log.into(),
+            }),
+            (None, None) => None,
+            _ => {
+                return Err(BenchError::Usage(
+                    "--aws-calls and --emulator-log go together".into(),
+                ));
+            }
+        },
     };
     if targets.work_queues.is_empty() {
         return Err(BenchError::Usage(
@@ -233,6 +254,34 @@ async fn sync_command(args: &Args) -> Result<(), BenchError> {
     let reports = [first, second];
     write_json(args.one("out")?, &reports)?;
     print!("{}", report::sync_table(&reports));
+    if let (Some(first_aws), Some(rerun_aws)) = (&reports[0].aws, &reports[1].aws) {
+        let deployment = cost::Deployment::template_defaults(setting.writer_concurrency);
+        let first_lines = cost::run_lines(&reports[0], first_aws, &deployment);
+        let rerun_lines = cost::run_lines(&reports[1], rerun_aws, &deployment);
+        let month = cost::month_lines(
+            (&first_lines, setting.accountings),
+            &rerun_lines,
+            &deployment,
+            1000,
+        );
+        print!("{}", report::aws_table(&reports));
+        let per_10k = cost::per_10k(&first_lines, setting.accountings);
+        print!(
+            "{}",
+            cost::table("first sync, per 10,000 accountings", &per_10k)
+        );
+        print!(
+            "{}",
+            cost::table("no-change rerun of the window", &rerun_lines)
+        );
+        print!(
+            "{}",
+            cost::table(
+                "a month of a 50-agent desk, 1,000 accountings a day",
+                &month
+            )
+        );
+    }
     Ok(())
 }
 
@@ -245,6 +294,7 @@ fn targets(args: &Args, fetch_function: String) -> Result<sync_run::Targets, Ben
         control_table: args.one("control-table")?.to_owned(),
         work_queues: args.pairs("work-queue")?,
         dead_letter_queues: args.pairs("dead-letter-queue")?,
+        aws_files: None,
     };
     if targets.work_queues.is_empty() {
         return Err(BenchError::Usage(

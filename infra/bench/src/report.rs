@@ -136,6 +136,29 @@ pub fn sync_table(reports: &[SyncReport]) -> String {
     out
 }
 
+/// Per run: the AWS calls each function made, and the batches the queue mappings handed it.
+pub fn aws_table(reports: &[SyncReport]) -> String {
+    let mut out = String::new();
+    for r in reports {
+        let Some(aws) = &r.aws else { continue };
+        let _ = writeln!(out, "\n### AWS calls, {}\n", r.label);
+        let _ = writeln!(out, "| function | action | calls |\n|---|---|---:|");
+        for (function, actions) in &aws.calls {
+            for (action, n) in actions {
+                let _ = writeln!(out, "| {function} | `{action}` | {n} |");
+            }
+        }
+        for (function, n) in &aws.queue_invocations {
+            let _ = writeln!(
+                out,
+                "| {function} | invocations by its queue mapping | {n} |"
+            );
+        }
+        let _ = writeln!(out, "| emulator | log bytes | {} |", aws.log_bytes);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -187,6 +210,7 @@ mod tests {
             },
             run_counters: None,
             dead_letters: BTreeMap::new(),
+            aws: None,
         };
         let table = sync_table(std::slice::from_ref(&r));
         assert!(

@@ -7,10 +7,12 @@
 //! The simulators' call counters and the queue depths are cheap to read, so they are polled;
 //! the full timesheet list is read only before and after.
 
+use crate::aws_usage::{self, AwsUsage};
 use crate::error::BenchError;
 use serde::Serialize;
 use serde_json::Value;
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 /// Where the deployed stack and the simulators are.
@@ -24,6 +26,15 @@ pub struct Targets {
     pub work_queues: Vec<(String, String)>,
     /// Dead-letter queues: counted at the end.
     pub dead_letter_queues: Vec<(String, String)>,
+    /// The emulator's call recording and log, when the stack was started recording: what the
+    /// functions asked of AWS ([`crate::aws_usage`]).
+    pub aws_files: Option<AwsFiles>,
+}
+
+#[derive(Debug, Clone)]
+pub struct AwsFiles {
+    pub calls: PathBuf,
+    pub log: PathBuf,
 }
 
 /// How to poll.
@@ -133,6 +144,8 @@ pub struct SyncReport {
     /// The run's own counters in the control store (created, conflicts, ...).
     pub run_counters: Option<Value>,
     pub dead_letters: BTreeMap<String, u64>,
+    /// What the functions asked of AWS, when the emulator recorded it.
+    pub aws: Option<AwsUsage>,
 }
 
 impl SyncReport {
@@ -167,6 +180,10 @@ pub async fn run(
 ) -> Result<SyncReport, BenchError> {
     let timesheets_before = timesheet_count(&clients.http, &targets.kimai_url).await?;
     let before = calls(&clients.http, targets).await?;
+    let aws_from = targets
+        .aws_files
+        .as_ref()
+        .map(|f| (aws_usage::offset(&f.calls), aws_usage::offset(&f.log)));
     let started = Instant::now();
     let fetch_outcome = invoke(&clients.lambda, &targets.fetch_function, payload).await?;
     let fetch_invoke_s = started.elapsed().as_secs_f64();
@@ -212,6 +229,21 @@ pub async fn run(
         Some(id) => run_counters(&clients.control, id).await?,
         None => None,
     };
+    let aws = match (&targets.aws_files, aws_from) {
+        (Some(files), Some((calls_from, log_from))) => {
+            let mut usage = AwsUsage::default();
+            let read = |path: &PathBuf, from| {
+                aws_usage::written_since(path, from).map_err(|source| BenchError::Io {
+                    path: path.clone(),
+                    source,
+                })
+            };
+            aws_usage::add_calls(&mut usage, &read(&files.calls, calls_from)?);
+            aws_usage::add_log(&mut usage, &read(&files.log, log_from)?);
+            Some(usage)
+        }
+        _ => None,
+    };
     let mut dead_letters = BTreeMap::new();
     for (name, url) in &targets.dead_letter_queues {
         let depth = queue_depth(&clients.sqs, &[(name.clone(), url.clone())]).await?;
@@ -229,6 +261,7 @@ pub async fn run(
         calls: after.since(&before),
         run_counters,
         dead_letters,
+        aws,
     })
 }
 

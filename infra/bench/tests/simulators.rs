@@ -14,6 +14,7 @@ fn targets(zammad_url: String, kimai_url: String) -> Targets {
         control_table: "unused".into(),
         work_queues: vec![],
         dead_letter_queues: vec![],
+        aws_files: None,
     }
 }
 
