@@ -7,12 +7,15 @@
 //! conflicts and enqueue one [`KimaiWriteMessage`] per operation, with an id derived from the
 //! operation so a retried reconcile enqueues nothing new. A dry run stops after planning.
 //!
-//! The Kimai catalog, the API user and the policy are read once per invocation
-//! ([`InvocationCache`]), not per ticket.
+//! The policy is read once per invocation ([`InvocationCache`]); the Kimai catalog and API
+//! user, Zammad's agents and organisations, and a verify sweep's or backfill's Kimai snapshot
+//! live in the function instance's [`ReconcileCache`] for a short expiry.
 //!
 //! [`Reconciler::reconcile`] reads as the sequence of the steps; each step has its file, in
 //! the order one ticket passes through them:
 //! - `context`: the Kimai catalog, API user and policy of the invocation;
+//! - `instance`: what the function instance keeps across invocations;
+//! - `snapshot`: Kimai's timesheets of a run's window, read once;
 //! - `read_zammad`: the ticket, its accountings, agents and organisation;
 //! - `desired`: Zammad's time resolved to desired timesheets, with the auto-create of missing
 //!   Kimai customers and projects;
