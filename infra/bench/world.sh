@@ -48,14 +48,18 @@ start_world_sim() { # host-bin-dir name port dataset
 }
 
 # "from to busiest-ticket" of a generated world (chosen.json): from the day before its first
-# working day (zones east of UTC book before midnight UTC) to now.
+# working day (zones east of UTC book before midnight UTC) to the day after its last week (zones
+# west of UTC book after midnight UTC), or now if that is earlier. The window is the world's own,
+# so reconcile reads Kimai once for it (a window over 93 days is read per ticket).
 world_range() { # chosen.json
     python3 - "$1" <<'PY'
 import datetime, json, sys
 c = json.load(open(sys.argv[1]))
 start = datetime.date.fromisoformat(c["start"])
-frm = datetime.datetime.combine(start - datetime.timedelta(days=1), datetime.time(), datetime.timezone.utc)
-now = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
-print(frm.isoformat(), now.isoformat(), c["busiest_tickets"][0])
+utc = datetime.timezone.utc
+frm = datetime.datetime.combine(start - datetime.timedelta(days=1), datetime.time(), utc)
+end = datetime.datetime.combine(start + datetime.timedelta(weeks=c["weeks"], days=1), datetime.time(), utc)
+now = datetime.datetime.now(utc).replace(microsecond=0)
+print(frm.isoformat(), min(end, now).isoformat(), c["busiest_tickets"][0])
 PY
 }
