@@ -284,3 +284,37 @@ async fn agents_and_organisations_are_read_once_per_instance() {
     .await;
     assert_eq!(zammad.count("GET /api/v1/users/{id}"), 2);
 }
+
+/// Kimai too slow for the window's read to end within the wait: the ticket reads its own days
+/// meanwhile, and the tickets after the read use the snapshot.
+#[tokio::test]
+async fn a_ticket_does_not_wait_for_a_slow_window_read() {
+    let h = Harness::start().await;
+    let second = book_on_new_ticket(&h, 20, "2026-03-02T14:00:00Z");
+    h.kimai.admin().set_faults(
+        "GET /api/timesheets",
+        kimai_sim::RouteFaults {
+            latency_ms: 400,
+            rules: vec![],
+        },
+    );
+    let instance = Arc::new(ReconcileCache::with_ttl_and_wait(
+        chrono::Duration::minutes(5),
+        std::time::Duration::from_millis(100),
+    ));
+    let started = std::time::Instant::now();
+    let first = reconcile_in(&h, &instance, &backfill(TICKET)).await;
+    assert_eq!(first.creates, 2, "{first:?}");
+    assert!(
+        lists(&h) >= 2,
+        "the window's read and the ticket's own list, both begun"
+    );
+
+    // The read goes on without the ticket; once it is done the next ticket uses it.
+    tokio::time::sleep(std::time::Duration::from_millis(800)).await;
+    let before = lists(&h);
+    let other = reconcile_in(&h, &instance, &backfill(second)).await;
+    assert_eq!(other.creates, 1, "{other:?}");
+    assert_eq!(lists(&h), before, "answered by the snapshot");
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+}

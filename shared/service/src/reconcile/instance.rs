@@ -9,7 +9,7 @@
 //! than the timesheets themselves. Why a short one: all of it can change behind our back, and a
 //! catalog miss reads the catalog again at once (`desired`).
 
-use super::snapshot::WindowSnapshot;
+use super::snapshot::{SNAPSHOT_WAIT, Snapshots};
 use crate::expiring::Expiring;
 use chrono::Duration;
 use kimai_client::CurrentUser;
@@ -18,7 +18,6 @@ use std::sync::Arc;
 use sync_core::catalog::Catalog;
 use sync_core::ids::{AccountingTypeId, OrganisationId, ZammadUserId};
 use sync_core::zammad::{Organisation, ZammadUser};
-use sync_store::queue::SyncWindow;
 
 /// How long a value is trusted: as long as the writer's cache and the token secrets' cache.
 pub const INSTANCE_CACHE_TTL: Duration = crate::writer::DEFAULT_CACHE_TTL;
@@ -36,7 +35,7 @@ type Of<K> = (String, K);
 pub struct ReconcileCache {
     pub(super) ttl: Duration,
     pub(super) kimai: Expiring<String, Arc<KimaiFacts>>,
-    pub(super) snapshots: Expiring<Of<SyncWindow>, Arc<WindowSnapshot>>,
+    pub(super) snapshots: Snapshots,
     pub(super) type_names: Expiring<String, Arc<HashMap<AccountingTypeId, String>>>,
     /// `None`: Zammad answered 404 (a removed agent, or an organisation gone).
     pub(super) agents: Expiring<Of<ZammadUserId>, Option<ZammadUser>>,
@@ -55,10 +54,15 @@ impl ReconcileCache {
     }
 
     pub fn with_ttl(ttl: Duration) -> Self {
+        Self::with_ttl_and_wait(ttl, SNAPSHOT_WAIT)
+    }
+
+    /// `snapshot_wait`: how long a ticket waits for a window's snapshot being read.
+    pub fn with_ttl_and_wait(ttl: Duration, snapshot_wait: std::time::Duration) -> Self {
         ReconcileCache {
             ttl,
             kimai: Expiring::new(),
-            snapshots: Expiring::new(),
+            snapshots: Snapshots::new(ttl, snapshot_wait),
             type_names: Expiring::new(),
             agents: Expiring::new(),
             organisations: Expiring::new(),

@@ -17,7 +17,6 @@ use super::{ReconcileError, Reconciler};
 use chrono::{DateTime, Duration, Utc};
 use kimai_client::{KimaiError, TimesheetQuery, UserFilter};
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::sync::Arc;
 use sync_core::aggregation::Aggregation;
 use sync_core::desired::{DesiredTimesheet, EntryKey};
 use sync_core::ids::{AccountingId, KimaiUserId, TicketId, TimesheetId};
@@ -85,7 +84,10 @@ impl Reconciler {
             .collect();
 
         let snapshot = match window {
-            Some(w) if WindowSnapshot::fits(w) => Some(self.snapshot(cache, ctx, w).await?),
+            Some(w) if WindowSnapshot::fits(w) => {
+                let snapshots = &cache.instance.snapshots;
+                snapshots.get(&self.kimai, ctx, w, self.stores.now()).await
+            }
             _ => None,
         };
         let mut found = Found::new();
@@ -122,34 +124,6 @@ impl Reconciler {
         let terms = marker_terms(ctx, ticket_id, &search);
         self.search_markers(terms, &wanted, &mut found).await?;
         Ok(found.into_values().collect())
-    }
-
-    /// The run's snapshot of `window`, read unless this instance holds a fresh one.
-    async fn snapshot(
-        &self,
-        cache: &InvocationCache,
-        ctx: &Context,
-        window: &SyncWindow,
-    ) -> Result<Arc<WindowSnapshot>, KimaiError> {
-        let instance = &cache.instance;
-        let key = (self.kimai.base_url().to_owned(), *window);
-        let now = self.stores.now();
-        instance
-            .snapshots
-            .get_or_fetch(&key, now, instance.ttl, || async {
-                let timesheets = self
-                    .kimai
-                    .list_timesheets(&WindowSnapshot::query(ctx, window))
-                    .await?;
-                tracing::info!(
-                    from = %window.from,
-                    to = %window.to,
-                    timesheets = timesheets.len(),
-                    "read Kimai's timesheets of the run's window"
-                );
-                Ok(Arc::new(WindowSnapshot::new(window, now, timesheets)))
-            })
-            .await
     }
 
     async fn list_in_windows(

@@ -15,21 +15,110 @@
 //! sweep's duplicate check reports the two timesheets if that ever happens.
 //!
 //! A webhook or an incremental run has no window: its ticket reads its own days, as before.
+//!
+//! The read runs as a task of its own ([`Snapshots`]): a ticket waits for it at most
+//! [`SNAPSHOT_WAIT`], then reads its own days. Against a slow Kimai, months of timesheets can
+//! take longer than an invocation may last (20 pages at 2 s a call); the task goes on in the
+//! instance's next invocations, and the tickets after it use the snapshot.
 
 use super::context::Context;
+use crate::upstream::Kimai;
 use chrono::{DateTime, Duration, Utc};
 use kimai_client::{TimesheetQuery, UserFilter};
 use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use sync_core::desired::EntryKey;
 use sync_core::ids::KimaiUserId;
 use sync_core::kimai::Timesheet;
 use sync_core::marker::Marker;
 use sync_core::zone::utc_to_local;
 use sync_store::queue::SyncWindow;
+use tokio::sync::watch;
 
 /// Longest window read as one snapshot (a quarter). A longer backfill reads per ticket: its
 /// snapshot would hold every timesheet of every user for months, in memory.
 pub const MAX_SNAPSHOT_DAYS: i64 = 93;
+
+/// How long a ticket waits for a snapshot being read before it reads its own days.
+pub const SNAPSHOT_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// A read under way or done: `None` until it ends, then the snapshot or why it failed.
+type Reading = watch::Receiver<Option<Result<Arc<WindowSnapshot>, String>>>;
+
+/// The snapshots of one function instance, by Kimai and window, each read by a task of its own.
+pub struct Snapshots {
+    ttl: Duration,
+    wait: std::time::Duration,
+    reads: Mutex<HashMap<(String, SyncWindow), (DateTime<Utc>, Reading)>>,
+}
+
+impl Snapshots {
+    pub fn new(ttl: Duration, wait: std::time::Duration) -> Self {
+        Snapshots {
+            ttl,
+            wait,
+            reads: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The snapshot of `window`, if it is read within the wait. A read is started unless one
+    /// is under way or done within the expiry; a failed one is started again.
+    pub(super) async fn get(
+        &self,
+        kimai: &Arc<dyn Kimai>,
+        ctx: &Context,
+        window: &SyncWindow,
+        now: DateTime<Utc>,
+    ) -> Option<Arc<WindowSnapshot>> {
+        let mut reading = self.reading(kimai, ctx, window, now);
+        let ended = tokio::time::timeout(self.wait, reading.wait_for(Option::is_some)).await;
+        match ended.ok()?.ok()?.as_ref()? {
+            Ok(snapshot) => Some(snapshot.clone()),
+            Err(e) => {
+                tracing::warn!(error = %e, "no snapshot of the run's window; the ticket reads its own days");
+                None
+            }
+        }
+    }
+
+    fn reading(
+        &self,
+        kimai: &Arc<dyn Kimai>,
+        ctx: &Context,
+        window: &SyncWindow,
+        now: DateTime<Utc>,
+    ) -> Reading {
+        let key = (kimai.base_url().to_owned(), *window);
+        let mut reads = self.reads.lock().unwrap_or_else(|p| p.into_inner());
+        reads.retain(|_, (at, _)| now - *at < self.ttl);
+        if let Some((_, reading)) = reads.get(&key) {
+            if !matches!(*reading.borrow(), Some(Err(_))) {
+                return reading.clone();
+            }
+        }
+        let (tx, rx) = watch::channel(None);
+        let (kimai, query, window) = (kimai.clone(), WindowSnapshot::query(ctx, window), *window);
+        tokio::spawn(async move {
+            let read = kimai.list_timesheets(&query).await;
+            let result = match read {
+                Ok(timesheets) => {
+                    tracing::info!(
+                        from = %window.from,
+                        to = %window.to,
+                        timesheets = timesheets.len(),
+                        "read Kimai's timesheets of the run's window"
+                    );
+                    Ok(Arc::new(WindowSnapshot::new(&window, now, timesheets)))
+                }
+                Err(e) => Err(e.to_string()),
+            };
+            // Nobody waiting any more is fine: the result stays in the channel.
+            tx.send_replace(Some(result));
+        });
+        reads.insert(key, (now, rx.clone()));
+        rx
+    }
+}
 
 /// A run's window as Kimai held it when it was read.
 pub struct WindowSnapshot {
