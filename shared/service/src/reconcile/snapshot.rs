@@ -45,11 +45,14 @@ pub const SNAPSHOT_WAIT: std::time::Duration = std::time::Duration::from_secs(10
 /// A read under way or done: `None` until it ends, then the snapshot or why it failed.
 type Reading = watch::Receiver<Option<Result<Arc<WindowSnapshot>, String>>>;
 
+/// Reads by Kimai base URL and window, each with when it started.
+type Reads = HashMap<(String, SyncWindow), (DateTime<Utc>, Reading)>;
+
 /// The snapshots of one function instance, by Kimai and window, each read by a task of its own.
 pub struct Snapshots {
     ttl: Duration,
     wait: std::time::Duration,
-    reads: Mutex<HashMap<(String, SyncWindow), (DateTime<Utc>, Reading)>>,
+    reads: Mutex<Reads>,
 }
 
 impl Snapshots {
