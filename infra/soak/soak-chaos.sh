@@ -181,9 +181,13 @@ chaos_wall=$((SECONDS - chaos_began))
 step "faults off; dead letters replayed once; one verify sweep"
 curl -fsS -X DELETE "$kimai/__admin/faults" >/dev/null
 curl -fsS -X DELETE "$zammad/__admin/faults" >/dev/null
-token="$(curl -fsS -X POST -H 'Content-Type: application/json' \
-    --data "$(python3 -c 'import json,os,sys; print(json.dumps({"username": sys.argv[1], "password": os.environ["SOAK_ADMIN_PASSWORD"]}))' "$admin_user")" \
-    "$api_url/auth/login" | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')"
+# A console session (its token may expire during a long verify sweep: log in again after it).
+login() {
+    curl -fsS -X POST -H 'Content-Type: application/json' \
+        --data "$(python3 -c 'import json,os,sys; print(json.dumps({"username": sys.argv[1], "password": os.environ["SOAK_ADMIN_PASSWORD"]}))' "$admin_user")" \
+        "$api_url/auth/login" | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])'
+}
+token="$(login)"
 : >"$WORK/replay.json"
 for queue in ticket-sync kimai-write; do
     curl -fsS -X POST -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
@@ -192,7 +196,30 @@ for queue in ticket-sync kimai-write; do
 done
 cat "$WORK/replay.json" >&2
 verify_ok=1
+verify_from="$(date -u +%Y-%m-%dT%H:%M:%SZ)"
 backfill "$WORK/verify.json" >"$WORK/verify.out" 2>&1 || verify_ok=0
+# What the console shows after it, kept to look into a finding later: the open conflicts (the
+# oracle checks that time held back for want of room is among them), and the audit of the
+# verify sweep (what it wrote, and why).
+token="$(login)"
+python3 - "$api_url" "$token" >"$WORK/final/open-conflicts.json" <<'PY'
+import json, sys, urllib.parse, urllib.request
+api, token = sys.argv[1], sys.argv[2]
+items, after = [], None
+while True:
+    query = {"status": "open", "limit": 500} | ({"after": after} if after else {})
+    request = urllib.request.Request(api + "/conflicts?" + urllib.parse.urlencode(query),
+                                     headers={"Authorization": "Bearer " + token})
+    page = json.load(urllib.request.urlopen(request))
+    items += page["items"]
+    after = page.get("next")
+    if not after:
+        break
+json.dump(items, sys.stdout)
+PY
+curl -fsS -H "Authorization: Bearer $token" -G --data-urlencode "from=$verify_from" \
+    --data-urlencode "to=$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$api_url/audit/export" \
+    >"$WORK/final/verify-audit.csv" || echo "the verify sweep's audit could not be read" >&2
 curl -fsS "$zammad/__admin/dataset" >"$WORK/final/zammad.json"
 # Kimai's end state too, to look into a finding after the simulators are stopped.
 curl -fsS "$kimai/__admin/timesheets" >"$WORK/final/kimai-timesheets.json"
@@ -233,7 +260,8 @@ print(sum(d.values()), json.dumps(d))' "$WORK/verify.json")
     else
         check "verify sweep settled" 0 "$(tail -n 5 "$WORK/verify.out" | tr '\n' ' ')"
     fi
-    if "$bench" soak-check --world "$WORK/final" --kimai-url "$kimai" \
+    if "$bench" soak-check --world "$WORK/final" --timesheets "$WORK/final/kimai-timesheets.json" \
+        --conflicts "$WORK/final/open-conflicts.json" \
         --policy "$bench_dir/bench-policy.json" --out "$WORK/world-check.json" \
         >"$WORK/world-check.txt" 2>&1; then
         check "Kimai matches the oracle over Zammad's final data" 1 "$(head -n 1 "$WORK/world-check.txt")"

@@ -15,7 +15,8 @@
 //!                  --zammad-url URL --kimai-url URL --control-table T
 //!                  --work-queue name=URL ... --dead-letter-queue name=URL ...
 //!                  --from RFC3339 --to RFC3339 --out FILE [--limit-secs N] [--quiet-secs N]
-//! stack-bench soak-check --world DIR --kimai-url URL --out FILE [--policy FILE]
+//! stack-bench soak-check --world DIR (--kimai-url URL | --timesheets FILE) --out FILE
+//!                        [--policy FILE] [--conflicts FILE]
 //! stack-bench chaos --zammad-url URL --kimai-url URL --webhook-url URL (secret in
 //!                   $SOAK_WEBHOOK_SECRET) --seed N --changes N --pause-ms N --hand-edits N
 //!                   --out FILE
@@ -356,24 +357,51 @@ async fn soak_check_command(args: &Args) -> Result<(), BenchError> {
         .map_err(|e| BenchError::Dataset(e.to_string()))?;
     let kimai = kimai_sim::Dataset::from_file(&world.join("kimai.json"))
         .map_err(|e| BenchError::Dataset(e.to_string()))?;
-    let url = format!(
-        "{}/__admin/timesheets",
-        args.one("kimai-url")?.trim_end_matches('/')
-    );
-    let timesheets: Vec<kimai_sim::AdminTimesheet> = reqwest::get(&url)
-        .await
-        .map_err(|e| BenchError::http(&url, e))?
-        .json()
-        .await
-        .map_err(|e| BenchError::http(&url, e))?;
+    // Kimai's timesheets now, or as kept in a file after the simulators stopped.
+    let timesheets: Vec<kimai_sim::AdminTimesheet> = match args.optional("timesheets")? {
+        Some(path) => read_json(path)?,
+        None => {
+            let url = format!(
+                "{}/__admin/timesheets",
+                args.one("kimai-url")?.trim_end_matches('/')
+            );
+            reqwest::get(&url)
+                .await
+                .map_err(|e| BenchError::http(&url, e))?
+                .json()
+                .await
+                .map_err(|e| BenchError::http(&url, e))?
+        }
+    };
+    // The open conflict records from the console (`GET /api/conflicts`): the tickets told
+    // `no_room_on_day`.
+    let no_room_tickets = match args.optional("conflicts")? {
+        Some(path) => {
+            let records: Vec<serde_json::Value> = read_json(path)?;
+            Some(
+                records
+                    .iter()
+                    .filter(|r| r["conflict"]["reason"] == "no_room_on_day")
+                    .filter_map(|r| r["conflict"]["ticket_id"].as_u64())
+                    .collect::<std::collections::BTreeSet<u64>>(),
+            )
+        }
+        None => None,
+    };
     let activities = match args.values.contains_key("policy") {
         true => Some(soak::Activities::from_policy_file(args.one("policy")?)?),
         false => None,
     };
-    let check = soak::check_world_with(&zammad, &kimai, &timesheets, activities.as_ref());
+    let check = soak::check_world_with(
+        &zammad,
+        &kimai,
+        &timesheets,
+        activities.as_ref(),
+        no_room_tickets.as_ref(),
+    );
     write_json(args.one("out")?, &check)?;
     println!(
-        "{} accountings in {} groups ({} with net time): {} synced timesheets, {} held back as probable duplicates, {} problem(s)",
+        "{} accountings in {} groups ({} with net time): {} synced timesheets, {} held back by design, {} problem(s)",
         check.accountings,
         check.groups,
         check.groups_with_time,
@@ -430,6 +458,14 @@ async fn chaos_command(args: &Args) -> Result<(), BenchError> {
         log.hand_edited.len()
     );
     Ok(())
+}
+
+fn read_json<T: serde::de::DeserializeOwned>(path: &str) -> Result<T, BenchError> {
+    let text = std::fs::read_to_string(path).map_err(|source| BenchError::Io {
+        path: path.into(),
+        source,
+    })?;
+    serde_json::from_str(&text).map_err(|e| BenchError::Dataset(format!("{path}: {e}")))
 }
 
 fn write_json(path: &str, value: &impl serde::Serialize) -> Result<(), BenchError> {

@@ -13,13 +13,19 @@
 //! - a group without net time has none;
 //! - no marked timesheet names an accounting the world does not have.
 //!
-//! Two exceptions are expected, and reported apart, by design of the demo world and the
+//! Three exceptions are expected, and reported apart, by design of the demo world and the
 //! harness's policy: a group whose time someone already booked by hand (an unmarked timesheet
-//! of the same user, day and duration in Kimai's seed) is held back as a probable duplicate,
-//! and a ticket without organisation has no project (projects are per customer, none created).
+//! of the same user, day and duration in Kimai's seed) is held back as a probable duplicate;
+//! a ticket without organisation has no project (projects are per customer, none created); and
+//! an accounting whose agent's local day has no free span as long as it between the timesheets
+//! Kimai holds at the end is held back as `no_room_on_day` (docs/core.md, "No room"), which
+//! must then be an open conflict of its ticket when the open conflicts are given. A generated
+//! world's busiest agents log more than a day's worth of time on some days.
 
 use crate::error::BenchError;
 use crate::sync_run::{self, Calls};
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use chrono_tz::Tz;
 use serde::Serialize;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
@@ -34,7 +40,8 @@ pub struct WorldCheck {
     pub groups_with_time: usize,
     /// Timesheets carrying one of our per-accounting markers.
     pub synced_timesheets: usize,
-    /// Groups held back as probable duplicates of a hand-made timesheet (expected).
+    /// Time held back by design: probable duplicates of a hand-made timesheet, tickets without
+    /// project, accountings without room on their day.
     pub held_back: Vec<String>,
     /// Everything that is wrong; empty when the check passes.
     pub problems: Vec<String>,
@@ -65,6 +72,45 @@ fn same_local_day(begin: &str, accountings: &[&zammad_sim::dataset::AccountingRe
     accountings
         .iter()
         .any(|a| a.created_at.with_timezone(begin.offset()).date_naive() == begin.date_naive())
+}
+
+/// Whether the Kimai user's local day of `logged` (in `zone`) has no free span of `length`
+/// seconds between the user's `timesheets` (docs/core.md: an entry is placed within its day).
+fn no_room_on_day(
+    timesheets: &[kimai_sim::AdminTimesheet],
+    user: u64,
+    zone: Tz,
+    logged: DateTime<Utc>,
+    length: i64,
+) -> bool {
+    let day = logged.with_timezone(&zone).date_naive();
+    let midnight = |d: NaiveDate| {
+        zone.from_local_datetime(&d.and_hms_opt(0, 0, 0).expect("midnight"))
+            .earliest()
+            .map(|t| t.with_timezone(&Utc))
+    };
+    let (Some(start), Some(end)) = (midnight(day), day.succ_opt().and_then(midnight)) else {
+        return false;
+    };
+    let mut busy: Vec<(DateTime<Utc>, DateTime<Utc>)> = timesheets
+        .iter()
+        .filter(|t| t.user == user)
+        .filter_map(|t| {
+            let begin = sync_core::kimai::parse_kimai_datetime("begin", &t.begin).ok()?;
+            let end = sync_core::kimai::parse_kimai_datetime("end", t.end.as_deref()?).ok()?;
+            Some((begin.with_timezone(&Utc), end.with_timezone(&Utc)))
+        })
+        .filter(|(b, e)| *b < end && *e > start)
+        .collect();
+    busy.sort();
+    let mut free_from = start;
+    let mut widest = chrono::Duration::zero();
+    for (b, e) in busy {
+        widest = widest.max(b - free_from);
+        free_from = free_from.max(e);
+    }
+    widest = widest.max(end - free_from);
+    widest < chrono::Duration::seconds(length)
 }
 
 /// Seconds of a Zammad amount in minutes (the unit the soak's world is generated in).
@@ -115,15 +161,18 @@ pub fn check_world(
     kimai_seed: &kimai_sim::Dataset,
     timesheets: &[kimai_sim::AdminTimesheet],
 ) -> WorldCheck {
-    check_world_with(zammad, kimai_seed, timesheets, None)
+    check_world_with(zammad, kimai_seed, timesheets, None, None)
 }
 
-/// [`check_world`], and with `activities` also each timesheet's activity.
+/// [`check_world`]; with `activities` also each timesheet's activity, and with
+/// `no_room_tickets` (the tickets with an open `no_room_on_day` conflict) that time held back
+/// for want of room was reported.
 pub fn check_world_with(
     zammad: &zammad_sim::Dataset,
     kimai_seed: &kimai_sim::Dataset,
     timesheets: &[kimai_sim::AdminTimesheet],
     activities: Option<&Activities>,
+    no_room_tickets: Option<&BTreeSet<u64>>,
 ) -> WorldCheck {
     let mut check = WorldCheck {
         accountings: zammad.accountings.len(),
@@ -142,6 +191,27 @@ pub fn check_world_with(
             .email
             .to_lowercase();
         kimai_user_by_email.get(&email).copied()
+    };
+    let zone_of_user = |user: u64| -> Option<Tz> {
+        kimai_seed
+            .users
+            .iter()
+            .find(|u| u.id == user)?
+            .timezone
+            .parse()
+            .ok()
+    };
+    // Time held back for want of room on its day: reported, or a problem.
+    let no_room = |check: &mut WorldCheck, name: &str, ticket: u64, what: String| {
+        if no_room_tickets.is_none_or(|open| open.contains(&ticket)) {
+            check
+                .held_back
+                .push(format!("{name}: {what}, no room on its day"));
+        } else {
+            check.problems.push(format!(
+                "{name}: {what} has no room on its day, but no open no_room_on_day conflict says so"
+            ));
+        }
     };
 
     // Which timesheets name each accounting.
@@ -217,6 +287,13 @@ pub fn check_world_with(
         // a probable duplicate, whatever else its group holds: the sync plans per accounting.
         let mut net = net;
         let expected_user = kimai_user_of_agent(*agent);
+        let day_is_full = |logged: DateTime<Utc>, length: i64| {
+            let Some(user) = expected_user else {
+                return false;
+            };
+            zone_of_user(user)
+                .is_some_and(|zone| no_room_on_day(timesheets, user, zone, logged, length))
+        };
         missing.retain(|id| {
             let Some(a) = accountings.iter().find(|a| a.id == *id) else {
                 return true;
@@ -242,6 +319,12 @@ pub fn check_world_with(
                         own / 60,
                         t.id
                     ));
+                    net -= own;
+                    false
+                }
+                None if own > 0 && day_is_full(a.created_at, own) => {
+                    let what = format!("accounting {}, {} min", a.id, own / 60);
+                    no_room(&mut check, &name, *ticket, what);
                     net -= own;
                     false
                 }
@@ -291,6 +374,9 @@ pub fn check_world_with(
                     net / 60,
                     t.id
                 )),
+                None if accountings.iter().any(|a| day_is_full(a.created_at, net)) => {
+                    no_room(&mut check, &name, *ticket, format!("{} min", net / 60))
+                }
                 None => check
                     .problems
                     .push(format!("{name}: {net} s of net time, but no timesheet")),
@@ -703,6 +789,96 @@ mod tests {
     }
 
     #[test]
+    fn time_without_room_on_its_day_is_held_back_only_when_the_day_is_full_and_reported() {
+        let (zammad, kimai) = world();
+        let good = synced(&zammad, &kimai);
+        let missing = good
+            .iter()
+            .find(|t| !marked_ids(t.description.as_deref().unwrap()).is_empty())
+            .unwrap()
+            .clone();
+        let accounting = marked_ids(missing.description.as_deref().unwrap())[0];
+        let ticket = zammad
+            .accountings
+            .iter()
+            .find(|a| a.id == accounting)
+            .unwrap()
+            .ticket_id;
+        let without: Vec<_> = good
+            .iter()
+            .filter(|t| t.id != missing.id)
+            .cloned()
+            .collect();
+        // The same user's day filled by one booking from local midnight to midnight.
+        let zone: Tz = kimai
+            .users
+            .iter()
+            .find(|u| u.id == missing.user)
+            .unwrap()
+            .timezone
+            .parse()
+            .unwrap();
+        let begin = sync_core::kimai::parse_kimai_datetime("begin", &missing.begin).unwrap();
+        let day = begin.with_timezone(&zone).date_naive();
+        let local = |d: NaiveDate| {
+            zone.from_local_datetime(&d.and_hms_opt(0, 0, 0).unwrap())
+                .earliest()
+                .unwrap()
+        };
+        let mut meeting = sheet(77_777, missing.user, 0, "all-day workshop".into());
+        meeting.begin = local(day).format("%Y-%m-%dT%H:%M:%S%z").to_string();
+        meeting.end = Some(
+            local(day.succ_opt().unwrap())
+                .format("%Y-%m-%dT%H:%M:%S%z")
+                .to_string(),
+        );
+        let mut full = without.clone();
+        full.push(meeting.clone());
+
+        // A free day: the missing time is a problem, reported or not.
+        let open = BTreeSet::from([ticket]);
+        let check = check_world_with(&zammad, &kimai, &without, None, Some(&open));
+        assert!(
+            !check.problems.is_empty(),
+            "missing time on a free day passed"
+        );
+
+        // A full day, told as no_room_on_day: held back.
+        let check = check_world_with(&zammad, &kimai, &full, None, Some(&open));
+        assert_eq!(check.problems, Vec::<String>::new());
+        assert!(
+            check
+                .held_back
+                .iter()
+                .any(|h| h.contains(&format!("accounting {accounting}")) && h.contains("no room")),
+            "{:?}",
+            check.held_back
+        );
+
+        // A full day nobody was told about: a problem.
+        let check = check_world_with(&zammad, &kimai, &full, None, Some(&BTreeSet::new()));
+        assert!(
+            check
+                .problems
+                .iter()
+                .any(|p| p.contains("no open no_room_on_day conflict")),
+            "{:?}",
+            check.problems
+        );
+
+        // A minute free at the end of the day is not room for the entry.
+        let mut nearly = without;
+        meeting.end = Some(
+            (local(day.succ_opt().unwrap()) - chrono::Duration::minutes(1))
+                .format("%Y-%m-%dT%H:%M:%S%z")
+                .to_string(),
+        );
+        nearly.push(meeting);
+        let check = check_world_with(&zammad, &kimai, &nearly, None, Some(&open));
+        assert_eq!(check.problems, Vec::<String>::new());
+    }
+
+    #[test]
     fn a_missing_a_doubled_a_misowned_a_wrong_length_a_wrong_day_and_a_wrong_activity_timesheet_are_each_found()
      {
         let (zammad, kimai) = world();
@@ -780,7 +956,7 @@ mod tests {
             by_type: (1..=4).map(|t| (t, t)).collect(),
             default: 1,
         };
-        let check = check_world_with(&zammad, &kimai, &good, Some(&activities));
+        let check = check_world_with(&zammad, &kimai, &good, Some(&activities), None);
         assert_eq!(
             check.problems,
             Vec::<String>::new(),
@@ -790,7 +966,7 @@ mod tests {
         let target = ours(5).id;
         let sheet_of = misfiled.iter_mut().find(|t| t.id == target).unwrap();
         sheet_of.activity = 99;
-        let check = check_world_with(&zammad, &kimai, &misfiled, Some(&activities));
+        let check = check_world_with(&zammad, &kimai, &misfiled, Some(&activities), None);
         assert!(
             check.problems.iter().any(|p| p.contains("on activity 99")),
             "{:?}",

@@ -130,6 +130,29 @@ impl Reconciler {
             .await?
             .len();
         report.conflicts_opened = would_open;
+        // Why a timesheet is rewritten, for whoever asks later: where it is and where it goes.
+        for op in &report.plan.operations {
+            if let Operation::Update {
+                kimai_id,
+                desired,
+                expected,
+            } = op
+            {
+                tracing::info!(
+                    kimai_id = kimai_id.0,
+                    key = %desired.key,
+                    from_begin = %expected.begin,
+                    from_secs = expected.duration_secs,
+                    to_begin = %desired.begin_utc,
+                    to_secs = desired.duration_secs,
+                    same_fields = expected.description.as_deref() == Some(desired.description.as_str())
+                        && expected.activity == desired.activity
+                        && expected.project == desired.project
+                        && expected.user == desired.user,
+                    "update planned"
+                );
+            }
+        }
         tracing::info!(
             creates = report.creates,
             updates = report.updates,
