@@ -217,8 +217,10 @@ while True:
         break
 json.dump(items, sys.stdout)
 PY
-curl -fsS -H "Authorization: Bearer $token" -G --data-urlencode "from=$verify_from" \
-    --data-urlencode "to=$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$api_url/audit/export" \
+# The audit export selects whole UTC days; the rows from the sweep's start are kept.
+curl -fsS -H "Authorization: Bearer $token" -G --data-urlencode "from=${verify_from%%T*}" \
+    --data-urlencode "to=$(date -u +%Y-%m-%d)" "$api_url/audit/export" |
+    python3 -c 'import csv,sys; rows=list(csv.reader(sys.stdin)); w=csv.writer(sys.stdout); w.writerows(rows[:1] + [r for r in rows[1:] if r and r[0] >= sys.argv[1]])' "$verify_from" \
     >"$WORK/final/verify-audit.csv" || echo "the verify sweep's audit could not be read" >&2
 curl -fsS "$zammad/__admin/dataset" >"$WORK/final/zammad.json"
 # Kimai's end state too, to look into a finding after the simulators are stopped.

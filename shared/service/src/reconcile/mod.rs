@@ -320,8 +320,8 @@ impl Reconciler {
         report.enqueued = self
             .enqueue(message, &zammad.accountings, &planned, &decisions)
             .await?;
-        self.record_run(message, &report).await?;
         report.plan = planned;
+        self.record_run(message, &report).await?;
         Ok(report)
     }
 }
