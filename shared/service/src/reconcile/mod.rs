@@ -268,6 +268,7 @@ impl Reconciler {
             base: &base,
             records: &records,
             window: message.window.as_ref(),
+            run: message.run_id.as_ref(),
         };
         let mut kimai = self.read_kimai(cache, ctx, read).await?;
         let decisions = self.load_decisions(ticket_id).await?;

@@ -24,6 +24,7 @@ use sync_core::kimai::Timesheet;
 use sync_core::marker::Marker;
 use sync_core::plan::Base;
 use sync_core::zone::{day_bounds, parse_zone, utc_to_local};
+use sync_store::control::RunId;
 use sync_store::entries::EntryRecord;
 use sync_store::queue::SyncWindow;
 
@@ -49,6 +50,8 @@ pub(super) struct KimaiRead<'a> {
     pub(super) records: &'a [EntryRecord],
     /// The run's window, when the ticket belongs to a verify sweep or backfill.
     pub(super) window: Option<&'a SyncWindow>,
+    /// The run it belongs to: each run reads its own snapshot.
+    pub(super) run: Option<&'a RunId>,
 }
 
 impl Reconciler {
@@ -64,6 +67,7 @@ impl Reconciler {
             base,
             records,
             window,
+            run,
         } = read;
         let linked: HashSet<&EntryKey> = base.iter().map(|b| &b.key).collect();
         let unlinked: Vec<&EntryKey> = desired
@@ -86,7 +90,9 @@ impl Reconciler {
         let snapshot = match window {
             Some(w) if WindowSnapshot::fits(w) => {
                 let snapshots = &cache.instance.snapshots;
-                snapshots.get(&self.kimai, ctx, w, self.stores.now()).await
+                snapshots
+                    .get(&self.kimai, ctx, w, run, self.stores.now())
+                    .await
             }
             _ => None,
         };

@@ -32,6 +32,7 @@ use sync_core::ids::KimaiUserId;
 use sync_core::kimai::Timesheet;
 use sync_core::marker::Marker;
 use sync_core::zone::utc_to_local;
+use sync_store::control::RunId;
 use sync_store::queue::SyncWindow;
 use tokio::sync::watch;
 
@@ -45,8 +46,10 @@ pub const SNAPSHOT_WAIT: std::time::Duration = std::time::Duration::from_secs(10
 /// A read under way or done: `None` until it ends, then the snapshot or why it failed.
 type Reading = watch::Receiver<Option<Result<Arc<WindowSnapshot>, String>>>;
 
-/// Reads by Kimai base URL and window, each with when it started.
-type Reads = HashMap<(String, SyncWindow), (DateTime<Utc>, Reading)>;
+/// Reads by Kimai base URL, window and run, each with when it started. A new run of the same
+/// window (tonight's sweep after a backfill a minute ago) reads again: the older snapshot would
+/// send every timesheet written since to a read by id.
+type Reads = HashMap<(String, SyncWindow, Option<String>), (DateTime<Utc>, Reading)>;
 
 /// The snapshots of one function instance, by Kimai and window, each read by a task of its own.
 pub struct Snapshots {
@@ -64,16 +67,17 @@ impl Snapshots {
         }
     }
 
-    /// The snapshot of `window`, if it is read within the wait. A read is started unless one
-    /// is under way or done within the expiry; a failed one is started again.
+    /// The snapshot of `window` for `run`, if it is read within the wait. A read is started
+    /// unless one is under way or done within the expiry; a failed one is started again.
     pub(super) async fn get(
         &self,
         kimai: &Arc<dyn Kimai>,
         ctx: &Context,
         window: &SyncWindow,
+        run: Option<&RunId>,
         now: DateTime<Utc>,
     ) -> Option<Arc<WindowSnapshot>> {
-        let mut reading = self.reading(kimai, ctx, window, now);
+        let mut reading = self.reading(kimai, ctx, window, run, now);
         let ended = tokio::time::timeout(self.wait, reading.wait_for(Option::is_some)).await;
         match ended.ok()?.ok()?.as_ref()? {
             Ok(snapshot) => Some(snapshot.clone()),
@@ -89,9 +93,14 @@ impl Snapshots {
         kimai: &Arc<dyn Kimai>,
         ctx: &Context,
         window: &SyncWindow,
+        run: Option<&RunId>,
         now: DateTime<Utc>,
     ) -> Reading {
-        let key = (kimai.base_url().to_owned(), *window);
+        let key = (
+            kimai.base_url().to_owned(),
+            *window,
+            run.map(|r| r.0.clone()),
+        );
         let mut reads = self.reads.lock().unwrap_or_else(|p| p.into_inner());
         reads.retain(|_, (at, _)| now - *at < self.ttl);
         if let Some((_, reading)) = reads.get(&key) {
