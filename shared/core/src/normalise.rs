@@ -14,7 +14,7 @@ use crate::rounding::{Rounding, RoundingError};
 use crate::units::{TimeUnit, UnitError};
 use crate::zammad::TimeAccounting;
 use crate::zone::utc_to_local;
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, SubsecRound, Utc};
 use chrono_tz::Tz;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use thiserror::Error;
@@ -101,12 +101,15 @@ pub struct TimedEntry {
 }
 
 impl TimedEntry {
+    /// Whole seconds, as Kimai keeps them and as a stored desired timesheet reads back: Zammad's
+    /// instants carry milliseconds, and a local time that kept them would never compare equal to
+    /// its stored self, so every unchanged entry would be written again on each pass.
     pub fn begin_local(&self) -> KimaiLocalDateTime {
-        utc_to_local(self.zone, self.begin_utc)
+        whole_seconds(utc_to_local(self.zone, self.begin_utc))
     }
 
     pub fn end_local(&self) -> KimaiLocalDateTime {
-        utc_to_local(self.zone, self.end_utc)
+        whole_seconds(utc_to_local(self.zone, self.end_utc))
     }
 
     /// Local day of `begin`: the day Kimai lists the timesheet on.
@@ -213,6 +216,10 @@ pub fn normalise(
     })
 }
 
+fn whole_seconds(t: KimaiLocalDateTime) -> KimaiLocalDateTime {
+    KimaiLocalDateTime(t.0.trunc_subsecs(0))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -266,6 +273,25 @@ mod tests {
         assert_eq!(e.begin_local().to_string(), "2026-05-04T08:45:00");
         assert_eq!(e.end_local().to_string(), "2026-05-04T10:00:00");
         assert_eq!(e.zone, chrono_tz::America::New_York);
+    }
+
+    #[test]
+    fn local_times_are_whole_seconds_like_their_stored_form() {
+        // Zammad stamps accountings to the millisecond.
+        let at = utc(14, 0) + chrono::Duration::milliseconds(305);
+        let out = normalise(
+            &[acc(1, 2, None, "15", at)],
+            &TimePolicy::new(TimeUnit::Minutes),
+            &berlin(),
+            &Taken::default(),
+        )
+        .unwrap();
+        let e = &out.entries[0];
+        for local in [e.begin_local(), e.end_local()] {
+            let stored = KimaiLocalDateTime::parse(&local.to_string()).unwrap();
+            assert_eq!(local, stored);
+        }
+        assert_eq!(e.end_local().to_string(), "2026-05-04T16:00:00");
     }
 
     #[test]

@@ -195,6 +195,15 @@ async fn a_ticket_syncs_through_dynamodb_and_sqs_and_a_second_pass_writes_nothin
     assert_eq!(again.enqueued, 0, "{again:?}");
     assert!(s.write_all().await.is_empty());
     assert_eq!(s.kimai.admin().call_count("POST /api/timesheets"), 2);
+    // Nor any entry record: what DynamoDB gives back compares equal to what the plan wants.
+    let unchanged = s.entries.load_ticket(TICKET).await.unwrap();
+    for (before, after) in records.iter().zip(&unchanged) {
+        assert_eq!(before.key, after.key);
+        assert_eq!(
+            before.updated_at, after.updated_at,
+            "rewritten:\n{before:?}\n{after:?}"
+        );
+    }
 }
 
 #[tokio::test]
