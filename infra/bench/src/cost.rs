@@ -3,9 +3,10 @@
 //! 50-agent service desk, from the same measurements.
 //!
 //! The emulator does not report capacity units or billed durations, so two inputs are
-//! estimates, both on the high side: a function's billed time is at most the run's time for
-//! each instance that can run at once, and a DynamoDB write costs its item's size in KB,
-//! rounded up, once for the table and once for every index projecting the whole item.
+//! estimates: a function's billed time is at most the run's time for each instance that can
+//! run at once (on the high side), and a DynamoDB write costs its item's size in KB, rounded
+//! up, once for the table and once for every index projecting the whole item, plus what it
+//! writes to indexes that project keys only ([`TableCost::keys_only_units`]).
 
 use crate::aws_usage::AwsUsage;
 use crate::sync_run::SyncReport;
@@ -33,12 +34,30 @@ pub mod price {
 pub struct Deployment {
     /// (function, memory in GB, instances at once).
     pub functions: Vec<(&'static str, f64, u64)>,
-    /// (table, item size in KB, indexes projecting ALL).
-    pub tables: Vec<(&'static str, f64, u64)>,
+    pub tables: Vec<TableCost>,
     pub secrets: u64,
     pub alarms: u64,
     /// Queues with an event source mapping (each polled while idle).
     pub polled_queues: u64,
+}
+
+/// What a write to one table costs.
+#[derive(Debug, Clone, Serialize)]
+pub struct TableCost {
+    pub table: &'static str,
+    /// A typical item's size in KB.
+    pub item_kb: f64,
+    /// Indexes projecting ALL: written at the item's size whenever the item changes.
+    pub all_indexes: u64,
+    /// Write units an average write spends on indexes projecting keys only: those are written
+    /// (1 KB) only when the write sets or moves their key, a move being a delete and a put.
+    pub keys_only_units: f64,
+}
+
+impl TableCost {
+    fn units_per_write(&self) -> f64 {
+        f64::ceil(self.item_kb) * (1 + self.all_indexes) as f64 + self.keys_only_units
+    }
 }
 
 impl Deployment {
@@ -54,10 +73,34 @@ impl Deployment {
                 ("ApiFunction", 0.5, 1),
             ],
             tables: vec![
-                ("EntriesTable", 1.4, 4),
-                ("ControlTable", 1.0, 0),
-                ("ConflictsTable", 2.0, 2),
-                ("AuditTable", 1.0, 1),
+                // An entry is written three times on its way to Kimai: planned (its first
+                // write puts it into by-status, by-day and by-agent), create sent (no index
+                // key changes), linked (sets kimai_id, and moves it in by-status, whose sort
+                // key is the update time): 3 + 0 + 3 keys-only units over three writes.
+                TableCost {
+                    table: "EntriesTable",
+                    item_kb: 1.4,
+                    all_indexes: 0,
+                    keys_only_units: 2.0,
+                },
+                TableCost {
+                    table: "ControlTable",
+                    item_kb: 1.0,
+                    all_indexes: 0,
+                    keys_only_units: 0.0,
+                },
+                TableCost {
+                    table: "ConflictsTable",
+                    item_kb: 2.0,
+                    all_indexes: 1,
+                    keys_only_units: 0.0,
+                },
+                TableCost {
+                    table: "AuditTable",
+                    item_kb: 1.0,
+                    all_indexes: 0,
+                    keys_only_units: 0.0,
+                },
             ],
             secrets: 5,
             alarms: 2,
@@ -127,20 +170,22 @@ pub fn run_lines(report: &SyncReport, usage: &AwsUsage, deployment: &Deployment)
     let mut write_units = 0.0;
     let mut read_units = 0.0;
     for (table, actions) in &usage.tables {
-        let (kb, indexes) = deployment
+        let per_write = deployment
             .tables
             .iter()
-            .find(|(t, _, _)| t == table)
-            .map_or((1.0, 0), |(_, kb, i)| (*kb, *i));
+            .find(|t| t.table == table)
+            .map_or(1.0, TableCost::units_per_write);
         let writes: u64 = WRITES.iter().map(|a| actions.get(*a).unwrap_or(&0)).sum();
         let reads: u64 = READS.iter().map(|a| actions.get(*a).unwrap_or(&0)).sum();
-        write_units += writes as f64 * f64::ceil(kb) * (1 + indexes) as f64;
+        write_units += writes as f64 * per_write;
         read_units += reads as f64;
     }
     lines.push(Line {
         item: "DynamoDB write units".into(),
         quantity: write_units,
-        formula: "writes × ⌈item KB⌉ × (1 + indexes projecting ALL), per table".into(),
+        formula:
+            "writes × (⌈item KB⌉ × (1 + indexes projecting ALL) + keys-only index units), per table"
+                .into(),
         usd: write_units * price::DYNAMODB_WRITE_UNIT,
     });
     lines.push(Line {
@@ -335,9 +380,9 @@ mod tests {
         // One batch: one instance of reconcile for 10 s at 0.25 GB.
         assert_eq!(by("Lambda compute").quantity, 2.5);
         assert_eq!(by("SQS requests").quantity, 2.0);
-        // 2 writes × 2 KB (1.4 rounded up) × (1 + 4 indexes).
-        assert_eq!(by("DynamoDB write units").quantity, 20.0);
-        assert!((by("DynamoDB write units").usd - 20.0 * 0.625 / 1e6).abs() < 1e-12);
+        // 2 writes × (2 KB (1.4 rounded up) + 2 units for the keys-only indexes).
+        assert_eq!(by("DynamoDB write units").quantity, 8.0);
+        assert!((by("DynamoDB write units").usd - 8.0 * 0.625 / 1e6).abs() < 1e-12);
     }
 
     #[test]

@@ -8,7 +8,7 @@ mod load;
 use load::{referenced_parameter, sqs_event, tagged, template};
 use serde_norway::Value;
 use std::collections::BTreeSet;
-use sync_store::schema::{self, KeyAttr, KeyType, QueueDef, TableDef};
+use sync_store::schema::{self, KeyAttr, KeyType, Projected, QueueDef, TableDef};
 
 /// `EntriesTable` for `entries`, `TicketSyncQueue` for `ticket-sync`.
 fn logical_id(short: &str, suffix: &str) -> String {
@@ -116,7 +116,15 @@ fn check_table(template: &Value, table: &TableDef) {
             "{logical}/{}: key schema",
             index.name
         );
-        assert_eq!(gsi["Projection"]["ProjectionType"], "ALL", "{}", index.name);
+        let projection = match index.projection {
+            Projected::All => "ALL",
+            Projected::KeysOnly => "KEYS_ONLY",
+        };
+        assert_eq!(
+            gsi["Projection"]["ProjectionType"], projection,
+            "{}",
+            index.name
+        );
     }
 
     // TTL.

@@ -37,7 +37,7 @@ use sync_store::control::{
     SyncRun,
 };
 use sync_store::entries::EntriesStore;
-use sync_store::page::{MAX_PAGE_SIZE, PageRequest};
+use sync_store::page::PageRequest;
 use sync_store::queue::{MessageQueue, SyncReason, SyncWindow, TicketSyncMessage};
 use sync_store::secrets::SecretSource;
 use thiserror::Error;
@@ -802,18 +802,11 @@ async fn known_tickets(
     let mut tickets = BTreeSet::new();
     let mut day: NaiveDate = first;
     while day <= last {
-        let mut page = PageRequest::first(MAX_PAGE_SIZE);
-        loop {
-            let got = entries
-                .list_by_day(day, &page)
-                .await
-                .map_err(|e| format!("read entries of {day}: {e}"))?;
-            tickets.extend(got.items.iter().map(|r| r.ticket_id));
-            match got.next {
-                Some(token) => page = PageRequest::next(MAX_PAGE_SIZE, token),
-                None => break,
-            }
-        }
+        let on_day = entries
+            .tickets_on_day(day)
+            .await
+            .map_err(|e| format!("read entries of {day}: {e}"))?;
+        tickets.extend(on_day);
         day += Duration::days(1);
     }
     Ok(tickets)

@@ -184,6 +184,12 @@ impl EntriesStore for GatedEntries {
     ) -> StoreResult<Page<EntryRecord>> {
         self.inner.list_by_agent(agent, from, to, page).await
     }
+    async fn tickets_on_day(
+        &self,
+        day: chrono::NaiveDate,
+    ) -> StoreResult<std::collections::BTreeSet<TicketId>> {
+        self.inner.tickets_on_day(day).await
+    }
     async fn find_by_kimai_id(&self, id: TimesheetId) -> StoreResult<Option<EntryRecord>> {
         self.inner.find_by_kimai_id(id).await
     }

@@ -9,6 +9,7 @@ use crate::page::{Page, PageRequest};
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
 use sync_core::desired::{DesiredTimesheet, EntryKey};
 use sync_core::ids::{TicketId, TimesheetId, ZammadUserId};
 use sync_core::plan::Base;
@@ -163,6 +164,9 @@ pub trait EntriesStore: Send + Sync {
         to: NaiveDate,
         page: &PageRequest,
     ) -> StoreResult<Page<EntryRecord>>;
+
+    /// The tickets with records booked on this local day (all of them, however many pages).
+    async fn tickets_on_day(&self, day: NaiveDate) -> StoreResult<BTreeSet<TicketId>>;
 
     /// The record linked to this Kimai timesheet, if any.
     async fn find_by_kimai_id(&self, id: TimesheetId) -> StoreResult<Option<EntryRecord>>;

@@ -36,6 +36,16 @@ pub struct IndexDef {
     pub name: &'static str,
     pub hash: KeyAttr,
     pub range: Option<KeyAttr>,
+    pub projection: Projected,
+}
+
+/// What an index copies of each item. Every index write is paid for, per index: one that
+/// projects keys only is written when its key attributes change, one that projects all
+/// attributes whenever any attribute does, at the whole item's size.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Projected {
+    All,
+    KeysOnly,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,22 +72,26 @@ pub mod entries {
         name: "by-status",
         hash: s("status"),
         range: Some(s("updated_at")),
+        projection: Projected::KeysOnly,
     };
     pub const BY_DAY: IndexDef = IndexDef {
         name: "by-day",
         hash: s("day"),
         range: Some(s("ticket_key")),
+        projection: Projected::KeysOnly,
     };
     pub const BY_AGENT: IndexDef = IndexDef {
         name: "by-agent",
         hash: n("agent"),
         range: Some(s("day_ticket_key")),
+        projection: Projected::KeysOnly,
     };
     /// Sparse: only linked entries have `kimai_id`.
     pub const BY_KIMAI_ID: IndexDef = IndexDef {
         name: "by-kimai-id",
         hash: n("kimai_id"),
         range: None,
+        projection: Projected::KeysOnly,
     };
     pub const TABLE: TableDef = TableDef {
         logical: "entries",
@@ -96,6 +110,7 @@ pub mod conflicts {
         name: "by-status-time",
         hash: s("status"),
         range: Some(s("opened_at")),
+        projection: Projected::All,
     };
     pub const TABLE: TableDef = TableDef {
         logical: "conflicts",

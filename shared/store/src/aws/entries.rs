@@ -11,8 +11,10 @@ use crate::schema::entries as schema;
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
-use aws_sdk_dynamodb::types::ReturnValue;
+use aws_sdk_dynamodb::types::{KeysAndAttributes, ReturnValue};
 use chrono::{DateTime, NaiveDate, Utc};
+use std::collections::{BTreeSet, HashMap};
+use std::time::Duration;
 use sync_core::desired::EntryKey;
 use sync_core::ids::{TicketId, TimesheetId, ZammadUserId};
 use sync_core::plan::Base;
@@ -47,10 +49,15 @@ impl DynamoEntries {
         ])
     }
 
-    async fn query_page(
+    /// One page of an index. The indexes project keys only (an update that changes no index
+    /// key writes nothing to them, which is most of what this table is written), so the page's
+    /// records are read from the table by key, strongly consistent, and those that no longer
+    /// `match` the query (changed after the index was written) are left out.
+    async fn index_page(
         &self,
         query: QueryFluentBuilder,
         page: &PageRequest,
+        matches: impl Fn(&EntryRecord) -> bool,
     ) -> StoreResult<Page<EntryRecord>> {
         let limit = page.checked_limit()?;
         let start = page.after.as_ref().map(key_of_token).transpose()?;
@@ -61,17 +68,84 @@ impl DynamoEntries {
             .send()
             .await
             .map_err(|e| sdk_error("query entries", e))?;
-        let items = out
+        let keys = out
             .items()
             .iter()
-            .map(record_of)
+            .map(table_key)
             .collect::<StoreResult<Vec<_>>>()?;
+        let items = self
+            .get_many(&keys)
+            .await?
+            .into_iter()
+            .filter(|r| matches(r))
+            .collect();
         let next = out
             .last_evaluated_key()
             .map(|k| token_of(&k.clone()))
             .transpose()?;
         Ok(Page { items, next })
     }
+
+    /// The records of these keys that exist, in the keys' order: BatchGetItem, 100 keys a
+    /// call, with what DynamoDB leaves unprocessed asked again.
+    async fn get_many(&self, keys: &[(TicketId, EntryKey)]) -> StoreResult<Vec<EntryRecord>> {
+        const BATCH: usize = 100;
+        const ROUNDS: u32 = 8;
+        let mut found: HashMap<(TicketId, EntryKey), EntryRecord> = HashMap::new();
+        for chunk in keys.chunks(BATCH) {
+            let mut wanted: Vec<Item> = chunk.iter().map(|(t, k)| Self::key(*t, k)).collect();
+            for round in 0..ROUNDS {
+                if wanted.is_empty() {
+                    break;
+                }
+                if round > 0 {
+                    // Unprocessed keys mean the table is throttled: back off before asking again.
+                    tokio::time::sleep(Duration::from_millis(50 << round)).await;
+                }
+                let request = KeysAndAttributes::builder()
+                    .set_keys(Some(std::mem::take(&mut wanted)))
+                    .consistent_read(true)
+                    .build()
+                    .map_err(|e| StoreError::Invalid(e.to_string()))?;
+                let out = self
+                    .client
+                    .batch_get_item()
+                    .request_items(&self.table, request)
+                    .send()
+                    .await
+                    .map_err(|e| sdk_error("get entries by key", e))?;
+                for item in out
+                    .responses()
+                    .and_then(|r| r.get(&self.table))
+                    .into_iter()
+                    .flatten()
+                {
+                    let record = record_of(item)?;
+                    found.insert((record.ticket_id, record.key.clone()), record);
+                }
+                wanted = out
+                    .unprocessed_keys
+                    .and_then(|mut u| u.remove(&self.table))
+                    .map(|k| k.keys)
+                    .unwrap_or_default();
+            }
+            if !wanted.is_empty() {
+                return Err(StoreError::Unavailable(format!(
+                    "{} entries stayed unprocessed after {ROUNDS} reads",
+                    wanted.len()
+                )));
+            }
+        }
+        Ok(keys.iter().filter_map(|k| found.remove(k)).collect())
+    }
+}
+
+/// The table key of an index item (every index item carries it).
+fn table_key(item: &Item) -> StoreResult<(TicketId, EntryKey)> {
+    Ok((
+        TicketId(get_n(item, schema::TICKET.name)?),
+        EntryKey(get_s(item, schema::KEY.name)?.to_string()),
+    ))
 }
 
 fn ticket_key(ticket: TicketId, key: &EntryKey) -> String {
@@ -299,7 +373,7 @@ impl EntriesStore for DynamoEntries {
             .expression_attribute_names("#status", "status")
             .expression_attribute_values(":status", s(status.as_str()))
             .scan_index_forward(false);
-        self.query_page(query, page).await
+        self.index_page(query, page, |r| r.status == status).await
     }
 
     async fn list_by_day(
@@ -314,7 +388,7 @@ impl EntriesStore for DynamoEntries {
             .key_condition_expression("#day = :day")
             .expression_attribute_names("#day", "day")
             .expression_attribute_values(":day", s(day.to_string()));
-        self.query_page(query, page).await
+        self.index_page(query, page, |r| r.day == day).await
     }
 
     async fn list_by_agent(
@@ -340,7 +414,10 @@ impl EntriesStore for DynamoEntries {
             .expression_attribute_values(":agent", n(agent.0))
             .expression_attribute_values(":from", s(from.to_string()))
             .expression_attribute_values(":to", s(format!("{to}$")));
-        self.query_page(query, page).await
+        self.index_page(query, page, |r| {
+            r.agent_id == agent && r.day >= from && r.day <= to
+        })
+        .await
     }
 
     async fn find_by_kimai_id(&self, id: TimesheetId) -> StoreResult<Option<EntryRecord>> {
@@ -352,11 +429,47 @@ impl EntriesStore for DynamoEntries {
             .key_condition_expression("#kimai_id = :kimai_id")
             .expression_attribute_names("#kimai_id", "kimai_id")
             .expression_attribute_values(":kimai_id", n(id.0))
-            .limit(1)
             .send()
             .await
             .map_err(|e| sdk_error("find entry by kimai id", e))?;
-        out.items().first().map(record_of).transpose()
+        let keys = out
+            .items()
+            .iter()
+            .map(table_key)
+            .collect::<StoreResult<Vec<_>>>()?;
+        // Usually one key; more only while a relink is on its way into the index.
+        Ok(self
+            .get_many(&keys)
+            .await?
+            .into_iter()
+            .find(|r| r.kimai_id() == Some(id)))
+    }
+
+    async fn tickets_on_day(&self, day: NaiveDate) -> StoreResult<BTreeSet<TicketId>> {
+        // The index items carry the table key, which is all this needs.
+        let mut tickets = BTreeSet::new();
+        let mut start = None;
+        loop {
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name(schema::BY_DAY.name)
+                .key_condition_expression("#day = :day")
+                .expression_attribute_names("#day", "day")
+                .expression_attribute_values(":day", s(day.to_string()))
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(|e| sdk_error("tickets of a day", e))?;
+            for item in out.items() {
+                tickets.insert(table_key(item)?.0);
+            }
+            match out.last_evaluated_key {
+                Some(key) => start = Some(key),
+                None => return Ok(tickets),
+            }
+        }
     }
 
     async fn delete(&self, ticket: TicketId, key: &EntryKey) -> StoreResult<bool> {

@@ -4,7 +4,7 @@
 
 use super::sdk_error;
 use crate::error::{StoreError, StoreResult};
-use crate::schema::{KeyAttr, KeyType, QueueDef, TableDef};
+use crate::schema::{KeyAttr, KeyType, Projected, QueueDef, TableDef};
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement,
     KeyType as DynKeyType, Projection, ProjectionType, ScalarAttributeType, TableStatus,
@@ -33,7 +33,7 @@ fn key_schema(hash: KeyAttr, range: Option<KeyAttr>) -> StoreResult<Vec<KeySchem
     Ok(schema)
 }
 
-/// Creates one table (on-demand billing, every index projecting all attributes), waits until
+/// Creates one table (on-demand billing, each index projecting what the schema says), waits until
 /// it is active, and turns TTL on where the definition says so.
 pub async fn create_table(
     client: &aws_sdk_dynamodb::Client,
@@ -71,7 +71,10 @@ pub async fn create_table(
                 .set_key_schema(Some(key_schema(index.hash, index.range)?))
                 .projection(
                     Projection::builder()
-                        .projection_type(ProjectionType::All)
+                        .projection_type(match index.projection {
+                            Projected::All => ProjectionType::All,
+                            Projected::KeysOnly => ProjectionType::KeysOnly,
+                        })
                         .build(),
                 )
                 .build()

@@ -4,7 +4,7 @@ use crate::memory::page_of;
 use crate::page::{Page, PageRequest};
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Mutex;
 use sync_core::desired::EntryKey;
 use sync_core::ids::{TicketId, TimesheetId, ZammadUserId};
@@ -174,6 +174,14 @@ impl EntriesStore for MemoryEntries {
             .collect();
         items.sort_by(|a, b| a.0.cmp(&b.0));
         page_of(&items, false, page)
+    }
+
+    async fn tickets_on_day(&self, day: NaiveDate) -> StoreResult<BTreeSet<TicketId>> {
+        Ok(self
+            .matching(|r| r.day == day)
+            .into_iter()
+            .map(|r| r.ticket_id)
+            .collect())
     }
 
     async fn find_by_kimai_id(&self, id: TimesheetId) -> StoreResult<Option<EntryRecord>> {

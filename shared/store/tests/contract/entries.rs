@@ -245,6 +245,31 @@ pub async fn entries_listings_page(store: &impl EntriesStore) {
     assert_eq!(agent5_day1.len(), 4);
     assert!(agent5_day1.iter().all(|r| r.day == day(1)));
 
+    // Which tickets have entries on a day, from the index keys alone.
+    let tickets = store.tickets_on_day(day(0)).await.unwrap();
+    assert_eq!(tickets, (300..304).map(TicketId).collect::<BTreeSet<_>>());
+    assert!(store.tickets_on_day(day(5)).await.unwrap().is_empty());
+
+    // A record whose status changed leaves the old status's listing, and every record listed
+    // is the whole record, not the index's keys.
+    let moved = EntryRecord {
+        status: EntryStatus::Synced,
+        updated_at: at + Duration::seconds(60),
+        ..pending[0].clone()
+    };
+    store.save(&moved).await.unwrap();
+    let (still_pending, _) = all_pages(10, |p| async move {
+        store.list_by_status(EntryStatus::Pending, &p).await
+    })
+    .await;
+    assert_eq!(still_pending.len(), 22);
+    assert!(
+        !still_pending
+            .iter()
+            .any(|r| r.ticket_id == moved.ticket_id && r.key == moved.key)
+    );
+    assert!(still_pending.iter().all(|r| r.desired.is_some()));
+
     let bad = store
         .list_by_status(EntryStatus::Pending, &PageRequest::first(0))
         .await;
@@ -252,6 +277,36 @@ pub async fn entries_listings_page(store: &impl EntriesStore) {
         matches!(bad, Err(StoreError::Invalid(_))),
         "page size 0 is the caller's fault"
     );
+}
+
+/// 130 records on one day: a page of 500 is read back by key in two batches (100 keys a call).
+pub async fn entries_page_larger_than_one_batch_read(store: &impl EntriesStore) {
+    let at = now();
+    for i in 0..130u64 {
+        store
+            .save(&record(700 + i % 3, 1000 + i, 5, day(2), at))
+            .await
+            .unwrap();
+    }
+    let page = store
+        .list_by_day(day(2), &PageRequest::first(500))
+        .await
+        .unwrap();
+    assert_eq!(page.items.len(), 130);
+    assert!(page.next.is_none());
+    let keys: BTreeSet<_> = page
+        .items
+        .iter()
+        .map(|r| (r.ticket_id, r.key.clone()))
+        .collect();
+    assert_eq!(keys.len(), 130, "no record twice");
+    assert!(
+        page.items
+            .windows(2)
+            .all(|w| (w[0].ticket_id, &w[0].key) <= (w[1].ticket_id, &w[1].key)),
+        "in the index's order: ticket, then key"
+    );
+    assert!(page.items.iter().all(|r| r.desired.is_some()));
 }
 
 pub async fn entries_delete(store: &impl EntriesStore) {

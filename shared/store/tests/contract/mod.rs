@@ -51,6 +51,10 @@ macro_rules! contract_tests {
             contract::entries_listings_page(&entries().await).await;
         }
         #[tokio::test]
+        async fn entries_page_larger_than_one_batch_read() {
+            contract::entries_page_larger_than_one_batch_read(&entries().await).await;
+        }
+        #[tokio::test]
         async fn conflicts_open_and_resolve_once() {
             contract::conflicts_open_and_resolve_once(&conflicts().await).await;
         }
