@@ -308,3 +308,60 @@ fn logical_ids_follow_the_schema_names() {
     assert_eq!(logical_id("ticket-sync", "Queue"), "TicketSyncQueue");
     assert_eq!(logical_id("entries", "Table"), "EntriesTable");
 }
+
+#[test]
+fn the_functions_that_publish_events_may_and_the_notification_rules_match_what_needs_a_person() {
+    let template = template();
+    let env = &template["Globals"]["Function"]["Environment"]["Variables"];
+    assert_eq!(
+        tagged(&env[sync_store::env::EVENT_BUS_NAME]),
+        Some(("Ref".to_owned(), "EventBus".to_owned()))
+    );
+    // Every function that ends runs, opens conflicts or dead-letters messages may PutEvents
+    // on the stack's bus (and IAM on AWS refuses the others).
+    for function in [
+        "ScheduledFetchFunction",
+        "ReconcileFunction",
+        "KimaiWriterFunction",
+        "ApiFunction",
+    ] {
+        let policies = resource(&template, function)["Properties"]["Policies"]
+            .as_sequence()
+            .unwrap();
+        let allowed = policies.iter().any(|p| {
+            tagged(&p["EventBridgePutEventsPolicy"]["EventBusName"])
+                == Some(("Ref".to_owned(), "EventBus".to_owned()))
+        });
+        assert!(allowed, "{function} may put events on the bus");
+    }
+    let wanted: BTreeSet<&str> = sync_service::events::NOTIFIED.iter().copied().collect();
+    for rule in ["NotifyByEmailRule", "NotifyChatRule"] {
+        let pattern = &resource(&template, rule)["Properties"]["EventPattern"];
+        assert_eq!(
+            pattern["source"][0].as_str(),
+            Some(sync_store::events::EVENT_SOURCE),
+            "{rule}"
+        );
+        let types: BTreeSet<&str> = pattern["detail-type"]
+            .as_sequence()
+            .unwrap()
+            .iter()
+            .map(|t| t.as_str().unwrap())
+            .collect();
+        assert_eq!(types, wanted, "{rule}");
+    }
+    // The chat's text is the event's one-line summary, which every detail carries.
+    let target = &resource(&template, "NotifyChatRule")["Properties"]["Targets"][0];
+    let transformer = &target["InputTransformer"];
+    assert_eq!(
+        transformer["InputPathsMap"]["summary"].as_str(),
+        Some("$.detail.summary")
+    );
+    let rendered = transformer["InputTemplate"]
+        .as_str()
+        .unwrap()
+        .replace("<type>", "SyncRun Failed")
+        .replace("<summary>", "a summary");
+    let json: serde_json::Value = serde_json::from_str(&rendered).expect("the template is JSON");
+    assert!(json["text"].as_str().unwrap().contains("a summary"));
+}

@@ -19,6 +19,7 @@ use sync_service::console::policy_settings::PolicyStores;
 use sync_service::console::resolution::ResolutionDeps;
 use sync_service::console::schedule::ScheduleStores;
 use sync_service::console::users::Logins;
+use sync_service::events::Publisher;
 use sync_service::fetch::FetchDeps;
 use sync_store::audit::AuditLog;
 use sync_store::clock::Clock;
@@ -69,6 +70,8 @@ pub struct ApiState {
     pub secret_writer: Arc<dyn SecretWriter>,
     pub secret_names: ConsoleSecrets,
     pub clock: Arc<dyn Clock>,
+    /// Where a run the console ends is told (a hand-off that failed).
+    pub events: Arc<Publisher>,
     /// Upper bound of the health probe's store read.
     pub health_timeout: Duration,
     /// Timeout of each call to Zammad or Kimai made for the console (test, pickers).
@@ -170,6 +173,7 @@ impl ApiState {
             zammad_token_secret: &self.secret_names.zammad_token,
             clock: self.clock.as_ref(),
             zammad_pace: None,
+            events: &self.events,
         }
     }
 

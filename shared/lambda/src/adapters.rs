@@ -13,11 +13,12 @@ use chrono::Duration;
 use console_api::{ApiState, ConsoleSecrets, DeadLetterQueues};
 use std::sync::Arc;
 use sync_service::connections::Connections;
+use sync_service::events::Publisher;
 use sync_service::sync_stores::SyncStores;
 use sync_service::upstream::CallRates;
 use sync_store::aws::{
-    DynamoAuditLog, DynamoConflicts, DynamoControl, DynamoEntries, LambdaFetchLauncher,
-    SchedulerSchedule, SecretsManagerSource, SqsQueue,
+    DynamoAuditLog, DynamoConflicts, DynamoControl, DynamoEntries, EventBridgeBus,
+    LambdaFetchLauncher, SchedulerSchedule, SecretsManagerSource, SqsQueue,
 };
 use sync_store::clock::{Clock, SystemClock};
 use sync_store::queue::{KimaiWriteMessage, QueueMessage, TicketSyncMessage};
@@ -114,7 +115,15 @@ impl Aws {
         )?))
     }
 
-    /// The four tables of the pipeline's later steps, with the clock.
+    /// A publisher of domain events on the stack's bus (`EVENT_BUS_NAME`). Build one per
+    /// process: it gathers an invocation's conflicts until its flush.
+    pub fn events(&self) -> StoreResult<Arc<Publisher>> {
+        Ok(Arc::new(Publisher::new(Arc::new(
+            EventBridgeBus::from_env(&self.config)?,
+        ))))
+    }
+
+    /// The four tables of the pipeline's later steps, with the clock and the event publisher.
     pub fn sync_stores(&self) -> StoreResult<SyncStores> {
         Ok(SyncStores {
             entries: self.entries()?,
@@ -122,6 +131,7 @@ impl Aws {
             audit: self.audit()?,
             control: self.control()?,
             clock: self.clock(),
+            events: self.events()?,
         })
     }
 
@@ -172,6 +182,7 @@ pub fn fetch(aws: &Aws) -> StoreResult<fetch::Ports> {
         zammad_token_secret: env::required(env::ZAMMAD_TOKEN_SECRET)?,
         clock: aws.clock(),
         call_rates: call_rates()?,
+        events: aws.events()?,
     })
 }
 
@@ -229,6 +240,7 @@ pub fn console_api(aws: &Aws) -> StoreResult<ApiState> {
         secret_writer: secrets,
         secret_names: ConsoleSecrets::from_lookup(env::optional)?,
         clock: aws.clock(),
+        events: aws.events()?,
         health_timeout: std::time::Duration::from_secs(2),
         upstream_timeout: std::time::Duration::from_secs(10),
     })

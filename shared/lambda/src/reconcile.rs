@@ -87,7 +87,7 @@ pub async fn handle(deps: &Deps, event: SqsEvent, deadline: Option<Deadline>) ->
     // The policy is read once per batch; the catalog and the rest live in the instance's cache.
     let cache = Arc::new(InvocationCache::within(deps.cache.clone()));
     let panic_ticket = deps.panic_ticket;
-    process_batch(
+    let response = process_batch(
         event,
         deps.concurrency,
         deadline,
@@ -109,5 +109,8 @@ pub async fn handle(deps: &Deps, event: SqsEvent, deadline: Option<Deadline>) ->
             }
         },
     )
-    .await
+    .await;
+    // The conflicts this invocation opened go out as one event per run.
+    deps.stores.events.flush().await;
+    response
 }

@@ -66,7 +66,7 @@ pub async fn handle(deps: &Deps, event: SqsEvent, deadline: Option<Deadline>) ->
             .with_wait(wait),
     );
     let cache = deps.cache.clone();
-    process_batch(
+    let response = process_batch(
         event,
         deps.concurrency,
         deadline,
@@ -83,7 +83,10 @@ pub async fn handle(deps: &Deps, event: SqsEvent, deadline: Option<Deadline>) ->
             }
         },
     )
-    .await
+    .await;
+    // The conflicts this invocation opened go out as one event per run.
+    deps.stores.events.flush().await;
+    response
 }
 
 /// A claim holder name that differs between function instances.

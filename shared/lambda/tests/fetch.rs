@@ -3,13 +3,15 @@
 
 use chrono::Utc;
 use serde_json::Value;
+use std::sync::Arc;
+use sync_service::events::Publisher;
 use sync_service::fetch::{FetchDeps, FetchRequest, ModeName, WATERMARK};
 use sync_service::settings;
 use sync_store::audit::AuditRetention;
 use sync_store::clock::SystemClock;
 use sync_store::control::{ControlStore, ExpectedVersion};
 use sync_store::memory::{
-    MemoryAuditLog, MemoryControl, MemoryEntries, MemoryQueue, MemorySecrets,
+    MemoryAuditLog, MemoryControl, MemoryEntries, MemoryEventBus, MemoryQueue, MemorySecrets,
 };
 use sync_store::queue::{SyncReason, TicketSyncMessage, decode};
 use test_support::datasets;
@@ -30,6 +32,7 @@ struct Ports {
     audit: MemoryAuditLog,
     secrets: MemorySecrets,
     clock: SystemClock,
+    events: Publisher,
 }
 
 impl Ports {
@@ -50,6 +53,7 @@ impl Ports {
             audit: MemoryAuditLog::new(AuditRetention::default()),
             secrets,
             clock: SystemClock,
+            events: Publisher::new(Arc::new(MemoryEventBus::new())),
         }
     }
 
@@ -63,6 +67,7 @@ impl Ports {
             zammad_token_secret: "zammad",
             clock: &self.clock,
             zammad_pace: None,
+            events: &self.events,
         }
     }
 

@@ -17,6 +17,7 @@
 //! a skipped (cancelled) run and returns; with `queue` it waits for the lease up to a bound and
 //! then records a failed run.
 
+use crate::events::{DomainEvent, Publisher, RunEnded};
 use crate::settings::{
     self, ConcurrencyPolicy, DiscoveryMemory, DiscoveryMode, FetchSettings, MAX_WINDOW_DAYS,
     SettingsError, ZammadConnection,
@@ -235,6 +236,8 @@ pub struct FetchDeps<'a> {
     pub clock: &'a dyn Clock,
     /// Zammad's shared call pace; `None`: no shared limit.
     pub zammad_pace: Option<Arc<dyn Pacer>>,
+    /// Where a run that ended is told (`SyncRun Finished`, `SyncRun Failed`).
+    pub events: &'a Publisher,
 }
 
 /// What [`FetchDeps`] borrow, owned: what scheduled-fetch keeps for its life, and what a
@@ -251,6 +254,7 @@ pub struct FetchPorts {
     pub clock: Arc<dyn Clock>,
     /// Calls per second the upstreams may receive from all instances (only Zammad's is used).
     pub call_rates: CallRates,
+    pub events: Arc<Publisher>,
 }
 
 impl FetchPorts {
@@ -265,6 +269,7 @@ impl FetchPorts {
             zammad_token_secret: &self.zammad_token_secret,
             clock: self.clock.as_ref(),
             zammad_pace: self.call_rates.zammad_pacer(&self.control),
+            events: &self.events,
         }
     }
 }
@@ -295,10 +300,7 @@ pub async fn run_fetch(
     let result = fetch_with(deps, request, mode, adopted.as_ref()).await;
     if let (Some(run), Err(error)) = (&adopted, &result) {
         // The run was recorded by the console and is ours now: end it with the reason.
-        let finished = deps
-            .control
-            .finish_run(&run.id, RunState::Failed, deps.clock.now())
-            .await;
+        let finished = end_run(deps, &run.id, RunState::Failed, Some(error.to_string())).await;
         if let Err(e) = finished {
             tracing::warn!(run_id = %run.id, error = %e, "could not end the handed-off run");
         }
@@ -433,16 +435,14 @@ pub async fn reap_stalled_runs(
         {
             continue;
         }
-        let now = deps.clock.now();
-        if let FinishOutcome::Finished(_) = deps
-            .control
-            .finish_run(&run.id, RunState::Failed, now)
-            .await?
+        let why = "stopped before it finished (its function timed out or crashed); marked failed by a later run";
+        if let FinishOutcome::Finished(_) =
+            end_run(deps, &run.id, RunState::Failed, Some(why.into())).await?
         {
             tracing::error!(run_id = %run.id, started_at = %run.started_at, "run stopped before it finished; marked failed");
             let detail = json!({
                 "run_id": run.id,
-                "error": "stopped before it finished (its function timed out or crashed); marked failed by a later run",
+                "error": why,
                 "started_at": run.started_at,
             });
             audit(deps, "fetch.failed", detail).await;
@@ -524,9 +524,7 @@ async fn record_unstarted(
     adopted: Option<&SyncRun>,
 ) -> Result<RunId, StoreError> {
     let id = adopt_or_record(deps, mode, params, deps.clock.now(), adopted).await?;
-    deps.control
-        .finish_run(&id, state, deps.clock.now())
-        .await?;
+    end_run(deps, &id, state, None).await?;
     Ok(id)
 }
 
@@ -618,6 +616,22 @@ async fn enqueue_found(
     }
 }
 
+/// Moves a run to its final state and, if this call ended it, tells the bus (`error`: why it
+/// failed). Every end of a fetch run goes through here.
+pub async fn end_run(
+    deps: &FetchDeps<'_>,
+    id: &RunId,
+    state: RunState,
+    error: Option<String>,
+) -> Result<FinishOutcome, StoreError> {
+    let outcome = deps.control.finish_run(id, state, deps.clock.now()).await?;
+    if let FinishOutcome::Finished(run) = &outcome {
+        let ended = RunEnded::of(run, error);
+        deps.events.publish(&[DomainEvent::RunEnded(ended)]).await;
+    }
+    Ok(outcome)
+}
+
 /// Ends the run as failed (when the report has an error) or succeeded, and audits it.
 async fn finish(deps: &FetchDeps<'_>, mut report: FetchReport) -> Result<FetchReport, FetchError> {
     let run_id = report.run_id.clone();
@@ -626,9 +640,7 @@ async fn finish(deps: &FetchDeps<'_>, mut report: FetchReport) -> Result<FetchRe
     } else {
         RunState::Succeeded
     };
-    deps.control
-        .finish_run(&run_id, report.state, deps.clock.now())
-        .await?;
+    end_run(deps, &run_id, report.state, report.error.clone()).await?;
     let detail = serde_json::to_value(&report).expect("reports serialise");
     match &report.error {
         Some(error) => {

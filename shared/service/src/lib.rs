@@ -24,6 +24,8 @@
 //! writer call) and the one builder of each client; [`connections`] is the functions' cached
 //! front that reads the token secrets and builds through it.
 //!
+//! [`events`]: the domain events the pipeline publishes on the stack's bus (one publisher).
+//!
 //! [`console`]: the console's use cases, one module each (users, connections, mappings,
 //! policies, schedule, conflicts and their resolution, the ledger and approvals, runs, dead
 //! letters, GDPR, dashboard numbers, the audit log, pickers, health).
@@ -33,6 +35,7 @@ pub mod batch;
 pub mod connections;
 pub mod console;
 pub mod decisions;
+pub mod events;
 mod expiring;
 pub mod fetch;
 pub mod idempotency;

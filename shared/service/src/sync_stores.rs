@@ -14,6 +14,8 @@ use sync_store::control::{
 };
 use sync_store::entries::{EntriesStore, EntryStatus};
 
+use crate::events::{DeadLettersArrived, DomainEvent, OpenedConflict, Publisher, RunEnded};
+
 /// Actor of every event the pipeline writes itself.
 pub const SYSTEM_ACTOR: &str = "system";
 
@@ -24,6 +26,9 @@ pub struct SyncStores {
     pub audit: Arc<dyn AuditLog>,
     pub control: Arc<dyn ControlStore>,
     pub clock: Arc<dyn Clock>,
+    /// The domain events the two steps publish (conflicts opened, dead letters, a manual run
+    /// that ended).
+    pub events: Arc<Publisher>,
 }
 
 impl SyncStores {
@@ -45,8 +50,14 @@ impl SyncStores {
     }
 
     /// Opens `conflict` under `id` unless it is open (or was resolved) already, marks its entry
-    /// as blocked, and audits a newly opened one. `true` if it was opened now.
-    pub async fn open_conflict(&self, id: &ConflictId, conflict: &Conflict) -> StoreResult<bool> {
+    /// as blocked, and audits a newly opened one, which also goes into the next `Conflict
+    /// Opened` event of `run`. `true` if it was opened now.
+    pub async fn open_conflict(
+        &self,
+        id: &ConflictId,
+        conflict: &Conflict,
+        run: Option<&RunId>,
+    ) -> StoreResult<bool> {
         let now = self.now();
         let opened = self.conflicts.open(id, conflict, now).await? == OpenOutcome::Opened;
         // The entry may not exist (a key that never got that far); then there is nothing to mark.
@@ -70,6 +81,8 @@ impl SyncStores {
                 }),
             )
             .await?;
+            self.events
+                .conflict_opened(run, OpenedConflict::of(&id.0, conflict));
         }
         Ok(opened)
     }
@@ -108,6 +121,11 @@ impl SyncStores {
         if let Err(e) = self.audit("message.dead_letter", detail).await {
             tracing::warn!(error = %e, "could not audit the dead letter");
         }
+        let arrived =
+            DeadLettersArrived::of(queue, message_id, run.cloned(), ticket.map(|t| t.0), error);
+        self.events
+            .publish(&[DomainEvent::DeadLettersArrived(arrived)])
+            .await;
     }
 
     /// Adds to a run's counters when the message belongs to a run. A run that does not exist
@@ -181,6 +199,9 @@ impl SyncStores {
             self.control.finish_run(run, state, self.now()).await?
         {
             tracing::info!(run_id = %run, state = state.as_str(), "manual run finished: every ticket is done");
+            self.events
+                .publish(&[DomainEvent::RunEnded(RunEnded::of(&finished, None))])
+                .await;
             self.audit(
                 "sync_run.finish",
                 serde_json::json!({
@@ -201,16 +222,25 @@ impl SyncStores {
 mod tests {
     use super::*;
     use sync_store::clock::SystemClock;
-    use sync_store::memory::{MemoryAuditLog, MemoryConflicts, MemoryControl, MemoryEntries};
+    use sync_store::memory::{
+        MemoryAuditLog, MemoryConflicts, MemoryControl, MemoryEntries, MemoryEventBus,
+    };
 
     fn stores() -> SyncStores {
-        SyncStores {
+        stores_and_bus().0
+    }
+
+    fn stores_and_bus() -> (SyncStores, Arc<MemoryEventBus>) {
+        let bus = Arc::new(MemoryEventBus::new());
+        let stores = SyncStores {
             entries: Arc::new(MemoryEntries::new()),
             conflicts: Arc::new(MemoryConflicts::new()),
             audit: Arc::new(MemoryAuditLog::new(Default::default())),
             control: Arc::new(MemoryControl::new()),
             clock: Arc::new(SystemClock),
-        }
+            events: Arc::new(Publisher::new(bus.clone())),
+        };
+        (stores, bus)
     }
 
     async fn run(stores: &SyncStores, trigger: RunTrigger, queued: u64) -> RunId {
@@ -244,7 +274,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_manual_run_finishes_when_its_last_ticket_is_done() {
-        let s = stores();
+        let (s, bus) = stores_and_bus();
         let id = run(&s, RunTrigger::Manual, 2).await;
         s.count(Some(&id), &DONE).await.unwrap();
         assert_eq!(state(&s, &id).await, RunState::Running, "1 of 2");
@@ -271,11 +301,15 @@ mod tests {
             .unwrap();
         assert_eq!(audited.items.len(), 1);
         assert_eq!(audited.items[0].event.detail["state"], "succeeded");
+        let told = bus.of_type("SyncRun Finished");
+        assert_eq!(told.len(), 1, "once, however often it is counted");
+        assert_eq!(told[0].detail["run_id"], id.0);
+        assert_eq!(told[0].detail["counters"]["tickets_done"], 2);
     }
 
     #[tokio::test]
     async fn a_manual_run_with_a_dead_lettered_ticket_finishes_as_failed() {
-        let s = stores();
+        let (s, bus) = stores_and_bus();
         let id = run(&s, RunTrigger::Manual, 2).await;
         s.count_ticket(Some(&id), TicketId(1), &DONE).await.unwrap();
         s.dead_lettered(
@@ -287,6 +321,36 @@ mod tests {
         )
         .await;
         assert_eq!(state(&s, &id).await, RunState::Failed);
+        let dead = bus.of_type("DeadLetters Arrived");
+        assert_eq!(dead.len(), 1);
+        assert_eq!(dead[0].detail["ticket_id"], 2);
+        assert_eq!(dead[0].detail["error"], "Zammad kept failing");
+        assert_eq!(bus.of_type("SyncRun Failed").len(), 1);
+        assert!(bus.of_type("SyncRun Finished").is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_conflict_is_told_once_at_the_flush_even_when_opened_again() {
+        let (s, bus) = stores_and_bus();
+        let run = RunId("r1".into());
+        let conflict = Conflict {
+            key: sync_core::desired::EntryKey("ta:5".into()),
+            ticket_id: TicketId(5),
+            reason: sync_core::plan::ConflictReason::UnmappedUser,
+            detail: "agent 7 has no Kimai user".into(),
+            desired: None,
+            base: None,
+            kimai: None,
+            candidates: vec![],
+        };
+        let id = ConflictId("c-5".into());
+        assert!(s.open_conflict(&id, &conflict, Some(&run)).await.unwrap());
+        assert!(!s.open_conflict(&id, &conflict, Some(&run)).await.unwrap());
+        s.events.flush().await;
+        let told = bus.of_type("Conflict Opened");
+        assert_eq!(told.len(), 1);
+        assert_eq!(told[0].detail["count"], 1);
+        assert_eq!(told[0].detail["conflicts"][0]["reason"], "unmapped_user");
     }
 
     #[tokio::test]

@@ -7,13 +7,14 @@
 use chrono::{Duration, Utc};
 use rust_decimal::Decimal;
 use std::sync::Arc;
+use sync_service::events::Publisher;
 use sync_service::fetch::{FetchDeps, FetchOutcome, FetchRequest, LEASE, WATERMARK, run_fetch};
 use sync_service::ingest::{IngestDeps, IngestOutcome, WebhookRequest, ingest, signature_for};
 use sync_service::settings;
 use sync_store::audit::AuditRetention;
-use sync_store::aws::provision::{create_queue, put_secret};
+use sync_store::aws::provision::{BusTap, create_bus_with_tap, create_queue, put_secret};
 use sync_store::aws::{
-    DynamoAuditLog, DynamoControl, DynamoEntries, SecretsManagerSource, SqsQueue,
+    DynamoAuditLog, DynamoControl, DynamoEntries, EventBridgeBus, SecretsManagerSource, SqsQueue,
 };
 use sync_store::clock::SystemClock;
 use sync_store::control::{ControlStore, ExpectedVersion, RunState};
@@ -38,6 +39,10 @@ struct Stack {
     secret_prefix: String,
     secrets_admin: aws_sdk_secretsmanager::Client,
     clock: SystemClock,
+    /// Publishes on a bus of the test's own, whose every event a rule copies to `tap`.
+    events: Publisher,
+    tap: BusTap,
+    sqs: aws_sdk_sqs::Client,
 }
 
 impl Stack {
@@ -61,11 +66,18 @@ impl Stack {
         let urls = create_queue(&sqs, &schema::TICKET_SYNC_QUEUE, &unique("ticket-sync"))
             .await
             .expect("create queue");
+        let bridge = aws_sdk_eventbridge::Client::new(&config);
+        let tap = create_bus_with_tap(&bridge, &sqs, &unique("bus"))
+            .await
+            .expect("create the bus");
         Stack {
             control,
             entries,
             audit,
-            queue: SqsQueue::new(sqs, urls.url),
+            queue: SqsQueue::new(sqs.clone(), urls.url),
+            events: Publisher::new(Arc::new(EventBridgeBus::new(bridge, &tap.bus))),
+            tap,
+            sqs,
             secrets: CachedSecrets::new(
                 SecretsManagerSource::from_config(&config),
                 Arc::new(SystemClock),
@@ -191,6 +203,7 @@ async fn scheduled_fetch_on_the_emulator() {
         zammad_token_secret: &token_secret,
         clock: &stack.clock,
         zammad_pace: None,
+        events: &stack.events,
     };
 
     let outcome = run_fetch(&deps, &FetchRequest::default()).await.unwrap();
@@ -222,6 +235,13 @@ async fn scheduled_fetch_on_the_emulator() {
         (run.state, run.counters.tickets_queued),
         (RunState::Succeeded, 1)
     );
+    // The bus was told, with the run's counters, and a rule on the sync's source matched it.
+    let told = stack.tap.drain(&stack.sqs).await.unwrap();
+    assert_eq!(told.len(), 1, "{told:?}");
+    assert_eq!(told[0]["detail-type"], "SyncRun Finished");
+    assert_eq!(told[0]["detail"]["run_id"], report.run_id.0);
+    assert_eq!(told[0]["detail"]["counters"]["tickets_queued"], 1);
+    assert_eq!(told[0]["detail"]["version"], 1);
 
     // Another run holds the lease: this one is skipped and recorded.
     stack
@@ -235,5 +255,11 @@ async fn scheduled_fetch_on_the_emulator() {
     };
     let run = stack.control.get_run(&run_id).await.unwrap().unwrap();
     assert_eq!(run.state, RunState::Cancelled);
+    let told = stack.tap.drain(&stack.sqs).await.unwrap();
+    assert_eq!(told.len(), 1, "{told:?}");
+    assert_eq!(
+        (&told[0]["detail-type"], &told[0]["detail"]["state"]),
+        (&"SyncRun Finished".into(), &"cancelled".into())
+    );
     sim.shutdown().await;
 }

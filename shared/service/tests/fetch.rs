@@ -13,6 +13,7 @@ use sync_core::units::TimeUnit;
 use sync_service::console::access::Actor;
 use sync_service::console::error::ConsoleError;
 use sync_service::console::runs::{self, StartRun};
+use sync_service::events::Publisher;
 use sync_service::fetch::{
     FetchDeps, FetchError, FetchOutcome, FetchReport, FetchRequest, LEASE, ModeName,
     STALL_MARGIN_SECS, WATERMARK, run_fetch,
@@ -27,7 +28,8 @@ use sync_store::control::{
 };
 use sync_store::entries::{EntriesStore, EntryRecord, EntryStatus};
 use sync_store::memory::{
-    MemoryAuditLog, MemoryControl, MemoryEntries, MemoryLauncher, MemoryQueue, MemorySecrets,
+    MemoryAuditLog, MemoryControl, MemoryEntries, MemoryEventBus, MemoryLauncher, MemoryQueue,
+    MemorySecrets,
 };
 use sync_store::queue::{MessageQueue, SyncReason, SyncWindow, TicketSyncMessage, decode};
 use test_support::datasets;
@@ -50,6 +52,8 @@ struct World {
     audit: MemoryAuditLog,
     secrets: MemorySecrets,
     clock: Arc<dyn Clock>,
+    bus: Arc<MemoryEventBus>,
+    events: Publisher,
 }
 
 impl World {
@@ -63,7 +67,10 @@ impl World {
 
     async fn with_clock(token: &str, fetch: FetchSettings, clock: Arc<dyn Clock>) -> Self {
         let sim = sims::zammad(ZammadVersion::V6_5, datasets::zammad::demo()).await;
+        let bus = Arc::new(MemoryEventBus::new());
         let world = World {
+            events: Publisher::new(bus.clone()),
+            bus,
             control: MemoryControl::new(),
             entries: MemoryEntries::new(),
             queue: MemoryQueue::new(),
@@ -102,6 +109,7 @@ impl World {
             zammad_token_secret: TOKEN_SECRET,
             clock: self.clock.as_ref(),
             zammad_pace: None,
+            events: &self.events,
         }
     }
 
@@ -674,7 +682,13 @@ async fn missing_settings_or_token_are_reported() {
         panic!("expected a run: {outcome:?}")
     };
     assert_eq!(report.state, RunState::Failed);
-    assert!(report.error.unwrap().contains("Zammad token"));
+    let error = report.error.unwrap();
+    assert!(error.contains("Zammad token"));
+    // The bus heard it, with the reason.
+    let failed = world.bus.of_type("SyncRun Failed");
+    assert_eq!(failed.len(), 1);
+    assert_eq!(failed[0].detail["run_id"], report.run_id.0);
+    assert_eq!(failed[0].detail["error"], error.as_str());
     // The lease was released: the next run is not skipped.
     assert!(matches!(
         run_fetch(&world.deps(), &incremental()).await.unwrap(),
@@ -872,4 +886,21 @@ async fn a_run_younger_than_a_lease_is_never_taken_for_dead() {
     assert_eq!(report.state, RunState::Succeeded, "{report:?}");
     let waiting = world.control.get_run(&waiting.id).await.unwrap().unwrap();
     assert_eq!(waiting.state, RunState::Running);
+}
+
+#[tokio::test]
+async fn a_failing_event_bus_does_not_fail_the_run() {
+    let world = World::new(ADMIN).await;
+    world.bus.fail(true);
+    let outcome = run_fetch(&world.deps(), &incremental()).await.unwrap();
+    let FetchOutcome::Ran(report) = outcome else {
+        panic!("expected a run: {outcome:?}")
+    };
+    assert_eq!(report.state, RunState::Succeeded, "{report:?}");
+    assert_eq!(
+        world.events.unpublished(),
+        1,
+        "the run's event, counted as lost"
+    );
+    assert!(world.bus.published().is_empty());
 }

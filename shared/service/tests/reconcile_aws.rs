@@ -110,6 +110,9 @@ impl Stack {
             audit,
             control,
             clock: Arc::new(SystemClock),
+            events: Arc::new(sync_service::events::Publisher::new(Arc::new(
+                sync_store::memory::MemoryEventBus::new(),
+            ))),
         };
         let reconciler = reconciler(
             zammad_client,

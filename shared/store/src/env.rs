@@ -14,6 +14,8 @@ pub const TICKET_SYNC_DLQ_URL: &str = "TICKET_SYNC_DLQ_URL";
 pub const KIMAI_WRITE_DLQ_URL: &str = "KIMAI_WRITE_DLQ_URL";
 /// Days to keep sync events in the audit log (access events: always 90).
 pub const AUDIT_SYNC_RETENTION_DAYS: &str = "AUDIT_SYNC_RETENTION_DAYS";
+/// Name or ARN of the stack's event bus, where the sync publishes its domain events.
+pub const EVENT_BUS_NAME: &str = "EVENT_BUS_NAME";
 pub const SCHEDULE_NAME: &str = "SCHEDULE_NAME";
 /// Optional; `default` when unset.
 pub const SCHEDULE_GROUP: &str = "SCHEDULE_GROUP";

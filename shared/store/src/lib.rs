@@ -10,9 +10,10 @@
 //! - [`secrets::SecretSource`] (+ [`secrets::CachedSecrets`]): tokens and keys.
 //! - [`schedule::ScheduleStore`]: the EventBridge Scheduler schedule.
 //! - [`launch::FetchLauncher`]: hands a long console run to scheduled-fetch.
+//! - [`events::EventBus`]: the stack's EventBridge bus, for the sync's domain events.
 //!
 //! Two adapters implement every port: [`memory`] for fast tests of code above, and [`aws`]
-//! (DynamoDB, SQS, Secrets Manager, Scheduler). Both pass the same contract tests.
+//! (DynamoDB, SQS, Secrets Manager, Scheduler, EventBridge). Both pass the same contract tests.
 //! [`schema`] is the one definition of the tables and queues (the SAM template mirrors it).
 
 pub mod audit;
@@ -24,6 +25,7 @@ pub mod dead_letters;
 pub mod entries;
 pub mod env;
 pub mod error;
+pub mod events;
 pub mod launch;
 pub mod memory;
 pub mod page;

@@ -12,7 +12,7 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{AttributeValue, TimeToLiveStatus};
 use std::sync::Arc;
 use sync_store::audit::AuditRetention;
-use sync_store::aws::provision::{create_queue, create_table, put_secret};
+use sync_store::aws::provision::{self, create_queue, create_table, put_secret};
 use sync_store::aws::*;
 use sync_store::queue::{KimaiWriteMessage, TicketSyncMessage};
 use sync_store::schema::{self, TableDef};
@@ -323,4 +323,75 @@ async fn foreign_page_token_is_invalid() {
             .unwrap_err();
         assert!(matches!(err, StoreError::Invalid(_)), "{token}: {err:?}");
     }
+}
+
+// ---------------------------------------------------------------- the event bus
+
+async fn bus_with_tap() -> (EventBridgeBus, provision::BusTap, aws_sdk_sqs::Client) {
+    let config = aws_config().await;
+    let events = aws_sdk_eventbridge::Client::new(&config);
+    let sqs = aws_sdk_sqs::Client::new(&config);
+    let tap = provision::create_bus_with_tap(&events, &sqs, &unique("bus"))
+        .await
+        .expect("create the bus and its tap");
+    (EventBridgeBus::new(events, &tap.bus), tap, sqs)
+}
+
+fn bus_event(n: usize) -> sync_store::events::BusEvent {
+    sync_store::events::BusEvent {
+        detail_type: if n % 2 == 0 {
+            "SyncRun Finished".into()
+        } else {
+            "Conflict Opened".into()
+        },
+        detail: serde_json::json!({"version": 1, "n": n}),
+    }
+}
+
+#[tokio::test]
+async fn eventbridge_bus_publishes_more_than_one_call_takes_and_a_rule_matches_each() {
+    use sync_store::events::EventBus;
+    let (bus, tap, sqs) = bus_with_tap().await;
+    // PutEvents takes ten entries a call; the emulator refuses more, as AWS does.
+    let sent: Vec<_> = (0..23).map(bus_event).collect();
+    bus.publish(&sent).await.expect("publish");
+    let mut got = tap.drain(&sqs).await.expect("drain");
+    got.sort_by_key(|e| e["detail"]["n"].as_u64());
+    assert_eq!(got.len(), 23);
+    for (event, want) in got.iter().zip(&sent) {
+        assert_eq!(event["source"], "zammad-kimai-sync");
+        assert_eq!(event["detail-type"], want.detail_type.as_str());
+        assert_eq!(event["detail"], want.detail);
+    }
+}
+
+#[tokio::test]
+async fn eventbridge_bus_refuses_an_event_over_256_kb_before_sending_anything() {
+    use sync_store::events::EventBus;
+    let (bus, tap, sqs) = bus_with_tap().await;
+    let mut big = bus_event(0);
+    big.detail = serde_json::json!({"version": 1, "text": "x".repeat(300 * 1024)});
+    let err = bus.publish(&[bus_event(1), big]).await.unwrap_err();
+    assert!(
+        matches!(&err, sync_store::StoreError::Invalid(m) if m.contains("SyncRun Finished")),
+        "{err}"
+    );
+    assert!(tap.drain(&sqs).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn eventbridge_bus_that_refuses_the_entries_is_an_error() {
+    use sync_store::events::EventBus;
+    let config = aws_config().await;
+    // The call itself succeeds; each entry comes back failed (a bus of another account: not
+    // found), is sent again, and after the last round the error names it.
+    let bus = EventBridgeBus::new(
+        aws_sdk_eventbridge::Client::new(&config),
+        format!(
+            "arn:aws:events:us-east-1:111111111111:event-bus/{}",
+            unique("elsewhere")
+        ),
+    );
+    let err = bus.publish(&[bus_event(0)]).await.unwrap_err();
+    assert!(err.to_string().contains("SyncRun Finished"), "{err}");
 }

@@ -62,6 +62,7 @@ pub fn api_state_on(stores: &MemoryStores, clock: Arc<dyn Clock>) -> ApiState {
             signing_key: SIGNING_KEY_SECRET.into(),
         },
         clock,
+        events: stores.events.clone(),
         health_timeout: std::time::Duration::from_secs(2),
         upstream_timeout: std::time::Duration::from_secs(5),
     };
@@ -81,6 +82,7 @@ pub fn in_process_fetch(state: &ApiState) -> Arc<InProcessFetch> {
         zammad_token_secret: state.secret_names.zammad_token.clone(),
         clock: state.clock.clone(),
         call_rates: Default::default(),
+        events: state.events.clone(),
     }))
 }
 

@@ -6,13 +6,14 @@
 
 use chrono::{DateTime, Duration, Utc};
 use std::sync::Arc;
+use sync_service::events::Publisher;
 use sync_service::sync_stores::SyncStores;
 use sync_store::PageRequest;
 use sync_store::audit::{AuditFilter, AuditLog, AuditRecord, AuditRetention};
 use sync_store::clock::{Clock, ManualClock};
 use sync_store::memory::{
-    MemoryAuditLog, MemoryConflicts, MemoryControl, MemoryEntries, MemoryQueue, MemorySchedule,
-    MemorySecrets,
+    MemoryAuditLog, MemoryConflicts, MemoryControl, MemoryEntries, MemoryEventBus, MemoryQueue,
+    MemorySchedule, MemorySecrets,
 };
 use sync_store::queue::{KimaiWriteMessage, TicketSyncMessage};
 
@@ -34,6 +35,11 @@ pub struct MemoryStores {
     pub kimai_write_dlq: Arc<MemoryQueue<KimaiWriteMessage>>,
     pub schedule: Arc<MemorySchedule>,
     pub secrets: Arc<MemorySecrets>,
+    /// The event bus: what was published.
+    pub bus: Arc<MemoryEventBus>,
+    /// The one publisher over `bus` that every [`SyncStores`] of these shares, as a function's
+    /// instance has one.
+    pub events: Arc<Publisher>,
     /// Stands still until the test moves it.
     pub clock: Arc<ManualClock>,
 }
@@ -47,6 +53,7 @@ impl MemoryStores {
 
     /// Empty stores whose clock starts at `start`.
     pub fn at(start: DateTime<Utc>) -> MemoryStores {
+        let bus = Arc::new(MemoryEventBus::new());
         MemoryStores {
             entries: Arc::new(MemoryEntries::new()),
             conflicts: Arc::new(MemoryConflicts::new()),
@@ -58,6 +65,8 @@ impl MemoryStores {
             kimai_write_dlq: Arc::new(MemoryQueue::new()),
             schedule: Arc::new(MemorySchedule::new()),
             secrets: Arc::new(MemorySecrets::new()),
+            events: Arc::new(Publisher::new(bus.clone())),
+            bus,
             clock: Arc::new(ManualClock::new(start)),
         }
     }
@@ -81,6 +90,7 @@ impl MemoryStores {
             audit: self.audit.clone(),
             control: self.control.clone(),
             clock,
+            events: self.events.clone(),
         }
     }
 }

@@ -196,9 +196,7 @@ async fn start_range(
 
 /// Ends a run that nothing will carry on, and answers 503 saying so: trying again is safe.
 async fn give_up(deps: &FetchDeps<'_>, run: &RunId, why: String) -> ConsoleResult<SyncRun> {
-    deps.control
-        .finish_run(run, RunState::Failed, deps.clock.now())
-        .await?;
+    crate::fetch::end_run(deps, run, RunState::Failed, Some(why.clone())).await?;
     Err(ConsoleError::Unavailable(format!(
         "{why} (run {run} recorded as failed); try again"
     )))

@@ -13,6 +13,7 @@ use sync_store::conflicts::{
     ConflictFilter, ConflictId, ConflictRecord, ConflictStatus, Resolution, ResolutionEffect,
     ResolveOutcome,
 };
+use sync_store::control::RunId;
 use sync_store::entries::{EntryRecord, EntryStatus};
 use sync_store::{PageRequest, StoreError};
 
@@ -21,10 +22,11 @@ impl Reconciler {
         &self,
         ticket_id: TicketId,
         planned: &Plan,
+        run: Option<&RunId>,
     ) -> Result<usize, StoreError> {
         let mut opened = 0;
         for (id, c) in self.conflicts_to_open(ticket_id, planned).await? {
-            if self.stores.open_conflict(&id, c).await? {
+            if self.stores.open_conflict(&id, c, run).await? {
                 opened += 1;
             }
         }

@@ -314,7 +314,9 @@ impl Reconciler {
             zammad_complete: zammad.complete,
         };
         self.persist(ticket_id, state).await?;
-        report.conflicts_opened = self.open_conflicts(ticket_id, &planned).await?;
+        report.conflicts_opened = self
+            .open_conflicts(ticket_id, &planned, message.run_id.as_ref())
+            .await?;
         report.conflicts_closed = self
             .close_fixed_conflicts(ticket_id, &records, &planned)
             .await?;

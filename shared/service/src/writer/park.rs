@@ -62,7 +62,9 @@ impl Writer {
             candidates: p.candidates,
         };
         let id = conflict_id(message.ticket_id, &key, p.reason, &message.operation_id.0);
-        self.stores.open_conflict(&id, &conflict).await?;
+        self.stores
+            .open_conflict(&id, &conflict, message.run_id.as_ref())
+            .await?;
         tracing::warn!(reason = p.reason.as_str(), detail = %p.detail, "write parked as a conflict");
         Ok(WriteOutcome::Conflict {
             reason: p.reason,

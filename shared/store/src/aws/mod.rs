@@ -1,4 +1,4 @@
-//! AWS adapters: DynamoDB, SQS, Secrets Manager, EventBridge Scheduler, Lambda (the console's
+//! AWS adapters: DynamoDB, SQS, Secrets Manager, EventBridge Scheduler, the EventBridge bus, Lambda (the console's
 //! hand-off to scheduled-fetch), on the official SDK.
 //!
 //! The endpoint comes only from the standard configuration chain (`AWS_ENDPOINT_URL` for the
@@ -8,6 +8,7 @@ mod audit;
 mod conflicts;
 mod control;
 mod entries;
+mod events;
 mod item;
 mod launch;
 pub mod provision;
@@ -19,6 +20,7 @@ pub use audit::DynamoAuditLog;
 pub use conflicts::DynamoConflicts;
 pub use control::DynamoControl;
 pub use entries::DynamoEntries;
+pub use events::EventBridgeBus;
 pub use launch::LambdaFetchLauncher;
 pub use queue::SqsQueue;
 pub use schedule::{SCHEDULED_INPUT, SCHEDULED_RETRY_ATTEMPTS, ScheduleTarget, SchedulerSchedule};

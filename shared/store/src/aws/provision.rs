@@ -210,3 +210,108 @@ pub async fn put_secret(
         Err(e) => Err(sdk_error(&format!("create secret {name}"), e)),
     }
 }
+
+/// A bus of our own with a rule that copies every event the sync publishes to a queue: how
+/// the tests see what reached the bus and that a rule matched it.
+#[derive(Debug, Clone)]
+pub struct BusTap {
+    pub bus: String,
+    pub queue_url: String,
+}
+
+/// The rule pattern of [`BusTap`]: the sync's source, as the template's rules match it.
+pub fn sync_event_pattern() -> serde_json::Value {
+    serde_json::json!({ "source": [crate::events::EVENT_SOURCE] })
+}
+
+/// Creates the bus `name`, a queue `<name>-tap` and a rule `<name>-all` from one to the other.
+pub async fn create_bus_with_tap(
+    events: &aws_sdk_eventbridge::Client,
+    sqs: &aws_sdk_sqs::Client,
+    name: &str,
+) -> StoreResult<BusTap> {
+    events
+        .create_event_bus()
+        .name(name)
+        .send()
+        .await
+        .map_err(|e| sdk_error(&format!("create event bus {name}"), e))?;
+    let queue_url = sqs
+        .create_queue()
+        .queue_name(format!("{name}-tap"))
+        .send()
+        .await
+        .map_err(|e| sdk_error(&format!("create queue {name}-tap"), e))?
+        .queue_url
+        .ok_or_else(|| StoreError::corrupt("create queue returned no URL"))?;
+    let queue_arn = sqs
+        .get_queue_attributes()
+        .queue_url(&queue_url)
+        .attribute_names(QueueAttributeName::QueueArn)
+        .send()
+        .await
+        .map_err(|e| sdk_error("read the tap queue's ARN", e))?
+        .attributes
+        .and_then(|mut a| a.remove(&QueueAttributeName::QueueArn))
+        .ok_or_else(|| StoreError::corrupt("queue has no ARN"))?;
+    let rule = format!("{name}-all");
+    events
+        .put_rule()
+        .name(&rule)
+        .event_bus_name(name)
+        .event_pattern(sync_event_pattern().to_string())
+        .send()
+        .await
+        .map_err(|e| sdk_error(&format!("create rule {rule}"), e))?;
+    let target = aws_sdk_eventbridge::types::Target::builder()
+        .id("tap")
+        .arn(queue_arn)
+        .build()
+        .map_err(invalid)?;
+    events
+        .put_targets()
+        .rule(&rule)
+        .event_bus_name(name)
+        .targets(target)
+        .send()
+        .await
+        .map_err(|e| sdk_error(&format!("target of rule {rule}"), e))?;
+    Ok(BusTap {
+        bus: name.to_owned(),
+        queue_url,
+    })
+}
+
+impl BusTap {
+    /// The events the rule delivered so far (EventBridge's envelope: `detail-type`, `detail`,
+    /// `source`, …), taken off the queue.
+    pub async fn drain(&self, sqs: &aws_sdk_sqs::Client) -> StoreResult<Vec<serde_json::Value>> {
+        let mut out = Vec::new();
+        loop {
+            let got = sqs
+                .receive_message()
+                .queue_url(&self.queue_url)
+                .max_number_of_messages(10)
+                .wait_time_seconds(1)
+                .send()
+                .await
+                .map_err(|e| sdk_error("receive from the tap", e))?;
+            let messages = got.messages.unwrap_or_default();
+            if messages.is_empty() {
+                return Ok(out);
+            }
+            for m in messages {
+                let body = m.body.unwrap_or_default();
+                out.push(serde_json::from_str(&body).map_err(StoreError::corrupt)?);
+                if let Some(receipt) = m.receipt_handle {
+                    sqs.delete_message()
+                        .queue_url(&self.queue_url)
+                        .receipt_handle(receipt)
+                        .send()
+                        .await
+                        .map_err(|e| sdk_error("delete from the tap", e))?;
+                }
+            }
+        }
+    }
+}
