@@ -94,3 +94,18 @@ fn the_schedule_target_is_the_one_a_console_edit_writes_back() {
         Some(i64::from(sync_store::aws::SCHEDULED_RETRY_ATTEMPTS))
     );
 }
+
+#[test]
+fn the_daily_connection_check_sends_the_payload_scheduled_fetch_reads_as_a_check() {
+    let template = template();
+    let target = &template["Resources"]["ConnectionCheckSchedule"]["Properties"]["Target"];
+    assert_eq!(
+        target["Input"].as_str(),
+        Some(sync_lambda::fetch::CHECK_INPUT)
+    );
+    let arn = &target["Arn"];
+    assert_eq!(
+        load::tagged(arn),
+        Some(("GetAtt".to_owned(), "ScheduledFetchFunction.Arn".to_owned()))
+    );
+}

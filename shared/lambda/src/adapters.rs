@@ -14,6 +14,7 @@ use console_api::{ApiState, ConsoleSecrets, DeadLetterQueues};
 use std::sync::Arc;
 use sync_service::connections::Connections;
 use sync_service::events::Publisher;
+use sync_service::fetch::FetchPorts;
 use sync_service::sync_stores::SyncStores;
 use sync_service::upstream::CallRates;
 use sync_store::aws::{
@@ -171,18 +172,29 @@ pub fn ingest(aws: &Aws) -> StoreResult<ingest::Ports> {
     })
 }
 
-/// scheduled-fetch: control, entries, ticket-sync queue, audit, and `ZAMMAD_TOKEN_SECRET`.
+/// scheduled-fetch: control, entries, ticket-sync queue, audit, the event bus, and
+/// `ZAMMAD_TOKEN_SECRET`; for the daily connection check also `KIMAI_TOKEN_SECRET`.
 pub fn fetch(aws: &Aws) -> StoreResult<fetch::Ports> {
+    let control = aws.control()?;
+    let connections = Connections::new(
+        control.clone(),
+        aws.secrets(),
+        Some(env::required(env::ZAMMAD_TOKEN_SECRET)?),
+        Some(env::required(env::KIMAI_TOKEN_SECRET)?),
+    );
     Ok(fetch::Ports {
-        control: aws.control()?,
-        entries: aws.entries()?,
-        queue: aws.queue::<TicketSyncMessage>(TICKET_SYNC_QUEUE)?,
-        audit: aws.audit()?,
-        secrets: aws.secrets(),
-        zammad_token_secret: env::required(env::ZAMMAD_TOKEN_SECRET)?,
-        clock: aws.clock(),
-        call_rates: call_rates()?,
-        events: aws.events()?,
+        fetch: FetchPorts {
+            control,
+            entries: aws.entries()?,
+            queue: aws.queue::<TicketSyncMessage>(TICKET_SYNC_QUEUE)?,
+            audit: aws.audit()?,
+            secrets: aws.secrets(),
+            zammad_token_secret: env::required(env::ZAMMAD_TOKEN_SECRET)?,
+            clock: aws.clock(),
+            call_rates: call_rates()?,
+            events: aws.events()?,
+        },
+        connections,
     })
 }
 

@@ -4,22 +4,51 @@
 use crate::deadline::Deadline;
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 use serde_json::Value;
+use sync_service::connection_check::check_connections;
+use sync_service::connections::Connections;
 use sync_service::fetch::{FetchDeps, FetchError, FetchPorts, FetchRequest, run_fetch};
 
 /// What the function keeps for its life (built by [`crate::adapters::fetch`]).
-pub type Ports = FetchPorts;
+pub struct Ports {
+    pub fetch: FetchPorts,
+    /// Both upstreams, for the daily connection check only (fetch itself reads Zammad through
+    /// its own client).
+    pub connections: Connections,
+}
+
+/// The payload of the daily connection check's schedule (template.yaml's
+/// `ConnectionCheckSchedule`).
+pub const CHECK_INPUT: &str = r#"{"mode":"check"}"#;
 
 /// Serves invocations until the runtime stops.
 pub async fn run(ports: Ports) -> Result<(), Error> {
-    let deps = ports.deps();
+    let deps = ports.fetch.deps();
     let deps = &deps;
+    let connections = &ports.connections;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
         // Zammad calls end by the deadline: a run that cannot finish in time fails as a
         // recorded run (lease freed), instead of being killed while it holds the lease.
         let deadline = Deadline::of(&event.context);
-        call_deadline::run_until(deadline.calls, handle(deps, event.payload)).await
+        call_deadline::run_until(
+            deadline.calls,
+            handle_event(deps, connections, event.payload),
+        )
+        .await
     }))
     .await
+}
+
+/// One invocation: the connection check when the payload asks for it, else a fetch run.
+pub async fn handle_event(
+    deps: &FetchDeps<'_>,
+    connections: &Connections,
+    payload: Value,
+) -> Result<Value, Error> {
+    if payload.get("mode").and_then(Value::as_str) == Some("check") {
+        let report = check_connections(connections, deps.events, deps.clock.now()).await;
+        return Ok(serde_json::to_value(&report)?);
+    }
+    handle(deps, payload).await
 }
 
 /// Reads the invocation payload:

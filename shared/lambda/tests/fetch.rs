@@ -151,3 +151,28 @@ async fn a_bad_payload_is_an_invocation_error_and_runs_nothing() {
         .unwrap();
     assert!(runs.items.is_empty());
 }
+
+#[tokio::test]
+async fn the_check_payload_runs_the_connection_check_and_no_fetch() {
+    let ports = Ports::new().await;
+    // Connections over stores where nothing is set up: the check says so for both.
+    let connections = sync_service::connections::Connections::new(
+        Arc::new(MemoryControl::new()),
+        Arc::new(MemorySecrets::new()),
+        Some("zammad".into()),
+        Some("kimai".into()),
+    );
+    let payload: Value = serde_json::from_str(sync_lambda::fetch::CHECK_INPUT).unwrap();
+    let out = sync_lambda::fetch::handle_event(&ports.deps(), &connections, payload)
+        .await
+        .unwrap();
+    assert_eq!(out["zammad"]["state"], "not_configured", "{out}");
+    assert_eq!(out["kimai"]["state"], "not_configured", "{out}");
+    let runs = ports
+        .control
+        .list_runs(&sync_store::PageRequest::first(10))
+        .await
+        .unwrap();
+    assert!(runs.items.is_empty(), "a check is not a sync run");
+    assert!(ports.queued().is_empty());
+}

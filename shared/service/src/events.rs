@@ -11,6 +11,7 @@
 //! is logged and counted, never a failed sync, because the sync's own records (runs,
 //! conflicts, dead letters) stay the truth and the console shows them either way.
 
+use crate::connection_check::{Cause, System};
 use serde::Serialize;
 use std::sync::Arc;
 use std::sync::Mutex;
@@ -21,7 +22,12 @@ use sync_store::events::{BusEvent, EventBus};
 
 /// The detail types a person is told about (by e-mail and in the chat): template.yaml's two
 /// notification rules match exactly these (a test of the template checks it).
-pub const NOTIFIED: &[&str] = &["SyncRun Failed", "Conflict Opened", "DeadLetters Arrived"];
+pub const NOTIFIED: &[&str] = &[
+    "SyncRun Failed",
+    "Conflict Opened",
+    "DeadLetters Arrived",
+    "Connection Failing",
+];
 
 /// The version of every detail below.
 pub const DETAIL_VERSION: u32 = 1;
@@ -208,12 +214,54 @@ impl DeadLettersArrived {
     }
 }
 
+/// Zammad or Kimai cannot be used as the sync needs (the daily connection check).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ConnectionFailing {
+    pub version: u32,
+    pub system: System,
+    pub cause: Cause,
+    /// What was tried and what came back.
+    pub detail: String,
+    /// One line for a person: what fails and what to do.
+    pub summary: String,
+}
+
+impl ConnectionFailing {
+    pub fn of(system: System, cause: Cause, detail: &str) -> Self {
+        let name = match system {
+            System::Zammad => "Zammad",
+            System::Kimai => "Kimai",
+        };
+        let todo = match cause {
+            Cause::Unreachable => format!("check that {name} is up and reachable"),
+            Cause::TokenRejected => {
+                format!(
+                    "the {name} token is expired, revoked or wrong: set a new one in the console"
+                )
+            }
+            Cause::TokenMissing => format!("set the {name} token in the console"),
+            Cause::PermissionMissing => {
+                format!("give the {name} API user the missing permission")
+            }
+            Cause::Misconfigured => format!("check the {name} connection in the console"),
+        };
+        ConnectionFailing {
+            version: DETAIL_VERSION,
+            system,
+            cause,
+            detail: detail.to_owned(),
+            summary: one_line(&format!("{name} connection failing ({detail}); {todo}")),
+        }
+    }
+}
+
 /// What the sync tells the bus.
 #[derive(Debug, Clone, PartialEq)]
 pub enum DomainEvent {
     RunEnded(RunEnded),
     ConflictsOpened(ConflictsOpened),
     DeadLettersArrived(DeadLettersArrived),
+    ConnectionFailing(ConnectionFailing),
 }
 
 impl DomainEvent {
@@ -224,6 +272,7 @@ impl DomainEvent {
             DomainEvent::RunEnded(_) => "SyncRun Finished",
             DomainEvent::ConflictsOpened(_) => "Conflict Opened",
             DomainEvent::DeadLettersArrived(_) => "DeadLetters Arrived",
+            DomainEvent::ConnectionFailing(_) => "Connection Failing",
         }
     }
 
@@ -232,6 +281,7 @@ impl DomainEvent {
             DomainEvent::RunEnded(d) => serde_json::to_value(d),
             DomainEvent::ConflictsOpened(d) => serde_json::to_value(d),
             DomainEvent::DeadLettersArrived(d) => serde_json::to_value(d),
+            DomainEvent::ConnectionFailing(d) => serde_json::to_value(d),
         }
         .expect("event details serialise");
         BusEvent {

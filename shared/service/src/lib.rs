@@ -24,6 +24,7 @@
 //! writer call) and the one builder of each client; [`connections`] is the functions' cached
 //! front that reads the token secrets and builds through it.
 //!
+//! [`connection_check`]: the daily check of both tokens and their permissions.
 //! [`events`]: the domain events the pipeline publishes on the stack's bus (one publisher).
 //!
 //! [`console`]: the console's use cases, one module each (users, connections, mappings,
@@ -32,6 +33,7 @@
 
 pub mod autocreate;
 pub mod batch;
+pub mod connection_check;
 pub mod connections;
 pub mod console;
 pub mod decisions;

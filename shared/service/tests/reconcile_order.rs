@@ -111,6 +111,9 @@ impl Zammad for GatedZammad {
     async fn organisation(&self, id: OrganisationId) -> Result<Organisation, ZammadError> {
         self.inner.organisation(id).await
     }
+    async fn me(&self) -> Result<ZammadUser, ZammadError> {
+        self.inner.me().await
+    }
 }
 
 /// The entries store, holding a caller at the gate before it saves a record.

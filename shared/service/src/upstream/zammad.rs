@@ -39,6 +39,9 @@ pub trait Zammad: Send + Sync + std::fmt::Debug {
     async fn user(&self, id: ZammadUserId) -> Result<ZammadUser, ZammadError>;
 
     async fn organisation(&self, id: OrganisationId) -> Result<Organisation, ZammadError>;
+
+    /// The token's own user: whether the token is still good (the daily connection check).
+    async fn me(&self) -> Result<ZammadUser, ZammadError>;
 }
 
 #[async_trait]
@@ -82,5 +85,9 @@ impl Zammad for ZammadClient {
 
     async fn organisation(&self, id: OrganisationId) -> Result<Organisation, ZammadError> {
         ZammadClient::organisation(self, id).await
+    }
+
+    async fn me(&self) -> Result<ZammadUser, ZammadError> {
+        ZammadClient::connection_test(self).await
     }
 }
