@@ -27,6 +27,8 @@ pub mod price {
     pub const HTTP_API_REQUEST: f64 = 1.00 / 1e6;
     pub const SCHEDULER_INVOCATION: f64 = 1.00 / 1e6;
     pub const ALARM_MONTH: f64 = 0.10;
+    /// Custom events put on a bus, per event (each 64 KB chunk).
+    pub const EVENTBRIDGE_EVENT: f64 = 1.00 / 1e6;
 }
 
 /// What the template deploys, as the cost depends on it.
@@ -200,6 +202,15 @@ pub fn run_lines(report: &SyncReport, usage: &AwsUsage, deployment: &Deployment)
         quantity: secret_calls as f64,
         formula: "GetSecretValue calls".into(),
         usd: secret_calls as f64 * price::SECRETS_API_CALL,
+    });
+    // The emulator records calls, not entries: a call carries one to ten events, and ours
+    // mostly one (a run that ended, a batch's conflicts, a dead letter).
+    let events = usage.calls_of("events:PutEvents");
+    lines.push(Line {
+        item: "EventBridge events".into(),
+        quantity: events as f64,
+        formula: "PutEvents calls × 1 event (the domain events; ten at most per call)".into(),
+        usd: events as f64 * price::EVENTBRIDGE_EVENT,
     });
     let gb = usage.log_bytes as f64 / 1e9;
     lines.push(Line {
