@@ -12,4 +12,4 @@ cd "$REPO_ROOT"
 "$STACK_TOOLS_VENV/bin/cfn-lint" --format parseable template.yaml
 echo "cfn-lint: template.yaml is clean"
 cd "$REPO_ROOT/infra/local-stack"
-PYTHONDONTWRITEBYTECODE=1 "$STACK_TOOLS_VENV/bin/python" -m unittest test_render_template test_iam_check
+PYTHONDONTWRITEBYTECODE=1 "$STACK_TOOLS_VENV/bin/python" -m unittest test_render_template test_iam_check test_chat_destination

@@ -6,7 +6,7 @@ here="$(cd "$(dirname "$0")" && pwd)"
 source "$here/env.sh"
 source "$here/lib.sh"
 
-for name in zammad-sim kimai-sim; do
+for name in zammad-sim kimai-sim chat-receiver; do
     pidfile="$SIMS_DIR/$name.pid"
     [[ -f "$pidfile" ]] || continue
     pid="$(cat "$pidfile")"

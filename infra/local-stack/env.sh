@@ -38,6 +38,9 @@ LOCAL_KIMAI_CALLS_PER_SECOND="${LOCAL_KIMAI_CALLS_PER_SECOND:-40}"
 LOCAL_ZAMMAD_CALLS_PER_SECOND="${LOCAL_ZAMMAD_CALLS_PER_SECOND:-40}"
 ZAMMAD_SIM_PORT="${ZAMMAD_SIM_PORT:-8081}"
 KIMAI_SIM_PORT="${KIMAI_SIM_PORT:-8082}"
+# The local stand-in for a chat's incoming webhook (chat_receiver.py): the notification rule
+# posts there through an EventBridge API destination, as it would to Slack.
+CHAT_RECEIVER_PORT="${CHAT_RECEIVER_PORT:-$((KIMAI_SIM_PORT + 1))}"
 # Lambda binaries for the emulator: built for this machine with the `lambdalocal` profile (defined in build-functions.sh).
 LAMBDA_PROFILE="lambdalocal"
 # Where the function builds go. CI may point this at a directory that survives fresh clones

@@ -5,7 +5,8 @@
 #  3. every function crate built as an x86_64 bootstrap.zip (profile lambdalocal)
 #  4. template.yaml packaged and deployed to the emulator as stack $STACK_NAME
 #  5. the emulator gaps patched (TTL), the simulators of Zammad and Kimai started with demo data
-#  6. secrets and demo settings seeded, a first sync (a backfill of the last two weeks, where
+#  6. a local chat receiver, and the notification rule's chat delivery pointed at it
+#  7. secrets and demo settings seeded, a first sync (a backfill of the last two weeks, where
 #     the demo's bookings are moved to) triggered, the URLs printed
 # Idempotent: a second run updates what changed and keeps what runs.
 set -euo pipefail
@@ -122,6 +123,28 @@ start_sim() { # name port args...
 start_sim zammad-sim "$ZAMMAD_SIM_PORT" --dataset infra/zammad-sim/demo/dataset.json --dated-recently
 start_sim kimai-sim "$KIMAI_SIM_PORT" --dataset infra/kimai-sim/data/demo.json
 
+step "chat notifications"
+# A stand-in for a chat's incoming webhook, and the template's chat rule pointed at it through
+# the emulator's EventBridge API (its CloudFormation cannot create API destinations).
+receiver_pidfile="$SIMS_DIR/chat-receiver.pid"
+if ! { [[ -f "$receiver_pidfile" ]] && kill -0 "$(cat "$receiver_pidfile")" 2>/dev/null; }; then
+    if curl -s -o /dev/null --max-time 2 "http://127.0.0.1:$CHAT_RECEIVER_PORT/"; then
+        echo "port $CHAT_RECEIVER_PORT is taken by a process this script did not start; stop it or set CHAT_RECEIVER_PORT" >&2
+        exit 1
+    fi
+    setsid nohup "$STACK_TOOLS_VENV/bin/python" "$here/chat_receiver.py" --port "$CHAT_RECEIVER_PORT" \
+        --file "$SIMS_DIR/chat-deliveries.jsonl" >"$SIMS_DIR/chat-receiver.log" 2>&1 </dev/null &
+    echo $! >"$receiver_pidfile"
+    for _ in $(seq 1 50); do
+        curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$CHAT_RECEIVER_PORT/" && break
+        sleep 0.2
+    done
+fi
+AWS_ENDPOINT_URL="$MINISTACK_URL" AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test \
+    AWS_DEFAULT_REGION=us-east-1 PYTHONDONTWRITEBYTECODE=1 \
+    "$STACK_TOOLS_VENV/bin/python" "$here/chat_destination.py" template.yaml "$STACK_NAME" \
+    "$(stack_output EventBusName)" "http://127.0.0.1:$CHAT_RECEIVER_PORT/chat"
+
 step "secrets and demo settings"
 # Demo tokens of the simulators' datasets; the webhook secret stays the generated one, unless
 # the emulator ignored ExcludePunctuation (gap): then a generated hex secret replaces it once, so
@@ -174,6 +197,7 @@ API_URL=$gateway/api
 WEBHOOK_URL=$gateway/webhooks/zammad
 ZAMMAD_URL=http://127.0.0.1:$ZAMMAD_SIM_PORT
 KIMAI_URL=http://127.0.0.1:$KIMAI_SIM_PORT
+CHAT_RECEIVER_URL=http://127.0.0.1:$CHAT_RECEIVER_PORT
 AWS_ENDPOINT_URL=$MINISTACK_URL
 URLS
 cat <<DONE
@@ -183,6 +207,7 @@ Local stack is up ($((SECONDS - started)) s). Stop it with: make down
   Zammad webhook  $gateway/webhooks/zammad   (secret: Secrets Manager $(stack_output WebhookSecretId))
   Zammad sim      http://127.0.0.1:$ZAMMAD_SIM_PORT   (token demo-admin-token)
   Kimai sim       http://127.0.0.1:$KIMAI_SIM_PORT   (token demo-admin-token)
+  Chat receiver   http://127.0.0.1:$CHAT_RECEIVER_PORT/deliveries   (what the notification rule posted)
   AWS emulator    $MINISTACK_URL
   Console admin   user $admin_user, password: $admin_password
                   (generated on deploy: Secrets Manager $(stack_output ConsoleAdminPasswordSecretId);

@@ -14,6 +14,7 @@ async fn main() -> Result<(), lambda_http::Error> {
         .without_time() // CloudWatch stamps every line
         .with_current_span(true)
         .init();
+    sync_lambda::metrics::install("api");
 
     sync_lambda::api::run(&Aws::load().await).await
 }

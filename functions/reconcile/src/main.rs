@@ -6,6 +6,7 @@ use sync_lambda::adapters::{self, Aws};
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     lambda_runtime::tracing::init_default_subscriber();
+    sync_lambda::metrics::install("reconcile");
     let aws = Aws::load().await;
     sync_lambda::reconcile::run(adapters::reconcile(&aws)?).await
 }

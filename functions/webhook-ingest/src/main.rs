@@ -6,6 +6,7 @@ use sync_lambda::adapters::{self, Aws};
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     lambda_runtime::tracing::init_default_subscriber();
+    sync_lambda::metrics::install("webhook-ingest");
     let aws = Aws::load().await;
     sync_lambda::ingest::run(adapters::ingest(&aws)?).await
 }

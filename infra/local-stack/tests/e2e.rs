@@ -634,6 +634,7 @@ async fn a_poison_message_ends_in_the_dead_letter_queue() {
     let s = Stack::open().await;
     s.prepare(false).await;
     let body = json!({"e2e_poison": uuid::Uuid::new_v4().to_string()}).to_string();
+    let chat_before = s.chat_messages().await.len();
     let sent = s
         .sqs
         .send_message()
@@ -646,6 +647,30 @@ async fn a_poison_message_ends_in_the_dead_letter_queue() {
 
     // Reconcile fails it on every delivery; after maxReceiveCount SQS moves it.
     take_dead_letter(&s, &body, "the poison message in the DLQ").await;
+
+    // The failure reached a person: the bus's chat rule posted it, through the emulator's API
+    // destination, to the local chat receiver, within 10 s of the message reaching the DLQ.
+    let told = eventually(
+        Duration::from_secs(10),
+        "the dead letter's chat message",
+        || async {
+            let messages = s.chat_messages().await;
+            messages[chat_before.min(messages.len())..]
+                .iter()
+                .find(|m| {
+                    m.starts_with("Zammad-Kimai sync, DeadLetters Arrived: a ticket-sync message")
+                })
+                .cloned()
+                .ok_or_else(|| {
+                    format!(
+                        "{} new messages, none about it",
+                        messages.len() - chat_before.min(messages.len())
+                    )
+                })
+        },
+    )
+    .await;
+    assert!(told.contains("dead-letter queue"), "{told}");
 
     // The last failed delivery was known as the last one (the deployed maxReceiveCount) and
     // audited as a dead letter.

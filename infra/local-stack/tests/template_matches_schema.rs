@@ -317,6 +317,13 @@ fn the_functions_that_publish_events_may_and_the_notification_rules_match_what_n
         tagged(&env[sync_store::env::EVENT_BUS_NAME]),
         Some(("Ref".to_owned(), "EventBus".to_owned()))
     );
+    // `!If [MetricsOn, "on", "off"]`: the metrics follow the EmitMetrics parameter.
+    let Value::Tagged(metrics) = &env[sync_lambda::metrics::SYNC_METRICS] else {
+        panic!("SYNC_METRICS is set from the EmitMetrics parameter")
+    };
+    assert_eq!(metrics.tag.to_string(), "!If");
+    assert_eq!(metrics.value[0].as_str(), Some("MetricsOn"));
+    assert_eq!(metrics.value[2].as_str(), Some("off"));
     // Every function that ends runs, opens conflicts or dead-letters messages may PutEvents
     // on the stack's bus (and IAM on AWS refuses the others).
     for function in [

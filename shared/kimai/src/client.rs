@@ -181,15 +181,22 @@ impl KimaiClient {
         if let Some(b) = body {
             req = req.json(b);
         }
+        let started = std::time::Instant::now();
         let logged = |e: reqwest::Error| {
             let err = transport_error(e);
             tracing::warn!(%method, path, error = %err, "kimai call failed");
+            sync_metrics::upstream_call(sync_metrics::System::Kimai, None, started.elapsed());
             err
         };
         let resp = req.send().await.map_err(logged)?;
         let status = resp.status();
         let headers = resp.headers().clone();
         let body = resp.bytes().await.map_err(logged)?.to_vec();
+        sync_metrics::upstream_call(
+            sync_metrics::System::Kimai,
+            Some(status.as_u16()),
+            started.elapsed(),
+        );
         tracing::debug!(%method, path, status = status.as_u16(), "kimai call");
         if status.is_success() {
             if let Some(err) = form_errors_in_success(kind, &body) {
@@ -271,6 +278,7 @@ impl KimaiClient {
             })
             .notify(|err, wait| {
                 tracing::info!(path, error = %err, wait_ms = wait.as_millis() as u64, "retrying kimai call");
+                sync_metrics::upstream_retry(sync_metrics::System::Kimai);
             })
             .await
     }

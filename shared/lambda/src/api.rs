@@ -41,7 +41,19 @@ pub async fn init(aws: &Aws, lookup: impl Fn(&str) -> Option<String>) -> Result<
 /// broken deployment shows at once.
 pub async fn run(aws: &Aws) -> Result<(), lambda_http::Error> {
     let app = init(aws, sync_store::env::optional).await?;
-    lambda_http::run(app.layer(middleware::from_fn(within_deadline))).await
+    lambda_http::run(
+        app.layer(middleware::from_fn(within_deadline))
+            .layer(middleware::from_fn(flush_metrics)),
+    )
+    .await
+}
+
+/// Writes the request's metrics when it is answered (upstream calls of a connection test or
+/// a picker, runs the console ended).
+async fn flush_metrics(request: Request, next: Next) -> Response {
+    let response = next.run(request).await;
+    crate::metrics::flush();
+    response
 }
 
 /// Runs the request with the invocation's deadline (API Gateway's and the function's time

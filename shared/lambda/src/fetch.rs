@@ -29,11 +29,13 @@ pub async fn run(ports: Ports) -> Result<(), Error> {
         // Zammad calls end by the deadline: a run that cannot finish in time fails as a
         // recorded run (lease freed), instead of being killed while it holds the lease.
         let deadline = Deadline::of(&event.context);
-        call_deadline::run_until(
+        let result = call_deadline::run_until(
             deadline.calls,
             handle_event(deps, connections, event.payload),
         )
-        .await
+        .await;
+        crate::metrics::flush();
+        result
     }))
     .await
 }

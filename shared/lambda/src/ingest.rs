@@ -44,7 +44,9 @@ pub async fn run(ports: Ports) -> Result<(), Error> {
     let deps = &deps;
     lambda_runtime::run(service_fn(
         move |event: LambdaEvent<ApiGatewayV2httpRequest>| async move {
-            Ok::<_, Error>(handle(deps, event.payload).await)
+            let response = handle(deps, event.payload).await;
+            crate::metrics::flush();
+            Ok::<_, Error>(response)
         },
     ))
     .await

@@ -18,6 +18,8 @@
 //! - [`sqs`]: the one SQS-batch helper of the two queue consumers (typed records, processed
 //!   concurrently, partial batch failures).
 //! - [`deadline`]: when an invocation's work must end (Lambda's deadline minus margins).
+//! - [`metrics`]: the metrics, flushed in CloudWatch embedded metric format after each
+//!   invocation.
 //! - One module per function, with its handler and what it needs:
 //!   [`ingest`] (webhook-ingest), [`fetch`] (scheduled-fetch), [`reconcile`], [`writer`]
 //!   (kimai-writer), [`api`] (the console API).
@@ -27,6 +29,7 @@ pub mod api;
 pub mod deadline;
 pub mod fetch;
 pub mod ingest;
+pub mod metrics;
 pub mod reconcile;
 pub mod sqs;
 pub mod writer;

@@ -39,7 +39,9 @@ pub async fn run(deps: Deps) -> Result<(), Error> {
     let deps = &deps;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {
         let deadline = Deadline::of(&event.context);
-        Ok::<_, Error>(handle(deps, event.payload, Some(deadline)).await)
+        let response = handle(deps, event.payload, Some(deadline)).await;
+        crate::metrics::flush();
+        Ok::<_, Error>(response)
     }))
     .await
 }

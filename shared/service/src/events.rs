@@ -97,6 +97,15 @@ pub fn one_line(text: &str) -> String {
         .collect()
 }
 
+/// The metrics of a run that ended: its trigger, state and how long it ran.
+pub fn measure_run(run: &SyncRun) {
+    let took = run
+        .finished_at
+        .map(|end| (end - run.started_at).to_std().unwrap_or_default())
+        .unwrap_or_default();
+    sync_metrics::run_ended(trigger_name(run.trigger), run.state.as_str(), took);
+}
+
 fn trigger_name(trigger: RunTrigger) -> &'static str {
     match trigger {
         RunTrigger::Schedule => "scheduled",
@@ -322,6 +331,7 @@ impl Publisher {
                 }
             }
             Err(error) => {
+                sync_metrics::events_unpublished(bus_events.len());
                 let lost = bus_events.len() as u64;
                 let total = self.unpublished.fetch_add(lost, Ordering::Relaxed) + lost;
                 tracing::warn!(%error, events = lost, unpublished_total = total, "events not published; the sync goes on");

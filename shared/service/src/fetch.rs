@@ -626,6 +626,7 @@ pub async fn end_run(
 ) -> Result<FinishOutcome, StoreError> {
     let outcome = deps.control.finish_run(id, state, deps.clock.now()).await?;
     if let FinishOutcome::Finished(run) = &outcome {
+        crate::events::measure_run(run);
         let ended = RunEnded::of(run, error);
         deps.events.publish(&[DomainEvent::RunEnded(ended)]).await;
     }

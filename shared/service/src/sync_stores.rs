@@ -83,6 +83,7 @@ impl SyncStores {
             .await?;
             self.events
                 .conflict_opened(run, OpenedConflict::of(&id.0, conflict));
+            sync_metrics::conflicts_opened(1);
         }
         Ok(opened)
     }
@@ -202,6 +203,7 @@ impl SyncStores {
             self.events
                 .publish(&[DomainEvent::RunEnded(RunEnded::of(&finished, None))])
                 .await;
+            crate::events::measure_run(&finished);
             self.audit(
                 "sync_run.finish",
                 serde_json::json!({

@@ -283,6 +283,12 @@ impl Writer {
             self.apply_serialised(cache, message).await
         };
         cache.release_key(message.ticket_id, key, key_lock);
+        match &result {
+            Ok(WriteOutcome::Created { .. }) => sync_metrics::timesheet_written("created"),
+            Ok(WriteOutcome::Updated { .. }) => sync_metrics::timesheet_written("updated"),
+            Ok(WriteOutcome::Deleted { .. }) => sync_metrics::timesheet_written("deleted"),
+            _ => {}
+        }
         result
     }
 

@@ -330,6 +330,7 @@ impl ZammadClient {
             })
             .notify(|err, wait| {
                 tracing::warn!(error = %err, wait_ms = wait.as_millis() as u64, "retrying Zammad call");
+                sync_metrics::upstream_retry(sync_metrics::System::Zammad);
             })
             .await
     }
@@ -374,6 +375,7 @@ impl ZammadClient {
             });
         };
         tracing::debug!(path, "GET Zammad");
+        let started = std::time::Instant::now();
         let response = self
             .inner
             .http
@@ -382,8 +384,16 @@ impl ZammadClient {
             .query(query)
             .send()
             .await
-            .map_err(|e| transport_error(path, &e))?;
+            .map_err(|e| {
+                sync_metrics::upstream_call(sync_metrics::System::Zammad, None, started.elapsed());
+                transport_error(path, &e)
+            })?;
         let status = response.status();
+        sync_metrics::upstream_call(
+            sync_metrics::System::Zammad,
+            Some(status.as_u16()),
+            started.elapsed(),
+        );
         tracing::debug!(path, status = status.as_u16(), "Zammad answered");
         if status.is_success() {
             let body = response

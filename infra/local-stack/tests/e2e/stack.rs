@@ -62,6 +62,8 @@ pub struct Stack {
     pub kimai: String,
     pub webhook_url: String,
     pub webhook_secret: String,
+    /// The local chat receiver: what the notification rule posted (`GET …/deliveries`).
+    pub chat_receiver: String,
     /// The console API through the gateway, up to and including `/api`.
     pub api_url: String,
     pub sqs: aws_sdk_sqs::Client,
@@ -99,6 +101,7 @@ impl Stack {
             url("WEBHOOK_URL"),
             url("API_URL"),
         );
+        let chat_receiver = url("CHAT_RECEIVER_URL");
 
         // One case at a time; the lock lives next to the stack's other files.
         let lock = File::create(dir.join("e2e.lock")).expect("create the suite's lock file");
@@ -163,6 +166,7 @@ impl Stack {
             kimai,
             webhook_url,
             webhook_secret,
+            chat_receiver,
             api_url,
             admin,
             _lock: lock,
@@ -280,6 +284,18 @@ impl Stack {
     }
 
     // ---------------------------------------------------------------- Kimai simulator
+
+    /// The chat messages the notification rule posted to the local receiver, oldest first.
+    pub async fn chat_messages(&self) -> Vec<String> {
+        let url = format!("{}/deliveries", self.chat_receiver);
+        let deliveries = self.send(self.http.get(url)).await;
+        deliveries
+            .as_array()
+            .expect("the receiver lists its deliveries")
+            .iter()
+            .map(|d| d["json"]["text"].as_str().unwrap_or_default().to_owned())
+            .collect()
+    }
 
     pub async fn timesheets(&self) -> Vec<Value> {
         let all = self

@@ -228,6 +228,7 @@ impl Reconciler {
         let ctx = self.context(cache).await?;
         let read_at = self.stores.now();
         let zammad = self.read_zammad(cache, ticket_id).await?;
+        sync_metrics::accountings_seen(zammad.accountings.len());
         let (ctx, wanted) = self
             .desired(cache, ctx, &zammad, ticket_id, message.dry_run)
             .await?;
