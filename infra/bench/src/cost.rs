@@ -26,7 +26,10 @@ pub mod price {
     pub const LOGS_INGEST_GB: f64 = 0.50;
     pub const HTTP_API_REQUEST: f64 = 1.00 / 1e6;
     pub const SCHEDULER_INVOCATION: f64 = 1.00 / 1e6;
+    /// Per alarm metric (a metric-math alarm pays for each metric in it).
     pub const ALARM_MONTH: f64 = 0.10;
+    /// Per custom metric (name + label values) written in the month, the first 10,000.
+    pub const CUSTOM_METRIC_MONTH: f64 = 0.30;
     /// Custom events put on a bus, per event (each 64 KB chunk).
     pub const EVENTBRIDGE_EVENT: f64 = 1.00 / 1e6;
 }
@@ -38,7 +41,10 @@ pub struct Deployment {
     pub functions: Vec<(&'static str, f64, u64)>,
     pub tables: Vec<TableCost>,
     pub secrets: u64,
+    /// Alarm metrics: one per plain alarm, one per metric in a metric-math alarm.
     pub alarms: u64,
+    /// Custom metrics the functions write in a typical month (docs/operations.md).
+    pub custom_metrics: u64,
     /// Queues with an event source mapping (each polled while idle).
     pub polled_queues: u64,
 }
@@ -105,7 +111,10 @@ impl Deployment {
                 },
             ],
             secrets: 5,
-            alarms: 2,
+            // Two dead-letter alarms, the function errors (5 metrics), failed runs (2) and
+            // upstream failures (6).
+            alarms: 15,
+            custom_metrics: 15,
             polled_queues: 2,
         }
     }
@@ -304,8 +313,17 @@ pub fn month_lines(
         Line {
             item: "CloudWatch alarms".into(),
             quantity: deployment.alarms as f64,
-            formula: format!("{} alarms × $0.10", deployment.alarms),
+            formula: format!("{} alarm metrics × $0.10", deployment.alarms),
             usd: deployment.alarms as f64 * price::ALARM_MONTH,
+        },
+        Line {
+            item: "custom metrics (EmitMetrics=true)".into(),
+            quantity: deployment.custom_metrics as f64,
+            formula: format!(
+                "{} metrics written in a typical month × $0.30",
+                deployment.custom_metrics
+            ),
+            usd: deployment.custom_metrics as f64 * price::CUSTOM_METRIC_MONTH,
         },
     ]
 }
