@@ -43,8 +43,10 @@ awsl s3api head-bucket --bucket "$ARTIFACT_BUCKET" >/dev/null 2>&1 ||
     awsl s3 mb "s3://$ARTIFACT_BUCKET" >/dev/null
 awsl cloudformation package --template-file "$STACK_DIR/template.json" \
     --s3-bucket "$ARTIFACT_BUCKET" --output-template-file "$STACK_DIR/packaged.yaml" >/dev/null
+# Through the artifact bucket: CloudFormation takes at most 51,200 bytes of template inline, and
+# ours is larger (on AWS, `sam deploy` uploads it the same way: samconfig.toml's resolve_s3).
 awsl cloudformation deploy --stack-name "$STACK_NAME" \
-    --template-file "$STACK_DIR/packaged.yaml" \
+    --template-file "$STACK_DIR/packaged.yaml" --s3-bucket "$ARTIFACT_BUCKET" \
     --capabilities CAPABILITY_IAM CAPABILITY_AUTO_EXPAND \
     --no-fail-on-empty-changeset \
     --parameter-overrides Architecture=x86_64 \
