@@ -33,6 +33,12 @@ Resources:
   Permission:
     Type: AWS::Lambda::Permission
     Properties: { FunctionName: !Sub "${Alone}" }
+  MathAlarm:
+    Type: AWS::CloudWatch::Alarm
+    Properties: { Metrics: [{ Id: e, Expression: "SUM([a])" }] }
+  PlainAlarm:
+    Type: AWS::CloudWatch::Alarm
+    Properties: { MetricName: Errors, Namespace: AWS/Lambda }
   Shadowed:
     Type: AWS::SNS::Topic
     Properties: { DisplayName: !Sub ["${Missing}", { Missing: fixed }] }
@@ -61,7 +67,7 @@ class RenderTemplate(unittest.TestCase):
         rendered, missing = render(self.template, self.dir)
         self.assertEqual(missing, ["missing"])
         self.assertEqual(
-            sorted(rendered["Resources"]), ["Alone", "Permission", "Shadowed", "Table"]
+            sorted(rendered["Resources"]), ["Alone", "Permission", "PlainAlarm", "Shadowed", "Table"]
         )
         self.assertEqual(sorted(rendered["Outputs"]), ["Kept"])
 
@@ -93,9 +99,19 @@ class RenderTemplate(unittest.TestCase):
                 binary = resource["Metadata"]["BuildProperties"]["Binary"]
                 os.makedirs(f"{self.dir}/{binary}", exist_ok=True)
                 open(f"{self.dir}/{binary}/bootstrap.zip", "wb").close()
+        math_alarms = {
+            n for n, r in template["Resources"].items()
+            if r["Type"] == "AWS::CloudWatch::Alarm" and "Metrics" in r["Properties"]
+        }
+        self.assertIn("FunctionErrorsAlarm", math_alarms)
         rendered, missing = render(template, self.dir)
         self.assertEqual(missing, [])
-        self.assertEqual(set(rendered["Resources"]), names)
+        self.assertEqual(set(rendered["Resources"]), names - math_alarms)
+
+    def test_metric_math_alarms_are_left_out_and_plain_ones_kept(self):
+        rendered, _ = render(self.template, self.dir)
+        self.assertNotIn("MathAlarm", rendered["Resources"])
+        self.assertIn("PlainAlarm", rendered["Resources"])
 
 
 if __name__ == "__main__":
