@@ -86,8 +86,9 @@ pub async fn handle(deps: &Deps, event: SqsEvent, deadline: Option<Deadline>) ->
         },
     )
     .await;
-    // The conflicts this invocation opened go out as one event per run.
-    deps.stores.events.flush().await;
+    // The conflicts this invocation opened go out as one event per run, and the backlog is
+    // checked against its threshold.
+    deps.stores.flush_events().await;
     response
 }
 

@@ -27,6 +27,7 @@ pub const NOTIFIED: &[&str] = &[
     "Conflict Opened",
     "DeadLetters Arrived",
     "Connection Failing",
+    "ConflictBacklog ThresholdCrossed",
 ];
 
 /// The version of every detail below.
@@ -223,6 +224,32 @@ impl DeadLettersArrived {
     }
 }
 
+/// New conflicts took the open ones to the threshold of `policy/notifications` or past it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BacklogCrossed {
+    pub version: u32,
+    /// Open conflicts now (counted up to the threshold plus those just opened).
+    pub open_conflicts: u64,
+    pub threshold: u32,
+    /// How many of them this invocation opened.
+    pub opened_now: u64,
+    pub summary: String,
+}
+
+impl BacklogCrossed {
+    pub fn of(open_conflicts: u64, threshold: u32, opened_now: u64) -> Self {
+        BacklogCrossed {
+            version: DETAIL_VERSION,
+            open_conflicts,
+            threshold,
+            opened_now,
+            summary: format!(
+                "{open_conflicts} conflicts are open, the threshold is {threshold}; resolve them in the console"
+            ),
+        }
+    }
+}
+
 /// Zammad or Kimai cannot be used as the sync needs (the daily connection check).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ConnectionFailing {
@@ -271,6 +298,7 @@ pub enum DomainEvent {
     ConflictsOpened(ConflictsOpened),
     DeadLettersArrived(DeadLettersArrived),
     ConnectionFailing(ConnectionFailing),
+    BacklogCrossed(BacklogCrossed),
 }
 
 impl DomainEvent {
@@ -282,6 +310,7 @@ impl DomainEvent {
             DomainEvent::ConflictsOpened(_) => "Conflict Opened",
             DomainEvent::DeadLettersArrived(_) => "DeadLetters Arrived",
             DomainEvent::ConnectionFailing(_) => "Connection Failing",
+            DomainEvent::BacklogCrossed(_) => "ConflictBacklog ThresholdCrossed",
         }
     }
 
@@ -291,6 +320,7 @@ impl DomainEvent {
             DomainEvent::ConflictsOpened(d) => serde_json::to_value(d),
             DomainEvent::DeadLettersArrived(d) => serde_json::to_value(d),
             DomainEvent::ConnectionFailing(d) => serde_json::to_value(d),
+            DomainEvent::BacklogCrossed(d) => serde_json::to_value(d),
         }
         .expect("event details serialise");
         BusEvent {
@@ -345,9 +375,11 @@ impl Publisher {
         self.opened.lock().unwrap().push((run.cloned(), conflict));
     }
 
-    /// Publishes the conflicts noted since the last flush: one `Conflict Opened` per run.
-    pub async fn flush(&self) {
+    /// Publishes the conflicts noted since the last flush: one `Conflict Opened` per run. How
+    /// many conflicts that was.
+    pub async fn flush(&self) -> usize {
         let opened = std::mem::take(&mut *self.opened.lock().unwrap());
+        let flushed = opened.len();
         let mut by_run: Vec<(Option<RunId>, Vec<OpenedConflict>)> = Vec::new();
         for (run, conflict) in opened {
             match by_run.iter_mut().find(|(r, _)| *r == run) {
@@ -362,6 +394,7 @@ impl Publisher {
             })
             .collect();
         self.publish(&events).await;
+        flushed
     }
 
     /// Events the bus did not take since the process started.

@@ -52,6 +52,10 @@ pub const FETCH_POLICY: DocumentName = DocumentName {
     kind: DocumentKind::Policy,
     id: "fetch",
 };
+pub const NOTIFICATIONS_POLICY: DocumentName = DocumentName {
+    kind: DocumentKind::Policy,
+    id: "notifications",
+};
 pub const ZAMMAD_DISCOVERY: DocumentName = DocumentName {
     kind: DocumentKind::Discovery,
     id: "zammad.discovery",
@@ -310,6 +314,45 @@ impl DiscoveryMemory {
             retry_after: now + Duration::days(DISCOVERY_MEMORY_DAYS),
         }
     }
+}
+
+// ---------------------------------------------------------------- notifications
+
+/// `policy/notifications`: when people are told about the conflicts waiting for them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NotificationSettings {
+    pub schema_version: u32,
+    /// `ConflictBacklog ThresholdCrossed` is published when new conflicts take the open ones
+    /// from below this many to this many or more; 0 turns it off.
+    pub backlog_threshold: u32,
+}
+
+impl Default for NotificationSettings {
+    fn default() -> Self {
+        NotificationSettings {
+            schema_version: SCHEMA_VERSION,
+            backlog_threshold: 25,
+        }
+    }
+}
+
+/// Reads `policy/notifications`; the defaults when it does not exist.
+pub async fn load_notifications(
+    control: &dyn ControlStore,
+) -> Result<NotificationSettings, SettingsError> {
+    Ok(load_optional(control, NOTIFICATIONS_POLICY)
+        .await?
+        .unwrap_or_default())
+}
+
+pub async fn save_notifications(
+    control: &dyn ControlStore,
+    doc: &NotificationSettings,
+    expected: ExpectedVersion,
+    now: DateTime<Utc>,
+) -> Result<DocumentWrite, StoreError> {
+    save(control, NOTIFICATIONS_POLICY, doc, expected, now).await
 }
 
 // ---------------------------------------------------------------- secrets

@@ -14,7 +14,12 @@ use sync_store::control::{
 };
 use sync_store::entries::{EntriesStore, EntryStatus};
 
-use crate::events::{DeadLettersArrived, DomainEvent, OpenedConflict, Publisher, RunEnded};
+use crate::events::{
+    BacklogCrossed, DeadLettersArrived, DomainEvent, OpenedConflict, Publisher, RunEnded,
+};
+use crate::settings;
+use sync_store::conflicts::{ConflictFilter, ConflictStatus};
+use sync_store::page::{MAX_PAGE_SIZE, PageRequest};
 
 /// Actor of every event the pipeline writes itself.
 pub const SYSTEM_ACTOR: &str = "system";
@@ -86,6 +91,60 @@ impl SyncStores {
             sync_metrics::conflicts_opened(1);
         }
         Ok(opened)
+    }
+
+    /// At the end of an invocation: the conflicts it opened, as one `Conflict Opened` per run;
+    /// then `ConflictBacklog ThresholdCrossed` when they took the open conflicts from below
+    /// `policy/notifications`' threshold to it or past it. Best effort, like every publish:
+    /// a store that fails here is logged. Two invocations crossing at the same moment may both
+    /// tell it.
+    pub async fn flush_events(&self) {
+        let opened = self.events.flush().await as u64;
+        if opened == 0 {
+            return;
+        }
+        let threshold = match settings::load_notifications(self.control.as_ref()).await {
+            Ok(s) => s.backlog_threshold,
+            Err(e) => {
+                tracing::warn!(error = %e, "notification settings unreadable; backlog not checked");
+                return;
+            }
+        };
+        if threshold == 0 {
+            return;
+        }
+        let open = match self
+            .count_open_conflicts(u64::from(threshold) + opened)
+            .await
+        {
+            Ok(n) => n,
+            Err(e) => {
+                tracing::warn!(error = %e, "open conflicts not counted; backlog not checked");
+                return;
+            }
+        };
+        let threshold_n = u64::from(threshold);
+        if open >= threshold_n && open.saturating_sub(opened) < threshold_n {
+            let crossed = BacklogCrossed::of(open, threshold, opened);
+            self.events
+                .publish(&[DomainEvent::BacklogCrossed(crossed)])
+                .await;
+        }
+    }
+
+    /// Open conflicts, counted up to `limit`.
+    async fn count_open_conflicts(&self, limit: u64) -> StoreResult<u64> {
+        let filter = ConflictFilter::status(ConflictStatus::Open);
+        let mut request = PageRequest::first(MAX_PAGE_SIZE);
+        let mut count = 0u64;
+        loop {
+            let page = self.conflicts.list(&filter, &request).await?;
+            count += page.items.len() as u64;
+            match page.next {
+                Some(next) if count < limit => request = PageRequest::next(MAX_PAGE_SIZE, next),
+                _ => return Ok(count.min(limit)),
+            }
+        }
     }
 
     /// A message failed on its last delivery and goes to the dead-letter queue: counted once as
@@ -329,6 +388,69 @@ mod tests {
         assert_eq!(dead[0].detail["error"], "Zammad kept failing");
         assert_eq!(bus.of_type("SyncRun Failed").len(), 1);
         assert!(bus.of_type("SyncRun Finished").is_empty());
+    }
+
+    fn unmapped(ticket: u64) -> Conflict {
+        Conflict {
+            key: sync_core::desired::EntryKey(format!("ta:{ticket}")),
+            ticket_id: TicketId(ticket),
+            reason: sync_core::plan::ConflictReason::UnmappedUser,
+            detail: String::new(),
+            desired: None,
+            base: None,
+            kimai: None,
+            candidates: vec![],
+        }
+    }
+
+    async fn open_many(s: &SyncStores, tickets: std::ops::Range<u64>) {
+        for t in tickets {
+            let id = ConflictId(format!("c-{t}"));
+            assert!(s.open_conflict(&id, &unmapped(t), None).await.unwrap());
+        }
+    }
+
+    #[tokio::test]
+    async fn the_backlog_is_told_once_when_new_conflicts_take_it_past_the_threshold() {
+        let (s, bus) = stores_and_bus();
+        // The default threshold is 25: 24 open, nothing about the backlog.
+        open_many(&s, 0..24).await;
+        s.flush_events().await;
+        assert!(bus.of_type("ConflictBacklog ThresholdCrossed").is_empty());
+        // Two more take it from 24 to 26.
+        open_many(&s, 24..26).await;
+        s.flush_events().await;
+        let crossed = bus.of_type("ConflictBacklog ThresholdCrossed");
+        assert_eq!(crossed.len(), 1);
+        assert_eq!(crossed[0].detail["open_conflicts"], 26);
+        assert_eq!(crossed[0].detail["threshold"], 25);
+        assert_eq!(crossed[0].detail["opened_now"], 2);
+        // Above it already: one more tells nothing new.
+        open_many(&s, 26..27).await;
+        s.flush_events().await;
+        assert_eq!(bus.of_type("ConflictBacklog ThresholdCrossed").len(), 1);
+        assert_eq!(bus.of_type("Conflict Opened").len(), 3, "one per flush");
+    }
+
+    #[tokio::test]
+    async fn a_threshold_of_zero_tells_no_backlog() {
+        let (s, bus) = stores_and_bus();
+        let off = settings::NotificationSettings {
+            backlog_threshold: 0,
+            ..Default::default()
+        };
+        settings::save_notifications(
+            s.control.as_ref(),
+            &off,
+            sync_store::control::ExpectedVersion::Any,
+            s.now(),
+        )
+        .await
+        .unwrap();
+        open_many(&s, 0..30).await;
+        s.flush_events().await;
+        assert!(bus.of_type("ConflictBacklog ThresholdCrossed").is_empty());
+        assert_eq!(bus.of_type("Conflict Opened")[0].detail["count"], 30);
     }
 
     #[tokio::test]
