@@ -28,6 +28,7 @@ pub const NOTIFIED: &[&str] = &[
     "DeadLetters Arrived",
     "Connection Failing",
     "ConflictBacklog ThresholdCrossed",
+    "Approval Awaiting",
 ];
 
 /// The version of every detail below.
@@ -224,6 +225,18 @@ impl DeadLettersArrived {
     }
 }
 
+/// Creates held for a person's approval (approval mode), new since the last flush, per run.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ApprovalAwaiting {
+    pub version: u32,
+    pub run_id: Option<RunId>,
+    /// Timesheets newly waiting for approval.
+    pub entries: u64,
+    /// Their tickets (the first [`MAX_LISTED_CONFLICTS`]).
+    pub tickets: Vec<u64>,
+    pub summary: String,
+}
+
 /// New conflicts took the open ones to the threshold of `policy/notifications` or past it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct BacklogCrossed {
@@ -299,6 +312,7 @@ pub enum DomainEvent {
     DeadLettersArrived(DeadLettersArrived),
     ConnectionFailing(ConnectionFailing),
     BacklogCrossed(BacklogCrossed),
+    ApprovalAwaiting(ApprovalAwaiting),
 }
 
 impl DomainEvent {
@@ -311,6 +325,7 @@ impl DomainEvent {
             DomainEvent::DeadLettersArrived(_) => "DeadLetters Arrived",
             DomainEvent::ConnectionFailing(_) => "Connection Failing",
             DomainEvent::BacklogCrossed(_) => "ConflictBacklog ThresholdCrossed",
+            DomainEvent::ApprovalAwaiting(_) => "Approval Awaiting",
         }
     }
 
@@ -321,6 +336,7 @@ impl DomainEvent {
             DomainEvent::DeadLettersArrived(d) => serde_json::to_value(d),
             DomainEvent::ConnectionFailing(d) => serde_json::to_value(d),
             DomainEvent::BacklogCrossed(d) => serde_json::to_value(d),
+            DomainEvent::ApprovalAwaiting(d) => serde_json::to_value(d),
         }
         .expect("event details serialise");
         BusEvent {
@@ -336,6 +352,8 @@ impl DomainEvent {
 pub struct Publisher {
     bus: Arc<dyn EventBus>,
     opened: Mutex<Vec<(Option<RunId>, OpenedConflict)>>,
+    /// (run, ticket, timesheets newly held for approval).
+    awaiting: Mutex<Vec<(Option<RunId>, u64, usize)>>,
     unpublished: AtomicU64,
 }
 
@@ -344,6 +362,7 @@ impl Publisher {
         Publisher {
             bus,
             opened: Mutex::new(Vec::new()),
+            awaiting: Mutex::new(Vec::new()),
             unpublished: AtomicU64::new(0),
         }
     }
@@ -375,11 +394,23 @@ impl Publisher {
         self.opened.lock().unwrap().push((run.cloned(), conflict));
     }
 
+    /// Notes `count` timesheets of `ticket` newly held for approval; published with the others
+    /// of its run at [`Publisher::flush`]. Nothing for 0.
+    pub fn approvals_awaiting(&self, run: Option<&RunId>, ticket: u64, count: usize) {
+        if count > 0 {
+            self.awaiting
+                .lock()
+                .unwrap()
+                .push((run.cloned(), ticket, count));
+        }
+    }
+
     /// Publishes the conflicts noted since the last flush: one `Conflict Opened` per run. How
     /// many conflicts that was.
     pub async fn flush(&self) -> usize {
         let opened = std::mem::take(&mut *self.opened.lock().unwrap());
         let flushed = opened.len();
+        let awaiting = std::mem::take(&mut *self.awaiting.lock().unwrap());
         let mut by_run: Vec<(Option<RunId>, Vec<OpenedConflict>)> = Vec::new();
         for (run, conflict) in opened {
             match by_run.iter_mut().find(|(r, _)| *r == run) {
@@ -387,12 +418,35 @@ impl Publisher {
                 None => by_run.push((run, vec![conflict])),
             }
         }
-        let events: Vec<DomainEvent> = by_run
+        let mut approvals: Vec<(Option<RunId>, u64, Vec<u64>)> = Vec::new();
+        for (run, ticket, count) in awaiting {
+            match approvals.iter_mut().find(|(r, _, _)| *r == run) {
+                Some((_, n, tickets)) => {
+                    *n += count as u64;
+                    tickets.push(ticket);
+                }
+                None => approvals.push((run, count as u64, vec![ticket])),
+            }
+        }
+        let mut events: Vec<DomainEvent> = by_run
             .into_iter()
             .map(|(run_id, conflicts)| {
                 DomainEvent::ConflictsOpened(ConflictsOpened::of(run_id, conflicts))
             })
             .collect();
+        for (run_id, entries, mut tickets) in approvals {
+            let ticket_count = tickets.len();
+            tickets.truncate(MAX_LISTED_CONFLICTS);
+            events.push(DomainEvent::ApprovalAwaiting(ApprovalAwaiting {
+                version: DETAIL_VERSION,
+                summary: format!(
+                    "{entries} timesheets of {ticket_count} tickets wait for approval; approve them in the console"
+                ),
+                run_id,
+                entries,
+                tickets,
+            }));
+        }
         self.publish(&events).await;
         flushed
     }

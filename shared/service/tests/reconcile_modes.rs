@@ -209,3 +209,27 @@ async fn a_conflict_open_under_another_id_is_not_opened_a_second_time() {
     let records = h.entries.load_ticket(TICKET).await.unwrap();
     assert!(records.iter().all(|r| r.status == EntryStatus::Conflict));
 }
+
+#[tokio::test]
+async fn creates_held_for_approval_are_told_once_per_run_and_not_again_by_a_replan() {
+    let h = Harness::start_with(
+        printer_jam_two_accountings(),
+        acme_two_activities(),
+        policy(true),
+    )
+    .await;
+    let report = h.reconcile(TICKET).await.unwrap();
+    assert_eq!(report.awaiting_approval, 2, "{report:?}");
+    h.sync_stores.flush_events().await;
+    let told = h.bus.of_type("Approval Awaiting");
+    assert_eq!(told.len(), 1);
+    assert_eq!(told[0].detail["entries"], 2);
+    assert_eq!(told[0].detail["tickets"], serde_json::json!([TICKET.0]));
+    assert_eq!(told[0].detail["version"], 1);
+
+    // The same held creates planned again (a verify sweep): nothing new to approve.
+    let again = h.reconcile(TICKET).await.unwrap();
+    assert_eq!(again.awaiting_approval, 2, "{again:?}");
+    h.sync_stores.flush_events().await;
+    assert_eq!(h.bus.of_type("Approval Awaiting").len(), 1);
+}

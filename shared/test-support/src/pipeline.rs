@@ -61,6 +61,8 @@ pub struct Harness {
     pub writes: Arc<MemoryQueue<KimaiWriteMessage>>,
     /// The stores the steps run on, for another step of a test's own over the same data.
     pub sync_stores: SyncStores,
+    /// The event bus the steps publish on.
+    pub bus: Arc<sync_store::memory::MemoryEventBus>,
     pub reconciler: Reconciler,
     pub writer: Writer,
 }
@@ -111,6 +113,7 @@ impl Harness {
             audit: stores.audit,
             control: stores.control,
             writes: stores.kimai_write,
+            bus: stores.bus,
             sync_stores,
             reconciler,
             writer,

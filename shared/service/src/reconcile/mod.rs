@@ -315,6 +315,21 @@ impl Reconciler {
             zammad_complete: zammad.complete,
         };
         self.persist(ticket_id, state).await?;
+        // Creates held for approval that were not held before: a person has something new to
+        // approve (a sweep planning the same held creates again tells nothing).
+        let newly_awaiting = planned
+            .awaiting_approval
+            .iter()
+            .filter(|op| {
+                records.iter().all(|r| {
+                    r.key != *op.key()
+                        || r.status != sync_store::entries::EntryStatus::AwaitingApproval
+                })
+            })
+            .count();
+        self.stores
+            .events
+            .approvals_awaiting(message.run_id.as_ref(), ticket_id.0, newly_awaiting);
         report.conflicts_opened = self
             .open_conflicts(ticket_id, &planned, message.run_id.as_ref())
             .await?;
