@@ -27,6 +27,7 @@ pub mod extract;
 pub mod gdpr;
 pub mod kpis;
 pub mod mappings;
+pub mod notifications;
 pub mod openapi;
 pub mod pickers;
 pub mod policies;
@@ -104,6 +105,7 @@ pub fn router(state: ApiState) -> Router {
             "/api/schedule",
             get(schedule::get_schedule).put(schedule::put_schedule),
         )
+        .route("/api/notifications/test", post(notifications::send_test))
         .route("/api/audit", get(audit_log::list))
         .route("/api/audit/export", get(audit_log::export_csv))
         .route("/api/health/details", get(system::health_details))

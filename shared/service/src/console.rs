@@ -43,6 +43,7 @@ pub mod health;
 pub mod kpis;
 pub mod ledger;
 pub mod mappings;
+pub mod notifications;
 pub mod paging;
 pub mod passwords;
 pub mod pickers;

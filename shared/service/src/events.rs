@@ -29,6 +29,7 @@ pub const NOTIFIED: &[&str] = &[
     "Connection Failing",
     "ConflictBacklog ThresholdCrossed",
     "Approval Awaiting",
+    "Notification Test",
 ];
 
 /// The version of every detail below.
@@ -237,6 +238,30 @@ pub struct ApprovalAwaiting {
     pub summary: String,
 }
 
+/// An admin's "send a test event" from the console: delivered like the others, so a person
+/// sees that the e-mail and the chat work.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NotificationTest {
+    pub version: u32,
+    pub sent_by: String,
+    pub sent_at: chrono::DateTime<chrono::Utc>,
+    pub summary: String,
+}
+
+impl NotificationTest {
+    pub fn by(user: &str, at: chrono::DateTime<chrono::Utc>) -> Self {
+        NotificationTest {
+            version: DETAIL_VERSION,
+            sent_by: user.to_owned(),
+            sent_at: at,
+            summary: one_line(&format!(
+                "a test event sent by {user} from the console at {}; notifications reach you",
+                at.format("%Y-%m-%d %H:%M UTC")
+            )),
+        }
+    }
+}
+
 /// New conflicts took the open ones to the threshold of `policy/notifications` or past it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct BacklogCrossed {
@@ -313,6 +338,7 @@ pub enum DomainEvent {
     ConnectionFailing(ConnectionFailing),
     BacklogCrossed(BacklogCrossed),
     ApprovalAwaiting(ApprovalAwaiting),
+    NotificationTest(NotificationTest),
 }
 
 impl DomainEvent {
@@ -326,6 +352,7 @@ impl DomainEvent {
             DomainEvent::ConnectionFailing(_) => "Connection Failing",
             DomainEvent::BacklogCrossed(_) => "ConflictBacklog ThresholdCrossed",
             DomainEvent::ApprovalAwaiting(_) => "Approval Awaiting",
+            DomainEvent::NotificationTest(_) => "Notification Test",
         }
     }
 
@@ -337,6 +364,7 @@ impl DomainEvent {
             DomainEvent::ConnectionFailing(d) => serde_json::to_value(d),
             DomainEvent::BacklogCrossed(d) => serde_json::to_value(d),
             DomainEvent::ApprovalAwaiting(d) => serde_json::to_value(d),
+            DomainEvent::NotificationTest(d) => serde_json::to_value(d),
         }
         .expect("event details serialise");
         BusEvent {
@@ -365,6 +393,13 @@ impl Publisher {
             awaiting: Mutex::new(Vec::new()),
             unpublished: AtomicU64::new(0),
         }
+    }
+
+    /// Publishes `events` now and says whether the bus took them (the console's test event:
+    /// a person waits for the answer).
+    pub async fn try_publish(&self, events: &[DomainEvent]) -> sync_store::StoreResult<()> {
+        let bus_events: Vec<BusEvent> = events.iter().map(DomainEvent::to_bus).collect();
+        self.bus.publish(&bus_events).await
     }
 
     /// Publishes `events` now. A failure is logged and counted, never returned.

@@ -42,6 +42,8 @@ pub struct App {
     pub kimai_write_dlq: Arc<MemoryQueue<KimaiWriteMessage>>,
     pub schedule: Arc<MemorySchedule>,
     pub secrets: Arc<MemorySecrets>,
+    /// The event bus the console publishes on (its test event, runs it ended).
+    pub bus: Arc<sync_store::memory::MemoryEventBus>,
     pub state: ApiState,
     pub zammad: zammad_sim::RunningSim,
     pub kimai: kimai_sim::RunningSim,
@@ -81,6 +83,7 @@ impl App {
             kimai_write_dlq: stores.kimai_write_dlq,
             schedule: stores.schedule,
             secrets: stores.secrets,
+            bus: stores.bus,
             state,
             zammad,
             kimai,
