@@ -34,6 +34,13 @@ host_bin="$(cargo metadata --format-version 1 --no-deps |
 
 step "deploy template.yaml as $STACK_NAME"
 deploy_started=$SECONDS
+# A stack deployed here for the first time has no console admin yet (the api function creates
+# it from its secret at its first start): only then may that secret still be replaced.
+if awsl cloudformation describe-stacks --stack-name "$STACK_NAME" >/dev/null 2>&1; then
+    fresh_stack=0
+else
+    fresh_stack=1
+fi
 "$STACK_TOOLS_VENV/bin/python" "$here/render_template.py" \
     template.yaml "$STACK_ZIPS" "$STACK_DIR/template.json" 2>"$STACK_DIR/missing-functions"
 if [[ -s "$STACK_DIR/missing-functions" ]]; then
@@ -157,6 +164,16 @@ if ! awsl secretsmanager get-secret-value --secret-id "$webhook_secret_id" \
     awsl secretsmanager put-secret-value --secret-id "$webhook_secret_id" \
         --secret-string "$(openssl rand -hex 24)" >/dev/null
     echo "webhook secret: replaced the emulator's punctuated value with a generated hex one" >&2
+fi
+# The same gap for the console admin's generated password: it must paste into a shell and a
+# login form as it is. Replaced only on a fresh stack, before the api function's first start
+# creates the admin from it (a later change would not reach the user).
+admin_secret_id="$(stack_output ConsoleAdminPasswordSecretId)"
+if [[ $fresh_stack == 1 ]] && ! awsl secretsmanager get-secret-value --secret-id "$admin_secret_id" \
+    --query SecretString | grep -Eq '^[A-Za-z0-9]+$'; then
+    awsl secretsmanager put-secret-value --secret-id "$admin_secret_id" \
+        --secret-string "$(openssl rand -hex 12)" >/dev/null
+    echo "console admin password: replaced the emulator's punctuated value with a generated hex one" >&2
 fi
 awsl secretsmanager put-secret-value --secret-id "$(stack_output ZammadTokenSecretId)" \
     --secret-string demo-admin-token >/dev/null
