@@ -262,6 +262,40 @@ impl NotificationTest {
     }
 }
 
+impl ApprovalAwaiting {
+    /// `held`: (ticket, timesheets newly held) of one run, in the order they were noted.
+    pub fn of(run_id: Option<RunId>, held: Vec<Held>) -> Self {
+        let entries: u64 = held.iter().map(|(_, n)| *n as u64).sum();
+        let ticket_count = held.len();
+        let mut tickets: Vec<u64> = held.into_iter().map(|(t, _)| t).collect();
+        tickets.truncate(MAX_LISTED_CONFLICTS);
+        ApprovalAwaiting {
+            version: DETAIL_VERSION,
+            summary: format!(
+                "{entries} timesheets of {ticket_count} tickets wait for approval; approve them in the console"
+            ),
+            run_id,
+            entries,
+            tickets,
+        }
+    }
+}
+
+/// A ticket and how many of its timesheets were newly held for approval.
+type Held = (u64, usize);
+
+/// Groups what an invocation noted by run, runs in the order first noted.
+fn by_run<T>(noted: Vec<(Option<RunId>, T)>) -> Vec<(Option<RunId>, Vec<T>)> {
+    let mut grouped: Vec<(Option<RunId>, Vec<T>)> = Vec::new();
+    for (run, item) in noted {
+        match grouped.iter_mut().find(|(r, _)| *r == run) {
+            Some((_, list)) => list.push(item),
+            None => grouped.push((run, vec![item])),
+        }
+    }
+    grouped
+}
+
 /// New conflicts took the open ones to the threshold of `policy/notifications` or past it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct BacklogCrossed {
@@ -380,8 +414,8 @@ impl DomainEvent {
 pub struct Publisher {
     bus: Arc<dyn EventBus>,
     opened: Mutex<Vec<(Option<RunId>, OpenedConflict)>>,
-    /// (run, ticket, timesheets newly held for approval).
-    awaiting: Mutex<Vec<(Option<RunId>, u64, usize)>>,
+    /// (run, (ticket, timesheets newly held for approval)).
+    awaiting: Mutex<Vec<(Option<RunId>, Held)>>,
     unpublished: AtomicU64,
 }
 
@@ -436,7 +470,7 @@ impl Publisher {
             self.awaiting
                 .lock()
                 .unwrap()
-                .push((run.cloned(), ticket, count));
+                .push((run.cloned(), (ticket, count)));
         }
     }
 
@@ -446,42 +480,15 @@ impl Publisher {
         let opened = std::mem::take(&mut *self.opened.lock().unwrap());
         let flushed = opened.len();
         let awaiting = std::mem::take(&mut *self.awaiting.lock().unwrap());
-        let mut by_run: Vec<(Option<RunId>, Vec<OpenedConflict>)> = Vec::new();
-        for (run, conflict) in opened {
-            match by_run.iter_mut().find(|(r, _)| *r == run) {
-                Some((_, list)) => list.push(conflict),
-                None => by_run.push((run, vec![conflict])),
-            }
-        }
-        let mut approvals: Vec<(Option<RunId>, u64, Vec<u64>)> = Vec::new();
-        for (run, ticket, count) in awaiting {
-            match approvals.iter_mut().find(|(r, _, _)| *r == run) {
-                Some((_, n, tickets)) => {
-                    *n += count as u64;
-                    tickets.push(ticket);
-                }
-                None => approvals.push((run, count as u64, vec![ticket])),
-            }
-        }
-        let mut events: Vec<DomainEvent> = by_run
+        let mut events: Vec<DomainEvent> = by_run(opened)
             .into_iter()
             .map(|(run_id, conflicts)| {
                 DomainEvent::ConflictsOpened(ConflictsOpened::of(run_id, conflicts))
             })
             .collect();
-        for (run_id, entries, mut tickets) in approvals {
-            let ticket_count = tickets.len();
-            tickets.truncate(MAX_LISTED_CONFLICTS);
-            events.push(DomainEvent::ApprovalAwaiting(ApprovalAwaiting {
-                version: DETAIL_VERSION,
-                summary: format!(
-                    "{entries} timesheets of {ticket_count} tickets wait for approval; approve them in the console"
-                ),
-                run_id,
-                entries,
-                tickets,
-            }));
-        }
+        events.extend(by_run(awaiting).into_iter().map(|(run_id, held)| {
+            DomainEvent::ApprovalAwaiting(ApprovalAwaiting::of(run_id, held))
+        }));
         self.publish(&events).await;
         flushed
     }

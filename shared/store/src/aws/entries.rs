@@ -49,6 +49,16 @@ impl DynamoEntries {
         ])
     }
 
+    /// The `by-day` index's query for one local day (a listing's page, or every ticket key).
+    fn by_day(&self, day: NaiveDate) -> QueryFluentBuilder {
+        self.client
+            .query()
+            .index_name(schema::BY_DAY.name)
+            .key_condition_expression("#day = :day")
+            .expression_attribute_names("#day", "day")
+            .expression_attribute_values(":day", s(day.to_string()))
+    }
+
     /// One page of an index. The indexes project keys only (an update that changes no index
     /// key writes nothing to them, which is most of what this table is written), so the page's
     /// records are read from the table by key, strongly consistent, and those that no longer
@@ -381,14 +391,8 @@ impl EntriesStore for DynamoEntries {
         day: NaiveDate,
         page: &PageRequest,
     ) -> StoreResult<Page<EntryRecord>> {
-        let query = self
-            .client
-            .query()
-            .index_name(schema::BY_DAY.name)
-            .key_condition_expression("#day = :day")
-            .expression_attribute_names("#day", "day")
-            .expression_attribute_values(":day", s(day.to_string()));
-        self.index_page(query, page, |r| r.day == day).await
+        self.index_page(self.by_day(day), page, |r| r.day == day)
+            .await
     }
 
     async fn list_by_agent(
@@ -451,13 +455,8 @@ impl EntriesStore for DynamoEntries {
         let mut start = None;
         loop {
             let out = self
-                .client
-                .query()
+                .by_day(day)
                 .table_name(&self.table)
-                .index_name(schema::BY_DAY.name)
-                .key_condition_expression("#day = :day")
-                .expression_attribute_names("#day", "day")
-                .expression_attribute_values(":day", s(day.to_string()))
                 .set_exclusive_start_key(start)
                 .send()
                 .await
