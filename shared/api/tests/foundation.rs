@@ -116,6 +116,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/sync-runs/export.csv"),
     ("get", "/api/schedule"),
     ("put", "/api/schedule"),
+    ("post", "/api/notifications/test"),
     ("get", "/api/audit"),
     ("get", "/api/audit/export"),
     ("get", "/api/health/details"),

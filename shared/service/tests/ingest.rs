@@ -9,7 +9,7 @@ use sync_service::ingest::{
     DELIVERY_IN_FLIGHT, Failure, IngestDeps, IngestOutcome, MAX_BODY_BYTES, Rejection,
     WebhookRequest, delivery_lease_name, ingest, signature_for,
 };
-use sync_store::audit::{AuditKind, AuditRetention};
+use sync_store::audit::{AuditKind, AuditLog, AuditRetention};
 use sync_store::clock::{Clock, ManualClock};
 use sync_store::control::{ControlStore, LeaseOutcome};
 use sync_store::memory::{MemoryAuditLog, MemoryControl, MemoryQueue, MemorySecrets};
@@ -334,7 +334,19 @@ async fn a_repeated_delivery_is_200_and_enqueues_nothing() {
     ));
     assert_eq!(world.queued().len(), 1);
 
-    let audit = audit_today(&world.audit).await;
+    // The clock moved two hours on: after 22:00 UTC the second record is on the next day.
+    let first_day = (world.clock.now() - chrono::Duration::hours(2)).date_naive();
+    let audit = world
+        .audit
+        .query(
+            first_day,
+            world.clock.now().date_naive(),
+            &sync_store::audit::AuditFilter::default(),
+            &sync_store::PageRequest::first(500),
+        )
+        .await
+        .expect("audit query")
+        .items;
     assert_eq!(
         audit
             .iter()
