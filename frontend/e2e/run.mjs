@@ -401,6 +401,31 @@ async function main() {
       await again.getByRole("button", { name: "Cancel" }).click();
     });
 
+    await step("notifications: a muted type stays muted after a reload; a test event reaches the chat", async () => {
+      const sec = await section(page, "notifications");
+      const approvals = sec.getByRole("switch", { name: "Tell people: Approval Awaiting" });
+      await approvals.waitFor();
+      expect((await sec.getByRole("switch", { name: "Tell people: Notification Test" }).isDisabled()) === true, "the test event cannot be muted");
+      if ((await approvals.getAttribute("aria-checked")) === "true") await approvals.click();
+      await sec.getByRole("button", { name: "Save notifications" }).click();
+      await sec.getByRole("status").filter({ hasText: "Saved" }).waitFor();
+      await page.reload();
+      const again = await section(page, "notifications");
+      await again.getByRole("switch", { name: "Tell people: Approval Awaiting", checked: false }).waitFor();
+      // Back on, so the stack's other suites see every type told.
+      await again.getByRole("switch", { name: "Tell people: Approval Awaiting" }).click();
+      await again.getByRole("button", { name: "Save notifications" }).click();
+      await again.getByRole("status").filter({ hasText: "Saved" }).waitFor();
+      await again.getByRole("button", { name: "Send a test event" }).click();
+      const sent = again.getByRole("status").filter({ hasText: "Sent:" });
+      await sent.waitFor();
+      if (env.CONSOLE_CHAT_URL) {
+        // The emulator's rule posts to the local receiver; the section polls it every 5 s.
+        await again.getByRole("list", { name: "Last chat deliveries" }).getByText(/Notification Test: a test event sent by/).first().waitFor({ timeout: 20_000 });
+      }
+      await shot(page, "notifications", again);
+    });
+
     await step("history: a run's detail shows its counters and its tickets' entries", async () => {
       const sec = await section(page, "history");
       await sec.getByRole("tab", { name: "Runs" }).click();

@@ -19,6 +19,8 @@ up)
         source "$here/../infra/local-stack/env.sh"
         [[ -f "$STACK_DIR/urls.env" ]] || { echo "no local stack on port $MINISTACK_PORT: run make up first, or name the API" >&2; exit 1; }
         api="$(sed -n 's|^API_URL=\(.*\)/api$|\1|p' "$STACK_DIR/urls.env")"
+        # The chat receiver `make up` started: the Notifications section lists what it got.
+        export CONSOLE_CHAT_URL="$(sed -n 's|^CHAT_RECEIVER_URL=||p' "$STACK_DIR/urls.env")"
     fi
     cd "$here"
     if [[ ! -d node_modules ]] || [[ package-lock.json -nt node_modules/.package-lock.json ]]; then

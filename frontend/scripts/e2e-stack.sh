@@ -14,6 +14,6 @@ password="$(awsl secretsmanager get-secret-value \
     --secret-id "$(stack_output ConsoleAdminPasswordSecretId)" --query SecretString)"
 cd "$here"
 [[ -d node_modules ]] || npm ci --no-audit --no-fund
-CONSOLE_API_URL="$gateway" CONSOLE_USER="$(stack_output ConsoleAdminUser)" CONSOLE_PASSWORD="$password" \
+CONSOLE_API_URL="$gateway" CONSOLE_CHAT_URL="http://127.0.0.1:$CHAT_RECEIVER_PORT" CONSOLE_USER="$(stack_output ConsoleAdminUser)" CONSOLE_PASSWORD="$password" \
     ZAMMAD_URL="http://127.0.0.1:$ZAMMAD_SIM_PORT" KIMAI_URL="http://127.0.0.1:$KIMAI_SIM_PORT" \
     E2E_STACK=1 E2E_TICKETS="${E2E_TICKETS:-101,102,103,104,105,106,107}" node e2e/run.mjs

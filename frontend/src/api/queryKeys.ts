@@ -21,6 +21,8 @@ export const queryKeys = {
   runsAll: ["runs"] as const,
   run: (id: string) => ["runs", "detail", id] as const,
   schedule: ["schedule"] as const,
+  notifications: ["notifications"] as const,
+  localDeliveries: ["notifications", "local-deliveries"] as const,
   conflicts: (filters: object) => ["conflicts", filters] as const,
   conflictsAll: ["conflicts"] as const,
   ticketEntries: (ticket: number) => ["entries", "ticket", ticket] as const,
@@ -43,6 +45,9 @@ const rules = {
   // A run that stopped moving has opened conflicts, booked minutes, held entries back.
   runFinished: [queryKeys.conflictsAll, queryKeys.entriesAll, queryKeys.kpisAll, queryKeys.approvalsAll, queryKeys.deadLetters, queryKeys.upstreamHealth],
   scheduleSaved: [queryKeys.schedule, queryKeys.auditAll],
+  notificationsSaved: [queryKeys.notifications, queryKeys.auditAll],
+  // The chat receives the test event a moment later (the next poll shows it).
+  testEventSent: [queryKeys.localDeliveries, queryKeys.auditAll],
   conflictsResolved: [queryKeys.conflictsAll, queryKeys.kpisAll, queryKeys.auditAll],
   entriesApproved: [queryKeys.approvalsAll, queryKeys.entriesAll, queryKeys.kpisAll, queryKeys.auditAll],
   deadLettersReplayed: [queryKeys.deadLetters, queryKeys.runsAll, queryKeys.auditAll],

@@ -1790,6 +1790,116 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/notifications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The event types people may be told about, each on or off, and the backlog threshold. */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["NotificationsView"];
+                    };
+                };
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        /** Replaces the muted types and the backlog threshold; `If-Match` makes a concurrent edit a 409. */
+        put: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description document version read before */
+                    "If-Match"?: string | null;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["NotificationsInput"];
+                };
+            };
+            responses: {
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["NotificationsView"];
+                    };
+                };
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description the request body is over the size limit */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/notifications/test": {
         parameters: {
             query?: never;
@@ -2408,7 +2518,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The schedule, its concurrency policy, notifications and next runs. */
+        /** The schedule, its concurrency policy and next runs. */
         get: {
             parameters: {
                 query?: never;
@@ -2436,7 +2546,7 @@ export interface paths {
                 };
             };
         };
-        /** Replaces the schedule (EventBridge), the concurrency policy and the notifications. */
+        /** Replaces the schedule (EventBridge) and the concurrency policy. */
         put: {
             parameters: {
                 query?: never;
@@ -2978,6 +3088,17 @@ export interface components {
             /** Format: int64 */
             window_days: number;
         };
+        /** @description One event type people may be told about. */
+        EventTypeView: {
+            /** @description `false` for the test event, which is always told. */
+            can_mute: boolean;
+            /** @description When it is published, in a sentence. */
+            description: string;
+            /** @description The event's `detail-type`, e.g. `SyncRun Failed`. */
+            detail_type: string;
+            /** @description Whether people are told about it now. */
+            notified: boolean;
+        };
         /** @description One invalid input field (only in 400 answers). */
         FieldError: {
             /** @description The field (`base_url`), a CSV row (`row 3`) or `body` for unreadable JSON. */
@@ -3122,11 +3243,27 @@ export interface components {
             id: number;
             name: string;
         };
-        Notifications: {
-            /** @description Addresses told about failed runs and new conflicts. */
-            emails?: string[];
-            on_conflicts?: boolean;
-            on_failure?: boolean;
+        NotificationsInput: {
+            /**
+             * Format: int32
+             * @description 0 turns the backlog event off.
+             */
+            backlog_threshold: number;
+            /** @description Detail types people are not told about (any of the listed types but the test event). */
+            muted?: string[];
+        };
+        NotificationsView: {
+            /**
+             * Format: int32
+             * @description `ConflictBacklog ThresholdCrossed` when the open conflicts reach this many; 0 is off.
+             */
+            backlog_threshold: number;
+            types: components["schemas"]["EventTypeView"][];
+            /**
+             * Format: int64
+             * @description The document's version for `If-Match`; 0 until first saved.
+             */
+            version: number;
         };
         Pick: {
             /** Format: int64 */
@@ -3317,7 +3454,6 @@ export interface components {
             /** @description Six EventBridge fields, or five common ones (converted; see the API docs). */
             cron: string;
             enabled: boolean;
-            notifications?: null | components["schemas"]["Notifications"];
             /** @description IANA zone, e.g. `Europe/Berlin`. */
             time_zone: string;
         };
@@ -3330,7 +3466,6 @@ export interface components {
             enabled: boolean;
             /** @description The next runs as local times with their offset (empty when disabled or not configured). */
             next_runs: string[];
-            notifications: components["schemas"]["Notifications"];
             time_zone?: string | null;
         };
         StartRun: {

@@ -356,6 +356,13 @@ fn the_functions_that_publish_events_may_and_the_notification_rules_match_what_n
             .map(|t| t.as_str().unwrap())
             .collect();
         assert_eq!(types, wanted, "{rule}");
+        // Muted types are published with notify: false; the rules must not deliver them.
+        let notify = pattern["detail"]["notify"].as_sequence();
+        assert_eq!(
+            notify.map(|v| v.iter().map(|b| b.as_bool()).collect::<Vec<_>>()),
+            Some(vec![Some(true)]),
+            "{rule} matches notify: true only"
+        );
     }
     // The chat's text is the event's one-line summary, which every detail carries.
     let target = &resource(&template, "NotifyChatRule")["Properties"]["Targets"][0];

@@ -105,6 +105,10 @@ pub fn router(state: ApiState) -> Router {
             "/api/schedule",
             get(schedule::get_schedule).put(schedule::put_schedule),
         )
+        .route(
+            "/api/notifications",
+            get(notifications::get_settings).put(notifications::put_settings),
+        )
         .route("/api/notifications/test", post(notifications::send_test))
         .route("/api/audit", get(audit_log::list))
         .route("/api/audit/export", get(audit_log::export_csv))

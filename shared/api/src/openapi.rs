@@ -46,6 +46,8 @@ use utoipa::{Modify, OpenApi};
         crate::runs::export_csv,
         crate::schedule::get_schedule,
         crate::schedule::put_schedule,
+        crate::notifications::get_settings,
+        crate::notifications::put_settings,
         crate::notifications::send_test,
         crate::audit_log::list,
         crate::audit_log::export_csv,

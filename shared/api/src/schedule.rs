@@ -11,7 +11,7 @@ use axum::Json;
 use axum::extract::State;
 use sync_service::console::schedule::{self, ScheduleInput, ScheduleView};
 
-/// The schedule, its concurrency policy, notifications and next runs.
+/// The schedule, its concurrency policy and next runs.
 #[utoipa::path(get, path = "/api/schedule", tag = "schedule", security(("bearer" = [])),
     responses((status = 200, body = ScheduleView), (status = 401, body = crate::problem::Problem)))]
 pub async fn get_schedule(
@@ -21,7 +21,7 @@ pub async fn get_schedule(
     Ok(Json(schedule::schedule(state.schedule_stores()).await?))
 }
 
-/// Replaces the schedule (EventBridge), the concurrency policy and the notifications.
+/// Replaces the schedule (EventBridge) and the concurrency policy.
 #[utoipa::path(put, path = "/api/schedule", tag = "schedule", security(("bearer" = [])), request_body = ScheduleInput,
     responses((status = 200, body = ScheduleView), (status = 400, body = crate::problem::Problem),
               (status = 401, body = crate::problem::Problem), (status = 403, body = crate::problem::Problem),

@@ -116,6 +116,8 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/sync-runs/export.csv"),
     ("get", "/api/schedule"),
     ("put", "/api/schedule"),
+    ("get", "/api/notifications"),
+    ("put", "/api/notifications"),
     ("post", "/api/notifications/test"),
     ("get", "/api/audit"),
     ("get", "/api/audit/export"),

@@ -1,5 +1,5 @@
 //! Schedule: cron (EventBridge six fields or the common five), zone, enabled, concurrency in
-//! the fetch policy, notifications, and the next runs in the zone.
+//! the fetch policy, and the next runs in the zone.
 
 mod support;
 
@@ -42,8 +42,7 @@ async fn a_schedule_is_written_through_the_store_and_read_back_with_next_runs() 
                 "cron": "*/15 7-18 * * 1-5",
                 "time_zone": "Europe/Berlin",
                 "enabled": true,
-                "concurrency": "queue",
-                "notifications": {"emails": ["ops@example.org"], "on_failure": true}
+                "concurrency": "queue"
             })),
         )
         .await;
@@ -82,11 +81,6 @@ async fn a_schedule_is_written_through_the_store_and_read_back_with_next_runs() 
         .await;
     assert_eq!(read.status, StatusCode::OK, "{}", read.text);
     assert_eq!(read.json["concurrency"], "queue");
-    assert_eq!(
-        read.json["notifications"]["emails"],
-        json!(["ops@example.org"])
-    );
-    assert_eq!(read.json["notifications"]["on_failure"], true);
     let runs: Vec<DateTime<chrono::FixedOffset>> = read.json["next_runs"]
         .as_array()
         .unwrap()
@@ -120,7 +114,7 @@ async fn a_schedule_is_written_through_the_store_and_read_back_with_next_runs() 
     assert_eq!(update.event.actor, ADMIN);
     assert_eq!(update.event.detail["cron"], "*/15 7-18 ? * 2-6 *");
 
-    // Disabled: stored as such, no next runs; omitted notifications stay.
+    // Disabled: stored as such, no next runs; an omitted concurrency stays.
     let off = app
         .call(
             Method::PUT,
@@ -133,10 +127,6 @@ async fn a_schedule_is_written_through_the_store_and_read_back_with_next_runs() 
     assert_eq!(off.json["enabled"], false);
     assert_eq!(off.json["next_runs"], json!([]));
     assert_eq!(off.json["concurrency"], "queue");
-    assert_eq!(
-        off.json["notifications"]["emails"],
-        json!(["ops@example.org"])
-    );
     assert!(!app.schedule.get_schedule().await.unwrap().unwrap().enabled);
 }
 
@@ -196,9 +186,10 @@ async fn bad_schedules_are_400_per_field_and_change_nothing() {
             "concurrency",
         ),
         (
+            // Who is told lives on the Notifications page now (policy/notifications).
             json!({"cron": "0 6 * * *", "time_zone": "UTC", "enabled": true,
-                   "notifications": {"emails": ["not-an-address"]}}),
-            "notifications.emails[0]",
+                   "notifications": {"on_failure": true}}),
+            "body",
         ),
         (json!({"cron": "0 6 * * *", "time_zone": "UTC"}), "body"),
         (

@@ -116,12 +116,12 @@ impl Aws {
         )?))
     }
 
-    /// A publisher of domain events on the stack's bus (`EVENT_BUS_NAME`). Build one per
-    /// process: it gathers an invocation's conflicts until its flush.
+    /// A publisher of domain events on the stack's bus (`EVENT_BUS_NAME`), reading the muted
+    /// types from the control table. Build one per process: it gathers an invocation's
+    /// conflicts until its flush.
     pub fn events(&self) -> StoreResult<Arc<Publisher>> {
-        Ok(Arc::new(Publisher::new(Arc::new(
-            EventBridgeBus::from_env(&self.config)?,
-        ))))
+        let bus = Arc::new(EventBridgeBus::from_env(&self.config)?);
+        Ok(Arc::new(Publisher::new(bus).with_settings(self.control()?)))
     }
 
     /// The four tables of the pipeline's later steps, with the clock and the event publisher.

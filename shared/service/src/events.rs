@@ -12,16 +12,20 @@
 //! conflicts, dead letters) stay the truth and the console shows them either way.
 
 use crate::connection_check::{Cause, System};
+use crate::settings;
 use serde::Serialize;
 use std::sync::Arc;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 use sync_core::plan::Conflict;
-use sync_store::control::{RunCounters, RunId, RunState, RunTrigger, SyncRun};
+use sync_store::control::{ControlStore, RunCounters, RunId, RunState, RunTrigger, SyncRun};
 use sync_store::events::{BusEvent, EventBus};
 
-/// The detail types a person is told about (by e-mail and in the chat): template.yaml's two
-/// notification rules match exactly these (a test of the template checks it).
+/// The detail types a person may be told about (by e-mail and in the chat). Each event carries
+/// `notify`: true for these unless `policy/notifications` mutes the type. template.yaml's two
+/// notification rules match exactly these types with `notify: true` (a test of the template
+/// checks it), so muting needs no change to the stack.
 pub const NOTIFIED: &[&str] = &[
     "SyncRun Failed",
     "Conflict Opened",
@@ -31,6 +35,20 @@ pub const NOTIFIED: &[&str] = &[
     "Approval Awaiting",
     "Notification Test",
 ];
+
+/// The test event an admin sends from the console: always told, whatever is muted, because it
+/// is how one checks that telling works.
+pub const TEST_EVENT: &str = "Notification Test";
+
+/// Whether people are told about an event of `detail_type` when `muted` are muted.
+pub fn notifies(detail_type: &str, muted: &[String]) -> bool {
+    detail_type == TEST_EVENT
+        || (NOTIFIED.contains(&detail_type) && !muted.iter().any(|m| m == detail_type))
+}
+
+/// How long a publisher trusts the muted types it read: a change in the console reaches
+/// every function within this.
+pub const MUTED_TTL: Duration = Duration::from_secs(60);
 
 /// The version of every detail below.
 pub const DETAIL_VERSION: u32 = 1;
@@ -386,12 +404,13 @@ impl DomainEvent {
             DomainEvent::ConnectionFailing(_) => "Connection Failing",
             DomainEvent::BacklogCrossed(_) => "ConflictBacklog ThresholdCrossed",
             DomainEvent::ApprovalAwaiting(_) => "Approval Awaiting",
-            DomainEvent::NotificationTest(_) => "Notification Test",
+            DomainEvent::NotificationTest(_) => TEST_EVENT,
         }
     }
 
-    pub fn to_bus(&self) -> BusEvent {
-        let detail = match self {
+    /// The event as the bus takes it, its detail with `notify` (see [`NOTIFIED`]).
+    pub fn to_bus(&self, notify: bool) -> BusEvent {
+        let mut detail = match self {
             DomainEvent::RunEnded(d) => serde_json::to_value(d),
             DomainEvent::ConflictsOpened(d) => serde_json::to_value(d),
             DomainEvent::DeadLettersArrived(d) => serde_json::to_value(d),
@@ -401,6 +420,9 @@ impl DomainEvent {
             DomainEvent::NotificationTest(d) => serde_json::to_value(d),
         }
         .expect("event details serialise");
+        if let Some(fields) = detail.as_object_mut() {
+            fields.insert("notify".into(), serde_json::Value::Bool(notify));
+        }
         BusEvent {
             detail_type: self.detail_type().to_owned(),
             detail,
@@ -417,6 +439,10 @@ pub struct Publisher {
     /// (run, (ticket, timesheets newly held for approval)).
     awaiting: Mutex<Vec<(Option<RunId>, Held)>>,
     unpublished: AtomicU64,
+    /// Where `policy/notifications` lives; without it nothing is muted.
+    settings: Option<Arc<dyn ControlStore>>,
+    /// The muted types last read, and when.
+    muted: Mutex<Option<(Instant, Arc<Vec<String>>)>>,
 }
 
 impl Publisher {
@@ -426,13 +452,54 @@ impl Publisher {
             opened: Mutex::new(Vec::new()),
             awaiting: Mutex::new(Vec::new()),
             unpublished: AtomicU64::new(0),
+            settings: None,
+            muted: Mutex::new(None),
         }
+    }
+
+    /// Reads the muted types from `policy/notifications` in `control` (at most every
+    /// [`MUTED_TTL`]).
+    pub fn with_settings(mut self, control: Arc<dyn ControlStore>) -> Self {
+        self.settings = Some(control);
+        self
+    }
+
+    /// The muted types. Settings that cannot be read mute nothing: better one message too
+    /// many than a failure nobody hears of.
+    async fn muted(&self) -> Arc<Vec<String>> {
+        let Some(control) = &self.settings else {
+            return Arc::default();
+        };
+        if let Some((read_at, muted)) = &*self.muted.lock().unwrap()
+            && read_at.elapsed() < MUTED_TTL
+        {
+            return muted.clone();
+        }
+        match settings::load_notifications(control.as_ref()).await {
+            Ok(s) => {
+                let muted = Arc::new(s.muted);
+                *self.muted.lock().unwrap() = Some((Instant::now(), muted.clone()));
+                muted
+            }
+            Err(error) => {
+                tracing::warn!(%error, "notification settings unreadable; nothing is muted");
+                Arc::default()
+            }
+        }
+    }
+
+    async fn to_bus(&self, events: &[DomainEvent]) -> Vec<BusEvent> {
+        let muted = self.muted().await;
+        events
+            .iter()
+            .map(|e| e.to_bus(notifies(e.detail_type(), &muted)))
+            .collect()
     }
 
     /// Publishes `events` now and says whether the bus took them (the console's test event:
     /// a person waits for the answer).
     pub async fn try_publish(&self, events: &[DomainEvent]) -> sync_store::StoreResult<()> {
-        let bus_events: Vec<BusEvent> = events.iter().map(DomainEvent::to_bus).collect();
+        let bus_events = self.to_bus(events).await;
         self.bus.publish(&bus_events).await
     }
 
@@ -441,7 +508,7 @@ impl Publisher {
         if events.is_empty() {
             return;
         }
-        let bus_events: Vec<BusEvent> = events.iter().map(DomainEvent::to_bus).collect();
+        let bus_events = self.to_bus(events).await;
         match self.bus.publish(&bus_events).await {
             Ok(()) => {
                 for e in &bus_events {
@@ -534,7 +601,7 @@ mod tests {
 
     #[test]
     fn a_run_ends_as_finished_or_failed_with_a_versioned_detail() {
-        let ok = DomainEvent::RunEnded(RunEnded::of(&run(RunState::Succeeded), None)).to_bus();
+        let ok = DomainEvent::RunEnded(RunEnded::of(&run(RunState::Succeeded), None)).to_bus(false);
         assert_eq!(ok.detail_type, "SyncRun Finished");
         assert_eq!(ok.detail["version"], 1);
         assert_eq!(ok.detail["trigger"], "verify");
@@ -543,7 +610,7 @@ mod tests {
             &run(RunState::Failed),
             Some("Zammad: 401".into()),
         ))
-        .to_bus();
+        .to_bus(true);
         assert_eq!(failed.detail_type, "SyncRun Failed");
         assert_eq!(failed.detail["error"], "Zammad: 401");
         let summary = failed.detail["summary"].as_str().unwrap();
@@ -618,5 +685,55 @@ mod tests {
         publisher.flush().await;
         assert_eq!(publisher.unpublished(), 2);
         assert_eq!(bus.published().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn muted_types_go_out_with_notify_false_and_the_test_event_is_always_told() {
+        let control = Arc::new(sync_store::memory::MemoryControl::new());
+        let muted = settings::NotificationSettings {
+            muted: vec!["Conflict Opened".into(), TEST_EVENT.into()],
+            ..Default::default()
+        };
+        settings::save_notifications(
+            control.as_ref(),
+            &muted,
+            sync_store::control::ExpectedVersion::Any,
+            chrono::Utc::now(),
+        )
+        .await
+        .unwrap();
+        let bus = Arc::new(MemoryEventBus::new());
+        let publisher = Publisher::new(bus.clone()).with_settings(control);
+        publisher.conflict_opened(None, conflict(1));
+        publisher.flush().await;
+        let failed = DomainEvent::RunEnded(RunEnded::of(&run(RunState::Failed), None));
+        let finished = DomainEvent::RunEnded(RunEnded::of(&run(RunState::Succeeded), None));
+        let test = DomainEvent::NotificationTest(NotificationTest::by("ada", chrono::Utc::now()));
+        publisher.publish(&[failed, finished, test]).await;
+        let notify = |t: &str| bus.of_type(t)[0].detail["notify"].clone();
+        assert_eq!(notify("Conflict Opened"), false, "muted");
+        assert_eq!(notify("SyncRun Failed"), true, "not muted");
+        assert_eq!(notify("SyncRun Finished"), false, "never told");
+        assert_eq!(notify(TEST_EVENT), true, "the test cannot be muted");
+    }
+
+    #[tokio::test]
+    async fn unreadable_settings_mute_nothing() {
+        let control = Arc::new(sync_store::memory::MemoryControl::new());
+        control
+            .put_document(
+                settings::NOTIFICATIONS_POLICY.kind,
+                settings::NOTIFICATIONS_POLICY.id,
+                &serde_json::json!({"schema_version": 1, "muted": "not a list"}),
+                sync_store::control::ExpectedVersion::Any,
+                chrono::Utc::now(),
+            )
+            .await
+            .unwrap();
+        let bus = Arc::new(MemoryEventBus::new());
+        let publisher = Publisher::new(bus.clone()).with_settings(control);
+        publisher.conflict_opened(None, conflict(1));
+        publisher.flush().await;
+        assert_eq!(bus.of_type("Conflict Opened")[0].detail["notify"], true);
     }
 }

@@ -318,7 +318,9 @@ impl DiscoveryMemory {
 
 // ---------------------------------------------------------------- notifications
 
-/// `policy/notifications`: when people are told about the conflicts waiting for them.
+/// `policy/notifications`: which events people are told about (by e-mail and in the chat), and
+/// when the pile of conflicts waiting for them is worth a word. The one home of these choices:
+/// the console's Notifications page edits it, the event publisher reads it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NotificationSettings {
@@ -326,6 +328,10 @@ pub struct NotificationSettings {
     /// `ConflictBacklog ThresholdCrossed` is published when new conflicts take the open ones
     /// from below this many to this many or more; 0 turns it off.
     pub backlog_threshold: u32,
+    /// Detail types of [`crate::events::NOTIFIED`] that people are not told about. They are
+    /// still published (with `notify: false`), so rules of one's own still see them.
+    #[serde(default)]
+    pub muted: Vec<String>,
 }
 
 impl Default for NotificationSettings {
@@ -333,6 +339,7 @@ impl Default for NotificationSettings {
         NotificationSettings {
             schema_version: SCHEMA_VERSION,
             backlog_threshold: 25,
+            muted: Vec::new(),
         }
     }
 }

@@ -6,6 +6,7 @@ import { ConnectionsSection } from "@/features/connections/ConnectionsSection";
 import { MappingsSection } from "@/features/mappings/MappingsSection";
 import { ReconcileSection } from "@/features/reconcile/ReconcileSection";
 import { HistorySection } from "@/features/history/HistorySection";
+import { NotificationsSection } from "@/features/notifications/NotificationsSection";
 import { ScheduleDialog } from "@/features/schedule/ScheduleDialog";
 import { SyncNowDialog } from "@/features/sync-now/SyncNowDialog";
 
@@ -32,6 +33,7 @@ export function ConsolePage() {
         <MappingsSection />
         <ReconcileSection />
         <HistorySection />
+        <NotificationsSection />
       </main>
       <SyncNowDialog open={syncOpen} onOpenChange={setSyncOpen} />
       <ScheduleDialog open={scheduleOpen} onOpenChange={setScheduleOpen} />

@@ -1,5 +1,5 @@
 import { useEffect, useState } from "react";
-import { ArrowRightLeft, CalendarClock, GitCompareArrows, History, LayoutDashboard, LogOut, Play, Plug, Workflow } from "lucide-react";
+import { ArrowRightLeft, Bell, CalendarClock, GitCompareArrows, History, LayoutDashboard, LogOut, Play, Plug, Workflow } from "lucide-react";
 import { Button } from "@/components/ui/button";
 import { Badge } from "@/components/ui/badge";
 import { clearSession, type Session } from "@/api/session";
@@ -11,6 +11,7 @@ export const SECTIONS = [
   { id: "mappings", label: "Mappings & policies", icon: Workflow },
   { id: "reconcile", label: "Reconcile", icon: GitCompareArrows },
   { id: "history", label: "History & audit", icon: History },
+  { id: "notifications", label: "Notifications", icon: Bell },
 ] as const;
 
 /** The section nearest the top of the viewport, for the sidebar's highlight. */

@@ -6,7 +6,6 @@ import { Input } from "@/components/ui/input";
 import { Label } from "@/components/ui/label";
 import { NativeSelect } from "@/components/ui/native-select";
 import { Switch } from "@/components/ui/switch";
-import { Checkbox } from "@/components/ui/checkbox";
 import { ChangeError, fieldError } from "@/components/FieldErrors";
 import { ErrorState, LoadingState } from "@/components/QueryState";
 import { useCanEdit } from "@/features/auth/useSession";
@@ -16,7 +15,6 @@ import { checkCron, DEFAULT_FORM, fromCron, fromEventBridge, PRESET_LABELS, toCr
 import { formatInZone } from "./zones";
 import { ZonePicker } from "./ZonePicker";
 
-const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 function pad(n: number) {
   return String(n).padStart(2, "0");
@@ -118,15 +116,11 @@ export function CronEditor({ form, onChange, disabled }: { form: ScheduleForm; o
 
 function initialForm(view: ScheduleView | undefined) {
   const cron = view?.configured && view.cron ? fromCron(fromEventBridge(view.cron)) : DEFAULT_FORM;
-  const n = view?.notifications;
   return {
     cron,
     zone: view?.time_zone ?? Intl.DateTimeFormat().resolvedOptions().timeZone ?? "UTC",
     enabled: view?.configured ? Boolean(view.enabled) : true,
     concurrency: (view?.concurrency ?? "skip") as "skip" | "queue",
-    emails: (n?.emails ?? []).join(", "),
-    onFailure: n?.on_failure ?? true,
-    onConflicts: n?.on_conflicts ?? false,
   };
 }
 
@@ -137,12 +131,8 @@ function ScheduleFormBody({ view, onDone }: { view: ScheduleView; onDone: () => 
   useEffect(() => setState(initialForm(view)), [view]);
   const cron = toCron(state.cron);
   const check = useMemo(() => checkCron(cron, state.zone), [cron, state.zone]);
-  const emails = state.emails.split(/[,\s]+/).filter(Boolean);
-  const badEmail = emails.find((e) => !EMAIL.test(e));
   const weeklyEmpty = state.cron.kind === "weekly" && state.cron.weekdays.length === 0;
-  const problems = [!check.ok ? check.message : null, weeklyEmpty ? "Choose at least one weekday." : null, badEmail ? `Not an e-mail address: ${badEmail}` : null, emails.length > 20 ? "At most 20 e-mail addresses." : null].filter(
-    (p): p is string => p !== null,
-  );
+  const problems = [!check.ok ? check.message : null, weeklyEmpty ? "Choose at least one weekday." : null].filter((p): p is string => p !== null);
 
   return (
     <form
@@ -152,7 +142,7 @@ function ScheduleFormBody({ view, onDone }: { view: ScheduleView; onDone: () => 
         e.preventDefault();
         if (problems.length > 0) return;
         save.mutate(
-          { cron, time_zone: state.zone, enabled: state.enabled, concurrency: state.concurrency, notifications: { emails, on_failure: state.onFailure, on_conflicts: state.onConflicts } },
+          { cron, time_zone: state.zone, enabled: state.enabled, concurrency: state.concurrency },
           { onSuccess: () => onDone() },
         );
       }}
@@ -188,18 +178,13 @@ function ScheduleFormBody({ view, onDone }: { view: ScheduleView; onDone: () => 
         )}
       </div>
 
-      <fieldset className="space-y-2.5" disabled={!canEdit}>
-        <legend className="mb-1 text-sm font-medium">Notifications</legend>
-        <Input aria-label="E-mail addresses for notifications" placeholder="ops@example.com, lead@example.com" value={state.emails} onChange={(e) => setState((s) => ({ ...s, emails: e.target.value }))} />
-        <div className="flex gap-6">
-          <Label className="font-normal">
-            <Checkbox checked={state.onFailure} onCheckedChange={(v) => setState((s) => ({ ...s, onFailure: v === true }))} /> When a run fails
-          </Label>
-          <Label className="font-normal">
-            <Checkbox checked={state.onConflicts} onCheckedChange={(v) => setState((s) => ({ ...s, onConflicts: v === true }))} /> When conflicts open
-          </Label>
-        </div>
-      </fieldset>
+      <p className="text-sm text-muted-foreground">
+        Who hears of a failed run:{" "}
+        <a href="#notifications" className="underline underline-offset-2" onClick={onDone}>
+          Notifications
+        </a>
+        .
+      </p>
 
       <div className="flex items-center gap-3">
         <Switch id="schedule-enabled" checked={state.enabled} onCheckedChange={(v) => setState((s) => ({ ...s, enabled: v }))} disabled={!canEdit} />

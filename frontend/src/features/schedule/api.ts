@@ -14,7 +14,6 @@ export interface ScheduleInput {
   time_zone: string;
   enabled: boolean;
   concurrency: "skip" | "queue";
-  notifications: { emails: string[]; on_failure: boolean; on_conflicts: boolean };
 }
 
 export function useSaveSchedule() {

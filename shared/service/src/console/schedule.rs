@@ -1,8 +1,8 @@
 //! The sync schedule: when scheduled-fetch runs (cron in an IANA zone, on or off, through the
-//! `ScheduleStore` = EventBridge Scheduler), what it does when a run is still going
-//! (`concurrency` in the fetch policy document `policy/fetch`), and who is told about failures
-//! (`schedule/notifications`). Reading it includes the next three runs, in the zone. The cron
-//! forms accepted are described in [`cron`].
+//! `ScheduleStore` = EventBridge Scheduler) and what it does when a run is still going
+//! (`concurrency` in the fetch policy document `policy/fetch`). Reading it includes the next
+//! three runs, in the zone. The cron forms accepted are described in [`cron`]. Who is told
+//! about failed runs is not the schedule's business: see `console::notifications`.
 
 pub mod cron;
 
@@ -12,7 +12,7 @@ use crate::settings::FETCH_POLICY;
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use sync_store::control::{ControlStore, DocumentKind, DocumentWrite, ExpectedVersion};
+use sync_store::control::{ControlStore, DocumentWrite, ExpectedVersion};
 use sync_store::schedule::{ScheduleSettings, ScheduleStore};
 use utoipa::ToSchema;
 
@@ -20,20 +20,6 @@ pub use cron::{next_runs, to_eventbridge};
 
 /// How many upcoming runs the answer shows.
 pub const NEXT_RUNS: usize = 3;
-pub const MAX_RECIPIENTS: usize = 20;
-const NOTIFICATIONS_ID: &str = "notifications";
-
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Notifications {
-    /// Addresses told about failed runs and new conflicts.
-    #[serde(default)]
-    pub emails: Vec<String>,
-    #[serde(default)]
-    pub on_failure: bool,
-    #[serde(default)]
-    pub on_conflicts: bool,
-}
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -46,8 +32,6 @@ pub struct ScheduleInput {
     /// `skip` (default) or `queue`: what a tick does while a run is still going.
     #[serde(default)]
     pub concurrency: Option<String>,
-    #[serde(default)]
-    pub notifications: Option<Notifications>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -59,40 +43,17 @@ pub struct ScheduleView {
     pub time_zone: Option<String>,
     pub enabled: bool,
     pub concurrency: String,
-    pub notifications: Notifications,
     /// The next runs as local times with their offset (empty when disabled or not configured).
     pub next_runs: Vec<String>,
 }
 
-/// What the schedule lives in: EventBridge, the control store (fetch policy, notifications),
+/// What the schedule lives in: EventBridge, the control store (fetch policy),
 /// and the access log for changes.
 #[derive(Clone, Copy)]
 pub struct ScheduleStores<'a> {
     pub schedule: &'a dyn ScheduleStore,
     pub control: &'a dyn ControlStore,
     pub access: AccessLog<'a>,
-}
-
-fn validate_email(email: &str) -> bool {
-    let mut parts = email.split('@');
-    matches!((parts.next(), parts.next(), parts.next()), (Some(l), Some(d), None)
-        if !l.is_empty() && d.contains('.') && !d.starts_with('.') && !d.ends_with('.'))
-        && email.len() <= 254
-        && !email
-            .chars()
-            .any(|c| c.is_whitespace() || c.is_control() || c == ',')
-}
-
-async fn read_notifications(control: &dyn ControlStore) -> ConsoleResult<Notifications> {
-    match control
-        .get_document(DocumentKind::Schedule, NOTIFICATIONS_ID)
-        .await?
-    {
-        None => Ok(Notifications::default()),
-        Some(doc) => serde_json::from_value(doc.body).map_err(|e| {
-            ConsoleError::Internal(format!("stored schedule/notifications does not read: {e}"))
-        }),
-    }
 }
 
 async fn read_concurrency(control: &dyn ControlStore) -> ConsoleResult<String> {
@@ -109,10 +70,9 @@ async fn read_concurrency(control: &dyn ControlStore) -> ConsoleResult<String> {
         .unwrap_or_else(|| "skip".to_owned()))
 }
 
-/// The schedule, its concurrency policy, notifications and next runs.
+/// The schedule, its concurrency policy and next runs.
 pub async fn schedule(stores: ScheduleStores<'_>) -> ConsoleResult<ScheduleView> {
     let stored = stores.schedule.get_schedule().await?;
-    let notifications = read_notifications(stores.control).await?;
     let concurrency = read_concurrency(stores.control).await?;
     let Some(s) = stored else {
         return Ok(ScheduleView {
@@ -121,7 +81,6 @@ pub async fn schedule(stores: ScheduleStores<'_>) -> ConsoleResult<ScheduleView>
             time_zone: None,
             enabled: false,
             concurrency,
-            notifications,
             next_runs: vec![],
         });
     };
@@ -137,7 +96,6 @@ pub async fn schedule(stores: ScheduleStores<'_>) -> ConsoleResult<ScheduleView>
         time_zone: Some(s.time_zone),
         enabled: s.enabled,
         concurrency,
-        notifications,
         next_runs: next,
     })
 }
@@ -160,21 +118,6 @@ fn checked(input: &ScheduleInput) -> ConsoleResult<ScheduleSettings> {
     {
         errors.push(FieldError::new("concurrency", "must be skip or queue"));
     }
-    let emails = input.notifications.as_ref().map_or(&[][..], |n| &n.emails);
-    if emails.len() > MAX_RECIPIENTS {
-        errors.push(FieldError::new(
-            "notifications.emails",
-            format!("at most {MAX_RECIPIENTS} addresses"),
-        ));
-    }
-    for (i, email) in emails.iter().enumerate() {
-        if !validate_email(email) {
-            errors.push(FieldError::new(
-                format!("notifications.emails[{i}]"),
-                "not an e-mail address",
-            ));
-        }
-    }
     let Some(cron) = cron.filter(|_| errors.is_empty()) else {
         return Err(ConsoleError::invalid_many(
             "the schedule is invalid",
@@ -188,8 +131,8 @@ fn checked(input: &ScheduleInput) -> ConsoleResult<ScheduleSettings> {
     })
 }
 
-/// Replaces the schedule (EventBridge), the concurrency policy and the notifications (each of
-/// the last two only when given), audited; the schedule as it is now.
+/// Replaces the schedule (EventBridge) and the concurrency policy (when given), audited; the
+/// schedule as it is now.
 pub async fn save_schedule(
     stores: ScheduleStores<'_>,
     actor: &Actor,
@@ -200,18 +143,8 @@ pub async fn save_schedule(
     if let Some(c) = &input.concurrency {
         write_concurrency(&stores, c).await?;
     }
-    if let Some(notifications) = &input.notifications {
-        let now = stores.access.clock.now();
-        let body = json!(notifications);
-        let (kind, any) = (DocumentKind::Schedule, ExpectedVersion::Any);
-        stores
-            .control
-            .put_document(kind, NOTIFICATIONS_ID, &body, any, now)
-            .await?;
-    }
     let detail = json!({"cron": settings.cron, "time_zone": settings.time_zone,
-           "enabled": settings.enabled, "concurrency": input.concurrency,
-           "notifications": input.notifications.is_some()});
+           "enabled": settings.enabled, "concurrency": input.concurrency});
     stores
         .access
         .record(actor, "schedule.update", detail)
@@ -246,26 +179,5 @@ async fn write_concurrency(stores: &ScheduleStores<'_>, value: &str) -> ConsoleR
         DocumentWrite::VersionConflict { .. } => Err(ConsoleError::Conflict(
             "the fetch policy changed meanwhile; reload and try again".into(),
         )),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn emails_are_checked_for_shape() {
-        assert!(validate_email("ops@example.org"));
-        for bad in [
-            "",
-            "ops",
-            "@example.org",
-            "ops@example",
-            "a b@example.org",
-            "a@b@c.de",
-            "x@y.org,z@w.org",
-        ] {
-            assert!(!validate_email(bad), "{bad}");
-        }
     }
 }
