@@ -6,7 +6,7 @@ SHELL := /bin/bash
 # Project-local tools (virtualenvs, emulator state) live here; never committed.
 LOCAL := $(CURDIR)/.local
 
-.PHONY: help e2e test test-console test-console-local test-rust test-template test-stack up down lint bench tools-rust conformance zammad-sim kimai-sim console-api demo-data local-aws-up local-aws-down soak-limits soak soak-small test-soak
+.PHONY: help prereqs e2e test test-console test-console-local test-rust test-template test-stack up down lint bench tools-rust conformance zammad-sim kimai-sim console-api demo-data local-aws-up local-aws-down soak-limits soak soak-small test-soak
 
 help: ## List the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -14,15 +14,19 @@ help: ## List the targets
 tools-rust: ## Install the Rust test runner if missing
 	@command -v cargo-nextest >/dev/null || cargo install --locked cargo-nextest
 
-test: tools-rust test-rust test-template test-console test-stack test-soak ## Run every test suite of the project
+prereqs: ## Check (and on Debian as root, install) what make test needs; stops at once naming what is missing
+	infra/prereqs/check.sh test
+
+test: prereqs tools-rust test-rust test-template test-console test-stack test-soak ## Run every test suite of the project
 
 # The AWS adapter tests need the emulator: this starts it if needed and stops it afterwards,
 # whether the tests pass or fail.
 test-rust:
 	infra/local-aws/with-emulator.sh cargo nextest run --workspace --no-fail-fast
 
-test-template: ## cfn-lint over template.yaml, and the template render script's tests
+test-template: ## cfn-lint over template.yaml, the template render script's tests, the prerequisites check's tests
 	infra/local-aws/lint-template.sh
+	infra/prereqs/check_test.sh
 
 # The browser suite runs on the deployed stack, in test-stack (frontend/scripts/e2e-stack.sh).
 test-console: ## Web console: install, lint, unit tests, build (no secrets in the bundle), typed client vs the API's OpenAPI document
@@ -37,6 +41,7 @@ test-stack: ## Deploy the local stack to the emulator, smoke-test it through API
 	infra/local-stack/smoke.sh
 
 up: ## The whole product locally: emulator, the five functions, both simulators, demo settings, the console
+	infra/prereqs/check.sh up
 	infra/local-stack/up.sh
 	frontend/scripts/console.sh up
 
