@@ -19,7 +19,7 @@ export default defineConfig({
   resolve: { alias: { "@": path.resolve(import.meta.dirname, "src") } },
   server: { host: "127.0.0.1", proxy },
   preview: { host: "127.0.0.1", proxy, strictPort: true },
-  build: { sourcemap: false, chunkSizeWarningLimit: 1200 },
+  build: { sourcemap: false, chunkSizeWarningLimit: 400 },
   test: {
     environment: "jsdom",
     globals: true,

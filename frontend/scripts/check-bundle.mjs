@@ -40,4 +40,22 @@ if (found.length > 0) {
   for (const f of found) console.error(`secret in the bundle: ${f}`);
   process.exit(1);
 }
-console.log(`bundle checked: ${files.length} files, no secrets`);
+
+// The first download: the entry chunk index.html loads. The sections, dialogs and the chart
+// are chunks of their own (React.lazy); this fails when something pulls them back in.
+const MAX_ENTRY_BYTES = 300 * 1000;
+const html = readFileSync(path.join(dist, "index.html"), "utf8");
+const entry = html.match(/<script[^>]+src="\/?(assets\/[^"]+\.js)"/)?.[1];
+if (!entry) {
+  console.error("index.html loads no script: the build changed shape");
+  process.exit(1);
+}
+const entryText = readFileSync(path.join(dist, entry), "utf8");
+const problems = [];
+if (entryText.length > MAX_ENTRY_BYTES) problems.push(`the entry chunk ${entry} has ${entryText.length} bytes (at most ${MAX_ENTRY_BYTES})`);
+if (entryText.includes("recharts-wrapper")) problems.push(`recharts is in the entry chunk ${entry}; it belongs to the chart's chunk`);
+if (problems.length > 0) {
+  for (const p of problems) console.error(p);
+  process.exit(1);
+}
+console.log(`bundle checked: ${files.length} files, no secrets; entry chunk ${entry} ${entryText.length} bytes`);

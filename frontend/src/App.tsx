@@ -1,11 +1,13 @@
 import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
-import { useEffect, useState } from "react";
+import { lazy, Suspense, useEffect, useState } from "react";
 import { BrowserRouter, Navigate, Route, Routes } from "react-router-dom";
 import { ApiError } from "@/api/errors";
 import { onSessionChange } from "@/api/session";
-import { LoginPage } from "@/features/auth/LoginPage";
 import { RequireSession } from "@/features/auth/RequireSession";
-import { ConsolePage } from "@/features/layout/ConsolePage";
+
+// The login page and the console are chunks of their own: the first download stays small.
+const LoginPage = lazy(() => import("@/features/auth/LoginPage").then((m) => ({ default: m.LoginPage })));
+const ConsolePage = lazy(() => import("@/features/layout/ConsolePage").then((m) => ({ default: m.ConsolePage })));
 
 function makeQueryClient() {
   return new QueryClient({
@@ -27,6 +29,7 @@ export function App() {
   return (
     <QueryClientProvider client={client}>
       <BrowserRouter>
+        <Suspense fallback={<div className="p-8 text-sm text-muted-foreground">Loading…</div>}>
         <Routes>
           <Route path="/login" element={<LoginPage />} />
           <Route
@@ -39,6 +42,7 @@ export function App() {
           />
           <Route path="*" element={<Navigate to="/" replace />} />
         </Routes>
+        </Suspense>
       </BrowserRouter>
     </QueryClientProvider>
   );

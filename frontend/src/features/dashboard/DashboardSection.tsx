@@ -1,6 +1,5 @@
-import { useState } from "react";
+import { lazy, Suspense, useState } from "react";
 import { Activity, AlertTriangle, CalendarClock, Clock, Database, Gauge, Timer } from "lucide-react";
-import { Bar, BarChart, CartesianGrid, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
 import { Card, CardContent, CardDescription, CardHeader, CardTitle } from "@/components/ui/card";
 import { Button } from "@/components/ui/button";
 import { Progress } from "@/components/ui/progress";
@@ -13,6 +12,9 @@ import { useRuns, type SyncRun } from "@/features/history/api";
 import { useHealthDetails, useKpis, useOpenConflictCount, useStoreHealth } from "./api";
 import { OutageLine } from "./OutageLine";
 import { RunStateBadge } from "./RunState";
+
+// recharts is most of the dashboard's weight: it loads with the chart, not with the console.
+const MinutesBars = lazy(() => import("./MinutesBars"));
 
 function Kpi({ label, value, hint, icon: Icon, tone }: { label: string; value: string; hint?: string; icon: typeof Clock; tone?: "warn" }) {
   return (
@@ -114,15 +116,9 @@ function MinutesChart() {
         ) : perDay.every((d) => d.minutes === 0) ? (
           <EmptyState title="No minutes synced in this period" className="h-full" />
         ) : (
-          <ResponsiveContainer width="100%" height="100%">
-            <BarChart data={perDay} margin={{ top: 4, right: 4, bottom: 0, left: -16 }}>
-              <CartesianGrid vertical={false} stroke="var(--border)" />
-              <XAxis dataKey="day" tickLine={false} axisLine={false} fontSize={11} tickFormatter={(d: string) => d.slice(5)} minTickGap={12} />
-              <YAxis tickLine={false} axisLine={false} fontSize={11} width={48} />
-              <Tooltip cursor={{ fill: "var(--muted)" }} formatter={(v) => [formatMinutes(Number(v)), "synced"]} />
-              <Bar dataKey="minutes" fill="var(--chart-1)" radius={[3, 3, 0, 0]} maxBarSize={36} />
-            </BarChart>
-          </ResponsiveContainer>
+          <Suspense fallback={<LoadingState rows={5} />}>
+            <MinutesBars perDay={perDay} />
+          </Suspense>
         )}
       </CardContent>
     </Card>

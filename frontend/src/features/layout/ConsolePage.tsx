@@ -1,14 +1,27 @@
-import { useState } from "react";
+import { lazy, Suspense, useState, type ReactNode } from "react";
 import { Sidebar } from "./Sidebar";
 import { useSession } from "@/features/auth/useSession";
-import { DashboardSection } from "@/features/dashboard/DashboardSection";
-import { ConnectionsSection } from "@/features/connections/ConnectionsSection";
-import { MappingsSection } from "@/features/mappings/MappingsSection";
-import { ReconcileSection } from "@/features/reconcile/ReconcileSection";
-import { HistorySection } from "@/features/history/HistorySection";
-import { NotificationsSection } from "@/features/notifications/NotificationsSection";
-import { ScheduleDialog } from "@/features/schedule/ScheduleDialog";
-import { SyncNowDialog } from "@/features/sync-now/SyncNowDialog";
+import { LoadingState } from "@/components/QueryState";
+
+// Each section and dialog is its own chunk, loaded when the console opens: the first paint
+// (login, layout) does not wait for the whole console, and recharts comes only with the chart.
+const DashboardSection = lazy(() => import("@/features/dashboard/DashboardSection").then((m) => ({ default: m.DashboardSection })));
+const ConnectionsSection = lazy(() => import("@/features/connections/ConnectionsSection").then((m) => ({ default: m.ConnectionsSection })));
+const MappingsSection = lazy(() => import("@/features/mappings/MappingsSection").then((m) => ({ default: m.MappingsSection })));
+const ReconcileSection = lazy(() => import("@/features/reconcile/ReconcileSection").then((m) => ({ default: m.ReconcileSection })));
+const HistorySection = lazy(() => import("@/features/history/HistorySection").then((m) => ({ default: m.HistorySection })));
+const NotificationsSection = lazy(() => import("@/features/notifications/NotificationsSection").then((m) => ({ default: m.NotificationsSection })));
+const ScheduleDialog = lazy(() => import("@/features/schedule/ScheduleDialog").then((m) => ({ default: m.ScheduleDialog })));
+const SyncNowDialog = lazy(() => import("@/features/sync-now/SyncNowDialog").then((m) => ({ default: m.SyncNowDialog })));
+
+/** A section's stable place on the page (the sidebar watches it) while its chunk loads. */
+function Lazy({ id, children }: { id: string; children: ReactNode }) {
+  return (
+    <div data-section={id}>
+      <Suspense fallback={<LoadingState rows={4} className="py-8" />}>{children}</Suspense>
+    </div>
+  );
+}
 
 /** The console: one page of anchored sections beside a sidebar, and the two dialogs. */
 export function ConsolePage() {
@@ -28,15 +41,29 @@ export function ConsolePage() {
             You are signed in as a viewer: everything is read only.
           </p>
         )}
-        <DashboardSection onScheduleClick={() => setScheduleOpen(true)} />
-        <ConnectionsSection />
-        <MappingsSection />
-        <ReconcileSection />
-        <HistorySection />
-        <NotificationsSection />
+        <Lazy id="dashboard">
+          <DashboardSection onScheduleClick={() => setScheduleOpen(true)} />
+        </Lazy>
+        <Lazy id="connections">
+          <ConnectionsSection />
+        </Lazy>
+        <Lazy id="mappings">
+          <MappingsSection />
+        </Lazy>
+        <Lazy id="reconcile">
+          <ReconcileSection />
+        </Lazy>
+        <Lazy id="history">
+          <HistorySection />
+        </Lazy>
+        <Lazy id="notifications">
+          <NotificationsSection />
+        </Lazy>
       </main>
-      <SyncNowDialog open={syncOpen} onOpenChange={setSyncOpen} />
-      <ScheduleDialog open={scheduleOpen} onOpenChange={setScheduleOpen} />
+      <Suspense fallback={null}>
+        <SyncNowDialog open={syncOpen} onOpenChange={setSyncOpen} />
+        <ScheduleDialog open={scheduleOpen} onOpenChange={setScheduleOpen} />
+      </Suspense>
     </div>
   );
 }

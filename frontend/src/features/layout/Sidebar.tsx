@@ -21,12 +21,13 @@ function useActiveSection(): string {
     const observer = new IntersectionObserver(
       (entries) => {
         const visible = entries.filter((e) => e.isIntersecting).sort((a, b) => a.boundingClientRect.top - b.boundingClientRect.top);
-        if (visible[0]) setActive(visible[0].target.id);
+        if (visible[0]) setActive((visible[0].target as HTMLElement).dataset.section ?? SECTIONS[0].id);
       },
       { rootMargin: "0px 0px -70% 0px" },
     );
+    // The sections' stable wrappers: a section itself appears only when its chunk has loaded.
     SECTIONS.forEach((s) => {
-      const el = document.getElementById(s.id);
+      const el = document.querySelector(`[data-section="${s.id}"]`);
       if (el) observer.observe(el);
     });
     return () => observer.disconnect();
