@@ -39,6 +39,7 @@ pub mod schedule;
 pub mod state;
 pub mod system;
 pub mod upstream;
+pub mod users;
 
 pub use state::{ApiState, ConsoleSecrets, DeadLetterQueues};
 
@@ -55,6 +56,16 @@ pub fn router(state: ApiState) -> Router {
         .route("/api/openapi.json", get(openapi::document))
         .route("/api/auth/login", post(auth::login))
         .route("/api/auth/me", get(auth::me))
+        .route("/api/auth/password", post(auth::change_password))
+        .route("/api/users", get(users::list).post(users::create))
+        .route(
+            "/api/users/{username}",
+            axum::routing::patch(users::change).delete(users::remove),
+        )
+        .route(
+            "/api/users/{username}/reset-password",
+            post(users::reset_password),
+        )
         .route(
             "/api/connections/zammad",
             get(connections::get_zammad).put(connections::put_zammad),

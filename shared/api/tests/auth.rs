@@ -25,7 +25,10 @@ async fn login_returns_a_token_that_me_accepts() {
         .call(Method::GET, "/api/auth/me", Some(token), None)
         .await;
     assert_eq!(me.status, StatusCode::OK);
-    assert_eq!(me.json, json!({"username": ADMIN, "role": "admin"}));
+    assert_eq!(
+        me.json,
+        json!({"username": ADMIN, "role": "admin", "must_change_password": false})
+    );
 
     let viewer = app.viewer().await;
     let me = app

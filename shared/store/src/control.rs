@@ -356,6 +356,14 @@ pub struct ConsoleUser {
     pub role: Role,
     pub disabled: bool,
     pub created_at: DateTime<Utc>,
+    #[serde(default)]
+    pub last_login_at: Option<DateTime<Utc>>,
+    /// The password is a temporary one an admin set: the user may change nothing but it.
+    #[serde(default)]
+    pub must_change_password: bool,
+    /// Tokens issued before this are refused: a password change or reset ends other sessions.
+    #[serde(default)]
+    pub sessions_valid_from: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -104,6 +104,9 @@ pub async fn add_user(state: &ApiState, username: &str, password: &str, role: Ro
             role,
             disabled: false,
             created_at: state.clock.now(),
+            last_login_at: None,
+            must_change_password: false,
+            sessions_valid_from: None,
         })
         .await
         .expect("create the user");

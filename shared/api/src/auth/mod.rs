@@ -4,8 +4,11 @@
 //!   failed logins of one user name from one IP within 15 minutes lock that pair out with a
 //!   429 until the window ends) and answers a signed token (HS256, 8 h).
 //! - `GET /api/auth/me` says who the token belongs to.
+//! - `POST /api/auth/password`: a user changes their own password and gets a fresh token;
+//!   their other sessions end.
 //! - [`Caller`] is any logged-in user; [`Admin`] additionally requires the admin role (a viewer
-//!   gets 403). Every mutation takes [`Admin`].
+//!   gets 403) and a password of the admin's own (a temporary one changes nothing but itself).
+//!   Every mutation takes [`Admin`]. Managing users: `crate::users`.
 
 pub mod token;
 
@@ -22,7 +25,7 @@ use axum::http::header;
 use axum::http::request::Parts;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use sync_service::console::users as console_users;
+use sync_service::console::users::{self as console_users, PasswordChange};
 use sync_service::console::{ConsoleError, ConsoleResult};
 use sync_store::StoreError;
 use sync_store::control::{ConsoleUser, Role};
@@ -115,6 +118,8 @@ pub struct Me {
     pub username: String,
     #[schema(value_type = String, example = "viewer")]
     pub role: Role,
+    /// The password is a temporary one: change it (`POST /api/auth/password`) before anything else.
+    pub must_change_password: bool,
 }
 
 /// The logged-in user.
@@ -124,7 +129,37 @@ pub async fn me(caller: Caller) -> Json<Me> {
     Json(Me {
         username: caller.username,
         role: caller.role,
+        must_change_password: caller.must_change_password,
     })
+}
+
+/// Changes the caller's own password; answers a fresh token, as a login does (tokens issued
+/// before stop working).
+#[utoipa::path(post, path = "/api/auth/password", tag = "auth", security(("bearer" = [])),
+    request_body = PasswordChange,
+    responses((status = 200, body = LoginResponse), (status = 400, body = crate::problem::Problem),
+              (status = 401, body = crate::problem::Problem)))]
+pub async fn change_password(
+    caller: Caller,
+    State(state): State<ApiState>,
+    origin: Origin,
+    ApiJson(change): ApiJson<PasswordChange>,
+) -> Result<Json<LoginResponse>, ApiError> {
+    let actor = origin.actor(&caller.username);
+    let user = console_users::change_own_password(state.logins(), &actor, &change).await?;
+    let key = signing_key(&state).await?;
+    let (token, expires_at) = token::issue(
+        key.expose().as_bytes(),
+        &user.username,
+        user.role,
+        state.clock.now(),
+    );
+    Ok(Json(LoginResponse {
+        token,
+        expires_at,
+        username: user.username,
+        role: user.role,
+    }))
 }
 
 // ---------------------------------------------------------------- extractors
@@ -134,6 +169,7 @@ pub async fn me(caller: Caller) -> Json<Me> {
 pub struct Caller {
     pub username: String,
     pub role: Role,
+    pub must_change_password: bool,
 }
 
 impl FromRequestParts<ApiState> for Caller {
@@ -156,10 +192,12 @@ impl FromRequestParts<ApiState> for Caller {
         let key = signing_key(state).await?;
         let claims = token::verify(key.expose().as_bytes(), bearer, state.clock.now())
             .map_err(|e| ApiError::Unauthenticated(format!("{e}; log in again")))?;
-        let user = console_users::current_user(state.control.as_ref(), &claims.sub).await?;
+        let user =
+            console_users::current_user(state.control.as_ref(), &claims.sub, claims.iat).await?;
         Ok(Caller {
             username: user.username,
             role: user.role,
+            must_change_password: user.must_change_password,
         })
     }
 }
@@ -176,6 +214,11 @@ impl FromRequestParts<ApiState> for Admin {
         if caller.role != Role::Admin {
             return Err(ApiError::Forbidden(
                 "viewers have read-only access; ask an admin".into(),
+            ));
+        }
+        if caller.must_change_password {
+            return Err(ApiError::Forbidden(
+                "set a password of your own first (POST /api/auth/password)".into(),
             ));
         }
         Ok(Admin(caller))

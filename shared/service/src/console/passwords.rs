@@ -2,7 +2,7 @@
 //! strings so the parameters travel with the hash and can be raised later.
 
 use argon2::Argon2;
-use argon2::password_hash::rand_core::OsRng;
+use argon2::password_hash::rand_core::{OsRng, RngCore};
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 
 /// Shortest password accepted for a console user.
@@ -14,6 +14,23 @@ pub fn hash(password: &str) -> String {
         .hash_password(password.as_bytes(), &salt)
         .expect("argon2 with default parameters hashes any input")
         .to_string()
+}
+
+/// Letters and digits that cannot be mistaken for each other (no 0/o, 1/l/i) and need no
+/// quoting in a shell or a chat.
+const TEMPORARY_ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyz23456789";
+pub const TEMPORARY_LEN: usize = 20;
+
+/// A temporary password an admin hands over: 20 characters of 31 (about 99 bits).
+pub fn temporary() -> String {
+    let mut bytes = [0u8; TEMPORARY_LEN];
+    OsRng.fill_bytes(&mut bytes);
+    // 256 is not a multiple of 31: the first 8 letters come a little more often (1 in 8 vs
+    // 1 in 8.26), which costs under a bit of the ~99.
+    bytes
+        .iter()
+        .map(|b| TEMPORARY_ALPHABET[usize::from(*b) % TEMPORARY_ALPHABET.len()] as char)
+        .collect()
 }
 
 /// `false` for a wrong password and for a hash that cannot be read.
@@ -48,5 +65,14 @@ mod tests {
         assert!(verify(&a, "correct horse battery"));
         assert!(!verify(&a, "correct horse batterz"));
         assert!(!verify("not a phc string", "x"));
+    }
+
+    #[test]
+    fn temporary_passwords_are_long_enough_pasteable_and_differ() {
+        let a = temporary();
+        assert_eq!(a.len(), TEMPORARY_LEN);
+        assert!(a.len() >= MIN_PASSWORD_LEN);
+        assert!(a.bytes().all(|b| TEMPORARY_ALPHABET.contains(&b)), "{a}");
+        assert_ne!(a, temporary());
     }
 }

@@ -1,5 +1,7 @@
-//! Console users: the login check with its throttling, the current user behind a token, and
-//! the first admin. The signed token itself is the API's (HTTP auth); a login hands the checked
+//! Console users: the login check with its throttling, the current user behind a token, the
+//! first admin, and the users admins manage (create with a temporary password, change role,
+//! disable, reset the password, remove; the last enabled admin always stays) and the password
+//! each user changes themselves. The signed token itself is the API's (HTTP auth); a login hands the checked
 //! user to the API's token issuer and audits the login once the token exists.
 //!
 //! Five failed logins of one user name from one IP within 15 minutes lock that pair out until
@@ -9,9 +11,11 @@ use crate::console::access::{AccessLog, Actor};
 use crate::console::error::{ConsoleError, ConsoleResult, FieldError};
 use crate::console::passwords;
 use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sync_store::control::{ConsoleUser, ControlStore, Role, UserWrite, window_start};
 use sync_store::secrets::SecretString;
+use utoipa::ToSchema;
 
 pub const MAX_FAILED_LOGINS: u32 = 5;
 pub const LOGIN_WINDOW_MINUTES: i64 = 15;
@@ -75,6 +79,11 @@ pub async fn log_in<T>(
     control
         .clear_login_failures(&subject, login_window(), now)
         .await?;
+    let user = ConsoleUser {
+        last_login_at: Some(now),
+        ..user
+    };
+    control.update_user(&user).await?;
     let token = issue(&user, now).await?;
     let who = Actor {
         username: user.username.clone(),
@@ -119,16 +128,27 @@ fn too_many(now: DateTime<Utc>) -> ConsoleError {
 }
 
 /// The user a valid token names, as the store has it now: a demoted or disabled user's token
-/// stops working at once.
+/// stops working at once, and so does a token issued (`issued_at`, Unix seconds) before the
+/// user's password was last changed or reset.
 pub async fn current_user(
     control: &dyn ControlStore,
     username: &str,
+    issued_at: i64,
 ) -> ConsoleResult<ConsoleUser> {
-    control
+    let user = control
         .get_user(username)
         .await?
         .filter(|u| !u.disabled)
-        .ok_or_else(|| ConsoleError::Unauthenticated("the user no longer exists".into()))
+        .ok_or_else(|| ConsoleError::Unauthenticated("the user no longer exists".into()))?;
+    if user
+        .sessions_valid_from
+        .is_some_and(|from| issued_at < from.timestamp())
+    {
+        return Err(ConsoleError::Unauthenticated(
+            "the password was changed since this login; log in again".into(),
+        ));
+    }
+    Ok(user)
 }
 
 /// Creates the first admin if no user of that name exists (run at start with a password from a
@@ -154,6 +174,9 @@ pub async fn create_first_admin(
         role: Role::Admin,
         disabled: false,
         created_at: stores.access.clock.now(),
+        last_login_at: None,
+        must_change_password: false,
+        sessions_valid_from: None,
     };
     Ok(stores.control.create_user(&user).await? == UserWrite::Written)
 }
@@ -172,4 +195,254 @@ fn validate_username(name: &str) -> ConsoleResult<()> {
             "1 to 64 characters: letters, digits, '.', '_', '-', '@'",
         ))
     }
+}
+
+// ---------------------------------------------------------------- managing users
+
+/// A console user as admins see them (never the hash).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UserView {
+    pub username: String,
+    #[schema(value_type = String, example = "viewer")]
+    pub role: Role,
+    pub disabled: bool,
+    pub created_at: DateTime<Utc>,
+    pub last_login_at: Option<DateTime<Utc>>,
+    /// The user still has the temporary password an admin set.
+    pub must_change_password: bool,
+}
+
+impl From<&ConsoleUser> for UserView {
+    fn from(u: &ConsoleUser) -> Self {
+        UserView {
+            username: u.username.clone(),
+            role: u.role,
+            disabled: u.disabled,
+            created_at: u.created_at,
+            last_login_at: u.last_login_at,
+            must_change_password: u.must_change_password,
+        }
+    }
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewUser {
+    /// 1 to 64 characters: letters, digits, `.`, `_`, `-`, `@`.
+    #[schema(pattern = "^[A-Za-z0-9._@-]{1,64}$")]
+    pub username: String,
+    #[schema(value_type = String, example = "viewer")]
+    pub role: Role,
+}
+
+/// A user with the temporary password an admin hands over; it is shown this once.
+#[derive(Serialize, ToSchema)]
+pub struct TemporaryPassword {
+    pub user: UserView,
+    pub temporary_password: String,
+}
+
+/// What an admin changes about a user; fields left out stay.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UserChange {
+    #[serde(default)]
+    #[schema(value_type = Option<String>, example = "admin")]
+    pub role: Option<Role>,
+    #[serde(default)]
+    pub disabled: Option<bool>,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordChange {
+    pub current_password: String,
+    /// At least 12 characters.
+    pub new_password: String,
+}
+
+/// Every user, by name.
+pub async fn list_users(control: &dyn ControlStore) -> ConsoleResult<Vec<UserView>> {
+    let mut users = control.list_users().await?;
+    users.sort_by(|a, b| a.username.cmp(&b.username));
+    Ok(users.iter().map(UserView::from).collect())
+}
+
+async fn existing(control: &dyn ControlStore, username: &str) -> ConsoleResult<ConsoleUser> {
+    control
+        .get_user(username)
+        .await?
+        .ok_or_else(|| ConsoleError::NotFound(format!("no user {username:?}")))
+}
+
+/// Refuses a change that would leave no enabled admin: nobody could change anything then.
+async fn keep_an_admin(
+    control: &dyn ControlStore,
+    user: &ConsoleUser,
+    what: &str,
+) -> ConsoleResult<()> {
+    if user.role != Role::Admin || user.disabled {
+        return Ok(());
+    }
+    let admins = control
+        .list_users()
+        .await?
+        .iter()
+        .filter(|u| u.role == Role::Admin && !u.disabled)
+        .count();
+    if admins <= 1 {
+        return Err(ConsoleError::Conflict(format!(
+            "{} is the last enabled admin and cannot be {what}; make another admin first",
+            user.username
+        )));
+    }
+    Ok(())
+}
+
+/// Creates a user with a temporary password (shown once), audited as `user.create`.
+pub async fn create_user(
+    stores: Logins<'_>,
+    actor: &Actor,
+    input: &NewUser,
+) -> ConsoleResult<TemporaryPassword> {
+    validate_username(&input.username)?;
+    let temporary = passwords::temporary();
+    let now = stores.access.clock.now();
+    let user = ConsoleUser {
+        username: input.username.clone(),
+        password_hash: passwords::hash(&temporary),
+        role: input.role,
+        disabled: false,
+        created_at: now,
+        last_login_at: None,
+        must_change_password: true,
+        sessions_valid_from: Some(now),
+    };
+    if stores.control.create_user(&user).await? == UserWrite::AlreadyExists {
+        return Err(ConsoleError::Conflict(format!(
+            "a user {:?} exists already",
+            user.username
+        )));
+    }
+    let detail = json!({"username": user.username, "role": user.role});
+    stores.access.record(actor, "user.create", detail).await?;
+    Ok(TemporaryPassword {
+        user: UserView::from(&user),
+        temporary_password: temporary,
+    })
+}
+
+/// Changes a user's role or enables/disables them, audited as `user.update`. Disabling or
+/// demoting ends the user's sessions at once (every request reads the user).
+pub async fn change_user(
+    stores: Logins<'_>,
+    actor: &Actor,
+    username: &str,
+    change: &UserChange,
+) -> ConsoleResult<UserView> {
+    let mut user = existing(stores.control, username).await?;
+    let demoted = change.role.is_some_and(|r| r != Role::Admin);
+    let disabling = change.disabled == Some(true);
+    if demoted || disabling {
+        let what = if disabling {
+            "disabled"
+        } else {
+            "made a viewer"
+        };
+        keep_an_admin(stores.control, &user, what).await?;
+    }
+    if let Some(role) = change.role {
+        user.role = role;
+    }
+    if let Some(disabled) = change.disabled {
+        user.disabled = disabled;
+    }
+    stores.control.update_user(&user).await?;
+    let detail =
+        json!({"username": user.username, "role": change.role, "disabled": change.disabled});
+    stores.access.record(actor, "user.update", detail).await?;
+    Ok(UserView::from(&user))
+}
+
+/// Gives a user a new temporary password (shown once) and ends their sessions, audited as
+/// `user.reset_password`.
+pub async fn reset_password(
+    stores: Logins<'_>,
+    actor: &Actor,
+    username: &str,
+) -> ConsoleResult<TemporaryPassword> {
+    let mut user = existing(stores.control, username).await?;
+    let temporary = passwords::temporary();
+    user.password_hash = passwords::hash(&temporary);
+    user.must_change_password = true;
+    user.sessions_valid_from = Some(stores.access.clock.now());
+    stores.control.update_user(&user).await?;
+    let detail = json!({"username": user.username});
+    stores
+        .access
+        .record(actor, "user.reset_password", detail)
+        .await?;
+    Ok(TemporaryPassword {
+        user: UserView::from(&user),
+        temporary_password: temporary,
+    })
+}
+
+/// Removes a user, audited as `user.delete`. Nobody removes themselves (another admin does),
+/// and the last enabled admin stays.
+pub async fn delete_user(stores: Logins<'_>, actor: &Actor, username: &str) -> ConsoleResult<()> {
+    let user = existing(stores.control, username).await?;
+    if user.username == actor.username {
+        return Err(ConsoleError::Conflict(
+            "you cannot remove yourself; another admin can".into(),
+        ));
+    }
+    keep_an_admin(stores.control, &user, "removed").await?;
+    stores.control.delete_user(username).await?;
+    let detail = json!({"username": user.username});
+    stores.access.record(actor, "user.delete", detail).await?;
+    Ok(())
+}
+
+/// A user sets their own password (the current one is checked), which ends their other
+/// sessions; audited as `password.change`. The user as stored now, for a fresh token.
+pub async fn change_own_password(
+    stores: Logins<'_>,
+    actor: &Actor,
+    change: &PasswordChange,
+) -> ConsoleResult<ConsoleUser> {
+    let mut user = existing(stores.control, &actor.username).await?;
+    if !passwords::verify(&user.password_hash, &change.current_password) {
+        stores
+            .access
+            .record(actor, "password.change_refused", json!({}))
+            .await?;
+        return Err(ConsoleError::invalid(
+            "current_password",
+            "this is not your current password",
+        ));
+    }
+    let mut errors = Vec::new();
+    if change.new_password.chars().count() < passwords::MIN_PASSWORD_LEN {
+        errors.push(FieldError::new(
+            "new_password",
+            format!("at least {} characters", passwords::MIN_PASSWORD_LEN),
+        ));
+    }
+    if change.new_password == change.current_password {
+        errors.push(FieldError::new(
+            "new_password",
+            "must differ from the current password",
+        ));
+    }
+    ConsoleError::check("the new password is not accepted", errors)?;
+    user.password_hash = passwords::hash(&change.new_password);
+    user.must_change_password = false;
+    user.sessions_valid_from = Some(stores.access.clock.now());
+    stores.control.update_user(&user).await?;
+    stores
+        .access
+        .record(actor, "password.change", json!({}))
+        .await?;
+    Ok(user)
 }

@@ -12,6 +12,9 @@ pub async fn control_users_and_login_throttle(store: &impl ControlStore) {
         role: Role::Admin,
         disabled: false,
         created_at: at,
+        last_login_at: None,
+        must_change_password: false,
+        sessions_valid_from: None,
     };
     assert_eq!(store.create_user(&alice).await.unwrap(), UserWrite::Written);
     assert_eq!(
@@ -30,6 +33,9 @@ pub async fn control_users_and_login_throttle(store: &impl ControlStore) {
     store.create_user(&viewer).await.unwrap();
     let disabled = ConsoleUser {
         disabled: true,
+        last_login_at: Some(at),
+        must_change_password: true,
+        sessions_valid_from: Some(at),
         ..alice.clone()
     };
     assert!(store.update_user(&disabled).await.unwrap());
