@@ -426,6 +426,58 @@ async function main() {
       await shot(page, "notifications", again);
     });
 
+    await step("users: an admin creates a viewer, who sets their own password and can change nothing", async () => {
+      const sec = await section(page, "users");
+      const name = `e2e-viewer-${Date.now().toString(36)}`;
+      await sec.getByLabel("User name").fill(name);
+      await sec.getByLabel("Role", { exact: true }).selectOption("viewer");
+      await sec.getByRole("button", { name: "Create user" }).click();
+      const temporary = (await sec.getByTestId("temporary-password").locator("code").innerText()).trim();
+      expect(/^[a-z2-9]{20}$/.test(temporary), `a pasteable temporary password: ${temporary}`);
+      await shot(page, "users", sec);
+      // The viewer, in a tab of their own (sessions are per tab).
+      const tab = await context.newPage();
+      try {
+        await tab.goto(`${base}/login`);
+        await tab.getByLabel("User name").fill(name);
+        await tab.getByLabel("Password").fill(temporary);
+        await tab.getByRole("button", { name: "Sign in" }).click();
+        const dialog = tab.getByRole("dialog", { name: "Set your own password" });
+        await dialog.waitFor();
+        await tab.keyboard.press("Escape");
+        expect(await dialog.isVisible(), "the temporary password's dialog cannot be dismissed");
+        await dialog.getByLabel("Temporary password").fill(temporary);
+        await dialog.getByLabel("New password", { exact: true }).fill("the viewer's own password");
+        await dialog.getByLabel("New password again").fill("the viewer's own password");
+        await dialog.getByRole("button", { name: "Save password" }).click();
+        await dialog.waitFor({ state: "detached" });
+        await tab.getByRole("note").filter({ hasText: "viewer" }).waitFor();
+        // Nothing to change: the sections' change controls are disabled, Users is not there.
+        expect((await tab.locator('nav[aria-label="Sections"] a[href="#users"]').count()) === 0, "no Users section for a viewer");
+        const notifications = await section(tab, "notifications");
+        await notifications.getByRole("switch", { name: "Tell people: SyncRun Failed" }).waitFor();
+        expect(await notifications.getByRole("switch", { name: "Tell people: SyncRun Failed" }).isDisabled(), "switches are read only");
+        expect(await notifications.getByRole("button", { name: "Save notifications" }).isDisabled(), "saving is disabled");
+        expect(await notifications.getByRole("button", { name: "Send a test event" }).isDisabled(), "the test event is for admins");
+        const mappings = await section(tab, "mappings");
+        const save = mappings.getByRole("button", { name: /Save policies/ });
+        await save.waitFor();
+        expect(await save.isDisabled(), "policies are read only");
+        await shot(tab, "viewer", notifications);
+      } finally {
+        await tab.close();
+      }
+      // Back as the admin: the viewer logged in with a password of their own; then remove them.
+      await page.reload();
+      const again = await section(page, "users");
+      const row = again.getByTestId("user-row").filter({ hasText: name });
+      await row.getByText("active").waitFor();
+      expect(!(await row.getByText("never").count()), "the last login shows");
+      page.once("dialog", (d) => d.accept());
+      await row.getByRole("button", { name: `Remove ${name}` }).click();
+      await row.waitFor({ state: "detached" });
+    });
+
     await step("history: a run's detail shows its counters and its tickets' entries", async () => {
       const sec = await section(page, "history");
       await sec.getByRole("tab", { name: "Runs" }).click();

@@ -22,6 +22,7 @@ export const queryKeys = {
   run: (id: string) => ["runs", "detail", id] as const,
   schedule: ["schedule"] as const,
   notifications: ["notifications"] as const,
+  users: ["users"] as const,
   localDeliveries: ["notifications", "local-deliveries"] as const,
   conflicts: (filters: object) => ["conflicts", filters] as const,
   conflictsAll: ["conflicts"] as const,
@@ -46,6 +47,8 @@ const rules = {
   runFinished: [queryKeys.conflictsAll, queryKeys.entriesAll, queryKeys.kpisAll, queryKeys.approvalsAll, queryKeys.deadLetters, queryKeys.upstreamHealth],
   scheduleSaved: [queryKeys.schedule, queryKeys.auditAll],
   notificationsSaved: [queryKeys.notifications, queryKeys.auditAll],
+  usersChanged: [queryKeys.users, queryKeys.auditAll],
+  passwordChanged: [queryKeys.me, queryKeys.users, queryKeys.auditAll],
   // The chat receives the test event a moment later (the next poll shows it).
   testEventSent: [queryKeys.localDeliveries, queryKeys.auditAll],
   conflictsResolved: [queryKeys.conflictsAll, queryKeys.kpisAll, queryKeys.auditAll],

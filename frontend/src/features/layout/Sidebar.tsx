@@ -1,5 +1,5 @@
 import { useEffect, useState } from "react";
-import { ArrowRightLeft, Bell, CalendarClock, GitCompareArrows, History, LayoutDashboard, LogOut, Play, Plug, Workflow } from "lucide-react";
+import { ArrowRightLeft, Bell, CalendarClock, KeyRound, Users, GitCompareArrows, History, LayoutDashboard, LogOut, Play, Plug, Workflow } from "lucide-react";
 import { Button } from "@/components/ui/button";
 import { Badge } from "@/components/ui/badge";
 import { clearSession, type Session } from "@/api/session";
@@ -12,6 +12,7 @@ export const SECTIONS = [
   { id: "reconcile", label: "Reconcile", icon: GitCompareArrows },
   { id: "history", label: "History & audit", icon: History },
   { id: "notifications", label: "Notifications", icon: Bell },
+  { id: "users", label: "Users", icon: Users, adminOnly: true },
 ] as const;
 
 /** The section nearest the top of the viewport, for the sidebar's highlight. */
@@ -35,7 +36,7 @@ function useActiveSection(): string {
   return active;
 }
 
-export function Sidebar({ session, onSyncNow, onSchedule }: { session: Session; onSyncNow: () => void; onSchedule: () => void }) {
+export function Sidebar({ session, onSyncNow, onSchedule, onPassword }: { session: Session; onSyncNow: () => void; onSchedule: () => void; onPassword: () => void }) {
   const active = useActiveSection();
   return (
     <aside className="sticky top-0 flex h-screen w-52 shrink-0 xl:w-60 flex-col border-r bg-card">
@@ -49,7 +50,7 @@ export function Sidebar({ session, onSyncNow, onSchedule }: { session: Session; 
         </div>
       </div>
       <nav aria-label="Sections" className="flex-1 space-y-0.5 px-3">
-        {SECTIONS.map(({ id, label, icon: Icon }) => (
+        {SECTIONS.filter((s) => !("adminOnly" in s) || session.role === "admin").map(({ id, label, icon: Icon }) => (
           <a
             key={id}
             href={`#${id}`}
@@ -83,9 +84,14 @@ export function Sidebar({ session, onSyncNow, onSchedule }: { session: Session; 
               {session.role === "admin" ? "Admin" : "Viewer · read only"}
             </Badge>
           </div>
-          <Button variant="ghost" size="icon" onClick={() => clearSession()} aria-label="Sign out" title="Sign out">
-            <LogOut aria-hidden />
-          </Button>
+          <div className="flex">
+            <Button variant="ghost" size="icon" onClick={onPassword} aria-label="Change password" title="Change password">
+              <KeyRound aria-hidden />
+            </Button>
+            <Button variant="ghost" size="icon" onClick={() => clearSession()} aria-label="Sign out" title="Sign out">
+              <LogOut aria-hidden />
+            </Button>
+          </div>
         </div>
       </div>
     </aside>
