@@ -24,6 +24,7 @@ fn conflict(ticket: u64) -> Conflict {
         base: None,
         kimai: None,
         candidates: vec![],
+        subject: None,
     }
 }
 

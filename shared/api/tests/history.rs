@@ -22,6 +22,7 @@ fn conflict(ticket: u64, accounting: u64, reason: ConflictReason) -> Conflict {
         base: None,
         kimai: None,
         candidates: vec![],
+        subject: None,
     }
 }
 

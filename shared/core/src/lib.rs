@@ -34,6 +34,7 @@ pub mod placement;
 pub mod plan;
 pub mod planner;
 pub mod rounding;
+pub mod subject;
 pub mod units;
 pub mod zammad;
 pub mod zone;

@@ -1,7 +1,7 @@
 //! What the planner decides for one ticket: operations to apply to Kimai and conflicts for a human.
 
 use crate::desired::{DesiredTimesheet, EntryKey};
-use crate::ids::{TicketId, TimesheetId};
+use crate::ids::{AccountingTypeId, OrganisationId, TicketId, TimesheetId, ZammadUserId};
 use crate::kimai::Timesheet;
 use crate::needed_action::NeededAction;
 use serde::{Deserialize, Serialize};
@@ -117,6 +117,27 @@ pub struct Conflict {
     pub kimai: Option<Timesheet>,
     /// Kimai timesheets that might be the same work (for `probable_duplicate`).
     pub candidates: Vec<TimesheetId>,
+    /// Who and what it is about, as Zammad names them (set by the sync after planning).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject: Option<ConflictSubject>,
+}
+
+/// Who and what a conflict is about, in Zammad's words: what a person needs to decide it (the
+/// agent's e-mail, the ticket's number and title) and to fix it in place (the ids a mapping
+/// takes). Absent on conflicts opened before it existed and on those Kimai's refusal of a write
+/// opens (the writer knows the desired timesheet only; it names the agent's id).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConflictSubject {
+    pub ticket_number: String,
+    pub ticket_title: String,
+    pub agent_id: ZammadUserId,
+    /// First and last name, else login, else e-mail, else `agent <id>`.
+    pub agent_name: String,
+    pub agent_email: Option<String>,
+    pub type_id: Option<AccountingTypeId>,
+    pub type_name: Option<String>,
+    pub organisation_id: Option<OrganisationId>,
+    pub organisation_name: Option<String>,
 }
 
 /// The planner's output for one ticket.

@@ -170,6 +170,7 @@ pub fn plan(input: &PlanInput<'_>) -> Result<Plan, PlanError> {
         base: None,
         kimai: None,
         candidates: Vec::new(),
+        subject: None,
     };
 
     for d in input.desired.iter().filter(|d| !ignored.contains(&d.key)) {

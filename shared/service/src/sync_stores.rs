@@ -400,6 +400,7 @@ mod tests {
             base: None,
             kimai: None,
             candidates: vec![],
+            subject: None,
         }
     }
 
@@ -466,6 +467,7 @@ mod tests {
             base: None,
             kimai: None,
             candidates: vec![],
+            subject: None,
         };
         let id = ConflictId("c-5".into());
         assert!(s.open_conflict(&id, &conflict, Some(&run)).await.unwrap());

@@ -191,6 +191,7 @@ async fn a_conflict_open_under_another_id_is_not_opened_a_second_time() {
             base: None,
             kimai: None,
             candidates: Vec::new(),
+            subject: None,
         };
         let outcome = h
             .conflicts

@@ -351,6 +351,18 @@ async fn an_unmapped_agent_becomes_a_conflict_and_nothing_is_written() {
     );
     let records = h.entries.load_ticket(TICKET).await.unwrap();
     assert!(records.iter().all(|r| r.status == EntryStatus::Conflict));
+    // Whose time and which ticket, in Zammad's words: what the person deciding needs.
+    let subject = conflicts[0].conflict.subject.as_ref().expect("a subject");
+    assert_eq!(subject.agent_name, "Anna Agent");
+    assert_eq!(subject.agent_email.as_deref(), Some("anna@example.com"));
+    assert_eq!(subject.agent_id.0, 2);
+    assert_eq!(
+        (
+            subject.ticket_number.as_str(),
+            subject.ticket_title.as_str()
+        ),
+        ("31010", "Printer jam")
+    );
 
     // The blocked time of accounting 101 is deleted in Zammad: its entry is done with, and
     // its mapping conflict no longer applies.

@@ -76,5 +76,6 @@ pub fn conflict(ticket: u64, accounting: u64, reason: ConflictReason) -> Conflic
         } else {
             vec![]
         },
+        subject: None,
     }
 }

@@ -342,6 +342,7 @@ pub async fn seed_person(state: &ApiState) {
         base: None,
         kimai: None,
         candidates: vec![],
+        subject: None,
     };
     let on_their_entry = Conflict {
         desired: theirs[0].desired.clone(),

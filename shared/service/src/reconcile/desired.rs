@@ -15,6 +15,7 @@ use sync_core::mapping::{AutoCreate, Blocker, TicketFacts, Unresolved, resolve_a
 use sync_core::needed_action::NeededAction;
 use sync_core::normalise::{TimedEntry, normalise};
 use sync_core::placement::Taken;
+use sync_core::subject::Subjects;
 
 /// Rounds of auto-create per ticket: a customer, then its project, then a last resolve.
 const MAX_PROVISION_ROUNDS: usize = 3;
@@ -133,6 +134,27 @@ impl Reconciler {
         let (desired, unresolved) =
             resolve_all(&normalised.entries, &facts, &policy.mappings, &ctx.catalog);
         Ok((normalised.entries, desired, unresolved))
+    }
+
+    /// Who and what the ticket's entries are about, for its conflicts (nothing for a ticket
+    /// Zammad no longer has).
+    pub(super) async fn subjects(
+        &self,
+        cache: &InvocationCache,
+        zammad: &ZammadSide,
+        entries: &[TimedEntry],
+    ) -> Result<Subjects, ReconcileError> {
+        let Some(ticket) = &zammad.ticket else {
+            return Ok(Subjects::default());
+        };
+        let type_names = self.type_names(cache).await?;
+        let facts = TicketFacts {
+            ticket,
+            organisation: zammad.organisation.as_ref(),
+            agents: &zammad.agents,
+            type_names: &type_names,
+        };
+        Ok(Subjects::of(entries, &facts))
     }
 
     /// One round of auto-create: performs the needed actions not tried yet. Answers whether a

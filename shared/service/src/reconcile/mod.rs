@@ -292,7 +292,7 @@ impl Reconciler {
             )
             .await?;
 
-        let planned = plan::plan_ticket(
+        let mut planned = plan::plan_ticket(
             ticket_id,
             ctx,
             &wanted,
@@ -301,6 +301,10 @@ impl Reconciler {
             zammad.complete,
             &decisions,
         )?;
+        // Conflicts say whose time and which ticket, in Zammad's words, for the person deciding.
+        self.subjects(cache, zammad, &wanted.entries)
+            .await?
+            .name(&mut planned);
         let auto_created = std::mem::take(&mut wanted.auto_created);
         let mut report = ReconcileReport::of_plan(message, zammad.complete, &planned, auto_created);
         report.moved = MovedEntry::of(&wanted.entries, &planned);

@@ -60,6 +60,7 @@ impl Writer {
             base,
             kimai: p.kimai,
             candidates: p.candidates,
+            subject: None,
         };
         let id = conflict_id(message.ticket_id, &key, p.reason, &message.operation_id.0);
         self.stores

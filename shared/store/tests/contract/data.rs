@@ -102,5 +102,6 @@ pub fn conflict(ticket: u64, accounting: u64) -> Conflict {
         kimai: Some(timesheet(900 + accounting, &desired)),
         desired: Some(desired),
         candidates: vec![],
+        subject: None,
     }
 }
