@@ -315,9 +315,23 @@ async function main() {
         expect(before >= 3, `need at least 3 open conflicts, found ${before}`);
         const first = rows.first();
         const id = await first.getAttribute("data-conflict-id");
-        await first.getByRole("button", { name: "Compare Zammad and Kimai" }).click();
-        await sec.getByRole("table", { name: "Zammad and Kimai side by side" }).or(sec.getByTestId("conflict-detail")).waitFor();
+        // Every row's actions are in view at this width (the table fits the page).
+        const width = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+        expect(width <= 0, `the page scrolls sideways by ${width} px`);
+        const viewport = page.viewportSize();
+        for (const button of await first.getByRole("button").all()) {
+          const box = await button.boundingBox();
+          expect(box && box.x + box.width <= viewport.width, `a row action is cut off at ${viewport.width} px`);
+        }
         await shot(page, "reconcile", sec);
+        await first.getByRole("button", { name: "Details and comparison" }).click();
+        const drawer = page.getByRole("dialog");
+        await drawer.getByRole("table", { name: "Zammad and Kimai side by side" }).or(drawer.getByTestId("conflict-detail")).waitFor();
+        const ticketLink = drawer.getByRole("link", { name: "Zammad ticket" });
+        expect((await ticketLink.getAttribute("href")).includes("#ticket/zoom/"), "the drawer links to the Zammad ticket");
+        await shot(page, "conflict-drawer", drawer);
+        await page.keyboard.press("Escape");
+        await drawer.waitFor({ state: "detached" });
         await first.getByRole("button", { name: "Ignore" }).click();
         await sec.locator(`[data-conflict-id="${id}"]`).waitFor({ state: "detached" });
         await rows.nth(0).getByRole("checkbox").click();
@@ -331,6 +345,46 @@ async function main() {
       }
       if (!stack) await shot(page, "reconcile", sec);
     });
+
+    if (stack) {
+      await step("reconcile: map an unmapped agent from the conflict, which re-syncs and closes it", async () => {
+        const sec = await section(page, "reconcile");
+        // Agent 2 (no Kimai user in the demo) booked on three tickets in "sync now".
+        const unmapped = sec.getByTestId("conflict-row").filter({ hasText: "Unmapped user" });
+        await unmapped.first().waitFor();
+        const row = unmapped.first();
+        const agent = (await row.locator("td").nth(3).innerText()).split("\n")[0].trim();
+        expect(agent && !/^agent \d+$/.test(agent) && agent !== "—", `the agent shows by name, not id: ${agent}`);
+        const agentId = await row.getAttribute("data-agent-id");
+        const before = await unmapped.filter({ hasText: agent }).count();
+        await row.getByRole("button", { name: "Map…" }).click();
+        const group = row.getByRole("group", { name: /^Map / });
+        await group.locator("[id^=fix-]").click();
+        const options = page.getByRole("listbox").getByRole("option");
+        await options.first().waitFor();
+        await options.filter({ hasText: "Clara" }).first().click();
+        const go = group.getByRole("button", { name: /Map and re-sync \d+/ });
+        const tickets = Number((await go.innerText()).match(/(\d+)/)[1]);
+        expect(tickets >= 1, "at least one ticket to re-sync");
+        await go.click();
+        await row.getByRole("status").filter({ hasText: `Re-syncing ${tickets} ticket` }).waitFor();
+        await shot(page, "map-from-conflict", sec);
+        // The run reconciles those tickets; the conflicts the mapping fixed close.
+        let left = before;
+        for (const started = Date.now(); Date.now() - started < 90_000 && left > 0; ) {
+          await page.waitForTimeout(3_000);
+          await page.reload();
+          const again = await section(page, "reconcile");
+          await again.getByRole("table", { name: "Open conflicts" }).or(again.getByText("No open conflicts")).waitFor();
+          left = await again.getByTestId("conflict-row").filter({ hasText: "Unmapped user" }).filter({ hasText: agent }).count();
+        }
+        expect(left === 0, `${left} of ${before} conflicts of ${agent} still open`);
+        // Back as it was, so the next run of this suite on the stack finds the agent unmapped.
+        const token = await page.evaluate(() => JSON.parse(sessionStorage.getItem("sync-console.session")).token);
+        const removed = await fetch(`${base}/api/mappings/user/${agentId}`, { method: "DELETE", headers: { Authorization: `Bearer ${token}` } });
+        expect(removed.ok, `removing the mapping again: ${removed.status}`);
+      });
+    }
 
     await step("policies: the form saves (approval mode on, then off again)", async () => {
       const sec = await section(page, "mappings");

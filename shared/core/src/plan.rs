@@ -1,7 +1,7 @@
 //! What the planner decides for one ticket: operations to apply to Kimai and conflicts for a human.
 
 use crate::desired::{DesiredTimesheet, EntryKey};
-use crate::ids::{AccountingTypeId, OrganisationId, TicketId, TimesheetId, ZammadUserId};
+use crate::ids::{AccountingTypeId, GroupId, OrganisationId, TicketId, TimesheetId, ZammadUserId};
 use crate::kimai::Timesheet;
 use crate::needed_action::NeededAction;
 use serde::{Deserialize, Serialize};
@@ -138,6 +138,9 @@ pub struct ConflictSubject {
     pub type_name: Option<String>,
     pub organisation_id: Option<OrganisationId>,
     pub organisation_name: Option<String>,
+    /// The ticket's group (what a project mapping maps).
+    #[serde(default)]
+    pub group_id: Option<GroupId>,
 }
 
 /// The planner's output for one ticket.

@@ -23,6 +23,7 @@ struct TicketSide {
     number: String,
     title: String,
     organisation: Option<(crate::ids::OrganisationId, String)>,
+    group_id: Option<crate::ids::GroupId>,
     agents: HashMap<ZammadUserId, (String, Option<String>)>,
     type_names: HashMap<AccountingTypeId, String>,
 }
@@ -48,6 +49,7 @@ impl TicketSide {
             type_name: type_id.and_then(|t| self.type_names.get(&t).cloned()),
             organisation_id: self.organisation.as_ref().map(|o| o.0),
             organisation_name: self.organisation.as_ref().map(|o| o.1.clone()),
+            group_id: self.group_id,
         }
     }
 }
@@ -59,6 +61,7 @@ impl Subjects {
             number: facts.ticket.number.clone(),
             title: facts.ticket.title.clone(),
             organisation: facts.organisation.map(|o| (o.id, o.name.clone())),
+            group_id: facts.ticket.group_id,
             agents: facts
                 .agents
                 .iter()

@@ -20,8 +20,23 @@ export interface ConflictRecord {
     base?: { kimai_id: number } | null;
     kimai?: KimaiSide | null;
     candidates: number[];
+    /** Whose time and which ticket, in Zammad's words (absent on older conflicts and Kimai's refusals). */
+    subject?: ConflictSubject | null;
   };
   resolution?: { action: unknown; actor: string; note?: string | null; resolved_at: string } | null;
+}
+
+export interface ConflictSubject {
+  ticket_number: string;
+  ticket_title: string;
+  agent_id: number;
+  agent_name: string;
+  agent_email?: string | null;
+  type_id?: number | null;
+  type_name?: string | null;
+  organisation_id?: number | null;
+  organisation_name?: string | null;
+  group_id?: number | null;
 }
 
 export interface ConflictFilters {
