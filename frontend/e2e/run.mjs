@@ -110,12 +110,25 @@ function expect(condition, message) {
   if (!condition) throw new Error(message);
 }
 
+/** The main sections are also taken 1920 px wide (`<name>-1920.png`): both widths are looked at. */
+const WIDE = new Set(["dashboard", "reconcile", "notifications", "users"]);
+
 /** The viewport as a person sees it, with the section (or dialog) in view. */
 async function shot(page, name, locator) {
   mkdirSync(shots, { recursive: true });
-  if (locator) await locator.evaluate((el) => el.scrollIntoView({ block: "start", behavior: "instant" }));
-  await page.waitForTimeout(300);
+  const inView = async () => {
+    if (locator) await locator.evaluate((el) => el.scrollIntoView({ block: "start", behavior: "instant" }));
+    await page.waitForTimeout(300);
+  };
+  await inView();
   await page.screenshot({ path: path.join(shots, `${name}.png`) });
+  if (WIDE.has(name)) {
+    const narrow = page.viewportSize();
+    await page.setViewportSize({ width: 1920, height: 1080 });
+    await inView();
+    await page.screenshot({ path: path.join(shots, `${name}-1920.png`) });
+    await page.setViewportSize(narrow);
+  }
 }
 
 async function section(page, id) {
