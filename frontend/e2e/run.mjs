@@ -101,7 +101,8 @@ async function step(name, fn) {
     console.log(`PASS ${name} (${Date.now() - started} ms)`);
   } catch (e) {
     results.push({ name, ok: false });
-    console.log(`FAIL ${name}: ${e instanceof Error ? e.message.split("\n")[0] : e}`);
+    // The first lines name the locator that timed out.
+    console.log(`FAIL ${name}: ${e instanceof Error ? e.message.split("\n").slice(0, 4).join(" | ") : e}`);
     throw e;
   }
 }
@@ -338,12 +339,13 @@ async function main() {
         }
         await shot(page, "reconcile", sec);
         await first.getByRole("button", { name: "Details and comparison" }).click();
-        const drawer = page.getByRole("dialog");
-        await drawer.getByRole("table", { name: "Zammad and Kimai side by side" }).or(drawer.getByTestId("conflict-detail")).waitFor();
+        const drawer = page.getByRole("dialog", { name: / on ticket / });
+        await drawer.getByTestId("drawer-detail").waitFor();
+        await drawer.getByRole("table", { name: "Zammad and Kimai side by side" }).or(drawer.getByTestId("conflict-detail")).first().waitFor();
         const ticketLink = drawer.getByRole("link", { name: "Zammad ticket" });
         expect((await ticketLink.getAttribute("href")).includes("#ticket/zoom/"), "the drawer links to the Zammad ticket");
         await shot(page, "conflict-drawer", drawer);
-        await page.keyboard.press("Escape");
+        await drawer.getByRole("button", { name: "Close" }).click();
         await drawer.waitFor({ state: "detached" });
         await first.getByRole("button", { name: "Ignore" }).click();
         await sec.locator(`[data-conflict-id="${id}"]`).waitFor({ state: "detached" });

@@ -89,6 +89,18 @@ describe("ConflictsTab", () => {
     expect(resolved).toEqual([]);
   });
 
+  it("opens one drawer with the conflict's detail, and closes it", async () => {
+    const user = userEvent.setup();
+    renderTab();
+    await waitFor(() => expect(rowOf(12)).not.toBeNull());
+    await user.click(within(rowOf(12)!).getByRole("button", { name: "Details and comparison" }));
+    const drawer = await screen.findByRole("dialog", { name: /on ticket/ });
+    expect(within(drawer).getByTestId("drawer-detail")).toHaveTextContent("detail c2");
+    expect(document.querySelectorAll('[role="dialog"]')).toHaveLength(1);
+    await user.click(within(drawer).getByRole("button", { name: "Close" }));
+    await waitFor(() => expect(screen.queryByRole("dialog")).toBeNull());
+  });
+
   it("shows a viewer the list with every action disabled", async () => {
     renderTab(false);
     await waitFor(() => expect(rowOf(12)).not.toBeNull());

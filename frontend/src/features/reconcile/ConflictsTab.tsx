@@ -387,7 +387,6 @@ export function ConflictsTab({ canEdit }: { canEdit: boolean }) {
         </div>
       )}
       <ConflictDrawer conflict={all.find((c) => c.id === shown) ?? null} onClose={() => setShown(null)} links={links} />
-      <ConflictDrawer conflict={all.find((c) => c.id === shown) ?? null} onClose={() => setShown(null)} links={links} />
     </div>
   );
 }
