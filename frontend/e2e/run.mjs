@@ -398,6 +398,9 @@ async function main() {
         const token = await page.evaluate(() => JSON.parse(sessionStorage.getItem("sync-console.session")).token);
         const removed = await fetch(`${base}/api/mappings/user/${agentId}`, { method: "DELETE", headers: { Authorization: `Bearer ${token}` } });
         expect(removed.ok, `removing the mapping again: ${removed.status}`);
+        // That change bypassed the console: read the policy document's new version.
+        await page.reload();
+        await page.getByTestId("current-user").waitFor();
       });
     }
 

@@ -319,8 +319,8 @@ export function ConflictsTab({ canEdit }: { canEdit: boolean }) {
                 <TableHead className="w-36">Reason</TableHead>
                 <TableHead>Ticket</TableHead>
                 <TableHead>Agent</TableHead>
-                <TableHead className="w-28">Opened</TableHead>
-                <TableHead className="w-[23rem] text-right">Resolve</TableHead>
+                <TableHead className="hidden w-28 2xl:table-cell">Opened</TableHead>
+                <TableHead className="w-80 text-right">Resolve</TableHead>
               </TableRow>
             </TableHeader>
             <TableBody>
@@ -352,16 +352,20 @@ export function ConflictsTab({ canEdit }: { canEdit: boolean }) {
                       </Badge>
                     </TableCell>
                     <TableCell className="min-w-0">
-                      <div className="truncate" title={s ? `#${s.ticket_number} ${s.ticket_title}` : undefined}>
+                      <div className="truncate">
                         {ticketUrl ? (
                           <a href={ticketUrl} target="_blank" rel="noreferrer" className="font-medium tabular-nums underline-offset-2 hover:underline">
                             #{s?.ticket_number ?? c.conflict.ticket_id}
                           </a>
                         ) : (
                           <span className="font-medium tabular-nums">#{s?.ticket_number ?? c.conflict.ticket_id}</span>
-                        )}{" "}
-                        <span className="text-muted-foreground">{s?.ticket_title}</span>
+                        )}
                       </div>
+                      {s?.ticket_title && (
+                        <div className="truncate text-xs text-muted-foreground" title={s.ticket_title}>
+                          {s.ticket_title}
+                        </div>
+                      )}
                     </TableCell>
                     <TableCell className="min-w-0">
                       <div className="truncate" title={s?.agent_email ?? undefined}>
@@ -369,7 +373,7 @@ export function ConflictsTab({ canEdit }: { canEdit: boolean }) {
                       </div>
                       {s?.agent_email && <div className="truncate text-xs text-muted-foreground">{s.agent_email}</div>}
                     </TableCell>
-                    <TableCell className="whitespace-nowrap text-muted-foreground">{formatDateTime(c.opened_at)}</TableCell>
+                    <TableCell className="hidden whitespace-nowrap text-muted-foreground 2xl:table-cell">{formatDateTime(c.opened_at)}</TableCell>
                     <TableCell>
                       <div className="flex flex-wrap items-center justify-end gap-1.5">
                         {fix && <MapInPlace fix={fix} conflict={c} open={all} canEdit={canEdit} />}
