@@ -284,7 +284,7 @@ async fn kimai_test_reports_version_zone_and_booking_rights() {
         Method::PUT,
         "/api/connections/kimai",
         Some(&admin),
-        Some(json!({"base_url": dead})),
+        Some(json!({"base_url": dead, "token": KIMAI_TOKEN})),
     )
     .await;
     let down = app
@@ -298,4 +298,69 @@ async fn kimai_test_reports_version_zone_and_booking_rights() {
     assert_eq!(down.status, StatusCode::OK);
     assert_eq!(down.json["ok"], false);
     app.assert_never_sent_or_logged(&[KIMAI_TOKEN, "demo-anna-token"]);
+}
+
+#[tokio::test]
+async fn a_stored_token_never_follows_the_connection_to_another_host() {
+    let app = App::start().await;
+    let admin = app.admin().await;
+    app.configure(&admin).await;
+    let kimai = app.kimai.base_url();
+    // Somebody points Kimai elsewhere and leaves the token out: refused, nothing changes.
+    for elsewhere in ["https://collector.example", "http://127.0.0.2:9"] {
+        let moved = app
+            .call(
+                Method::PUT,
+                "/api/connections/kimai",
+                Some(&admin),
+                Some(json!({"base_url": elsewhere})),
+            )
+            .await;
+        moved.assert_problem(StatusCode::BAD_REQUEST);
+        assert_eq!(moved.error_fields(), ["token"], "{elsewhere}");
+    }
+    let read = app
+        .call(Method::GET, "/api/connections/kimai", Some(&admin), None)
+        .await;
+    assert_eq!(read.json["base_url"], json!(kimai));
+    // The same host (another path) keeps the stored token; a new host with its token is fine.
+    let same = app
+        .call(
+            Method::PUT,
+            "/api/connections/kimai",
+            Some(&admin),
+            Some(json!({"base_url": format!("{kimai}/")})),
+        )
+        .await;
+    assert_eq!(same.status, StatusCode::OK, "{}", same.text);
+    let with_token = app
+        .call(
+            Method::PUT,
+            "/api/connections/kimai",
+            Some(&admin),
+            Some(json!({"base_url": "https://kimai.example", "token": "a-new-token-for-it"})),
+        )
+        .await;
+    assert_eq!(with_token.status, StatusCode::OK, "{}", with_token.text);
+}
+
+#[tokio::test]
+async fn tokens_go_over_https_or_to_this_machine_only() {
+    let app = App::start().await;
+    let admin = app.admin().await;
+    let plain = app
+        .call(
+            Method::PUT,
+            "/api/connections/kimai",
+            Some(&admin),
+            Some(json!({"base_url": "http://kimai.example", "token": "some-token-value"})),
+        )
+        .await;
+    plain.assert_problem(StatusCode::BAD_REQUEST);
+    assert_eq!(plain.error_fields(), ["base_url"]);
+    assert!(plain.text.contains("https"), "{}", plain.text);
+    assert!(
+        app.secrets.get_secret("kimai-token").await.is_err(),
+        "nothing stored"
+    );
 }

@@ -148,7 +148,7 @@ async fn health_details_reports_each_part_and_never_fails() {
             Method::PUT,
             "/api/connections/kimai",
             Some(&admin),
-            Some(json!({"base_url": gone})),
+            Some(json!({"base_url": gone, "token": KIMAI_TOKEN})),
         )
         .await;
     assert_eq!(put.status, StatusCode::OK, "{}", put.text);

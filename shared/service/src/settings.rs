@@ -532,13 +532,44 @@ fn check_schema(version: u32) -> Result<(), String> {
     }
 }
 
-fn check_base_url(text: &str) -> Result<Url, String> {
+/// The development switch that lets the tokens travel over plain `http` to any host: set
+/// `ALLOW_INSECURE_UPSTREAM_HTTP=true` on the functions of a stack that is not production.
+pub const ALLOW_INSECURE_HTTP: &str = "ALLOW_INSECURE_UPSTREAM_HTTP";
+
+fn insecure_http_allowed() -> bool {
+    std::env::var(ALLOW_INSECURE_HTTP).is_ok_and(|v| v == "true")
+}
+
+/// Whether `url` names this machine (the local stack and the simulators), where `http` cannot
+/// be overheard on a network.
+fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
+/// A base URL the tokens may be sent to: `https`, or `http` to loopback (or anywhere with the
+/// development switch), with a host and without credentials, query or fragment.
+pub fn check_base_url(text: &str) -> Result<Url, String> {
+    check_base_url_with(text, insecure_http_allowed())
+}
+
+fn check_base_url_with(text: &str, insecure_http: bool) -> Result<Url, String> {
     let url = Url::parse(text.trim()).map_err(|e| format!("base_url {text:?}: {e}"))?;
     if !matches!(url.scheme(), "http" | "https") {
         return Err(format!("base_url {text:?} must be http or https"));
     }
     if url.host_str().is_none_or(str::is_empty) {
         return Err(format!("base_url {text:?} has no host"));
+    }
+    // The token goes along with every call: in plain http anyone on the way can read it.
+    if url.scheme() == "http" && !is_loopback(&url) && !insecure_http {
+        return Err(format!(
+            "base_url {text:?} must use https: the token is sent with every call (http is accepted for 127.0.0.1 and localhost only)"
+        ));
     }
     // Credentials in the URL would end up in logs and error messages.
     if !url.username().is_empty() || url.password().is_some() {
@@ -556,6 +587,25 @@ fn check_base_url(text: &str) -> Result<Url, String> {
 mod tests {
     use super::*;
     use sync_store::memory::MemoryControl;
+
+    #[test]
+    fn tokens_travel_over_https_or_to_this_machine_only() {
+        for ok in [
+            "https://support.example.com",
+            "http://127.0.0.1:8081",
+            "http://localhost:8082",
+            "http://[::1]:8081",
+        ] {
+            assert!(check_base_url_with(ok, false).is_ok(), "{ok}");
+        }
+        let refused = check_base_url_with("http://support.example.com", false).unwrap_err();
+        assert!(refused.contains("must use https"), "{refused}");
+        assert!(check_base_url_with("http://10.0.0.5", false).is_err());
+        assert!(
+            check_base_url_with("http://support.example.com", true).is_ok(),
+            "the development switch"
+        );
+    }
 
     fn zammad() -> ZammadConnection {
         ZammadConnection::new(

@@ -81,6 +81,31 @@ async fn stored<T: serde::de::DeserializeOwned>(
     ))
 }
 
+/// Where a base URL's calls go: scheme, host and port.
+fn origin_of(base_url: &str) -> Option<String> {
+    url::Url::parse(base_url)
+        .ok()
+        .map(|u| u.origin().ascii_serialization())
+}
+
+/// A new host for a stored token needs the token again: otherwise an admin, or whoever holds
+/// a stolen session, could point the connection at a host of theirs and call `/test`, and the
+/// stored token would go there.
+fn token_follows_host(
+    stored_url: Option<&str>,
+    new_url: &str,
+    token: Option<&SecretString>,
+) -> ConsoleResult<()> {
+    let moved = stored_url.is_some_and(|old| origin_of(old) != origin_of(new_url));
+    if moved && token.is_none() {
+        return Err(ConsoleError::invalid(
+            "token",
+            "the connection moves to another host: enter its token again (the stored one is never sent to a new host)",
+        ));
+    }
+    Ok(())
+}
+
 /// What both saves do once the settings document is written: store a new token, then audit
 /// the change without the token itself.
 async fn after_saved(
@@ -190,6 +215,13 @@ pub async fn save_zammad_connection(
     input: &ZammadConnectionInput,
 ) -> ConsoleResult<ZammadConnectionView> {
     let (doc, token) = zammad_document(input)?;
+    let (before, _) =
+        stored::<ZammadConnection>(stores.control, settings::ZAMMAD_CONNECTION).await?;
+    token_follows_host(
+        before.as_ref().map(|b| b.base_url.as_str()),
+        &doc.base_url,
+        token.as_ref(),
+    )?;
     let now = stores.access.clock.now();
     let version = written(settings::save_zammad(stores.control, &doc, expected, now).await?)?;
     let action = "connection.zammad.update";
@@ -337,6 +369,12 @@ pub async fn save_kimai_connection(
     input: &KimaiConnectionInput,
 ) -> ConsoleResult<KimaiConnectionView> {
     let (doc, token) = kimai_document(input)?;
+    let (before, _) = stored::<KimaiConnection>(stores.control, settings::KIMAI_CONNECTION).await?;
+    token_follows_host(
+        before.as_ref().map(|b| b.base_url.as_str()),
+        &doc.base_url,
+        token.as_ref(),
+    )?;
     let now = stores.access.clock.now();
     let version = written(settings::save_kimai(stores.control, &doc, expected, now).await?)?;
     let action = "connection.kimai.update";
