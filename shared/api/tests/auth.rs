@@ -325,3 +325,30 @@ async fn a_short_signing_key_is_a_500_without_detail() {
         "the key itself is never logged"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn twenty_parallel_guesses_get_the_five_tries_of_the_window_not_one_each() {
+    let app = App::start().await;
+    let guesses = (0..20).map(|i| {
+        let app = &app;
+        async move { app.login(ADMIN, &format!("guess-{i}")).await.status }
+    });
+    let answers = futures_util::future::join_all(guesses).await;
+    let checked = answers
+        .iter()
+        .filter(|s| **s == StatusCode::UNAUTHORIZED)
+        .count();
+    let throttled = answers
+        .iter()
+        .filter(|s| **s == StatusCode::TOO_MANY_REQUESTS)
+        .count();
+    // Five passwords were checked: four 401s and the fifth, which reaches the limit, a 429.
+    assert_eq!((checked, throttled), (4, 16), "{answers:?}");
+    let failed = app
+        .audit_records()
+        .await
+        .iter()
+        .filter(|r| r.event.action == "login.failed")
+        .count();
+    assert_eq!(failed, 5, "only five passwords were tried");
+}

@@ -490,15 +490,18 @@ pub trait ControlStore: Send + Sync {
     async fn list_users(&self) -> StoreResult<Vec<ConsoleUser>>;
     async fn delete_user(&self, username: &str) -> StoreResult<bool>;
 
-    /// Counts a failed login of `subject` (a username or an IP) in the current fixed window of
-    /// length `window`, and returns the count including this one.
-    async fn record_login_failure(
+    /// Takes one login attempt of `subject` in the current fixed window of length `window`, in
+    /// one conditional write: the count including this one, or `None` when `max` attempts were
+    /// taken already. Checking and counting in one step is what stops parallel guesses from
+    /// all passing a check that read the count before any of them counted.
+    async fn take_login_attempt(
         &self,
         subject: &str,
         window: Duration,
+        max: u32,
         now: DateTime<Utc>,
-    ) -> StoreResult<u32>;
-    /// Failed logins of `subject` in the current window.
+    ) -> StoreResult<Option<u32>>;
+    /// Login attempts of `subject` in the current window (not cleared by a success yet).
     async fn login_failures(
         &self,
         subject: &str,

@@ -49,27 +49,25 @@ pub async fn log_in<T>(
         attempt.ip.as_deref().unwrap_or("unknown")
     );
     let control = logins.control;
-    if control
-        .login_failures(&subject, login_window(), now)
+    // The attempt is counted before the password is checked, in one conditional write: a burst
+    // of parallel guesses gets MAX_FAILED_LOGINS tries, not one each.
+    let Some(attempts) = control
+        .take_login_attempt(&subject, login_window(), MAX_FAILED_LOGINS, now)
         .await?
-        >= MAX_FAILED_LOGINS
-    {
+    else {
         logins
             .access
             .record(attempt, "login.throttled", json!({}))
             .await?;
         return Err(too_many(now));
-    }
+    };
     let Some(user) = accepted_user(control, &attempt.username, password).await? else {
-        let count = control
-            .record_login_failure(&subject, login_window(), now)
-            .await?;
-        let detail = json!({ "failures_in_window": count });
+        let detail = json!({ "failures_in_window": attempts });
         logins
             .access
             .record(attempt, "login.failed", detail)
             .await?;
-        if count >= MAX_FAILED_LOGINS {
+        if attempts >= MAX_FAILED_LOGINS {
             return Err(too_many(now));
         }
         return Err(ConsoleError::Unauthenticated(

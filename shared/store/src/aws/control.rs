@@ -821,12 +821,13 @@ impl ControlStore for DynamoControl {
         self.delete_item((USERS_PK.into(), username.into())).await
     }
 
-    async fn record_login_failure(
+    async fn take_login_attempt(
         &self,
         subject: &str,
         window: Duration,
+        max: u32,
         now: DateTime<Utc>,
-    ) -> StoreResult<u32> {
+    ) -> StoreResult<Option<u32>> {
         let window_end = window_start(window, now) + window.num_seconds().max(1);
         let out = self
             .client
@@ -834,14 +835,19 @@ impl ControlStore for DynamoControl {
             .table_name(&self.table)
             .set_key(Some(Self::key(login_key(subject, window, now))))
             .update_expression("ADD #failures :one SET #expires_at = :ttl")
+            .condition_expression("attribute_not_exists(#failures) OR #failures < :max")
             .set_expression_attribute_names(Some(names(&["failures", "expires_at"])))
             .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":max", n(i64::from(max)))
             .expression_attribute_values(":ttl", n(window_end))
             .return_values(ReturnValue::UpdatedNew)
             .send()
-            .await
-            .map_err(|e| sdk_error("count login failure", e))?;
-        get_n(&out.attributes.unwrap_or_default(), "failures")
+            .await;
+        match out {
+            Ok(out) => get_n(&out.attributes.unwrap_or_default(), "failures").map(Some),
+            Err(e) if is_condition_failed(&e) => Ok(None),
+            Err(e) => Err(sdk_error("take a login attempt", e)),
+        }
     }
 
     async fn login_failures(

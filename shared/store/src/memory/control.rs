@@ -425,19 +425,23 @@ impl ControlStore for MemoryControl {
         Ok(self.state().users.remove(username).is_some())
     }
 
-    async fn record_login_failure(
+    async fn take_login_attempt(
         &self,
         subject: &str,
         window: Duration,
+        max: u32,
         now: DateTime<Utc>,
-    ) -> StoreResult<u32> {
+    ) -> StoreResult<Option<u32>> {
         let mut state = self.state();
         let count = state
             .login_failures
             .entry((subject.to_string(), window_start(window, now)))
             .or_insert(0);
+        if *count >= max {
+            return Ok(None);
+        }
         *count += 1;
-        Ok(*count)
+        Ok(Some(*count))
     }
 
     async fn login_failures(

@@ -61,10 +61,10 @@ pub async fn control_users_and_login_throttle(store: &impl ControlStore) {
     for expected in 1..=3 {
         assert_eq!(
             store
-                .record_login_failure("alice", window, start)
+                .take_login_attempt("alice", window, 5, start)
                 .await
                 .unwrap(),
-            expected
+            Some(expected)
         );
     }
     assert_eq!(
@@ -90,5 +90,26 @@ pub async fn control_users_and_login_throttle(store: &impl ControlStore) {
     assert_eq!(
         store.login_failures("alice", window, start).await.unwrap(),
         0
+    );
+
+    // Twenty guesses at once get the five attempts of the window, not one each.
+    let tries = (0..20).map(|_| store.take_login_attempt("carol|10.0.0.9", window, 5, start));
+    let taken: Vec<Option<u32>> = futures_util::future::try_join_all(tries).await.unwrap();
+    let mut granted: Vec<u32> = taken.into_iter().flatten().collect();
+    granted.sort_unstable();
+    assert_eq!(granted, [1, 2, 3, 4, 5]);
+    assert_eq!(
+        store
+            .take_login_attempt("carol|10.0.0.9", window, 5, start)
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        store
+            .login_failures("carol|10.0.0.9", window, start)
+            .await
+            .unwrap(),
+        5
     );
 }
