@@ -583,6 +583,34 @@ async fn fixing_the_mapping_closes_the_unmapped_conflicts_and_the_time_syncs() {
 }
 
 #[tokio::test]
+async fn a_fixed_user_mapping_closes_its_conflict_when_the_entry_is_blocked_by_another_mapping_now()
+{
+    let mut kimai = acme_two_activities();
+    kimai.users[1].email = "anna.agent@example.com".into();
+    let h = Harness::start_with(printer_jam_two_accountings(), kimai, policy(false)).await;
+    h.reconcile(TICKET).await.unwrap();
+    assert_eq!(h.open_conflicts().await.len(), 2);
+
+    // The agent is mapped now, but the activity is not (no type mapping, no default): the
+    // same entries are blocked again, by another mapping. The user conflicts are solved and
+    // close; what blocks the entries now opens in their place.
+    h.set_policy(serde_json::json!({
+        "approval_required": false,
+        "mappings": {"user_by_agent": {"2": 2}, "can_book_for_others": true}
+    }))
+    .await;
+    let report = h.reconcile(TICKET).await.unwrap();
+    assert_eq!(report.conflicts_closed, 2, "{report:?}");
+    let open = h.open_conflicts().await;
+    assert_eq!(open.len(), 2, "{open:?}");
+    assert!(
+        open.iter()
+            .all(|c| c.conflict.reason == ConflictReason::UnmappedActivity),
+        "{open:?}"
+    );
+}
+
+#[tokio::test]
 async fn a_failure_on_the_last_delivery_is_counted_once_in_the_run_and_audited() {
     use sync_service::batch::QueueRecord;
     use sync_store::control::{ControlStore, RunTrigger};

@@ -96,7 +96,7 @@ impl Reconciler {
         }
     }
 
-    /// A mapping conflict (`unmapped_*`) whose key the plan no longer blocks was fixed by a
+    /// A mapping conflict (`unmapped_*`) whose key the plan no longer blocks for that reason was fixed by a
     /// mapping change, and a `duplicate_timesheets` one by deleting the extra timesheets in
     /// Kimai: it is closed (`dismiss`, actor `system`) so the console does not show a solved
     /// problem. Other reasons stay for a human, whatever the plan says now: the writer raises
@@ -108,13 +108,19 @@ impl Reconciler {
         records: &[EntryRecord],
         planned: &Plan,
     ) -> Result<usize, StoreError> {
-        let still: HashSet<&EntryKey> = planned.conflicts.iter().map(|c| &c.key).collect();
-        let fixed: HashSet<&EntryKey> = records
+        // By key and reason: an entry the user mapping fixed may be blocked by an activity or
+        // project mapping now; its user conflict is solved all the same.
+        let still: HashSet<(&EntryKey, ConflictReason)> = planned
+            .conflicts
             .iter()
-            .filter(|r| r.status == EntryStatus::Conflict && !still.contains(&r.key))
+            .map(|c| (&c.key, c.reason))
+            .collect();
+        let in_conflict: HashSet<&EntryKey> = records
+            .iter()
+            .filter(|r| r.status == EntryStatus::Conflict)
             .map(|r| &r.key)
             .collect();
-        if fixed.is_empty() {
+        if in_conflict.is_empty() {
             return Ok(0);
         }
         let filter = open_of(ticket_id);
@@ -124,7 +130,8 @@ impl Reconciler {
             let found = self.stores.conflicts.list(&filter, &page).await?;
             for record in found.items {
                 let c = &record.conflict;
-                if fixed.contains(&c.key)
+                if in_conflict.contains(&c.key)
+                    && !still.contains(&(&c.key, c.reason))
                     && fixes_show_in_the_plan(c.reason)
                     && self.dismiss_fixed(ticket_id, &record).await?
                 {
