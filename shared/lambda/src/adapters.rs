@@ -169,6 +169,7 @@ pub fn ingest(aws: &Aws) -> StoreResult<ingest::Ports> {
         secrets: aws.secrets(),
         secret_id: env::required(env::WEBHOOK_SECRET)?,
         clock: aws.clock(),
+        rejections: Default::default(),
     })
 }
 

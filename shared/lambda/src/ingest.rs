@@ -6,7 +6,7 @@ use aws_lambda_events::encodings::Body;
 use aws_lambda_events::http::{HeaderMap, HeaderValue, header::CONTENT_TYPE};
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 use std::sync::Arc;
-use sync_service::ingest::{IngestDeps, WebhookRequest, ingest};
+use sync_service::ingest::{IngestDeps, RejectionSampler, WebhookRequest, ingest};
 use sync_store::audit::AuditLog;
 use sync_store::clock::Clock;
 use sync_store::control::ControlStore;
@@ -22,6 +22,8 @@ pub struct Ports {
     /// Name or ARN of the webhook HMAC secret (`WEBHOOK_SECRET`).
     pub secret_id: String,
     pub clock: Arc<dyn Clock>,
+    /// Which rejected webhooks reach the audit log, over the instance's life.
+    pub rejections: RejectionSampler,
 }
 
 impl Ports {
@@ -34,6 +36,7 @@ impl Ports {
             secrets: self.secrets.as_ref(),
             secret_id: &self.secret_id,
             clock: self.clock.as_ref(),
+            rejections: &self.rejections,
         }
     }
 }

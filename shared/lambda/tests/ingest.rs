@@ -23,6 +23,7 @@ struct Ports {
     audit: MemoryAuditLog,
     secrets: MemorySecrets,
     clock: SystemClock,
+    rejections: sync_service::ingest::RejectionSampler,
 }
 
 impl Ports {
@@ -35,6 +36,7 @@ impl Ports {
             audit: MemoryAuditLog::new(AuditRetention::default()),
             secrets,
             clock: SystemClock,
+            rejections: Default::default(),
         }
     }
 
@@ -46,6 +48,7 @@ impl Ports {
             secrets: &self.secrets,
             secret_id: "webhook",
             clock: &self.clock,
+            rejections: &self.rejections,
         }
     }
 

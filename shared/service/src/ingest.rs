@@ -240,6 +240,70 @@ fn title_of(status: u16) -> &'static str {
     }
 }
 
+/// Rejected webhooks go to the audit log by sample, so that a flood of forged requests costs a
+/// bounded number of writes: the first [`REJECTIONS_IN_FULL`] rejections of each minute are
+/// written in full (reason, address, user agent, delivery id), the others of that minute are
+/// counted, and their counts by reason go out as one `webhook.reject_sampled` row with the next
+/// minute's first rejection. At most eleven rows a minute per function instance, however many
+/// requests arrive; every rejection is still logged. Counts of a minute with no rejection
+/// after it stay in the log lines only.
+pub const REJECTIONS_IN_FULL: u64 = 10;
+
+#[derive(Default)]
+pub struct RejectionSampler {
+    window: std::sync::Mutex<Option<SampleWindow>>,
+}
+
+struct SampleWindow {
+    minute: i64,
+    written: u64,
+    suppressed: std::collections::BTreeMap<&'static str, u64>,
+}
+
+/// What to write for one rejection.
+struct Sampled {
+    /// This rejection in full.
+    write: bool,
+    /// The counts of the window this rejection closed: (its minute, by reason).
+    closed: Option<(i64, std::collections::BTreeMap<&'static str, u64>)>,
+}
+
+impl RejectionSampler {
+    fn note(&self, now: chrono::DateTime<chrono::Utc>, reason: &'static str) -> Sampled {
+        let minute = now.timestamp().div_euclid(60);
+        let mut window = self.window.lock().unwrap();
+        match &mut *window {
+            Some(w) if w.minute == minute => {
+                let write = w.written < REJECTIONS_IN_FULL;
+                if write {
+                    w.written += 1;
+                } else {
+                    *w.suppressed.entry(reason).or_default() += 1;
+                }
+                Sampled {
+                    write,
+                    closed: None,
+                }
+            }
+            other => {
+                let closed = other
+                    .take()
+                    .filter(|w| !w.suppressed.is_empty())
+                    .map(|w| (w.minute, w.suppressed));
+                *other = Some(SampleWindow {
+                    minute,
+                    written: 1,
+                    suppressed: Default::default(),
+                });
+                Sampled {
+                    write: true,
+                    closed,
+                }
+            }
+        }
+    }
+}
+
 /// What ingest needs; built once per Lambda instance.
 pub struct IngestDeps<'a> {
     pub control: &'a dyn ControlStore,
@@ -250,6 +314,8 @@ pub struct IngestDeps<'a> {
     /// Name or ARN of the webhook HMAC secret (`WEBHOOK_SECRET`).
     pub secret_id: &'a str,
     pub clock: &'a dyn Clock,
+    /// Kept for the instance's life: which rejections reach the audit log.
+    pub rejections: &'a RejectionSampler,
 }
 
 /// Handles one webhook request end to end (see the module docs for the order of checks).
@@ -282,8 +348,23 @@ pub async fn ingest(deps: &IngestDeps<'_>, request: &WebhookRequest) -> IngestOu
                 ip = request.source_ip.as_deref(),
                 "webhook rejected"
             );
-            let detail = json!({"reason": r.code(), "status": r.status()});
-            audit(deps, request, "webhook.reject", AuditKind::Access, detail).await;
+            let sampled = deps.rejections.note(deps.clock.now(), r.code());
+            if let Some((minute, counts)) = sampled.closed {
+                let from = chrono::DateTime::from_timestamp(minute * 60, 0);
+                let detail = json!({"minute": from, "not_written": counts});
+                audit(
+                    deps,
+                    request,
+                    "webhook.reject_sampled",
+                    AuditKind::Access,
+                    detail,
+                )
+                .await;
+            }
+            if sampled.write {
+                let detail = json!({"reason": r.code(), "status": r.status()});
+                audit(deps, request, "webhook.reject", AuditKind::Access, detail).await;
+            }
         }
         IngestOutcome::Failed(f) => {
             tracing::error!(failure = ?f, "webhook not queued");

@@ -123,6 +123,7 @@ async fn webhook_ingest_on_the_emulator() {
         secrets: &stack.secrets,
         secret_id: &secret_id,
         clock: &stack.clock,
+        rejections: &sync_service::ingest::RejectionSampler::default(),
     };
     let body = r#"{"ticket":{"id":4711,"number":"34711"},"article":{}}"#;
     let request = |secret: &str| WebhookRequest {

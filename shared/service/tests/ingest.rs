@@ -25,6 +25,7 @@ struct World {
     audit: MemoryAuditLog,
     secrets: MemorySecrets,
     clock: Arc<ManualClock>,
+    rejections: sync_service::ingest::RejectionSampler,
 }
 
 impl World {
@@ -37,6 +38,7 @@ impl World {
             audit: MemoryAuditLog::new(AuditRetention::default()),
             secrets,
             clock: Arc::new(ManualClock::new(Utc::now())),
+            rejections: Default::default(),
         }
     }
 
@@ -55,6 +57,7 @@ impl World {
             secrets: &self.secrets,
             secret_id: SECRET_ID,
             clock: self.clock.as_ref(),
+            rejections: &self.rejections,
         }
     }
 
@@ -491,4 +494,58 @@ async fn a_malformed_delivery_id_is_400_and_a_missing_one_is_not_deduplicated() 
         IngestOutcome::Accepted { .. }
     ));
     assert_eq!(world.queued().len(), 2);
+}
+
+#[tokio::test]
+async fn a_flood_of_forged_webhooks_writes_eleven_audit_rows_a_minute_not_one_each() {
+    let world = World::new();
+    // Align to the start of a minute, so the flood below stays inside one.
+    let now = world.clock.now();
+    world.clock.advance(chrono::Duration::seconds(
+        60 - now.timestamp().rem_euclid(60),
+    ));
+    for i in 0..200 {
+        let forged = request(&zammad_body(7), "not-the-secret", &format!("f-{i}"));
+        assert_eq!(
+            world.send(&forged).await,
+            IngestOutcome::Rejected(Rejection::SignatureMismatch)
+        );
+    }
+    assert_eq!(
+        rows(&world, "webhook.reject").await.len(),
+        10,
+        "the first ten, in full"
+    );
+    assert!(rows(&world, "webhook.reject_sampled").await.is_empty());
+
+    // The next minute's first rejection writes itself and the count of the last minute's.
+    world.clock.advance(chrono::Duration::seconds(61));
+    let forged = request(&zammad_body(7), "not-the-secret", "f-next");
+    world.send(&forged).await;
+    assert_eq!(rows(&world, "webhook.reject").await.len(), 11);
+    let sampled = rows(&world, "webhook.reject_sampled").await;
+    assert_eq!(sampled.len(), 1);
+    assert_eq!(
+        sampled[0].event.detail["not_written"]["signature_mismatch"],
+        190
+    );
+    assert!(world.queued().is_empty(), "nothing was queued");
+}
+
+/// The audit rows of `action` over the two days the test's clock may span (it runs minutes
+/// ahead of the real time, which may be just before midnight).
+async fn rows(world: &World, action: &str) -> Vec<sync_store::audit::AuditRecord> {
+    use sync_store::audit::{AuditFilter, AuditLog};
+    let today = Utc::now().date_naive();
+    let filter = AuditFilter {
+        action: Some(action.into()),
+        ..AuditFilter::default()
+    };
+    let page = sync_store::PageRequest::first(500);
+    world
+        .audit
+        .query(today, today + chrono::Duration::days(1), &filter, &page)
+        .await
+        .unwrap()
+        .items
 }

@@ -54,6 +54,7 @@ async fn receive(
         secrets: &r.secrets,
         secret_id: "webhook",
         clock: &r.clock,
+        rejections: &sync_service::ingest::RejectionSampler::default(),
     };
     let request = WebhookRequest {
         headers: headers
