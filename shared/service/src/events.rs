@@ -12,12 +12,12 @@
 //! conflicts, dead letters) stay the truth and the console shows them either way.
 
 use crate::connection_check::{Cause, System};
+use crate::expiring::Expiring;
 use crate::settings;
 use serde::Serialize;
 use std::sync::Arc;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
 use sync_core::plan::Conflict;
 use sync_store::control::{ControlStore, RunCounters, RunId, RunState, RunTrigger, SyncRun};
 use sync_store::events::{BusEvent, EventBus};
@@ -48,7 +48,7 @@ pub fn notifies(detail_type: &str, muted: &[String]) -> bool {
 
 /// How long a publisher trusts the muted types it read: a change in the console reaches
 /// every function within this.
-pub const MUTED_TTL: Duration = Duration::from_secs(60);
+pub const MUTED_TTL: chrono::Duration = chrono::Duration::seconds(60);
 
 /// The version of every detail below.
 pub const DETAIL_VERSION: u32 = 1;
@@ -441,8 +441,8 @@ pub struct Publisher {
     unpublished: AtomicU64,
     /// Where `policy/notifications` lives; without it nothing is muted.
     settings: Option<Arc<dyn ControlStore>>,
-    /// The muted types last read, and when.
-    muted: Mutex<Option<(Instant, Arc<Vec<String>>)>>,
+    /// The muted types last read (the instance caches' single-flight expiry, one key).
+    muted: Expiring<(), Arc<Vec<String>>>,
 }
 
 impl Publisher {
@@ -453,7 +453,7 @@ impl Publisher {
             awaiting: Mutex::new(Vec::new()),
             unpublished: AtomicU64::new(0),
             settings: None,
-            muted: Mutex::new(None),
+            muted: Expiring::new(),
         }
     }
 
@@ -470,22 +470,18 @@ impl Publisher {
         let Some(control) = &self.settings else {
             return Arc::default();
         };
-        if let Some((read_at, muted)) = &*self.muted.lock().unwrap()
-            && read_at.elapsed() < MUTED_TTL
-        {
-            return muted.clone();
-        }
-        match settings::load_notifications(control.as_ref()).await {
-            Ok(s) => {
-                let muted = Arc::new(s.muted);
-                *self.muted.lock().unwrap() = Some((Instant::now(), muted.clone()));
-                muted
-            }
-            Err(error) => {
-                tracing::warn!(%error, "notification settings unreadable; nothing is muted");
-                Arc::default()
-            }
-        }
+        let read = self
+            .muted
+            .get_or_fetch(&(), chrono::Utc::now(), MUTED_TTL, || async {
+                settings::load_notifications(control.as_ref())
+                    .await
+                    .map(|s| Arc::new(s.muted))
+            })
+            .await;
+        read.unwrap_or_else(|error| {
+            tracing::warn!(%error, "notification settings unreadable; nothing is muted");
+            Arc::default()
+        })
     }
 
     async fn to_bus(&self, events: &[DomainEvent]) -> Vec<BusEvent> {
