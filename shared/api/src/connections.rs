@@ -6,7 +6,7 @@
 
 use crate::auth::{Admin, Caller};
 use crate::context::Origin;
-use crate::extract::{ApiJson, if_match, with_etag};
+use crate::extract::{ApiJson, if_match_expected, with_etag};
 use crate::problem::ApiError;
 use crate::state::{ApiState, Upstream};
 use crate::upstream;
@@ -18,16 +18,6 @@ use sync_service::console::connection_settings::{
     self as connections, KimaiConnectionInput, KimaiConnectionView, KimaiTestResult,
     ZammadConnectionInput, ZammadConnectionView, ZammadTestResult,
 };
-use sync_store::control::ExpectedVersion;
-
-/// `If-Match`: `0` means "must not exist yet", a version "must still be that", none "any".
-fn expected(headers: &HeaderMap) -> Result<ExpectedVersion, ApiError> {
-    Ok(match if_match(headers)? {
-        Some(0) => ExpectedVersion::New,
-        Some(v) => ExpectedVersion::Version(v),
-        None => ExpectedVersion::Any,
-    })
-}
 
 /// The Zammad connection (the token only as set / not set).
 #[utoipa::path(get, path = "/api/connections/zammad", tag = "connections", security(("bearer" = [])),
@@ -52,7 +42,7 @@ pub async fn put_zammad(
     headers: HeaderMap,
     ApiJson(input): ApiJson<ZammadConnectionInput>,
 ) -> Result<Response, ApiError> {
-    let expected = expected(&headers)?;
+    let expected = if_match_expected(&headers)?;
     let stores = state.connection_stores(Upstream::Zammad);
     let actor = origin.actor(&caller.username);
     let view = connections::save_zammad_connection(stores, &actor, expected, &input).await?;
@@ -98,7 +88,7 @@ pub async fn put_kimai(
     headers: HeaderMap,
     ApiJson(input): ApiJson<KimaiConnectionInput>,
 ) -> Result<Response, ApiError> {
-    let expected = expected(&headers)?;
+    let expected = if_match_expected(&headers)?;
     let stores = state.connection_stores(Upstream::Kimai);
     let actor = origin.actor(&caller.username);
     let view = connections::save_kimai_connection(stores, &actor, expected, &input).await?;

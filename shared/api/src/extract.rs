@@ -10,6 +10,7 @@ use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use sync_service::console::FieldError;
+use sync_store::control::ExpectedVersion;
 
 #[derive(FromRequest)]
 #[from_request(via(axum::Json), rejection(ApiError))]
@@ -89,6 +90,16 @@ pub fn if_match(headers: &HeaderMap) -> Result<Option<u64>, ApiError> {
         .and_then(|v| v.parse::<u64>().ok())
         .map(Some)
         .ok_or_else(|| ApiError::invalid("If-Match", "must be the version number of the document"))
+}
+
+/// `If-Match` as the write condition of a settings document: `0` means "must not exist yet", a
+/// version "must still be that", none "any".
+pub fn if_match_expected(headers: &HeaderMap) -> Result<ExpectedVersion, ApiError> {
+    Ok(match if_match(headers)? {
+        Some(0) => ExpectedVersion::New,
+        Some(v) => ExpectedVersion::Version(v),
+        None => ExpectedVersion::Any,
+    })
 }
 
 /// `body` as JSON with its document version as `ETag` (send it back as `If-Match`).

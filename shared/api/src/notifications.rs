@@ -4,7 +4,7 @@
 
 use crate::auth::{Admin, Caller};
 use crate::context::Origin;
-use crate::extract::{ApiJson, if_match, with_etag};
+use crate::extract::{ApiJson, if_match_expected, with_etag};
 use crate::problem::ApiError;
 use crate::state::ApiState;
 use axum::Json;
@@ -38,13 +38,13 @@ pub async fn put_settings(
     headers: HeaderMap,
     ApiJson(input): ApiJson<NotificationsInput>,
 ) -> Result<Response, ApiError> {
-    let read_at = if_match(&headers)?;
+    let expected = if_match_expected(&headers)?;
     let actor = origin.actor(&caller.username);
     let view = notifications::save_notifications(
         state.control.as_ref(),
         state.access_log(),
         &actor,
-        read_at,
+        expected,
         &input,
     )
     .await?;

@@ -10,7 +10,7 @@
 use crate::console::access::{AccessLog, Actor};
 use crate::console::error::{ConsoleError, ConsoleResult, FieldError};
 use crate::events::{DomainEvent, NOTIFIED, NotificationTest, Publisher, TEST_EVENT, notifies};
-use crate::settings::{NOTIFICATIONS_POLICY, NotificationSettings};
+use crate::settings::{self, NOTIFICATIONS_POLICY, NotificationSettings};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sync_store::control::{ControlStore, DocumentWrite, ExpectedVersion};
@@ -136,33 +136,23 @@ fn validate(input: &NotificationsInput) -> Vec<FieldError> {
     errors
 }
 
-/// Replaces the notification settings, conditional on the version read (`read_at`), audited
+/// Replaces the notification settings, conditional on `expected` (the version read), audited
 /// as `notifications.update`.
 pub async fn save_notifications(
     control: &dyn ControlStore,
     access: AccessLog<'_>,
     actor: &Actor,
-    read_at: Option<u64>,
+    expected: ExpectedVersion,
     input: &NotificationsInput,
 ) -> ConsoleResult<NotificationsView> {
     ConsoleError::check("the notification settings are invalid", validate(input))?;
-    let expected = match read_at {
-        None => ExpectedVersion::Any,
-        Some(0) => ExpectedVersion::New,
-        Some(v) => ExpectedVersion::Version(v),
-    };
-    let settings = NotificationSettings {
+    let doc = NotificationSettings {
         backlog_threshold: input.backlog_threshold,
         muted: input.muted.clone(),
         ..NotificationSettings::default()
     };
-    let body = serde_json::to_value(&settings).expect("settings serialise");
-    let name = NOTIFICATIONS_POLICY;
     let now = access.clock.now();
-    let version = match control
-        .put_document(name.kind, name.id, &body, expected, now)
-        .await?
-    {
+    let version = match settings::save_notifications(control, &doc, expected, now).await? {
         DocumentWrite::Written { version } => version,
         DocumentWrite::VersionConflict { current } => {
             return Err(ConsoleError::Conflict(format!(
@@ -171,10 +161,10 @@ pub async fn save_notifications(
             )));
         }
     };
-    let detail = json!({"version": version, "backlog_threshold": settings.backlog_threshold,
-                        "muted": settings.muted});
+    let detail = json!({"version": version, "backlog_threshold": doc.backlog_threshold,
+                        "muted": doc.muted});
     access.record(actor, "notifications.update", detail).await?;
-    Ok(view(version, &settings))
+    Ok(view(version, &doc))
 }
 
 /// Publishes `Notification Test`, audited as `notification.test`.
