@@ -15,7 +15,8 @@ use sync_core::mapping::{AutoCreate, Blocker, TicketFacts, Unresolved, resolve_a
 use sync_core::needed_action::NeededAction;
 use sync_core::normalise::{TimedEntry, normalise};
 use sync_core::placement::Taken;
-use sync_core::subject::Subjects;
+use sync_core::plan::Plan;
+use sync_core::subject::name_subjects;
 
 /// Rounds of auto-create per ticket: a customer, then its project, then a last resolve.
 const MAX_PROVISION_ROUNDS: usize = 3;
@@ -136,16 +137,17 @@ impl Reconciler {
         Ok((normalised.entries, desired, unresolved))
     }
 
-    /// Who and what the ticket's entries are about, for its conflicts (nothing for a ticket
-    /// Zammad no longer has).
-    pub(super) async fn subjects(
+    /// Names who and what `plan`'s conflicts are about, from the ticket's Zammad side (nothing
+    /// for a ticket Zammad no longer has).
+    pub(super) async fn name_subjects(
         &self,
         cache: &InvocationCache,
         zammad: &ZammadSide,
         entries: &[TimedEntry],
-    ) -> Result<Subjects, ReconcileError> {
+        plan: &mut Plan,
+    ) -> Result<(), ReconcileError> {
         let Some(ticket) = &zammad.ticket else {
-            return Ok(Subjects::default());
+            return Ok(());
         };
         let type_names = self.type_names(cache).await?;
         let facts = TicketFacts {
@@ -154,7 +156,8 @@ impl Reconciler {
             agents: &zammad.agents,
             type_names: &type_names,
         };
-        Ok(Subjects::of(entries, &facts))
+        name_subjects(plan, entries, &facts);
+        Ok(())
     }
 
     /// One round of auto-create: performs the needed actions not tried yet. Answers whether a

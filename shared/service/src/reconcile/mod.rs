@@ -302,9 +302,8 @@ impl Reconciler {
             &decisions,
         )?;
         // Conflicts say whose time and which ticket, in Zammad's words, for the person deciding.
-        self.subjects(cache, zammad, &wanted.entries)
-            .await?
-            .name(&mut planned);
+        self.name_subjects(cache, zammad, &wanted.entries, &mut planned)
+            .await?;
         let auto_created = std::mem::take(&mut wanted.auto_created);
         let mut report = ReconcileReport::of_plan(message, zammad.complete, &planned, auto_created);
         report.moved = MovedEntry::of(&wanted.entries, &planned);
