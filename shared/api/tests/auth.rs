@@ -91,12 +91,7 @@ async fn five_failures_lock_the_user_and_ip_for_the_window() {
         app.login(ADMIN, ADMIN_PASSWORD).await.status,
         StatusCode::OK
     );
-    let actions: Vec<String> = app
-        .audit_records()
-        .await
-        .into_iter()
-        .map(|r| r.event.action)
-        .collect();
+    let actions = app.audit_actions().await;
     assert!(
         actions.contains(&"login.throttled".to_owned()),
         "{actions:?}"

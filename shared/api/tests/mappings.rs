@@ -108,12 +108,7 @@ async fn mappings_are_set_listed_and_deleted_and_the_pipeline_sees_them() {
         .unwrap();
     assert_eq!(policy.mappings.activity_without_type, None);
 
-    let actions: Vec<String> = app
-        .audit_records()
-        .await
-        .into_iter()
-        .map(|r| r.event.action)
-        .collect();
+    let actions = app.audit_actions().await;
     assert_eq!(actions.iter().filter(|a| *a == "mapping.set").count(), 5);
     assert_eq!(actions.iter().filter(|a| *a == "mapping.delete").count(), 1);
 }

@@ -185,6 +185,15 @@ impl App {
         assert_eq!(k.status, StatusCode::OK, "{}", k.text);
     }
 
+    /// The actions of [`App::audit_records`], newest first.
+    pub async fn audit_actions(&self) -> Vec<String> {
+        self.audit_records()
+            .await
+            .into_iter()
+            .map(|r| r.event.action)
+            .collect()
+    }
+
     pub async fn audit_records(&self) -> Vec<AuditRecord> {
         let day = self.clock.now().date_naive();
         self.audit
