@@ -15,6 +15,7 @@ async fn main() -> Result<(), lambda_http::Error> {
         .with_current_span(true)
         .init();
     sync_lambda::metrics::install("api");
+    sync_lambda::xray::install();
 
     sync_lambda::api::run(&Aws::load().await).await
 }

@@ -168,6 +168,8 @@ impl KimaiClient {
             tracing::warn!(%method, path, "kimai call not made: the invocation's time is up");
             return Err(KimaiError::Timeout);
         };
+        let mut traced_url = url.clone();
+        traced_url.set_query(None);
         let mut req = self
             .inner
             .http
@@ -181,22 +183,25 @@ impl KimaiClient {
         if let Some(b) = body {
             req = req.json(b);
         }
-        let started = std::time::Instant::now();
+        let started = std::time::SystemTime::now();
+        let call = |status: Option<u16>| sync_metrics::UpstreamCall {
+            system: sync_metrics::System::Kimai,
+            method: method.as_str(),
+            url: traced_url.as_str(),
+            status,
+            started,
+        };
         let logged = |e: reqwest::Error| {
             let err = transport_error(e);
             tracing::warn!(%method, path, error = %err, "kimai call failed");
-            sync_metrics::upstream_call(sync_metrics::System::Kimai, None, started.elapsed());
+            sync_metrics::upstream_call(&call(None));
             err
         };
         let resp = req.send().await.map_err(logged)?;
         let status = resp.status();
         let headers = resp.headers().clone();
         let body = resp.bytes().await.map_err(logged)?.to_vec();
-        sync_metrics::upstream_call(
-            sync_metrics::System::Kimai,
-            Some(status.as_u16()),
-            started.elapsed(),
-        );
+        sync_metrics::upstream_call(&call(Some(status.as_u16())));
         tracing::debug!(%method, path, status = status.as_u16(), "kimai call");
         if status.is_success() {
             if let Some(err) = form_errors_in_success(kind, &body) {

@@ -20,6 +20,7 @@
 //! - [`deadline`]: when an invocation's work must end (Lambda's deadline minus margins).
 //! - [`metrics`]: the metrics, flushed in CloudWatch embedded metric format after each
 //!   invocation.
+//! - [`xray`]: X-Ray subsegments around the calls to Zammad and Kimai.
 //! - One module per function, with its handler and what it needs:
 //!   [`ingest`] (webhook-ingest), [`fetch`] (scheduled-fetch), [`reconcile`], [`writer`]
 //!   (kimai-writer), [`api`] (the console API).
@@ -33,3 +34,4 @@ pub mod metrics;
 pub mod reconcile;
 pub mod sqs;
 pub mod writer;
+pub mod xray;

@@ -7,7 +7,8 @@
 //! month, so labels stay few and coarse: the system, a status class, the operation, the
 //! trigger. `docs/operations.md` lists them all with what to do about each.
 
-use std::time::Duration;
+use std::sync::OnceLock;
+use std::time::{Duration, SystemTime};
 
 /// The CloudWatch namespace of every metric.
 pub const NAMESPACE: &str = "ZammadKimaiSync";
@@ -20,7 +21,8 @@ pub enum System {
 }
 
 impl System {
-    fn label(self) -> &'static str {
+    /// The lower-case name used as the metrics' `system` label.
+    pub fn label(self) -> &'static str {
         match self {
             System::Zammad => "zammad",
             System::Kimai => "kimai",
@@ -39,13 +41,44 @@ pub fn status_class(status: Option<u16>) -> &'static str {
     }
 }
 
-/// One HTTP attempt to Zammad or Kimai: `upstream_calls` (by system and status class) and
-/// `upstream_latency` (milliseconds, by system).
-pub fn upstream_call(system: System, status: Option<u16>, took: Duration) {
-    metrics::counter!("upstream_calls", "system" => system.label(), "status" => status_class(status))
+/// One HTTP attempt to Zammad or Kimai, as its client saw it.
+#[derive(Debug, Clone, Copy)]
+pub struct UpstreamCall<'a> {
+    pub system: System,
+    pub method: &'a str,
+    /// Scheme, host and path, never the query: queries carry search terms and user ids.
+    pub url: &'a str,
+    /// `None` when there was no answer (connection refused, timeout).
+    pub status: Option<u16>,
+    pub started: SystemTime,
+}
+
+/// Where traced calls go besides the metrics; installed once per process (the Lambda
+/// functions install X-Ray: `sync_lambda::xray`). Kept behind a function so the clients do not
+/// depend on a tracing SDK.
+type CallTracer = Box<dyn Fn(&UpstreamCall<'_>, SystemTime) + Send + Sync>;
+static CALL_TRACER: OnceLock<CallTracer> = OnceLock::new();
+
+/// Hands every upstream call from now on to `tracer` as well, with the time it ended. The
+/// first installation wins; returns whether this one did.
+pub fn trace_calls_with(
+    tracer: impl Fn(&UpstreamCall<'_>, SystemTime) + Send + Sync + 'static,
+) -> bool {
+    CALL_TRACER.set(Box::new(tracer)).is_ok()
+}
+
+/// One HTTP attempt to Zammad or Kimai has ended: `upstream_calls` (by system and status
+/// class), `upstream_latency` (milliseconds, by system), and the call to the installed tracer.
+pub fn upstream_call(call: &UpstreamCall<'_>) {
+    let ended = SystemTime::now();
+    let took = ended.duration_since(call.started).unwrap_or_default();
+    let system = call.system.label();
+    metrics::counter!("upstream_calls", "system" => system, "status" => status_class(call.status))
         .increment(1);
-    metrics::histogram!("upstream_latency", "system" => system.label())
-        .record(took.as_secs_f64() * 1000.0);
+    metrics::histogram!("upstream_latency", "system" => system).record(took.as_secs_f64() * 1000.0);
+    if let Some(tracer) = CALL_TRACER.get() {
+        tracer(call, ended);
+    }
 }
 
 /// A call sent again after a retryable failure (`upstream_retries`, by system). A 429 shows

@@ -375,7 +375,16 @@ impl ZammadClient {
             });
         };
         tracing::debug!(path, "GET Zammad");
-        let started = std::time::Instant::now();
+        let mut traced_url = url.clone();
+        traced_url.set_query(None);
+        let started = std::time::SystemTime::now();
+        let call = |status: Option<u16>| sync_metrics::UpstreamCall {
+            system: sync_metrics::System::Zammad,
+            method: "GET",
+            url: traced_url.as_str(),
+            status,
+            started,
+        };
         let response = self
             .inner
             .http
@@ -385,15 +394,11 @@ impl ZammadClient {
             .send()
             .await
             .map_err(|e| {
-                sync_metrics::upstream_call(sync_metrics::System::Zammad, None, started.elapsed());
+                sync_metrics::upstream_call(&call(None));
                 transport_error(path, &e)
             })?;
         let status = response.status();
-        sync_metrics::upstream_call(
-            sync_metrics::System::Zammad,
-            Some(status.as_u16()),
-            started.elapsed(),
-        );
+        sync_metrics::upstream_call(&call(Some(status.as_u16())));
         tracing::debug!(path, status = status.as_u16(), "Zammad answered");
         if status.is_success() {
             let body = response
