@@ -910,3 +910,19 @@ async fn two_tickets_of_one_agent_logged_at_the_same_minute_land_side_by_side() 
         }
     }
 }
+
+/// The daily connection check, as its schedule invokes it on the deployed stack: both tokens
+/// read from their secrets under the function's own role (the IAM check after the suites
+/// evaluates those reads), both systems asked for what the sync needs.
+#[tokio::test]
+async fn the_daily_connection_check_finds_both_connections_working() {
+    let s = Stack::open().await;
+    let report = s
+        .invoke_fetch(serde_json::from_str(sync_lambda::fetch::CHECK_INPUT).unwrap())
+        .await;
+    assert_eq!(
+        report,
+        json!({"zammad": {"state": "ok"}, "kimai": {"state": "ok"}}),
+        "{report}"
+    );
+}
