@@ -501,6 +501,19 @@ pub trait ControlStore: Send + Sync {
         max: u32,
         now: DateTime<Utc>,
     ) -> StoreResult<Option<u32>>;
+    /// Takes one login attempt at the account `username`, from wherever it comes: refused while
+    /// the account is locked; a granted attempt is counted, and from `lockout.free` counted
+    /// attempts on it locks the account for [`Lockout::lock_for`] in the same conditional
+    /// write, so parallel guesses cannot slip past a lock not yet written. A success clears
+    /// the count ([`Self::clear_account_attempts`]); a quiet day forgets it.
+    async fn take_account_attempt(
+        &self,
+        username: &str,
+        lockout: &Lockout,
+        now: DateTime<Utc>,
+    ) -> StoreResult<AccountAttempt>;
+    async fn clear_account_attempts(&self, username: &str) -> StoreResult<()>;
+
     /// Login attempts of `subject` in the current window (not cleared by a success yet).
     async fn login_failures(
         &self,
@@ -606,6 +619,51 @@ pub fn pace_second(now: DateTime<Utc>) -> (i64, i64) {
 }
 
 /// Start of the fixed window that contains `now` (windows are aligned to the Unix epoch).
+/// The per-account lockout: `free` attempts, then each further attempt locks the account for
+/// `base`, doubled per attempt, at most `cap`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Lockout {
+    pub free: u32,
+    pub base: Duration,
+    pub cap: Duration,
+}
+
+impl Lockout {
+    /// How long the account stays locked after its `attempts`-th counted attempt.
+    pub fn lock_for(&self, attempts: u32) -> Option<Duration> {
+        let beyond = attempts.checked_sub(self.free)?;
+        let doubled = self
+            .base
+            .num_seconds()
+            .saturating_mul(1i64 << beyond.min(30));
+        Some(Duration::seconds(doubled).min(self.cap))
+    }
+}
+
+/// The answer of [`ControlStore::take_account_attempt`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccountAttempt {
+    /// Go ahead: this is the account's `attempts`-th attempt since its last success.
+    Granted { attempts: u32 },
+    /// The account is locked until then.
+    Locked { until: DateTime<Utc> },
+}
+
+/// From the account's count and lock: the count and lock after one more attempt, or `Err`
+/// with the lock's end while it holds. Shared by both adapters so they decide alike.
+pub fn next_account_attempt(
+    lockout: &Lockout,
+    attempts: u32,
+    locked_until: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> Result<(u32, Option<DateTime<Utc>>), DateTime<Utc>> {
+    if let Some(until) = locked_until.filter(|until| *until > now) {
+        return Err(until);
+    }
+    let attempts = attempts + 1;
+    Ok((attempts, lockout.lock_for(attempts).map(|d| now + d)))
+}
+
 pub fn window_start(window: Duration, now: DateTime<Utc>) -> i64 {
     let len = window.num_seconds().max(1);
     now.timestamp().div_euclid(len) * len
@@ -614,6 +672,33 @@ pub fn window_start(window: Duration, now: DateTime<Utc>) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_lock_doubles_per_attempt_up_to_the_cap() {
+        let lockout = Lockout {
+            free: 10,
+            base: Duration::seconds(30),
+            cap: Duration::minutes(15),
+        };
+        let locks: Vec<Option<i64>> = (8..=17)
+            .map(|a| lockout.lock_for(a).map(|d| d.num_seconds()))
+            .collect();
+        assert_eq!(
+            locks,
+            [
+                None,
+                None,
+                Some(30),
+                Some(60),
+                Some(120),
+                Some(240),
+                Some(480),
+                Some(900),
+                Some(900),
+                Some(900)
+            ]
+        );
+    }
 
     #[test]
     fn windows_are_aligned_and_contain_now() {

@@ -2,6 +2,7 @@ use super::item::{
     Item, get_json, get_n, get_s, get_time, json, key_of_token, n, names, s, time, token_of,
 };
 use super::{is_condition_failed, sdk_error};
+use crate::control::{AccountAttempt, Lockout, next_account_attempt};
 use crate::control::{
     CLAIM_RETENTION_DAYS, CallSlot, ClaimOutcome, CompleteOutcome, ConsoleUser, ControlStore,
     DeliveryOutcome, Document, DocumentKind, DocumentWrite, ExpectedVersion, FinishOutcome, Lease,
@@ -53,6 +54,16 @@ fn day_claims_key(user: u64, day: NaiveDate) -> (String, String) {
 fn plan_turn_key(ticket: u64) -> (String, String) {
     (format!("plan#{ticket}"), "turn".into())
 }
+fn login_account_key(username: &str) -> (String, String) {
+    (
+        format!("login-account#{}", username.to_lowercase()),
+        "account".into(),
+    )
+}
+/// How often a per-account attempt is tried again when another attempt changed the count
+/// between the read and the conditional write; past that the attempt is refused (a burst of
+/// that many parallel guesses at one account is the attack the lockout is for).
+const ACCOUNT_ATTEMPT_TRIES: usize = 8;
 fn login_key(subject: &str, window: Duration, now: DateTime<Utc>) -> (String, String) {
     (
         format!("login#{subject}"),
@@ -848,6 +859,75 @@ impl ControlStore for DynamoControl {
             Err(e) if is_condition_failed(&e) => Ok(None),
             Err(e) => Err(sdk_error("take a login attempt", e)),
         }
+    }
+
+    /// Read, decide ([`next_account_attempt`]), then write on the condition that the count is
+    /// still the one read: of parallel attempts exactly one wins each count, and the lock is
+    /// written with the count that reaches it.
+    async fn take_account_attempt(
+        &self,
+        username: &str,
+        lockout: &Lockout,
+        now: DateTime<Utc>,
+    ) -> StoreResult<AccountAttempt> {
+        let key = login_account_key(username);
+        for _ in 0..ACCOUNT_ATTEMPT_TRIES {
+            let item = self.get_item(key.clone()).await?;
+            let (seen, locked_until) = match &item {
+                Some(item) => (
+                    get_n::<u32>(item, "attempts")?,
+                    DateTime::from_timestamp(get_n::<i64>(item, "locked_until")?, 0)
+                        .filter(|t| t.timestamp() > 0),
+                ),
+                None => (0, None),
+            };
+            let (attempts, lock) = match next_account_attempt(lockout, seen, locked_until, now) {
+                Ok(next) => next,
+                Err(until) => return Ok(AccountAttempt::Locked { until }),
+            };
+            let locked_until = lock.map_or(0, |t| t.timestamp());
+            let forget_at = (lock.unwrap_or(now) + Duration::days(1)).timestamp();
+            let condition = if item.is_some() {
+                "#attempts = :seen"
+            } else {
+                "attribute_not_exists(#attempts)"
+            };
+            let mut update = self
+                .client
+                .update_item()
+                .table_name(&self.table)
+                .set_key(Some(Self::key(key.clone())))
+                .update_expression(
+                    "SET #attempts = :attempts, #locked_until = :locked_until, #expires_at = :ttl",
+                )
+                .condition_expression(condition)
+                .set_expression_attribute_names(Some(names(&[
+                    "attempts",
+                    "locked_until",
+                    "expires_at",
+                ])))
+                .expression_attribute_values(":attempts", n(attempts))
+                .expression_attribute_values(":locked_until", n(locked_until))
+                .expression_attribute_values(":ttl", n(forget_at));
+            if item.is_some() {
+                update = update.expression_attribute_values(":seen", n(seen));
+            }
+            match update.send().await {
+                Ok(_) => return Ok(AccountAttempt::Granted { attempts }),
+                Err(e) if is_condition_failed(&e) => continue,
+                Err(e) => return Err(sdk_error("take an account's login attempt", e)),
+            }
+        }
+        // Lost every race: refuse this one for a second rather than let it past the count.
+        Ok(AccountAttempt::Locked {
+            until: now + Duration::seconds(1),
+        })
+    }
+
+    async fn clear_account_attempts(&self, username: &str) -> StoreResult<()> {
+        self.delete_item(login_account_key(username))
+            .await
+            .map(|_| ())
     }
 
     async fn login_failures(

@@ -1,3 +1,4 @@
+use crate::control::{AccountAttempt, Lockout, next_account_attempt};
 use crate::control::{
     CallSlot, ClaimOutcome, CompleteOutcome, ConsoleUser, ControlStore, DeliveryOutcome, Document,
     DocumentKind, DocumentWrite, ExpectedVersion, FinishOutcome, Lease, LeaseOutcome, OperationId,
@@ -35,6 +36,8 @@ struct State {
     claims: HashMap<OperationId, ClaimState>,
     users: BTreeMap<String, ConsoleUser>,
     login_failures: HashMap<(String, i64), u32>,
+    /// Per account: attempts since the last success, and the lock.
+    login_accounts: HashMap<String, (u32, Option<DateTime<Utc>>)>,
     paces: HashMap<String, Pace>,
     outages: HashMap<String, Outage>,
     plan_turns: HashMap<u64, Turn>,
@@ -442,6 +445,33 @@ impl ControlStore for MemoryControl {
         }
         *count += 1;
         Ok(Some(*count))
+    }
+
+    async fn take_account_attempt(
+        &self,
+        username: &str,
+        lockout: &Lockout,
+        now: DateTime<Utc>,
+    ) -> StoreResult<AccountAttempt> {
+        let mut state = self.state();
+        let account = state
+            .login_accounts
+            .entry(username.to_lowercase())
+            .or_insert((0, None));
+        Ok(
+            match next_account_attempt(lockout, account.0, account.1, now) {
+                Ok((attempts, locked_until)) => {
+                    *account = (attempts, locked_until);
+                    AccountAttempt::Granted { attempts }
+                }
+                Err(until) => AccountAttempt::Locked { until },
+            },
+        )
+    }
+
+    async fn clear_account_attempts(&self, username: &str) -> StoreResult<()> {
+        self.state().login_accounts.remove(&username.to_lowercase());
+        Ok(())
     }
 
     async fn login_failures(

@@ -113,3 +113,91 @@ pub async fn control_users_and_login_throttle(store: &impl ControlStore) {
         5
     );
 }
+
+pub async fn control_account_lockout_backs_off(store: &impl ControlStore) {
+    let lockout = Lockout {
+        free: 3,
+        base: Duration::seconds(60),
+        cap: Duration::seconds(600),
+    };
+    let t0 = now();
+    let granted = |attempts| AccountAttempt::Granted { attempts };
+    for expected in 1..=3 {
+        // The user name is case-insensitive: "Dora" and "dora" are one account.
+        let name = if expected == 2 { "Dora" } else { "dora" };
+        let got = store
+            .take_account_attempt(name, &lockout, t0)
+            .await
+            .unwrap();
+        assert_eq!(got, granted(expected));
+    }
+    // The third attempt locked the account for the base time.
+    let locked = AccountAttempt::Locked {
+        until: t0 + Duration::seconds(60),
+    };
+    let got = store
+        .take_account_attempt("dora", &lockout, t0)
+        .await
+        .unwrap();
+    assert_eq!(got, locked, "from any address");
+    let t1 = t0 + Duration::seconds(61);
+    let got = store
+        .take_account_attempt("dora", &lockout, t1)
+        .await
+        .unwrap();
+    assert_eq!(got, granted(4), "after the lock, one more attempt");
+    let got = store
+        .take_account_attempt("dora", &lockout, t1 + Duration::seconds(100))
+        .await
+        .unwrap();
+    assert_eq!(
+        got,
+        AccountAttempt::Locked {
+            until: t1 + Duration::seconds(120)
+        },
+        "and the lock doubled"
+    );
+    // Another account is not affected; a success clears the count.
+    let got = store
+        .take_account_attempt("erik", &lockout, t1)
+        .await
+        .unwrap();
+    assert_eq!(got, granted(1));
+    store.clear_account_attempts("DORA").await.unwrap();
+    let got = store
+        .take_account_attempt("dora", &lockout, t1)
+        .await
+        .unwrap();
+    assert_eq!(got, granted(1));
+
+    // Twenty guesses at once, from anywhere: at most the free attempts get through, then the
+    // account is locked for every one of them.
+    let tries = (0..20).map(|_| store.take_account_attempt("fay", &lockout, t0));
+    let answers = futures_util::future::try_join_all(tries).await.unwrap();
+    let granted: Vec<u32> = answers
+        .iter()
+        .filter_map(|a| match a {
+            AccountAttempt::Granted { attempts } => Some(*attempts),
+            AccountAttempt::Locked { .. } => None,
+        })
+        .collect();
+    assert!(
+        !granted.is_empty() && granted.len() <= 3,
+        "granted {granted:?} of 20"
+    );
+    let mut distinct = granted.clone();
+    distinct.sort_unstable();
+    distinct.dedup();
+    assert_eq!(
+        distinct.len(),
+        granted.len(),
+        "each count granted once: {granted:?}"
+    );
+    assert!(matches!(
+        store
+            .take_account_attempt("fay", &lockout, t0)
+            .await
+            .unwrap(),
+        AccountAttempt::Locked { .. }
+    ));
+}
