@@ -60,7 +60,7 @@ awsl cloudformation deploy --stack-name "$STACK_NAME" \
     "ZammadUrl=http://127.0.0.1:$ZAMMAD_SIM_PORT" "KimaiUrl=http://127.0.0.1:$KIMAI_SIM_PORT" \
     "QueueVisibilityTimeout=$LOCAL_QUEUE_VISIBILITY_TIMEOUT" "QueueMaxReceiveCount=$LOCAL_QUEUE_MAX_RECEIVE_COUNT" \
     "KimaiCallsPerSecond=$LOCAL_KIMAI_CALLS_PER_SECOND" "ZammadCallsPerSecond=$LOCAL_ZAMMAD_CALLS_PER_SECOND" \
-    LogLevel=info >&2
+    ConsoleApiDirectAccess=true LogLevel=info >&2
 awsl cloudformation describe-stacks --stack-name "$STACK_NAME" --output json \
     --query 'Stacks[0].Outputs' |
     "$STACK_TOOLS_VENV/bin/python" -c '

@@ -379,3 +379,58 @@ fn the_functions_that_publish_events_may_and_the_notification_rules_match_what_n
     let json: serde_json::Value = serde_json::from_str(&rendered).expect("the template is JSON");
     assert!(json["text"].as_str().unwrap().contains("a summary"));
 }
+
+/// The console API answers only what the console's CloudFront forwards: the distribution sends
+/// the origin secret the api function is told to require, and the function may read it.
+#[test]
+fn the_console_api_is_reached_only_through_cloudfront_by_default() {
+    let template = template();
+    let api = resource(&template, "ApiFunction");
+    let origin_env =
+        &api["Properties"]["Environment"]["Variables"][sync_store::env::CONSOLE_ORIGIN_SECRET];
+    let text = serde_norway::to_string(origin_env).unwrap();
+    assert!(
+        text.contains("ApiOnlyThroughCloudFront") && text.contains("ConsoleOriginSecret"),
+        "{text}"
+    );
+    assert_eq!(
+        template["Parameters"]["ConsoleApiDirectAccess"]["Default"], "false",
+        "direct access is off unless asked for"
+    );
+    let origins =
+        &resource(&template, "ConsoleDistribution")["Properties"]["DistributionConfig"]["Origins"];
+    let api_origin = origins
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .find(|o| o["Id"] == "console-api")
+        .expect("the API origin");
+    let headers = serde_norway::to_string(&api_origin["OriginCustomHeaders"]).unwrap();
+    assert!(
+        headers.to_lowercase().contains(&format!(
+            "headername: {}",
+            console_api::context::ORIGIN_VERIFY_HEADER
+        )) && headers.contains("{{resolve:secretsmanager:${ConsoleOriginSecret}:SecretString}}"),
+        "{headers}"
+    );
+    let policies = serde_norway::to_string(&api["Properties"]["Policies"]).unwrap();
+    let reads = policies
+        .split("- Effect")
+        .filter(|s| s.contains("secretsmanager:GetSecretValue"))
+        .any(|s| s.contains("ConsoleOriginSecret"));
+    assert!(
+        reads,
+        "the api function may read the origin secret: {policies}"
+    );
+    // The viewer's address reaches the API: the managed policy AllViewerExceptHostHeader
+    // forwards the viewer location headers, CloudFront-Viewer-Address among them.
+    let behaviour = serde_norway::to_string(
+        &resource(&template, "ConsoleDistribution")["Properties"]["DistributionConfig"]
+            ["CacheBehaviors"],
+    )
+    .unwrap();
+    assert!(
+        behaviour.contains("b689b0a8-53d0-40ab-baf2-68738e2966ac"),
+        "{behaviour}"
+    );
+}

@@ -5,20 +5,37 @@
 //! may also insert [`SourceIp`] itself before the router runs; when neither is there (local
 //! runs, tests) the socket's peer address is used. `X-Forwarded-For` is never trusted: any
 //! client can write it.
+//!
+//! Behind CloudFront, API Gateway's address is CloudFront's edge, shared by every viewer of
+//! that edge: a login throttle keyed on it would lock out strangers together and let one
+//! guesser spread over edges. So the template has CloudFront send a secret header,
+//! [`ORIGIN_VERIFY_HEADER`], with every request to the API, and names that secret to the
+//! function (`CONSOLE_ORIGIN_SECRET`). With a secret configured, a request without the right
+//! header (one sent to the execute-api URL directly) is refused with 403 before any handler
+//! runs, and the client's address is the one CloudFront saw, [`VIEWER_ADDRESS_HEADER`], which
+//! CloudFront sets itself (a viewer's own header of that name is replaced).
 
+use crate::problem::ApiError;
 use crate::problem::Problem;
-use axum::extract::{ConnectInfo, FromRequestParts, Request};
+use crate::state::ApiState;
+use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderValue, header};
+use axum::http::{HeaderMap, HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use lambda_http::RequestExt;
 use lambda_http::request::RequestContext;
 use std::convert::Infallible;
 use std::net::SocketAddr;
+use subtle::ConstantTimeEq;
 use sync_service::console::Actor;
+use sync_store::StoreError;
 
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
+/// The header CloudFront adds to every API request, carrying the origin secret.
+pub const ORIGIN_VERIFY_HEADER: &str = "x-origin-verify";
+/// CloudFront's `ip:port` of the viewer (an IPv6 address is not bracketed).
+pub const VIEWER_ADDRESS_HEADER: &str = "cloudfront-viewer-address";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RequestId(pub String);
@@ -71,10 +88,62 @@ fn request_id(request: &Request, from_gateway: Option<String>) -> String {
         .unwrap_or_else(|| uuid::Uuid::new_v4().to_string())
 }
 
-pub async fn middleware(mut request: Request, next: Next) -> Response {
+/// The viewer's address when the request came through CloudFront with the origin secret;
+/// `Ok(None)` when no secret is configured (direct access allowed); an error to answer with
+/// otherwise.
+async fn through_cloudfront(
+    state: &ApiState,
+    headers: &HeaderMap,
+) -> Result<Option<String>, ApiError> {
+    let Some(name) = &state.secret_names.origin else {
+        return Ok(None);
+    };
+    let secret = state.secrets.get_secret(name).await.map_err(|e| match e {
+        StoreError::Unavailable(d) => ApiError::Unavailable(format!("origin secret: {d}")),
+        other => ApiError::Internal(format!("origin secret: {other}")),
+    })?;
+    let expected = secret.expose().as_bytes();
+    let given = headers
+        .get(ORIGIN_VERIFY_HEADER)
+        .map(|v| v.as_bytes())
+        .unwrap_or_default();
+    if expected.is_empty() || !bool::from(given.ct_eq(expected)) {
+        return Err(ApiError::Forbidden(
+            "the console API answers only through the console's address".into(),
+        ));
+    }
+    Ok(headers
+        .get(VIEWER_ADDRESS_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(viewer_ip))
+}
+
+/// The address of CloudFront's `ip:port` (`198.51.100.10:46532`, `2001:db8::1:46532`).
+pub fn viewer_ip(address: &str) -> Option<String> {
+    let (ip, port) = address.trim().rsplit_once(':')?;
+    port.parse::<u16>().ok()?;
+    ip.parse::<std::net::IpAddr>().ok().map(|ip| ip.to_string())
+}
+
+pub async fn middleware(
+    State(state): State<ApiState>,
+    mut request: Request,
+    next: Next,
+) -> Response {
     let (gateway_id, gateway_ip) = gateway(&request).unwrap_or((None, None));
     let id = request_id(&request, gateway_id);
-    if request.extensions().get::<SourceIp>().is_none() {
+    let viewer = match through_cloudfront(&state, request.headers()).await {
+        Ok(viewer) => viewer,
+        Err(refused) => {
+            if matches!(refused, ApiError::Forbidden(_)) {
+                tracing::warn!(request_id = %id, path = %request.uri().path(), "request without the origin secret refused");
+            }
+            return finish(refused.into_response(), &id);
+        }
+    };
+    if let Some(ip) = viewer {
+        request.extensions_mut().insert(SourceIp(ip));
+    } else if request.extensions().get::<SourceIp>().is_none() {
         let ip = gateway_ip.or_else(|| {
             request
                 .extensions()
@@ -92,12 +161,17 @@ pub async fn middleware(mut request: Request, next: Next) -> Response {
         method = %request.method(),
         path = %request.uri().path()
     );
-    let mut response = {
+    let response = {
         let _entered = span.enter();
         next.run(request).await
     };
+    finish(response, &id)
+}
+
+/// Every answer: a problem gets the request id in its body, every response in its header.
+fn finish(mut response: Response, id: &str) -> Response {
     if let Some(mut problem) = response.extensions_mut().remove::<Problem>() {
-        problem.request_id = Some(id.clone());
+        problem.request_id = Some(id.to_owned());
         let headers = response.headers().clone();
         response = problem.into_response();
         response.extensions_mut().remove::<Problem>();
@@ -105,7 +179,7 @@ pub async fn middleware(mut request: Request, next: Next) -> Response {
             response.headers_mut().insert(name.clone(), value.clone());
         }
     }
-    if let Ok(value) = HeaderValue::from_str(&id) {
+    if let Ok(value) = HeaderValue::from_str(id) {
         response.headers_mut().insert(REQUEST_ID_HEADER, value);
     }
     response

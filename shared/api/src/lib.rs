@@ -136,7 +136,10 @@ pub fn router(state: ApiState) -> Router {
         .route("/api/gdpr/purge", post(gdpr::purge))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
-        .layer(axum::middleware::from_fn(context::middleware))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            context::middleware,
+        ))
         .with_state(state)
 }
 

@@ -5,6 +5,7 @@
 //! | variable | meaning |
 //! |---|---|
 //! | `ZAMMAD_TOKEN_SECRET`, `KIMAI_TOKEN_SECRET`, `CONSOLE_SIGNING_KEY_SECRET` | secret names or ARNs |
+//! | `CONSOLE_ORIGIN_SECRET` | optional: secret CloudFront sends with every request; when set, requests without it are refused (`context`) |
 //! | `CONSOLE_ADMIN_PASSWORD_SECRET` | optional: secret holding the first admin's password |
 //! | `CONSOLE_ADMIN_USER` | optional: the first admin's name (default `admin`) |
 //!
@@ -21,14 +22,15 @@ pub use sync_store::env::{CONSOLE_ADMIN_PASSWORD_SECRET, CONSOLE_ADMIN_USER};
 pub const DEFAULT_ADMIN_USER: &str = "admin";
 
 impl ConsoleSecrets {
-    /// The three secret names from `lookup` (the environment in production); a missing one is
-    /// named in the error.
+    /// The secret names from `lookup` (the environment in production); a missing one is named
+    /// in the error. The origin secret is optional (empty is none).
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, StoreError> {
         let get = |name: &'static str| lookup(name).ok_or(StoreError::MissingConfig(name));
         Ok(ConsoleSecrets {
             zammad_token: get(env::ZAMMAD_TOKEN_SECRET)?,
             kimai_token: get(env::KIMAI_TOKEN_SECRET)?,
             signing_key: get(env::CONSOLE_SIGNING_KEY_SECRET)?,
+            origin: lookup(env::CONSOLE_ORIGIN_SECRET).filter(|name| !name.trim().is_empty()),
         })
     }
 }

@@ -38,6 +38,9 @@ pub struct ConsoleSecrets {
     pub kimai_token: String,
     /// The HS256 key of login tokens (at least 32 bytes).
     pub signing_key: String,
+    /// The shared secret of CloudFront and the API (`context::ORIGIN_VERIFY_HEADER`); `None`
+    /// when the API is reached directly (the local stack, tests).
+    pub origin: Option<String>,
 }
 
 /// The dead-letter queues of `ticket-sync` and `kimai-write`.

@@ -28,6 +28,10 @@ pub const ZAMMAD_TOKEN_SECRET: &str = "ZAMMAD_TOKEN_SECRET";
 pub const KIMAI_TOKEN_SECRET: &str = "KIMAI_TOKEN_SECRET";
 pub const WEBHOOK_SECRET: &str = "WEBHOOK_SECRET";
 pub const CONSOLE_SIGNING_KEY_SECRET: &str = "CONSOLE_SIGNING_KEY_SECRET";
+/// Optional: the secret CloudFront sends in `X-Origin-Verify` with every console API request.
+/// When set, the API answers only requests that carry it (no direct execute-api access) and
+/// takes the client's address from CloudFront's `CloudFront-Viewer-Address`.
+pub const CONSOLE_ORIGIN_SECRET: &str = "CONSOLE_ORIGIN_SECRET";
 /// The `maxReceiveCount` of both queues' redrive policies, as the template deploys it (short
 /// for the local stack, the schema's value on AWS): the consumers need it to know which failure
 /// is the last one. Optional; the schema's value when unset.

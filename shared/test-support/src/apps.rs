@@ -60,6 +60,7 @@ pub fn api_state_on(stores: &MemoryStores, clock: Arc<dyn Clock>) -> ApiState {
             zammad_token: ZAMMAD_TOKEN_SECRET.into(),
             kimai_token: KIMAI_TOKEN_SECRET.into(),
             signing_key: SIGNING_KEY_SECRET.into(),
+            origin: None,
         },
         clock,
         events: stores.events.clone(),
@@ -142,8 +143,18 @@ pub async fn spawn_app() -> SpawnedApp {
 
 /// [`spawn_app`] with other simulator data.
 pub async fn spawn_app_with(zammad: zammad_sim::Dataset, kimai: kimai_sim::Dataset) -> SpawnedApp {
+    spawn_app_edited(zammad, kimai, |_, _| {}).await
+}
+
+/// [`spawn_app_with`], the state changed by `edit` before the console serves it.
+pub async fn spawn_app_edited(
+    zammad: zammad_sim::Dataset,
+    kimai: kimai_sim::Dataset,
+    edit: impl FnOnce(&mut ApiState, &MemoryStores),
+) -> SpawnedApp {
     let stores = MemoryStores::new();
-    let state = api_state(&stores);
+    let mut state = api_state(&stores);
+    edit(&mut state, &stores);
     let base = serve(state.clone()).await;
     SpawnedApp {
         base,

@@ -16,8 +16,9 @@ use sync_store::memory::{
     MemorySecrets,
 };
 use sync_store::queue::{KimaiWriteMessage, TicketSyncMessage};
-use test_support::apps::{SpawnedApp, add_admin, add_user, spawn_app};
+use test_support::apps::{SpawnedApp, add_admin, add_user, spawn_app_edited};
 use test_support::logs::LogCapture;
+use test_support::stores::MemoryStores;
 
 pub const ADMIN: &str = "admin";
 pub const ADMIN_PASSWORD: &str = "first admin password 1";
@@ -55,6 +56,11 @@ impl App {
     /// The console over fresh stores (clock at the real current time: login windows and tokens
     /// are checked against it) with its admin and a viewer, both simulators on their demo data.
     pub async fn start() -> App {
+        App::start_edited(|_, _| {}).await
+    }
+
+    /// [`App::start`], the state changed by `edit` before the console serves it.
+    pub async fn start_edited(edit: impl FnOnce(&mut ApiState, &MemoryStores)) -> App {
         // Before anything logs: the served router logs from other threads.
         LogCapture::this_process();
         let SpawnedApp {
@@ -63,7 +69,12 @@ impl App {
             stores,
             zammad,
             kimai,
-        } = spawn_app().await;
+        } = spawn_app_edited(
+            test_support::datasets::zammad::demo(),
+            test_support::datasets::kimai::demo(),
+            edit,
+        )
+        .await;
         add_admin(&state, ADMIN, ADMIN_PASSWORD).await;
         add_user(&state, VIEWER, VIEWER_PASSWORD, Role::Viewer).await;
         App {

@@ -4,8 +4,15 @@
 //! each user changes themselves. The signed token itself is the API's (HTTP auth); a login hands the checked
 //! user to the API's token issuer and audits the login once the token exists.
 //!
-//! Five failed logins of one user name from one IP within 15 minutes lock that pair out until
-//! the window ends.
+//! Two throttles, both counted before the password is checked:
+//! - five failed logins of one user name from one IP within 15 minutes lock that pair out until
+//!   the window ends (one noisy address cannot lock the user out everywhere);
+//! - per account, from all addresses together: ten attempts since the last success, then each
+//!   further attempt locks the account for 30 s, doubled per attempt, at most 15 minutes
+//!   ([`ACCOUNT_LOCKOUT`]). Guesses spread over many addresses get ten tries, then about one
+//!   every 15 minutes. The price is that a stranger can keep a user name locked by guessing
+//!   at it; the user sees "try again in …", never a wrong-password answer, and an admin sees
+//!   the `login.locked` entries in the audit log.
 
 use crate::console::access::{AccessLog, Actor};
 use crate::console::error::{ConsoleError, ConsoleResult, FieldError};
@@ -13,12 +20,21 @@ use crate::console::passwords;
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use sync_store::control::{ConsoleUser, ControlStore, Role, UserWrite, window_start};
+use sync_store::control::{
+    AccountAttempt, ConsoleUser, ControlStore, Lockout, Role, UserWrite, window_start,
+};
 use sync_store::secrets::SecretString;
 use utoipa::ToSchema;
 
 pub const MAX_FAILED_LOGINS: u32 = 5;
 pub const LOGIN_WINDOW_MINUTES: i64 = 15;
+
+/// The per-account lockout of every login.
+pub const ACCOUNT_LOCKOUT: Lockout = Lockout {
+    free: 10,
+    base: Duration::seconds(30),
+    cap: Duration::minutes(15),
+};
 
 fn login_window() -> Duration {
     Duration::minutes(LOGIN_WINDOW_MINUTES)
@@ -61,6 +77,19 @@ pub async fn log_in<T>(
             .await?;
         return Err(too_many(now));
     };
+    if let AccountAttempt::Locked { until } = control
+        .take_account_attempt(&attempt.username, &ACCOUNT_LOCKOUT, now)
+        .await?
+    {
+        let detail = json!({ "locked_until": until });
+        logins
+            .access
+            .record(attempt, "login.locked", detail)
+            .await?;
+        return Err(ConsoleError::TooManyLogins {
+            retry_after_secs: (until - now).num_seconds().max(1) as u64,
+        });
+    }
     let Some(user) = accepted_user(control, &attempt.username, password).await? else {
         let detail = json!({ "failures_in_window": attempts });
         logins
@@ -77,6 +106,7 @@ pub async fn log_in<T>(
     control
         .clear_login_failures(&subject, login_window(), now)
         .await?;
+    control.clear_account_attempts(&attempt.username).await?;
     let user = ConsoleUser {
         last_login_at: Some(now),
         ..user
