@@ -6,7 +6,7 @@ SHELL := /bin/bash
 # Project-local tools (virtualenvs, emulator state) live here; never committed.
 LOCAL := $(CURDIR)/.local
 
-.PHONY: help prereqs e2e test test-console test-console-local test-rust test-template test-stack up down lint bench tools-rust conformance zammad-sim kimai-sim console-api demo-data local-aws-up local-aws-down soak-limits soak soak-small test-soak
+.PHONY: help prereqs e2e test test-console test-console-local test-rust test-template test-stack up down lint bench tools-rust conformance zammad-sim kimai-sim console-api demo-data local-aws-up local-aws-down soak-limits soak soak-small test-soak fuzz
 
 help: ## List the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -57,6 +57,11 @@ local-aws-up: ## Start the local AWS emulator (pinned) on 127.0.0.1:4566
 
 local-aws-down: ## Stop the local AWS emulator
 	infra/local-aws/stop.sh
+
+# make test runs the short version (512 cases per target, infra/fuzz/tests/short.rs).
+FUZZ_SECONDS ?= 60
+fuzz: tools-rust ## Fuzz each target (webhook, Zammad and Kimai answers, mappings CSV) for FUZZ_SECONDS (60) seconds; results in docs/security.md
+	cargo run -q -p fuzz -- --seconds $(FUZZ_SECONDS)
 
 lint: ## Formatting and clippy, as CI runs them
 	cargo fmt --all --check

@@ -33,7 +33,10 @@ impl ErrorBody {
     /// The most helpful message in an error response, or a short excerpt of a non-JSON body.
     pub fn message_from(body: &[u8]) -> String {
         if let Ok(parsed) = serde_json::from_slice::<ErrorBody>(body)
-            && let Some(msg) = parsed.error_human.or(parsed.error)
+            && let Some(msg) = [parsed.error_human, parsed.error]
+                .into_iter()
+                .flatten()
+                .find(|m| !m.trim().is_empty())
         {
             return msg;
         }
@@ -179,5 +182,15 @@ mod tests {
             "<html>bad gateway</html>"
         );
         assert_eq!(ErrorBody::message_from(b""), "(empty body)");
+        // Found by the fuzzer: an empty message is no message; fall back to the other field,
+        // then to the body itself.
+        assert_eq!(
+            ErrorBody::message_from(br#"{"error":"a","error_human":" "}"#),
+            "a"
+        );
+        assert_eq!(
+            ErrorBody::message_from(br#"{"error_human":""}"#),
+            r#"{"error_human":""}"#
+        );
     }
 }
