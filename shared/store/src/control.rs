@@ -490,6 +490,15 @@ pub trait ControlStore: Send + Sync {
     async fn list_users(&self) -> StoreResult<Vec<ConsoleUser>>;
     async fn delete_user(&self, username: &str) -> StoreResult<bool>;
 
+    /// Keeps what a consumer knew of a message that failed its last delivery (it is on its
+    /// way to the queue's DLQ), so the console lists dead letters by reading these, never by
+    /// receiving from the DLQ. Kept as long as the DLQ keeps messages ([`DEAD_LETTER_DAYS`]).
+    async fn put_dead_letter(&self, record: &DeadLetterRecord) -> StoreResult<()>;
+    /// The records of `queue`, oldest first, at most `limit`.
+    async fn dead_letters(&self, queue: &str, limit: usize) -> StoreResult<Vec<DeadLetterRecord>>;
+    /// `false` when there was none.
+    async fn delete_dead_letter(&self, queue: &str, message_id: &str) -> StoreResult<bool>;
+
     /// Takes one login attempt of `subject` in the current fixed window of length `window`, in
     /// one conditional write: the count including this one, or `None` when `max` attempts were
     /// taken already. Checking and counting in one step is what stops parallel guesses from
@@ -619,6 +628,23 @@ pub fn pace_second(now: DateTime<Utc>) -> (i64, i64) {
 }
 
 /// Start of the fixed window that contains `now` (windows are aligned to the Unix epoch).
+/// How long a dead-letter record is kept: the DLQs' message retention (14 days).
+pub const DEAD_LETTER_DAYS: i64 = 14;
+
+/// A message that failed its last delivery, as its consumer saw it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeadLetterRecord {
+    /// The queue it came from (`ticket-sync`, `kimai-write`).
+    pub queue: String,
+    /// Its SQS message id in that queue.
+    pub message_id: String,
+    /// The body exactly as it was sent.
+    pub body: String,
+    /// Why its last delivery failed.
+    pub error: String,
+    pub failed_at: DateTime<Utc>,
+}
+
 /// The per-account lockout: `free` attempts, then each further attempt locks the account for
 /// `base`, doubled per attempt, at most `cap`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

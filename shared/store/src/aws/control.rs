@@ -2,7 +2,9 @@ use super::item::{
     Item, get_json, get_n, get_s, get_time, json, key_of_token, n, names, s, time, token_of,
 };
 use super::{is_condition_failed, sdk_error};
-use crate::control::{AccountAttempt, Lockout, next_account_attempt};
+use crate::control::{
+    AccountAttempt, DEAD_LETTER_DAYS, DeadLetterRecord, Lockout, next_account_attempt,
+};
 use crate::control::{
     CLAIM_RETENTION_DAYS, CallSlot, ClaimOutcome, CompleteOutcome, ConsoleUser, ControlStore,
     DeliveryOutcome, Document, DocumentKind, DocumentWrite, ExpectedVersion, FinishOutcome, Lease,
@@ -53,6 +55,9 @@ fn day_claims_key(user: u64, day: NaiveDate) -> (String, String) {
 }
 fn plan_turn_key(ticket: u64) -> (String, String) {
     (format!("plan#{ticket}"), "turn".into())
+}
+fn dead_letter_key(queue: &str, message_id: &str) -> (String, String) {
+    (format!("deadletter#{queue}"), message_id.to_owned())
 }
 fn login_account_key(username: &str) -> (String, String) {
     (
@@ -864,6 +869,40 @@ impl ControlStore for DynamoControl {
     /// Read, decide ([`next_account_attempt`]), then write on the condition that the count is
     /// still the one read: of parallel attempts exactly one wins each count, and the lock is
     /// written with the count that reaches it.
+    async fn put_dead_letter(&self, record: &DeadLetterRecord) -> StoreResult<()> {
+        let (pk, sk) = dead_letter_key(&record.queue, &record.message_id);
+        let expires = record.failed_at + Duration::days(DEAD_LETTER_DAYS);
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .item(schema::PK.name, s(pk))
+            .item(schema::SK.name, s(sk))
+            .item("record", json(record))
+            .item(TTL_ATTRIBUTE, n(expires.timestamp()))
+            .send()
+            .await
+            .map_err(|e| sdk_error("put dead letter", e))?;
+        Ok(())
+    }
+
+    /// All of the queue's records, sorted here: a DLQ holds at most what failed in its 14 days
+    /// of retention, and an outage that fails thousands is a page to read once.
+    async fn dead_letters(&self, queue: &str, limit: usize) -> StoreResult<Vec<DeadLetterRecord>> {
+        let mut records = self
+            .query_all(&format!("deadletter#{queue}"))
+            .await?
+            .iter()
+            .map(|item| get_json::<DeadLetterRecord>(item, "record"))
+            .collect::<StoreResult<Vec<_>>>()?;
+        records.sort_by(|a, b| (a.failed_at, &a.message_id).cmp(&(b.failed_at, &b.message_id)));
+        records.truncate(limit);
+        Ok(records)
+    }
+
+    async fn delete_dead_letter(&self, queue: &str, message_id: &str) -> StoreResult<bool> {
+        self.delete_item(dead_letter_key(queue, message_id)).await
+    }
+
     async fn take_account_attempt(
         &self,
         username: &str,

@@ -1,4 +1,4 @@
-use crate::control::{AccountAttempt, Lockout, next_account_attempt};
+use crate::control::{AccountAttempt, DeadLetterRecord, Lockout, next_account_attempt};
 use crate::control::{
     CallSlot, ClaimOutcome, CompleteOutcome, ConsoleUser, ControlStore, DeliveryOutcome, Document,
     DocumentKind, DocumentWrite, ExpectedVersion, FinishOutcome, Lease, LeaseOutcome, OperationId,
@@ -38,6 +38,8 @@ struct State {
     login_failures: HashMap<(String, i64), u32>,
     /// Per account: attempts since the last success, and the lock.
     login_accounts: HashMap<String, (u32, Option<DateTime<Utc>>)>,
+    /// Dead-letter records by (queue, message id).
+    dead_letters: BTreeMap<(String, String), DeadLetterRecord>,
     paces: HashMap<String, Pace>,
     outages: HashMap<String, Outage>,
     plan_turns: HashMap<u64, Turn>,
@@ -445,6 +447,30 @@ impl ControlStore for MemoryControl {
         }
         *count += 1;
         Ok(Some(*count))
+    }
+
+    async fn put_dead_letter(&self, record: &DeadLetterRecord) -> StoreResult<()> {
+        let key = (record.queue.clone(), record.message_id.clone());
+        self.state().dead_letters.insert(key, record.clone());
+        Ok(())
+    }
+
+    async fn dead_letters(&self, queue: &str, limit: usize) -> StoreResult<Vec<DeadLetterRecord>> {
+        let state = self.state();
+        let mut records: Vec<DeadLetterRecord> = state
+            .dead_letters
+            .values()
+            .filter(|r| r.queue == queue)
+            .cloned()
+            .collect();
+        records.sort_by(|a, b| (a.failed_at, &a.message_id).cmp(&(b.failed_at, &b.message_id)));
+        records.truncate(limit);
+        Ok(records)
+    }
+
+    async fn delete_dead_letter(&self, queue: &str, message_id: &str) -> StoreResult<bool> {
+        let key = (queue.to_owned(), message_id.to_owned());
+        Ok(self.state().dead_letters.remove(&key).is_some())
     }
 
     async fn take_account_attempt(

@@ -115,6 +115,10 @@ macro_rules! contract_tests {
             contract::control_users_and_login_throttle(&control().await).await;
         }
         #[tokio::test]
+        async fn control_dead_letter_records() {
+            contract::control_dead_letter_records(&control().await).await;
+        }
+        #[tokio::test]
         async fn control_account_lockout_backs_off() {
             contract::control_account_lockout_backs_off(&control().await).await;
         }
