@@ -135,10 +135,20 @@ export interface DeadLetter {
   kind: string;
   decodeError: string;
   body: string;
+  /** Why its last delivery failed. */
+  error: string;
+  failedAt: string;
 }
 
-/** `GET /api/dead-letters`: both dead-letter queues, up to 200 messages each. */
-export async function fetchDeadLetters(): Promise<{ items: DeadLetter[]; truncated: boolean }> {
+export interface DeadLetterList {
+  items: DeadLetter[];
+  truncated: boolean;
+  /** Messages in each dead-letter queue now; more than listed means some died without a record. */
+  inQueues: { ticketSync: number; kimaiWrite: number };
+}
+
+/** `GET /api/dead-letters`: the dead letters' records (up to 200 per queue) and the queues' counts. A read: nothing in the queues changes. */
+export async function fetchDeadLetters(): Promise<DeadLetterList> {
   const list = await unwrap(api().http.GET("/api/dead-letters"));
   return {
     items: list.items.map((d) => ({
@@ -148,8 +158,11 @@ export async function fetchDeadLetters(): Promise<{ items: DeadLetter[]; truncat
       kind: d.kind ?? "",
       decodeError: d.decode_error ?? "",
       body: d.body,
+      error: d.error,
+      failedAt: d.failed_at,
     })),
     truncated: list.truncated,
+    inQueues: { ticketSync: list.in_queues.ticket_sync, kimaiWrite: list.in_queues.kimai_write },
   };
 }
 

@@ -599,8 +599,8 @@ async fn kimai_commit_then_500_on_create_leaves_exactly_one_timesheet() {
 }
 
 /// Waits until the ticket-sync DLQ holds a message with this body, then removes it (so the
-/// DLQ stays empty for the other cases).
-async fn take_dead_letter(s: &Stack, body: &str, what: &str) {
+/// DLQ stays empty for the other cases); its message id in the DLQ.
+async fn take_dead_letter(s: &Stack, body: &str, what: &str) -> String {
     let dlq = s.output("TicketSyncDeadLetterQueueUrl").to_owned();
     let dead = eventually(Duration::from_secs(90), what, || async {
         let received = s
@@ -627,6 +627,7 @@ async fn take_dead_letter(s: &Stack, body: &str, what: &str) {
         .send()
         .await
         .expect("remove it from the DLQ");
+    dead.message_id.expect("a message id")
 }
 
 #[tokio::test]
@@ -645,8 +646,70 @@ async fn a_poison_message_ends_in_the_dead_letter_queue() {
         .expect("send the poison message");
     let message_id = sent.message_id.expect("a message id");
 
-    // Reconcile fails it on every delivery; after maxReceiveCount SQS moves it.
-    take_dead_letter(&s, &body, "the poison message in the DLQ").await;
+    // Reconcile fails it on every delivery; on the last one it keeps a record, and SQS moves
+    // the message to the DLQ. The console lists it from the record, by reading only.
+    let token = s.api_token().await;
+    let listed = eventually(SYNC, "the dead letter in the console", || async {
+        let (status, list) = s
+            .api(&token, reqwest::Method::GET, "/dead-letters", None)
+            .await;
+        if status != 200 {
+            return Err(format!("{status}: {list}"));
+        }
+        list["items"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|d| d["message_id"] == message_id.as_str())
+            .cloned()
+            .ok_or_else(|| "not listed yet".to_owned())
+    })
+    .await;
+    assert_eq!(listed["body"], body.as_str());
+    assert!(listed["decode_error"].is_string(), "{listed}");
+    assert!(!listed["error"].as_str().unwrap_or_default().is_empty(), "{listed}");
+    // Once the message is in the DLQ, a listing leaves it visible: nothing was received.
+    let dlq_counts = || async {
+        use aws_sdk_sqs::types::QueueAttributeName as A;
+        let attributes = s
+            .sqs
+            .get_queue_attributes()
+            .queue_url(s.output("TicketSyncDeadLetterQueueUrl"))
+            .attribute_names(A::ApproximateNumberOfMessages)
+            .attribute_names(A::ApproximateNumberOfMessagesNotVisible)
+            .send()
+            .await
+            .expect("DLQ attributes")
+            .attributes
+            .unwrap_or_default();
+        let count = |a: A| attributes.get(&a).map_or(0, |n| n.parse::<u64>().unwrap_or(0));
+        (
+            count(A::ApproximateNumberOfMessages),
+            count(A::ApproximateNumberOfMessagesNotVisible),
+        )
+    };
+    eventually(SYNC, "the poison message visible in the DLQ", || async {
+        match dlq_counts().await {
+            (visible, _) if visible > 0 => Ok(()),
+            other => Err(format!("(visible, in flight) = {other:?}")),
+        }
+    })
+    .await;
+    let (status, list) = s
+        .api(&token, reqwest::Method::GET, "/dead-letters", None)
+        .await;
+    assert_eq!(status, 200);
+    assert!(list["in_queues"]["ticket_sync"].as_u64() >= Some(1), "{list}");
+    let (visible, in_flight) = dlq_counts().await;
+    assert!(visible >= 1, "still visible after the listing");
+    assert_eq!(in_flight, 0, "listing received nothing from the DLQ");
+
+    let dead_id = take_dead_letter(&s, &body, "the poison message in the DLQ").await;
+    assert_eq!(dead_id, message_id, "the DLQ keeps the message's id");
+    s.control
+        .delete_dead_letter("ticket-sync", &message_id)
+        .await
+        .expect("drop the record with its message");
 
     // The failure reached a person: the bus's chat rule posted it, through the emulator's API
     // destination, to the local chat receiver, within 10 s of the message reaching the DLQ.

@@ -1,5 +1,6 @@
-//! `/api/dead-letters`: dead letters of both queues, listed (they stay in their queues) and
-//! replayed one or all to the queue they came from (`sync_service::console::dead_letters`).
+//! `/api/dead-letters`: dead letters of both queues, listed from their records (a read: the
+//! queues are not touched) and replayed one or all to the queue they came from
+//! (`sync_service::console::dead_letters`).
 
 use crate::auth::{Admin, Caller};
 use crate::context::Origin;
@@ -12,7 +13,8 @@ use sync_service::console::dead_letters::{
     self, DeadLetterList, QueueName, ReplayRequest, ReplayResult,
 };
 
-/// Every dead letter of both queues (up to 200 each); they stay where they are.
+/// The dead letters of both queues (up to 200 each), from the records their consumers kept,
+/// and each dead-letter queue's count. Reading this changes nothing.
 #[utoipa::path(get, path = "/api/dead-letters", operation_id = "list_dead_letters", tag = "dead letters", security(("bearer" = [])),
     responses((status = 200, body = DeadLetterList), (status = 401, body = crate::problem::Problem),
               (status = 503, body = crate::problem::Problem)))]

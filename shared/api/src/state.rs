@@ -190,6 +190,7 @@ impl ApiState {
 
     pub fn dead_letter_queues(&self) -> Queues<'_> {
         Queues {
+            records: self.control.as_ref(),
             ticket_sync: self.ticket_sync.as_ref(),
             ticket_sync_dead: self.dead_letters.ticket_sync.as_ref(),
             kimai_write: self.kimai_write.as_ref(),

@@ -1,5 +1,5 @@
-//! Dead letters: listed without being consumed, replayed one or all to the source queue,
-//! audited; a source queue that is down loses nothing.
+//! Dead letters: listed from their records without touching the queues, replayed one or all
+//! to the source queue, audited; a source queue that is down loses nothing.
 
 mod support;
 
@@ -7,29 +7,48 @@ use reqwest::{Method, StatusCode};
 use serde_json::json;
 use support::*;
 use sync_core::ids::TicketId;
+use sync_store::clock::Clock;
+use sync_store::control::{ControlStore, DeadLetterRecord};
 use sync_store::queue::{MessageQueue, SyncReason, TicketSyncMessage};
 
+/// What the consumers leave behind when messages fail their last delivery: the message in the
+/// DLQ (SQS keeps its id) and its record.
+async fn dead(app: &App, queue: &str, id: &str, body: &str, minute: i64) {
+    let record = DeadLetterRecord {
+        queue: queue.into(),
+        message_id: id.into(),
+        body: body.into(),
+        error: format!("failed {minute}"),
+        failed_at: app.clock.now() + chrono::Duration::minutes(minute),
+    };
+    app.control.put_dead_letter(&record).await.unwrap();
+}
+
 async fn fill(app: &App) {
-    for t in [101, 102, 103] {
-        app.ticket_sync_dlq
-            .send(&TicketSyncMessage::new(
-                TicketId(t),
-                SyncReason::Webhook,
-                None,
-            ))
-            .await
-            .unwrap();
+    for (i, t) in [101, 102, 103].into_iter().enumerate() {
+        let message = TicketSyncMessage::new(TicketId(t), SyncReason::Webhook, None);
+        let id = app.ticket_sync_dlq.send(&message).await.unwrap();
+        let body = sync_store::queue::encode(&message);
+        dead(app, "ticket-sync", &id, &body, i as i64).await;
     }
-    app.kimai_write_dlq
-        .send_raw("{\"schema_version\":7}")
-        .await
-        .unwrap();
+    let body = "{\"schema_version\":7}";
+    let id = app.kimai_write_dlq.send_raw(body).await.unwrap();
+    dead(app, "kimai-write", &id, body, 0).await;
 }
 
 #[tokio::test]
 async fn listing_shows_both_queues_and_consumes_nothing() {
     let app = App::start().await;
     fill(&app).await;
+    // Died on a delivery that crashed: in the queue, without a record.
+    app.ticket_sync_dlq
+        .send(&TicketSyncMessage::new(
+            TicketId(104),
+            SyncReason::Webhook,
+            None,
+        ))
+        .await
+        .unwrap();
     let viewer = app.viewer().await;
     for _ in 0..2 {
         let reply = app
@@ -47,11 +66,21 @@ async fn listing_shows_both_queues_and_consumes_nothing() {
         assert_eq!(sync[0]["ticket_id"], 101);
         assert_eq!(sync[0]["kind"], "webhook");
         assert!(sync[0]["decode_error"].is_null());
+        assert_eq!(sync[0]["error"], "failed 0", "why it died");
+        assert!(sync[0]["failed_at"].is_string());
         let write = items.iter().find(|i| i["queue"] == "kimai-write").unwrap();
         assert_eq!(write["body"], "{\"schema_version\":7}");
         assert!(write["decode_error"].as_str().unwrap().contains("version"));
+        // The queues' counts: one ticket-sync message died without a record.
+        assert_eq!(
+            reply.json["in_queues"],
+            json!({"ticket_sync": 4, "kimai_write": 1})
+        );
     }
-    assert_eq!(app.ticket_sync_dlq.waiting_bodies().len(), 3);
+    // Read, never received: nothing hidden, no delivery counted.
+    assert_eq!(app.ticket_sync_dlq.receives(), 0);
+    assert_eq!(app.kimai_write_dlq.receives(), 0);
+    assert_eq!(app.ticket_sync_dlq.waiting_bodies().len(), 4);
     assert_eq!(app.kimai_write_dlq.waiting_bodies().len(), 1);
 }
 
@@ -236,4 +265,58 @@ async fn an_unreachable_dlq_is_a_503() {
         )
         .await;
     reply.assert_problem(StatusCode::SERVICE_UNAVAILABLE);
+}
+
+#[tokio::test]
+async fn a_replay_drops_the_record_and_a_record_without_its_message_replays_from_its_body() {
+    let app = App::start().await;
+    fill(&app).await;
+    // Failed its last delivery, not moved to the DLQ yet: only the record exists.
+    let body = sync_store::queue::encode(&TicketSyncMessage::new(
+        TicketId(105),
+        SyncReason::Webhook,
+        None,
+    ));
+    dead(&app, "ticket-sync", "m-on-its-way", &body, 9).await;
+    let admin = app.admin().await;
+    let before = listed(&app, &admin).await;
+    assert_eq!(before.len(), 5);
+
+    let reply = app
+        .call(
+            Method::POST,
+            "/api/dead-letters/ticket-sync/replay",
+            Some(&admin),
+            Some(json!({"message_id": "m-on-its-way"})),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+    assert_eq!(reply.json["replayed"], json!(["m-on-its-way"]));
+    assert_eq!(app.ticket_sync.waiting_bodies(), [body]);
+
+    let reply = app
+        .call(
+            Method::POST,
+            "/api/dead-letters/ticket-sync/replay",
+            Some(&admin),
+            Some(json!({"all": true})),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+    assert_eq!(reply.json["replayed"].as_array().unwrap().len(), 3);
+    let after = listed(&app, &admin).await;
+    assert_eq!(after.len(), 1, "only kimai-write's is left: {after:?}");
+    assert!(app.ticket_sync_dlq.waiting_bodies().is_empty());
+}
+
+async fn listed(app: &App, token: &str) -> Vec<String> {
+    let reply = app
+        .call(Method::GET, "/api/dead-letters", Some(token), None)
+        .await;
+    reply.json["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["message_id"].as_str().unwrap().to_owned())
+        .collect()
 }

@@ -10,7 +10,8 @@ use sync_store::audit::{AuditEvent, AuditKind, AuditLog};
 use sync_store::clock::Clock;
 use sync_store::conflicts::{ConflictId, ConflictsStore, OpenOutcome};
 use sync_store::control::{
-    ControlStore, FinishOutcome, RunCounters, RunId, RunState, RunTrigger, TicketCount,
+    ControlStore, DeadLetterRecord, FinishOutcome, RunCounters, RunId, RunState, RunTrigger,
+    TicketCount,
 };
 use sync_store::entries::{EntriesStore, EntryStatus};
 
@@ -23,6 +24,17 @@ use sync_store::page::{MAX_PAGE_SIZE, PageRequest};
 
 /// Actor of every event the pipeline writes itself.
 pub const SYSTEM_ACTOR: &str = "system";
+
+/// A message on its way to its dead-letter queue, as [`SyncStores::dead_lettered`] takes it.
+#[derive(Debug, Clone, Copy)]
+pub struct DeadLetter<'a> {
+    /// The queue it came from (`ticket-sync`, `kimai-write`).
+    pub queue: &'a str,
+    pub message_id: &'a str,
+    pub body: &'a str,
+    /// Why its last delivery failed.
+    pub error: &'a str,
+}
 
 #[derive(Clone)]
 pub struct SyncStores {
@@ -148,19 +160,24 @@ impl SyncStores {
     }
 
     /// A message failed on its last delivery and goes to the dead-letter queue: counted once as
-    /// `failed` in its run and audited (`message.dead_letter`), so the run's progress adds up.
-    /// Best effort: the message fails either way, so errors here are only logged.
+    /// `failed` in its run, audited (`message.dead_letter`), told on the bus, and kept as a
+    /// dead-letter record (`body` and `error`), which is what the console lists. Best effort:
+    /// the message fails either way, so errors here are only logged.
     ///
     /// A ticket-sync message names its `ticket`: a ticket counts once in its run, so one that
     /// was counted done on an earlier delivery is not counted failed as well.
     pub async fn dead_lettered(
         &self,
-        queue: &str,
-        message_id: &str,
+        dead: DeadLetter<'_>,
         run: Option<&RunId>,
         ticket: Option<TicketId>,
-        error: &str,
     ) {
+        let DeadLetter {
+            queue,
+            message_id,
+            body,
+            error,
+        } = dead;
         let failed = RunCounters {
             failed: 1,
             ..RunCounters::default()
@@ -171,6 +188,16 @@ impl SyncStores {
         };
         if let Err(e) = counted {
             tracing::warn!(error = %e, "could not count the dead letter in its run");
+        }
+        let record = DeadLetterRecord {
+            queue: queue.to_owned(),
+            message_id: message_id.to_owned(),
+            body: body.to_owned(),
+            error: error.to_owned(),
+            failed_at: self.now(),
+        };
+        if let Err(e) = self.control.put_dead_letter(&record).await {
+            tracing::warn!(error = %e, "could not keep the dead letter's record; the console will count it without describing it");
         }
         let detail = serde_json::json!({
             "queue": queue,
@@ -373,19 +400,28 @@ mod tests {
         let (s, bus) = stores_and_bus();
         let id = run(&s, RunTrigger::Manual, 2).await;
         s.count_ticket(Some(&id), TicketId(1), &DONE).await.unwrap();
-        s.dead_lettered(
-            sync_store::schema::TICKET_SYNC_QUEUE.logical,
-            "m-1",
-            Some(&id),
-            Some(TicketId(2)),
-            "Zammad kept failing",
-        )
-        .await;
+        let dead = DeadLetter {
+            queue: sync_store::schema::TICKET_SYNC_QUEUE.logical,
+            message_id: "m-1",
+            body: r#"{"ticket_id":2}"#,
+            error: "Zammad kept failing",
+        };
+        s.dead_lettered(dead, Some(&id), Some(TicketId(2))).await;
         assert_eq!(state(&s, &id).await, RunState::Failed);
         let dead = bus.of_type("DeadLetters Arrived");
         assert_eq!(dead.len(), 1);
         assert_eq!(dead[0].detail["ticket_id"], 2);
         assert_eq!(dead[0].detail["error"], "Zammad kept failing");
+        let kept = s.control.dead_letters("ticket-sync", 10).await.unwrap();
+        assert_eq!(kept.len(), 1, "the console lists it from its record");
+        assert_eq!(
+            (
+                kept[0].message_id.as_str(),
+                kept[0].body.as_str(),
+                kept[0].error.as_str()
+            ),
+            ("m-1", r#"{"ticket_id":2}"#, "Zammad kept failing")
+        );
         assert_eq!(bus.of_type("SyncRun Failed").len(), 1);
         assert!(bus.of_type("SyncRun Finished").is_empty());
     }
@@ -487,14 +523,13 @@ mod tests {
         // The same message again (its first invocation died before deleting it), then failing
         // on its last delivery: neither counts, and the run waits for ticket 2.
         s.count_ticket(Some(&id), TicketId(1), &DONE).await.unwrap();
-        s.dead_lettered(
-            sync_store::schema::TICKET_SYNC_QUEUE.logical,
-            "m-1",
-            Some(&id),
-            Some(TicketId(1)),
-            "killed",
-        )
-        .await;
+        let dead = DeadLetter {
+            queue: sync_store::schema::TICKET_SYNC_QUEUE.logical,
+            message_id: "m-1",
+            body: r#"{"ticket_id":1}"#,
+            error: "killed",
+        };
+        s.dead_lettered(dead, Some(&id), Some(TicketId(1))).await;
         let current = s.control.get_run(&id).await.unwrap().unwrap();
         assert_eq!(current.state, RunState::Running);
         assert_eq!(

@@ -25,7 +25,7 @@
 
 use crate::batch::QueueRecord;
 use crate::outage::{self, RecordOutcome, WaitForKimai};
-use crate::sync_stores::SyncStores;
+use crate::sync_stores::{DeadLetter, SyncStores};
 use crate::upstream::Kimai;
 use chrono::Duration;
 use kimai_client::KimaiError;
@@ -229,15 +229,14 @@ impl Writer {
                 let run = decode::<KimaiWriteMessage>(&record.body)
                     .ok()
                     .and_then(|m| m.run_id);
-                self.stores
-                    .dead_lettered(
-                        KIMAI_WRITE_QUEUE.logical,
-                        &record.message_id,
-                        run.as_ref(),
-                        None,
-                        &e.to_string(),
-                    )
-                    .await;
+                let error = e.to_string();
+                let dead = DeadLetter {
+                    queue: KIMAI_WRITE_QUEUE.logical,
+                    message_id: &record.message_id,
+                    body: &record.body,
+                    error: &error,
+                };
+                self.stores.dead_lettered(dead, run.as_ref(), None).await;
             }
         }
         result

@@ -4,7 +4,9 @@
 //!
 //! A DLQ has no "peek": a message is read by receiving it, which hides it for the queue's
 //! visibility timeout. [`peek`] therefore receives, then releases (visibility 0) every message
-//! it got, newest receipt last, so the queue is as it was. If a release fails the message
+//! it got, newest receipt last, so the queue is as it was. It is for tests and tools: the
+//! console lists the control store's dead-letter records instead, because even a receive that
+//! is released again hides the message meanwhile and counts a delivery. If a release fails the message
 //! reappears by itself when its visibility timeout ends: it is late, never lost.
 //!
 //! [`replay`] moves a message in three steps: receive from the DLQ, send the body unchanged to

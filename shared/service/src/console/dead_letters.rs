@@ -1,15 +1,27 @@
-//! Dead letters of both queues: list them (they stay in their queues) and replay one or all to
-//! the queue they came from (receive → send → delete; see `sync_store::dead_letters`). A replay
-//! that moved anything is audited.
+//! Dead letters of both queues: list them and replay one or all to the queue they came from.
+//!
+//! Listing reads, never receives: SQS has no "peek", and receiving a DLQ's messages to show
+//! them hides them and raises their receive counts, so a viewer's page load would change what
+//! an admin's replay finds. The list is the dead-letter records the consumers keep when a
+//! message fails its last delivery (`SyncStores::dead_lettered`: body, error, time), beside each
+//! DLQ's approximate count (`GetQueueAttributes`, a read). A count above the records listed
+//! means messages died without a record: the consumer crashed or ran out of time on the last
+//! delivery. "Replay all" moves those too.
+//!
+//! Replay (admins only) moves messages out of the DLQ (receive → send → delete; see
+//! `sync_store::dead_letters`) and drops their records. A record whose message is not (or not
+//! yet) in the DLQ is replayed from the record's body; if its DLQ copy arrives later, a second
+//! replay of it is absorbed by the consumers' idempotency. A replay that moved anything is
+//! audited.
 
 use crate::console::access::{AccessLog, Actor};
 use crate::console::error::{ConsoleError, ConsoleResult};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
+use sync_store::control::{ControlStore, DeadLetterRecord};
 use sync_store::dead_letters::{self, MAX_PEEK, ReplayReport, ReplaySelection, check_message_id};
-use sync_store::queue::{
-    KimaiWriteMessage, MessageQueue, QueueMessage, Received, TicketSyncMessage,
-};
+use sync_store::queue::{KimaiWriteMessage, MessageQueue, QueueMessage, TicketSyncMessage, decode};
 use sync_store::schema;
 use utoipa::ToSchema;
 
@@ -30,9 +42,10 @@ impl QueueName {
     }
 }
 
-/// Both queues and their dead-letter queues.
+/// Both queues, their dead-letter queues, and the records of what died.
 #[derive(Clone, Copy)]
 pub struct Queues<'a> {
+    pub records: &'a dyn ControlStore,
     pub ticket_sync: &'a dyn MessageQueue<TicketSyncMessage>,
     pub ticket_sync_dead: &'a dyn MessageQueue<TicketSyncMessage>,
     pub kimai_write: &'a dyn MessageQueue<KimaiWriteMessage>,
@@ -42,7 +55,7 @@ pub struct Queues<'a> {
 #[derive(Serialize, Deserialize, ToSchema)]
 pub struct DeadLetter {
     pub queue: QueueName,
-    /// SQS message id: name it to replay this one message.
+    /// SQS message id in the source queue: name it to replay this one message.
     pub message_id: String,
     /// The body exactly as it was sent.
     pub body: String,
@@ -52,34 +65,49 @@ pub struct DeadLetter {
     pub kind: Option<String>,
     /// Why the body does not decode as a message of its queue (`null` when it does).
     pub decode_error: Option<String>,
+    /// Why its last delivery failed.
+    pub error: String,
+    pub failed_at: DateTime<Utc>,
+}
+
+/// Messages in each dead-letter queue now, as SQS counts them (approximate).
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct DeadLetterCounts {
+    pub ticket_sync: u64,
+    pub kimai_write: u64,
 }
 
 #[derive(Serialize, Deserialize, ToSchema)]
 pub struct DeadLetterList {
+    /// Oldest first, per queue.
     pub items: Vec<DeadLetter>,
-    /// A queue held more than the listing shows (200 per queue).
+    /// A queue has more records than the listing shows (200 per queue).
     pub truncated: bool,
+    /// More here than listed: messages that died without a record (see the module docs).
+    pub in_queues: DeadLetterCounts,
 }
 
 fn view<M: QueueMessage>(
     queue: QueueName,
-    m: Received<M>,
+    record: DeadLetterRecord,
     describe: impl Fn(&M) -> (u64, String),
 ) -> DeadLetter {
-    let (ticket_id, kind, decode_error) = match &m.message {
+    let (ticket_id, kind, decode_error) = match decode::<M>(&record.body) {
         Ok(message) => {
-            let (t, k) = describe(message);
+            let (t, k) = describe(&message);
             (Some(t), Some(k), None)
         }
         Err(e) => (None, None, Some(e.to_string())),
     };
     DeadLetter {
         queue,
-        message_id: m.message_id,
-        body: m.body,
+        message_id: record.message_id,
+        body: record.body,
         ticket_id,
         kind,
         decode_error,
+        error: record.error,
+        failed_at: record.failed_at,
     }
 }
 
@@ -99,23 +127,39 @@ fn describe_write(m: &KimaiWriteMessage) -> (u64, String) {
     (m.ticket_id.0, kind.to_owned())
 }
 
-/// Every dead letter of both queues (up to [`MAX_PEEK`] each); they stay where they are.
+/// The dead-letter records of both queues (up to [`MAX_PEEK`] each) and the queues' counts.
+/// Reads only: nothing is received, hidden or counted as a delivery.
 pub async fn list_dead_letters(queues: Queues<'_>) -> ConsoleResult<DeadLetterList> {
-    let sync = dead_letters::peek(queues.ticket_sync_dead, MAX_PEEK + 1).await?;
-    let write = dead_letters::peek(queues.kimai_write_dead, MAX_PEEK + 1).await?;
+    let limit = MAX_PEEK + 1;
+    let sync = queues
+        .records
+        .dead_letters(QueueName::TicketSync.as_str(), limit)
+        .await?;
+    let write = queues
+        .records
+        .dead_letters(QueueName::KimaiWrite.as_str(), limit)
+        .await?;
+    let in_queues = DeadLetterCounts {
+        ticket_sync: queues.ticket_sync_dead.approximate_depth().await?,
+        kimai_write: queues.kimai_write_dead.approximate_depth().await?,
+    };
     let truncated = sync.len() > MAX_PEEK || write.len() > MAX_PEEK;
     let mut items: Vec<DeadLetter> = sync
         .into_iter()
         .take(MAX_PEEK)
-        .map(|m| view(QueueName::TicketSync, m, describe_sync))
+        .map(|r| view(QueueName::TicketSync, r, describe_sync))
         .collect();
     items.extend(
         write
             .into_iter()
             .take(MAX_PEEK)
-            .map(|m| view(QueueName::KimaiWrite, m, describe_write)),
+            .map(|r| view(QueueName::KimaiWrite, r, describe_write)),
     );
-    Ok(DeadLetterList { items, truncated })
+    Ok(DeadLetterList {
+        items,
+        truncated,
+        in_queues,
+    })
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -175,7 +219,7 @@ pub async fn replay(
     request: &ReplayRequest,
 ) -> ConsoleResult<ReplayResult> {
     let selection = selection(request)?;
-    let report = match queue {
+    let mut report = match queue {
         QueueName::TicketSync => {
             dead_letters::replay(queues.ticket_sync_dead, queues.ticket_sync, &selection).await?
         }
@@ -183,6 +227,21 @@ pub async fn replay(
             dead_letters::replay(queues.kimai_write_dead, queues.kimai_write, &selection).await?
         }
     };
+    if let ReplaySelection::One(id) = &selection
+        && report.is_empty()
+    {
+        report = replay_record(queues, queue, id).await?;
+    }
+    // Back in the source queue: no longer a dead letter.
+    for id in report
+        .replayed
+        .iter()
+        .chain(report.not_deleted.iter().map(|(id, _)| id))
+    {
+        if let Err(e) = queues.records.delete_dead_letter(queue.as_str(), id).await {
+            tracing::warn!(message_id = %id, error = %e, "replayed, but its dead-letter record stays listed");
+        }
+    }
     if !report.is_empty() {
         let detail = audit_detail(queue, &selection, &report);
         access.record(actor, "dead_letter.replay", detail).await?;
@@ -208,6 +267,32 @@ pub async fn replay(
         not_deleted: failures(report.not_deleted),
         failed: failures(report.failed),
     })
+}
+
+/// A message with a record but not in the DLQ (not yet moved there, or received by someone
+/// else right now): sent again from the record's body.
+async fn replay_record(
+    queues: Queues<'_>,
+    queue: QueueName,
+    id: &str,
+) -> ConsoleResult<ReplayReport> {
+    let records = queues
+        .records
+        .dead_letters(queue.as_str(), usize::MAX)
+        .await?;
+    let Some(record) = records.into_iter().find(|r| r.message_id == id) else {
+        return Ok(ReplayReport::default());
+    };
+    let sent = match queue {
+        QueueName::TicketSync => queues.ticket_sync.send_raw(&record.body).await,
+        QueueName::KimaiWrite => queues.kimai_write.send_raw(&record.body).await,
+    };
+    let mut report = ReplayReport::default();
+    match sent {
+        Ok(_) => report.replayed.push(record.message_id),
+        Err(e) => report.failed.push((record.message_id, e.to_string())),
+    }
+    Ok(report)
 }
 
 fn audit_detail(

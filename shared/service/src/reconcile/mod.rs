@@ -55,7 +55,7 @@ use crate::batch::QueueRecord;
 use crate::outage::{self, RecordOutcome, WaitForKimai};
 use crate::policies::PolicyError;
 use crate::settings::ZammadConnection;
-use crate::sync_stores::SyncStores;
+use crate::sync_stores::{DeadLetter, SyncStores};
 use crate::upstream::{Kimai, Zammad};
 use desired::Wanted;
 use kimai_client::KimaiError;
@@ -203,13 +203,18 @@ impl Reconciler {
         if let Err(e) = &result {
             if record.is_last_attempt(self.max_receive_count) {
                 let message = decode::<TicketSyncMessage>(&record.body).ok();
+                let error = e.to_string();
+                let dead = DeadLetter {
+                    queue: TICKET_SYNC_QUEUE.logical,
+                    message_id: &record.message_id,
+                    body: &record.body,
+                    error: &error,
+                };
                 self.stores
                     .dead_lettered(
-                        TICKET_SYNC_QUEUE.logical,
-                        &record.message_id,
+                        dead,
                         message.as_ref().and_then(|m| m.run_id.as_ref()),
                         message.as_ref().map(|m| m.ticket_id),
-                        &e.to_string(),
                     )
                     .await;
             }

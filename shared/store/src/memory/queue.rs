@@ -18,6 +18,8 @@ struct State {
     in_flight: HashMap<String, (String, String)>,
     /// (visible from, delay asked for, message id, body) of messages sent with a delay.
     delayed: Vec<(Instant, Duration, String, String)>,
+    /// Calls of `receive` so far.
+    receives: u64,
 }
 
 impl State {
@@ -62,6 +64,12 @@ impl<M: QueueMessage> MemoryQueue<M> {
         let mut state = self.state.lock().expect("queue lock poisoned");
         state.ripen();
         state.waiting.iter().map(|(_, body)| body.clone()).collect()
+    }
+
+    /// How often `receive` was called: a test of something that must only read the queue
+    /// (a listing) checks it stays 0.
+    pub fn receives(&self) -> u64 {
+        self.state.lock().expect("queue lock poisoned").receives
     }
 
     /// Messages still held back by their delay, with the delay they were sent with.
@@ -120,6 +128,7 @@ impl<M: QueueMessage> MessageQueue<M> for MemoryQueue<M> {
             )));
         }
         let mut state = self.state.lock().expect("queue lock poisoned");
+        state.receives += 1;
         state.ripen();
         let mut out = Vec::new();
         while out.len() < max as usize {

@@ -16,7 +16,13 @@ fn record(queue: &str, id: &str, minutes: i64) -> DeadLetterRecord {
 }
 
 pub async fn control_dead_letter_records(store: &impl ControlStore) {
-    assert!(store.dead_letters("ticket-sync", 10).await.unwrap().is_empty());
+    assert!(
+        store
+            .dead_letters("ticket-sync", 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     let (late, early, other) = (
         record("ticket-sync", "m-1", 5),
         record("ticket-sync", "m-2", 1),
@@ -45,10 +51,23 @@ pub async fn control_dead_letter_records(store: &impl ControlStore) {
     let listed = store.dead_letters("ticket-sync", 10).await.unwrap();
     assert_eq!(listed, vec![late.clone(), again]);
 
-    assert!(store.delete_dead_letter("ticket-sync", "m-2").await.unwrap());
-    assert!(!store.delete_dead_letter("ticket-sync", "m-2").await.unwrap());
     assert!(
-        !store.delete_dead_letter("kimai-write", "m-1").await.unwrap(),
+        store
+            .delete_dead_letter("ticket-sync", "m-2")
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .delete_dead_letter("ticket-sync", "m-2")
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .delete_dead_letter("kimai-write", "m-1")
+            .await
+            .unwrap(),
         "another queue's id"
     );
     assert_eq!(
