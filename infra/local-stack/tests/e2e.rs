@@ -667,7 +667,10 @@ async fn a_poison_message_ends_in_the_dead_letter_queue() {
     .await;
     assert_eq!(listed["body"], body.as_str());
     assert!(listed["decode_error"].is_string(), "{listed}");
-    assert!(!listed["error"].as_str().unwrap_or_default().is_empty(), "{listed}");
+    assert!(
+        !listed["error"].as_str().unwrap_or_default().is_empty(),
+        "{listed}"
+    );
     // Once the message is in the DLQ, a listing leaves it visible: nothing was received.
     let dlq_counts = || async {
         use aws_sdk_sqs::types::QueueAttributeName as A;
@@ -682,7 +685,11 @@ async fn a_poison_message_ends_in_the_dead_letter_queue() {
             .expect("DLQ attributes")
             .attributes
             .unwrap_or_default();
-        let count = |a: A| attributes.get(&a).map_or(0, |n| n.parse::<u64>().unwrap_or(0));
+        let count = |a: A| {
+            attributes
+                .get(&a)
+                .map_or(0, |n| n.parse::<u64>().unwrap_or(0))
+        };
         (
             count(A::ApproximateNumberOfMessages),
             count(A::ApproximateNumberOfMessagesNotVisible),
@@ -699,7 +706,10 @@ async fn a_poison_message_ends_in_the_dead_letter_queue() {
         .api(&token, reqwest::Method::GET, "/dead-letters", None)
         .await;
     assert_eq!(status, 200);
-    assert!(list["in_queues"]["ticket_sync"].as_u64() >= Some(1), "{list}");
+    assert!(
+        list["in_queues"]["ticket_sync"].as_u64() >= Some(1),
+        "{list}"
+    );
     let (visible, in_flight) = dlq_counts().await;
     assert!(visible >= 1, "still visible after the listing");
     assert_eq!(in_flight, 0, "listing received nothing from the DLQ");

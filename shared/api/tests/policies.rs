@@ -18,6 +18,7 @@ fn valid() -> serde_json::Value {
         "customer_auto_create": "after_review",
         "unmapped_user": "book_as_api_user",
         "description_template": "{marker} #{ticket_number} {ticket_title} ({agent})",
+        "time_only_descriptions": true,
         "default_activity": 3,
         "fallback_customer": 2,
         "tags": ["support"],
@@ -69,6 +70,10 @@ async fn defaults_then_a_validated_replacement_that_keeps_the_mappings() {
     );
     assert_eq!(policy.mappings.user_by_agent.len(), 1, "mappings kept");
     assert_eq!(policy.rounding.step_minutes, 15);
+    assert!(
+        policy.mappings.time_only_descriptions,
+        "time only reaches the pipeline"
+    );
 
     let audit = app.audit_records().await;
     assert!(

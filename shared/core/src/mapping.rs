@@ -36,6 +36,8 @@ use std::collections::HashMap;
 
 pub const ZAMMAD_TAG: &str = "zammad";
 pub const DEFAULT_DESCRIPTION: &str = "{marker} #{ticket_number} {ticket_title}";
+/// The description in "time only" mode ([`Mappings::time_only_descriptions`]).
+pub const TIME_ONLY_DESCRIPTION: &str = "{marker} #{ticket_number}";
 pub const DEFAULT_PROJECT_NAME: &str = "Support";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -106,6 +108,12 @@ pub struct Mappings {
     /// when the template has none.
     #[serde(default)]
     pub description_template: String,
+    /// "Time only": descriptions carry the marker and `#<ticket number>` and nothing else (no
+    /// ticket title, agent, type or organisation), whatever the template says, for customers
+    /// whose Kimai must not hold helpdesk text about people. Switching it on rewrites existing
+    /// timesheets' descriptions at their next sync.
+    #[serde(default)]
+    pub time_only_descriptions: bool,
     /// Added after the `zammad` tag, which is always present.
     #[serde(default)]
     pub tags: Vec<String>,
@@ -133,6 +141,7 @@ impl Mappings {
             api_user,
             can_book_for_others: false,
             description_template: String::new(),
+            time_only_descriptions: false,
             tags: Vec::new(),
             billable: None,
             billable_by_type: HashMap::new(),
@@ -572,7 +581,9 @@ fn render_description(
     agent: String,
     type_name: &str,
 ) -> String {
-    let template = if mappings.description_template.trim().is_empty() {
+    let template = if mappings.time_only_descriptions {
+        TIME_ONLY_DESCRIPTION
+    } else if mappings.description_template.trim().is_empty() {
         DEFAULT_DESCRIPTION
     } else {
         mappings.description_template.as_str()

@@ -498,6 +498,29 @@ fn description_template_tags_and_billable() {
 }
 
 #[test]
+fn time_only_descriptions_carry_the_marker_and_the_ticket_number_only() {
+    let mut m = mappings();
+    m.description_template = "{ticket_title} ({type}, {agent}, {organisation})".into();
+    m.time_only_descriptions = true;
+    let case = Case::new(Some((5, "ACME")));
+    let d = case.ready(&entry(Some(7)), &m);
+    assert_eq!(d.description, "[zammad:ta=99] #31001");
+    for private in ["Printer jam", "Anna", "ACME", "Onsite"] {
+        assert!(
+            !d.description.contains(private),
+            "{private} in {:?}",
+            d.description
+        );
+    }
+    // The JSON of a document written before the switch existed reads as off.
+    let json = serde_json::to_value(mappings()).unwrap();
+    let mut without = json.as_object().unwrap().clone();
+    without.remove("time_only_descriptions");
+    let read: Mappings = serde_json::from_value(serde_json::Value::Object(without)).unwrap();
+    assert!(!read.time_only_descriptions);
+}
+
+#[test]
 fn resolve_all_splits_ready_and_blocked() {
     let case = Case::new(Some((5, "ACME")));
     let facts = TicketFacts {

@@ -30,6 +30,7 @@ type Form = {
   roundingStep: string;
   roundingMinimum: string;
   approval: boolean;
+  timeOnly: boolean;
   strategy: string;
   projectName: string;
   autoCreate: string;
@@ -51,6 +52,7 @@ function fromView(v: PoliciesView): Form {
     roundingStep: String(r.step_minutes ?? 0),
     roundingMinimum: r.minimum_minutes ? String(r.minimum_minutes) : "",
     approval: Boolean(v.approval_required),
+    timeOnly: Boolean(v.time_only_descriptions),
     strategy: ps.strategy,
     projectName: ps.name ?? "Support",
     autoCreate: v.customer_auto_create as string,
@@ -73,6 +75,7 @@ function toInput(f: Form): PoliciesInput {
     customer_auto_create: f.autoCreate,
     unmapped_user: f.unmappedUser,
     description_template: f.template,
+    time_only_descriptions: f.timeOnly,
     default_activity: f.defaultActivity ? Number(f.defaultActivity) : null,
     fallback_customer: f.fallbackCustomer ? Number(f.fallbackCustomer) : null,
     tags: f.tags.split(",").map((t) => t.trim()).filter(Boolean),
@@ -182,8 +185,12 @@ export function PoliciesForm({ view, mappings, canEdit }: { view: PoliciesView; 
         </Row>
         <div className="col-span-2">
           <Row id="pol-template" label="Description" hint="Placeholders: {marker} {ticket_number} {ticket_title} {ticket_id} {agent} {type} {organisation}" error={err("description_template")}>
-            <Input id="pol-template" value={form.template} onChange={(e) => set("template", e.target.value)} />
+            <Input id="pol-template" value={form.template} onChange={(e) => set("template", e.target.value)} disabled={form.timeOnly} />
           </Row>
+        </div>
+        <div className="col-span-3 flex items-center gap-3">
+          <Switch id="pol-time-only" checked={form.timeOnly} onCheckedChange={(v) => set("timeOnly", v)} disabled={!canEdit} />
+          <Label htmlFor="pol-time-only">Time only: descriptions carry the marker and the ticket number, no ticket title or names</Label>
         </div>
         <Row id="pol-tags" label="Tags" hint="Comma-separated" error={err("tags")}>
           <Input id="pol-tags" value={form.tags} onChange={(e) => set("tags", e.target.value)} />

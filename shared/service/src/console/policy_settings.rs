@@ -64,6 +64,10 @@ pub struct Policies {
     /// Empty means the default `{marker} #{ticket_number} {ticket_title}`.
     #[serde(default)]
     pub description_template: String,
+    /// "Time only": descriptions are `{marker} #{ticket_number}`, whatever the template (no
+    /// ticket title, agent or organisation reaches Kimai).
+    #[serde(default)]
+    pub time_only_descriptions: bool,
     #[serde(default)]
     pub default_activity: Option<u64>,
     #[serde(default)]
@@ -165,6 +169,7 @@ fn view(doc: &SyncPolicyDocument) -> ConsoleResult<PoliciesView> {
         customer_auto_create: m.customer_auto_create,
         unmapped_user: m.unmapped_user,
         description_template: m.description_template,
+        time_only_descriptions: m.time_only_descriptions,
         default_activity: m.default_activity.map(|a| a.0),
         fallback_customer: m.fallback_customer.map(|c| c.0),
         tags: m.tags,
@@ -192,6 +197,10 @@ fn apply(doc: &mut SyncPolicyDocument, p: &Policies) {
     );
     m.insert("unmapped_user".into(), to_json(&p.unmapped_user));
     m.insert("description_template".into(), json!(p.description_template));
+    m.insert(
+        "time_only_descriptions".into(),
+        json!(p.time_only_descriptions),
+    );
     m.insert("default_activity".into(), json!(p.default_activity));
     m.insert("fallback_customer".into(), json!(p.fallback_customer));
     m.insert("tags".into(), json!(p.tags));
