@@ -884,7 +884,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Every dead letter of both queues (up to 200 each); they stay where they are. */
+        /**
+         * The dead letters of both queues (up to 200 each), from the records their consumers kept,
+         *     and each dead-letter queue's count. Reading this changes nothing.
+         */
         get: {
             parameters: {
                 query?: never;
@@ -3419,9 +3422,13 @@ export interface components {
             body: string;
             /** @description Why the body does not decode as a message of its queue (`null` when it does). */
             decode_error?: string | null;
+            /** @description Why its last delivery failed. */
+            error: string;
+            /** Format: date-time */
+            failed_at: string;
             /** @description `kimai-write`: `create`, `update` or `delete`; `ticket-sync`: the sync reason. */
             kind?: string | null;
-            /** @description SQS message id: name it to replay this one message. */
+            /** @description SQS message id in the source queue: name it to replay this one message. */
             message_id: string;
             queue: components["schemas"]["QueueName"];
             /**
@@ -3430,9 +3437,19 @@ export interface components {
              */
             ticket_id?: number | null;
         };
+        /** @description Messages in each dead-letter queue now, as SQS counts them (approximate). */
+        DeadLetterCounts: {
+            /** Format: int64 */
+            kimai_write: number;
+            /** Format: int64 */
+            ticket_sync: number;
+        };
         DeadLetterList: {
+            /** @description More here than listed: messages that died without a record (see the module docs). */
+            in_queues: components["schemas"]["DeadLetterCounts"];
+            /** @description Oldest first, per queue. */
             items: components["schemas"]["DeadLetter"][];
-            /** @description A queue held more than the listing shows (200 per queue). */
+            /** @description A queue has more records than the listing shows (200 per queue). */
             truncated: boolean;
         };
         EntryPage: {
@@ -3736,6 +3753,11 @@ export interface components {
             rounding?: Record<string, never>;
             tags?: string[];
             /**
+             * @description "Time only": descriptions are `{marker} #{ticket_number}`, whatever the template (no
+             *     ticket title, agent or organisation reaches Kimai).
+             */
+            time_only_descriptions?: boolean;
+            /**
              * @description `conflict` or `book_as_api_user`.
              * @example conflict
              */
@@ -3775,6 +3797,11 @@ export interface components {
             /** @description `{"mode": "none" | "up" | "down" | "nearest", "step_minutes": 15, "minimum_minutes": null}`. */
             rounding?: Record<string, never>;
             tags?: string[];
+            /**
+             * @description "Time only": descriptions are `{marker} #{ticket_number}`, whatever the template (no
+             *     ticket title, agent or organisation reaches Kimai).
+             */
+            time_only_descriptions?: boolean;
             /**
              * @description `conflict` or `book_as_api_user`.
              * @example conflict
