@@ -264,3 +264,74 @@ async fn scheduled_fetch_on_the_emulator() {
     );
     sim.shutdown().await;
 }
+
+/// Two admins demote each other at the same instant, on DynamoDB: both may pass the read
+/// before either writes, so each change checks again after its write and undoes itself when
+/// no enabled admin is left. Repeated, because the interleaving is the network's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_admins_demoting_each_other_at_once_leave_an_admin() {
+    use sync_service::console::users::{UserChange, change_user};
+    use sync_service::console::{AccessLog, Actor};
+    use sync_store::control::{ConsoleUser, Role};
+    let s = Stack::new().await;
+    let clock = SystemClock;
+    let access = AccessLog {
+        log: &s.audit,
+        clock: &clock,
+    };
+    let logins = sync_service::console::users::Logins {
+        control: &s.control,
+        access,
+    };
+    let admin = |name: &str| ConsoleUser {
+        username: name.into(),
+        password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into(),
+        role: Role::Admin,
+        disabled: false,
+        created_at: Utc::now(),
+        last_login_at: None,
+        must_change_password: false,
+        sessions_valid_from: None,
+    };
+    let actor = |name: &str| Actor {
+        username: name.into(),
+        ip: None,
+        user_agent: None,
+    };
+    let demote = UserChange {
+        role: Some(Role::Viewer),
+        disabled: None,
+    };
+    for round in 0..10 {
+        let (a, b) = (format!("ada{round}"), format!("bea{round}"));
+        for name in [&a, &b] {
+            s.control.create_user(&admin(name)).await.unwrap();
+        }
+        let (by_a, by_b) = (actor(&a), actor(&b));
+        let (first, second) = tokio::join!(
+            change_user(logins, &by_a, &b, &demote),
+            change_user(logins, &by_b, &a, &demote),
+        );
+        let admins = s
+            .control
+            .list_users()
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|u| (u.username == a || u.username == b) && u.role == Role::Admin)
+            .count();
+        assert!(
+            admins >= 1,
+            "round {round}: no admin left ({:?}, {:?})",
+            first.map(|_| ()),
+            second.map(|_| ())
+        );
+        assert!(
+            first.is_err() || second.is_err(),
+            "round {round}: both demotions went through"
+        );
+        for name in [&a, &b] {
+            s.control.delete_user(name).await.unwrap();
+        }
+    }
+}

@@ -303,7 +303,43 @@ async fn existing(control: &dyn ControlStore, username: &str) -> ConsoleResult<C
         .ok_or_else(|| ConsoleError::NotFound(format!("no user {username:?}")))
 }
 
+/// Enabled admins now.
+async fn enabled_admins(control: &dyn ControlStore) -> ConsoleResult<usize> {
+    Ok(control
+        .list_users()
+        .await?
+        .iter()
+        .filter(|u| u.role == Role::Admin && !u.disabled)
+        .count())
+}
+
+fn last_admin(username: &str, what: &str) -> ConsoleError {
+    ConsoleError::Conflict(format!(
+        "{username} is the last enabled admin and cannot be {what}; make another admin first"
+    ))
+}
+
+/// After a change that took an admin away: if no enabled admin is left (another admin was
+/// demoted, disabled or removed at the same instant, past the same check), `undo` puts this
+/// one back and the change is refused. Of two such changes at once at least one is undone,
+/// so an admin always stays; both may be, and then both are asked to try again.
+async fn undo_if_no_admin_left(
+    control: &dyn ControlStore,
+    user: &ConsoleUser,
+    what: &str,
+    undo: impl AsyncFnOnce() -> ConsoleResult<()>,
+) -> ConsoleResult<()> {
+    if user.role != Role::Admin || user.disabled || enabled_admins(control).await? > 0 {
+        return Ok(());
+    }
+    tracing::warn!(username = %user.username, "a concurrent change left no enabled admin; this one is undone");
+    undo().await?;
+    Err(last_admin(&user.username, what))
+}
+
 /// Refuses a change that would leave no enabled admin: nobody could change anything then.
+/// A read, so two changes at once can both pass it: [`undo_if_no_admin_left`] checks again
+/// after the write.
 async fn keep_an_admin(
     control: &dyn ControlStore,
     user: &ConsoleUser,
@@ -312,17 +348,8 @@ async fn keep_an_admin(
     if user.role != Role::Admin || user.disabled {
         return Ok(());
     }
-    let admins = control
-        .list_users()
-        .await?
-        .iter()
-        .filter(|u| u.role == Role::Admin && !u.disabled)
-        .count();
-    if admins <= 1 {
-        return Err(ConsoleError::Conflict(format!(
-            "{} is the last enabled admin and cannot be {what}; make another admin first",
-            user.username
-        )));
+    if enabled_admins(control).await? <= 1 {
+        return Err(last_admin(&user.username, what));
     }
     Ok(())
 }
@@ -369,14 +396,15 @@ pub async fn change_user(
     change: &UserChange,
 ) -> ConsoleResult<UserView> {
     let mut user = existing(stores.control, username).await?;
+    let before = user.clone();
     let demoted = change.role.is_some_and(|r| r != Role::Admin);
     let disabling = change.disabled == Some(true);
+    let what = if disabling {
+        "disabled"
+    } else {
+        "made a viewer"
+    };
     if demoted || disabling {
-        let what = if disabling {
-            "disabled"
-        } else {
-            "made a viewer"
-        };
         keep_an_admin(stores.control, &user, what).await?;
     }
     if let Some(role) = change.role {
@@ -386,6 +414,13 @@ pub async fn change_user(
         user.disabled = disabled;
     }
     stores.control.update_user(&user).await?;
+    if demoted || disabling {
+        undo_if_no_admin_left(stores.control, &before, what, async || {
+            stores.control.update_user(&before).await?;
+            Ok(())
+        })
+        .await?;
+    }
     let detail =
         json!({"username": user.username, "role": change.role, "disabled": change.disabled});
     stores.access.record(actor, "user.update", detail).await?;
@@ -427,6 +462,11 @@ pub async fn delete_user(stores: Logins<'_>, actor: &Actor, username: &str) -> C
     }
     keep_an_admin(stores.control, &user, "removed").await?;
     stores.control.delete_user(username).await?;
+    undo_if_no_admin_left(stores.control, &user, "removed", async || {
+        stores.control.create_user(&user).await?;
+        Ok(())
+    })
+    .await?;
     let detail = json!({"username": user.username});
     stores.access.record(actor, "user.delete", detail).await?;
     Ok(())
