@@ -62,6 +62,24 @@ describe("session and login redirects", () => {
   });
 });
 
+describe("a 401 of a replaced session", () => {
+  it("does not end the session that replaced it (a password change renews the token mid-flight)", async () => {
+    const later = new Date(Date.now() + 60_000).toISOString();
+    saveSession({ token: "old", username: "v", role: "viewer", expiresAt: later });
+    let answer: (r: Response) => void = () => {};
+    const pending = new Promise<Response>((resolve) => (answer = resolve));
+    const client = createApiClient({ apiBaseUrl: "http://127.0.0.1:9/api" }, (() => pending) as typeof fetch);
+    // A call sent with the old token is still under way when the new token arrives.
+    const inFlight = unwrap(client.http.GET("/api/auth/me")).catch((e: unknown) => e);
+    await Promise.resolve();
+    saveSession({ token: "new", username: "v", role: "viewer", expiresAt: later });
+    answer(new Response(JSON.stringify({ status: 401, title: "Unauthorized" }), { status: 401, headers: { "Content-Type": "application/problem+json" } }));
+    expect(await inFlight).toMatchObject({ kind: "unauthorized" });
+    expect(readSession()?.token).toBe("new");
+    clearSession();
+  });
+});
+
 describe("typed calls", () => {
   it("carry the API's problem (detail and field errors) into the ApiError", async () => {
     const fetchImpl = async () =>

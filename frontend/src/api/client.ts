@@ -1,7 +1,9 @@
 /**
  * The one HTTP client of the console: typed from the API's OpenAPI document (`schema.d.ts`,
  * generated), with the bearer token added and every failure turned into an `ApiError`.
- * A 401 on any call but login ends the session, which sends the app back to `/login` once.
+ * A 401 on any call but login ends the session, which sends the app back to `/login` once;
+ * unless the call carried a token that has since been replaced (a password change answers a
+ * new one while calls made with the old one are still under way: their 401s are expected).
  */
 import createClient, { type Middleware } from "openapi-fetch";
 import type { paths } from "./schema";
@@ -10,6 +12,12 @@ import { clearSession, readSession } from "./session";
 import { ApiError, classify, readProblem, type Problem } from "./errors";
 
 export type ApiClient = ReturnType<typeof createApiClient>;
+
+/** Ends the session after a 401, if the refused call was made with the session's token. */
+function endSessionSentWith(authorization: string | null) {
+  const session = readSession();
+  if (session && authorization === `Bearer ${session.token}`) clearSession();
+}
 
 export function createApiClient(config: RuntimeConfig, fetchImpl: typeof fetch = (...a) => fetch(...a)) {
   const origin = apiOrigin(config);
@@ -21,7 +29,7 @@ export function createApiClient(config: RuntimeConfig, fetchImpl: typeof fetch =
       return request;
     },
     onResponse({ request, response }) {
-      if (response.status === 401 && !new URL(request.url).pathname.endsWith("/api/auth/login")) clearSession();
+      if (response.status === 401 && !new URL(request.url).pathname.endsWith("/api/auth/login")) endSessionSentWith(request.headers.get("Authorization"));
       return response;
     },
   };
@@ -43,7 +51,7 @@ export function createApiClient(config: RuntimeConfig, fetchImpl: typeof fetch =
     } catch (e) {
       throw new ApiError("network", 0, null, e instanceof Error ? e.message : "network error");
     }
-    if (response.status === 401) clearSession();
+    if (response.status === 401) endSessionSentWith(headers.get("Authorization"));
     return response;
   }
 
