@@ -3531,6 +3531,8 @@ export interface components {
         GdprExport: {
             audit: components["schemas"]["AuditEntry"][];
             conflicts: Record<string, never>[];
+            /** @description Dead letters about them (their records; the DLQ copies are not read by an export). */
+            dead_letters: Record<string, never>[];
             entries: Record<string, never>[];
             subject: components["schemas"]["SubjectView"];
         };
@@ -3827,6 +3829,8 @@ export interface components {
         PurgeResult: {
             audit: number;
             conflicts: number;
+            /** @description Dead-letter records and messages in the dead-letter queues. */
+            dead_letters: number;
             entries: number;
         };
         /**

@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use sync_service::console::audit_log::AuditEntry;
 use sync_service::console::gdpr::{self, ZammadLookup};
 use sync_store::conflicts::ConflictRecord;
+use sync_store::control::DeadLetterRecord;
 use sync_store::entries::EntryRecord;
 use utoipa::ToSchema;
 
@@ -47,6 +48,9 @@ pub struct GdprExport {
     #[schema(value_type = Vec<Object>)]
     pub conflicts: Vec<ConflictRecord>,
     pub audit: Vec<AuditEntry>,
+    /// Dead letters about them (their records; the DLQ copies are not read by an export).
+    #[schema(value_type = Vec<Object>)]
+    pub dead_letters: Vec<DeadLetterRecord>,
 }
 
 #[derive(Serialize, Deserialize, ToSchema)]
@@ -54,6 +58,8 @@ pub struct PurgeResult {
     pub entries: usize,
     pub conflicts: usize,
     pub audit: usize,
+    /// Dead-letter records and messages in the dead-letter queues.
+    pub dead_letters: usize,
 }
 
 fn subject(s: Subject) -> gdpr::Subject {
@@ -98,6 +104,7 @@ pub async fn export(
         entries: found.entries,
         conflicts: found.conflicts,
         audit: found.audit.into_iter().map(AuditEntry::from).collect(),
+        dead_letters: found.dead_letters,
     }))
 }
 
@@ -120,5 +127,6 @@ pub async fn purge(
         entries: purged.entries,
         conflicts: purged.conflicts,
         audit: purged.audit,
+        dead_letters: purged.dead_letters,
     }))
 }

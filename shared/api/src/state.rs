@@ -184,6 +184,7 @@ impl ApiState {
         GdprDeps {
             entries: self.entries.as_ref(),
             conflicts: self.conflicts.as_ref(),
+            dead_letters: self.dead_letter_queues(),
             access: self.access_log(),
         }
     }

@@ -117,7 +117,7 @@ async fn purge_leaves_nothing_about_the_person_and_keeps_the_rest() {
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
     assert_eq!(
         reply.json,
-        json!({"entries": 2, "conflicts": 2, "audit": 2})
+        json!({"entries": 2, "conflicts": 2, "audit": 2, "dead_letters": 0})
     );
     let after = dump(&app).await;
     assert!(!names_person(&after), "still stored: {after}");
@@ -153,7 +153,7 @@ async fn purge_leaves_nothing_about_the_person_and_keeps_the_rest() {
         .await;
     assert_eq!(
         again.json,
-        json!({"entries": 0, "conflicts": 0, "audit": 0})
+        json!({"entries": 0, "conflicts": 0, "audit": 0, "dead_letters": 0})
     );
 }
 
@@ -230,4 +230,95 @@ async fn zammad_down_still_exports_with_the_given_identifiers() {
     );
     assert_eq!(reply.json["entries"].as_array().unwrap().len(), 2);
     assert_eq!(reply.json["audit"].as_array().unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn purge_removes_the_dead_letters_about_the_person_from_their_records_and_the_queues() {
+    use sync_core::plan::Operation;
+    use sync_store::control::{ControlStore, DeadLetterRecord, OperationId};
+    use sync_store::queue::{KimaiWriteMessage, MessageQueue, encode};
+    use test_support::records::desired;
+    let app = App::start().await;
+    let admin = app.admin().await;
+    seed_person(&app.state).await;
+    let day = app.clock.now().date_naive();
+    let write = |op: &str, ticket: u64, accounting: u64, agent: u64| {
+        encode(&KimaiWriteMessage::new(
+            OperationId(op.into()),
+            TicketId(ticket),
+            None,
+            Operation::Create {
+                desired: desired(ticket, accounting, agent, day),
+            },
+        ))
+    };
+    // A write of their timesheet (it names them by agent id only), a body with their address,
+    // and a colleague's write: each in its DLQ with its record, as a consumer leaves them.
+    let theirs = write("op-1", 50, 1, PERSON_ID);
+    let colleague = write("op-2", 51, 3, 4);
+    let mentioning = format!(r#"{{"note":"{}"}}"#, PERSON_EMAIL);
+    let mut kept = Vec::new();
+    for (queue, body) in [
+        ("kimai-write", &theirs),
+        ("kimai-write", &colleague),
+        ("ticket-sync", &mentioning),
+    ] {
+        let id = match queue {
+            "kimai-write" => app.kimai_write_dlq.send_raw(body).await.unwrap(),
+            _ => app.ticket_sync_dlq.send_raw(body).await.unwrap(),
+        };
+        let record = DeadLetterRecord {
+            queue: queue.into(),
+            message_id: id.clone(),
+            body: body.clone(),
+            error: "Kimai answered 500".into(),
+            failed_at: app.clock.now(),
+        };
+        app.control.put_dead_letter(&record).await.unwrap();
+        if body == &colleague {
+            kept.push(id);
+        }
+    }
+
+    let export = app
+        .call(
+            Method::POST,
+            "/api/gdpr/export",
+            Some(&admin),
+            Some(subject()),
+        )
+        .await;
+    assert_eq!(export.json["dead_letters"].as_array().unwrap().len(), 2);
+
+    let reply = app
+        .call(
+            Method::POST,
+            "/api/gdpr/purge",
+            Some(&admin),
+            Some(subject()),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+    assert_eq!(reply.json["dead_letters"], 4, "two records, two messages");
+    assert_eq!(
+        app.kimai_write_dlq.waiting_bodies(),
+        std::slice::from_ref(&colleague)
+    );
+    assert!(app.ticket_sync_dlq.waiting_bodies().is_empty());
+    let left: Vec<String> = app
+        .control
+        .dead_letters("kimai-write", 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.message_id)
+        .collect();
+    assert_eq!(left, kept, "the colleague's record stays");
+    assert!(
+        app.control
+            .dead_letters("ticket-sync", 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }

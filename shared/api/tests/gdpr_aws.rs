@@ -73,6 +73,15 @@ async fn after_a_purge_no_table_names_the_person() {
         .await
         .unwrap();
     seed_person(&state).await;
+    // A dead letter whose body names them, kept in the control table as a consumer keeps it.
+    let record = sync_store::control::DeadLetterRecord {
+        queue: "ticket-sync".into(),
+        message_id: "m-gdpr".into(),
+        body: format!(r#"{{"note":"for {PERSON_NAME}"}}"#),
+        error: "Kimai answered 500".into(),
+        failed_at: chrono::Utc::now(),
+    };
+    state.control.put_dead_letter(&record).await.unwrap();
     let mut before = String::new();
     for t in &tables {
         before += &scan(&client, t).await;
@@ -101,7 +110,10 @@ async fn after_a_purge_no_table_names_the_person() {
         .unwrap();
     assert_eq!(purge.status(), StatusCode::OK);
     let counts: serde_json::Value = purge.json().await.unwrap();
-    assert_eq!(counts, json!({"entries": 2, "conflicts": 2, "audit": 2}));
+    assert_eq!(
+        counts,
+        json!({"entries": 2, "conflicts": 2, "audit": 2, "dead_letters": 1})
+    );
 
     for t in &tables {
         let items = scan(&client, t).await;

@@ -190,6 +190,53 @@ pub async fn replay<M: QueueMessage>(
     }
 }
 
+/// Deletes from `dlq` every message (of the first [`MAX_PEEK`]) whose body `matches`, and
+/// releases the others: for a GDPR purge, which must not leave a person's data in a queue.
+/// How many were deleted.
+pub async fn remove_where<M: QueueMessage>(
+    dlq: &dyn MessageQueue<M>,
+    matches: impl Fn(&str) -> bool,
+) -> StoreResult<usize> {
+    let mut held: Vec<Received<M>> = Vec::new();
+    let mut seen = HashSet::new();
+    let mut removed = 0;
+    let mut result = Ok(());
+    while seen.len() < MAX_PEEK {
+        let batch = match dlq.receive(10, RECEIVE_WAIT_SECS).await {
+            Ok(batch) => batch,
+            Err(e) => {
+                result = Err(e);
+                break;
+            }
+        };
+        if batch.is_empty() {
+            break;
+        }
+        let mut fresh = false;
+        for m in batch {
+            fresh |= seen.insert(m.message_id.clone());
+            if matches(&m.body) {
+                match dlq.delete(&m.receipt).await {
+                    Ok(()) => removed += 1,
+                    Err(e) => {
+                        result = Err(e);
+                        held.push(m);
+                    }
+                }
+            } else {
+                held.push(m);
+            }
+        }
+        if !fresh {
+            break;
+        }
+    }
+    for m in held.iter().rev() {
+        release(dlq, m).await;
+    }
+    result.map(|()| removed)
+}
+
 /// A selection's message id, checked: SQS ids are UUIDs; anything printable up to 128
 /// characters is accepted so the memory adapter's ids pass too.
 pub fn check_message_id(id: &str) -> StoreResult<()> {

@@ -8,7 +8,10 @@
 //! - conflicts (open and resolved): those of their entries' keys, those whose desired
 //!   timesheet is theirs, and any whose text mentions one of their identifiers;
 //! - audit rows of the last [`AUDIT_DAYS`] days (older rows have expired): those whose actor,
-//!   IP or detail mentions one of their identifiers.
+//!   IP or detail mentions one of their identifiers;
+//! - dead letters (the records the console lists, and the messages in both DLQs): those whose
+//!   body mentions one of their identifiers, and `kimai-write` bodies of their timesheets (the
+//!   desired timesheet is theirs, or the key is one of their entries').
 //!
 //! Identifiers match case-insensitively as substrings; each must have at least
 //! [`MIN_IDENTIFIER_LEN`] characters so a short name cannot match half the log.
@@ -19,6 +22,7 @@
 //! mappings.
 
 use crate::console::access::{AccessLog, Actor};
+use crate::console::dead_letters::Queues;
 use crate::console::error::{ConsoleError, ConsoleResult, FieldError};
 use chrono::{Days, NaiveDate};
 use serde::Serialize;
@@ -26,9 +30,14 @@ use serde_json::json;
 use std::collections::HashSet;
 use sync_core::desired::EntryKey;
 use sync_core::ids::{TicketId, ZammadUserId};
+use sync_core::plan::Operation;
 use sync_store::audit::{AuditFilter, AuditRecord, MAX_QUERY_DAYS};
 use sync_store::conflicts::{ConflictFilter, ConflictRecord, ConflictStatus, ConflictsStore};
+use sync_store::control::DeadLetterRecord;
+use sync_store::dead_letters;
 use sync_store::entries::{EntriesStore, EntryRecord};
+use sync_store::queue::{KimaiWriteMessage, decode};
+use sync_store::schema::{KIMAI_WRITE_QUEUE, TICKET_SYNC_QUEUE};
 use sync_store::{PageRequest, StoreError, page::MAX_PAGE_SIZE};
 use zammad_client::ZammadClient;
 
@@ -41,6 +50,8 @@ const MAX_IDENTIFIERS: usize = 20;
 pub struct GdprDeps<'a> {
     pub entries: &'a dyn EntriesStore,
     pub conflicts: &'a dyn ConflictsStore,
+    /// The dead-letter records and both DLQs.
+    pub dead_letters: Queues<'a>,
     /// Where the export and the purge are recorded; also the log they search and purge.
     pub access: AccessLog<'a>,
 }
@@ -73,6 +84,7 @@ pub struct Found {
     pub entries: Vec<EntryRecord>,
     pub conflicts: Vec<ConflictRecord>,
     pub audit: Vec<AuditRecord>,
+    pub dead_letters: Vec<DeadLetterRecord>,
 }
 
 /// How much a purge deleted.
@@ -81,6 +93,8 @@ pub struct Purged {
     pub entries: usize,
     pub conflicts: usize,
     pub audit: usize,
+    /// Dead-letter records and DLQ messages.
+    pub dead_letters: usize,
 }
 
 /// Everything held about one person; records `gdpr.export` with counts (who exported, and
@@ -94,7 +108,7 @@ pub async fn export(
     validate(subject)?;
     let found = find(deps, subject, zammad).await?;
     let detail = json!({"entries": found.entries.len(), "conflicts": found.conflicts.len(),
-                        "audit": found.audit.len()});
+                        "audit": found.audit.len(), "dead_letters": found.dead_letters.len()});
     deps.access.record(actor, "gdpr.export", detail).await?;
     Ok(found)
 }
@@ -121,13 +135,23 @@ pub async fn purge(
             .delete(a.event.at.date_naive(), &a.id)
             .await?;
     }
+    let dlq = deps.dead_letters;
+    for r in &found.dead_letters {
+        dlq.records
+            .delete_dead_letter(&r.queue, &r.message_id)
+            .await?;
+    }
+    let about = |body: &str| about_them(body, &found);
+    let in_queues = dead_letters::remove_where(dlq.ticket_sync_dead, about).await?
+        + dead_letters::remove_where(dlq.kimai_write_dead, about).await?;
     let purged = Purged {
         entries: found.entries.len(),
         conflicts: found.conflicts.len(),
         audit: found.audit.len(),
+        dead_letters: found.dead_letters.len() + in_queues,
     };
     let detail = json!({"entries": purged.entries, "conflicts": purged.conflicts,
-                        "audit": purged.audit});
+                        "audit": purged.audit, "dead_letters": purged.dead_letters});
     deps.access.record(actor, "gdpr.purge", detail).await?;
     Ok(purged)
 }
@@ -240,14 +264,58 @@ async fn find(
         }
     }
     let audit = audit_mentioning(deps, &ids).await?;
-    Ok(Found {
+    let mut found = Found {
         agent_id: subject.agent_id,
         identifiers: ids,
         zammad_lookup,
         entries,
         conflicts,
         audit,
-    })
+        dead_letters: Vec::new(),
+    };
+    let mut about = Vec::new();
+    for queue in [TICKET_SYNC_QUEUE.logical, KIMAI_WRITE_QUEUE.logical] {
+        let records = deps
+            .dead_letters
+            .records
+            .dead_letters(queue, usize::MAX)
+            .await?;
+        about.extend(
+            records
+                .into_iter()
+                .filter(|r| about_them(&r.body, &found) || mentions(&r.error, &found.identifiers)),
+        );
+    }
+    found.dead_letters = about;
+    Ok(found)
+}
+
+/// Whether a queue body is about the person: it mentions an identifier, or it is a Kimai
+/// write of one of their timesheets.
+fn about_them(body: &str, found: &Found) -> bool {
+    let lower = body.to_lowercase();
+    if found
+        .identifiers
+        .iter()
+        .any(|id| lower.contains(id.as_str()))
+    {
+        return true;
+    }
+    let Ok(message) = decode::<KimaiWriteMessage>(body) else {
+        return false;
+    };
+    let theirs = |ticket: TicketId, key: &EntryKey| {
+        found
+            .entries
+            .iter()
+            .any(|e| e.ticket_id == ticket && &e.key == key)
+    };
+    match &message.operation {
+        Operation::Create { desired } | Operation::Update { desired, .. } => {
+            desired.agent_id.0 == found.agent_id || theirs(message.ticket_id, &desired.key)
+        }
+        Operation::Delete { key, .. } => theirs(message.ticket_id, key),
+    }
 }
 
 /// Every entry of the agent, any day.
