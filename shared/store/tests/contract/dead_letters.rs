@@ -123,3 +123,23 @@ pub async fn dead_letters_failed_send_keeps_the_message(
         "nothing left the DLQ without arriving"
     );
 }
+
+/// The GDPR purge's pass: the matching messages go, the others stay (released at once).
+pub async fn dead_letters_remove_where(dlq: &impl MessageQueue<TicketSyncMessage>) {
+    for t in 1..=5 {
+        dlq.send(&dead(t)).await.unwrap();
+    }
+    dlq.send_raw("about anna@example.com").await.unwrap();
+    let removed = sync_store::dead_letters::remove_where(dlq, |body| {
+        body.contains("anna@") || body.contains("\"ticket_id\":2,")
+    })
+    .await
+    .unwrap();
+    assert_eq!(removed, 2);
+    let left = bodies_in(dlq).await;
+    assert_eq!(left.len(), 4, "{left:?}");
+    assert!(
+        left.iter()
+            .all(|b| !b.contains("anna@") && !b.contains("\"ticket_id\":2,"))
+    );
+}

@@ -160,6 +160,10 @@ macro_rules! contract_tests {
             contract::dead_letters_peek_loses_nothing(&dead_letter_queue().await).await;
         }
         #[tokio::test]
+        async fn dead_letters_remove_where() {
+            contract::dead_letters_remove_where(&dead_letter_queue().await).await;
+        }
+        #[tokio::test]
         async fn dead_letters_replay() {
             contract::dead_letters_replay(&dead_letter_queue().await, &ticket_queue().await).await;
         }
