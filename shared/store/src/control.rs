@@ -645,6 +645,17 @@ pub struct DeadLetterRecord {
     pub failed_at: DateTime<Utc>,
 }
 
+/// A queue's dead-letter records as [`ControlStore::dead_letters`] answers them: oldest first
+/// (then by id), at most `limit`. Shared by both adapters so they list alike.
+pub fn oldest_dead_letters(
+    mut records: Vec<DeadLetterRecord>,
+    limit: usize,
+) -> Vec<DeadLetterRecord> {
+    records.sort_by(|a, b| (a.failed_at, &a.message_id).cmp(&(b.failed_at, &b.message_id)));
+    records.truncate(limit);
+    records
+}
+
 /// The per-account lockout: `free` attempts, then each further attempt locks the account for
 /// `base`, doubled per attempt, at most `cap`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -4,6 +4,7 @@ use super::item::{
 use super::{is_condition_failed, sdk_error};
 use crate::control::{
     AccountAttempt, DEAD_LETTER_DAYS, DeadLetterRecord, Lockout, next_account_attempt,
+    oldest_dead_letters,
 };
 use crate::control::{
     CLAIM_RETENTION_DAYS, CallSlot, ClaimOutcome, CompleteOutcome, ConsoleUser, ControlStore,
@@ -888,15 +889,13 @@ impl ControlStore for DynamoControl {
     /// All of the queue's records, sorted here: a DLQ holds at most what failed in its 14 days
     /// of retention, and an outage that fails thousands is a page to read once.
     async fn dead_letters(&self, queue: &str, limit: usize) -> StoreResult<Vec<DeadLetterRecord>> {
-        let mut records = self
+        let records = self
             .query_all(&format!("deadletter#{queue}"))
             .await?
             .iter()
             .map(|item| get_json::<DeadLetterRecord>(item, "record"))
             .collect::<StoreResult<Vec<_>>>()?;
-        records.sort_by(|a, b| (a.failed_at, &a.message_id).cmp(&(b.failed_at, &b.message_id)));
-        records.truncate(limit);
-        Ok(records)
+        Ok(oldest_dead_letters(records, limit))
     }
 
     async fn delete_dead_letter(&self, queue: &str, message_id: &str) -> StoreResult<bool> {

@@ -1,4 +1,6 @@
-use crate::control::{AccountAttempt, DeadLetterRecord, Lockout, next_account_attempt};
+use crate::control::{
+    AccountAttempt, DeadLetterRecord, Lockout, next_account_attempt, oldest_dead_letters,
+};
 use crate::control::{
     CallSlot, ClaimOutcome, CompleteOutcome, ConsoleUser, ControlStore, DeliveryOutcome, Document,
     DocumentKind, DocumentWrite, ExpectedVersion, FinishOutcome, Lease, LeaseOutcome, OperationId,
@@ -457,15 +459,13 @@ impl ControlStore for MemoryControl {
 
     async fn dead_letters(&self, queue: &str, limit: usize) -> StoreResult<Vec<DeadLetterRecord>> {
         let state = self.state();
-        let mut records: Vec<DeadLetterRecord> = state
+        let records: Vec<DeadLetterRecord> = state
             .dead_letters
             .values()
             .filter(|r| r.queue == queue)
             .cloned()
             .collect();
-        records.sort_by(|a, b| (a.failed_at, &a.message_id).cmp(&(b.failed_at, &b.message_id)));
-        records.truncate(limit);
-        Ok(records)
+        Ok(oldest_dead_letters(records, limit))
     }
 
     async fn delete_dead_letter(&self, queue: &str, message_id: &str) -> StoreResult<bool> {
