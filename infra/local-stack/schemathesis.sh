@@ -100,6 +100,9 @@ all)
     [[ "$stack" == true ]] && calls_out="$calls_out|^POST /api/auth/login\$"
     filters=(--exclude-name-regex "$calls_out")
     negative_filters=(--exclude-name-regex "$calls_out|$with_path_parameter")
+    # The stateful pass resolves the conflicts opened for it one by one; a bulk resolution by
+    # filter (tested in the passes before) would close them all at its first step.
+    stateful_filters=(--exclude-name-regex "$calls_out|^POST /api/conflicts/resolve\$")
     ;;
 *)
     echo "schemathesis.sh: scope is read-only or all, not $scope" >&2
@@ -107,6 +110,13 @@ all)
     ;;
 esac
 
+# The stateful phase follows the document's links to the operations with an id in their path;
+# through a gateway it runs as a pass of its own (below), after conflicts were opened for it.
+phases=examples,coverage,fuzzing,stateful
+# schemathesis.toml makes a pass fail on the warnings that say the document and the API
+# disagree; the negative pass shows them only (its cases of operations without parameters can
+# only break the credentials, so every answer is a 401, which is what "missing auth" reports).
+warnings=()
 report="$STACK_DIR/schemathesis"
 mkdir -p "$report"
 # One schemathesis run; extra arguments narrow it. Without a proxy: the traffic must stay on
@@ -116,11 +126,11 @@ run() { # report-subdir mode extra-args...
     shift 2
     mkdir -p "$dir"
     env -u HTTP_PROXY -u HTTPS_PROXY -u http_proxy -u https_proxy NO_PROXY='*' \
-        timeout 600 "$venv/bin/st" run "$base/api/openapi.json" \
+        timeout 600 "$venv/bin/st" --config-file "$here/schemathesis.toml" run "$base/api/openapi.json" \
         --url "$base" \
         --header "Authorization: Bearer $token" \
         --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \
-        --phases examples,coverage,fuzzing \
+        --phases "$phases" \
         --mode "$mode" \
         --max-examples 15 \
         --max-time 240 \
@@ -128,8 +138,8 @@ run() { # report-subdir mode extra-args...
         --workers 2 \
         --seed 20261122 \
         --suppress-health-check all \
-        --report junit --report-dir "$dir" \
-        "${filters[@]}" "$@"
+        --report junit,har --report-dir "$dir" \
+        "${warnings[@]}" "${filters[@]}" "$@"
 }
 
 # A run that exits non-zero fails, unless its report holds no failed check and only errors of
@@ -149,6 +159,13 @@ root = ET.parse(reports[-1]).getroot()
 failures = [tc.get("name") for tc in root.iter("testcase") if tc.find("failure") is not None]
 errors = [(tc.get("name"), tc.find("error")) for tc in root.iter("testcase") if tc.find("error") is not None]
 if failures or not errors:
+    # The summary names the check, not the request: print each failure's own text (operation,
+    # status, a curl to reproduce), as a log tail may be all there is to read.
+    for tc in root.iter("testcase"):
+        failure = tc.find("failure")
+        if failure is not None:
+            text = (failure.text or failure.get("message") or "").strip()
+            print(f"schemathesis.sh: {tc.get('name')} failed:\n{text[:3000]}", file=sys.stderr)
     sys.exit(f"schemathesis.sh: failed checks: {failures or 'see the output above'}")
 internal = [n for n, e in errors if "Traceback" in ((e.get("message") or "") + (e.text or ""))
             or "Runtime Error" in ((e.get("message") or "") + (e.text or ""))]
@@ -159,15 +176,50 @@ print(f"schemathesis.sh: warning: schemathesis crashed inside its own generator 
 PY
 }
 
+# How many conflicts the stateful pass resolved, one by one (a 200 of their resolve): it has to
+# have followed a listed conflict's link at least once.
+resolved_by_link() { # report-subdir
+    "$venv/bin/python" - "$report/$1" <<'PY'
+import glob, json, os, re, sys
+har = sorted(glob.glob(os.path.join(sys.argv[1], "har-*.json")), key=os.path.getmtime)[-1]
+entries = json.load(open(har))["log"]["entries"]
+print(sum(1 for e in entries if e["request"]["method"] == "POST"
+          and re.search(r"/api/conflicts/[^/]+/resolve$", e["request"]["url"])
+          and not e["request"]["url"].endswith("/api/conflicts/resolve")
+          and e["response"]["status"] == 200))
+PY
+}
+
 if [[ "$gateway" == true ]]; then
     echo "schemathesis.sh: through the gateway at $base ($scope): valid values everywhere, invalid ones where no path parameter is involved" >&2
+    phases=examples,coverage,fuzzing
     status=0
     run positive positive || status=$?
     judge positive "$status" || exit 1
     filters=("${negative_filters[@]}")
+    warnings=(--warnings validation_mismatch,unsupported_regex,missing_test_data)
     status=0
     run negative negative || status=$?
     judge negative "$status" || exit 1
+    [[ "$stack" == true && "$scope" == all ]] || exit 0
+    # The stateful pass: conflicts opened as they open in use, then resolved through the links
+    # from the conflicts listing.
+    zammad="$(grep '^ZAMMAD_URL=' "$STACK_DIR/urls.env" | cut -d= -f2-)"
+    opened="$(env -u HTTP_PROXY -u HTTPS_PROXY -u http_proxy -u https_proxy \
+        "$venv/bin/python" "$here/seed_conflicts.py" "$base" "$zammad" "$token")" || exit 1
+    echo "schemathesis.sh: conflicts opened for the stateful pass: $opened" >&2
+    filters=("${stateful_filters[@]}")
+    warnings=()
+    phases=stateful
+    status=0
+    run stateful positive || status=$?
+    judge stateful "$status" || exit 1
+    resolved="$(resolved_by_link stateful)"
+    echo "schemathesis.sh: conflicts resolved through the listing's link: $resolved" >&2
+    [[ "$resolved" -ge 1 ]] || {
+        echo "schemathesis.sh: the stateful pass resolved none of the conflicts opened for it" >&2
+        exit 1
+    }
     exit 0
 fi
 status=0

@@ -15,8 +15,7 @@ export interface paths {
                     from?: string;
                     /** @description Last UTC day; default today. */
                     to?: string;
-                    /** @description `access` or `sync`. */
-                    kind?: string;
+                    kind?: "access" | "sync";
                     action?: string;
                     actor?: string;
                     ip?: string;
@@ -79,8 +78,7 @@ export interface paths {
                     from?: string;
                     /** @description Last UTC day; default today. */
                     to?: string;
-                    /** @description `access` or `sync`. */
-                    kind?: string;
+                    kind?: "access" | "sync";
                     action?: string;
                     actor?: string;
                     ip?: string;
@@ -293,6 +291,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description the current password is wrong */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
                 /** @description the request body is over the size limit */
                 413: {
                     headers: {
@@ -321,10 +328,8 @@ export interface paths {
         get: {
             parameters: {
                 query?: {
-                    /** @description `open` (default) or `resolved`. */
-                    status?: string;
-                    /** @description e.g. `unmapped_user`, `both_changed`. */
-                    reason?: string;
+                    status?: "open" | "resolved";
+                    reason?: "unmapped_user" | "unmapped_activity" | "unmapped_customer" | "unmapped_project" | "probable_duplicate" | "locked_or_exported" | "both_changed" | "deleted_in_kimai" | "orphaned" | "kimai_rejected" | "ambiguous_local_time" | "duplicate_timesheets" | "project_locked" | "no_room_on_day";
                     ticket?: number;
                     /** @description 1..=500, default 50. */
                     limit?: number;
@@ -576,7 +581,7 @@ export interface paths {
                 query?: never;
                 header?: {
                     /** @description version read before */
-                    "If-Match"?: string | null;
+                    "If-Match"?: string;
                 };
                 path?: never;
                 cookie?: never;
@@ -747,7 +752,7 @@ export interface paths {
                 query?: never;
                 header?: {
                     /** @description version read before */
-                    "If-Match"?: string | null;
+                    "If-Match"?: string;
                 };
                 path?: never;
                 cookie?: never;
@@ -1033,8 +1038,7 @@ export interface paths {
         get: {
             parameters: {
                 query?: {
-                    /** @description `synced`, `pending`, `awaiting_approval`, `conflict`, `deleted`. */
-                    status?: string;
+                    status?: "synced" | "pending" | "awaiting_approval" | "conflict" | "deleted";
                     /** @description Zammad ticket id: every entry of the ticket (no paging). */
                     ticket?: number;
                     /** @description Zammad user id of the agent. */
@@ -1257,7 +1261,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Deletes everything held about one person; records the purge without personal data. */
+        /**
+         * Starts the purge of everything held about one person (202 with the job); its progress and
+         *     report are `GET /api/gdpr/purges/{id}`.
+         */
         post: {
             parameters: {
                 query?: never;
@@ -1271,12 +1278,12 @@ export interface paths {
                 };
             };
             responses: {
-                200: {
+                202: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["PurgeResult"];
+                        "application/json": components["schemas"]["PurgeJobView"];
                     };
                 };
                 400: {
@@ -1322,6 +1329,77 @@ export interface paths {
                 };
             };
         };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/gdpr/purges/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A purge job's progress, or its final report. */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description the job id `POST /api/gdpr/purge` answered */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PurgeJobView"];
+                    };
+                };
+                /** @description the request is not valid (path, query, headers or body) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1635,7 +1713,7 @@ export interface paths {
                 };
                 header?: {
                     /** @description document version read before */
-                    "If-Match"?: string | null;
+                    "If-Match"?: string;
                 };
                 path: {
                     kind: components["schemas"]["MappingKind"];
@@ -1720,11 +1798,14 @@ export interface paths {
                 query?: never;
                 header?: {
                     /** @description document version read before */
-                    "If-Match"?: string | null;
+                    "If-Match"?: string;
                 };
                 path: {
                     kind: components["schemas"]["MappingKind"];
-                    /** @description Zammad id, or `none` (activity only) */
+                    /**
+                     * @description Zammad id; for `activity` also `none` (time booked without a type)
+                     * @example 3
+                     */
                     zammad: string;
                 };
                 cookie?: never;
@@ -1794,10 +1875,14 @@ export interface paths {
                 query?: never;
                 header?: {
                     /** @description document version read before */
-                    "If-Match"?: string | null;
+                    "If-Match"?: string;
                 };
                 path: {
                     kind: components["schemas"]["MappingKind"];
+                    /**
+                     * @description Zammad id; for `activity` also `none` (time booked without a type)
+                     * @example 3
+                     */
                     zammad: string;
                 };
                 cookie?: never;
@@ -1901,7 +1986,7 @@ export interface paths {
                 query?: never;
                 header?: {
                     /** @description document version read before */
-                    "If-Match"?: string | null;
+                    "If-Match"?: string;
                 };
                 path?: never;
                 cookie?: never;
@@ -2511,7 +2596,7 @@ export interface paths {
                 query?: never;
                 header?: {
                     /** @description document version read before */
-                    "If-Match"?: string | null;
+                    "If-Match"?: string;
                 };
                 path?: never;
                 cookie?: never;
@@ -2699,8 +2784,7 @@ export interface paths {
         get: {
             parameters: {
                 query?: {
-                    /** @description `running`, `succeeded`, `failed`, `cancelled`. */
-                    state?: string;
+                    state?: "running" | "succeeded" | "failed" | "cancelled";
                     /** @description Runs started at or after (RFC 3339). */
                     from?: string;
                     /** @description Runs started before (RFC 3339). */
@@ -2835,8 +2919,7 @@ export interface paths {
         get: {
             parameters: {
                 query?: {
-                    /** @description `running`, `succeeded`, `failed`, `cancelled`. */
-                    state?: string;
+                    state?: "running" | "succeeded" | "failed" | "cancelled";
                     /** @description Runs started at or after (RFC 3339). */
                     from?: string;
                     /** @description Runs started before (RFC 3339). */
@@ -3279,6 +3362,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description your own: change it with the current one */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -3372,12 +3464,6 @@ export interface components {
             items: components["schemas"]["AuditEntry"][];
             next?: string | null;
         };
-        BulkFilter: {
-            /** @description e.g. `unmapped_user`. */
-            reason?: string | null;
-            /** Format: int64 */
-            ticket?: number | null;
-        };
         BulkItem: {
             detail?: string | null;
             id: string;
@@ -3458,8 +3544,15 @@ export interface components {
             next?: string | null;
         };
         EntryRef: {
+            /**
+             * @description `ta:<accounting id>` or `agg:<hex>`.
+             * @example ta:1
+             */
             key: string;
-            /** Format: int64 */
+            /**
+             * Format: int64
+             * @example 1
+             */
             ticket: number;
         };
         EntryView: {
@@ -3559,6 +3652,8 @@ export interface components {
             /** Format: int64 */
             version: number;
         };
+        /** @enum {string} */
+        JobStatus: "queued" | "running" | "done" | "failed";
         KimaiConnectionInput: {
             base_url: string;
             /** @description Write-only; omitted keeps the stored token. */
@@ -3623,6 +3718,7 @@ export interface components {
         };
         LoginRequest: {
             password: string;
+            /** @example admin */
             username: string;
         };
         LoginResponse: {
@@ -3654,7 +3750,7 @@ export interface components {
         MappingTarget: {
             /**
              * Format: int64
-             * @description The Kimai id (activity, customer, project or user).
+             * @example 1
              */
             kimai: number;
         };
@@ -3671,9 +3767,15 @@ export interface components {
             name: string;
         };
         NewUser: {
-            /** @example viewer */
-            role: string;
-            /** @description 1 to 64 characters: letters, digits, `.`, `_`, `-`, `@`. */
+            /**
+             * @example viewer
+             * @enum {string}
+             */
+            role: "viewer" | "admin";
+            /**
+             * @description 1 to 64 characters: letters, digits, `.`, `_`, `-`, `@`, with at least one letter or digit.
+             * @example pat.viewer
+             */
             username: string;
         };
         NotificationsInput: {
@@ -3682,8 +3784,7 @@ export interface components {
              * @description 0 turns the backlog event off.
              */
             backlog_threshold: number;
-            /** @description Detail types people are not told about (any of the listed types but the test event). */
-            muted?: string[];
+            muted?: ("SyncRun Failed" | "Conflict Opened" | "DeadLetters Arrived" | "Connection Failing" | "ConflictBacklog ThresholdCrossed" | "Approval Awaiting")[];
         };
         NotificationsView: {
             /**
@@ -3700,7 +3801,10 @@ export interface components {
         };
         PasswordChange: {
             current_password: string;
-            /** @description At least 12 characters. */
+            /**
+             * @description At least 12 characters.
+             * @example a long new password
+             */
             new_password: string;
         };
         Pick: {
@@ -3722,37 +3826,76 @@ export interface components {
         };
         Policies: {
             /**
-             * @description `per_accounting` or `per_ticket_agent_activity_day`.
              * @example per_accounting
+             * @enum {string}
              */
-            aggregation?: string;
+            aggregation?: "per_accounting" | "per_ticket_agent_activity_day";
             /** @description Approval mode: creates wait for a human before they are posted. */
             approval_required?: boolean;
             /** @description `null` leaves Kimai's billable mode alone. */
             billable?: boolean | null;
             /**
-             * @description `off`, `on` or `after_review`.
              * @example off
+             * @enum {string}
              */
-            customer_auto_create?: string;
-            /** Format: int64 */
+            customer_auto_create?: "off" | "on" | "after_review";
             default_activity?: number | null;
-            /** @description Empty means the default `{marker} #{ticket_number} {ticket_title}`. */
+            /** @example {marker} #{ticket_number} {ticket_title} */
             description_template?: string;
-            /** Format: int64 */
             fallback_customer?: number | null;
             /**
-             * @description `end_at_logged` or `begin_at_logged`.
              * @example end_at_logged
+             * @enum {string}
              */
-            placement?: string;
+            placement?: "end_at_logged" | "begin_at_logged";
             /**
-             * @description `{"strategy": "per_customer", "name": "Support"}`, `{"strategy": "per_ticket"}` or
-             *     `{"strategy": "by_group"}`.
+             * @example {
+             *       "strategy": "by_group"
+             *     }
              */
-            project_strategy?: Record<string, never>;
-            /** @description `{"mode": "none" | "up" | "down" | "nearest", "step_minutes": 15, "minimum_minutes": null}`. */
-            rounding?: Record<string, never>;
+            project_strategy?: {
+                /**
+                 * @example by_group
+                 * @enum {string}
+                 */
+                strategy: "by_group";
+            } | {
+                /**
+                 * @example per_ticket
+                 * @enum {string}
+                 */
+                strategy: "per_ticket";
+            } | {
+                /** @example Support */
+                name: string;
+                /**
+                 * @example per_customer
+                 * @enum {string}
+                 */
+                strategy: "per_customer";
+            };
+            /**
+             * @example {
+             *       "minimum_minutes": null,
+             *       "mode": "none",
+             *       "step_minutes": 15
+             *     }
+             */
+            rounding?: {
+                minimum_minutes?: number | null;
+                /**
+                 * @example none
+                 * @enum {string}
+                 */
+                mode: "none" | "up" | "down" | "nearest";
+                /** @example 15 */
+                step_minutes: number;
+            };
+            /**
+             * @example [
+             *       "zammad"
+             *     ]
+             */
             tags?: string[];
             /**
              * @description "Time only": descriptions are `{marker} #{ticket_number}`, whatever the template (no
@@ -3760,44 +3903,83 @@ export interface components {
              */
             time_only_descriptions?: boolean;
             /**
-             * @description `conflict` or `book_as_api_user`.
              * @example conflict
+             * @enum {string}
              */
-            unmapped_user?: string;
+            unmapped_user?: "conflict" | "book_as_api_user";
         };
         PoliciesView: {
             /**
-             * @description `per_accounting` or `per_ticket_agent_activity_day`.
              * @example per_accounting
+             * @enum {string}
              */
-            aggregation?: string;
+            aggregation?: "per_accounting" | "per_ticket_agent_activity_day";
             /** @description Approval mode: creates wait for a human before they are posted. */
             approval_required?: boolean;
             /** @description `null` leaves Kimai's billable mode alone. */
             billable?: boolean | null;
             /**
-             * @description `off`, `on` or `after_review`.
              * @example off
+             * @enum {string}
              */
-            customer_auto_create?: string;
-            /** Format: int64 */
+            customer_auto_create?: "off" | "on" | "after_review";
             default_activity?: number | null;
-            /** @description Empty means the default `{marker} #{ticket_number} {ticket_title}`. */
+            /** @example {marker} #{ticket_number} {ticket_title} */
             description_template?: string;
-            /** Format: int64 */
             fallback_customer?: number | null;
             /**
-             * @description `end_at_logged` or `begin_at_logged`.
              * @example end_at_logged
+             * @enum {string}
              */
-            placement?: string;
+            placement?: "end_at_logged" | "begin_at_logged";
             /**
-             * @description `{"strategy": "per_customer", "name": "Support"}`, `{"strategy": "per_ticket"}` or
-             *     `{"strategy": "by_group"}`.
+             * @example {
+             *       "strategy": "by_group"
+             *     }
              */
-            project_strategy?: Record<string, never>;
-            /** @description `{"mode": "none" | "up" | "down" | "nearest", "step_minutes": 15, "minimum_minutes": null}`. */
-            rounding?: Record<string, never>;
+            project_strategy?: {
+                /**
+                 * @example by_group
+                 * @enum {string}
+                 */
+                strategy: "by_group";
+            } | {
+                /**
+                 * @example per_ticket
+                 * @enum {string}
+                 */
+                strategy: "per_ticket";
+            } | {
+                /** @example Support */
+                name: string;
+                /**
+                 * @example per_customer
+                 * @enum {string}
+                 */
+                strategy: "per_customer";
+            };
+            /**
+             * @example {
+             *       "minimum_minutes": null,
+             *       "mode": "none",
+             *       "step_minutes": 15
+             *     }
+             */
+            rounding?: {
+                minimum_minutes?: number | null;
+                /**
+                 * @example none
+                 * @enum {string}
+                 */
+                mode: "none" | "up" | "down" | "nearest";
+                /** @example 15 */
+                step_minutes: number;
+            };
+            /**
+             * @example [
+             *       "zammad"
+             *     ]
+             */
             tags?: string[];
             /**
              * @description "Time only": descriptions are `{marker} #{ticket_number}`, whatever the template (no
@@ -3805,10 +3987,10 @@ export interface components {
              */
             time_only_descriptions?: boolean;
             /**
-             * @description `conflict` or `book_as_api_user`.
              * @example conflict
+             * @enum {string}
              */
-            unmapped_user?: string;
+            unmapped_user?: "conflict" | "book_as_api_user";
             /**
              * Format: int64
              * @description version of the document the policies were read from; send it back in If-Match
@@ -3826,12 +4008,65 @@ export interface components {
             /** @description A URI naming the kind of problem. */
             type: string;
         };
-        PurgeResult: {
+        /** @description What the purge deleted so far (all attempts together). */
+        PurgeCounts: {
+            /** @description Audit rows. */
             audit: number;
+            /** @description Conflicts, open and resolved. */
             conflicts: number;
-            /** @description Dead-letter records and messages in the dead-letter queues. */
+            /** @description Dead-letter records and messages in the two dead-letter queues. */
             dead_letters: number;
+            /** @description Decisions on their keys, removed from the tickets' decision documents. */
+            decisions: number;
+            /** @description Entries (their ledger rows and Kimai links). */
             entries: number;
+            /** @description Messages waiting in the two work queues. */
+            queued_messages: number;
+        };
+        PurgeJob: {
+            /**
+             * Format: int32
+             * @description Invocations that worked on it (Lambda retries one that timed out).
+             */
+            attempts: number;
+            /**
+             * Format: int64
+             * @description Every day an audit row can still live on (the longest retention, plus TTL's lag).
+             */
+            audit_days: number;
+            /**
+             * Format: int64
+             * @description Audit days searched of `audit_days` (the audit step's progress).
+             */
+            audit_days_searched: number;
+            counts: components["schemas"]["PurgeCounts"];
+            /** @description Why it failed. */
+            error?: string | null;
+            /** Format: date-time */
+            finished_at?: string | null;
+            id: string;
+            /** Format: date-time */
+            requested_at: string;
+            /** @description The console user who asked for it. */
+            requested_by: string;
+            /** Format: date-time */
+            started_at?: string | null;
+            status: components["schemas"]["JobStatus"];
+            /**
+             * @description The step running now or last (`suppress`, `work_queues`, `decisions`, `conflicts`,
+             *     `dead_letters`, `entries`, `audit`, `done`).
+             */
+            step?: string | null;
+            /**
+             * Format: date-time
+             * @description Last progress written.
+             */
+            updated_at: string;
+        };
+        /** @description A purge job: its progress while it runs, its report when done (counts only). */
+        PurgeJobView: components["schemas"]["PurgeJob"] & {
+            /** @description Queued or running but not moved for 20 minutes: it stopped; request the purge again. */
+            stalled: boolean;
         };
         /**
          * @description The queue a dead letter belongs to.
@@ -3842,10 +4077,22 @@ export interface components {
             error: string;
             message_id: string;
         };
+        /**
+         * @example {
+         *       "all": true
+         *     }
+         */
         ReplayRequest: {
-            all?: boolean;
-            /** @description The message to replay; omit it and set `all` to replay every dead letter of the queue. */
-            message_id?: string | null;
+            /** @enum {boolean} */
+            all?: false;
+            /** @description The message to replay. */
+            message_id: string;
+        } | {
+            /**
+             * @description Replay every dead letter of the queue.
+             * @enum {boolean}
+             */
+            all: true;
         };
         ReplayResult: {
             /** @description Not sent: still in the DLQ. The first failure stops a replay of all. */
@@ -3859,19 +4106,127 @@ export interface components {
             /** @description Back in the source queue and gone from the DLQ. */
             replayed: string[];
         };
+        /**
+         * @example {
+         *       "action": "ignore",
+         *       "filter": {
+         *         "reason": "unmapped_user"
+         *       }
+         *     }
+         */
         ResolveMany: {
-            action: components["schemas"]["Action"];
-            filter?: null | components["schemas"]["BulkFilter"];
-            /** @description Conflict ids; or give `filter` (open conflicts matching it, up to 500). */
-            ids?: string[] | null;
+            /**
+             * @example create_anyway
+             * @enum {string}
+             */
+            action: "create_anyway" | "keep_kimai" | "apply_zammad" | "recreate" | "accept_deletion" | "ignore";
+            ids: string[];
+            note?: string | null;
+        } | {
+            /**
+             * @example create_anyway
+             * @enum {string}
+             */
+            action: "create_anyway" | "ignore";
+            filter: {
+                /**
+                 * @example probable_duplicate
+                 * @enum {string}
+                 */
+                reason: "probable_duplicate";
+                ticket?: number | null;
+            };
+            note?: string | null;
+        } | {
+            /**
+             * @example keep_kimai
+             * @enum {string}
+             */
+            action: "keep_kimai" | "ignore";
+            filter: {
+                /**
+                 * @example locked_or_exported
+                 * @enum {string}
+                 */
+                reason: "locked_or_exported";
+                ticket?: number | null;
+            };
+            note?: string | null;
+        } | {
+            /**
+             * @example keep_kimai
+             * @enum {string}
+             */
+            action: "keep_kimai" | "apply_zammad" | "ignore";
+            filter: {
+                /**
+                 * @example both_changed
+                 * @enum {string}
+                 */
+                reason: "both_changed" | "orphaned";
+                ticket?: number | null;
+            };
+            note?: string | null;
+        } | {
+            /**
+             * @example recreate
+             * @enum {string}
+             */
+            action: "recreate" | "accept_deletion" | "ignore";
+            filter: {
+                /**
+                 * @example deleted_in_kimai
+                 * @enum {string}
+                 */
+                reason: "deleted_in_kimai";
+                ticket?: number | null;
+            };
+            note?: string | null;
+        } | {
+            /**
+             * @example ignore
+             * @enum {string}
+             */
+            action: "ignore";
+            filter: {
+                /**
+                 * @example unmapped_activity
+                 * @enum {string}
+                 */
+                reason: "unmapped_activity" | "unmapped_user" | "unmapped_customer" | "unmapped_project" | "ambiguous_local_time" | "duplicate_timesheets" | "project_locked" | "no_room_on_day";
+                ticket?: number | null;
+            };
+            note?: string | null;
+        } | {
+            /**
+             * @example apply_zammad
+             * @enum {string}
+             */
+            action: "apply_zammad" | "ignore";
+            filter: {
+                /**
+                 * @example kimai_rejected
+                 * @enum {string}
+                 */
+                reason: "kimai_rejected";
+                ticket?: number | null;
+            };
+            note?: string | null;
+        } | {
+            /**
+             * @example create_anyway
+             * @enum {string}
+             */
+            action: "create_anyway" | "keep_kimai" | "apply_zammad" | "recreate" | "accept_deletion" | "ignore";
+            filter: {
+                /** @description no reason: every open conflict (of the ticket, if given) */
+                reason?: null;
+                ticket?: number | null;
+            };
             note?: string | null;
         };
         ResolveOne: {
             action: components["schemas"]["Action"];
-            /**
-             * Format: int64
-             * @description For `link`: the Kimai timesheet id (one of the conflict's candidates, if it lists any).
-             */
             kimai_id?: number | null;
             note?: string | null;
         };
@@ -3899,13 +4254,19 @@ export interface components {
             trigger: string;
         };
         ScheduleInput: {
-            /** @description `skip` (default) or `queue`: what a tick does while a run is still going. */
-            concurrency?: string | null;
-            /** @description Six EventBridge fields, or five common ones (converted; see the API docs). */
+            /**
+             * @example skip
+             * @enum {string|null}
+             */
+            concurrency?: "skip" | "queue" | null;
+            /** @example 0 *\/6 * * * */
             cron: string;
             enabled: boolean;
-            /** @description IANA zone, e.g. `Europe/Berlin`. */
-            time_zone: string;
+            /**
+             * @example Europe/Berlin
+             * @enum {string}
+             */
+            time_zone: "Africa/Abidjan" | "Africa/Accra" | "Africa/Addis_Ababa" | "Africa/Algiers" | "Africa/Asmara" | "Africa/Asmera" | "Africa/Bamako" | "Africa/Bangui" | "Africa/Banjul" | "Africa/Bissau" | "Africa/Blantyre" | "Africa/Brazzaville" | "Africa/Bujumbura" | "Africa/Cairo" | "Africa/Casablanca" | "Africa/Ceuta" | "Africa/Conakry" | "Africa/Dakar" | "Africa/Dar_es_Salaam" | "Africa/Djibouti" | "Africa/Douala" | "Africa/El_Aaiun" | "Africa/Freetown" | "Africa/Gaborone" | "Africa/Harare" | "Africa/Johannesburg" | "Africa/Juba" | "Africa/Kampala" | "Africa/Khartoum" | "Africa/Kigali" | "Africa/Kinshasa" | "Africa/Lagos" | "Africa/Libreville" | "Africa/Lome" | "Africa/Luanda" | "Africa/Lubumbashi" | "Africa/Lusaka" | "Africa/Malabo" | "Africa/Maputo" | "Africa/Maseru" | "Africa/Mbabane" | "Africa/Mogadishu" | "Africa/Monrovia" | "Africa/Nairobi" | "Africa/Ndjamena" | "Africa/Niamey" | "Africa/Nouakchott" | "Africa/Ouagadougou" | "Africa/Porto-Novo" | "Africa/Sao_Tome" | "Africa/Timbuktu" | "Africa/Tripoli" | "Africa/Tunis" | "Africa/Windhoek" | "America/Adak" | "America/Anchorage" | "America/Anguilla" | "America/Antigua" | "America/Araguaina" | "America/Argentina/Buenos_Aires" | "America/Argentina/Catamarca" | "America/Argentina/ComodRivadavia" | "America/Argentina/Cordoba" | "America/Argentina/Jujuy" | "America/Argentina/La_Rioja" | "America/Argentina/Mendoza" | "America/Argentina/Rio_Gallegos" | "America/Argentina/Salta" | "America/Argentina/San_Juan" | "America/Argentina/San_Luis" | "America/Argentina/Tucuman" | "America/Argentina/Ushuaia" | "America/Aruba" | "America/Asuncion" | "America/Atikokan" | "America/Atka" | "America/Bahia" | "America/Bahia_Banderas" | "America/Barbados" | "America/Belem" | "America/Belize" | "America/Blanc-Sablon" | "America/Boa_Vista" | "America/Bogota" | "America/Boise" | "America/Buenos_Aires" | "America/Cambridge_Bay" | "America/Campo_Grande" | "America/Cancun" | "America/Caracas" | "America/Catamarca" | "America/Cayenne" | "America/Cayman" | "America/Chicago" | "America/Chihuahua" | "America/Ciudad_Juarez" | "America/Coral_Harbour" | "America/Cordoba" | "America/Costa_Rica" | "America/Coyhaique" | "America/Creston" | "America/Cuiaba" | "America/Curacao" | "America/Danmarkshavn" | "America/Dawson" | "America/Dawson_Creek" | "America/Denver" | "America/Detroit" | "America/Dominica" | "America/Edmonton" | "America/Eirunepe" | "America/El_Salvador" | "America/Ensenada" | "America/Fort_Nelson" | "America/Fort_Wayne" | "America/Fortaleza" | "America/Glace_Bay" | "America/Godthab" | "America/Goose_Bay" | "America/Grand_Turk" | "America/Grenada" | "America/Guadeloupe" | "America/Guatemala" | "America/Guayaquil" | "America/Guyana" | "America/Halifax" | "America/Havana" | "America/Hermosillo" | "America/Indiana/Indianapolis" | "America/Indiana/Knox" | "America/Indiana/Marengo" | "America/Indiana/Petersburg" | "America/Indiana/Tell_City" | "America/Indiana/Vevay" | "America/Indiana/Vincennes" | "America/Indiana/Winamac" | "America/Indianapolis" | "America/Inuvik" | "America/Iqaluit" | "America/Jamaica" | "America/Jujuy" | "America/Juneau" | "America/Kentucky/Louisville" | "America/Kentucky/Monticello" | "America/Knox_IN" | "America/Kralendijk" | "America/La_Paz" | "America/Lima" | "America/Los_Angeles" | "America/Louisville" | "America/Lower_Princes" | "America/Maceio" | "America/Managua" | "America/Manaus" | "America/Marigot" | "America/Martinique" | "America/Matamoros" | "America/Mazatlan" | "America/Mendoza" | "America/Menominee" | "America/Merida" | "America/Metlakatla" | "America/Mexico_City" | "America/Miquelon" | "America/Moncton" | "America/Monterrey" | "America/Montevideo" | "America/Montreal" | "America/Montserrat" | "America/Nassau" | "America/New_York" | "America/Nipigon" | "America/Nome" | "America/Noronha" | "America/North_Dakota/Beulah" | "America/North_Dakota/Center" | "America/North_Dakota/New_Salem" | "America/Nuuk" | "America/Ojinaga" | "America/Panama" | "America/Pangnirtung" | "America/Paramaribo" | "America/Phoenix" | "America/Port-au-Prince" | "America/Port_of_Spain" | "America/Porto_Acre" | "America/Porto_Velho" | "America/Puerto_Rico" | "America/Punta_Arenas" | "America/Rainy_River" | "America/Rankin_Inlet" | "America/Recife" | "America/Regina" | "America/Resolute" | "America/Rio_Branco" | "America/Rosario" | "America/Santa_Isabel" | "America/Santarem" | "America/Santiago" | "America/Santo_Domingo" | "America/Sao_Paulo" | "America/Scoresbysund" | "America/Shiprock" | "America/Sitka" | "America/St_Barthelemy" | "America/St_Johns" | "America/St_Kitts" | "America/St_Lucia" | "America/St_Thomas" | "America/St_Vincent" | "America/Swift_Current" | "America/Tegucigalpa" | "America/Thule" | "America/Thunder_Bay" | "America/Tijuana" | "America/Toronto" | "America/Tortola" | "America/Vancouver" | "America/Virgin" | "America/Whitehorse" | "America/Winnipeg" | "America/Yakutat" | "America/Yellowknife" | "Antarctica/Casey" | "Antarctica/Davis" | "Antarctica/DumontDUrville" | "Antarctica/Macquarie" | "Antarctica/Mawson" | "Antarctica/McMurdo" | "Antarctica/Palmer" | "Antarctica/Rothera" | "Antarctica/South_Pole" | "Antarctica/Syowa" | "Antarctica/Troll" | "Antarctica/Vostok" | "Arctic/Longyearbyen" | "Asia/Aden" | "Asia/Almaty" | "Asia/Amman" | "Asia/Anadyr" | "Asia/Aqtau" | "Asia/Aqtobe" | "Asia/Ashgabat" | "Asia/Ashkhabad" | "Asia/Atyrau" | "Asia/Baghdad" | "Asia/Bahrain" | "Asia/Baku" | "Asia/Bangkok" | "Asia/Barnaul" | "Asia/Beirut" | "Asia/Bishkek" | "Asia/Brunei" | "Asia/Calcutta" | "Asia/Chita" | "Asia/Choibalsan" | "Asia/Chongqing" | "Asia/Chungking" | "Asia/Colombo" | "Asia/Dacca" | "Asia/Damascus" | "Asia/Dhaka" | "Asia/Dili" | "Asia/Dubai" | "Asia/Dushanbe" | "Asia/Famagusta" | "Asia/Gaza" | "Asia/Harbin" | "Asia/Hebron" | "Asia/Ho_Chi_Minh" | "Asia/Hong_Kong" | "Asia/Hovd" | "Asia/Irkutsk" | "Asia/Istanbul" | "Asia/Jakarta" | "Asia/Jayapura" | "Asia/Jerusalem" | "Asia/Kabul" | "Asia/Kamchatka" | "Asia/Karachi" | "Asia/Kashgar" | "Asia/Kathmandu" | "Asia/Katmandu" | "Asia/Khandyga" | "Asia/Kolkata" | "Asia/Krasnoyarsk" | "Asia/Kuala_Lumpur" | "Asia/Kuching" | "Asia/Kuwait" | "Asia/Macao" | "Asia/Macau" | "Asia/Magadan" | "Asia/Makassar" | "Asia/Manila" | "Asia/Muscat" | "Asia/Nicosia" | "Asia/Novokuznetsk" | "Asia/Novosibirsk" | "Asia/Omsk" | "Asia/Oral" | "Asia/Phnom_Penh" | "Asia/Pontianak" | "Asia/Pyongyang" | "Asia/Qatar" | "Asia/Qostanay" | "Asia/Qyzylorda" | "Asia/Rangoon" | "Asia/Riyadh" | "Asia/Saigon" | "Asia/Sakhalin" | "Asia/Samarkand" | "Asia/Seoul" | "Asia/Shanghai" | "Asia/Singapore" | "Asia/Srednekolymsk" | "Asia/Taipei" | "Asia/Tashkent" | "Asia/Tbilisi" | "Asia/Tehran" | "Asia/Tel_Aviv" | "Asia/Thimbu" | "Asia/Thimphu" | "Asia/Tokyo" | "Asia/Tomsk" | "Asia/Ujung_Pandang" | "Asia/Ulaanbaatar" | "Asia/Ulan_Bator" | "Asia/Urumqi" | "Asia/Ust-Nera" | "Asia/Vientiane" | "Asia/Vladivostok" | "Asia/Yakutsk" | "Asia/Yangon" | "Asia/Yekaterinburg" | "Asia/Yerevan" | "Atlantic/Azores" | "Atlantic/Bermuda" | "Atlantic/Canary" | "Atlantic/Cape_Verde" | "Atlantic/Faeroe" | "Atlantic/Faroe" | "Atlantic/Jan_Mayen" | "Atlantic/Madeira" | "Atlantic/Reykjavik" | "Atlantic/South_Georgia" | "Atlantic/St_Helena" | "Atlantic/Stanley" | "Australia/ACT" | "Australia/Adelaide" | "Australia/Brisbane" | "Australia/Broken_Hill" | "Australia/Canberra" | "Australia/Currie" | "Australia/Darwin" | "Australia/Eucla" | "Australia/Hobart" | "Australia/LHI" | "Australia/Lindeman" | "Australia/Lord_Howe" | "Australia/Melbourne" | "Australia/NSW" | "Australia/North" | "Australia/Perth" | "Australia/Queensland" | "Australia/South" | "Australia/Sydney" | "Australia/Tasmania" | "Australia/Victoria" | "Australia/West" | "Australia/Yancowinna" | "Brazil/Acre" | "Brazil/DeNoronha" | "Brazil/East" | "Brazil/West" | "CET" | "CST6CDT" | "Canada/Atlantic" | "Canada/Central" | "Canada/Eastern" | "Canada/Mountain" | "Canada/Newfoundland" | "Canada/Pacific" | "Canada/Saskatchewan" | "Canada/Yukon" | "Chile/Continental" | "Chile/EasterIsland" | "Cuba" | "EET" | "EST" | "EST5EDT" | "Egypt" | "Eire" | "Etc/GMT" | "Etc/GMT+0" | "Etc/GMT+1" | "Etc/GMT+10" | "Etc/GMT+11" | "Etc/GMT+12" | "Etc/GMT+2" | "Etc/GMT+3" | "Etc/GMT+4" | "Etc/GMT+5" | "Etc/GMT+6" | "Etc/GMT+7" | "Etc/GMT+8" | "Etc/GMT+9" | "Etc/GMT-0" | "Etc/GMT-1" | "Etc/GMT-10" | "Etc/GMT-11" | "Etc/GMT-12" | "Etc/GMT-13" | "Etc/GMT-14" | "Etc/GMT-2" | "Etc/GMT-3" | "Etc/GMT-4" | "Etc/GMT-5" | "Etc/GMT-6" | "Etc/GMT-7" | "Etc/GMT-8" | "Etc/GMT-9" | "Etc/GMT0" | "Etc/Greenwich" | "Etc/UCT" | "Etc/UTC" | "Etc/Universal" | "Etc/Zulu" | "Europe/Amsterdam" | "Europe/Andorra" | "Europe/Astrakhan" | "Europe/Athens" | "Europe/Belfast" | "Europe/Belgrade" | "Europe/Berlin" | "Europe/Bratislava" | "Europe/Brussels" | "Europe/Bucharest" | "Europe/Budapest" | "Europe/Busingen" | "Europe/Chisinau" | "Europe/Copenhagen" | "Europe/Dublin" | "Europe/Gibraltar" | "Europe/Guernsey" | "Europe/Helsinki" | "Europe/Isle_of_Man" | "Europe/Istanbul" | "Europe/Jersey" | "Europe/Kaliningrad" | "Europe/Kiev" | "Europe/Kirov" | "Europe/Kyiv" | "Europe/Lisbon" | "Europe/Ljubljana" | "Europe/London" | "Europe/Luxembourg" | "Europe/Madrid" | "Europe/Malta" | "Europe/Mariehamn" | "Europe/Minsk" | "Europe/Monaco" | "Europe/Moscow" | "Europe/Nicosia" | "Europe/Oslo" | "Europe/Paris" | "Europe/Podgorica" | "Europe/Prague" | "Europe/Riga" | "Europe/Rome" | "Europe/Samara" | "Europe/San_Marino" | "Europe/Sarajevo" | "Europe/Saratov" | "Europe/Simferopol" | "Europe/Skopje" | "Europe/Sofia" | "Europe/Stockholm" | "Europe/Tallinn" | "Europe/Tirane" | "Europe/Tiraspol" | "Europe/Ulyanovsk" | "Europe/Uzhgorod" | "Europe/Vaduz" | "Europe/Vatican" | "Europe/Vienna" | "Europe/Vilnius" | "Europe/Volgograd" | "Europe/Warsaw" | "Europe/Zagreb" | "Europe/Zaporozhye" | "Europe/Zurich" | "GB" | "GB-Eire" | "GMT" | "GMT+0" | "GMT-0" | "GMT0" | "Greenwich" | "HST" | "Hongkong" | "Iceland" | "Indian/Antananarivo" | "Indian/Chagos" | "Indian/Christmas" | "Indian/Cocos" | "Indian/Comoro" | "Indian/Kerguelen" | "Indian/Mahe" | "Indian/Maldives" | "Indian/Mauritius" | "Indian/Mayotte" | "Indian/Reunion" | "Iran" | "Israel" | "Jamaica" | "Japan" | "Kwajalein" | "Libya" | "MET" | "MST" | "MST7MDT" | "Mexico/BajaNorte" | "Mexico/BajaSur" | "Mexico/General" | "NZ" | "NZ-CHAT" | "Navajo" | "PRC" | "PST8PDT" | "Pacific/Apia" | "Pacific/Auckland" | "Pacific/Bougainville" | "Pacific/Chatham" | "Pacific/Chuuk" | "Pacific/Easter" | "Pacific/Efate" | "Pacific/Enderbury" | "Pacific/Fakaofo" | "Pacific/Fiji" | "Pacific/Funafuti" | "Pacific/Galapagos" | "Pacific/Gambier" | "Pacific/Guadalcanal" | "Pacific/Guam" | "Pacific/Honolulu" | "Pacific/Johnston" | "Pacific/Kanton" | "Pacific/Kiritimati" | "Pacific/Kosrae" | "Pacific/Kwajalein" | "Pacific/Majuro" | "Pacific/Marquesas" | "Pacific/Midway" | "Pacific/Nauru" | "Pacific/Niue" | "Pacific/Norfolk" | "Pacific/Noumea" | "Pacific/Pago_Pago" | "Pacific/Palau" | "Pacific/Pitcairn" | "Pacific/Pohnpei" | "Pacific/Ponape" | "Pacific/Port_Moresby" | "Pacific/Rarotonga" | "Pacific/Saipan" | "Pacific/Samoa" | "Pacific/Tahiti" | "Pacific/Tarawa" | "Pacific/Tongatapu" | "Pacific/Truk" | "Pacific/Wake" | "Pacific/Wallis" | "Pacific/Yap" | "Poland" | "Portugal" | "ROC" | "ROK" | "Singapore" | "Turkey" | "UCT" | "US/Alaska" | "US/Aleutian" | "US/Arizona" | "US/Central" | "US/East-Indiana" | "US/Eastern" | "US/Hawaii" | "US/Indiana-Starke" | "US/Michigan" | "US/Mountain" | "US/Pacific" | "US/Samoa" | "UTC" | "Universal" | "W-SU" | "WET" | "Zulu";
         };
         ScheduleView: {
             concurrency: string;
@@ -3926,7 +4287,6 @@ export interface components {
              * @description Start of a date range (RFC 3339), with `to`.
              */
             from?: string | null;
-            /** @description Ticket ids to sync; or give `from` and `to`. */
             tickets?: number[] | null;
             /** Format: date-time */
             to?: string | null;
@@ -3934,12 +4294,20 @@ export interface components {
         Subject: {
             /**
              * Format: int64
-             * @description The person's Zammad user id.
+             * @example 1
              */
             agent_id: number;
-            /** @description Their e-mail addresses (added to what Zammad says). */
+            /**
+             * @example [
+             *       "kim.doe@example.com"
+             *     ]
+             */
             emails?: string[];
-            /** @description Their names as they may appear in descriptions or the audit log. */
+            /**
+             * @example [
+             *       "Kim Doe"
+             *     ]
+             */
             names?: string[];
         };
         SubjectView: {
@@ -3969,8 +4337,11 @@ export interface components {
         /** @description What an admin changes about a user; fields left out stay. */
         UserChange: {
             disabled?: boolean | null;
-            /** @example admin */
-            role?: string | null;
+            /**
+             * @example viewer
+             * @enum {string|null}
+             */
+            role?: "viewer" | "admin" | null;
         };
         /** @description A console user as admins see them (never the hash). */
         UserView: {

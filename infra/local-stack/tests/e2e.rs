@@ -999,3 +999,72 @@ async fn the_daily_connection_check_finds_both_connections_working() {
         "{report}"
     );
 }
+
+/// A GDPR purge on the deployed stack: the api hands the job to gdpr-purge (an asynchronous
+/// invoke; the IAM check after the suites evaluates every call of both functions), the job
+/// deletes the person's entry and conflict and suppresses them, and time they book afterwards
+/// is left out by the deployed reconcile. The person is a Zammad agent made for this run
+/// only (unmapped, so their time waits as a conflict): the demo's agents stay for the other
+/// suites.
+#[tokio::test]
+async fn a_gdpr_purge_runs_in_the_background_and_the_person_stays_out() {
+    let s = Stack::open().await;
+    s.prepare(true).await;
+    let person = s
+        .new_agent(&format!("e2e-purge-{}", Utc::now().timestamp_millis()))
+        .await;
+    let ticket = s.new_ticket("e2e: gdpr purge").await;
+    s.book(ticket, person, 15, 1, "2026-04-21T09:00:00Z").await;
+    eventually(SYNC, "the unmapped time to wait as a conflict", || async {
+        let conflicts = open_conflicts(&s, ticket).await;
+        (!conflicts.is_empty() && !s.entries_of(ticket).await.is_empty())
+            .then_some(())
+            .ok_or(format!("{conflicts:?}"))
+    })
+    .await;
+
+    let token = s.api_token().await;
+    let (status, job) = s
+        .api(
+            &token,
+            reqwest::Method::POST,
+            "/gdpr/purge",
+            Some(json!({"agent_id": person})),
+        )
+        .await;
+    assert_eq!(status, 202, "{job}");
+    let id = job["id"].as_str().expect("job id").to_owned();
+    let done = eventually(SYNC, "the purge job to end", || async {
+        let (status, job) = s
+            .api(
+                &token,
+                reqwest::Method::GET,
+                &format!("/gdpr/purges/{id}"),
+                None,
+            )
+            .await;
+        (status == 200 && (job["status"] == "done" || job["status"] == "failed"))
+            .then_some(job.clone())
+            .ok_or(format!("{status} {job}"))
+    })
+    .await;
+    assert_eq!(done["status"], "done", "{done}");
+    assert!(done["counts"]["entries"].as_u64() >= Some(1), "{done}");
+    assert!(done["counts"]["conflicts"].as_u64() >= Some(1), "{done}");
+    assert!(s.entries_of(ticket).await.is_empty());
+    assert!(open_conflicts(&s, ticket).await.is_empty());
+
+    // Their next booking reaches the deployed reconcile (the webhook is accepted) and is left
+    // out.
+    s.book(ticket, person, 10, 1, "2026-04-21T11:00:00Z").await;
+    eventually(SYNC, "the second delivery", || async {
+        let deliveries = s.deliveries(ticket).await;
+        (deliveries.len() >= 2 && deliveries.iter().all(|d| d["status"] == 202))
+            .then_some(())
+            .ok_or(format!("{deliveries:?}"))
+    })
+    .await;
+    s.wait_queues_idle(SYNC).await;
+    assert!(s.entries_of(ticket).await.is_empty());
+    assert!(open_conflicts(&s, ticket).await.is_empty());
+}

@@ -3,7 +3,7 @@
 
 use crate::Sim;
 use crate::faults::FaultConfig;
-use crate::store::{AccountingChange, NewAccounting, NewTicket, StoreError};
+use crate::store::{AccountingChange, NewAccounting, NewAgent, NewTicket, StoreError};
 use crate::webhook::WebhookConfig;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -19,6 +19,7 @@ pub fn router(sim: Shared) -> Router {
     Router::new()
         .route("/__admin/dataset", get(dataset))
         .route("/__admin/tickets", post(add_ticket))
+        .route("/__admin/agents", post(add_agent))
         .route(
             "/__admin/accountings",
             get(accountings).post(add_accounting),
@@ -69,6 +70,14 @@ async fn dataset(State(sim): State<Shared>) -> impl IntoResponse {
 
 async fn accountings(State(sim): State<Shared>) -> impl IntoResponse {
     Json(sim.accountings())
+}
+
+async fn add_agent(
+    State(sim): State<Shared>,
+    Json(new): Json<NewAgent>,
+) -> Result<impl IntoResponse, AdminError> {
+    let created = sim.add_agent(new).map_err(AdminError)?;
+    Ok((StatusCode::CREATED, Json(created)))
 }
 
 async fn add_ticket(

@@ -231,6 +231,11 @@ impl Sim {
         store.accountings.values().map(render::accounting).collect()
     }
 
+    /// Add an agent; returns the user record (its `id` is the new agent's).
+    pub fn add_agent(&self, new: store::NewAgent) -> Result<dataset::UserRecord, StoreError> {
+        self.store().add_agent(new, format::now())
+    }
+
     /// Open a ticket; returns it as Zammad would print it. Fires no trigger (no time yet).
     pub fn add_ticket(&self, new: NewTicket) -> Result<Value, StoreError> {
         let ticket = self.store().add_ticket(new, format::now())?;

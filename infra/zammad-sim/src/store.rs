@@ -103,6 +103,25 @@ pub struct NewTicket {
     pub state: Option<String>,
 }
 
+/// Add an agent (tests that need a person no other test books as, e.g. to purge them).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewAgent {
+    /// An id of the caller's choosing, for a test that needs one no other test touched (a
+    /// GDPR purge remembers the ids it forgot); else the next after the highest.
+    #[serde(default)]
+    pub id: Option<u64>,
+    pub login: String,
+    #[serde(default)]
+    pub firstname: String,
+    #[serde(default)]
+    pub lastname: String,
+    #[serde(default)]
+    pub email: String,
+    #[serde(default)]
+    pub group_ids: Vec<u64>,
+}
+
 /// Change an accounting. `type_id: null` clears the type; a missing key leaves it.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -274,6 +293,50 @@ impl Store {
     }
 
     /// Opens a ticket with the next free id (number `31000 + id`, like the demo's) and no time.
+    /// Adds an agent under the next free user id; the record as stored.
+    pub fn add_agent(
+        &mut self,
+        new: NewAgent,
+        now: DateTime<Utc>,
+    ) -> Result<UserRecord, StoreError> {
+        if new.login.trim().is_empty() {
+            return Err(StoreError::Invalid("login is empty".to_owned()));
+        }
+        if self.users.values().any(|u| u.login == new.login) {
+            return Err(StoreError::Invalid(format!("login {} is taken", new.login)));
+        }
+        for group in &new.group_ids {
+            if !self.groups.contains_key(group) {
+                return Err(StoreError::NotFound {
+                    model: "Group",
+                    id: *group,
+                });
+            }
+        }
+        let id = match new.id {
+            Some(0) => return Err(StoreError::Invalid("id 0 is not an id".to_owned())),
+            Some(id) if self.users.contains_key(&id) => {
+                return Err(StoreError::Invalid(format!("user {id} exists")));
+            }
+            Some(id) => id,
+            None => self.users.keys().max().map_or(1, |m| m + 1),
+        };
+        let user = UserRecord {
+            id,
+            login: new.login,
+            firstname: new.firstname,
+            lastname: new.lastname,
+            email: new.email,
+            organization_id: None,
+            role: Role::Agent,
+            group_ids: new.group_ids,
+            active: true,
+            created_at: now,
+        };
+        self.users.insert(id, user.clone());
+        Ok(user)
+    }
+
     pub fn add_ticket(&mut self, new: NewTicket, now: DateTime<Utc>) -> Result<Ticket, StoreError> {
         if !self.groups.contains_key(&new.group_id) {
             return Err(StoreError::NotFound {

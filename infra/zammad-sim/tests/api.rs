@@ -696,3 +696,63 @@ async fn concurrency_counts_requests_held_at_once_and_resets() {
     );
     sim.shutdown().await;
 }
+
+#[tokio::test]
+async fn admin_adds_an_agent_who_the_api_shows_and_who_can_book_time() {
+    let sim = start(ZammadVersion::V6_5, Dataset::demo()).await;
+    let http = reqwest::Client::new();
+    let base = sim.base_url();
+    let response = http
+        .post(format!("{base}/__admin/agents"))
+        .json(
+            &json!({"login": "dora", "firstname": "Dora", "lastname": "Neu",
+                      "email": "dora@support.example", "group_ids": [2]}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let agent: Value = response.json().await.unwrap();
+    let id = agent["id"].as_u64().unwrap();
+    assert!(id > 9, "after the demo's users: {agent}");
+
+    let (status, _, shown) = get(&sim, &format!("/api/v1/users/{id}"), Some(ADMIN)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(shown["email"], "dora@support.example");
+    let booked = http
+        .post(format!("{base}/__admin/accountings"))
+        .json(&json!({"ticket_id": 101, "created_by_id": id, "time_unit": "10"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(booked.status(), StatusCode::CREATED);
+
+    // An id of the caller's choosing is kept.
+    let chosen = http
+        .post(format!("{base}/__admin/agents"))
+        .json(&json!({"id": 734_000_123, "login": "fritz", "group_ids": [2]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(chosen.status(), StatusCode::CREATED);
+    let (status, _, shown) = get(&sim, "/api/v1/users/734000123", Some(ADMIN)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(shown["login"], "fritz");
+
+    // A login is one person's: a second is refused, and so is an unknown group, and an id
+    // that is taken.
+    for body in [
+        json!({"login": "dora"}),
+        json!({"login": "eva", "group_ids": [99]}),
+        json!({"id": 734_000_123, "login": "gus"}),
+        json!({"id": 0, "login": "hal"}),
+    ] {
+        let refused = http
+            .post(format!("{base}/__admin/agents"))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert!(refused.status().is_client_error(), "{body}");
+    }
+}

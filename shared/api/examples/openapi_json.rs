@@ -2,10 +2,8 @@
 //! web console can generate its typed client without starting a server:
 //! `cargo run -q -p console-api --example openapi_json > frontend/src/api/openapi.json`.
 
-use utoipa::OpenApi;
-
 fn main() -> Result<(), serde_json::Error> {
-    let document = console_api::openapi::ApiDoc::openapi();
-    println!("{}", document.to_pretty_json()?);
+    let document = console_api::openapi::document_json();
+    println!("{}", serde_json::to_string_pretty(&document)?);
     Ok(())
 }

@@ -17,6 +17,10 @@ use sync_service::console::paging::page_request;
 use sync_store::audit::AuditKind;
 use utoipa::IntoParams;
 
+fn audit_kind() -> utoipa::openapi::schema::Object {
+    sync_service::console::schemas::one_of_strings(&["access", "sync"])
+}
+
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
@@ -26,12 +30,13 @@ pub struct AuditQuery {
     /// Last UTC day; default today.
     pub to: Option<NaiveDate>,
     /// `access` or `sync`.
-    #[param(value_type = Option<String>)]
+    #[param(schema_with = audit_kind)]
     pub kind: Option<AuditKind>,
     pub action: Option<String>,
     pub actor: Option<String>,
     pub ip: Option<String>,
     /// 1..=500, default 50 (JSON only).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
     pub after: Option<String>,
 }

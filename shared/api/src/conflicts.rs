@@ -20,16 +20,23 @@ use utoipa::{IntoParams, ToSchema};
 #[serde(deny_unknown_fields)]
 pub struct ConflictQuery {
     /// `open` (default) or `resolved`.
-    #[param(value_type = Option<String>)]
+    #[param(schema_with = conflict_status)]
     pub status: Option<ConflictStatus>,
     /// e.g. `unmapped_user`, `both_changed`.
-    #[param(value_type = Option<String>)]
+    #[param(schema_with = crate::resolve::reason_filter)]
     pub reason: Option<ConflictReason>,
+    /// Zammad ticket id.
+    #[param(schema_with = sync_service::console::schemas::id)]
     pub ticket: Option<u64>,
     /// 1..=500, default 50.
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
     /// `next` of the previous page.
     pub after: Option<String>,
+}
+
+fn conflict_status() -> utoipa::openapi::schema::Object {
+    sync_service::console::schemas::one_of_strings(&["open", "resolved"])
 }
 
 #[derive(Serialize, ToSchema)]

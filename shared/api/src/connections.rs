@@ -32,7 +32,7 @@ pub async fn get_zammad(_: Caller, State(state): State<ApiState>) -> Result<Resp
 /// Saves the Zammad connection (and the token, when given).
 #[utoipa::path(put, path = "/api/connections/zammad", tag = "connections", security(("bearer" = [])),
     request_body = ZammadConnectionInput,
-    params(("If-Match" = Option<String>, Header, description = "version read before")),
+    params(("If-Match" = Option<String>, Header, description = "version read before", pattern = r"^[0-9]{1,19}$", nullable = false)),
     responses((status = 200, body = ZammadConnectionView), (status = 400, body = crate::problem::Problem),
               (status = 403, body = crate::problem::Problem), (status = 409, body = crate::problem::Problem)))]
 pub async fn put_zammad(
@@ -78,7 +78,7 @@ pub async fn get_kimai(_: Caller, State(state): State<ApiState>) -> Result<Respo
 /// Saves the Kimai connection (and the token, when given).
 #[utoipa::path(put, path = "/api/connections/kimai", tag = "connections", security(("bearer" = [])),
     request_body = KimaiConnectionInput,
-    params(("If-Match" = Option<String>, Header, description = "version read before")),
+    params(("If-Match" = Option<String>, Header, description = "version read before", pattern = r"^[0-9]{1,19}$", nullable = false)),
     responses((status = 200, body = KimaiConnectionView), (status = 400, body = crate::problem::Problem),
               (status = 403, body = crate::problem::Problem), (status = 409, body = crate::problem::Problem)))]
 pub async fn put_kimai(

@@ -30,6 +30,7 @@ use std::net::SocketAddr;
 use subtle::ConstantTimeEq;
 use sync_service::console::Actor;
 use sync_store::StoreError;
+use tracing::Instrument;
 
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
 /// The header CloudFront adds to every API request, carrying the origin secret.
@@ -161,10 +162,10 @@ pub async fn middleware(
         method = %request.method(),
         path = %request.uri().path()
     );
-    let response = {
-        let _entered = span.enter();
-        next.run(request).await
-    };
+    // The span follows the request's future wherever it is polled: an entered guard held
+    // across the await stays on the thread that entered it, and tracing's registry panicked on
+    // a later span of that thread (a schemathesis run against the local console API hit it).
+    let response = next.run(request).instrument(span).await;
     finish(response, &id)
 }
 

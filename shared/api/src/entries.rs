@@ -25,19 +25,33 @@ use utoipa::{IntoParams, ToSchema};
 #[serde(deny_unknown_fields)]
 pub struct EntryQuery {
     /// `synced`, `pending`, `awaiting_approval`, `conflict`, `deleted`.
+    #[param(schema_with = entry_status)]
     pub status: Option<String>,
     /// Zammad ticket id: every entry of the ticket (no paging).
+    #[param(minimum = 1)]
     pub ticket: Option<u64>,
     /// Zammad user id of the agent.
+    #[param(minimum = 1)]
     pub agent: Option<u64>,
     /// First local day (`YYYY-MM-DD`), inclusive.
     pub from: Option<NaiveDate>,
     /// Last local day, inclusive.
     pub to: Option<NaiveDate>,
     /// 1..=500, default 50.
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
     /// `next` of the previous page (with the same filters).
     pub after: Option<String>,
+}
+
+fn entry_status() -> utoipa::openapi::schema::Object {
+    sync_service::console::schemas::one_of_strings(&[
+        "synced",
+        "pending",
+        "awaiting_approval",
+        "conflict",
+        "deleted",
+    ])
 }
 
 #[derive(Serialize, Deserialize, ToSchema)]
@@ -110,7 +124,13 @@ pub async fn list(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EntryRef {
+    #[schema(schema_with = sync_service::console::schemas::id)]
     pub ticket: u64,
+    /// `ta:<accounting id>` or `agg:<hex>`.
+    #[schema(
+        pattern = r"^(ta:[1-9][0-9]{0,18}|agg:[0-9a-f]{1,64})$",
+        example = "ta:1"
+    )]
     pub key: String,
 }
 
@@ -118,6 +138,7 @@ pub struct EntryRef {
 #[serde(deny_unknown_fields)]
 pub struct ApproveMany {
     /// 1..=500 entries, each `{ticket, key}`.
+    #[schema(min_items = 1, max_items = 500)]
     pub entries: Vec<EntryRef>,
 }
 

@@ -9,12 +9,66 @@ use axum::extract::{FromRequest, FromRequestParts};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
 use sync_service::console::FieldError;
+use sync_service::console::schemas::MAX_ID;
 use sync_store::control::ExpectedVersion;
 
-#[derive(FromRequest)]
-#[from_request(via(axum::Json), rejection(ApiError))]
+/// A JSON body, read as its schema in the OpenAPI document means it: JSON Schema's `integer` is
+/// any number without a fraction, so `20.0` is as good a ticket id as `20`, and clients
+/// (JavaScript's among them) may send either. serde takes only the second for an integer
+/// field, so whole numbers are made integers before the body is read into `T`.
 pub struct ApiJson<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, ApiError> {
+        let Json(mut body) = Json::<Value>::from_request(req, state).await?;
+        whole_numbers_as_integers(&mut body);
+        serde_path_to_error::deserialize(body)
+            .map(ApiJson)
+            .map_err(|e| {
+                let at = e.path().to_string();
+                let message = match at.as_str() {
+                    "." => e.inner().to_string(),
+                    _ => format!("{at}: {}", e.inner()),
+                };
+                ApiError::invalid_many(
+                    "the request body is not the expected JSON",
+                    vec![FieldError::new("body", message)],
+                )
+            })
+    }
+}
+
+/// Past JavaScript's largest exact integer (the largest id, [`MAX_ID`]) a float no longer says
+/// which whole number it is; below it the reading is exact, as the workspace's serde_json
+/// parses with `float_roundtrip`.
+const MAX_EXACT: f64 = MAX_ID as f64;
+
+/// Turns every number without a fraction (up to [`MAX_EXACT`]) into an integer, everywhere in
+/// the body.
+fn whole_numbers_as_integers(value: &mut Value) {
+    match value {
+        Value::Number(n) => {
+            if let Some(f) = n.as_f64().filter(|_| n.is_f64())
+                && f.fract() == 0.0
+                && f.abs() <= MAX_EXACT
+            {
+                *value = if f < 0.0 {
+                    Value::from(f as i64)
+                } else {
+                    Value::from(f as u64)
+                };
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(whole_numbers_as_integers),
+        Value::Object(fields) => fields.values_mut().for_each(whole_numbers_as_integers),
+        Value::Null | Value::Bool(_) | Value::String(_) => {}
+    }
+}
 
 #[derive(FromRequestParts)]
 #[from_request(via(axum::extract::Path), rejection(ApiError))]
@@ -110,4 +164,30 @@ pub fn with_etag(body: impl Serialize, version: u64) -> Response {
         HeaderValue::from_str(&format!("\"{version}\"")).expect("digits are a valid header"),
     );
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn whole_numbers_become_integers_and_fractions_stay() {
+        let mut body = json!({
+            "ticket": 20.0, "kimai": 9007199254740991.0, "minus": -3.0, "zero": -0.0,
+            "half": 4390.5, "huge": 1e300, "plain": 7, "text": "8.0",
+            "nested": [{"id": 2.0}, [3.0]]
+        });
+        whole_numbers_as_integers(&mut body);
+        assert_eq!(
+            body,
+            json!({
+                "ticket": 20, "kimai": 9007199254740991_u64, "minus": -3, "zero": 0,
+                "half": 4390.5, "huge": 1e300, "plain": 7, "text": "8.0",
+                "nested": [{"id": 2}, [3]]
+            })
+        );
+        assert!(body["ticket"].is_u64());
+        assert!(body["huge"].is_f64());
+    }
 }

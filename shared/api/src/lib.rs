@@ -134,6 +134,7 @@ pub fn router(state: ApiState) -> Router {
         .route("/api/kpis", get(kpis::get_kpis))
         .route("/api/gdpr/export", post(gdpr::export))
         .route("/api/gdpr/purge", post(gdpr::purge))
+        .route("/api/gdpr/purges/{id}", get(gdpr::purge_job))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(

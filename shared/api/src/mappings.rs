@@ -19,10 +19,15 @@ use sync_service::console::mappings::{
 };
 use utoipa::{IntoParams, ToSchema};
 
+/// The `zammad` path segment. Activities also take `none` (time booked without a type); the
+/// pattern names only what every kind takes, as one pattern cannot depend on `kind`.
+const ZAMMAD_KEY: &str = "Zammad id; for `activity` also `none` (time booked without a type)";
+
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MappingTarget {
     /// The Kimai id (activity, customer, project or user).
+    #[schema(schema_with = sync_service::console::schemas::id)]
     pub kimai: u64,
 }
 
@@ -59,8 +64,8 @@ pub async fn list_kind(
 
 /// Sets one mapping (creates or replaces).
 #[utoipa::path(put, path = "/api/mappings/{kind}/{zammad}", tag = "mappings", security(("bearer" = [])),
-    params(("kind" = MappingKind, Path), ("zammad" = String, Path, description = "Zammad id, or `none` (activity only)", pattern = r"^(none|[0-9]{1,19})$"),
-           ("If-Match" = Option<String>, Header, description = "document version read before")),
+    params(("kind" = MappingKind, Path), ("zammad" = String, Path, description = ZAMMAD_KEY, pattern = r"^[1-9][0-9]{0,18}$", example = "3"),
+           ("If-Match" = Option<String>, Header, description = "document version read before", pattern = r"^[0-9]{1,19}$", nullable = false)),
     request_body = MappingTarget,
     responses((status = 200, body = MappingList), (status = 400, body = crate::problem::Problem),
               (status = 403, body = crate::problem::Problem), (status = 409, body = crate::problem::Problem)))]
@@ -83,8 +88,8 @@ pub async fn put_one(
 
 /// Removes one mapping.
 #[utoipa::path(delete, path = "/api/mappings/{kind}/{zammad}", tag = "mappings", security(("bearer" = [])),
-    params(("kind" = MappingKind, Path), ("zammad" = String, Path, pattern = r"^(none|[0-9]{1,19})$"),
-           ("If-Match" = Option<String>, Header, description = "document version read before")),
+    params(("kind" = MappingKind, Path), ("zammad" = String, Path, description = ZAMMAD_KEY, pattern = r"^[1-9][0-9]{0,18}$", example = "3"),
+           ("If-Match" = Option<String>, Header, description = "document version read before", pattern = r"^[0-9]{1,19}$", nullable = false)),
     responses((status = 200, body = MappingList), (status = 400, body = crate::problem::Problem),
               (status = 403, body = crate::problem::Problem), (status = 404, body = crate::problem::Problem),
               (status = 409, body = crate::problem::Problem)))]
@@ -106,7 +111,7 @@ pub async fn delete_one(
 /// Imports `zammad,kimai` rows (text/csv). All or nothing.
 #[utoipa::path(post, path = "/api/mappings/{kind}/import", tag = "mappings", security(("bearer" = [])),
     params(("kind" = MappingKind, Path), ImportParams,
-           ("If-Match" = Option<String>, Header, description = "document version read before")),
+           ("If-Match" = Option<String>, Header, description = "document version read before", pattern = r"^[0-9]{1,19}$", nullable = false)),
     request_body(content = String, content_type = "text/csv"),
     responses((status = 200, body = ImportResult), (status = 400, body = crate::problem::Problem),
               (status = 403, body = crate::problem::Problem), (status = 409, body = crate::problem::Problem)))]

@@ -26,7 +26,7 @@ pub async fn get_settings(_: Caller, State(state): State<ApiState>) -> Result<Re
 
 /// Replaces the muted types and the backlog threshold; `If-Match` makes a concurrent edit a 409.
 #[utoipa::path(put, path = "/api/notifications", tag = "notifications", security(("bearer" = [])),
-    params(("If-Match" = Option<String>, Header, description = "document version read before")),
+    params(("If-Match" = Option<String>, Header, description = "document version read before", pattern = r"^[0-9]{1,19}$", nullable = false)),
     request_body = NotificationsInput,
     responses((status = 200, body = NotificationsView), (status = 400, body = crate::problem::Problem),
               (status = 401, body = crate::problem::Problem), (status = 403, body = crate::problem::Problem),

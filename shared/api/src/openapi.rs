@@ -65,9 +65,10 @@ use utoipa::{Modify, OpenApi};
         crate::kpis::get_kpis,
         crate::gdpr::export,
         crate::gdpr::purge,
+        crate::gdpr::purge_job,
     ),
     components(schemas(crate::problem::Problem, sync_service::console::FieldError, sync_service::console::mappings::ImportMode)),
-    modifiers(&BearerAuth, &ProblemAnswers, &PoliciesViewSchema)
+    modifiers(&BearerAuth, &ProblemAnswers, &PoliciesViewSchema, &CsvImportBody, &Links)
 )]
 pub struct ApiDoc;
 
@@ -219,9 +220,204 @@ impl Modify for PoliciesViewSchema {
     }
 }
 
+/// The CSV a mappings import takes: the header `zammad,kimai`, then rows of a Zammad id (or
+/// `none`, for activities) and a Kimai id; at most 10,000 rows (the import's checks).
+struct CsvImportBody;
+
+impl Modify for CsvImportBody {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let Some(body) = openapi
+            .paths
+            .paths
+            .get_mut("/api/mappings/{kind}/import")
+            .and_then(|item| item.post.as_mut())
+            .and_then(|op| op.request_body.as_mut())
+        else {
+            return;
+        };
+        for content in body.content.values_mut() {
+            content.schema = Some(RefOr::T(Schema::Object(
+                utoipa::openapi::ObjectBuilder::new()
+                    .schema_type(utoipa::openapi::schema::Type::String)
+                    // Activities' `none` rows are taken too; one pattern cannot depend on the
+                    // kind, so it names what every kind takes.
+                    .pattern(Some(
+                        r"^zammad,kimai\n([1-9][0-9]{0,9},[1-9][0-9]{0,9}\n){0,10000}$",
+                    ))
+                    .examples([serde_json::json!("zammad,kimai\n3,2\n")])
+                    .build(),
+            )));
+        }
+    }
+}
+
+/// Links from an answer to the operations that use what it returned, so a client (and
+/// schemathesis' stateful phase) can follow them: a listed conflict to its resolution, a listed
+/// run to its page, a set mapping to its removal, a created user to their changes, a purge to
+/// its job.
+struct Links;
+
+/// One link: from (path, method, status) under a name to `path#method`, with its parameters
+/// and, where the link fixes it, its request body (JSON).
+type LinkSpec = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static [(&'static str, &'static str)],
+    Option<&'static str>,
+);
+
+impl Modify for Links {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let links: [LinkSpec; 7] = [
+            (
+                "/api/conflicts",
+                "get",
+                "200",
+                "resolve",
+                "/api/conflicts/{id}/resolve#post",
+                &[("id", "$response.body#/items/0/id")],
+                None,
+            ),
+            // `ignore` fits a conflict of any reason, so following this link always resolves.
+            (
+                "/api/conflicts",
+                "get",
+                "200",
+                "ignore",
+                "/api/conflicts/{id}/resolve#post",
+                &[("id", "$response.body#/items/0/id")],
+                Some(r#"{"action": "ignore"}"#),
+            ),
+            (
+                "/api/sync-runs",
+                "get",
+                "200",
+                "run",
+                "/api/sync-runs/{id}#get",
+                &[("id", "$response.body#/items/0/id")],
+                None,
+            ),
+            (
+                "/api/mappings/{kind}/{zammad}",
+                "put",
+                "200",
+                "remove",
+                "/api/mappings/{kind}/{zammad}#delete",
+                &[
+                    ("kind", "$request.path.kind"),
+                    ("zammad", "$request.path.zammad"),
+                ],
+                None,
+            ),
+            (
+                "/api/users",
+                "post",
+                "201",
+                "change",
+                "/api/users/{username}#patch",
+                &[("username", "$response.body#/user/username")],
+                None,
+            ),
+            (
+                "/api/users",
+                "post",
+                "201",
+                "remove",
+                "/api/users/{username}#delete",
+                &[("username", "$response.body#/user/username")],
+                None,
+            ),
+            (
+                "/api/gdpr/purge",
+                "post",
+                "202",
+                "job",
+                "/api/gdpr/purges/{id}#get",
+                &[("id", "$response.body#/id")],
+                None,
+            ),
+        ];
+        for (path, method, status, name, target, parameters, body) in links {
+            let (target_path, target_method) = target.split_once('#').expect("path#method");
+            let reference = format!(
+                "#/paths/{}/{target_method}",
+                target_path.replace('~', "~0").replace('/', "~1")
+            );
+            let mut link = utoipa::openapi::link::LinkBuilder::new().operation_ref(reference);
+            for (parameter, expression) in parameters {
+                link = link.parameter(*parameter, serde_json::json!(expression));
+            }
+            if let Some(body) = body {
+                let body: Value = serde_json::from_str(body).expect("a link's body is JSON");
+                link = link.request_body(Some(body));
+            }
+            let Some(item) = openapi.paths.paths.get_mut(path) else {
+                continue;
+            };
+            let operation = match method {
+                "get" => item.get.as_mut(),
+                "put" => item.put.as_mut(),
+                "post" => item.post.as_mut(),
+                _ => None,
+            };
+            let Some(RefOr::T(response)) =
+                operation.and_then(|op| op.responses.responses.get_mut(status))
+            else {
+                continue;
+            };
+            response
+                .links
+                .insert(name.to_owned(), RefOr::T(link.build()));
+        }
+    }
+}
+
 /// This document.
 #[utoipa::path(get, path = "/api/openapi.json", tag = "system",
     responses((status = 200, description = "the OpenAPI document", content_type = "application/json")))]
-pub async fn document() -> Json<utoipa::openapi::OpenApi> {
-    Json(ApiDoc::openapi())
+pub async fn document() -> Json<Value> {
+    Json(document_json())
+}
+
+/// The document as JSON, as served. utoipa 5.5 writes a link's fields in snake case
+/// (`operation_ref`); OpenAPI spells them in camel case, so they are renamed here.
+pub fn document_json() -> Value {
+    let mut document = serde_json::to_value(ApiDoc::openapi()).expect("the document serialises");
+    if let Some(paths) = document["paths"].as_object_mut() {
+        for item in paths.values_mut() {
+            for operation in item
+                .as_object_mut()
+                .into_iter()
+                .flat_map(|i| i.values_mut())
+            {
+                let Some(responses) = operation
+                    .get_mut("responses")
+                    .and_then(Value::as_object_mut)
+                else {
+                    continue;
+                };
+                for response in responses.values_mut() {
+                    let Some(links) = response.get_mut("links").and_then(Value::as_object_mut)
+                    else {
+                        continue;
+                    };
+                    for link in links.values_mut().filter_map(Value::as_object_mut) {
+                        for (snake, camel) in [
+                            ("operation_ref", "operationRef"),
+                            ("operation_id", "operationId"),
+                            ("request_body", "requestBody"),
+                        ] {
+                            if let Some(v) = link.remove(snake) {
+                                link.insert(camel.into(), v);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    document
 }

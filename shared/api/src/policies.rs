@@ -24,7 +24,7 @@ pub async fn get_policies(_: Caller, State(state): State<ApiState>) -> Result<Re
 
 /// Replaces the sync policies (the mappings stay as they are).
 #[utoipa::path(put, path = "/api/policies", tag = "policies", security(("bearer" = [])),
-    params(("If-Match" = Option<String>, Header, description = "document version read before")),
+    params(("If-Match" = Option<String>, Header, description = "document version read before", pattern = r"^[0-9]{1,19}$", nullable = false)),
     request_body = Policies,
     responses((status = 200, body = PoliciesView), (status = 400, body = crate::problem::Problem),
               (status = 403, body = crate::problem::Problem), (status = 409, body = crate::problem::Problem)))]

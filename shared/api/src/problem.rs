@@ -158,6 +158,7 @@ impl From<ConsoleError> for ApiError {
         match e {
             ConsoleError::Invalid { detail, errors } => ApiError::Invalid { detail, errors },
             ConsoleError::Unauthenticated(d) => ApiError::Unauthenticated(d),
+            ConsoleError::Forbidden(d) => ApiError::Forbidden(d),
             ConsoleError::NotFound(d) => ApiError::NotFound(d),
             ConsoleError::Conflict(d) => ApiError::Conflict(d),
             ConsoleError::TooManyLogins { retry_after_secs } => {

@@ -23,6 +23,7 @@ use utoipa::{IntoParams, ToSchema};
 pub struct StartRun {
     /// Ticket ids to sync; or give `from` and `to`.
     #[serde(default)]
+    #[schema(schema_with = sync_service::console::schemas::ids)]
     pub tickets: Option<Vec<u64>>,
     /// Start of a date range (RFC 3339), with `to`.
     #[serde(default)]
@@ -34,17 +35,23 @@ pub struct StartRun {
     pub dry_run: bool,
 }
 
+fn run_state() -> utoipa::openapi::schema::Object {
+    sync_service::console::schemas::one_of_strings(&["running", "succeeded", "failed", "cancelled"])
+}
+
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct RunQuery {
     /// `running`, `succeeded`, `failed`, `cancelled`.
+    #[param(schema_with = run_state)]
     pub state: Option<String>,
     /// Runs started at or after (RFC 3339).
     pub from: Option<DateTime<Utc>>,
     /// Runs started before (RFC 3339).
     pub to: Option<DateTime<Utc>>,
     /// 1..=500, default 50.
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
     pub after: Option<String>,
 }
@@ -111,7 +118,7 @@ pub async fn list(
 
 /// One run with its counters and progress.
 #[utoipa::path(get, path = "/api/sync-runs/{id}", tag = "runs", security(("bearer" = [])),
-    params(("id" = String, Path, description = "run id", pattern = r"^[A-Za-z0-9._-]{1,128}$")),
+    params(("id" = String, Path, description = "run id", pattern = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")),
     responses((status = 200, body = RunView), (status = 401, body = crate::problem::Problem),
               (status = 404, body = crate::problem::Problem)))]
 pub async fn get_one(

@@ -11,7 +11,6 @@ use sync_service::console::approvals::ApprovalDeps;
 use sync_service::console::audit_log::AuditReader;
 use sync_service::console::connection_settings::ConnectionStores;
 use sync_service::console::dead_letters::Queues;
-use sync_service::console::gdpr::GdprDeps;
 use sync_service::console::kpis::KpiStores;
 use sync_service::console::ledger::LedgerStores;
 use sync_service::console::mappings::MappingStores;
@@ -21,12 +20,13 @@ use sync_service::console::schedule::ScheduleStores;
 use sync_service::console::users::Logins;
 use sync_service::events::Publisher;
 use sync_service::fetch::FetchDeps;
+use sync_service::privacy::PrivacyPorts;
 use sync_store::audit::AuditLog;
 use sync_store::clock::Clock;
 use sync_store::conflicts::ConflictsStore;
 use sync_store::control::ControlStore;
 use sync_store::entries::EntriesStore;
-use sync_store::launch::FetchLauncher;
+use sync_store::launch::Launcher;
 use sync_store::queue::{KimaiWriteMessage, MessageQueue, TicketSyncMessage};
 use sync_store::schedule::ScheduleStore;
 use sync_store::secrets::{SecretSource, SecretWriter};
@@ -66,7 +66,9 @@ pub struct ApiState {
     /// The EventBridge schedule of scheduled-fetch.
     pub schedule: Arc<dyn ScheduleStore>,
     /// Hands a date-range run to scheduled-fetch (too long for this function's 29 s).
-    pub fetch_launcher: Arc<dyn FetchLauncher>,
+    pub fetch_launcher: Arc<dyn Launcher>,
+    /// Hands a GDPR purge job to gdpr-purge (it may run far longer than 29 s).
+    pub purge_launcher: Arc<dyn Launcher>,
     /// Reads go through a cache (`CachedSecrets`); pass the same cache as `secret_writer` so a
     /// token the console writes is read back at once.
     pub secrets: Arc<dyn SecretSource>,
@@ -180,12 +182,19 @@ impl ApiState {
         }
     }
 
-    pub fn gdpr_deps(&self) -> GdprDeps<'_> {
-        GdprDeps {
-            entries: self.entries.as_ref(),
-            conflicts: self.conflicts.as_ref(),
-            dead_letters: self.dead_letter_queues(),
-            access: self.access_log(),
+    /// Every store a person's data can be in (the export reads them; the purge job runs on
+    /// gdpr-purge, or in this process in tests).
+    pub fn privacy_ports(&self) -> PrivacyPorts {
+        PrivacyPorts {
+            entries: self.entries.clone(),
+            conflicts: self.conflicts.clone(),
+            control: self.control.clone(),
+            audit: self.audit.clone(),
+            clock: self.clock.clone(),
+            ticket_sync: self.ticket_sync.clone(),
+            ticket_sync_dead: self.dead_letters.ticket_sync.clone(),
+            kimai_write: self.kimai_write.clone(),
+            kimai_write_dead: self.dead_letters.kimai_write.clone(),
         }
     }
 

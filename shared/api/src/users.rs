@@ -42,7 +42,7 @@ pub async fn create(
 
 /// Changes a user's role or disables / enables them.
 #[utoipa::path(patch, path = "/api/users/{username}", tag = "users", security(("bearer" = [])),
-    params(("username" = String, Path, pattern = r"^[A-Za-z0-9._@-]{1,64}$")), request_body = UserChange,
+    params(("username" = String, Path, pattern = r"^[A-Za-z0-9._@-]*[A-Za-z0-9][A-Za-z0-9._@-]*$", max_length = 64)), request_body = UserChange,
     responses((status = 200, body = UserView), (status = 400, body = crate::problem::Problem),
               (status = 403, body = crate::problem::Problem), (status = 404, body = crate::problem::Problem),
               (status = 409, body = crate::problem::Problem)))]
@@ -61,9 +61,10 @@ pub async fn change(
 
 /// Gives the user a new temporary password (shown this once) and ends their sessions.
 #[utoipa::path(post, path = "/api/users/{username}/reset-password", tag = "users", security(("bearer" = [])),
-    params(("username" = String, Path, pattern = r"^[A-Za-z0-9._@-]{1,64}$")),
+    params(("username" = String, Path, pattern = r"^[A-Za-z0-9._@-]*[A-Za-z0-9][A-Za-z0-9._@-]*$", max_length = 64)),
     responses((status = 200, body = TemporaryPassword), (status = 403, body = crate::problem::Problem),
-              (status = 404, body = crate::problem::Problem)))]
+              (status = 404, body = crate::problem::Problem),
+              (status = 409, description = "your own: change it with the current one", body = crate::problem::Problem)))]
 pub async fn reset_password(
     Admin(caller): Admin,
     State(state): State<ApiState>,
@@ -78,7 +79,7 @@ pub async fn reset_password(
 
 /// Removes a user.
 #[utoipa::path(delete, path = "/api/users/{username}", tag = "users", security(("bearer" = [])),
-    params(("username" = String, Path, pattern = r"^[A-Za-z0-9._@-]{1,64}$")),
+    params(("username" = String, Path, pattern = r"^[A-Za-z0-9._@-]*[A-Za-z0-9][A-Za-z0-9._@-]*$", max_length = 64)),
     responses((status = 204), (status = 403, body = crate::problem::Problem),
               (status = 404, body = crate::problem::Problem), (status = 409, body = crate::problem::Problem)))]
 pub async fn remove(

@@ -179,7 +179,8 @@ async fn approving_queues_the_creates_once_and_is_audited() {
             Some(&admin),
             Some(json!({"entries": [
                 {"ticket": 20, "key": "ta:1"},
-                {"ticket": 20, "key": "ta:2"},
+                // JSON Schema's integer: a whole number written with a fraction is an id too.
+                {"ticket": 20.0, "key": "ta:2"},
                 {"ticket": 21, "key": "ta:3"},
                 {"ticket": 22, "key": "ta:9"},
             ]})),
@@ -289,6 +290,7 @@ async fn approval_validation_roles_and_a_queue_that_is_down() {
             "entries[0]",
         ),
         (json!({"entries": [{"ticket": 1, "key": ""}]}), "entries[0]"),
+        (json!({"entries": [{"ticket": 1.5, "key": "ta:1"}]}), "body"),
         (json!({"entries": [{"ticket": 1}]}), "body"),
         (json!({"all": true}), "body"),
     ] {

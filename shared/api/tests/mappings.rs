@@ -40,7 +40,8 @@ async fn mappings_are_set_listed_and_deleted_and_the_pipeline_sees_them() {
         Method::PUT,
         "/api/mappings/customer/2",
         Some(&admin),
-        Some(json!({"kimai": 7})),
+        // A whole number written with a fraction is an integer to JSON Schema, and so to us.
+        Some(json!({"kimai": 7.0})),
     )
     .await;
     app.call(

@@ -11,12 +11,6 @@ use support::App;
 const PROBLEM_REF: &str = "#/components/schemas/Problem";
 const PROBLEM_JSON: &str = "application/problem+json";
 
-async fn document(app: &App) -> Value {
-    let reply = app.call(Method::GET, "/api/openapi.json", None, None).await;
-    assert_eq!(reply.status, StatusCode::OK);
-    serde_json::from_str(&reply.text).expect("the document is JSON")
-}
-
 /// Every operation as (method, path, operation).
 fn operations(doc: &Value) -> Vec<(String, String, Value)> {
     let mut all = Vec::new();
@@ -32,7 +26,7 @@ fn operations(doc: &Value) -> Vec<(String, String, Value)> {
 #[tokio::test]
 async fn problems_are_declared_as_problem_json() {
     let app = App::start().await;
-    let doc = document(&app).await;
+    let doc = app.document().await;
     let mut problems = 0;
     for (method, path, operation) in operations(&doc) {
         for (status, response) in operation["responses"].as_object().unwrap() {
@@ -62,7 +56,7 @@ async fn problems_are_declared_as_problem_json() {
 #[tokio::test]
 async fn every_route_declares_the_4xx_its_input_and_login_can_cause() {
     let app = App::start().await;
-    let doc = document(&app).await;
+    let doc = app.document().await;
     for (method, path, operation) in operations(&doc) {
         let responses = operation["responses"].as_object().unwrap();
         let secured = operation["security"]
@@ -106,7 +100,7 @@ fn refs(value: &Value, found: &mut Vec<String>) {
 #[tokio::test]
 async fn every_referenced_schema_is_in_components() {
     let app = App::start().await;
-    let doc = document(&app).await;
+    let doc = app.document().await;
     let mut found = Vec::new();
     refs(&doc, &mut found);
     assert!(found.len() > 30);
@@ -126,7 +120,7 @@ async fn every_referenced_schema_is_in_components() {
 #[tokio::test]
 async fn operation_ids_are_unique() {
     let app = App::start().await;
-    let doc = document(&app).await;
+    let doc = app.document().await;
     let mut seen = std::collections::HashMap::new();
     for (method, path, operation) in operations(&doc) {
         let id = operation["operationId"]
@@ -193,7 +187,7 @@ fn assert_fits(schema: &Value, body: &Value, what: &str) {
 async fn policies_view_schema_accepts_the_version_it_is_sent_with() {
     let app = App::start().await;
     let admin = app.admin().await;
-    let doc = document(&app).await;
+    let doc = app.document().await;
     let view = component(&doc, "PoliciesView");
     assert!(view["properties"]["version"].is_object());
     // The input still refuses unknown fields, as the handler does.
@@ -232,7 +226,7 @@ async fn policies_view_schema_accepts_the_version_it_is_sent_with() {
 async fn connection_views_fit_their_schema_before_and_after_the_first_save() {
     let app = App::start().await;
     let admin = app.admin().await;
-    let doc = document(&app).await;
+    let doc = app.document().await;
     for configure in [false, true] {
         if configure {
             app.configure(&admin).await;
@@ -254,7 +248,7 @@ async fn connection_views_fit_their_schema_before_and_after_the_first_save() {
 async fn rejected_requests_answer_as_declared() {
     let app = App::start().await;
     let admin = app.admin().await;
-    let doc = document(&app).await;
+    let doc = app.document().await;
     let cases = [
         (
             "get",
@@ -316,7 +310,7 @@ async fn rejected_requests_answer_as_declared() {
 #[tokio::test]
 async fn path_parameters_are_constrained() {
     let app = App::start().await;
-    let doc = document(&app).await;
+    let doc = app.document().await;
     let mut checked = 0;
     for (method, path, operation) in operations(&doc) {
         for p in operation["parameters"]
@@ -363,16 +357,33 @@ async fn path_parameters_are_constrained() {
     };
     // The patterns are plain regular expressions; check them by hand on real values.
     let zammad = pattern_of("/api/mappings/{kind}/{zammad}", "put", "zammad");
-    assert_eq!(zammad, "^(none|[0-9]{1,19})$");
+    // Neither 0 nor `none` (an activity's key, which the user and customer kinds refuse).
+    assert_eq!(zammad, "^[1-9][0-9]{0,18}$");
+    // `.` and `..` are path segments clients resolve away: no pattern admits them.
     let run = pattern_of("/api/sync-runs/{id}", "get", "id");
-    assert_eq!(run, "^[A-Za-z0-9._-]{1,128}$");
+    assert_eq!(run, "^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$");
+    for method in ["patch", "delete"] {
+        assert_eq!(
+            pattern_of("/api/users/{username}", method, "username"),
+            sync_service::console::users::USERNAME_PATTERN
+        );
+    }
+    assert_eq!(
+        pattern_of("/api/users/{username}/reset-password", "post", "username"),
+        sync_service::console::users::USERNAME_PATTERN
+    );
+    assert_eq!(
+        doc["components"]["schemas"]["NewUser"]["properties"]["username"]["pattern"],
+        sync_service::console::users::USERNAME_PATTERN
+    );
     let conflict = pattern_of("/api/conflicts/{id}/resolve", "post", "id");
     assert_eq!(conflict, "^[A-Za-z0-9_-]{1,128}$");
     let real_run = sync_store::control::RunId::generate(chrono::Utc::now()).0;
     assert!(
-        real_run
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c)),
+        real_run.starts_with(|c: char| c.is_ascii_alphanumeric())
+            && real_run
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c)),
         "{real_run}"
     );
     let real_conflict = sync_store::conflicts::ConflictId::generate().0;
@@ -381,4 +392,185 @@ async fn path_parameters_are_constrained() {
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || "_-".contains(c))
     );
+}
+
+/// Every link names an operation of the document and gives each of its path parameters (and
+/// nothing else), so a stateful client can follow it.
+#[tokio::test]
+async fn links_lead_to_operations_with_their_path_parameters() {
+    let app = App::start().await;
+    let doc = app.document().await;
+    let mut followed = 0;
+    for (method, path, operation) in operations(&doc) {
+        for (status, response) in operation["responses"].as_object().unwrap() {
+            assert!(
+                response.get("links") != Some(&Value::Null),
+                "{method} {path} {status}: links is null"
+            );
+            let Some(links) = response["links"].as_object() else {
+                continue;
+            };
+            for (name, link) in links {
+                let reference = link["operationRef"].as_str().unwrap();
+                let pointer = reference.trim_start_matches('#');
+                let target = doc
+                    .pointer(pointer)
+                    .unwrap_or_else(|| panic!("{method} {path} {status} {name}: no {reference}"));
+                let mut wanted: Vec<String> = target["parameters"]
+                    .as_array()
+                    .map(|ps| {
+                        ps.iter()
+                            .filter(|p| p["in"] == "path")
+                            .map(|p| p["name"].as_str().unwrap().to_owned())
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                let mut given: Vec<String> = link["parameters"]
+                    .as_object()
+                    .unwrap()
+                    .keys()
+                    .cloned()
+                    .collect();
+                wanted.sort();
+                given.sort();
+                assert_eq!(given, wanted, "{method} {path} {status} {name}");
+                followed += 1;
+            }
+        }
+    }
+    assert!(followed >= 6, "only {followed} links");
+}
+
+/// Inputs say what their checks take: ids start at 1, fixed words are enums, a CSV import has
+/// its header (what schemathesis needs to generate data the API accepts).
+#[tokio::test]
+async fn inputs_state_their_real_constraints() {
+    let app = App::start().await;
+    let doc = app.document().await;
+    let schemas = &doc["components"]["schemas"];
+    assert_eq!(
+        schemas["MappingTarget"]["properties"]["kimai"]["minimum"],
+        1
+    );
+    assert_eq!(
+        schemas["Policies"]["properties"]["placement"]["enum"],
+        json!(["end_at_logged", "begin_at_logged"])
+    );
+    assert_eq!(
+        schemas["Policies"]["properties"]["rounding"]["properties"]["mode"]["enum"],
+        json!(["none", "up", "down", "nearest"])
+    );
+    assert_eq!(
+        schemas["Policies"]["properties"]["project_strategy"]["oneOf"]
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
+    assert_eq!(
+        schemas["NewUser"]["properties"]["role"]["enum"],
+        json!(["viewer", "admin"])
+    );
+    assert_eq!(
+        schemas["PasswordChange"]["properties"]["new_password"]["minLength"],
+        12
+    );
+    assert_eq!(
+        schemas["ApproveMany"]["properties"]["entries"]["maxItems"],
+        500
+    );
+    let csv = &doc["paths"]["/api/mappings/{kind}/import"]["post"]["requestBody"]["content"]["text/csv"]
+        ["schema"];
+    assert!(
+        csv["pattern"]
+            .as_str()
+            .unwrap()
+            .starts_with("^zammad,kimai"),
+        "{csv}"
+    );
+
+    // Filters take the words the API knows, and the GDPR subject the identifiers it searches.
+    let parameter = |path: &str, name: &str| {
+        doc["paths"][path]["get"]["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == name)
+            .unwrap_or_else(|| panic!("{path} has no parameter {name}"))["schema"]
+            .clone()
+    };
+    assert_eq!(
+        parameter("/api/conflicts", "status")["enum"],
+        json!(["open", "resolved"])
+    );
+    assert_eq!(
+        parameter("/api/conflicts", "reason")["enum"][0],
+        "unmapped_user"
+    );
+    assert_eq!(parameter("/api/conflicts", "ticket")["minimum"], 1);
+    assert_eq!(
+        parameter("/api/sync-runs", "state")["enum"],
+        json!(["running", "succeeded", "failed", "cancelled"])
+    );
+    assert_eq!(
+        parameter("/api/audit", "kind")["enum"],
+        json!(["access", "sync"])
+    );
+    let subject = &schemas["Subject"]["properties"];
+    assert_eq!(subject["emails"]["items"]["minLength"], 3);
+    assert_eq!(subject["names"]["items"]["maxLength"], 200);
+    assert_eq!(subject["emails"]["maxItems"], 20);
+    let muted = &schemas["NotificationsInput"]["properties"]["muted"];
+    assert_eq!(muted["uniqueItems"], true);
+    assert!(
+        !muted["items"]["enum"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("Notification Test")),
+        "{muted}"
+    );
+    // `If-Match` is a header or none; never the text "null".
+    let if_match = doc["paths"]["/api/policies"]["put"]["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "If-Match")
+        .unwrap()["schema"]
+        .clone();
+    assert_eq!(if_match["type"], "string");
+    // Wherever `null` is allowed next to a list of values, it is among them.
+    let mut nullable_enums = 0;
+    let mut stack = vec![doc.clone()];
+    while let Some(value) = stack.pop() {
+        match value {
+            Value::Object(fields) => {
+                if let (Some(Value::Array(types)), Some(Value::Array(values))) =
+                    (fields.get("type"), fields.get("enum"))
+                    && types.contains(&json!("null"))
+                {
+                    nullable_enums += 1;
+                    assert!(values.contains(&Value::Null), "{fields:?}");
+                }
+                stack.extend(fields.into_iter().map(|(_, v)| v));
+            }
+            Value::Array(items) => stack.extend(items),
+            _ => {}
+        }
+    }
+    assert!(nullable_enums >= 2, "{nullable_enums}");
+
+    // The examples the document gives are accepted as they stand.
+    let admin = app.admin().await;
+    let examples = [
+        (Method::PUT, "/api/mappings/user/3", json!({"kimai": 1})),
+        (
+            Method::PUT,
+            "/api/schedule",
+            json!({"cron": "0 */6 * * *", "time_zone": "Europe/Berlin", "enabled": true}),
+        ),
+    ];
+    for (method, path, body) in examples {
+        let reply = app.call(method, path, Some(&admin), Some(body)).await;
+        assert_eq!(reply.status, StatusCode::OK, "{path}: {}", reply.text);
+    }
 }

@@ -107,6 +107,24 @@ async fn invalid_policies_name_each_field_and_change_nothing() {
             "tags"
         ]
     );
+    // Values schemathesis stored and got back, against the answer's schema: an id past the
+    // document's maximum (2^53 - 1, which the console would read as another number), and a
+    // step over a day while rounding is off (the step is kept, so it is checked all the same).
+    for (field, value) in [
+        ("fallback_customer", json!(9_007_199_254_740_992_u64)),
+        (
+            "rounding",
+            json!({"mode": "none", "step_minutes": 1441, "minimum_minutes": null}),
+        ),
+    ] {
+        let mut bad = valid();
+        bad[field] = value;
+        let reply = app
+            .call(Method::PUT, "/api/policies", Some(&admin), Some(bad))
+            .await;
+        reply.assert_problem(StatusCode::BAD_REQUEST);
+        assert_eq!(reply.error_fields(), [field]);
+    }
     let mut unknown = valid();
     unknown["placement"] = json!("sideways");
     app.call(Method::PUT, "/api/policies", Some(&admin), Some(unknown))

@@ -9,7 +9,9 @@ use support::*;
 use sync_core::ids::TimesheetId;
 use sync_core::plan::ConflictReason;
 use sync_store::clock::Clock;
-use sync_store::conflicts::{ConflictId, ConflictStatus, ConflictsStore, ResolutionEffect};
+use sync_store::conflicts::{
+    ConflictId, ConflictStatus, ConflictsStore, ResolutionAction, ResolutionEffect,
+};
 use sync_store::control::{ControlStore, DocumentKind};
 use sync_store::queue::{SyncReason, TicketSyncMessage, decode};
 
@@ -464,4 +466,86 @@ async fn a_follow_up_that_cannot_be_queued_is_503_and_the_resolution_stays() {
             .iter()
             .any(|r| r.event.action == "conflict.resolve" && r.event.detail["id"] == "u1")
     );
+}
+
+/// The document's `ignore` link from the listing resolves a conflict of every reason: following
+/// it as a client would (the listing's first id, the link's body) is a 200 each time.
+#[tokio::test]
+async fn the_documents_ignore_link_resolves_a_conflict_of_every_reason() {
+    let app = App::start().await;
+    let admin = app.admin().await;
+    let doc = app.document().await;
+    let link = &doc["paths"]["/api/conflicts"]["get"]["responses"]["200"]["links"]["ignore"];
+    assert_eq!(link["parameters"]["id"], "$response.body#/items/0/id");
+    let body = link["requestBody"].clone();
+    for (i, reason) in ConflictReason::ALL.into_iter().enumerate() {
+        let n = i as u64 + 1;
+        open(&app, &format!("c-link-{n}"), 900 + n, n, reason).await;
+        let listing = app
+            .call(
+                Method::GET,
+                &format!("/api/conflicts?ticket={}", 900 + n),
+                Some(&admin),
+                None,
+            )
+            .await;
+        let id = listing.json["items"][0]["id"].as_str().unwrap().to_owned();
+        let reply = resolve(&app, &admin, &id, body.clone()).await;
+        assert_eq!(reply.status, StatusCode::OK, "{reason:?}: {}", reply.text);
+    }
+}
+
+/// The document states which actions fit a filter's reason (one `oneOf` variant per set of
+/// actions), so a client can send only bodies the API takes: every (reason, action) pair is
+/// answered 200 exactly when a variant of the document admits it, 400 otherwise.
+#[tokio::test]
+async fn a_bulk_filter_takes_exactly_the_actions_the_document_lists_for_its_reason() {
+    let app = App::start().await;
+    let admin = app.admin().await;
+    let doc = app.document().await;
+    let variants = doc["components"]["schemas"]["ResolveMany"]["oneOf"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let listed = |reason: Option<&str>, action: &str| -> bool {
+        variants.iter().any(|v| {
+            let p = &v["properties"];
+            let takes_action = p["action"]["enum"]
+                .as_array()
+                .is_some_and(|a| a.contains(&json!(action)));
+            let filter_reason = &p["filter"]["properties"]["reason"];
+            let takes_reason = match reason {
+                Some(r) => filter_reason["enum"]
+                    .as_array()
+                    .is_some_and(|e| e.contains(&json!(r))),
+                None => filter_reason["type"] == "null",
+            };
+            takes_action && takes_reason
+        })
+    };
+    let actions = ResolutionAction::ALL.map(|a| a.as_str());
+    let reasons = ConflictReason::ALL.map(|r| Some(r.as_str()));
+    let mut admitted = 0;
+    for reason in reasons.into_iter().chain([None]) {
+        for action in actions {
+            let body = json!({"action": action, "filter": {"reason": reason, "ticket": 999}});
+            let reply = app
+                .call(
+                    Method::POST,
+                    "/api/conflicts/resolve",
+                    Some(&admin),
+                    Some(body.clone()),
+                )
+                .await;
+            let expected = if listed(reason, action) {
+                admitted += 1;
+                StatusCode::OK
+            } else {
+                StatusCode::BAD_REQUEST
+            };
+            assert_eq!(reply.status, expected, "{body}: {}", reply.text);
+        }
+    }
+    // The 14 reasons' own actions but `link` (23), and the six bulk actions without a reason.
+    assert_eq!(admitted, 29);
 }

@@ -59,7 +59,14 @@ async fn a_new_user_logs_in_with_the_temporary_password_and_changes_nothing_unti
             Some(json!({"current_password": "not it", "new_password": "a long new password"})),
         )
         .await;
-    wrong.assert_problem(StatusCode::BAD_REQUEST);
+    // Well formed, but the proof is wrong: refused, and the session stays.
+    wrong.assert_problem(StatusCode::FORBIDDEN);
+    assert!(
+        wrong.json["detail"]
+            .as_str()
+            .unwrap()
+            .contains("current password")
+    );
     let short = app
         .call(
             Method::POST,
@@ -137,17 +144,44 @@ async fn the_last_enabled_admin_stays_and_nobody_removes_themselves() {
         )
         .await;
     assert_eq!(created.status, StatusCode::CREATED);
+    // Even then nobody locks themselves out: not by role, not by disabling, not by a reset.
+    for change in [json!({"role": "viewer"}), json!({"disabled": true})] {
+        app.call(Method::PATCH, &path, Some(&admin), Some(change))
+            .await
+            .assert_problem(StatusCode::CONFLICT);
+    }
+    app.call(
+        Method::POST,
+        &format!("{path}/reset-password"),
+        Some(&admin),
+        None,
+    )
+    .await
+    .assert_problem(StatusCode::CONFLICT);
+    // The second admin may make the first a viewer ...
+    let temporary = created.json["temporary_password"].as_str().unwrap();
+    let first = app.token("ada", temporary).await;
+    let changed = app
+        .call(
+            Method::POST,
+            "/api/auth/password",
+            Some(&first),
+            Some(json!({"current_password": temporary, "new_password": "ada's own long password"})),
+        )
+        .await;
+    assert_eq!(changed.status, StatusCode::OK, "{}", changed.text);
+    let ada = changed.json["token"].as_str().unwrap().to_owned();
     let demoted = app
         .call(
             Method::PATCH,
             &path,
-            Some(&admin),
+            Some(&ada),
             Some(json!({"role": "viewer"})),
         )
         .await;
     assert_eq!(demoted.status, StatusCode::OK, "{}", demoted.text);
     assert_eq!(demoted.json["role"], "viewer");
-    // ... and is one at once: the same token may change nothing now.
+    // ... who is one at once: the same token may change nothing now.
     app.call(Method::GET, "/api/users", Some(&admin), None)
         .await
         .assert_problem(StatusCode::FORBIDDEN);
@@ -228,5 +262,58 @@ async fn a_reset_ends_the_users_sessions_and_a_disabled_user_is_out() {
             actions.iter().any(|a| a == action),
             "{action} in {actions:?}"
         );
+    }
+}
+
+/// A username needs a letter or a digit. `.` and `..` are path segments that every HTTP client
+/// and browser resolves away (`/api/users/..` is `/api/`), so a user of that name could never be
+/// changed, reset or removed; names of punctuation alone are refused with them.
+#[tokio::test]
+async fn a_username_needs_a_letter_or_digit_so_that_its_path_reaches_it() {
+    let app = App::start().await;
+    let admin = app.admin().await;
+    for name in [".", "..", "...", "_", "-@-"] {
+        let refused = app
+            .call(
+                Method::POST,
+                "/api/users",
+                Some(&admin),
+                Some(json!({"username": name, "role": "viewer"})),
+            )
+            .await;
+        refused.assert_problem(StatusCode::BAD_REQUEST);
+        assert!(
+            refused.text.contains("letter or digit"),
+            "{name}: {}",
+            refused.text
+        );
+    }
+    for name in ["..a", "b..", "7", "@x_"] {
+        let created = app
+            .call(
+                Method::POST,
+                "/api/users",
+                Some(&admin),
+                Some(json!({"username": name, "role": "viewer"})),
+            )
+            .await;
+        assert_eq!(
+            created.status,
+            StatusCode::CREATED,
+            "{name}: {}",
+            created.text
+        );
+        let path = format!("/api/users/{name}");
+        let reset = app
+            .call(
+                Method::POST,
+                &format!("{path}/reset-password"),
+                Some(&admin),
+                None,
+            )
+            .await;
+        assert_eq!(reset.status, StatusCode::OK, "{name}: {}", reset.text);
+        let gone = app.call(Method::DELETE, &path, Some(&admin), None).await;
+        assert_eq!(gone.status, StatusCode::NO_CONTENT, "{name}: {}", gone.text);
     }
 }

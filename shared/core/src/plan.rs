@@ -84,6 +84,25 @@ pub enum ConflictReason {
 }
 
 impl ConflictReason {
+    /// Every reason, in declaration order: for the tests and listings that go through them all.
+    /// A new reason is added here as well as in `as_str`.
+    pub const ALL: [ConflictReason; 14] = [
+        ConflictReason::ProbableDuplicate,
+        ConflictReason::LockedOrExported,
+        ConflictReason::BothChanged,
+        ConflictReason::DeletedInKimai,
+        ConflictReason::Orphaned,
+        ConflictReason::UnmappedActivity,
+        ConflictReason::UnmappedUser,
+        ConflictReason::UnmappedCustomer,
+        ConflictReason::UnmappedProject,
+        ConflictReason::KimaiRejected,
+        ConflictReason::AmbiguousLocalTime,
+        ConflictReason::DuplicateTimesheets,
+        ConflictReason::ProjectLocked,
+        ConflictReason::NoRoomOnDay,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             ConflictReason::ProbableDuplicate => "probable_duplicate",

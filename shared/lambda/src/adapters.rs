@@ -1,4 +1,4 @@
-//! Builds every adapter of the five functions from the AWS configuration and the environment,
+//! Builds every adapter of the six functions from the AWS configuration and the environment,
 //! once per Lambda instance (the Init phase); handlers then borrow what they were given.
 //!
 //! [`Aws`] holds what a process has once: the configuration, the wall clock and the one secret
@@ -15,11 +15,12 @@ use std::sync::Arc;
 use sync_service::connections::Connections;
 use sync_service::events::Publisher;
 use sync_service::fetch::FetchPorts;
+use sync_service::privacy::PrivacyPorts;
 use sync_service::sync_stores::SyncStores;
 use sync_service::upstream::CallRates;
 use sync_store::aws::{
-    DynamoAuditLog, DynamoConflicts, DynamoControl, DynamoEntries, EventBridgeBus,
-    LambdaFetchLauncher, SchedulerSchedule, SecretsManagerSource, SqsQueue,
+    DynamoAuditLog, DynamoConflicts, DynamoControl, DynamoEntries, EventBridgeBus, LambdaLauncher,
+    SchedulerSchedule, SecretsManagerSource, SqsQueue,
 };
 use sync_store::clock::{Clock, SystemClock};
 use sync_store::queue::{KimaiWriteMessage, QueueMessage, TicketSyncMessage};
@@ -96,8 +97,11 @@ impl Aws {
     }
 
     /// scheduled-fetch, invoked asynchronously (`SCHEDULE_TARGET_ARN`: the schedule's target).
-    pub fn fetch_launcher(&self) -> StoreResult<Arc<LambdaFetchLauncher>> {
-        Ok(Arc::new(LambdaFetchLauncher::from_env(&self.config)?))
+    pub fn fetch_launcher(&self) -> StoreResult<Arc<LambdaLauncher>> {
+        Ok(Arc::new(LambdaLauncher::from_env(
+            &self.config,
+            env::SCHEDULE_TARGET_ARN,
+        )?))
     }
 
     /// The work queue `queue` (its URL variable, e.g. `TICKET_SYNC_QUEUE_URL`).
@@ -217,6 +221,21 @@ pub fn reconcile(aws: &Aws) -> StoreResult<reconcile::Deps> {
     })
 }
 
+/// gdpr-purge: the four tables, both work queues and both dead-letter queues.
+pub fn privacy(aws: &Aws) -> StoreResult<PrivacyPorts> {
+    Ok(PrivacyPorts {
+        entries: aws.entries()?,
+        conflicts: aws.conflicts()?,
+        control: aws.control()?,
+        audit: aws.audit()?,
+        clock: aws.clock(),
+        ticket_sync: aws.queue::<TicketSyncMessage>(TICKET_SYNC_QUEUE)?,
+        ticket_sync_dead: aws.dead_letter_queue::<TicketSyncMessage>(TICKET_SYNC_QUEUE)?,
+        kimai_write: aws.queue::<KimaiWriteMessage>(KIMAI_WRITE_QUEUE)?,
+        kimai_write_dead: aws.dead_letter_queue::<KimaiWriteMessage>(KIMAI_WRITE_QUEUE)?,
+    })
+}
+
 /// kimai-writer: the four tables, Kimai, the kimai-write queue's deployed `maxReceiveCount`.
 pub fn writer(aws: &Aws) -> StoreResult<writer::Deps> {
     let stores = aws.sync_stores()?;
@@ -248,6 +267,10 @@ pub fn console_api(aws: &Aws) -> StoreResult<ApiState> {
         },
         schedule: aws.schedule()?,
         fetch_launcher: aws.fetch_launcher()?,
+        purge_launcher: Arc::new(LambdaLauncher::from_env(
+            &aws.config,
+            env::GDPR_PURGE_FUNCTION,
+        )?),
         secrets: secrets.clone(),
         // The same cache, so a token the console writes is read back at once.
         secret_writer: secrets,

@@ -8,13 +8,13 @@
 //! ```
 //!
 //! Why a crate of its own: the service must not know Lambda (its tests run the use cases on
-//! the in-memory adapters, and a console or a script may call them too), and five `main`s must
+//! the in-memory adapters, and a console or a script may call them too), and six `main`s must
 //! not each know how to build DynamoDB, SQS and Secrets Manager adapters or how an SQS batch
 //! reports partial failures. Both live here once, so a function crate is only its `main`, and
 //! the handlers are tested here on Lambda event files, over in-memory stores.
 //!
 //! - [`adapters`]: builds every AWS adapter from the configuration and the environment, for all
-//!   five functions (one secret cache per process).
+//!   six functions (one secret cache per process).
 //! - [`sqs`]: the one SQS-batch helper of the two queue consumers (typed records, processed
 //!   concurrently, partial batch failures).
 //! - [`deadline`]: when an invocation's work must end (Lambda's deadline minus margins).
@@ -23,7 +23,7 @@
 //! - [`xray`]: X-Ray subsegments around the calls to Zammad and Kimai.
 //! - One module per function, with its handler and what it needs:
 //!   [`ingest`] (webhook-ingest), [`fetch`] (scheduled-fetch), [`reconcile`], [`writer`]
-//!   (kimai-writer), [`api`] (the console API).
+//!   (kimai-writer), [`api`] (the console API), [`purge`] (gdpr-purge).
 
 pub mod adapters;
 pub mod api;
@@ -31,6 +31,7 @@ pub mod deadline;
 pub mod fetch;
 pub mod ingest;
 pub mod metrics;
+pub mod purge;
 pub mod reconcile;
 pub mod sqs;
 pub mod writer;

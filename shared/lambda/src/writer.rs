@@ -10,6 +10,7 @@ use lambda_runtime::{Error, LambdaEvent, service_fn};
 use std::sync::Arc;
 use sync_service::connections::Connections;
 use sync_service::outage::WaitForKimai;
+use sync_service::privacy::suppression::Suppressed;
 use sync_service::sync_stores::SyncStores;
 use sync_service::writer::{Writer, WriterCache};
 use sync_store::queue::{KimaiWriteMessage, MessageQueue};
@@ -62,10 +63,19 @@ pub async fn handle(deps: &Deps, event: SqsEvent, deadline: Option<Deadline>) ->
         deps.stores.now(),
     )
     .await;
+    // Read per batch, so a purge is heeded by the next batch (one query).
+    let suppressed = match Suppressed::load(deps.stores.control.as_ref()).await {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot read the purged people");
+            return all_failed(event);
+        }
+    };
     let writer = Arc::new(
         Writer::new(kimai, deps.stores.clone(), deps.holder.clone())
             .with_max_receive_count(deps.max_receive_count)
-            .with_wait(wait),
+            .with_wait(wait)
+            .with_suppressed(suppressed),
     );
     let cache = deps.cache.clone();
     let response = process_batch(

@@ -51,6 +51,7 @@ pub mod policy_settings;
 pub mod resolution;
 pub mod runs;
 pub mod schedule;
+pub mod schemas;
 pub mod users;
 
 pub use access::{AccessLog, Actor};

@@ -180,20 +180,62 @@ pub async fn record_decision(
     decision: &Decision,
     now: DateTime<Utc>,
 ) -> Result<(), RecordError> {
+    update(control, ticket, now, |decisions| {
+        decisions.record(ticket, decision.clone());
+        true
+    })
+    .await
+    .map(|_| ())
+}
+
+/// Removes every decision on `keys` from the ticket's document (a GDPR purge: the keys are a
+/// purged person's entries). A document left empty stays (the ticket id is all it holds):
+/// deleting it could drop a resolution written in between. How many list items went.
+pub async fn forget_keys(
+    control: &dyn ControlStore,
+    ticket: TicketId,
+    keys: &BTreeSet<EntryKey>,
+    now: DateTime<Utc>,
+) -> Result<usize, RecordError> {
+    let mut removed = 0;
+    update(control, ticket, now, |d| {
+        let before = d.create_anyway.len() + d.ignored.len() + d.decisions.len();
+        d.create_anyway.retain(|k| !keys.contains(k));
+        d.ignored.retain(|k| !keys.contains(k));
+        d.decisions.retain(|x| !keys.contains(&x.key));
+        removed = before - (d.create_anyway.len() + d.ignored.len() + d.decisions.len());
+        removed > 0
+    })
+    .await?;
+    Ok(removed)
+}
+
+/// Reads the ticket's document, lets `change` edit it, and writes it back conditional on the
+/// version read (again when another writer came first). `change` answers whether it changed
+/// anything (nothing is written otherwise). The document as written, `None` if there was
+/// nothing to write.
+async fn update(
+    control: &dyn ControlStore,
+    ticket: TicketId,
+    now: DateTime<Utc>,
+    mut change: impl FnMut(&mut TicketDecisions) -> bool,
+) -> Result<Option<TicketDecisions>, RecordError> {
     let id = decisions_id(ticket);
     for _ in 0..WRITE_ATTEMPTS {
         let (mut decisions, expected) = match load_versioned(control, ticket).await? {
             Some((d, version)) => (d, ExpectedVersion::Version(version)),
             None => (TicketDecisions::default(), ExpectedVersion::New),
         };
-        decisions.record(ticket, decision.clone());
+        if !change(&mut decisions) {
+            return Ok(None);
+        }
         let body = serde_json::to_value(&decisions)
             .map_err(|e| StoreError::Corrupt(format!("decisions of ticket {}: {e}", ticket.0)))?;
         match control
             .put_document(DECISIONS_KIND, &id, &body, expected, now)
             .await?
         {
-            DocumentWrite::Written { .. } => return Ok(()),
+            DocumentWrite::Written { .. } => return Ok(Some(decisions)),
             DocumentWrite::VersionConflict { .. } => continue,
         }
     }

@@ -26,6 +26,8 @@
 //!
 //! [`connection_check`]: the daily check of both tokens and their permissions.
 //! [`events`]: the domain events the pipeline publishes on the stack's bus (one publisher).
+//! [`privacy`]: forgetting a person: what is held about them, the background purge (the
+//! gdpr-purge function) and the suppression that keeps reconcile from bringing them back.
 //!
 //! [`console`]: the console's use cases, one module each (users, connections, mappings,
 //! policies, schedule, conflicts and their resolution, the ledger and approvals, runs, dead
@@ -45,6 +47,7 @@ pub mod ingest;
 pub mod kimai_write;
 pub mod outage;
 pub mod policies;
+pub mod privacy;
 pub mod reconcile;
 pub mod settings;
 pub mod sync_stores;

@@ -5,6 +5,16 @@
 //!
 //! The console edits the same document as a [`SyncPolicyDocument`] (mappings and policies).
 //!
+//! **Mappings live in their own items.** The four maps under `mappings` (`activity_by_type`,
+//! `customer_by_organisation`, `project_by_group`, `user_by_agent`) grow with the customer's
+//! Zammad; inside one document they would reach DynamoDB's 400 KB item limit at a few thousand
+//! entries. Each mapping is a `DocumentKind::Mapping` document of its own (id
+//! `<map>.<zammad id>`, body `{"kimai": <id>}`), and the policy document holds the rest. A
+//! reader gets the document with the maps filled in from the items ([`load_sync_policy`],
+//! [`SyncPolicyDocument::load`]: two reads, the items in one paged query). Maps written inline
+//! (the demo seed, documents from before) are read too; an item wins over an inline entry, and
+//! the first console save moves them into items.
+//!
 //! The Kimai API user of the mappings is always the owner of the configured Kimai token (read
 //! with `GET /api/users/me`), whatever the document says: the token decides who writes.
 
@@ -12,6 +22,7 @@ use crate::console::error::{ConsoleError, ConsoleResult, FieldError};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
+use std::collections::BTreeMap;
 use sync_core::aggregation::Aggregation;
 use sync_core::ids::KimaiUserId;
 use sync_core::mapping::Mappings;
@@ -90,18 +101,101 @@ impl PolicyError {
     }
 }
 
-/// Reads the policy; a missing document gives [`SyncPolicy::unconfigured`].
+/// Reads the policy with its mappings; nothing stored gives [`SyncPolicy::unconfigured`].
 pub async fn load_sync_policy(
     control: &dyn ControlStore,
     api_user: KimaiUserId,
 ) -> Result<SyncPolicy, PolicyError> {
-    let Some(doc) = control
+    let head = control
         .get_document(DocumentKind::Policy, SYNC_POLICY_ID)
-        .await?
-    else {
-        return Ok(SyncPolicy::unconfigured(api_user));
+        .await?;
+    let items = load_mapping_items(control).await?;
+    let mut body = match head {
+        None if items.is_empty() => return Ok(SyncPolicy::unconfigured(api_user)),
+        None => Map::new(),
+        Some(doc) => match doc.body {
+            Value::Object(body) => body,
+            _ => {
+                return Err(PolicyError::Invalid(
+                    "policy/sync is not a JSON object".into(),
+                ));
+            }
+        },
     };
-    read_policy(doc.body, api_user)
+    merge_items(&mut body, &items);
+    read_policy(Value::Object(body), api_user)
+}
+
+/// The maps under `mappings` whose entries are items of their own.
+const MAPPING_MAPS: [&str; 4] = [
+    "activity_by_type",
+    "customer_by_organisation",
+    "project_by_group",
+    "user_by_agent",
+];
+
+/// Every mapping item: id (`<map>.<zammad id>`) → the Kimai id as stored.
+async fn load_mapping_items(
+    control: &dyn ControlStore,
+) -> Result<BTreeMap<String, Value>, StoreError> {
+    Ok(control
+        .list_documents(DocumentKind::Mapping)
+        .await?
+        .into_iter()
+        .filter_map(|d| Some((d.id, d.body.get("kimai")?.clone())))
+        .collect())
+}
+
+/// Fills the maps under `mappings` in from the items (an item wins over an inline entry).
+fn merge_items(body: &mut Map<String, Value>, items: &BTreeMap<String, Value>) {
+    if items.is_empty() {
+        return;
+    }
+    let mappings = mappings_object(body);
+    for (id, kimai) in items {
+        let Some((map, zammad)) = id.split_once('.') else {
+            continue;
+        };
+        if !MAPPING_MAPS.contains(&map) {
+            continue;
+        }
+        let entry = mappings
+            .entry(map)
+            .or_insert_with(|| Value::Object(Map::new()));
+        if !entry.is_object() {
+            *entry = Value::Object(Map::new());
+        }
+        if let Some(entries) = entry.as_object_mut() {
+            entries.insert(zammad.to_owned(), kimai.clone());
+        }
+    }
+}
+
+/// The body as stored (the maps emptied) and the items its maps make.
+fn split_items(body: &Map<String, Value>) -> (Map<String, Value>, BTreeMap<String, Value>) {
+    let mut head = body.clone();
+    let mut items = BTreeMap::new();
+    if let Some(mappings) = head.get_mut("mappings").and_then(Value::as_object_mut) {
+        for map in MAPPING_MAPS {
+            if let Some(Value::Object(entries)) = mappings.remove(map) {
+                for (zammad, kimai) in entries {
+                    items.insert(format!("{map}.{zammad}"), kimai);
+                }
+            }
+        }
+    }
+    (head, items)
+}
+
+/// The `mappings` object of a body, made one if it is missing or not an object.
+fn mappings_object(body: &mut Map<String, Value>) -> &mut Map<String, Value> {
+    let entry = body
+        .entry("mappings")
+        .or_insert_with(|| Value::Object(Map::new()));
+    if !entry.is_object() {
+        *entry = Value::Object(Map::new());
+    }
+    entry.as_object_mut().expect("made an object above")
 }
 
 /// The body as a validated policy.
@@ -127,16 +221,18 @@ fn fill_in_api_user(body: &mut Value, api_user: KimaiUserId) {
 // ---------------------------------------------------------------- as the console edits it
 
 /// The policy document as the console edits it: the time policy, approval mode and, under
-/// `mappings`, every mapping and mapping policy, in one document, so the pipeline sees exactly
-/// what the console saved. Its version is the unit of optimistic concurrency.
+/// `mappings`, every mapping (filled in from their items) and mapping policy. The policy
+/// document's version is the unit of optimistic concurrency for all of it, mappings included.
 ///
 /// The body is edited as JSON so fields this code does not know survive an edit; every write
 /// is checked by reading it back as a [`SyncPolicy`] first.
 pub struct SyncPolicyDocument {
-    /// An object with a `mappings` object (once edited).
+    /// An object with a `mappings` object (once edited), the maps filled in.
     pub body: Map<String, Value>,
     /// 0: not stored yet.
     pub version: u64,
+    /// The mapping items as read: a save writes only what changed.
+    items: BTreeMap<String, Value>,
 }
 
 impl SyncPolicyDocument {
@@ -145,21 +241,24 @@ impl SyncPolicyDocument {
         let doc = control
             .get_document(DocumentKind::Policy, SYNC_POLICY_ID)
             .await?;
-        let Some(doc) = doc else {
-            return Ok(SyncPolicyDocument {
-                body: Map::new(),
-                version: 0,
-            });
+        let items = load_mapping_items(control).await?;
+        let (mut body, version) = match doc {
+            None => (Map::new(), 0),
+            Some(doc) => match doc.body {
+                Value::Object(body) => (body, doc.version),
+                _ => {
+                    return Err(ConsoleError::Internal(
+                        "policy/sync is not a JSON object".into(),
+                    ));
+                }
+            },
         };
-        match doc.body {
-            Value::Object(body) => Ok(SyncPolicyDocument {
-                body,
-                version: doc.version,
-            }),
-            _ => Err(ConsoleError::Internal(
-                "policy/sync is not a JSON object".into(),
-            )),
-        }
+        merge_items(&mut body, &items);
+        Ok(SyncPolicyDocument {
+            body,
+            version,
+            items,
+        })
     }
 
     /// Refuses an edit based on another version than the one just read (`read_at`, when the
@@ -176,14 +275,7 @@ impl SyncPolicyDocument {
     }
 
     pub fn mappings_mut(&mut self) -> &mut Map<String, Value> {
-        let entry = self
-            .body
-            .entry("mappings")
-            .or_insert_with(|| Value::Object(Map::new()));
-        if !entry.is_object() {
-            *entry = Value::Object(Map::new());
-        }
-        entry.as_object_mut().expect("made an object above")
+        mappings_object(&mut self.body)
     }
 
     /// Reads the body as the pipeline will (with a placeholder API user: the pipeline fills
@@ -196,8 +288,13 @@ impl SyncPolicyDocument {
         Ok(policy)
     }
 
-    /// Validates and writes the document, conditional on the version it was read at; the new
-    /// version is kept in `self.version`.
+    /// Validates and writes the document, conditional on the version it was read at, then the
+    /// mapping items that changed; the new version is kept in `self.version`.
+    ///
+    /// The policy document goes first: its conditional write is what refuses a stale edit, so
+    /// items are written only by the edit that won. Between the two writes a reader sees the
+    /// new version with some items still old; a failure there leaves the version advanced and
+    /// the edit partly written, and saving the same edit again finishes it.
     pub async fn save(
         &mut self,
         control: &dyn ControlStore,
@@ -213,17 +310,40 @@ impl SyncPolicyDocument {
             0 => ExpectedVersion::New,
             v => ExpectedVersion::Version(v),
         };
-        let body = Value::Object(self.body.clone());
+        let (head, wanted) = split_items(&self.body);
         let write = control
-            .put_document(DocumentKind::Policy, SYNC_POLICY_ID, &body, expected, now)
+            .put_document(
+                DocumentKind::Policy,
+                SYNC_POLICY_ID,
+                &Value::Object(head),
+                expected,
+                now,
+            )
             .await?;
-        match write {
-            DocumentWrite::Written { version } => {
-                self.version = version;
-                Ok(version)
-            }
-            DocumentWrite::VersionConflict { current } => Err(stale(current.unwrap_or(0))),
-        }
+        let version = match write {
+            DocumentWrite::Written { version } => version,
+            DocumentWrite::VersionConflict { current } => return Err(stale(current.unwrap_or(0))),
+        };
+        self.version = version;
+        let changed: Vec<(String, Value)> = wanted
+            .iter()
+            .filter(|(id, kimai)| self.items.get(*id) != Some(kimai))
+            .map(|(id, kimai)| (id.clone(), json!({ "kimai": kimai })))
+            .collect();
+        let removed: Vec<String> = self
+            .items
+            .keys()
+            .filter(|id| !wanted.contains_key(*id))
+            .cloned()
+            .collect();
+        control
+            .put_documents(DocumentKind::Mapping, &changed, now)
+            .await?;
+        control
+            .delete_documents(DocumentKind::Mapping, &removed)
+            .await?;
+        self.items = wanted;
+        Ok(version)
     }
 }
 

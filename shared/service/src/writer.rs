@@ -25,6 +25,7 @@
 
 use crate::batch::QueueRecord;
 use crate::outage::{self, RecordOutcome, WaitForKimai};
+use crate::privacy::suppression::Suppressed;
 use crate::sync_stores::{DeadLetter, SyncStores};
 use crate::upstream::Kimai;
 use chrono::Duration;
@@ -79,7 +80,8 @@ pub enum WriteOutcome {
     },
     /// The claim said done: a redelivered message.
     AlreadyDone,
-    /// A newer plan of the same key was written first; this older operation is dropped.
+    /// Nothing to write: a newer plan of the key was written first (this older operation is
+    /// dropped), or a create found the key linked to a timesheet that holds its values.
     Superseded {
         kimai_id: TimesheetId,
     },
@@ -150,6 +152,9 @@ pub struct Writer {
     /// Lets records wait while Kimai is down ([`crate::outage`]); `None`: they fail and are
     /// retried by SQS.
     pub wait: Option<WaitForKimai<KimaiWriteMessage>>,
+    /// People purged for GDPR: a create or update of their time that was planned before the
+    /// purge is not written.
+    pub suppressed: Suppressed,
 }
 
 impl WriteOutcome {
@@ -192,7 +197,14 @@ impl Writer {
             lease: Duration::seconds(DEFAULT_CLAIM_LEASE_SECS),
             max_receive_count: KIMAI_WRITE_QUEUE.max_receive_count,
             wait: None,
+            suppressed: Suppressed::default(),
         }
+    }
+
+    /// The purged people (read once per batch), whose planned creates and updates are dropped.
+    pub fn with_suppressed(mut self, suppressed: Suppressed) -> Self {
+        self.suppressed = suppressed;
+        self
     }
 
     /// Records wait while Kimai is down, sent back to `wait.queue`.
@@ -298,6 +310,13 @@ impl Writer {
         message: &KimaiWriteMessage,
         attempt: u32,
     ) -> Result<WriteOutcome, WriteError> {
+        if let Operation::Create { desired } | Operation::Update { desired, .. } =
+            &message.operation
+            && self.suppressed.contains(desired.agent_id)
+        {
+            tracing::info!("planned for a person purged since; not written");
+            return Ok(WriteOutcome::OutOfDate);
+        }
         // The key's record, read once: the latest desired value, and for a create its link.
         let record = self
             .stores

@@ -422,6 +422,54 @@ async fn a_create_for_a_key_linked_since_planning_is_superseded_not_duplicated()
     assert!(h.open_conflicts().await.is_empty());
 }
 
+/// A newer plan read the key unlinked, then an older plan's create linked it before the newer
+/// plan was recorded: the newer plan's create finds the key linked to the older values. It is
+/// the key's latest plan, and nothing else may plan the key again, so it writes its values
+/// over the linked timesheet (the chaos soak's verify sweep found such a change left behind).
+#[tokio::test]
+async fn a_newest_plans_create_that_finds_an_older_create_linked_updates_it_to_its_values() {
+    let h = Harness::start().await;
+    h.reconcile(TICKET).await.unwrap();
+    let older = h.run_writer().await;
+    assert!(
+        older
+            .iter()
+            .all(|r| matches!(r, Ok(WriteOutcome::Created { .. }))),
+        "{older:?}"
+    );
+    let accounting = h
+        .zammad
+        .sim()
+        .accountings()
+        .into_iter()
+        .find(|a| a["ticket_id"] == TICKET.0)
+        .unwrap();
+    change_accounting(&h, accounting["id"].as_u64().unwrap(), "45");
+    // The newer plan, recorded now; its write is the create it would have planned had it read
+    // the key before the older create linked it.
+    let newer = h.reconcile(TICKET).await.unwrap();
+    assert_eq!(newer.updates, 1, "{newer:?}");
+    let mut message = h.queued().remove(0);
+    let Operation::Update {
+        kimai_id, desired, ..
+    } = message.operation.clone()
+    else {
+        panic!("{message:?}")
+    };
+    message.operation = Operation::Create { desired };
+    message.operation_id = sync_store::control::OperationId("op-create-newer".into());
+    let outcome = h.writer.apply(&WriterCache::new(), &message).await.unwrap();
+    assert_eq!(outcome, WriteOutcome::Updated { kimai_id });
+    let sheet = h
+        .kimai_sheets()
+        .into_iter()
+        .find(|s| s.id == kimai_id.0)
+        .unwrap();
+    assert_eq!(sheet.duration, 45 * 60, "{sheet:?}");
+    assert_eq!(h.kimai_calls("POST /api/timesheets"), older.len() as u64);
+    assert!(h.open_conflicts().await.is_empty());
+}
+
 #[tokio::test]
 async fn a_newer_plans_create_finds_the_timesheet_an_unanswered_post_left_and_adopts_it() {
     // A newer plan is made while the first plan's POST is on its way: Kimai saves it only

@@ -52,6 +52,11 @@ impl Default for AuditRetention {
 }
 
 impl AuditRetention {
+    /// The longest any row is kept: how far back a search for every row must reach.
+    pub fn longest(&self) -> Duration {
+        self.access.max(self.sync)
+    }
+
     pub fn expiry_of(&self, event: &AuditEvent) -> DateTime<Utc> {
         event.at
             + match event.kind {
@@ -117,6 +122,9 @@ pub trait AuditLog: Send + Sync {
     /// Removes one row (a GDPR purge): the row's id and the UTC day of its `at`; `false` if
     /// there was none.
     async fn delete(&self, day: NaiveDate, id: &str) -> StoreResult<bool>;
+
+    /// How long rows are kept (rows expire by TTL; DynamoDB may keep them up to 48 h longer).
+    fn retention(&self) -> AuditRetention;
 }
 
 /// Checks a day range the same way for both adapters.

@@ -67,6 +67,18 @@ pub enum ResolutionAction {
 }
 
 impl ResolutionAction {
+    /// Every action, in declaration order (the OpenAPI document lists them by reason). A new
+    /// action is added here as well as in `as_str`.
+    pub const ALL: [ResolutionAction; 7] = [
+        ResolutionAction::Link,
+        ResolutionAction::CreateAnyway,
+        ResolutionAction::KeepKimai,
+        ResolutionAction::ApplyZammad,
+        ResolutionAction::Recreate,
+        ResolutionAction::AcceptDeletion,
+        ResolutionAction::Ignore,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             ResolutionAction::Link => "link",
@@ -248,22 +260,7 @@ mod tests {
 
     #[test]
     fn every_reason_allows_ignore_and_link_only_fits_duplicates() {
-        for reason in [
-            ConflictReason::ProbableDuplicate,
-            ConflictReason::LockedOrExported,
-            ConflictReason::BothChanged,
-            ConflictReason::DeletedInKimai,
-            ConflictReason::Orphaned,
-            ConflictReason::UnmappedActivity,
-            ConflictReason::UnmappedUser,
-            ConflictReason::UnmappedCustomer,
-            ConflictReason::UnmappedProject,
-            ConflictReason::KimaiRejected,
-            ConflictReason::AmbiguousLocalTime,
-            ConflictReason::DuplicateTimesheets,
-            ConflictReason::ProjectLocked,
-            ConflictReason::NoRoomOnDay,
-        ] {
+        for reason in ConflictReason::ALL {
             let allowed = ResolutionAction::for_reason(reason);
             assert!(allowed.contains(&ResolutionAction::Ignore), "{reason:?}");
             assert_eq!(
@@ -279,15 +276,7 @@ mod tests {
 
     #[test]
     fn the_names_are_the_serde_names() {
-        for action in [
-            ResolutionAction::Link,
-            ResolutionAction::CreateAnyway,
-            ResolutionAction::KeepKimai,
-            ResolutionAction::ApplyZammad,
-            ResolutionAction::Recreate,
-            ResolutionAction::AcceptDeletion,
-            ResolutionAction::Ignore,
-        ] {
+        for action in ResolutionAction::ALL {
             assert_eq!(serde_json::to_value(action).unwrap(), action.as_str());
         }
     }

@@ -237,8 +237,8 @@ pub async fn remove_where<M: QueueMessage>(
     result.map(|()| removed)
 }
 
-/// A selection's message id, checked: SQS ids are UUIDs; anything printable up to 128
-/// characters is accepted so the memory adapter's ids pass too.
+/// A selection's message id, checked: letters, digits, `-` and `_`, up to 128 characters (SQS
+/// ids are UUIDs; the memory adapter's ids fit too).
 pub fn check_message_id(id: &str) -> StoreResult<()> {
     let ok = !id.is_empty()
         && id.len() <= 128

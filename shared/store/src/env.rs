@@ -21,6 +21,8 @@ pub const SCHEDULE_NAME: &str = "SCHEDULE_NAME";
 pub const SCHEDULE_GROUP: &str = "SCHEDULE_GROUP";
 /// ARN of what the schedule invokes (the scheduled-fetch function).
 pub const SCHEDULE_TARGET_ARN: &str = "SCHEDULE_TARGET_ARN";
+/// The function that carries out GDPR purge jobs (invoked by the api).
+pub const GDPR_PURGE_FUNCTION: &str = "GDPR_PURGE_FUNCTION";
 /// Role EventBridge Scheduler assumes to invoke the target.
 pub const SCHEDULE_ROLE_ARN: &str = "SCHEDULE_ROLE_ARN";
 /// Secret ids (names or ARNs) of the four secrets.

@@ -9,7 +9,7 @@
 //!   [`dead_letters`] reads and replays their dead-letter queues over the same port.
 //! - [`secrets::SecretSource`] (+ [`secrets::CachedSecrets`]): tokens and keys.
 //! - [`schedule::ScheduleStore`]: the EventBridge Scheduler schedule.
-//! - [`launch::FetchLauncher`]: hands a long console run to scheduled-fetch.
+//! - [`launch::Launcher`]: hands a long console run to scheduled-fetch.
 //! - [`events::EventBus`]: the stack's EventBridge bus, for the sync's domain events.
 //!
 //! Two adapters implement every port: [`memory`] for fast tests of code above, and [`aws`]
@@ -64,7 +64,7 @@ mod tests {
         shareable(&queue);
         shareable(&secrets);
         shareable(&schedule);
-        let launcher: Arc<dyn launch::FetchLauncher> = Arc::new(memory::MemoryLauncher::new());
+        let launcher: Arc<dyn launch::Launcher> = Arc::new(memory::MemoryLauncher::new());
         shareable(&launcher);
     }
 }

@@ -5,7 +5,7 @@
 //! field, this function is the one fix.
 
 use crate::datasets;
-use crate::launch::InProcessFetch;
+use crate::launch::{InProcessFetch, InProcessPurge};
 use crate::sims::{self, RunningKimai, RunningZammad, ZammadVersion};
 use crate::stores::{MemoryStores, SECRET_CACHE_TTL};
 use console_api::{ApiState, ConsoleSecrets, DeadLetterQueues};
@@ -54,6 +54,7 @@ pub fn api_state_on(stores: &MemoryStores, clock: Arc<dyn Clock>) -> ApiState {
         },
         schedule: stores.schedule.clone(),
         fetch_launcher: Arc::new(MemoryLauncher::new()),
+        purge_launcher: Arc::new(MemoryLauncher::new()),
         secrets: cached.clone(),
         secret_writer: cached,
         secret_names: ConsoleSecrets {
@@ -68,7 +69,14 @@ pub fn api_state_on(stores: &MemoryStores, clock: Arc<dyn Clock>) -> ApiState {
         upstream_timeout: std::time::Duration::from_secs(5),
     };
     state.fetch_launcher = in_process_fetch(&state);
+    state.purge_launcher = in_process_purge(&state);
     state
+}
+
+/// Runs a handed-off GDPR purge in this process over `state`'s own stores, as gdpr-purge
+/// would. Set it again after replacing one of those stores.
+pub fn in_process_purge(state: &ApiState) -> Arc<InProcessPurge> {
+    Arc::new(InProcessPurge(state.privacy_ports()))
 }
 
 /// Runs a handed-off date-range run in this process over `state`'s own stores, as

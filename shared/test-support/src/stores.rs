@@ -45,6 +45,21 @@ pub struct MemoryStores {
 }
 
 impl MemoryStores {
+    /// The stores a GDPR purge goes through.
+    pub fn privacy_ports(&self) -> sync_service::privacy::PrivacyPorts {
+        sync_service::privacy::PrivacyPorts {
+            entries: self.entries.clone(),
+            conflicts: self.conflicts.clone(),
+            control: self.control.clone(),
+            audit: self.audit.clone(),
+            clock: self.clock.clone(),
+            ticket_sync: self.ticket_sync.clone(),
+            ticket_sync_dead: self.ticket_sync_dlq.clone(),
+            kimai_write: self.kimai_write.clone(),
+            kimai_write_dead: self.kimai_write_dlq.clone(),
+        }
+    }
+
     /// Empty stores whose clock starts at the real current time, so anything checked against
     /// wall time elsewhere (a token's expiry, a TTL) agrees with it.
     pub fn new() -> MemoryStores {

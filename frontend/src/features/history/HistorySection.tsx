@@ -13,7 +13,7 @@ import { ChangeError } from "@/components/FieldErrors";
 import { Badge } from "@/components/ui/badge";
 import { RunStateBadge } from "@/features/dashboard/RunState";
 import { dayBoundary, formatDateTime } from "@/lib/format";
-import { downloadCsv, useAudit, useRuns } from "./api";
+import { downloadCsv, useAudit, useRuns, type RunState } from "./api";
 import { RunDetailDialog } from "./RunDetailDialog";
 
 function useExport() {
@@ -26,7 +26,8 @@ function useExport() {
 }
 
 function RunsTab() {
-  const [state, setState] = useState("");
+  // "" is "any state"; the options are the API's states.
+  const [state, setState] = useState<RunState | "">("");
   const [from, setFrom] = useState("");
   const [to, setTo] = useState("");
   const filters = { state: state || undefined, from: dayBoundary(from), to: dayBoundary(to, true), limit: 100 };
@@ -38,7 +39,7 @@ function RunsTab() {
       <div className="flex items-end gap-3" role="search" aria-label="Filter runs">
         <div className="w-44 space-y-1.5">
           <Label htmlFor="runs-state">State</Label>
-          <NativeSelect id="runs-state" value={state} onChange={(e) => setState(e.target.value)}>
+          <NativeSelect id="runs-state" value={state} onChange={(e) => setState(e.target.value as RunState | "")}>
             <option value="">Any state</option>
             <option value="running">Running</option>
             <option value="succeeded">Succeeded</option>

@@ -3,9 +3,14 @@ import { keepPreviousData, useQuery, useQueryClient } from "@tanstack/react-quer
 import { api } from "@/api/instance";
 import { unwrap, unwrapResponse } from "@/api/client";
 import { invalidateAfter, queryKeys } from "@/api/queryKeys";
+import type { paths } from "@/api/schema";
+
+/** The states and kinds the API filters by (enums in its document). */
+export type RunState = NonNullable<NonNullable<paths["/api/sync-runs"]["get"]["parameters"]["query"]>["state"]>;
+export type AuditKind = NonNullable<NonNullable<paths["/api/audit"]["get"]["parameters"]["query"]>["kind"]>;
 
 export interface RunFilters {
-  state?: string;
+  state?: RunState;
   from?: string;
   to?: string;
   limit?: number;
@@ -80,7 +85,7 @@ export interface AuditFilters {
   ip?: string;
   from?: string;
   to?: string;
-  kind?: string;
+  kind?: AuditKind;
   limit?: number;
 }
 

@@ -2,6 +2,10 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { api } from "@/api/instance";
 import { unwrap } from "@/api/client";
 import { invalidateAfter, queryKeys } from "@/api/queryKeys";
+import type { components } from "@/api/schema";
+
+/** A type that can be muted (an enum in the API's document). */
+type MutableType = NonNullable<components["schemas"]["NotificationsInput"]["muted"]>[number];
 
 export function useNotifications() {
   return useQuery({ queryKey: queryKeys.notifications, queryFn: () => unwrap(api().http.GET("/api/notifications")) });
@@ -18,7 +22,8 @@ export function useSaveNotifications() {
   const client = useQueryClient();
   return useMutation({
     mutationFn: ({ version, input }: { version: number; input: NotificationsInput }) =>
-      unwrap(api().http.PUT("/api/notifications", { body: input, headers: { "If-Match": String(version) } })),
+      // The muted types are detail types the API listed in its view; it checks them again.
+      unwrap(api().http.PUT("/api/notifications", { body: { ...input, muted: input.muted as MutableType[] }, headers: { "If-Match": String(version) } })),
     onSuccess: (view) => {
       client.setQueryData(queryKeys.notifications, view);
       return invalidateAfter(client, "notificationsSaved");

@@ -89,7 +89,8 @@ function UserRow({ user, self, onReset }: { user: UserView; self: boolean; onRes
         <NativeSelect
           aria-label={`Role of ${user.username}`}
           value={user.role}
-          disabled={change.isPending}
+          disabled={self || change.isPending}
+          title={self ? "Another admin can change your role" : undefined}
           onChange={(e) => change.mutate({ username: user.username, change: { role: e.target.value as Role } })}
         >
           <option value="viewer">Viewer</option>
@@ -102,10 +103,10 @@ function UserRow({ user, self, onReset }: { user: UserView; self: boolean; onRes
       <TableCell className="tabular-nums">{user.last_login_at ? formatDateTime(user.last_login_at) : "never"}</TableCell>
       <TableCell className="text-right">
         <div className="flex justify-end gap-1.5">
-          <Button size="sm" variant="outline" disabled={change.isPending} onClick={() => change.mutate({ username: user.username, change: { disabled: !user.disabled } })}>
+          <Button size="sm" variant="outline" disabled={self || change.isPending} title={self ? "Another admin can disable you" : undefined} onClick={() => change.mutate({ username: user.username, change: { disabled: !user.disabled } })}>
             {user.disabled ? "Enable" : "Disable"}
           </Button>
-          <Button size="sm" variant="outline" disabled={reset.isPending} onClick={() => reset.mutate(user.username, { onSuccess: (a) => onReset(a.user.username, a.temporary_password) })}>
+          <Button size="sm" variant="outline" disabled={self || reset.isPending} title={self ? "Change your own password with your current one" : undefined} onClick={() => reset.mutate(user.username, { onSuccess: (a) => onReset(a.user.username, a.temporary_password) })}>
             <KeyRound aria-hidden /> Reset password
           </Button>
           <Button size="sm" variant="outline" disabled={self || remove.isPending} aria-label={`Remove ${user.username}`} title={self ? "Another admin can remove you" : "Remove"} onClick={() => window.confirm(`Remove ${user.username}?`) && remove.mutate(user.username)}>

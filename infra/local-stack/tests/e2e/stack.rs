@@ -232,6 +232,22 @@ impl Stack {
         ticket["id"].as_u64().expect("ticket id")
     }
 
+    /// Adds a Zammad agent (in group 2, where `new_ticket` opens tickets) with this login; the
+    /// agent's id.
+    pub async fn new_agent(&self, login: &str) -> u64 {
+        let agent = self
+            .send(
+                self.http
+                    .post(format!("{}/__admin/agents", self.zammad))
+                    .json(
+                        &json!({"login": login, "firstname": "Purge", "lastname": "Me",
+                                  "email": format!("{login}@support.example"), "group_ids": [2]}),
+                    ),
+            )
+            .await;
+        agent["id"].as_u64().expect("agent id")
+    }
+
     /// Books `minutes` on a ticket as Zammad agent `agent`, logged at `at`; the accounting id.
     pub async fn book(&self, ticket: u64, agent: u64, minutes: u32, type_id: u64, at: &str) -> u64 {
         let accounting = self

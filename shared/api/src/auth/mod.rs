@@ -65,7 +65,9 @@ async fn signing_key(state: &ApiState) -> ConsoleResult<SecretString> {
 
 #[derive(Deserialize, ToSchema)]
 pub struct LoginRequest {
+    #[schema(min_length = 1, max_length = 256, example = "admin")]
     pub username: String,
+    #[schema(min_length = 1, max_length = 1024)]
     pub password: String,
 }
 
@@ -138,7 +140,8 @@ pub async fn me(caller: Caller) -> Json<Me> {
 #[utoipa::path(post, path = "/api/auth/password", tag = "auth", security(("bearer" = [])),
     request_body = PasswordChange,
     responses((status = 200, body = LoginResponse), (status = 400, body = crate::problem::Problem),
-              (status = 401, body = crate::problem::Problem)))]
+              (status = 401, body = crate::problem::Problem),
+              (status = 403, description = "the current password is wrong", body = crate::problem::Problem)))]
 pub async fn change_password(
     caller: Caller,
     State(state): State<ApiState>,

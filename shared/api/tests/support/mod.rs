@@ -161,12 +161,37 @@ impl App {
         reply.json["token"].as_str().unwrap().to_owned()
     }
 
+    /// The API's OpenAPI document, as a client reads it (no login needed).
+    pub async fn document(&self) -> Value {
+        let reply = self
+            .call(Method::GET, "/api/openapi.json", None, None)
+            .await;
+        assert_eq!(reply.status, StatusCode::OK);
+        serde_json::from_str(&reply.text).expect("the document is JSON")
+    }
+
     pub async fn admin(&self) -> String {
         self.token(ADMIN, ADMIN_PASSWORD).await
     }
 
     pub async fn viewer(&self) -> String {
         self.token(VIEWER, VIEWER_PASSWORD).await
+    }
+
+    /// Requests a GDPR purge (202), then follows the job until it ends; the job as it ended.
+    pub async fn purge(&self, admin: &str, subject: Value) -> Value {
+        let reply = self
+            .call(Method::POST, "/api/gdpr/purge", Some(admin), Some(subject))
+            .await;
+        assert_eq!(reply.status, StatusCode::ACCEPTED, "{}", reply.text);
+        assert_eq!(reply.json["status"], "queued", "{}", reply.text);
+        follow_purge(
+            &self.base,
+            &self.http,
+            admin,
+            reply.json["id"].as_str().unwrap(),
+        )
+        .await
     }
 
     /// Saves both connections pointing at the simulators, with working tokens.
@@ -328,9 +353,31 @@ pub fn names_person(text: &str) -> bool {
     text.contains("anna.schmidt") || text.contains("anna schmidt")
 }
 
+/// Reads a purge job until it is `done` or `failed` (10 s at most); the job as it ended.
+pub async fn follow_purge(base: &str, http: &reqwest::Client, admin: &str, id: &str) -> Value {
+    for _ in 0..200 {
+        let job: Value = http
+            .get(format!("{base}/api/gdpr/purges/{id}"))
+            .bearer_auth(admin)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if job["status"] == "done" || job["status"] == "failed" {
+            return job;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("purge job {id} did not end");
+}
+
 /// Data about the person (and some that is not) in every store of `state`: two entries of
 /// theirs, one of a colleague; a conflict on their entry, one mentioning their address, one
-/// unrelated; audit rows by them, about them, and unrelated.
+/// unrelated; audit rows by them, about them (one 85 days old), and unrelated; decisions on
+/// their key and a colleague's; a kimai-write message waiting in the work queue that names
+/// them, and a colleague's.
 pub async fn seed_person(state: &ApiState) {
     use sync_core::plan::{Conflict, ConflictReason};
     use sync_store::audit::{AuditEvent, AuditKind};
@@ -377,19 +424,27 @@ pub async fn seed_person(state: &ApiState) {
             .await
             .unwrap();
     }
-    for (actor, action, detail) in [
-        (PERSON_EMAIL, "login", json!({})),
+    let old = now - chrono::Duration::days(85);
+    for (at, actor, action, detail) in [
+        (now, PERSON_EMAIL, "login", json!({})),
         (
+            now,
             "admin",
             "mapping.set",
             json!({"note": format!("for {PERSON_NAME}")}),
         ),
-        ("admin", "mapping.set", json!({"kimai": 2})),
+        (now, "admin", "mapping.set", json!({"kimai": 2})),
+        (
+            old,
+            "admin",
+            "conflict.resolve",
+            json!({"note": PERSON_EMAIL}),
+        ),
     ] {
         state
             .audit
             .append(&AuditEvent {
-                at: now,
+                at,
                 kind: AuditKind::Access,
                 action: action.into(),
                 actor: actor.into(),
@@ -398,5 +453,37 @@ pub async fn seed_person(state: &ApiState) {
             })
             .await
             .unwrap();
+    }
+    use sync_store::control::{DocumentKind, ExpectedVersion};
+    let key = |accounting: u64| {
+        json!(sync_core::desired::EntryKey::for_accounting(
+            sync_core::ids::AccountingId(accounting)
+        ))
+    };
+    for (ticket, accounting) in [(50, 1), (51, 3)] {
+        let body = json!({"ticket": ticket, "create_anyway": [key(accounting)], "ignored": [], "decisions": []});
+        state
+            .control
+            .put_document(
+                DocumentKind::Decisions,
+                &format!("decisions.{ticket}"),
+                &body,
+                ExpectedVersion::Any,
+                now,
+            )
+            .await
+            .unwrap();
+    }
+    use sync_store::queue::{KimaiWriteMessage, encode};
+    for (op, ticket, accounting, agent) in [("w-1", 50, 1, PERSON_ID), ("w-2", 51, 3, 4)] {
+        let message = KimaiWriteMessage::new(
+            sync_store::control::OperationId(op.into()),
+            sync_core::ids::TicketId(ticket),
+            None,
+            sync_core::plan::Operation::Create {
+                desired: test_support::records::desired(ticket, accounting, agent, day),
+            },
+        );
+        state.kimai_write.send_raw(&encode(&message)).await.unwrap();
     }
 }

@@ -162,13 +162,60 @@ pub async fn list_dead_letters(queues: Queues<'_>) -> ConsoleResult<DeadLetterLi
     })
 }
 
-#[derive(Deserialize, ToSchema)]
+/// One message (`message_id`) or all (`all: true`), not both. Its schema says so
+/// (`PartialSchema` below), where a derived one could not.
+#[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ReplayRequest {
     /// The message to replay; omit it and set `all` to replay every dead letter of the queue.
     pub message_id: Option<String>,
     #[serde(default)]
     pub all: bool,
+}
+
+impl utoipa::ToSchema for ReplayRequest {}
+
+impl utoipa::PartialSchema for ReplayRequest {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        replay_request().into()
+    }
+}
+
+fn replay_request() -> utoipa::openapi::schema::Schema {
+    use serde_json::json;
+    use utoipa::openapi::schema::{AdditionalProperties, ObjectBuilder, OneOfBuilder, Type};
+    let one = ObjectBuilder::new()
+        .property(
+            "message_id",
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .pattern(Some("^[A-Za-z0-9_-]{1,128}$"))
+                .description(Some("The message to replay.")),
+        )
+        .required("message_id")
+        .property(
+            "all",
+            ObjectBuilder::new()
+                .schema_type(Type::Boolean)
+                .enum_values(Some([false])),
+        )
+        .additional_properties(Some(AdditionalProperties::FreeForm(false)));
+    let all = ObjectBuilder::new()
+        .property(
+            "all",
+            ObjectBuilder::new()
+                .schema_type(Type::Boolean)
+                .enum_values(Some([true]))
+                .description(Some("Replay every dead letter of the queue.")),
+        )
+        .required("all")
+        .additional_properties(Some(AdditionalProperties::FreeForm(false)));
+    OneOfBuilder::new()
+        .item(one)
+        .item(all)
+        .examples([json!({"all": true})])
+        .build()
+        .into()
 }
 
 #[derive(Serialize, Deserialize, ToSchema)]

@@ -34,6 +34,9 @@ pub enum ConsoleError {
     /// Wrong user name or password, or the user is gone: log in (again).
     #[error("not authenticated: {0}")]
     Unauthenticated(String),
+    /// Logged in, but the credential this change needs is wrong (the current password).
+    #[error("forbidden: {0}")]
+    Forbidden(String),
     #[error("not found: {0}")]
     NotFound(String),
     /// Someone else changed it first, or something must be configured first.

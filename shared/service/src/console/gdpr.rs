@@ -1,60 +1,30 @@
 //! GDPR: export everything the sync holds about one person (an agent), and purge it.
 //!
 //! A person is named by their Zammad user id and, optionally, e-mail addresses and names. When
-//! the Zammad connection works, the user's e-mail, login and name are added from Zammad. "About
-//! them" means:
+//! the Zammad connection works, the user's e-mail, login and name are added from Zammad. What
+//! "about them" means, store by store, is `crate::privacy::find`'s.
 //!
-//! - entries: every entry of that agent (`by-agent`);
-//! - conflicts (open and resolved): those of their entries' keys, those whose desired
-//!   timesheet is theirs, and any whose text mentions one of their identifiers;
-//! - audit rows of the last [`AUDIT_DAYS`] days (older rows have expired): those whose actor,
-//!   IP or detail mentions one of their identifiers;
-//! - dead letters (the records the console lists, and the messages in both DLQs): those whose
-//!   body mentions one of their identifiers, and `kimai-write` bodies of their timesheets (the
-//!   desired timesheet is theirs, or the key is one of their entries').
-//!
-//! Identifiers match case-insensitively as substrings; each must have at least
-//! [`MIN_IDENTIFIER_LEN`] characters so a short name cannot match half the log.
-//!
-//! The purge deletes those rows and records `gdpr.purge` with counts only: no id, name or
-//! address of the person. The control table holds no personal data of agents (settings hold
-//! numeric ids in the user map, runs hold ticket ids); an agent's mapping is removed with the
-//! mappings.
+//! The export answers at once. The purge is a background job: [`request_purge`] validates,
+//! looks the person up, writes the job record (`queued`) and hands the job to the gdpr-purge
+//! function through a [`Launcher`]; [`purge_job`] reads its progress and final report. The
+//! purge is audited by counts only (`gdpr.purge.requested` here, `gdpr.purge` when done): no
+//! id, name or address of the person.
 
 use crate::console::access::{AccessLog, Actor};
-use crate::console::dead_letters::Queues;
 use crate::console::error::{ConsoleError, ConsoleResult, FieldError};
-use chrono::{Days, NaiveDate};
-use serde::Serialize;
+use crate::privacy::find::{Found, MIN_IDENTIFIER_LEN, find};
+use crate::privacy::job::{self, JobStatus, PurgeJob, check_job_id};
+use crate::privacy::purge::PurgeOrder;
+use crate::privacy::{Person, PrivacyPorts};
 use serde_json::json;
 use std::collections::HashSet;
-use sync_core::desired::EntryKey;
-use sync_core::ids::{TicketId, ZammadUserId};
-use sync_core::plan::Operation;
-use sync_store::audit::{AuditFilter, AuditRecord, MAX_QUERY_DAYS};
-use sync_store::conflicts::{ConflictFilter, ConflictRecord, ConflictStatus, ConflictsStore};
-use sync_store::control::DeadLetterRecord;
-use sync_store::dead_letters;
-use sync_store::entries::{EntriesStore, EntryRecord};
-use sync_store::queue::{KimaiWriteMessage, decode};
-use sync_store::schema::{KIMAI_WRITE_QUEUE, TICKET_SYNC_QUEUE};
-use sync_store::{PageRequest, StoreError, page::MAX_PAGE_SIZE};
+use sync_core::ids::ZammadUserId;
+use sync_store::launch::Launcher;
 use zammad_client::ZammadClient;
 
-pub const MIN_IDENTIFIER_LEN: usize = 3;
-/// Audit rows are searched this far back (longer than any retention).
-pub const AUDIT_DAYS: i64 = MAX_QUERY_DAYS - 1;
-const MAX_IDENTIFIERS: usize = 20;
-
-/// The ports an export or purge needs.
-pub struct GdprDeps<'a> {
-    pub entries: &'a dyn EntriesStore,
-    pub conflicts: &'a dyn ConflictsStore,
-    /// The dead-letter records and both DLQs.
-    pub dead_letters: Queues<'a>,
-    /// Where the export and the purge are recorded; also the log they search and purge.
-    pub access: AccessLog<'a>,
-}
+pub const MAX_IDENTIFIERS: usize = 20;
+/// The longest e-mail address or name searched for, in characters.
+pub const MAX_IDENTIFIER_LEN: usize = 200;
 
 /// The person, as the request names them.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -73,92 +43,90 @@ pub enum ZammadLookup {
     Failed(String),
 }
 
-/// Everything held about the person, and what they were searched by.
+/// What an export found, and what it searched by.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Found {
+pub struct Export {
     pub agent_id: u64,
     /// Every identifier searched for (given and from Zammad).
     pub identifiers: Vec<String>,
     /// `ok`, `not_configured`, or `failed: <why>` (then only the given identifiers are used).
     pub zammad_lookup: String,
-    pub entries: Vec<EntryRecord>,
-    pub conflicts: Vec<ConflictRecord>,
-    pub audit: Vec<AuditRecord>,
-    pub dead_letters: Vec<DeadLetterRecord>,
-}
-
-/// How much a purge deleted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Purged {
-    pub entries: usize,
-    pub conflicts: usize,
-    pub audit: usize,
-    /// Dead-letter records and DLQ messages.
-    pub dead_letters: usize,
+    pub found: Found,
 }
 
 /// Everything held about one person; records `gdpr.export` with counts (who exported, and
 /// how much; not whose data).
 pub async fn export(
-    deps: &GdprDeps<'_>,
+    ports: &PrivacyPorts,
+    access: AccessLog<'_>,
     actor: &Actor,
     subject: &Subject,
     zammad: ZammadLookup,
-) -> ConsoleResult<Found> {
+) -> ConsoleResult<Export> {
     validate(subject)?;
-    let found = find(deps, subject, zammad).await?;
+    let (identifiers, zammad_lookup) = identifiers(subject, zammad).await;
+    let person = Person {
+        agent_id: ZammadUserId(subject.agent_id),
+        identifiers,
+    };
+    let found = find(ports, &person).await?;
     let detail = json!({"entries": found.entries.len(), "conflicts": found.conflicts.len(),
                         "audit": found.audit.len(), "dead_letters": found.dead_letters.len()});
-    deps.access.record(actor, "gdpr.export", detail).await?;
-    Ok(found)
+    access.record(actor, "gdpr.export", detail).await?;
+    Ok(Export {
+        agent_id: subject.agent_id,
+        identifiers: person.identifiers,
+        zammad_lookup,
+        found,
+    })
 }
 
-/// Deletes everything held about one person; records the purge without personal data.
-pub async fn purge(
-    deps: &GdprDeps<'_>,
+/// Starts a purge of everything held about one person: the job is recorded as `queued` and
+/// handed off; its progress is [`purge_job`]'s. A hand-off that fails marks the job failed and
+/// is an error (503): nothing was purged.
+pub async fn request_purge(
+    ports: &PrivacyPorts,
+    access: AccessLog<'_>,
+    launcher: &dyn Launcher,
     actor: &Actor,
     subject: &Subject,
     zammad: ZammadLookup,
-) -> ConsoleResult<Purged> {
+) -> ConsoleResult<PurgeJob> {
     validate(subject)?;
-    let found = find(deps, subject, zammad).await?;
-    // Deleting is idempotent: after a failure part way, the same request finishes the job.
-    for r in &found.entries {
-        deps.entries.delete(r.ticket_id, &r.key).await?;
-    }
-    for c in &found.conflicts {
-        deps.conflicts.delete(&c.id).await?;
-    }
-    for a in &found.audit {
-        deps.access
-            .log
-            .delete(a.event.at.date_naive(), &a.id)
-            .await?;
-    }
-    let dlq = deps.dead_letters;
-    for r in &found.dead_letters {
-        dlq.records
-            .delete_dead_letter(&r.queue, &r.message_id)
-            .await?;
-    }
-    let about = |body: &str| about_them(body, &found);
-    let in_queues = dead_letters::remove_where(dlq.ticket_sync_dead, about).await?
-        + dead_letters::remove_where(dlq.kimai_write_dead, about).await?;
-    let purged = Purged {
-        entries: found.entries.len(),
-        conflicts: found.conflicts.len(),
-        audit: found.audit.len(),
-        dead_letters: found.dead_letters.len() + in_queues,
+    let (identifiers, _) = identifiers(subject, zammad).await;
+    let control = ports.control.as_ref();
+    let mut job = PurgeJob::queued(&actor.username, ports.clock.now());
+    job::save(control, &job).await?;
+    let order = PurgeOrder {
+        job: job.id.clone(),
+        agent_id: subject.agent_id,
+        identifiers,
     };
-    let detail = json!({"entries": purged.entries, "conflicts": purged.conflicts,
-                        "audit": purged.audit, "dead_letters": purged.dead_letters});
-    deps.access.record(actor, "gdpr.purge", detail).await?;
-    Ok(purged)
+    let payload = json!({ "purge": order });
+    if let Err(e) = launcher.launch(&payload).await {
+        job.status = JobStatus::Failed;
+        job.error = Some(format!("not handed off: {e}"));
+        job.updated_at = ports.clock.now();
+        job::save(control, &job).await?;
+        return Err(e.into());
+    }
+    access
+        .record(actor, "gdpr.purge.requested", json!({"job": job.id}))
+        .await?;
+    Ok(job)
+}
+
+/// A purge job's progress or report; `None` if there is no such job.
+pub async fn purge_job(ports: &PrivacyPorts, id: &str) -> ConsoleResult<Option<PurgeJob>> {
+    if !check_job_id(id) {
+        return Ok(None);
+    }
+    Ok(job::load(ports.control.as_ref(), id).await?)
 }
 
 fn validate(subject: &Subject) -> ConsoleResult<()> {
     let mut errors = Vec::new();
-    if subject.agent_id == 0 {
+    if !crate::console::schemas::is_id(subject.agent_id) {
         errors.push(FieldError::new("agent_id", "must be a Zammad user id > 0"));
     }
     for (field, list) in [("emails", &subject.emails), ("names", &subject.names)] {
@@ -167,10 +135,10 @@ fn validate(subject: &Subject) -> ConsoleResult<()> {
         }
         for (i, v) in list.iter().enumerate() {
             let n = v.trim().chars().count();
-            if !(MIN_IDENTIFIER_LEN..=200).contains(&n) {
+            if !(MIN_IDENTIFIER_LEN..=MAX_IDENTIFIER_LEN).contains(&n) {
                 errors.push(FieldError::new(
                     format!("{field}[{i}]"),
-                    format!("{MIN_IDENTIFIER_LEN}..=200 characters"),
+                    format!("{MIN_IDENTIFIER_LEN}..={MAX_IDENTIFIER_LEN} characters"),
                 ));
             }
         }
@@ -222,147 +190,4 @@ async fn identifiers(subject: &Subject, zammad: ZammadLookup) -> (Vec<String>, S
         .filter(|s| seen.insert(s.clone()))
         .collect();
     (ids, lookup)
-}
-
-fn mentions(value: &impl Serialize, ids: &[String]) -> bool {
-    let text = serde_json::to_string(value)
-        .unwrap_or_default()
-        .to_lowercase();
-    ids.iter().any(|id| text.contains(id.as_str()))
-}
-
-async fn find(
-    deps: &GdprDeps<'_>,
-    subject: &Subject,
-    zammad: ZammadLookup,
-) -> Result<Found, StoreError> {
-    let (ids, zammad_lookup) = identifiers(subject, zammad).await;
-    let agent = ZammadUserId(subject.agent_id);
-    let entries = entries_of(deps.entries, agent).await?;
-    let keys: HashSet<(TicketId, EntryKey)> = entries
-        .iter()
-        .map(|r| (r.ticket_id, r.key.clone()))
-        .collect();
-    let mut conflicts = Vec::new();
-    for status in [ConflictStatus::Open, ConflictStatus::Resolved] {
-        let filter = ConflictFilter::status(status);
-        let mut request = PageRequest::first(MAX_PAGE_SIZE);
-        loop {
-            let page = deps.conflicts.list(&filter, &request).await?;
-            conflicts.extend(page.items.into_iter().filter(|c| {
-                keys.contains(&(c.conflict.ticket_id, c.conflict.key.clone()))
-                    || c.conflict
-                        .desired
-                        .as_ref()
-                        .is_some_and(|d| d.agent_id == agent)
-                    || mentions(c, &ids)
-            }));
-            match page.next {
-                Some(next) => request = PageRequest::next(MAX_PAGE_SIZE, next),
-                None => break,
-            }
-        }
-    }
-    let audit = audit_mentioning(deps, &ids).await?;
-    let mut found = Found {
-        agent_id: subject.agent_id,
-        identifiers: ids,
-        zammad_lookup,
-        entries,
-        conflicts,
-        audit,
-        dead_letters: Vec::new(),
-    };
-    let mut about = Vec::new();
-    for queue in [TICKET_SYNC_QUEUE.logical, KIMAI_WRITE_QUEUE.logical] {
-        let records = deps
-            .dead_letters
-            .records
-            .dead_letters(queue, usize::MAX)
-            .await?;
-        about.extend(
-            records
-                .into_iter()
-                .filter(|r| about_them(&r.body, &found) || mentions(&r.error, &found.identifiers)),
-        );
-    }
-    found.dead_letters = about;
-    Ok(found)
-}
-
-/// Whether a queue body is about the person: it mentions an identifier, or it is a Kimai
-/// write of one of their timesheets.
-fn about_them(body: &str, found: &Found) -> bool {
-    let lower = body.to_lowercase();
-    if found
-        .identifiers
-        .iter()
-        .any(|id| lower.contains(id.as_str()))
-    {
-        return true;
-    }
-    let Ok(message) = decode::<KimaiWriteMessage>(body) else {
-        return false;
-    };
-    let theirs = |ticket: TicketId, key: &EntryKey| {
-        found
-            .entries
-            .iter()
-            .any(|e| e.ticket_id == ticket && &e.key == key)
-    };
-    match &message.operation {
-        Operation::Create { desired } | Operation::Update { desired, .. } => {
-            desired.agent_id.0 == found.agent_id || theirs(message.ticket_id, &desired.key)
-        }
-        Operation::Delete { key, .. } => theirs(message.ticket_id, key),
-    }
-}
-
-/// Every entry of the agent, any day.
-async fn entries_of(
-    entries: &dyn EntriesStore,
-    agent: ZammadUserId,
-) -> Result<Vec<EntryRecord>, StoreError> {
-    let mut out = Vec::new();
-    let mut request = PageRequest::first(MAX_PAGE_SIZE);
-    let (first, last) = (
-        NaiveDate::from_ymd_opt(1970, 1, 1).expect("a valid date"),
-        NaiveDate::from_ymd_opt(9999, 12, 31).expect("a valid date"),
-    );
-    loop {
-        let page = entries.list_by_agent(agent, first, last, &request).await?;
-        out.extend(page.items);
-        match page.next {
-            Some(next) => request = PageRequest::next(MAX_PAGE_SIZE, next),
-            None => return Ok(out),
-        }
-    }
-}
-
-/// Audit rows of the last [`AUDIT_DAYS`] days that mention one of `ids` (none without ids).
-async fn audit_mentioning(
-    deps: &GdprDeps<'_>,
-    ids: &[String],
-) -> Result<Vec<AuditRecord>, StoreError> {
-    let mut rows = Vec::new();
-    if ids.is_empty() {
-        return Ok(rows);
-    }
-    let today = deps.access.clock.now().date_naive();
-    let from = today
-        .checked_sub_days(Days::new(AUDIT_DAYS as u64))
-        .unwrap_or(today);
-    let mut request = PageRequest::first(MAX_PAGE_SIZE);
-    loop {
-        let page = deps
-            .access
-            .log
-            .query(from, today, &AuditFilter::default(), &request)
-            .await?;
-        rows.extend(page.items.into_iter().filter(|r| mentions(&r.event, ids)));
-        match page.next {
-            Some(next) => request = PageRequest::next(MAX_PAGE_SIZE, next),
-            None => return Ok(rows),
-        }
-    }
 }

@@ -138,10 +138,13 @@ pub fn parse_key(kind: MappingKind, text: &str) -> Result<ZammadKey, String> {
 }
 
 pub fn check_kimai(id: u64) -> Result<u64, String> {
-    if id == 0 {
-        Err("the Kimai id must be a positive number".into())
-    } else {
+    if crate::console::schemas::is_id(id) {
         Ok(id)
+    } else {
+        Err(format!(
+            "the Kimai id must be a positive number up to {}",
+            crate::console::schemas::MAX_ID
+        ))
     }
 }
 

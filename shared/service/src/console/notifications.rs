@@ -57,7 +57,19 @@ pub struct NotificationsInput {
     pub backlog_threshold: u32,
     /// Detail types people are not told about (any of the listed types but the test event).
     #[serde(default)]
+    #[schema(schema_with = mutable_types)]
     pub muted: Vec<String>,
+}
+
+/// Every notified type but the test event, each once.
+fn mutable_types() -> utoipa::openapi::schema::Array {
+    let types = NOTIFIED.iter().copied().filter(|t| *t != TEST_EVENT);
+    utoipa::openapi::schema::ArrayBuilder::new()
+        .items(crate::console::schemas::one_of_strings(
+            &types.collect::<Vec<_>>(),
+        ))
+        .unique_items(true)
+        .build()
 }
 
 /// What each notified type means for the person who receives it.

@@ -7,6 +7,7 @@
 
 use crate::console::access::{AccessLog, Actor};
 use crate::console::error::{ConsoleError, ConsoleResult, FieldError};
+use crate::console::schemas;
 use crate::policies::SyncPolicyDocument;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -35,15 +36,15 @@ pub const MAX_TAGS: usize = 20;
 pub struct Policies {
     /// `end_at_logged` or `begin_at_logged`.
     #[serde(default)]
-    #[schema(value_type = String, example = "end_at_logged")]
+    #[schema(schema_with = schemas::placement)]
     pub placement: Placement,
     /// `per_accounting` or `per_ticket_agent_activity_day`.
     #[serde(default)]
-    #[schema(value_type = String, example = "per_accounting")]
+    #[schema(schema_with = schemas::aggregation)]
     pub aggregation: Aggregation,
     /// `{"mode": "none" | "up" | "down" | "nearest", "step_minutes": 15, "minimum_minutes": null}`.
     #[serde(default)]
-    #[schema(value_type = Object)]
+    #[schema(schema_with = schemas::rounding)]
     pub rounding: Rounding,
     /// Approval mode: creates wait for a human before they are posted.
     #[serde(default)]
@@ -51,28 +52,32 @@ pub struct Policies {
     /// `{"strategy": "per_customer", "name": "Support"}`, `{"strategy": "per_ticket"}` or
     /// `{"strategy": "by_group"}`.
     #[serde(default)]
-    #[schema(value_type = Object)]
+    #[schema(schema_with = schemas::project_strategy)]
     pub project_strategy: ProjectStrategy,
     /// `off`, `on` or `after_review`.
     #[serde(default)]
-    #[schema(value_type = String, example = "off")]
+    #[schema(schema_with = schemas::auto_create)]
     pub customer_auto_create: AutoCreate,
     /// `conflict` or `book_as_api_user`.
     #[serde(default)]
-    #[schema(value_type = String, example = "conflict")]
+    #[schema(schema_with = schemas::unmapped_user)]
     pub unmapped_user: UnmappedUserPolicy,
     /// Empty means the default `{marker} #{ticket_number} {ticket_title}`.
     #[serde(default)]
+    #[schema(schema_with = schemas::description_template)]
     pub description_template: String,
     /// "Time only": descriptions are `{marker} #{ticket_number}`, whatever the template (no
     /// ticket title, agent or organisation reaches Kimai).
     #[serde(default)]
     pub time_only_descriptions: bool,
     #[serde(default)]
+    #[schema(schema_with = schemas::optional_id)]
     pub default_activity: Option<u64>,
     #[serde(default)]
+    #[schema(schema_with = schemas::optional_id)]
     pub fallback_customer: Option<u64>,
     #[serde(default)]
+    #[schema(schema_with = schemas::tags)]
     pub tags: Vec<String>,
     /// `null` leaves Kimai's billable mode alone.
     #[serde(default)]
@@ -86,11 +91,22 @@ pub struct PoliciesView {
     pub policies: Policies,
 }
 
+/// The longest rounding step or minimum the console takes: a day (longer is a typo).
+pub const MAX_ROUNDING_MINUTES: u32 = 1440;
+
 /// Field-level checks, all reported at once.
 pub fn validate(p: &Policies) -> Vec<FieldError> {
     let mut errors = Vec::new();
     if let Err(e) = p.rounding.validate() {
         errors.push(FieldError::new("rounding", e.to_string()));
+    } else if p.rounding.step_minutes > MAX_ROUNDING_MINUTES
+        || (p.rounding.minimum_minutes).is_some_and(|m| m > MAX_ROUNDING_MINUTES)
+    {
+        // Checked here, not by the core: a stored policy from before still loads.
+        errors.push(FieldError::new(
+            "rounding",
+            format!("the step and the minimum are at most {MAX_ROUNDING_MINUTES} minutes (a day)"),
+        ));
     }
     if let ProjectStrategy::PerCustomer { name } = &p.project_strategy
         && (name.trim().is_empty() || name.len() > 150)
@@ -107,8 +123,11 @@ pub fn validate(p: &Policies) -> Vec<FieldError> {
         ("default_activity", p.default_activity),
         ("fallback_customer", p.fallback_customer),
     ] {
-        if id == Some(0) {
-            errors.push(FieldError::new(field, "must be a positive Kimai id"));
+        if id.is_some_and(|id| !schemas::is_id(id)) {
+            errors.push(FieldError::new(
+                field,
+                format!("must be a Kimai id (1 to {})", schemas::MAX_ID),
+            ));
         }
     }
     errors.extend(check_tags(&p.tags));

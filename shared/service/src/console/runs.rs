@@ -3,7 +3,7 @@
 //! - A **ticket list** records a `manual` run and sends one `ticket-sync` message per ticket
 //!   (reason `manual`, the run id, the dry-run flag). Reconcile adds `tickets_done` as it goes.
 //! - A **date range** is recorded as a `backfill` run here and handed to scheduled-fetch
-//!   (asynchronously, through [`FetchLauncher`]) with `{"mode": "backfill", from, to, dry_run,
+//!   (asynchronously, through [`Launcher`]) with `{"mode": "backfill", from, to, dry_run,
 //!   run_id}`: the same discovery, lease and run record as a scheduled backfill, one code path.
 //!   A long discovery (up to 366 days of Zammad queries) would not fit the api function's 29 s;
 //!   scheduled-fetch has 300 s. The answer is the run, `running`; the console follows it.
@@ -19,7 +19,7 @@ use serde_json::json;
 use std::collections::BTreeSet;
 use sync_core::ids::TicketId;
 use sync_store::control::{ControlStore, RunCounters, RunId, RunState, RunTrigger, SyncRun};
-use sync_store::launch::FetchLauncher;
+use sync_store::launch::Launcher;
 use sync_store::page::MAX_PAGE_SIZE;
 use sync_store::queue::{SyncReason, TicketSyncMessage};
 use sync_store::{Page, PageRequest, StoreError};
@@ -77,7 +77,7 @@ impl From<SyncRun> for RunView {
 /// Starts a run (see the module doc), records `sync_run.start`, and answers the run as stored.
 pub async fn start(
     deps: &FetchDeps<'_>,
-    launcher: &dyn FetchLauncher,
+    launcher: &dyn Launcher,
     actor: &Actor,
     request: &StartRun,
 ) -> ConsoleResult<SyncRun> {
@@ -119,7 +119,7 @@ async fn start_tickets(
             format!("give 1..={MAX_TICKETS} ticket ids"),
         ));
     }
-    if tickets.contains(&0) {
+    if !tickets.iter().all(|t| crate::console::schemas::is_id(*t)) {
         return Err(invalid("tickets", "ticket ids are positive"));
     }
     let unique: BTreeSet<u64> = tickets.iter().copied().collect();
@@ -153,7 +153,7 @@ async fn start_tickets(
 
 async fn start_range(
     deps: &FetchDeps<'_>,
-    launcher: &dyn FetchLauncher,
+    launcher: &dyn Launcher,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
     dry_run: bool,

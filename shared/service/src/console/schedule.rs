@@ -25,13 +25,20 @@ pub const NEXT_RUNS: usize = 3;
 #[serde(deny_unknown_fields)]
 pub struct ScheduleInput {
     /// Six EventBridge fields, or five common ones (converted; see the API docs).
+    #[schema(schema_with = crate::console::schemas::cron)]
     pub cron: String,
     /// IANA zone, e.g. `Europe/Berlin`.
+    #[schema(schema_with = crate::console::schemas::time_zone)]
     pub time_zone: String,
     pub enabled: bool,
     /// `skip` (default) or `queue`: what a tick does while a run is still going.
     #[serde(default)]
+    #[schema(schema_with = concurrency_schema)]
     pub concurrency: Option<String>,
+}
+
+fn concurrency_schema() -> utoipa::openapi::schema::Object {
+    crate::console::schemas::or_null(crate::console::schemas::one_of_strings(&["skip", "queue"]))
 }
 
 #[derive(Serialize, ToSchema)]

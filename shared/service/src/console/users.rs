@@ -209,9 +209,16 @@ pub async fn create_first_admin(
     Ok(stores.control.create_user(&user).await? == UserWrite::Written)
 }
 
+/// What a username may be, as the OpenAPI document states it (body and path): 1 to 64 of
+/// letters, digits, `.`, `_`, `-`, `@`, with at least one letter or digit. Names of punctuation
+/// alone are out because `.` and `..` are path segments every HTTP client and browser resolves
+/// away (`/api/users/..` is `/api/`): such a user could never be changed, reset or removed.
+pub const USERNAME_PATTERN: &str = "^[A-Za-z0-9._@-]*[A-Za-z0-9][A-Za-z0-9._@-]*$";
+pub const MAX_USERNAME_LEN: usize = 64;
+
 fn validate_username(name: &str) -> ConsoleResult<()> {
-    let ok = !name.is_empty()
-        && name.len() <= 64
+    let ok = name.len() <= MAX_USERNAME_LEN
+        && name.chars().any(|c| c.is_ascii_alphanumeric())
         && name
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '@'));
@@ -220,7 +227,7 @@ fn validate_username(name: &str) -> ConsoleResult<()> {
     } else {
         Err(ConsoleError::invalid(
             "username",
-            "1 to 64 characters: letters, digits, '.', '_', '-', '@'",
+            "1 to 64 characters: letters, digits, '.', '_', '-', '@', with at least one letter or digit",
         ))
     }
 }
@@ -256,11 +263,19 @@ impl From<&ConsoleUser> for UserView {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewUser {
-    /// 1 to 64 characters: letters, digits, `.`, `_`, `-`, `@`.
-    #[schema(pattern = "^[A-Za-z0-9._@-]{1,64}$")]
+    #[schema(schema_with = crate::console::schemas::username)]
     pub username: String,
-    #[schema(value_type = String, example = "viewer")]
+    #[schema(schema_with = role_schema)]
     pub role: Role,
+}
+
+fn role_schema() -> utoipa::openapi::schema::Object {
+    crate::console::schemas::one_of_strings(&["viewer", "admin"])
+}
+
+/// A role, or `null` (left as it is).
+fn optional_role_schema() -> utoipa::openapi::schema::Object {
+    crate::console::schemas::or_null(role_schema())
 }
 
 /// A user with the temporary password an admin hands over; it is shown this once.
@@ -275,7 +290,7 @@ pub struct TemporaryPassword {
 #[serde(deny_unknown_fields)]
 pub struct UserChange {
     #[serde(default)]
-    #[schema(value_type = Option<String>, example = "admin")]
+    #[schema(schema_with = optional_role_schema)]
     pub role: Option<Role>,
     #[serde(default)]
     pub disabled: Option<bool>,
@@ -284,8 +299,10 @@ pub struct UserChange {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PasswordChange {
+    #[schema(min_length = 1, max_length = 1024)]
     pub current_password: String,
     /// At least 12 characters.
+    #[schema(min_length = 12, max_length = 1024, example = "a long new password")]
     pub new_password: String,
 }
 
@@ -399,6 +416,12 @@ pub async fn change_user(
     let before = user.clone();
     let demoted = change.role.is_some_and(|r| r != Role::Admin);
     let disabling = change.disabled == Some(true);
+    // As with removal: an admin does not lock themselves out in the middle of their session.
+    if user.username == actor.username && (demoted || disabling) {
+        return Err(ConsoleError::Conflict(
+            "you cannot disable yourself or give up your own admin role; another admin can".into(),
+        ));
+    }
     let what = if disabling {
         "disabled"
     } else {
@@ -435,6 +458,13 @@ pub async fn reset_password(
     username: &str,
 ) -> ConsoleResult<TemporaryPassword> {
     let mut user = existing(stores.control, username).await?;
+    if user.username == actor.username {
+        // A reset ends the caller's own session; their own password is changed with the
+        // current one (`change_own_password`).
+        return Err(ConsoleError::Conflict(
+            "change your own password with your current one; another admin can reset it".into(),
+        ));
+    }
     let temporary = passwords::temporary();
     user.password_hash = passwords::hash(&temporary);
     user.must_change_password = true;
@@ -485,9 +515,9 @@ pub async fn change_own_password(
             .access
             .record(actor, "password.change_refused", json!({}))
             .await?;
-        return Err(ConsoleError::invalid(
-            "current_password",
-            "this is not your current password",
+        // 403, not 400: the request is well formed; the proof it carries is wrong.
+        return Err(ConsoleError::Forbidden(
+            "current_password: this is not your current password".into(),
         ));
     }
     let mut errors = Vec::new();

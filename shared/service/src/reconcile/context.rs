@@ -1,13 +1,15 @@
 //! What every ticket of one invocation shares: the Kimai API user and its zone, the Kimai
-//! catalog, the sync policy and the Zammad connection's default zone ([`Context`]), and the
-//! names of Zammad's accounting types. The first ticket of a batch builds the context; the
-//! others reuse it ([`InvocationCache`]). The policy is read once per invocation; the API user,
+//! catalog, the sync policy, the people purged for GDPR and the Zammad connection's default
+//! zone ([`Context`]), and the names of Zammad's accounting types. The first ticket of a batch
+//! builds the context; the others reuse it ([`InvocationCache`]). The policy and the purged
+//! people are read once per invocation; the API user,
 //! the catalog and the type names come from the instance's cache ([`ReconcileCache`]) while it
 //! is fresh, and the catalog is read again on a miss (`desired`).
 
 use super::instance::{KimaiFacts, ReconcileCache};
 use super::{ReconcileError, Reconciler};
 use crate::policies::{SyncPolicy, load_sync_policy};
+use crate::privacy::suppression::Suppressed;
 use chrono_tz::Tz;
 use kimai_client::CurrentUser;
 use std::collections::HashMap;
@@ -28,6 +30,8 @@ pub struct Context {
     /// The catalog came from the instance's cache, read by an earlier invocation: a ticket it
     /// cannot resolve reads it again before reporting anything.
     pub catalog_cached: bool,
+    /// People purged for GDPR: their time is left out.
+    pub suppressed: Suppressed,
 }
 
 /// One per invocation (batch): the first ticket builds the [`Context`], the others reuse it.
@@ -122,6 +126,7 @@ impl Reconciler {
         let api_zone = parse_zone(&me.timezone)
             .map_err(|_| ReconcileError::ApiUserZone(me.timezone.clone()))?;
         let policy = load_sync_policy(self.stores.control.as_ref(), me.id).await?;
+        let suppressed = Suppressed::load(self.stores.control.as_ref()).await?;
         let default_zone = self
             .zammad_settings
             .zone()
@@ -133,6 +138,7 @@ impl Reconciler {
             policy,
             default_zone,
             catalog_cached: !read_now.load(Ordering::SeqCst),
+            suppressed,
         })
     }
 

@@ -232,7 +232,8 @@ impl Reconciler {
         let ticket_id = message.ticket_id;
         let ctx = self.context(cache).await?;
         let read_at = self.stores.now();
-        let zammad = self.read_zammad(cache, ticket_id).await?;
+        let mut zammad = self.read_zammad(cache, ticket_id).await?;
+        zammad.leave_out(&ctx.suppressed);
         sync_metrics::accountings_seen(zammad.accountings.len());
         let (ctx, wanted) = self
             .desired(cache, ctx, &zammad, ticket_id, message.dry_run)
@@ -265,8 +266,10 @@ impl Reconciler {
         wanted: Wanted,
     ) -> Result<ReconcileReport, ReconcileError> {
         let ticket_id = message.ticket_id;
-        // Base: one query.
-        let records = self.stores.entries.load_ticket(ticket_id).await?;
+        // Base: one query. A purged person's records, should one be left, are not planned
+        // with: their Kimai timesheets are neither updated nor deleted by us.
+        let mut records = self.stores.entries.load_ticket(ticket_id).await?;
+        records.retain(|r| !ctx.suppressed.contains(r.agent_id));
         let mut base: Vec<Base> = records.iter().filter_map(|r| r.base.clone()).collect();
         let read = read_kimai::KimaiRead {
             ticket_id,

@@ -4,6 +4,7 @@
 
 use super::context::InvocationCache;
 use super::{ReconcileError, Reconciler};
+use crate::privacy::suppression::Suppressed;
 use std::collections::{BTreeSet, HashMap};
 use sync_core::ids::{OrganisationId, TicketId, ZammadUserId};
 use sync_core::zammad::{Organisation, Ticket, TimeAccounting, ZammadUser};
@@ -16,6 +17,27 @@ pub(super) struct ZammadSide {
     pub(super) agents: HashMap<ZammadUserId, ZammadUser>,
     pub(super) organisation: Option<Organisation>,
     pub(super) complete: bool,
+}
+
+impl ZammadSide {
+    /// Drops the accountings (and agents) of purged people: their time is not synced again,
+    /// so nothing of theirs is planned, adopted by marker or written back
+    /// (`crate::privacy::suppression`).
+    pub(super) fn leave_out(&mut self, suppressed: &Suppressed) {
+        if suppressed.is_empty() {
+            return;
+        }
+        let before = self.accountings.len();
+        self.accountings
+            .retain(|a| !suppressed.contains(a.agent_id));
+        self.agents.retain(|id, _| !suppressed.contains(*id));
+        if self.accountings.len() < before {
+            tracing::info!(
+                left_out = before - self.accountings.len(),
+                "accountings of purged people left out"
+            );
+        }
+    }
 }
 
 impl Reconciler {

@@ -1,5 +1,6 @@
-//! Step 3 and 4 for a create: a key linked since planning is not created again (unless its
-//! timesheet is gone: then this create is a recreate); a create that an earlier POST of the key
+//! Step 3 and 4 for a create: a key linked since planning is not created again, its timesheet
+//! is brought to this plan's values as an update would (unless it is gone: then this create is
+//! a recreate); a create that an earlier POST of the key
 //! may have saved (a retry of this operation, or any create of a key that had one sent: a newer
 //! plan's operation after a crash or a lost answer) searches by its marker first and adopts
 //! what it finds; otherwise the timesheet is POSTed, with its times in the API user's zone.
@@ -13,7 +14,8 @@ use sync_core::desired::DesiredTimesheet;
 use sync_core::ids::{TicketId, TimesheetId};
 use sync_core::kimai::Timesheet;
 use sync_core::marker::Marker;
-use sync_core::plan::ConflictReason;
+use sync_core::plan::{Base, ConflictReason};
+use sync_core::planner::desired_matches_kimai;
 use sync_core::zone::{parse_zone, reads_back, utc_to_local};
 use sync_store::entries::{EntryRecord, ExpectedLink};
 use sync_store::queue::KimaiWriteMessage;
@@ -21,8 +23,11 @@ use sync_store::queue::KimaiWriteMessage;
 /// The key's link when its create runs.
 enum KeyLink {
     Unlinked,
-    /// Linked to a timesheet Kimai still has.
-    Live(TimesheetId),
+    /// Linked to a timesheet Kimai still has (`current`, as just read).
+    Live {
+        base: Box<Base>,
+        current: Box<Timesheet>,
+    },
     /// Linked to a timesheet that is gone from Kimai.
     Dead(TimesheetId),
 }
@@ -36,16 +41,34 @@ impl Writer {
         attempt: u32,
         record: Option<EntryRecord>,
     ) -> Result<Step, WriteError> {
-        // Linked since planning (a marker adoption, or another create of the key that went
-        // first): creating again would make a duplicate; the next plan works from the link.
+        // Linked since planning (a marker adoption, or an older plan's create of the key that
+        // went first): creating again would make a duplicate. This operation is the key's
+        // newest plan (an out-of-date one never gets here), so its values are written over the
+        // linked timesheet as an update would, against what we last wrote there: nothing else
+        // may plan the key again (the chaos soak's verify sweep found a change lost this way).
         // Unless the linked timesheet is gone from Kimai: then this create is a recreate (a
         // person decided "recreate" on a deleted_in_kimai conflict) and replaces the dead link.
         let (link, create_sent) = self.key_link(record).await?;
         let expected = match link {
             KeyLink::Unlinked => ExpectedLink::Unlinked,
             KeyLink::Dead(kimai_id) => ExpectedLink::LinkedTo(kimai_id),
-            KeyLink::Live(kimai_id) => {
-                return Ok(Step::Done(WriteOutcome::Superseded { kimai_id }));
+            KeyLink::Live { base, current } => {
+                if desired_matches_kimai(desired, &current) {
+                    return Ok(Step::Done(WriteOutcome::Superseded {
+                        kimai_id: base.kimai_id,
+                    }));
+                }
+                tracing::info!(kimai_id = %base.kimai_id, "an older plan's create linked the key; updating it to this plan");
+                return self
+                    .update_read(
+                        cache,
+                        message,
+                        base.kimai_id,
+                        desired,
+                        &base.echoed,
+                        *current,
+                    )
+                    .await;
             }
         };
         // The operation id says nothing about an earlier POST of another operation of the key:
@@ -75,9 +98,12 @@ impl Writer {
                 tracing::info!(kimai_id = %base.kimai_id, "the key's timesheet is gone; recreating it");
                 KeyLink::Dead(base.kimai_id)
             }
-            Ok(_) => {
+            Ok(current) => {
                 tracing::info!(kimai_id = %base.kimai_id, "key linked since planning; not creating");
-                KeyLink::Live(base.kimai_id)
+                KeyLink::Live {
+                    base: Box::new(base),
+                    current: Box::new(current),
+                }
             }
             Err(e) => return Err(WriteError::Kimai(e)),
         };

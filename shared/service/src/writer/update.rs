@@ -39,6 +39,22 @@ impl Writer {
             }
             Err(e) => return Err(WriteError::Kimai(e)),
         };
+        self.update_read(cache, message, kimai_id, desired, expected, current)
+            .await
+    }
+
+    /// The update once the timesheet is read (`current`): recorded if it already holds the
+    /// desired values, parked if edited by hand since `expected`, PATCHed otherwise. A create
+    /// that finds its key linked comes here with the timesheet it has just read.
+    pub(super) async fn update_read(
+        &self,
+        cache: &WriterCache,
+        message: &KimaiWriteMessage,
+        kimai_id: TimesheetId,
+        desired: &DesiredTimesheet,
+        expected: &Timesheet,
+        current: Timesheet,
+    ) -> Result<Step, WriteError> {
         if desired_matches_kimai(desired, &current) {
             // An earlier attempt wrote it but did not get to record it.
             return self

@@ -88,6 +88,10 @@ fn cursor_of(token: &PageToken) -> StoreResult<(NaiveDate, Option<Item>)> {
 
 #[async_trait]
 impl AuditLog for DynamoAuditLog {
+    fn retention(&self) -> AuditRetention {
+        self.retention
+    }
+
     async fn append(&self, event: &AuditEvent) -> StoreResult<AuditRecord> {
         let record = AuditRecord {
             id: audit_id(event),

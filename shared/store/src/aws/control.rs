@@ -3,8 +3,8 @@ use super::item::{
 };
 use super::{is_condition_failed, sdk_error};
 use crate::control::{
-    AccountAttempt, DEAD_LETTER_DAYS, DeadLetterRecord, Lockout, next_account_attempt,
-    oldest_dead_letters,
+    AccountAttempt, DEAD_LETTER_DAYS, DeadLetterRecord, Lockout, check_document_size,
+    next_account_attempt, oldest_dead_letters,
 };
 use crate::control::{
     CLAIM_RETENTION_DAYS, CallSlot, ClaimOutcome, CompleteOutcome, ConsoleUser, ControlStore,
@@ -21,7 +21,9 @@ use crate::schema::{TTL_ATTRIBUTE, control as schema};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::types::{ReturnValue, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{
+    DeleteRequest, PutRequest, ReturnValue, TransactWriteItem, Update, WriteRequest,
+};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use std::collections::HashMap;
 
@@ -31,6 +33,10 @@ fn doc_key(kind: DocumentKind, id: &str) -> (String, String) {
     (format!("doc#{}", kind.as_str()), id.to_string())
 }
 const RUNS_PK: &str = "run";
+/// `BatchWriteItem` takes at most 25 requests.
+const BATCH_WRITE_MAX: usize = 25;
+/// Calls per batch before what DynamoDB keeps leaving unprocessed is an error.
+const BATCH_WRITE_ROUNDS: u32 = 6;
 const WATERMARK_PK: &str = "watermark";
 const USERS_PK: &str = "user";
 fn lease_key(name: &str) -> (String, String) {
@@ -140,6 +146,39 @@ impl DynamoControl {
     }
 
     /// Every item of one partition, in sort-key order.
+    /// `BatchWriteItem`, 25 requests a call (DynamoDB's limit), the calls one after another;
+    /// what DynamoDB leaves unprocessed (throttled) is sent again after a growing pause.
+    async fn batch_write(&self, requests: Vec<WriteRequest>) -> StoreResult<()> {
+        for chunk in requests.chunks(BATCH_WRITE_MAX) {
+            let mut pending = chunk.to_vec();
+            let mut round = 0;
+            while !pending.is_empty() {
+                if round == BATCH_WRITE_ROUNDS {
+                    return Err(StoreError::Unavailable(format!(
+                        "{} writes to the control table left unprocessed",
+                        pending.len()
+                    )));
+                }
+                if round > 0 {
+                    tokio::time::sleep(std::time::Duration::from_millis(50 << round)).await;
+                }
+                let out = self
+                    .client
+                    .batch_write_item()
+                    .request_items(&self.table, pending)
+                    .send()
+                    .await
+                    .map_err(|e| sdk_error("batch write control table", e))?;
+                pending = out
+                    .unprocessed_items
+                    .and_then(|mut left| left.remove(&self.table))
+                    .unwrap_or_default();
+                round += 1;
+            }
+        }
+        Ok(())
+    }
+
     async fn query_all(&self, pk: &str) -> StoreResult<Vec<Item>> {
         let mut items = Vec::new();
         let mut start = None;
@@ -232,6 +271,7 @@ impl ControlStore for DynamoControl {
         expected: ExpectedVersion,
         at: DateTime<Utc>,
     ) -> StoreResult<DocumentWrite> {
+        check_document_size(kind, id, body)?;
         let request = self
             .client
             .update_item()
@@ -287,6 +327,40 @@ impl ControlStore for DynamoControl {
 
     async fn delete_document(&self, kind: DocumentKind, id: &str) -> StoreResult<bool> {
         self.delete_item(doc_key(kind, id)).await
+    }
+
+    async fn put_documents(
+        &self,
+        kind: DocumentKind,
+        documents: &[(String, serde_json::Value)],
+        at: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        let mut requests = Vec::with_capacity(documents.len());
+        for (id, body) in documents {
+            check_document_size(kind, id, body)?;
+            let mut item = Self::key(doc_key(kind, id));
+            item.insert("body".into(), json(body));
+            item.insert("version".into(), n(1));
+            item.insert("updated_at".into(), s(time(at)));
+            let put = PutRequest::builder()
+                .set_item(Some(item))
+                .build()
+                .map_err(|e| StoreError::Invalid(e.to_string()))?;
+            requests.push(WriteRequest::builder().put_request(put).build());
+        }
+        self.batch_write(requests).await
+    }
+
+    async fn delete_documents(&self, kind: DocumentKind, ids: &[String]) -> StoreResult<()> {
+        let mut requests = Vec::with_capacity(ids.len());
+        for id in ids {
+            let delete = DeleteRequest::builder()
+                .set_key(Some(Self::key(doc_key(kind, id))))
+                .build()
+                .map_err(|e| StoreError::Invalid(e.to_string()))?;
+            requests.push(WriteRequest::builder().delete_request(delete).build());
+        }
+        self.batch_write(requests).await
     }
 
     async fn create_run(

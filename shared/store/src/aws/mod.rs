@@ -21,7 +21,7 @@ pub use conflicts::DynamoConflicts;
 pub use control::DynamoControl;
 pub use entries::DynamoEntries;
 pub use events::EventBridgeBus;
-pub use launch::LambdaFetchLauncher;
+pub use launch::LambdaLauncher;
 pub use queue::SqsQueue;
 pub use schedule::{SCHEDULED_INPUT, SCHEDULED_RETRY_ATTEMPTS, ScheduleTarget, SchedulerSchedule};
 pub use secrets::SecretsManagerSource;

@@ -24,6 +24,10 @@ impl MemoryAuditLog {
 
 #[async_trait]
 impl AuditLog for MemoryAuditLog {
+    fn retention(&self) -> AuditRetention {
+        self.retention
+    }
+
     async fn append(&self, event: &AuditEvent) -> StoreResult<AuditRecord> {
         let record = AuditRecord {
             id: audit_id(event),

@@ -1,5 +1,6 @@
 use crate::control::{
-    AccountAttempt, DeadLetterRecord, Lockout, next_account_attempt, oldest_dead_letters,
+    AccountAttempt, DeadLetterRecord, Lockout, check_document_size, next_account_attempt,
+    oldest_dead_letters,
 };
 use crate::control::{
     CallSlot, ClaimOutcome, CompleteOutcome, ConsoleUser, ControlStore, DeliveryOutcome, Document,
@@ -97,6 +98,7 @@ impl ControlStore for MemoryControl {
         expected: ExpectedVersion,
         at: DateTime<Utc>,
     ) -> StoreResult<DocumentWrite> {
+        check_document_size(kind, id, body)?;
         let mut state = self.state();
         let slot = (kind.as_str(), id.to_string());
         let current = state.documents.get(&slot).map(|d| d.version);
@@ -138,6 +140,39 @@ impl ControlStore for MemoryControl {
             .documents
             .remove(&(kind.as_str(), id.to_string()))
             .is_some())
+    }
+
+    async fn put_documents(
+        &self,
+        kind: DocumentKind,
+        documents: &[(String, serde_json::Value)],
+        at: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        for (id, body) in documents {
+            check_document_size(kind, id, body)?;
+        }
+        let mut state = self.state();
+        for (id, body) in documents {
+            state.documents.insert(
+                (kind.as_str(), id.clone()),
+                Document {
+                    kind,
+                    id: id.clone(),
+                    body: body.clone(),
+                    version: 1,
+                    updated_at: at,
+                },
+            );
+        }
+        Ok(())
+    }
+
+    async fn delete_documents(&self, kind: DocumentKind, ids: &[String]) -> StoreResult<()> {
+        let mut state = self.state();
+        for id in ids {
+            state.documents.remove(&(kind.as_str(), id.clone()));
+        }
+        Ok(())
     }
 
     async fn create_run(

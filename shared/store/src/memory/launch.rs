@@ -1,5 +1,5 @@
 use crate::error::{StoreError, StoreResult};
-use crate::launch::FetchLauncher;
+use crate::launch::Launcher;
 use async_trait::async_trait;
 use std::sync::Mutex;
 
@@ -30,7 +30,7 @@ impl MemoryLauncher {
 }
 
 #[async_trait]
-impl FetchLauncher for MemoryLauncher {
+impl Launcher for MemoryLauncher {
     async fn launch(&self, payload: &serde_json::Value) -> StoreResult<()> {
         if *self.refuse.lock().expect("launcher lock poisoned") {
             return Err(StoreError::Unavailable(

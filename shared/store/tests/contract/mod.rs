@@ -71,6 +71,10 @@ macro_rules! contract_tests {
             contract::control_documents(&control().await).await;
         }
         #[tokio::test]
+        async fn control_documents_in_bulk() {
+            contract::control_documents_in_bulk(&control().await).await;
+        }
+        #[tokio::test]
         async fn control_runs() {
             contract::control_runs(&control().await).await;
         }
