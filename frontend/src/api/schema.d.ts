@@ -3887,7 +3887,16 @@ export interface components {
                  * @example none
                  * @enum {string}
                  */
-                mode: "none" | "up" | "down" | "nearest";
+                mode: "none";
+                /** @example 15 */
+                step_minutes: number;
+            } | {
+                minimum_minutes?: number | null;
+                /**
+                 * @example up
+                 * @enum {string}
+                 */
+                mode: "up" | "down" | "nearest";
                 /** @example 15 */
                 step_minutes: number;
             };
@@ -3971,7 +3980,16 @@ export interface components {
                  * @example none
                  * @enum {string}
                  */
-                mode: "none" | "up" | "down" | "nearest";
+                mode: "none";
+                /** @example 15 */
+                step_minutes: number;
+            } | {
+                minimum_minutes?: number | null;
+                /**
+                 * @example up
+                 * @enum {string}
+                 */
+                mode: "up" | "down" | "nearest";
                 /** @example 15 */
                 step_minutes: number;
             };

@@ -165,3 +165,80 @@ async fn a_stale_policy_edit_is_a_409() {
         .await;
     second.assert_problem(StatusCode::CONFLICT);
 }
+
+/// Every rounding mode with the smallest and largest steps, sent as the whole policies:
+/// answered 200 exactly when a variant of the document's `rounding` admits it, 400 otherwise.
+/// A generator working from the document alone (schemathesis) must not meet a refusal it could
+/// not have known of.
+#[tokio::test]
+async fn a_rounding_is_taken_exactly_when_the_document_admits_it() {
+    let app = App::start().await;
+    let admin = app.admin().await;
+    let doc = app.document().await;
+    let variants = doc["components"]["schemas"]["Policies"]["properties"]["rounding"]["oneOf"]
+        .as_array()
+        .expect("rounding is one of several shapes")
+        .clone();
+    let admits = |mode: &str, step: u64| {
+        variants.iter().any(|v| {
+            let p = &v["properties"];
+            p["mode"]["enum"]
+                .as_array()
+                .is_some_and(|e| e.contains(&json!(mode)))
+                && p["step_minutes"]["minimum"].as_u64().unwrap() <= step
+                && step <= p["step_minutes"]["maximum"].as_u64().unwrap()
+        })
+    };
+    let mut admitted = 0;
+    for mode in ["none", "up", "down", "nearest"] {
+        for step in [0, 1, 1440, 1441] {
+            let mut body = valid();
+            body["rounding"] = json!({"mode": mode, "step_minutes": step, "minimum_minutes": null});
+            let reply = app
+                .call(Method::PUT, "/api/policies", Some(&admin), Some(body))
+                .await;
+            let expected = if admits(mode, step) {
+                admitted += 1;
+                StatusCode::OK
+            } else {
+                StatusCode::BAD_REQUEST
+            };
+            assert_eq!(reply.status, expected, "{mode} {step}: {}", reply.text);
+        }
+    }
+    // `none` with 0, 1 or 1440; the three others with 1 or 1440.
+    assert_eq!(admitted, 9);
+}
+
+/// The document's lengths count characters (JSON Schema's `maxLength`), so a name, tag or
+/// template at the limit in letters of two bytes each is taken.
+#[tokio::test]
+async fn text_lengths_are_counted_in_characters_as_the_document_says() {
+    let app = App::start().await;
+    let admin = app.admin().await;
+    let mut body = valid();
+    body["project_strategy"] = json!({"strategy": "per_customer", "name": "é".repeat(150)});
+    body["tags"] = json!(["ü".repeat(100)]);
+    body["description_template"] = json!(format!("{{marker}}{}", "ß".repeat(492)));
+    let reply = app
+        .call(
+            Method::PUT,
+            "/api/policies",
+            Some(&admin),
+            Some(body.clone()),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+    // One character more is refused, field by field.
+    body["project_strategy"]["name"] = json!("é".repeat(151));
+    body["tags"] = json!(["ü".repeat(101)]);
+    body["description_template"] = json!(format!("{{marker}}{}", "ß".repeat(493)));
+    let reply = app
+        .call(Method::PUT, "/api/policies", Some(&admin), Some(body))
+        .await;
+    reply.assert_problem(StatusCode::BAD_REQUEST);
+    assert_eq!(
+        reply.error_fields(),
+        ["project_strategy.name", "description_template", "tags"]
+    );
+}

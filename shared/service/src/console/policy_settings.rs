@@ -109,7 +109,7 @@ pub fn validate(p: &Policies) -> Vec<FieldError> {
         ));
     }
     if let ProjectStrategy::PerCustomer { name } = &p.project_strategy
-        && (name.trim().is_empty() || name.len() > 150)
+        && (name.trim().is_empty() || name.chars().count() > 150)
     {
         errors.push(FieldError::new(
             "project_strategy.name",
@@ -141,7 +141,7 @@ fn check_tags(tags: &[String]) -> Vec<FieldError> {
     }
     for tag in tags {
         // Kimai sends tags as one comma-separated string: a comma would split the tag.
-        if tag.trim().is_empty() || tag.contains(',') || tag.len() > 100 {
+        if tag.trim().is_empty() || tag.contains(',') || tag.chars().count() > 100 {
             errors.push(FieldError::new(
                 "tags",
                 format!("{tag:?}: 1 to 100 characters, no commas"),
@@ -152,7 +152,8 @@ fn check_tags(tags: &[String]) -> Vec<FieldError> {
 }
 
 pub fn check_template(template: &str) -> Result<(), String> {
-    if template.len() > MAX_TEMPLATE_LEN {
+    // Characters, not bytes: the document's `maxLength` counts characters, and so does a person.
+    if template.chars().count() > MAX_TEMPLATE_LEN {
         return Err(format!("at most {MAX_TEMPLATE_LEN} characters"));
     }
     let mut rest = template;

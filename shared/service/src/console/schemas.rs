@@ -90,31 +90,38 @@ pub fn unmapped_user() -> Object {
     one_of_strings(&["conflict", "book_as_api_user"])
 }
 
-/// `{mode, step_minutes, minimum_minutes}`: a mode other than `none` needs a step of at least
-/// one minute (`none` keeps the stored step, 0 by default).
-pub fn rounding() -> Object {
-    ObjectBuilder::new()
-        .property("mode", one_of_strings(&["none", "up", "down", "nearest"]))
-        .required("mode")
-        .property(
-            "step_minutes",
-            ObjectBuilder::new()
-                .schema_type(Type::Integer)
-                .minimum(Some(0))
-                .maximum(Some(MAX_ROUNDING_MINUTES))
-                .examples([json!(15)]),
-        )
-        .required("step_minutes")
-        .property(
-            "minimum_minutes",
-            ObjectBuilder::new()
-                .schema_type(SchemaType::from_iter([Type::Integer, Type::Null]))
-                .minimum(Some(0))
-                .maximum(Some(MAX_ROUNDING_MINUTES)),
-        )
-        .additional_properties(Some(AdditionalProperties::FreeForm(false)))
+/// `{mode, step_minutes, minimum_minutes}`, as one of two shapes, because a mode other than
+/// `none` needs a step of at least one minute (`none` keeps the stored step, 0 by default).
+/// A single object could not say so, and a generator would send `nearest` with a step of 0.
+pub fn rounding() -> Schema {
+    let shape = |modes: &[&str], min_step: u32| {
+        ObjectBuilder::new()
+            .property("mode", one_of_strings(modes))
+            .required("mode")
+            .property(
+                "step_minutes",
+                ObjectBuilder::new()
+                    .schema_type(Type::Integer)
+                    .minimum(Some(min_step))
+                    .maximum(Some(MAX_ROUNDING_MINUTES))
+                    .examples([json!(15)]),
+            )
+            .required("step_minutes")
+            .property(
+                "minimum_minutes",
+                ObjectBuilder::new()
+                    .schema_type(SchemaType::from_iter([Type::Integer, Type::Null]))
+                    .minimum(Some(0))
+                    .maximum(Some(MAX_ROUNDING_MINUTES)),
+            )
+            .additional_properties(Some(AdditionalProperties::FreeForm(false)))
+    };
+    OneOfBuilder::new()
+        .item(shape(&["none"], 0))
+        .item(shape(&["up", "down", "nearest"], 1))
         .examples([json!({"mode": "none", "step_minutes": 15, "minimum_minutes": null})])
         .build()
+        .into()
 }
 
 /// `{"strategy": "by_group"}`, `{"strategy": "per_ticket"}` or `{"strategy": "per_customer",
@@ -151,7 +158,7 @@ pub fn project_strategy() -> Schema {
         .into()
 }
 
-/// Text with `{placeholder}`s of the known names only, at most [`MAX_TEMPLATE_LEN`] bytes.
+/// Text with `{placeholder}`s of the known names only, at most [`MAX_TEMPLATE_LEN`] characters.
 pub fn description_template() -> Object {
     let names = PLACEHOLDERS.join("|");
     ObjectBuilder::new()
