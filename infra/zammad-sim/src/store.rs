@@ -292,7 +292,15 @@ impl Store {
             .filter(move |a| a.ticket_id == ticket_id)
     }
 
-    /// Opens a ticket with the next free id (number `31000 + id`, like the demo's) and no time.
+    /// `NotFound` for a group the dataset does not have.
+    fn group_exists(&self, id: u64) -> Result<(), StoreError> {
+        if self.groups.contains_key(&id) {
+            Ok(())
+        } else {
+            Err(StoreError::NotFound { model: "Group", id })
+        }
+    }
+
     /// Adds an agent under the next free user id; the record as stored.
     pub fn add_agent(
         &mut self,
@@ -305,13 +313,8 @@ impl Store {
         if self.users.values().any(|u| u.login == new.login) {
             return Err(StoreError::Invalid(format!("login {} is taken", new.login)));
         }
-        for group in &new.group_ids {
-            if !self.groups.contains_key(group) {
-                return Err(StoreError::NotFound {
-                    model: "Group",
-                    id: *group,
-                });
-            }
+        for &group in &new.group_ids {
+            self.group_exists(group)?;
         }
         let id = match new.id {
             Some(0) => return Err(StoreError::Invalid("id 0 is not an id".to_owned())),
@@ -337,13 +340,9 @@ impl Store {
         Ok(user)
     }
 
+    /// Opens a ticket with the next free id (number `31000 + id`, like the demo's) and no time.
     pub fn add_ticket(&mut self, new: NewTicket, now: DateTime<Utc>) -> Result<Ticket, StoreError> {
-        if !self.groups.contains_key(&new.group_id) {
-            return Err(StoreError::NotFound {
-                model: "Group",
-                id: new.group_id,
-            });
-        }
+        self.group_exists(new.group_id)?;
         let customer = self
             .users
             .get(&new.customer_id)
